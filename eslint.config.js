@@ -1,0 +1,37 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'reports/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use an `as const` object and a union type instead of an enum' }],
+    },
+  },
+  {
+    // Policy and core are pure: no I/O, no clock, no Kubernetes client.
+    files: ['src/core/**/*.ts', 'src/policy/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process'], message: 'core/ and policy/ are pure: pass effects in instead' },
+        { group: ['@kubernetes/client-node', '**/kube/**', '**/sim/**', '**/controllers/**', '**/cli/**'], message: 'core/ and policy/ must not depend on outer layers' },
+      ] }],
+      'no-restricted-globals': ['error', { name: 'Date', message: 'Pass the clock value in' }, { name: 'setTimeout', message: 'Policy does not wait' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Pass a seeded random source in' }],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);
