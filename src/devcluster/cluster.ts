@@ -221,6 +221,8 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       // The aggregation layer (metrics-server and other extension apiservers) and the
       // controllers' delegated authentication read the request-header CA; without it they log errors.
       `--requestheader-client-ca-file=${pki.caPath}`,
+      // The same CA signs client certificates, so only this name may act as the proxy.
+      '--requestheader-allowed-names=kubernetes-admin',
       '--requestheader-username-headers=X-Remote-User',
       '--requestheader-group-headers=X-Remote-Group',
       '--requestheader-extra-headers-prefix=X-Remote-Extra-',

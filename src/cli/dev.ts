@@ -1,0 +1,73 @@
+/**
+ * `stowage dev cluster up|down|status`: the local control plane for development and tests.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { readClusterState, startCluster, stopCluster } from '../devcluster/cluster.js';
+import { parseNodeFixture } from '../devcluster/nodes.js';
+import { cacheDir } from '../devcluster/paths.js';
+import { isAlive } from '../devcluster/processes.js';
+import { parseDuration } from './flags.js';
+import { CliError } from './errors.js';
+
+function clusterDir(name: string): string {
+  if (!/^[a-z0-9][-a-z0-9]*$/.test(name)) throw new CliError(`Invalid cluster name "${name}": use lowercase letters, digits and dashes`);
+  return join(cacheDir(), 'clusters', name);
+}
+
+export function registerDevCommand(program: Command): void {
+  const dev = program.command('dev').description('Tools for developing and testing Stowage');
+  const cluster = dev.command('cluster').description('A local Kubernetes control plane with KWOK fake nodes, on 127.0.0.1');
+
+  cluster
+    .command('up')
+    .description('Start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, and create fake nodes')
+    .option('--name <name>', 'cluster name (state lives in the Stowage cache)', 'stowage-dev')
+    .option('--nodes <file>', 'node fixture YAML (default: dev/nodes.yaml)')
+    .option('--pod-startup-delay <duration>', 'time from binding to Ready for each pod', '1s')
+    .option('--pod-termination-delay <duration>', 'time a deleted pod stays Terminating', '500ms')
+    .action(async (opts: { name: string; nodes?: string; podStartupDelay: string; podTerminationDelay: string }) => {
+      const dir = clusterDir(opts.name);
+      const started = Date.now();
+      const nodes = opts.nodes === undefined ? undefined : parseNodeFixture(_read(opts.nodes), `"${opts.nodes}"`);
+      const state = await startCluster({
+        dir,
+        ...(nodes ? { nodes } : {}),
+        podStartupMs: parseDuration(opts.podStartupDelay, '--pod-startup-delay'),
+        podTerminationMs: parseDuration(opts.podTerminationDelay, '--pod-termination-delay'),
+        log: (m) => process.stderr.write(`${m}\n`),
+      });
+      process.stderr.write(`cluster "${opts.name}" is ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+      process.stdout.write(`export KUBECONFIG=${state.kubeconfigPath}\n`);
+    });
+
+  cluster
+    .command('down')
+    .description('Stop the cluster and remove its data')
+    .option('--name <name>', 'cluster name', 'stowage-dev')
+    .option('--keep-data', 'keep certificates, logs and etcd data', false)
+    .action(async (opts: { name: string; keepData: boolean }) => {
+      const stopped = await stopCluster(clusterDir(opts.name), { purge: !opts.keepData });
+      process.stderr.write(stopped.length > 0 ? `stopped ${stopped.join(', ')}\n` : `cluster "${opts.name}" was not running\n`);
+    });
+
+  cluster
+    .command('status')
+    .description('Show whether the cluster is running')
+    .option('--name <name>', 'cluster name', 'stowage-dev')
+    .action((opts: { name: string }) => {
+      const state = readClusterState(clusterDir(opts.name));
+      if (!state) throw new CliError(`Cluster "${opts.name}" is not running`, 3);
+      for (const p of state.processes) process.stdout.write(`${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isAlive(p.pid) ? 'running' : 'exited'}\n`);
+      process.stdout.write(`kubeconfig ${state.kubeconfigPath}\n`);
+    });
+}
+
+function _read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`Cannot read "${path}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}

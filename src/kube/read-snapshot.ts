@@ -1,0 +1,72 @@
+/**
+ * Reads a whole-cluster snapshot with paginated LISTs (one consistent page walk per kind), for
+ * one-shot commands (`stowage snapshot`, `deschedule --once`). Long-running controllers build the
+ * same model from informers instead.
+ */
+import { AppsV1Api, BatchV1Api, CoreV1Api, PolicyV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { CapacityTypeRule } from '../core/capacity.js';
+import { nodeFromKube, ownerResolver, pdbFromKube, podFromKube, workloadFromKube } from '../core/from-kube.js';
+import type { ClusterSnapshot } from '../core/model.js';
+import { withRetry, type RetryOptions } from './retry.js';
+
+const PAGE_SIZE = 500;
+
+interface ListPage<T> {
+  items: T[];
+  metadata?: { _continue?: string };
+}
+
+/** Walks every page of a LIST, retrying passing failures of each page. */
+export async function listAll<T>(what: string, list: (cont: string | undefined) => Promise<ListPage<T>>, retry: RetryOptions = {}): Promise<T[]> {
+  const items: T[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await withRetry(`list ${what}`, () => list(cont), retry);
+    items.push(...page.items);
+    cont = page.metadata?._continue || undefined;
+  } while (cont !== undefined);
+  return items;
+}
+
+export interface ReadSnapshotOptions {
+  readonly capacityRules: readonly CapacityTypeRule[];
+  /** Only pods, workloads and PDBs of this namespace; nodes are always cluster-wide. */
+  readonly namespace?: string;
+  readonly now?: () => number;
+  readonly retry?: RetryOptions;
+}
+
+/** Lists nodes, pods, controllers and PDBs and builds the model from them. */
+export async function readClusterSnapshot(kc: KubeConfig, options: ReadSnapshotOptions): Promise<ClusterSnapshot> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
+  const policy = kc.makeApiClient(PolicyV1Api);
+  const ns = options.namespace;
+  const page = { limit: PAGE_SIZE };
+  const r = options.retry ?? {};
+
+  const [nodes, pods, replicaSets, deployments, statefulSets, daemonSets, jobs, pdbs] = await Promise.all([
+    listAll('nodes', (c) => core.listNode({ ...page, _continue: c }), r),
+    listAll('pods', (c) => (ns ? core.listNamespacedPod({ namespace: ns, ...page, _continue: c }) : core.listPodForAllNamespaces({ ...page, _continue: c })), r),
+    listAll('replicasets', (c) => (ns ? apps.listNamespacedReplicaSet({ namespace: ns, ...page, _continue: c }) : apps.listReplicaSetForAllNamespaces({ ...page, _continue: c })), r),
+    listAll('deployments', (c) => (ns ? apps.listNamespacedDeployment({ namespace: ns, ...page, _continue: c }) : apps.listDeploymentForAllNamespaces({ ...page, _continue: c })), r),
+    listAll('statefulsets', (c) => (ns ? apps.listNamespacedStatefulSet({ namespace: ns, ...page, _continue: c }) : apps.listStatefulSetForAllNamespaces({ ...page, _continue: c })), r),
+    listAll('daemonsets', (c) => (ns ? apps.listNamespacedDaemonSet({ namespace: ns, ...page, _continue: c }) : apps.listDaemonSetForAllNamespaces({ ...page, _continue: c })), r),
+    listAll('jobs', (c) => (ns ? batch.listNamespacedJob({ namespace: ns, ...page, _continue: c }) : batch.listJobForAllNamespaces({ ...page, _continue: c })), r),
+    listAll('poddisruptionbudgets', (c) => (ns ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, ...page, _continue: c }) : policy.listPodDisruptionBudgetForAllNamespaces({ ...page, _continue: c })), r),
+  ]);
+
+  const resolve = ownerResolver(replicaSets, jobs);
+  return {
+    takenAt: (options.now ?? Date.now)(),
+    nodes: nodes.map((n) => nodeFromKube(n, options.capacityRules)),
+    pods: pods.map((p) => podFromKube(p, resolve)),
+    workloads: [
+      ...deployments.map((d) => workloadFromKube(d, 'Deployment')),
+      ...statefulSets.map((s) => workloadFromKube(s, 'StatefulSet')),
+      ...daemonSets.map((d) => workloadFromKube(d, 'DaemonSet')),
+    ],
+    pdbs: pdbs.map((p) => pdbFromKube(p)),
+  };
+}
