@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeFixture } from './fixture.test-helper.js';
+import { renderTable } from './table.js';
+
+// eslint-disable-next-line no-control-regex -- matching ANSI escapes is the point
+const ANSI = /\x1b\[[\d;]*m/;
+
+function rowOf(table: string, arm: string): string {
+  const line = table.split('\n').find((l) => l.startsWith(`${arm} `) && l.includes('$'));
+  assert.ok(line !== undefined, `no table row for ${arm}`);
+  return line;
+}
+
+void test('each arm row carries its cost, capacity, uptime, disruption and verdict numbers', () => {
+  const table = renderTable(makeFixture());
+  assert.match(table, /^Scenario "default" · 2 d simulated · 3 seeds · baseline B0\n/);
+  const header = table.split('\n')[2] ?? '';
+  for (const title of ['$/day ± CI', 'Saving vs B0', 'Node-h OD / spot', 'Req util', 'A1 % mean/worst', 'A2 % mean/worst', 'Outages n/time', 'Evictions', 'p99 pending', 'Verdict']) {
+    assert.ok(header.includes(title), `header lacks "${title}"`);
+  }
+  const t3 = rowOf(table, 'T3');
+  for (const cell of ['$700 ± $20', '41% (38–44%)', '432 / 768', '55%', '99.980 / 99.870', '99.840 / 99.350', '0.7 / 1.8 min', '655', '2.3 min', 'saves 41% (38–44%), uptime non-inferior']) {
+    assert.ok(t3.includes(cell), `T3 row lacks "${cell}": ${t3}`);
+  }
+  const b0 = rowOf(table, 'B0');
+  assert.ok(b0.includes('$1,200 ± $20') && b0.includes('1,440 / 0') && b0.trimEnd().endsWith('baseline'), b0);
+  const naive = rowOf(table, 'NAIVE');
+  assert.ok(naive.includes('-2.5% (-4.0 to -1.0%)'), naive);
+  assert.ok(naive.includes('costs 2.5% more (1.0–4.0%), uptime may be worse (margin 0.1 pp)'), naive);
+  assert.ok(naive.includes('4,320') && naive.includes('6.3 / 21 min') && naive.includes('6.8 min'), naive);
+  assert.ok(rowOf(table, 'T1').includes('8.3% (7.0–9.5%)'));
+});
+
+void test('one verdict line per arm follows the table, with the simulator\'s sentence when it gave one', () => {
+  const lines = renderTable(makeFixture()).split('\n');
+  const verdictLines = lines.filter((l) => /^(B0|T\d|NAIVE) {2,}\S/.test(l) && !l.includes('$'));
+  assert.deepEqual(verdictLines.map((l) => l.split(/\s+/)[0]), ['B0', 'T1', 'T2', 'T3', 'T4', 'NAIVE']);
+  assert.match(verdictLines[0] ?? '', /baseline: default scheduler \+ autoscaler, all on-demand/);
+  assert.match(verdictLines[1] ?? '', /saves 8\.3% \(7\.0–9\.5%\), uptime non-inferior$/);
+  assert.match(verdictLines[3] ?? '', /T3 saves 41% \(38–44%\) of B0 .* safe to enable\.$/);
+  assert.match(verdictLines[5] ?? '', /do not use\.$/);
+});
+
+void test('no colour unless asked; colour marks verdicts green and red', () => {
+  assert.doesNotMatch(renderTable(makeFixture()), ANSI);
+  const coloured = renderTable(makeFixture(), { color: true });
+  assert.ok(coloured.includes('\x1b[32msaves 41% (38–44%), uptime non-inferior\x1b[0m'), 'T3 verdict not green');
+  assert.ok(coloured.includes('\x1b[31mcosts 2.5% more'), 'NAIVE verdict not red');
+});
+
+void test('a narrow terminal gets the table in blocks, every line within its width', () => {
+  for (const width of [80, 100, 140]) {
+    const table = renderTable(makeFixture(), { width });
+    for (const line of table.split('\n')) assert.ok([...line].length <= width, `line wider than ${String(width)}: "${line}"`);
+    assert.ok(table.includes('$700 ± $20') && table.includes('99.840 / 99.350') && table.includes('2.3 min'), 'a column went missing');
+    assert.ok(table.includes('saves 41% (38–44%)'), 'the verdict went missing');
+  }
+  const wide = renderTable(makeFixture(), { width: 400 });
+  assert.equal(wide.split('\n').filter((l) => l.startsWith('Arm ')).length, 1);
+  assert.equal(renderTable(makeFixture(), { width: 80 }).split('\n').filter((l) => l.startsWith('Arm ')).length, 2);
+});
+
+void test('columns line up: every row of a block is as wide as its rule', () => {
+  const lines = renderTable(makeFixture()).split('\n');
+  const rule = lines[3] ?? '';
+  assert.match(rule, /^─+( {2}─+)+$/);
+  const starts = [...rule.matchAll(/─+/g)].map((m) => m.index);
+  for (const arm of ['B0', 'T3', 'NAIVE']) {
+    const row = rowOf(lines.join('\n'), arm);
+    for (const start of starts.slice(1)) assert.equal(row.slice(start - 2, start), '  ', `${arm} row breaks the column at ${String(start)}`);
+  }
+});
+
+void test('an arm without a verdict and a one-seed run still print', () => {
+  const base = makeFixture({ arms: 2 });
+  const arm = base.arms[1];
+  assert.ok(arm !== undefined);
+  const { verdict: _verdict, ...withoutVerdict } = arm;
+  const table = renderTable({ ...base, seeds: [7], arms: [base.arms[0] ?? arm, withoutVerdict] });
+  assert.match(table, / 1 seed · /);
+  assert.ok(rowOf(table, 'T1').includes('no verdict'));
+});
