@@ -37,7 +37,7 @@ export interface IssueOptions {
 }
 
 async function _generateKeys(): Promise<CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+  return webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
 }
 
 async function _privateKeyPem(key: CryptoKey): Promise<string> {
