@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDevCommand } from './dev.js';
 import { registerSnapshotCommand } from './snapshot.js';
 import { registerCertsCommand } from './certs.js';
+import { registerSimulateCommand } from './simulate.js';
 import { CliError } from './errors.js';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
+  registerSimulateCommand(program);
   registerSnapshotCommand(program);
   registerCertsCommand(program);
   registerDevCommand(program);

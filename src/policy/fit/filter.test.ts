@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { ALL_FILTERS, checkFit, describeUnschedulable, feasibleNodes, filterNodes } from './filter.js';
+import { FitState } from './state.js';
+
+const spotTaint = { key: 'spot', value: 'true', effect: 'NoSchedule' } as const;
+const nodes = [
+  testNode('cordoned', { unschedulable: true, taints: [spotTaint], allocatable: { cpu: 100, memory: GI, pods: 10 } }),
+  testNode('spot', { taints: [spotTaint], allocatable: { cpu: 100, memory: GI, pods: 10 } }),
+  testNode('small', { allocatable: { cpu: 100, memory: GI, pods: 10 } }),
+  testNode('big'),
+];
+const state = FitState.fromSnapshot(testSnapshot(nodes));
+const pod = testPod('web', { requests: { cpu: 500 } });
+
+test('checkFit reports the first failing filter in upstream order', () => {
+  assert.deepEqual(checkFit(state, pod, 'cordoned'), { ok: false, plugin: 'NodeUnschedulable', reason: 'node(s) were unschedulable' });
+  assert.deepEqual(checkFit(state, pod, 'spot'), { ok: false, plugin: 'TaintToleration', reason: 'node(s) had untolerated taint {spot: true}' });
+  assert.deepEqual(checkFit(state, pod, 'small'), { ok: false, plugin: 'NodeResourcesFit', reason: 'Insufficient cpu' });
+  assert.deepEqual(checkFit(state, pod, 'big'), { ok: true });
+  assert.deepEqual(ALL_FILTERS, ['NodeUnschedulable', 'NodeReady', 'TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
+});
+
+test('checkFit runs only the filters asked for', () => {
+  assert.deepEqual(checkFit(state, pod, 'cordoned', ['NodeResourcesFit', 'TaintToleration']), {
+    ok: false,
+    plugin: 'TaintToleration',
+    reason: 'node(s) had untolerated taint {spot: true}',
+  });
+  assert.deepEqual(checkFit(state, pod, 'cordoned', []), { ok: true });
+  assert.throws(() => checkFit(state, pod, 'ghost'), { message: 'Cannot check pod "default/web" on node "ghost": the node is not in the state' });
+});
+
+test('feasibleNodes and filterNodes list the nodes a pod may go on, and why the others are out', () => {
+  assert.deepEqual(feasibleNodes(state, pod), ['big']);
+  assert.deepEqual(feasibleNodes(state, testPod('tiny', { requests: { cpu: 10 } })), ['big', 'small']);
+  const { rejected } = filterNodes(state, testPod('huge', { requests: { cpu: 8000 } }));
+  assert.equal(describeUnschedulable(state.nodeNames.length, rejected.values()), '0/4 nodes are available: 1 node(s) had untolerated taint {spot: true}, 1 node(s) were unschedulable, 2 Insufficient cpu');
+  assert.equal(describeUnschedulable(0, []), '0/0 nodes are available');
+});
+
+test('a pod placed in the state is checked as if taken off its node', () => {
+  const full = testNode('full', { allocatable: { cpu: 1000, memory: GI, pods: 1 } });
+  const other = testNode('other', { allocatable: { cpu: 1000, memory: GI, pods: 1 } });
+  const placed = testPod('db', {
+    nodeName: 'full',
+    labels: { app: 'db' },
+    requests: { cpu: 1000 },
+    constraints: { podAntiAffinity: { required: [{ labelSelector: { matchLabels: { app: 'db' } }, topologyKey: 'kubernetes.io/hostname' }] } },
+  });
+  const planning = FitState.fromSnapshot(testSnapshot([full, other], [placed]));
+  assert.deepEqual(checkFit(planning, placed, 'full'), { ok: true });
+  assert.deepEqual(checkFit(planning, placed, 'other'), { ok: true });
+  const twin = { ...placed, name: 'db-2', uid: 'default/db-2' };
+  assert.deepEqual(checkFit(planning, twin, 'full'), { ok: false, plugin: 'NodeResourcesFit', reason: 'Too many pods, Insufficient cpu' });
+  assert.deepEqual(checkFit(planning, twin, 'full', ['InterPodAffinity']), {
+    ok: false,
+    plugin: 'InterPodAffinity',
+    reason: "node(s) didn't match pod anti-affinity rules",
+  });
+  assert.equal(planning.nodeOf(placed), 'full');
+  assert.equal(planning.podCount('full'), 1);
+});

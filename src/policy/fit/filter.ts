@@ -1,0 +1,112 @@
+/**
+ * Runs the filter plugins in kube-scheduler's order and reports the first rejection: the rule
+ * every scheduling decision in Stowage shares, whether the simulator's default scheduler, the
+ * descheduler checking that evicted pods land somewhere, or Stowage's own scheduler.
+ */
+import type { PodView } from '../../core/model.js';
+import { interPodAffinity } from './inter-pod-affinity.js';
+import { nodeAffinityFilter } from './node-affinity.js';
+import { nodeReady } from './node-ready.js';
+import { nodeResourcesFitFilter } from './node-resources-fit.js';
+import { nodeUnschedulable } from './node-unschedulable.js';
+import type { FilterPlugin } from './plugin.js';
+import { podTopologySpread } from './pod-topology-spread.js';
+import { FIT_OK } from './result.js';
+import { taintTolerationFilter } from './taint-toleration.js';
+import type { FilterPluginName, FitFailure, FitResult } from './result.js';
+import { _podName } from './state.js';
+import type { FitState } from './state.js';
+
+/**
+ * Every filter plugin, in the order kube-scheduler runs them (NodeReady, which upstream is a
+ * taint, right after NodeUnschedulable): cheap node checks first, pod-counting ones last.
+ */
+export const FILTER_PLUGINS: readonly FilterPlugin[] = [
+  nodeUnschedulable,
+  nodeReady,
+  taintTolerationFilter,
+  nodeAffinityFilter,
+  nodeResourcesFitFilter,
+  podTopologySpread,
+  interPodAffinity,
+];
+
+/** The names of all filter plugins, in the order they run. */
+export const ALL_FILTERS: readonly FilterPluginName[] = FILTER_PLUGINS.map((p) => p.name);
+
+/**
+ * Whether `pod` may go on `nodeName`: the first failing filter, in upstream order, or `{ ok: true }`.
+ * `filters` restricts the plugins run (still in upstream order). A pod placed in the state is
+ * checked as if taken off its node first (see `FitState.withoutPod`). Throws for an unknown node.
+ *
+ * @example
+ * ```ts
+ * const result = checkFit(state, pod, 'node-a');
+ * if (!result.ok) console.log(`${result.plugin}: ${result.reason}`); // NodeResourcesFit: Insufficient cpu
+ * ```
+ */
+export function checkFit(state: FitState, pod: PodView, nodeName: string, filters: readonly FilterPluginName[] = ALL_FILTERS): FitResult {
+  const node = state.node(nodeName);
+  if (node === undefined) throw new Error(`Cannot check pod "${_podName(pod)}" on node "${nodeName}": the node is not in the state`);
+  const plugins = _enabled(filters);
+  return state.withoutPod(pod, () => _runFilters(plugins, state, pod, nodeName));
+}
+
+/** The result of filtering one pod against every node. */
+export interface FilterOutcome {
+  /** Nodes that pass every filter, sorted by name. */
+  readonly feasible: readonly string[];
+  /** Nodes rejected, with the first failing filter of each. */
+  readonly rejected: ReadonlyMap<string, FitFailure>;
+}
+
+/** Filters `pod` against every node of the state (or `nodeNames`), as the scheduler's Filter phase does. */
+export function filterNodes(
+  state: FitState,
+  pod: PodView,
+  filters: readonly FilterPluginName[] = ALL_FILTERS,
+  nodeNames: readonly string[] = state.nodeNames,
+): FilterOutcome {
+  const plugins = _enabled(filters);
+  return state.withoutPod(pod, () => {
+    const feasible: string[] = [];
+    const rejected = new Map<string, FitFailure>();
+    for (const nodeName of nodeNames) {
+      const result = _runFilters(plugins, state, pod, nodeName);
+      if (result.ok) feasible.push(nodeName);
+      else rejected.set(nodeName, result);
+    }
+    return { feasible, rejected };
+  });
+}
+
+/** The names of the nodes `pod` may go on, sorted. */
+export function feasibleNodes(state: FitState, pod: PodView, filters: readonly FilterPluginName[] = ALL_FILTERS): readonly string[] {
+  return filterNodes(state, pod, filters).feasible;
+}
+
+/**
+ * The scheduler's FitError message for a pod no node takes, reasons counted and sorted as
+ * upstream: `0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {spot: true}`.
+ */
+export function describeUnschedulable(nodeCount: number, rejected: Iterable<FitFailure>): string {
+  const counts = new Map<string, number>();
+  for (const failure of rejected) counts.set(failure.reason, (counts.get(failure.reason) ?? 0) + 1);
+  const reasons = [...counts].map(([reason, count]) => `${count} ${reason}`).sort();
+  return reasons.length === 0 ? `0/${nodeCount} nodes are available` : `0/${nodeCount} nodes are available: ${reasons.join(', ')}`;
+}
+
+function _runFilters(plugins: readonly FilterPlugin[], state: FitState, pod: PodView, nodeName: string): FitResult {
+  const node = state.node(nodeName);
+  if (node === undefined) throw new Error(`Cannot check pod "${_podName(pod)}" on node "${nodeName}": the node is not in the state`);
+  for (const plugin of plugins) {
+    const result = plugin.filter(state, pod, node);
+    if (!result.ok) return result;
+  }
+  return FIT_OK;
+}
+
+function _enabled(filters: readonly FilterPluginName[]): readonly FilterPlugin[] {
+  if (filters === ALL_FILTERS) return FILTER_PLUGINS;
+  return FILTER_PLUGINS.filter((p) => filters.includes(p.name));
+}

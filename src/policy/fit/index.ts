@@ -1,0 +1,43 @@
+/**
+ * Scheduling fit: the filters and scores of kube-scheduler's default plugins (and Stowage's
+ * CostAware score) over a mutable planning state. Shared by the simulator's default scheduler,
+ * the descheduler and Stowage's scheduler.
+ */
+export { FitState, nonZeroRequests, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST } from './state.js';
+export type { FitStateOptions, NonZeroRequests } from './state.js';
+export type { AntiAffinityGroup } from './anti-affinity-index.js';
+export { FIT_OK, fitFailure } from './result.js';
+export type { FilterPluginName, FitFailure, FitResult } from './result.js';
+export { MAX_NODE_SCORE, normalize } from './plugin.js';
+export type { FilterPlugin, ScorePlugin, ScorePluginName } from './plugin.js';
+export { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleNodes, filterNodes } from './filter.js';
+export type { FilterOutcome } from './filter.js';
+export { SCORE_PLUGINS, lowestNodeName, scoreNodes, selectNode } from './score.js';
+export type { NodeScore, NodeSelection, SchedulingProfile, TieBreak, WeightedScore } from './score.js';
+export { COST_AWARE_PROFILE, DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from './profiles.js';
+export { nodeUnschedulable, UNSCHEDULABLE_TAINT_KEY } from './node-unschedulable.js';
+export { nodeReady, NOT_READY_TAINT_KEY } from './node-ready.js';
+export { taintTolerationFilter, taintTolerationScore } from './taint-toleration.js';
+export { nodeAffinityFilter, nodeAffinityScore } from './node-affinity.js';
+export { NAMESPACE_NAME_LABEL, affinityTermMatches, fixedTermNamespaces, termSelectsNamespace } from './affinity-term.js';
+export type { NamespaceLabels } from './affinity-term.js';
+export {
+  DEFAULT_SCORING_RESOURCES,
+  insufficientResources,
+  leastAllocatedScore,
+  leastRequestedScore,
+  mostAllocatedScore,
+  mostRequestedScore,
+  nodeResourcesFitFilter,
+  resourceAllocationScore,
+} from './node-resources-fit.js';
+export type { ResourceSpec } from './node-resources-fit.js';
+export { balancedAllocationScore, balancedAllocationScoreOf, balancedResourceScore } from './node-resources-balanced-allocation.js';
+export { podTopologySpread, SPREAD_MISSING_LABEL_REASON, SPREAD_REASON } from './pod-topology-spread.js';
+export {
+  AFFINITY_REASON,
+  ANTI_AFFINITY_REASON,
+  EXISTING_ANTI_AFFINITY_REASON,
+  interPodAffinity,
+} from './inter-pod-affinity.js';
+export { costAwareScore, podHourlyCostOnNode } from './cost-aware.js';

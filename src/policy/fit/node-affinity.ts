@@ -1,0 +1,31 @@
+/**
+ * NodeAffinity: a pod goes only on nodes matching its nodeSelector and, when set, one of its
+ * required node affinity terms; among those it prefers nodes matching heavier preferred terms.
+ */
+import { matchesNodeSelectorTerm, matchesRequiredNodeAffinity } from '../../core/labels.js';
+import type { NodeView, PodView } from '../../core/model.js';
+import { normalize } from './plugin.js';
+import type { FilterPlugin, ScorePlugin } from './plugin.js';
+import { FIT_OK, fitFailure } from './result.js';
+import type { FitResult } from './result.js';
+import type { FitState } from './state.js';
+
+/** Rejects nodes that do not satisfy the pod's nodeSelector and required node affinity. */
+export const nodeAffinityFilter: FilterPlugin = {
+  name: 'NodeAffinity',
+  filter(_state: FitState, pod: PodView, node: NodeView): FitResult {
+    if (matchesRequiredNodeAffinity(pod.constraints, node)) return FIT_OK;
+    return fitFailure('NodeAffinity', "node(s) didn't match Pod's node affinity/selector");
+  },
+};
+
+/** Scores a node by the summed weights of the pod's preferred terms it matches, normalized to 0–100. */
+export const nodeAffinityScore: ScorePlugin = {
+  name: 'NodeAffinity',
+  score(_state: FitState, pod: PodView, nodes: readonly NodeView[]): number[] {
+    const preferred = (pod.constraints.nodeAffinity?.preferred ?? []).filter((p) => p.weight !== 0);
+    if (preferred.length === 0) return nodes.map(() => 0);
+    return nodes.map((node) => preferred.reduce((sum, p) => (matchesNodeSelectorTerm(p.preference, node) ? sum + p.weight : sum), 0));
+  },
+  normalize: (scores) => normalize(scores),
+};

@@ -1,0 +1,67 @@
+/**
+ * NodeResourcesBalancedAllocation: favours nodes whose cpu and memory would be used in equal
+ * shares after placing the pod, so that neither runs out while the other idles.
+ */
+import type { NodeView, PodView } from '../../core/model.js';
+import { DEFAULT_SCORING_RESOURCES } from './node-resources-fit.js';
+import type { ResourceSpec } from './node-resources-fit.js';
+import { MAX_NODE_SCORE } from './plugin.js';
+import type { ScorePlugin } from './plugin.js';
+import type { FitState } from './state.js';
+
+/**
+ * Upstream's balancedResourceScorer: `(1 - std) × 100` truncated, where std is the standard
+ * deviation of the used shares (each capped at 1) of the resources the node has.
+ */
+export function balancedResourceScore(requested: readonly number[], allocatable: readonly number[]): number {
+  const fractions: number[] = [];
+  let total = 0;
+  for (let i = 0; i < requested.length; i++) {
+    const capacity = allocatable[i] ?? 0;
+    if (capacity === 0) continue;
+    const fraction = Math.min((requested[i] ?? 0) / capacity, 1);
+    total += fraction;
+    fractions.push(fraction);
+  }
+  let std = 0;
+  if (fractions.length === 2) {
+    std = Math.abs(((fractions[0] as number) - (fractions[1] as number)) / 2);
+  } else if (fractions.length > 2) {
+    const mean = total / fractions.length;
+    std = Math.sqrt(fractions.reduce((sum, f) => sum + (f - mean) * (f - mean), 0) / fractions.length);
+  }
+  return Math.trunc((1 - std) * MAX_NODE_SCORE);
+}
+
+/**
+ * Scores a node by how balanced its resource use would be. Counts actual requests (not the
+ * non-zero defaults), and scores every node 0 for a pod that requests none of the resources, as
+ * upstream skips the plugin for best-effort pods.
+ */
+export function balancedAllocationScoreOf(
+  state: FitState,
+  pod: PodView,
+  node: NodeView,
+  resources: readonly ResourceSpec[] = DEFAULT_SCORING_RESOURCES,
+): number {
+  const requested: number[] = [];
+  const allocatable: number[] = [];
+  for (const resource of resources) {
+    const podRequest = pod.requests[resource.name] ?? 0;
+    const native = resource.name === 'cpu' || resource.name === 'memory' || resource.name === 'ephemeral-storage';
+    const capacity = podRequest === 0 && !native ? 0 : (node.allocatable[resource.name] ?? 0);
+    allocatable.push(capacity);
+    requested.push(capacity === 0 ? 0 : (state.requested(node.name)[resource.name] ?? 0) + podRequest);
+  }
+  return balancedResourceScore(requested, allocatable);
+}
+
+/** The NodeResourcesBalancedAllocation score over cpu and memory. */
+export const balancedAllocationScore: ScorePlugin = {
+  name: 'NodeResourcesBalancedAllocation',
+  score(state: FitState, pod: PodView, nodes: readonly NodeView[]): number[] {
+    const bestEffort = DEFAULT_SCORING_RESOURCES.every((r) => (pod.requests[r.name] ?? 0) === 0);
+    if (bestEffort) return nodes.map(() => 0);
+    return nodes.map((node) => balancedAllocationScoreOf(state, pod, node));
+  },
+};

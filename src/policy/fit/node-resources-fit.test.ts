@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GI, MI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import {
+  leastRequestedScore,
+  mostRequestedScore,
+  nodeResourcesFitFilter,
+  resourceAllocationScore,
+  leastAllocatedScore,
+  mostAllocatedScore,
+} from './node-resources-fit.js';
+import { FitState } from './state.js';
+
+const node = testNode('n1', { allocatable: { cpu: 4000, memory: 8 * GI, pods: 3 } });
+
+function stateWith(...requests: { cpu?: number; memory?: number }[]): FitState {
+  const pods = requests.map((r, i) => testPod(`p${i}`, { nodeName: 'n1', requests: r }));
+  return FitState.fromSnapshot(testSnapshot([node], pods));
+}
+
+test('NodeResourcesFit rejects a pod that needs more cpu or memory than is free', () => {
+  const state = stateWith({ cpu: 3500, memory: 1 * GI });
+  const filter = (requests: Record<string, number>) => nodeResourcesFitFilter.filter(state, testPod('new', { requests }), node);
+  assert.deepEqual(filter({ cpu: 500, memory: 7 * GI }), { ok: true });
+  assert.deepEqual(filter({ cpu: 501 }), { ok: false, plugin: 'NodeResourcesFit', reason: 'Insufficient cpu' });
+  assert.deepEqual(filter({ memory: 7 * GI + 1, cpu: 600 }), {
+    ok: false,
+    plugin: 'NodeResourcesFit',
+    reason: 'Insufficient cpu, Insufficient memory',
+  });
+});
+
+test('NodeResourcesFit counts pods against the pods allocatable', () => {
+  const state = stateWith({}, {}, {});
+  const result = nodeResourcesFitFilter.filter(state, testPod('new', { requests: { cpu: 5000 } }), node);
+  assert.deepEqual(result, { ok: false, plugin: 'NodeResourcesFit', reason: 'Too many pods, Insufficient cpu' });
+});
+
+test('NodeResourcesFit lets a pod requesting none of a resource onto a node overcommitted in it', () => {
+  const state = stateWith({ cpu: 5000 });
+  assert.deepEqual(nodeResourcesFitFilter.filter(state, testPod('new', { requests: { memory: MI } }), node), { ok: true });
+});
+
+test('NodeResourcesFit reports an extended resource the node lacks, after the native ones', () => {
+  const state = stateWith();
+  const result = nodeResourcesFitFilter.filter(state, testPod('gpu', { requests: { 'nvidia.com/gpu': 1, cpu: 9000 } }), node);
+  assert.deepEqual(result, { ok: false, plugin: 'NodeResourcesFit', reason: 'Insufficient cpu, Insufficient nvidia.com/gpu' });
+});
+
+test('leastRequestedScore and mostRequestedScore follow the upstream integer formulas', () => {
+  const table: [requested: number, capacity: number, least: number, most: number][] = [
+    [0, 4000, 100, 0],
+    [1000, 4000, 75, 25],
+    [1, 3, 66, 33],
+    [4000, 4000, 0, 100],
+    [5000, 4000, 0, 100],
+    [10, 0, 0, 0],
+  ];
+  for (const [requested, capacity, least, most] of table) {
+    assert.equal(leastRequestedScore(requested, capacity), least, `least ${requested}/${capacity}`);
+    assert.equal(mostRequestedScore(requested, capacity), most, `most ${requested}/${capacity}`);
+  }
+});
+
+test('LeastAllocated of a node at 25% cpu and 50% memory after placing the pod is 62; MostAllocated is 37', () => {
+  const state = stateWith({ cpu: 900, memory: 3.5 * GI });
+  const pod = testPod('new', { requests: { cpu: 100, memory: 512 * MI } });
+  assert.deepEqual(leastAllocatedScore.score(state, pod, [node]), [62]);
+  assert.deepEqual(mostAllocatedScore.score(state, pod, [node]), [37]);
+});
+
+test('resource scores count a pod without requests as 100m cpu and 200Mi memory', () => {
+  const state = stateWith();
+  const bestEffort = testPod('be', { requests: {} });
+  // cpu (4000-100)/4000 = 97.5% → 97; memory (8192-200)/8192 = 97.6% → 97.
+  assert.equal(resourceAllocationScore(state, bestEffort, node, leastRequestedScore), 97);
+  assert.deepEqual(state.nonZeroRequested('n1'), { cpu: 0, memory: 0 });
+  const withBestEffort = stateWith({});
+  assert.deepEqual(withBestEffort.nonZeroRequested('n1'), { cpu: 100, memory: 200 * MI });
+  assert.deepEqual(withBestEffort.requested('n1'), {});
+});

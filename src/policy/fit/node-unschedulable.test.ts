@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { nodeUnschedulable } from './node-unschedulable.js';
+import { FitState } from './state.js';
+
+const cordoned = testNode('cordoned', { unschedulable: true });
+const healthy = testNode('healthy');
+const state = FitState.fromSnapshot(testSnapshot([cordoned, healthy]));
+
+test('NodeUnschedulable rejects a cordoned node unless the pod tolerates node.kubernetes.io/unschedulable', () => {
+  assert.deepEqual(nodeUnschedulable.filter(state, testPod('p'), cordoned), {
+    ok: false,
+    plugin: 'NodeUnschedulable',
+    reason: 'node(s) were unschedulable',
+  });
+  assert.deepEqual(nodeUnschedulable.filter(state, testPod('p'), healthy), { ok: true });
+  const daemon = testPod('ds', { constraints: { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }] } });
+  assert.deepEqual(nodeUnschedulable.filter(state, daemon, cordoned), { ok: true });
+  const noExecuteOnly = testPod('x', { constraints: { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoExecute' }] } });
+  assert.equal(nodeUnschedulable.filter(state, noExecuteOnly, cordoned).ok, false);
+});
+
+test('a node cordoned in the planning state is unschedulable until uncordoned, on that state only', () => {
+  const planning = state.clone();
+  planning.cordon('healthy');
+  assert.equal(nodeUnschedulable.filter(planning, testPod('p'), healthy).ok, false);
+  assert.equal(nodeUnschedulable.filter(state, testPod('p'), healthy).ok, true);
+  planning.uncordon('healthy');
+  assert.equal(nodeUnschedulable.filter(planning, testPod('p'), healthy).ok, true);
+  assert.throws(() => planning.cordon('ghost'), { message: 'Cannot cordon node "ghost": the node is not in the state' });
+});

@@ -1,0 +1,60 @@
+/**
+ * The shapes of filter and score plugins, after the scheduler framework's Filter and Score (with
+ * NormalizeScore) extension points. A plugin is a plain object with a name and functions; the
+ * registries in `./filter.ts` and `./score.ts` list them, profiles enable them by name.
+ */
+import type { NodeView, PodView } from '../../core/model.js';
+import type { FilterPluginName, FitResult } from './result.js';
+import type { FitState } from './state.js';
+
+/** The highest score a score plugin gives a node, as upstream's MaxNodeScore. */
+export const MAX_NODE_SCORE = 100;
+
+/**
+ * A filter: whether `pod` may go on `node` in `state`. Per-pod work (upstream's PreFilter) is
+ * memoized with `state.podMemo`, so filtering one pod against every node does it once.
+ */
+export interface FilterPlugin {
+  readonly name: FilterPluginName;
+  readonly filter: (state: FitState, pod: PodView, node: NodeView) => FitResult;
+}
+
+/** Score plugins Stowage implements; NodeResourcesFit's two scoring strategies are named apart. */
+export type ScorePluginName =
+  | 'NodeResourcesLeastAllocated'
+  | 'NodeResourcesMostAllocated'
+  | 'NodeResourcesBalancedAllocation'
+  | 'TaintToleration'
+  | 'NodeAffinity'
+  | 'CostAware';
+
+/**
+ * A score: one raw score per node of `nodes` (all feasible for `pod`), then `normalize` across
+ * them to 0–`MAX_NODE_SCORE` when the raw scores are not already in that range.
+ */
+export interface ScorePlugin {
+  readonly name: ScorePluginName;
+  readonly score: (state: FitState, pod: PodView, nodes: readonly NodeView[]) => number[];
+  readonly normalize?: (scores: readonly number[]) => number[];
+}
+
+/**
+ * Upstream's DefaultNormalizeScore: scales scores so the highest becomes `maxScore` (integer
+ * division, as upstream), or with `reverse` so the highest becomes 0 and zero becomes `maxScore`.
+ * When no score is above 0 they stay as they are, or all become `maxScore` with `reverse`.
+ *
+ * @example
+ * ```ts
+ * normalize([2, 4, 0]);          // [50, 100, 0]
+ * normalize([2, 4, 0], true);    // [50, 0, 100]
+ * ```
+ */
+export function normalize(scores: readonly number[], reverse = false, maxScore = MAX_NODE_SCORE): number[] {
+  let max = 0;
+  for (const score of scores) if (score > max) max = score;
+  if (max === 0) return scores.map((score) => (reverse ? maxScore : score));
+  return scores.map((score) => {
+    const scaled = Math.trunc((maxScore * score) / max);
+    return reverse ? maxScore - scaled : scaled;
+  });
+}

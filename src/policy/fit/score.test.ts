@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { normalize } from './plugin.js';
+import { COST_AWARE_PROFILE, DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from './profiles.js';
+import { scoreNodes, selectNode } from './score.js';
+import type { SchedulingProfile } from './score.js';
+import { FitState } from './state.js';
+
+test('normalize scales to 100 by the highest score, or reverses, as DefaultNormalizeScore', () => {
+  assert.deepEqual(normalize([2, 4, 0]), [50, 100, 0]);
+  assert.deepEqual(normalize([1, 3]), [33, 100]);
+  assert.deepEqual(normalize([2, 4, 0], true), [50, 0, 100]);
+  assert.deepEqual(normalize([0, 0]), [0, 0]);
+  assert.deepEqual(normalize([0, 0], true), [100, 100]);
+  assert.deepEqual(normalize([]), []);
+});
+
+const nodes = [testNode('a'), testNode('b')];
+const state = FitState.fromSnapshot(testSnapshot(nodes, [testPod('half', { nodeName: 'b', requests: { cpu: 2000, memory: 4 * GI } })]));
+const pod = testPod('new', { requests: { cpu: 1000, memory: 2 * GI } });
+
+test('the default profile spreads: the empty node wins 475 to 425, with each plugin score reported', () => {
+  const choice = selectNode(state, pod, DEFAULT_PROFILE);
+  assert.ok(choice.ok);
+  assert.equal(choice.nodeName, 'a');
+  assert.deepEqual(choice.scores, [
+    { nodeName: 'a', total: 475, plugins: { TaintToleration: 100, NodeAffinity: 0, NodeResourcesLeastAllocated: 75, NodeResourcesBalancedAllocation: 100 } },
+    { nodeName: 'b', total: 425, plugins: { TaintToleration: 100, NodeAffinity: 0, NodeResourcesLeastAllocated: 25, NodeResourcesBalancedAllocation: 100 } },
+  ]);
+});
+
+test('the most-allocated profile bin-packs onto the fuller node', () => {
+  const choice = selectNode(state, pod, MOST_ALLOCATED_PROFILE);
+  assert.ok(choice.ok);
+  assert.equal(choice.nodeName, 'b');
+  assert.deepEqual(choice.scores.map((s) => s.total), [425, 475]);
+});
+
+test('ties go to the lowest node name unless the caller breaks them', () => {
+  const twins = FitState.fromSnapshot(testSnapshot([testNode('z'), testNode('y'), testNode('x')]));
+  const byDefault = selectNode(twins, pod, DEFAULT_PROFILE);
+  assert.ok(byDefault.ok);
+  assert.equal(byDefault.nodeName, 'x');
+  const seen: string[][] = [];
+  const last = selectNode(twins, pod, DEFAULT_PROFILE, (candidates) => {
+    seen.push([...candidates]);
+    return candidates[candidates.length - 1] as string;
+  });
+  assert.ok(last.ok);
+  assert.equal(last.nodeName, 'z');
+  assert.deepEqual(seen, [['x', 'y', 'z']]);
+  assert.throws(() => selectNode(twins, pod, DEFAULT_PROFILE, () => 'w'), {
+    message: 'Cannot select a node for pod "default/new": the tie-break chose "w", not one of the best-scored nodes',
+  });
+});
+
+test('a pod no node takes gets the scheduler-style reason', () => {
+  const choice = selectNode(state, testPod('huge', { requests: { cpu: 5000 } }), DEFAULT_PROFILE);
+  assert.deepEqual(choice.ok ? undefined : choice.reason, '0/2 nodes are available: 2 Insufficient cpu');
+});
+
+test('scoreNodes scores the feasible nodes, or the ones given, with the profile weights', () => {
+  const profile: SchedulingProfile = { name: 'least-only', filters: ['NodeResourcesFit'], scores: [{ plugin: 'NodeResourcesLeastAllocated', weight: 2 }] };
+  assert.deepEqual(scoreNodes(state, pod, profile), [
+    { nodeName: 'a', total: 150, plugins: { NodeResourcesLeastAllocated: 75 } },
+    { nodeName: 'b', total: 50, plugins: { NodeResourcesLeastAllocated: 25 } },
+  ]);
+  assert.deepEqual(scoreNodes(state, pod, profile, ['b']), [{ nodeName: 'b', total: 50, plugins: { NodeResourcesLeastAllocated: 25 } }]);
+  assert.deepEqual(scoreNodes(state, testPod('huge', { requests: { cpu: 5000 } }), profile), []);
+});
+
+test('without a price table CostAware prefers spot nodes', () => {
+  const mixed = FitState.fromSnapshot(testSnapshot([testNode('od'), testNode('spot', { capacityType: 'spot' })]));
+  const choice = selectNode(mixed, pod, COST_AWARE_PROFILE);
+  assert.ok(choice.ok);
+  assert.equal(choice.nodeName, 'spot');
+  assert.deepEqual(choice.scores.map((s) => s.plugins.CostAware), [0, 100]);
+});

@@ -1,0 +1,134 @@
+/**
+ * Scores the nodes a pod may go on and picks one, as the scheduler framework's Score phase and
+ * selectHost do: each enabled plugin scores every feasible node, normalizes across them to 0–100,
+ * and the weighted sum ranks the nodes. Every plugin's score is returned, so a caller can explain
+ * why a node won (as kube-scheduler-simulator shows).
+ */
+import type { PodView } from '../../core/model.js';
+import { costAwareScore } from './cost-aware.js';
+import { filterNodes, describeUnschedulable } from './filter.js';
+import { nodeAffinityScore } from './node-affinity.js';
+import { balancedAllocationScore } from './node-resources-balanced-allocation.js';
+import { leastAllocatedScore, mostAllocatedScore } from './node-resources-fit.js';
+import type { ScorePlugin, ScorePluginName } from './plugin.js';
+import type { FilterPluginName, FitFailure } from './result.js';
+import { _podName } from './state.js';
+import type { FitState } from './state.js';
+import { taintTolerationScore } from './taint-toleration.js';
+
+/** Every score plugin, by name. */
+export const SCORE_PLUGINS: Readonly<Record<ScorePluginName, ScorePlugin>> = {
+  NodeResourcesLeastAllocated: leastAllocatedScore,
+  NodeResourcesMostAllocated: mostAllocatedScore,
+  NodeResourcesBalancedAllocation: balancedAllocationScore,
+  TaintToleration: taintTolerationScore,
+  NodeAffinity: nodeAffinityScore,
+  CostAware: costAwareScore,
+};
+
+/** A score plugin enabled in a profile, with its weight (upstream's default weights are 1–3). */
+export interface WeightedScore {
+  readonly plugin: ScorePluginName;
+  readonly weight: number;
+}
+
+/** A scheduling profile, as a KubeSchedulerConfiguration profile: which filters and weighted scores. */
+export interface SchedulingProfile {
+  readonly name: string;
+  /** Filters to run, still in upstream order; all of them when absent. */
+  readonly filters?: readonly FilterPluginName[];
+  readonly scores: readonly WeightedScore[];
+}
+
+/** One node's score for a pod, with what each plugin gave. */
+export interface NodeScore {
+  readonly nodeName: string;
+  /** The sum over plugins of weight × score. */
+  readonly total: number;
+  /** Each enabled plugin's normalized score, 0–100, before its weight. */
+  readonly plugins: Readonly<Partial<Record<ScorePluginName, number>>>;
+}
+
+/** Picks one of the nodes sharing the best score, given sorted by name. */
+export type TieBreak = (candidates: readonly string[]) => string;
+
+/** The default tie-break: the lowest node name, so results do not depend on a random source. */
+export const lowestNodeName: TieBreak = (candidates) => candidates[0] as string;
+
+/**
+ * Scores `nodeNames` (default: the nodes `pod` passes the profile's filters on) with the profile's
+ * score plugins. Returns one entry per node, in the order given (by name by default). A pod placed
+ * in the state is scored as if taken off its node first.
+ */
+export function scoreNodes(state: FitState, pod: PodView, profile: SchedulingProfile, nodeNames?: readonly string[]): readonly NodeScore[] {
+  return state.withoutPod(pod, () => {
+    const names = nodeNames ?? filterNodes(state, pod, profile.filters).feasible;
+    return _score(state, pod, profile, names);
+  });
+}
+
+/** Where the pod goes and why, or why it goes nowhere. */
+export type NodeSelection =
+  | {
+      readonly ok: true;
+      readonly nodeName: string;
+      /** Scores of every feasible node, by node name. */
+      readonly scores: readonly NodeScore[];
+      /** Nodes the filters rejected, with the reason. */
+      readonly rejected: ReadonlyMap<string, FitFailure>;
+    }
+  | {
+      readonly ok: false;
+      /** As the scheduler's FitError: `0/3 nodes are available: 3 Insufficient cpu`. */
+      readonly reason: string;
+      readonly rejected: ReadonlyMap<string, FitFailure>;
+    };
+
+/**
+ * Filters, scores and picks the node for `pod`: the highest total, ties broken by `tieBreak`
+ * (lowest name by default; the simulator passes one drawing from its seeded random source).
+ *
+ * @example
+ * ```ts
+ * const choice = selectNode(state, pod, COST_AWARE_PROFILE, (c) => c[Math.floor(random() * c.length)]);
+ * if (choice.ok) state.assume(pod, choice.nodeName);
+ * else console.log(choice.reason);
+ * ```
+ */
+export function selectNode(state: FitState, pod: PodView, profile: SchedulingProfile, tieBreak: TieBreak = lowestNodeName): NodeSelection {
+  return state.withoutPod(pod, () => {
+    const { feasible, rejected } = filterNodes(state, pod, profile.filters);
+    if (feasible.length === 0) return { ok: false, reason: describeUnschedulable(state.nodeNames.length, rejected.values()), rejected };
+    const scores = _score(state, pod, profile, feasible);
+    let best = -Infinity;
+    for (const s of scores) if (s.total > best) best = s.total;
+    const candidates = scores.filter((s) => s.total === best).map((s) => s.nodeName);
+    const nodeName = candidates.length === 1 ? (candidates[0] as string) : tieBreak(candidates);
+    if (!candidates.includes(nodeName)) {
+      throw new Error(`Cannot select a node for pod "${_podName(pod)}": the tie-break chose "${nodeName}", not one of the best-scored nodes`);
+    }
+    return { ok: true, nodeName, scores, rejected };
+  });
+}
+
+function _score(state: FitState, pod: PodView, profile: SchedulingProfile, nodeNames: readonly string[]): NodeScore[] {
+  const nodes = nodeNames.map((name) => {
+    const node = state.node(name);
+    if (node === undefined) throw new Error(`Cannot score pod "${_podName(pod)}" on node "${name}": the node is not in the state`);
+    return node;
+  });
+  const totals = nodes.map(() => 0);
+  const perPlugin: Partial<Record<ScorePluginName, number>>[] = nodes.map(() => ({}));
+  for (const { plugin: name, weight } of profile.scores) {
+    const plugin = SCORE_PLUGINS[name] as ScorePlugin | undefined;
+    if (plugin === undefined) throw new Error(`Cannot score with profile "${profile.name}": unknown score plugin "${name}"`);
+    if (weight === 0 || nodes.length === 0) continue;
+    const raw = plugin.score(state, pod, nodes);
+    const scores = plugin.normalize === undefined ? raw : plugin.normalize(raw);
+    scores.forEach((score, i) => {
+      (perPlugin[i] as Partial<Record<ScorePluginName, number>>)[name] = score;
+      totals[i] = (totals[i] as number) + score * weight;
+    });
+  }
+  return nodes.map((node, i) => ({ nodeName: node.name, total: totals[i] as number, plugins: perPlugin[i] as Partial<Record<ScorePluginName, number>> }));
+}

@@ -1,0 +1,475 @@
+/**
+ * The mutable working view a planner schedules against, like kube-scheduler's cache: per node its
+ * view, the resources its pods request and its pods, plus the indexes the affinity and spread
+ * filters query. `assume` and `forget` update everything incrementally, so a planner can try a move
+ * and roll it back for the cost of the pod's own labels and terms.
+ */
+import { addResources, subtractResources, sumResources } from '../../core/resources.js';
+import type { Labels } from '../../core/labels.js';
+import type { ClusterSnapshot, LabelSelector, NodeView, PodAffinityTerm, PodView, Resources } from '../../core/model.js';
+import type { PriceTable } from '../../core/pricing.js';
+import { fixedTermNamespaces, NAMESPACE_NAME_LABEL, termSelectsNamespace } from './affinity-term.js';
+import type { NamespaceLabels } from './affinity-term.js';
+import { AntiAffinityIndex } from './anti-affinity-index.js';
+import type { AntiAffinityGroup } from './anti-affinity-index.js';
+import { PodLabelIndex } from './pod-index.js';
+
+/** The cpu (millicores) the scheduler assumes for scoring when a pod requests none. */
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+/** The memory (bytes) the scheduler assumes for scoring when a pod requests none. */
+export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
+
+/** Cpu and memory requests as the scheduler's resource scores count them: zero becomes the default. */
+export interface NonZeroRequests {
+  readonly cpu: number;
+  readonly memory: number;
+}
+
+/** Options of `FitState.fromSnapshot`. */
+export interface FitStateOptions {
+  /** Prices for the `CostAware` score; without them it prefers spot nodes and nothing else. */
+  readonly prices?: PriceTable;
+  /**
+   * Namespace labels, for pod affinity terms with a `namespaceSelector`. Every namespace also
+   * carries `kubernetes.io/metadata.name: <name>`, as the API server sets it, so selectors on that
+   * label work without them.
+   */
+  readonly namespaceLabels?: Readonly<Record<string, Labels>>;
+}
+
+interface NodeSlot {
+  readonly view: NodeView;
+  /** A node holds at most a few hundred pods: an array beats a map to build, copy and scan. */
+  readonly pods: PodView[];
+  requested: Resources;
+  nonZeroCpu: number;
+  nonZeroMemory: number;
+  cordoned: boolean;
+}
+
+interface PodMemo {
+  readonly version: number;
+  readonly excluded: string;
+  readonly data: Map<string, unknown>;
+}
+
+/**
+ * A mutable working view of the cluster for planning. Nodes are fixed at construction; pods move
+ * with `assume` and `forget`.
+ *
+ * @example
+ * ```ts
+ * // Does every pod of node "n1" fit elsewhere, together? Plan on a copy, cordoned as a drain would.
+ * const plan = FitState.fromSnapshot(snapshot, { prices }).clone();
+ * plan.cordon('n1');
+ * for (const pod of plan.podsOn('n1')) {
+ *   const choice = selectNode(plan, pod, DEFAULT_PROFILE); // the pod does not count against itself
+ *   if (!choice.ok) return { fits: false, reason: choice.reason };
+ *   plan.move(pod, choice.nodeName);
+ * }
+ * ```
+ */
+export class FitState {
+  readonly #slots: Map<string, NodeSlot>;
+  readonly #nodeNames: readonly string[];
+  readonly #placement: Map<string, NodeSlot>;
+  readonly #podIndex: PodLabelIndex;
+  /** Built at the first inter-pod affinity check, then kept up to date. */
+  #antiAffinity: AntiAffinityIndex | undefined;
+  /** Data derived from nodes only: nodes never change, so it is shared with clones. */
+  readonly #nodeMemo: Map<string, unknown>;
+  readonly #podMemo = new WeakMap<PodView, PodMemo>();
+  #version = 0;
+  /** The uids of the pods `withoutPod` has taken out, while it runs. */
+  #excluded = '';
+  readonly #prices: PriceTable | undefined;
+  readonly #givenNamespaceLabels: Readonly<Record<string, Labels>>;
+  /** Namespace labels as selectors see them; static, so shared with clones. */
+  readonly #namespaceLabelCache: Map<string, Labels>;
+  /** Placed pods per namespace, built when a namespace selector first needs the namespaces. */
+  #namespaceCounts: Map<string, number> | undefined;
+  readonly #namespaceLabelsOf: NamespaceLabels = (namespace) => this.namespaceLabels(namespace);
+
+  private constructor(
+    slots: Map<string, NodeSlot>,
+    placement: Map<string, NodeSlot>,
+    podIndex: PodLabelIndex | undefined,
+    antiAffinity: AntiAffinityIndex | undefined,
+    nodeMemo: Map<string, unknown>,
+    prices: PriceTable | undefined,
+    namespaceLabels: Readonly<Record<string, Labels>>,
+    namespaceLabelCache: Map<string, Labels>,
+  ) {
+    this.#slots = slots;
+    this.#nodeNames = [...slots.keys()].sort();
+    this.#placement = placement;
+    const source = (visit: (pod: PodView) => void): void => {
+      for (const slot of slots.values()) for (const pod of slot.pods) visit(pod);
+    };
+    const nodeOf = (pod: PodView): NodeView => (placement.get(pod.uid) as NodeSlot).view;
+    this.#podIndex = podIndex?.clone(source, nodeOf) ?? new PodLabelIndex(source, nodeOf);
+    this.#antiAffinity = antiAffinity?.clone();
+    this.#nodeMemo = nodeMemo;
+    this.#prices = prices;
+    this.#givenNamespaceLabels = namespaceLabels;
+    this.#namespaceLabelCache = namespaceLabelCache;
+  }
+
+  /**
+   * Builds the working view of a snapshot. Pods count on their node unless Succeeded or Failed;
+   * terminating pods still count, as in the scheduler's cache. Pods bound to a node the snapshot
+   * does not hold are left out, as the scheduler leaves them out.
+   */
+  static fromSnapshot(snapshot: ClusterSnapshot, options: FitStateOptions = {}): FitState {
+    const slots = new Map<string, NodeSlot>();
+    for (const node of snapshot.nodes) {
+      slots.set(node.name, { view: node, pods: [], requested: {}, nonZeroCpu: 0, nonZeroMemory: 0, cordoned: false });
+    }
+    const placement = new Map<string, NodeSlot>();
+    for (const pod of snapshot.pods) {
+      if (pod.nodeName === '' || pod.phase === 'Succeeded' || pod.phase === 'Failed') continue;
+      const slot = slots.get(pod.nodeName);
+      if (slot === undefined || placement.has(pod.uid)) continue;
+      slot.pods.push(pod);
+      placement.set(pod.uid, slot);
+      slot.nonZeroCpu += _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST);
+      slot.nonZeroMemory += _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST);
+    }
+    // One sum per node rather than one allocation per pod; the indexes are built when first used.
+    for (const slot of slots.values()) {
+      if (slot.pods.length > 0) slot.requested = sumResources(slot.pods.map((pod) => pod.requests));
+    }
+    return new FitState(slots, placement, undefined, undefined, new Map(), options.prices, options.namespaceLabels ?? {}, new Map());
+  }
+
+  /** Node names, sorted: the order every node iteration of the fit plugins follows. */
+  get nodeNames(): readonly string[] {
+    return this.#nodeNames;
+  }
+
+  /** Changes on every `assume`, `forget`, `cordon` and `uncordon`: a cache key for derived data. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The price table the state was built with, if any. */
+  get prices(): PriceTable | undefined {
+    return this.#prices;
+  }
+
+  /** The node's view, or undefined when the state does not hold it. */
+  node(nodeName: string): NodeView | undefined {
+    return this.#slots.get(nodeName)?.view;
+  }
+
+  /** The sum of the requests of the pods on the node (empty for an unknown node). */
+  requested(nodeName: string): Resources {
+    return this.#slots.get(nodeName)?.requested ?? {};
+  }
+
+  /** The node's cpu and memory requests as the resource scores count them (zero requests count as defaults). */
+  nonZeroRequested(nodeName: string): NonZeroRequests {
+    const slot = this.#slots.get(nodeName);
+    return { cpu: slot?.nonZeroCpu ?? 0, memory: slot?.nonZeroMemory ?? 0 };
+  }
+
+  /** The number of pods on the node. */
+  podCount(nodeName: string): number {
+    return this.#slots.get(nodeName)?.pods.length ?? 0;
+  }
+
+  /** The pods on the node, in no particular order. */
+  podsOn(nodeName: string): readonly PodView[] {
+    const slot = this.#slots.get(nodeName);
+    return slot === undefined ? [] : [...slot.pods];
+  }
+
+  /** The node the pod is placed on in this state, or undefined when it is not placed. */
+  nodeOf(pod: PodView | string): string | undefined {
+    return this.#placement.get(typeof pod === 'string' ? pod : pod.uid)?.view.name;
+  }
+
+  /** Whether the node was cordoned in this state (`cordon`); the node's own `unschedulable` is apart. */
+  isCordoned(nodeName: string): boolean {
+    return this.#slots.get(nodeName)?.cordoned ?? false;
+  }
+
+  /**
+   * Marks the node unschedulable for planning, as a drain would cordon it: the NodeUnschedulable
+   * filter then rejects it for pods that do not tolerate `node.kubernetes.io/unschedulable`.
+   */
+  cordon(nodeName: string): void {
+    this.#slot(nodeName, 'cordon').cordoned = true;
+    this.#version++;
+  }
+
+  /** Undoes `cordon`. */
+  uncordon(nodeName: string): void {
+    this.#slot(nodeName, 'uncordon').cordoned = false;
+    this.#version++;
+  }
+
+  /**
+   * Places the pod on the node, as the scheduler cache's AssumePod does. Throws when the node is
+   * unknown or the pod is already placed: that is a planner bug, not a scheduling outcome.
+   */
+  assume(pod: PodView, nodeName: string): void {
+    const slot = this.#slots.get(nodeName);
+    if (slot === undefined) {
+      throw new Error(`Cannot assume pod "${_podName(pod)}" on node "${nodeName}": the node is not in the state`);
+    }
+    const current = this.#placement.get(pod.uid);
+    if (current !== undefined) {
+      throw new Error(`Cannot assume pod "${_podName(pod)}" on node "${nodeName}": it is already on node "${current.view.name}"`);
+    }
+    this.#add(pod, slot);
+    this.#version++;
+  }
+
+  /** Takes the pod off its node, exactly undoing `assume`. Throws when the pod is not placed. */
+  forget(pod: PodView | string): void {
+    const uid = typeof pod === 'string' ? pod : pod.uid;
+    const slot = this.#placement.get(uid);
+    const placed = slot?.pods.find((p) => p.uid === uid);
+    if (slot === undefined || placed === undefined) {
+      throw new Error(`Cannot forget pod ${typeof pod === 'string' ? `with uid "${uid}"` : `"${_podName(pod)}"`}: it is not placed in the state`);
+    }
+    this.#remove(placed, slot);
+    this.#version++;
+  }
+
+  /** Moves a placed pod to another node (`forget` then `assume`); throws before changing anything for an unknown node. */
+  move(pod: PodView, nodeName: string): void {
+    if (!this.#slots.has(nodeName)) {
+      throw new Error(`Cannot move pod "${_podName(pod)}" to node "${nodeName}": the node is not in the state`);
+    }
+    this.forget(pod);
+    this.assume(pod, nodeName);
+  }
+
+  /** An independent copy: changes to either leave the other as it was. */
+  clone(): FitState {
+    const slots = new Map<string, NodeSlot>();
+    const placement = new Map<string, NodeSlot>();
+    for (const [name, slot] of this.#slots) {
+      const copy: NodeSlot = { ...slot, pods: [...slot.pods] };
+      slots.set(name, copy);
+      for (const pod of copy.pods) placement.set(pod.uid, copy);
+    }
+    // The indexes hold pods and node views, immutable and shared; the constructor copies their structure.
+    const copy = new FitState(
+      slots,
+      placement,
+      this.#podIndex,
+      this.#antiAffinity,
+      this.#nodeMemo,
+      this.#prices,
+      this.#givenNamespaceLabels,
+      this.#namespaceLabelCache,
+    );
+    copy.#namespaceCounts = this.#namespaceCounts === undefined ? undefined : new Map(this.#namespaceCounts);
+    copy.#version = this.#version;
+    return copy;
+  }
+
+  /**
+   * Runs `evaluate` with `pod` taken off its node when it is placed, and puts it back after. A pod
+   * that a planner considers moving must not count against itself: its own requests, its labels in
+   * spread counts, its own anti-affinity. The fit functions call this themselves.
+   */
+  withoutPod<T>(pod: PodView, evaluate: () => T): T {
+    const slot = this.#placement.get(pod.uid);
+    const placed = slot?.pods.find((p) => p.uid === pod.uid);
+    if (slot === undefined || placed === undefined) return evaluate();
+    // Taking the pod out and back leaves the version as it is; memos key on the version and the
+    // excluded pods, so those made while the pod is out stay apart from those made while it is in.
+    const excluded = this.#excluded;
+    this.#remove(placed, slot);
+    this.#excluded = `${excluded}\u0000${pod.uid}`;
+    try {
+      return evaluate();
+    } finally {
+      this.#add(placed, slot);
+      this.#excluded = excluded;
+    }
+  }
+
+  /** Calls `visit` for every placed pod in one of `namespaces` whose labels match `selector` (undefined matches none). */
+  forEachMatchingPod(namespaces: readonly string[], selector: LabelSelector | undefined, visit: (pod: PodView, node: NodeView) => void): void {
+    for (const namespace of namespaces) this.#podIndex.forEachMatching(namespace, selector, visit);
+  }
+
+  /** Calls `visit` for every placed pod that a pod affinity term of `owner` selects (by namespaces and labels). */
+  forEachPodMatchingTerm(owner: PodView, term: PodAffinityTerm, visit: (pod: PodView, node: NodeView) => void): void {
+    const fixed = fixedTermNamespaces(owner, term);
+    if (fixed !== undefined) {
+      this.forEachMatchingPod(fixed, term.labelSelector, visit);
+      return;
+    }
+    if (term.labelSelector === undefined) return;
+    for (const namespace of this.#namespaces().keys()) {
+      if (termSelectsNamespace(owner, term, namespace, this.#namespaceLabelsOf)) this.#podIndex.forEachMatching(namespace, term.labelSelector, visit);
+    }
+  }
+
+  /** Calls `visit` for every distinct required anti-affinity term of placed pods that selects `pod`. */
+  forEachAntiAffinityAgainst(pod: PodView, visit: (group: AntiAffinityGroup) => void): void {
+    this.#antiAffinityIndex().forEachMatching(pod, this.#namespaceLabelsOf, visit);
+  }
+
+  /** A namespace's labels as namespace selectors see them: those given, plus `kubernetes.io/metadata.name`. */
+  namespaceLabels(namespace: string): Labels {
+    let labels = this.#namespaceLabelCache.get(namespace);
+    if (labels === undefined) {
+      labels = { ...this.#givenNamespaceLabels[namespace], [NAMESPACE_NAME_LABEL]: namespace };
+      this.#namespaceLabelCache.set(namespace, labels);
+    }
+    return labels;
+  }
+
+  /**
+   * Builds now the indexes the affinity and spread filters otherwise build at first use: the
+   * placed pods' anti-affinity terms and, for each of `labelKeys`, pods by that label (with
+   * `everyPod`, also pods and their count by namespace alone, which only selectors without a
+   * `matchLabels` or `In`/`Exists` requirement and namespace selectors need). Takes their one-off
+   * cost out of a timed section.
+   */
+  prepareIndexes(labelKeys: Iterable<string>, everyPod = false): void {
+    this.#antiAffinityIndex();
+    if (everyPod) this.#namespaces();
+    this.#podIndex.prepare(labelKeys, everyPod);
+  }
+
+  /**
+   * Memoizes data derived from the nodes alone (nodes never change in a state), shared with clones.
+   * @internal For the fit plugins.
+   */
+  nodeMemo<T>(key: string, compute: () => T): T {
+    if (this.#nodeMemo.has(key)) return this.#nodeMemo.get(key) as T;
+    const value = compute();
+    this.#nodeMemo.set(key, value);
+    return value;
+  }
+
+  /**
+   * Memoizes per-pod data (a plugin's PreFilter result) until the state next changes, so filtering
+   * one pod against every node computes it once.
+   * @internal For the fit plugins.
+   */
+  podMemo<T>(pod: PodView, key: string, compute: () => T): T {
+    let memo = this.#podMemo.get(pod);
+    if (memo === undefined || memo.version !== this.#version || memo.excluded !== this.#excluded) {
+      memo = { version: this.#version, excluded: this.#excluded, data: new Map() };
+      this.#podMemo.set(pod, memo);
+    }
+    if (memo.data.has(key)) return memo.data.get(key) as T;
+    const value = compute();
+    memo.data.set(key, value);
+    return value;
+  }
+
+  /**
+   * The whole state as canonical plain data, independent of insertion order.
+   * @internal For tests that check assume then forget restores a state exactly.
+   */
+  canonical(): unknown {
+    return {
+      nodes: this.#nodeNames.map((name) => {
+        const slot = this.#slots.get(name) as NodeSlot;
+        return {
+          name,
+          requested: Object.entries(slot.requested).filter(([, v]) => v !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+          nonZero: [slot.nonZeroCpu, slot.nonZeroMemory],
+          pods: slot.pods.map((pod) => pod.uid).sort(),
+          cordoned: slot.cordoned,
+        };
+      }),
+      placement: [...this.#placement].map(([uid, slot]) => `${uid}@${slot.view.name}`).sort(),
+      namespaces: this.#namespaceCounts === undefined ? undefined : [...this.#namespaceCounts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      podIndex: this.#podIndex.canonical(),
+      antiAffinity: this.#antiAffinity?.canonical(),
+    };
+  }
+
+  #add(pod: PodView, slot: NodeSlot): void {
+    slot.pods.push(pod);
+    slot.requested = addResources(slot.requested, pod.requests);
+    slot.nonZeroCpu += _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST);
+    slot.nonZeroMemory += _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST);
+    this.#placement.set(pod.uid, slot);
+    this.#podIndex.add(pod);
+    if (this.#namespaceCounts !== undefined) this.#namespaceCounts.set(pod.namespace, (this.#namespaceCounts.get(pod.namespace) ?? 0) + 1);
+    this.#antiAffinity?.add(pod, slot.view);
+  }
+
+  #remove(pod: PodView, slot: NodeSlot): void {
+    // Order is not kept: the last pod takes the removed one's place.
+    const index = slot.pods.indexOf(pod);
+    const last = slot.pods.pop() as PodView;
+    if (index >= 0 && index < slot.pods.length) slot.pods[index] = last;
+    slot.requested = _withoutZeros(subtractResources(slot.requested, pod.requests));
+    slot.nonZeroCpu -= _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST);
+    slot.nonZeroMemory -= _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST);
+    this.#placement.delete(pod.uid);
+    this.#podIndex.remove(pod);
+    if (this.#namespaceCounts !== undefined) {
+      const count = (this.#namespaceCounts.get(pod.namespace) ?? 0) - 1;
+      if (count > 0) this.#namespaceCounts.set(pod.namespace, count);
+      else this.#namespaceCounts.delete(pod.namespace);
+    }
+    this.#antiAffinity?.remove(pod, slot.view);
+  }
+
+  #namespaces(): Map<string, number> {
+    if (this.#namespaceCounts === undefined) {
+      const counts = new Map<string, number>();
+      for (const slot of this.#slots.values()) {
+        for (const pod of slot.pods) counts.set(pod.namespace, (counts.get(pod.namespace) ?? 0) + 1);
+      }
+      this.#namespaceCounts = counts;
+    }
+    return this.#namespaceCounts;
+  }
+
+  #antiAffinityIndex(): AntiAffinityIndex {
+    if (this.#antiAffinity === undefined) {
+      const index = new AntiAffinityIndex();
+      for (const slot of this.#slots.values()) {
+        for (const pod of slot.pods) index.add(pod, slot.view);
+      }
+      this.#antiAffinity = index;
+    }
+    return this.#antiAffinity;
+  }
+
+  #slot(nodeName: string, action: string): NodeSlot {
+    const slot = this.#slots.get(nodeName);
+    if (slot === undefined) throw new Error(`Cannot ${action} node "${nodeName}": the node is not in the state`);
+    return slot;
+  }
+}
+
+/**
+ * The pod's cpu and memory requests as the scheduler's resource scores count them: a pod that
+ * requests none of one counts as requesting the default (100m cpu, 200Mi memory). Upstream applies
+ * the default per container; the model holds pod totals, so it applies here when the total is zero.
+ */
+export function nonZeroRequests(pod: PodView): NonZeroRequests {
+  return { cpu: _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST), memory: _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST) };
+}
+
+function _nonZero(amount: number | undefined, fallback: number): number {
+  return amount === undefined || amount === 0 ? fallback : amount;
+}
+
+/** `namespace/name`, as reasons quote pods. */
+export function _podName(pod: PodView): string {
+  return `${pod.namespace}/${pod.name}`;
+}
+
+function _withoutZeros(resources: Resources): Resources {
+  for (const name in resources) {
+    if (resources[name] === 0) return Object.fromEntries(Object.entries(resources).filter(([, v]) => v !== 0));
+  }
+  return resources;
+}
