@@ -117,7 +117,7 @@ function _kubeconfigYaml(server: string, pki: Pki): string {
   ].join('\n');
 }
 
-function _get(url: string, tls?: Pki): Promise<{ status: number; body: string }> {
+function _get(url: string, tls?: Pick<Pki, 'ca' | 'cert' | 'key'>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = url.startsWith('https:') ? httpsRequest : httpRequest;
     const req = request(url, { method: 'GET', timeout: 3_000, ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}) }, (res) => {
@@ -319,6 +319,34 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
     await stopCluster(dir).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Stops one component and starts it again with the same flags, waiting until it is healthy:
+ * for tests of what Stowage does when the API server goes away (dropped watches, refused
+ * connections). Only kube-apiserver's health is awaited; others are awaited by the caller.
+ */
+export async function restartComponent(dir: string, name: string, options: { downMs?: number; timeoutMs?: number } = {}): Promise<ClusterState> {
+  const state = readClusterState(dir);
+  if (!state) throw new Error(`No cluster in "${dir}"`);
+  const index = state.processes.findIndex((p) => p.name === name);
+  const old = state.processes[index];
+  if (old === undefined) throw new Error(`No component "${name}" in the cluster in "${dir}"`);
+  await stopProcess(old.pid, 10_000);
+  if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
+  const fresh = startProcess(old.name, old.binary, old.args, join(dir, 'logs'));
+  const processes = state.processes.map((p, i) => (i === index ? fresh : p));
+  const next: ClusterState = { ...state, processes };
+  writeFileSync(join(dir, STATE_FILE), JSON.stringify(next, null, 2));
+  if (name === 'kube-apiserver') {
+    const read = (file: string): string => readFileSync(join(dir, 'pki', file), 'utf8');
+    const pki = { ca: read('ca.crt'), cert: read('admin.crt'), key: read('admin.key') };
+    await waitFor('kube-apiserver to be ready again', async () => (await _get(`${state.server}/readyz`, pki)).status === 200, {
+      timeoutMs: options.timeoutMs ?? 60_000,
+      abortIf: () => (isAlive(fresh.pid) ? undefined : `kube-apiserver exited; last lines of ${fresh.logPath}:\n${tailLog(fresh.logPath)}`),
+    });
+  }
+  return next;
 }
 
 /** Reads the state of a cluster started in `dir`, or undefined when there is none. */

@@ -13,6 +13,9 @@ export interface RunningProcess {
   readonly name: string;
   readonly pid: number;
   readonly logPath: string;
+  /** What it was started with, so a test can restart it the same way. */
+  readonly binary: string;
+  readonly args: readonly string[];
 }
 
 /** Starts `binary` detached, writing stdout and stderr to `<logDir>/<name>.log`. */
@@ -23,7 +26,7 @@ export function startProcess(name: string, binary: string, args: readonly string
     const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd] });
     if (child.pid === undefined) throw new Error(`Cannot start ${name} from "${binary}"`);
     child.unref();
-    return { name, pid: child.pid, logPath };
+    return { name, pid: child.pid, logPath, binary, args: [...args] };
   } finally {
     closeSync(fd);
   }
