@@ -1,0 +1,334 @@
+/**
+ * Availability guards every strategy plans under: a workload never drops below its floor (its
+ * PodDisruptionBudget, else one Ready replica), moves one pod per workload at a time, and stays
+ * within the eviction budgets; a node whose drain failed waits out a backoff.
+ *
+ * Moves are grouped in waves: a wave starts only when the replacements of the previous wave are
+ * Ready, so within a wave each workload loses at most one pod and each PDB at most what it allows.
+ */
+import { matchesLabelSelector } from '../../core/labels.js';
+import type { LabelSelector, PdbView, PodView, WorkloadKind, WorkloadRef } from '../../core/model.js';
+import { holdsResources, workloadKey } from '../../core/snapshot.js';
+import type { SnapshotIndex } from '../../core/snapshot.js';
+
+/** How a pod leaves its node: evicted, or after a replacement was surged and is Ready (make before break). */
+export type MoveMode = 'evict' | 'surge-first';
+
+/** A PDB's disruptions allowed: what its status says, what the snapshot says, and the stricter. */
+export interface PdbAllowance {
+  readonly fromStatus: number;
+  readonly computed: number;
+  readonly allowed: number;
+}
+
+function _scaled(value: number | string, total: number): number {
+  if (typeof value === 'number') return value;
+  const percent = Number(value.replace(/%$/, ''));
+  if (!Number.isFinite(percent)) return total;
+  // Upstream rounds percentages up for both minAvailable and maxUnavailable.
+  return Math.ceil((percent * total) / 100);
+}
+
+/**
+ * The disruptions a PDB allows, computed like the disruption controller (healthy pods minus
+ * desired healthy) from `pods` (the pods it selects), and compared with its status: the smaller
+ * wins, so a stale status or a snapshot that lags can only make the guard stricter.
+ * `expectedPods` is the scale of the selected pods' controllers (for percentages).
+ */
+export function pdbAllowance(pdb: PdbView, pods: readonly PodView[], expectedPods: number): PdbAllowance {
+  const live = pods.filter(holdsResources);
+  const healthy = live.filter((p) => p.ready && p.deletionRequestedAt === undefined).length;
+  let desiredHealthy: number;
+  if (pdb.minAvailable !== undefined) {
+    desiredHealthy = typeof pdb.minAvailable === 'number' ? pdb.minAvailable : _scaled(pdb.minAvailable, expectedPods);
+  } else if (pdb.maxUnavailable !== undefined) {
+    desiredHealthy = Math.max(0, expectedPods - _scaled(pdb.maxUnavailable, expectedPods));
+  } else {
+    desiredHealthy = 0;
+  }
+  const computed = Math.max(0, healthy - desiredHealthy);
+  const fromStatus = Math.max(0, pdb.disruptionsAllowed);
+  return { fromStatus, computed, allowed: Math.min(fromStatus, computed) };
+}
+
+/** The pods of `namespace` that `selector` matches (undefined matches none). */
+export type PodSelection = (namespace: string, selector: LabelSelector | undefined) => readonly PodView[];
+
+/** A pod admitted to move: how, and in which wave. */
+export interface Admission {
+  readonly pod: PodView;
+  readonly mode: MoveMode;
+  readonly wave: number;
+  /** Why this mode: the floor that applies. */
+  readonly reason: string;
+}
+
+/** The moves of a group, or why the group may not move. */
+export type AdmitResult = { readonly ok: true; readonly admissions: readonly Admission[] } | { readonly ok: false; readonly reason: string };
+
+interface _WorkloadState {
+  readonly kind: WorkloadKind;
+  readonly label: string;
+  readonly ready: number;
+  /** Why the workload is not settled (a move or rollout in progress), if it is not. */
+  readonly unsettled?: string;
+}
+
+interface _PdbState {
+  readonly key: string;
+  readonly label: string;
+  readonly allowance: PdbAllowance;
+}
+
+function _workloadLabel(ref: WorkloadRef): string {
+  return `${ref.kind} "${ref.namespace}/${ref.name}"`;
+}
+
+/**
+ * The availability floors of the workloads in a snapshot, and the waves already given out.
+ * `admit` checks a group of pods (one node's drain) all or nothing without changing anything;
+ * `commit` records an admitted group. Workloads and PDBs are looked at on first use only.
+ */
+export class AvailabilityGuard {
+  readonly #index: SnapshotIndex;
+  readonly #selectPods: PodSelection;
+  readonly #inFlight: ReadonlySet<string>;
+  readonly #workloads = new Map<string, _WorkloadState>();
+  readonly #pdbs = new Map<PdbView, _PdbState>();
+  /** workload key → waves holding one of its pods. */
+  readonly #workloadWaves = new Map<string, Set<number>>();
+  /** pdb key → wave → pods planned. */
+  readonly #pdbWaves = new Map<string, Map<number, number>>();
+
+  /**
+   * @param index the snapshot's index
+   * @param selectPods the pods of a namespace a selector matches (a label index makes PDBs cheap);
+   *   by default a scan of the snapshot's pods
+   * @param inFlight workload keys with a move already under way (from the live loop's or simulator's memory)
+   */
+  constructor(index: SnapshotIndex, selectPods?: PodSelection, inFlight: ReadonlySet<string> = new Set()) {
+    this.#index = index;
+    this.#selectPods = selectPods ?? ((namespace, selector) => index.snapshot.pods.filter((p) => p.namespace === namespace && matchesLabelSelector(selector, p.labels)));
+    this.#inFlight = inFlight;
+  }
+
+  /** The PDB's allowance, computed on first ask. */
+  pdbAllowance(pdb: PdbView): PdbAllowance {
+    return this.#pdb(pdb).allowance;
+  }
+
+  /**
+   * Whether every pod of `pods` may move, and how: the first pod that may not makes the whole
+   * group fail with its reason. Pods of one workload, or beyond what a PDB allows at once, go to
+   * later waves.
+   */
+  admit(pods: readonly PodView[]): AdmitResult {
+    const workloadWaves = new Map<string, Set<number>>();
+    const pdbWaves = new Map<string, Map<number, number>>();
+    const admissions: Admission[] = [];
+    for (const pod of pods) {
+      const key = workloadKey(pod.owner);
+      const who = `pod "${pod.namespace}/${pod.name}"`;
+      if (this.#inFlight.has(key)) return { ok: false, reason: `Cannot move ${who}: ${_workloadLabel(pod.owner)} has a move in flight` };
+      const workload = this.#workload(pod.owner, key);
+      if (workload.unsettled !== undefined) return { ok: false, reason: `Cannot move ${who}: ${workload.unsettled}` };
+      const pdbViews = this.#index.pdbsForPod(pod);
+      if (pdbViews.length > 1) {
+        const names = pdbViews.map((p) => `"${p.namespace}/${p.name}"`).join(', ');
+        return { ok: false, reason: `Cannot move ${who}: ${pdbViews.length} PodDisruptionBudgets select it (${names}), and the Eviction API refuses such pods` };
+      }
+      const pdb = pdbViews[0] === undefined ? undefined : this.#pdb(pdbViews[0]);
+      if (pdb !== undefined && pdb.allowance.allowed < 1) {
+        const { fromStatus, computed } = pdb.allowance;
+        return { ok: false, reason: `Cannot move ${who}: ${pdb.label} allows 0 disruptions (status ${fromStatus}, computed ${computed})` };
+      }
+      const singleReady = workload.ready <= 1;
+      // Whatever a PDB allows, a workload never goes without a Ready replica; only a Deployment can surge one first.
+      if (singleReady && workload.kind !== 'Deployment') {
+        return { ok: false, reason: `Cannot move ${who}: ${workload.label} has ${workload.ready} Ready replica, and only a Deployment can surge a replacement first` };
+      }
+
+      const taken = (wave: number): boolean =>
+        (this.#workloadWaves.get(key)?.has(wave) ?? false) ||
+        (workloadWaves.get(key)?.has(wave) ?? false) ||
+        (pdb !== undefined && (this.#pdbWaves.get(pdb.key)?.get(wave) ?? 0) + (pdbWaves.get(pdb.key)?.get(wave) ?? 0) >= pdb.allowance.allowed);
+      let wave = 0;
+      while (taken(wave)) wave++;
+      _addWave(workloadWaves, key, wave);
+      if (pdb !== undefined) _countWave(pdbWaves, pdb.key, wave);
+
+      const mode: MoveMode = singleReady ? 'surge-first' : 'evict';
+      const reason = singleReady
+        ? `${workload.label} has ${workload.ready} Ready replica: surge a replacement first`
+        : pdb !== undefined
+          ? `${pdb.label} allows ${pdb.allowance.allowed}`
+          : `${workload.label} keeps a Ready replica of ${workload.ready}`;
+      admissions.push({ pod, mode, wave, reason });
+    }
+    return { ok: true, admissions };
+  }
+
+  /** Records admitted moves, so later groups see their waves taken. */
+  commit(admissions: readonly Admission[]): void {
+    for (const a of admissions) {
+      _addWave(this.#workloadWaves, workloadKey(a.pod.owner), a.wave);
+      const pdb = this.#index.pdbsForPod(a.pod)[0];
+      if (pdb !== undefined) _countWave(this.#pdbWaves, this.#pdb(pdb).key, a.wave);
+    }
+  }
+
+  #workload(ref: WorkloadRef, key: string): _WorkloadState {
+    let state = this.#workloads.get(key);
+    if (state !== undefined) return state;
+    const view = this.#index.workload(key);
+    const live = this.#index.podsOfWorkload(key).filter(holdsResources);
+    const terminating = live.filter((p) => p.deletionRequestedAt !== undefined).length;
+    const current = live.filter((p) => p.deletionRequestedAt === undefined);
+    const ready = current.filter((p) => p.ready).length;
+    const label = _workloadLabel(ref);
+    let unsettled: string | undefined;
+    if (terminating > 0) unsettled = `${label} has ${terminating} terminating pod${terminating === 1 ? '' : 's'}`;
+    else if (ready < current.length) unsettled = `${label} has ${current.length - ready} of ${current.length} pods not Ready`;
+    else if (view?.replicas !== undefined && current.length !== view.replicas) unsettled = `${label} has ${current.length} pods for ${view.replicas} replicas`;
+    state = { kind: ref.kind, label, ready, ...(unsettled === undefined ? {} : { unsettled }) };
+    this.#workloads.set(key, state);
+    return state;
+  }
+
+  #pdb(pdb: PdbView): _PdbState {
+    let state = this.#pdbs.get(pdb);
+    if (state !== undefined) return state;
+    const selected = this.#selectPods(pdb.namespace, pdb.selector);
+    const key = `${pdb.namespace}/${pdb.name}`;
+    state = { key, label: `PodDisruptionBudget "${key}"`, allowance: pdbAllowance(pdb, selected, this.#expectedPods(selected)) };
+    this.#pdbs.set(pdb, state);
+    return state;
+  }
+
+  /** The scale of the selected pods' workloads, as the disruption controller reads it; pods count themselves when unknown. */
+  #expectedPods(selected: readonly PodView[]): number {
+    const seen = new Set<string>();
+    let expected = 0;
+    for (const pod of selected) {
+      if (!holdsResources(pod)) continue;
+      const key = workloadKey(pod.owner);
+      const replicas = this.#index.workload(key)?.replicas;
+      if (replicas === undefined) expected += 1;
+      else if (!seen.has(key)) {
+        seen.add(key);
+        expected += replicas;
+      }
+    }
+    return expected;
+  }
+}
+
+function _addWave(map: Map<string, Set<number>>, key: string, wave: number): void {
+  const set = map.get(key);
+  if (set) set.add(wave);
+  else map.set(key, new Set([wave]));
+}
+
+function _countWave(map: Map<string, Map<number, number>>, key: string, wave: number): void {
+  let waves = map.get(key);
+  if (!waves) map.set(key, (waves = new Map<number, number>()));
+  waves.set(wave, (waves.get(wave) ?? 0) + 1);
+}
+
+/** Eviction limits, from the config file. */
+export interface EvictionBudgets {
+  readonly maxEvictionsPerCycle: number;
+  readonly maxEvictionsPerNode: number;
+  readonly maxEvictionsPerNamespace: number;
+}
+
+/** 50 evictions a cycle, 40 a node (a well-filled node drains whole), 20 a namespace. */
+export const DEFAULT_EVICTION_BUDGETS: EvictionBudgets = { maxEvictionsPerCycle: 50, maxEvictionsPerNode: 40, maxEvictionsPerNamespace: 20 };
+
+/** What the plan has spent of the budgets; `check` a group of moves, then `spend` it. */
+export class BudgetLedger {
+  readonly #budgets: EvictionBudgets;
+  #total = 0;
+  readonly #perNamespace = new Map<string, number>();
+  readonly #perNode = new Map<string, number>();
+
+  constructor(budgets: EvictionBudgets) {
+    this.#budgets = budgets;
+  }
+
+  /** Moves planned so far. */
+  get spent(): number {
+    return this.#total;
+  }
+
+  /** Whether the cycle budget has room for even one more move. */
+  get exhausted(): boolean {
+    return this.#total >= this.#budgets.maxEvictionsPerCycle;
+  }
+
+  /** Undefined when `pods` (moves from `nodeName`) fit every budget, else why not. */
+  check(nodeName: string, pods: readonly PodView[]): string | undefined {
+    const b = this.#budgets;
+    const usedOnNode = this.#perNode.get(nodeName) ?? 0;
+    if (usedOnNode + pods.length > b.maxEvictionsPerNode) {
+      return usedOnNode === 0
+        ? `Draining node "${nodeName}" needs ${pods.length} evictions, over the per-node budget of ${b.maxEvictionsPerNode}`
+        : `Node "${nodeName}" needs ${pods.length} more evictions, and ${b.maxEvictionsPerNode - usedOnNode} of its ${b.maxEvictionsPerNode} per cycle are left`;
+    }
+    if (this.#total + pods.length > b.maxEvictionsPerCycle) {
+      return `Draining node "${nodeName}" needs ${pods.length} evictions, and ${b.maxEvictionsPerCycle - this.#total} of the ${b.maxEvictionsPerCycle} per cycle are left`;
+    }
+    const counts = new Map<string, number>();
+    for (const p of pods) counts.set(p.namespace, (counts.get(p.namespace) ?? 0) + 1);
+    for (const [namespace, n] of [...counts].sort(([a], [b2]) => (a < b2 ? -1 : a > b2 ? 1 : 0))) {
+      const used = this.#perNamespace.get(namespace) ?? 0;
+      if (used + n > b.maxEvictionsPerNamespace) {
+        return `Draining node "${nodeName}" needs ${n} evictions in namespace "${namespace}", and ${b.maxEvictionsPerNamespace - used} of its ${b.maxEvictionsPerNamespace} per cycle are left`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Records `pods` as evicted from `nodeName`. */
+  spend(nodeName: string, pods: readonly PodView[]): void {
+    this.#total += pods.length;
+    this.#perNode.set(nodeName, (this.#perNode.get(nodeName) ?? 0) + pods.length);
+    for (const p of pods) this.#perNamespace.set(p.namespace, (this.#perNamespace.get(p.namespace) ?? 0) + 1);
+  }
+}
+
+/** A node's record of failed drains, kept by the caller between cycles. */
+export interface DrainFailure {
+  readonly count: number;
+  /** Milliseconds since the epoch of the last failure. */
+  readonly lastAt: number;
+}
+
+/** Exponential backoff after failed drains, from the config file. */
+export interface BackoffOptions {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+/** Five minutes after the first failure, doubling, at most six hours. */
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 5 * 60_000, maxMs: 6 * 3_600_000 };
+
+/**
+ * When a node that failed to drain may be tried again: `lastAt + min(max, base × 2^(count − 1))`.
+ * Undefined for a node without failures.
+ */
+export function drainRetryAt(failure: DrainFailure | undefined, backoff: BackoffOptions): number | undefined {
+  if (failure === undefined || failure.count <= 0) return undefined;
+  const delay = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(30, failure.count - 1));
+  return failure.lastAt + delay;
+}
+
+/**
+ * Records one more failed drain of a node: the new failure map for the caller to keep.
+ * A successful drain should delete the node's entry.
+ */
+export function recordDrainFailure(failures: ReadonlyMap<string, DrainFailure>, nodeName: string, at: number): ReadonlyMap<string, DrainFailure> {
+  const next = new Map(failures);
+  next.set(nodeName, { count: (failures.get(nodeName)?.count ?? 0) + 1, lastAt: at });
+  return next;
+}

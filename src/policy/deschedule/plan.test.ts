@@ -1,0 +1,293 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ClusterSnapshot, PodView } from '../../core/model.js';
+import { PriceTable } from '../../core/pricing.js';
+import type { PlacementPolicy } from '../placement/policy.js';
+import { DEFAULT_DESCHEDULING_CONFIG, parseDeschedulingConfig, planDescheduling } from './plan.js';
+import type { DeschedulingConfig } from './plan.js';
+import type { DeschedulingContext, Plan } from './types.js';
+import { GiB, node, pdb, pod, snapshot, workload } from './fixtures.test-helper.js';
+
+const now = 3_600_000;
+const prices = PriceTable.create({ instanceTypes: { 'm5.xlarge': { onDemand: 0.192, spot: 0.08 } } });
+const ctx: DeschedulingContext = { now, prices };
+const noFloor: PlacementPolicy = { base: 0, percent: 0, fallback: { onDemandToSpot: true, spotToOnDemand: true } };
+
+/** Only the named strategy, with the rest of the config as given. */
+function only(name: 'spot-reschedule' | 'consolidate' | 'balance', over: Partial<DeschedulingConfig> = {}, strategy: object = {}): DeschedulingConfig {
+  const base = DEFAULT_DESCHEDULING_CONFIG;
+  return {
+    ...base,
+    ...over,
+    strategies: {
+      'spot-reschedule': { ...base.strategies['spot-reschedule'], enabled: name === 'spot-reschedule', ...(name === 'spot-reschedule' ? strategy : {}) },
+      consolidate: { ...base.strategies.consolidate, enabled: name === 'consolidate', ...(name === 'consolidate' ? strategy : {}) },
+      balance: { ...base.strategies.balance, enabled: name === 'balance', ...(name === 'balance' ? strategy : {}) },
+    },
+  };
+}
+
+/** One on-demand node and two spot nodes; `web` and `api` have 2 replicas each, one on od-1 and one on spot. */
+function cluster(over: { readonly pods?: readonly PodView[]; readonly extra?: Partial<ClusterSnapshot> } = {}): ClusterSnapshot {
+  const pods = over.pods ?? [pod('web-a', 'od-1'), pod('web-b', 'spot-1'), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
+  return snapshot({
+    nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' }), node('spot-2', { capacityType: 'spot' })],
+    pods,
+    workloads: [workload('web', 2), workload('api', 2)],
+    ...over.extra,
+  });
+}
+
+const reasons = (plan: Plan, nodeName: string): string[] => plan.skipped.filter((s) => s.node === nodeName).map((s) => s.reason);
+const moved = (plan: Plan): string[] => plan.moves.map((m) => `${m.pod.name}:${m.fromNode}->${m.toNode}:${m.mode}:w${m.wave}`);
+
+test('spot-reschedule drains an on-demand node whose pods all fit on spot', () => {
+  const plan = planDescheduling(cluster(), only('spot-reschedule'), ctx);
+  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:evict:w0', 'web-a:od-1->spot-1:evict:w0']);
+  assert.equal(plan.drains.length, 1);
+  const drain = plan.drains[0];
+  assert.equal(drain?.node, 'od-1');
+  assert.equal(drain?.savingUsdPerHour, 0.192);
+  assert.deepEqual(drain?.pods.map((p) => p.name), ['api-a', 'web-a']);
+  assert.equal(drain?.reason, 'On-demand node "od-1" can move its pods to spot: all 2 movable pod(s) fit elsewhere, so the node can be removed');
+  assert.equal(plan.moves[0]?.savingUsdPerHour, 0.096);
+  assert.equal(plan.moves[0]?.reason, 'On-demand node "od-1" can move its pods to spot; Deployment "default/api" keeps a Ready replica of 2');
+  assert.equal(plan.savingUsdPerHour, 0.192);
+  assert.deepEqual(plan.skipped, []);
+});
+
+test('no fit: the node is skipped with the scheduler\'s reasons', () => {
+  const small = { allocatable: { cpu: 600, memory: 16 * GiB, pods: 110 } };
+  const s = cluster({ extra: { nodes: [node('od-1'), node('spot-1', { capacityType: 'spot', ...small }), node('spot-2', { capacityType: 'spot', ...small })] } });
+  const plan = planDescheduling(s, only('spot-reschedule'), ctx);
+  assert.deepEqual(plan.moves, []);
+  assert.deepEqual(reasons(plan, 'od-1'), ['Pod "default/api-a" fits nowhere else: 0/2 nodes are available: 2 Insufficient cpu']);
+});
+
+test('partial fit: a node with one pod that fits nowhere is untouched, and its tentative moves are rolled back', () => {
+  const big = { allocatable: { cpu: 8000, memory: 32 * GiB, pods: 110 } };
+  const pods = [
+    pod('a-1', 'od-1'), pod('a-2', 'spot-1'),
+    pod('b-1', 'od-1'), pod('b-2', 'spot-1'),
+    pod('picky-1', 'od-1', { requests: { cpu: 100 }, constraints: { nodeSelector: { disk: 'ssd' } } }),
+    pod('c-1', 'od-2', { requests: { cpu: 1250 } }), pod('c-2', 'od-2', { requests: { cpu: 1250 } }), pod('c-3', 'spot-1', { requests: { cpu: 0 } }),
+  ];
+  const s = snapshot({
+    nodes: [node('od-1', big), node('od-2', big), node('spot-1', { capacityType: 'spot' })],
+    pods,
+    workloads: [workload('a', 2), workload('b', 2), workload('picky', 1), workload('c', 3)],
+  });
+  // od-1 (1100m) is tried before od-2 (2500m). spot-1 has 3000m free: a-1 and b-1 fit, picky-1 does not.
+  // od-2's 2500m then fit only if a-1's and b-1's tentative 1000m were given back.
+  const plan = planDescheduling(s, only('spot-reschedule'), ctx);
+  assert.deepEqual(reasons(plan, 'od-1'), ['Pod "default/picky-1" fits nowhere else: 0/1 nodes are available: 1 node(s) didn\'t match Pod\'s node affinity/selector']);
+  assert.deepEqual(moved(plan), ['c-1:od-2->spot-1:evict:w0', 'c-2:od-2->spot-1:evict:w1']);
+  assert.deepEqual(plan.drains.map((d) => d.node), ['od-2']);
+});
+
+test('a PodDisruptionBudget that allows no disruption blocks the node', () => {
+  const s = cluster({ extra: { pdbs: [pdb('web-pdb', 'web', { disruptionsAllowed: 0 })] } });
+  const plan = planDescheduling(s, only('spot-reschedule'), ctx);
+  assert.deepEqual(plan.moves, []);
+  assert.deepEqual(reasons(plan, 'od-1'), ['Cannot move pod "default/web-a": PodDisruptionBudget "default/web-pdb" allows 0 disruptions (status 0, computed 1)']);
+});
+
+test('a PDB whose status lags is checked against the snapshot, and the stricter wins', () => {
+  // Status says 1, but both web pods are needed for minAvailable 2.
+  const s = cluster({ extra: { pdbs: [pdb('web-pdb', 'web', { minAvailable: 2, disruptionsAllowed: 1 })] } });
+  assert.deepEqual(reasons(planDescheduling(s, only('spot-reschedule'), ctx), 'od-1'), [
+    'Cannot move pod "default/web-a": PodDisruptionBudget "default/web-pdb" allows 0 disruptions (status 1, computed 0)',
+  ]);
+  // maxUnavailable 50% of 2 replicas allows 1.
+  const ok = cluster({ extra: { pdbs: [pdb('web-pdb', 'web', { minAvailable: undefined, maxUnavailable: '50%', disruptionsAllowed: 1 })] } });
+  assert.equal(planDescheduling(ok, only('spot-reschedule'), ctx).drains.length, 1);
+});
+
+test('required pod anti-affinity steers a pod away from its siblings', () => {
+  const anti = { podAntiAffinity: { required: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] } };
+  const pods = [pod('web-a', 'od-1', { constraints: anti }), pod('web-b', 'spot-1', { constraints: anti }), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
+  const plan = planDescheduling(cluster({ pods }), only('spot-reschedule'), ctx);
+  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:evict:w0', 'web-a:od-1->spot-2:evict:w0']);
+});
+
+test('tainted spot nodes: no fit without the toleration; the webhook\'s spot toleration lets replacements in', () => {
+  const taint = { key: 'node.kubernetes.io/capacity', value: 'spot', effect: 'NoSchedule' } as const;
+  const nodes = [node('od-1'), node('spot-1', { capacityType: 'spot', taints: [taint] }), node('spot-2', { capacityType: 'spot', taints: [taint] })];
+  const tolerate = { tolerations: [{ key: 'node.kubernetes.io/capacity', operator: 'Equal', value: 'spot', effect: 'NoSchedule' }] } as const;
+  const pods = [pod('web-a', 'od-1'), pod('web-b', 'spot-1', { constraints: tolerate }), pod('api-a', 'od-1'), pod('api-b', 'spot-2', { constraints: tolerate })];
+  const s = cluster({ pods, extra: { nodes } });
+  assert.deepEqual(reasons(planDescheduling(s, only('spot-reschedule'), ctx), 'od-1'), [
+    'Pod "default/api-a" fits nowhere else: 0/2 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/capacity: spot}',
+  ]);
+  const placement = { defaults: { ...noFloor, spotToleration: tolerate.tolerations[0] } };
+  const plan = planDescheduling(s, only('spot-reschedule'), { ...ctx, placement });
+  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:evict:w0', 'web-a:od-1->spot-1:evict:w0']);
+  assert.deepEqual(plan.moves.map((m) => m.capacityType), ['spot', 'spot']);
+});
+
+test('the webhook\'s on-demand requirement on a pod does not hold it: its replacement gets a new decision', () => {
+  const od = { nodeAffinity: { required: [{ matchExpressions: [{ key: 'node.kubernetes.io/capacity', operator: 'In', values: ['on-demand'] }] }] } } as const;
+  const placed = { annotations: { 'stowage.io/capacity-type': 'on-demand' }, constraints: od };
+  const pods = [pod('web-a', 'od-1', placed), pod('web-b', 'spot-1'), pod('api-a', 'od-1', placed), pod('api-b', 'spot-2')];
+  assert.equal(planDescheduling(cluster({ pods }), only('spot-reschedule'), { ...ctx, placement: { defaults: noFloor } }).drains.length, 1);
+  // Without the annotation the requirement is the user's own, and it holds.
+  const own = [pod('web-a', 'od-1', { constraints: od }), pod('web-b', 'spot-1'), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
+  assert.match(reasons(planDescheduling(cluster({ pods: own }), only('spot-reschedule'), ctx), 'od-1')[0] ?? '', /web-a.*node affinity/);
+});
+
+test('the on-demand floor\'s pods stay; the rest move, and no saving is claimed while the node is kept', () => {
+  // web: 3 replicas, base 1 → floor 1. The oldest on-demand pod (web-a) is the floor's.
+  const pods = [pod('web-a', 'od-1', { createdAt: 0 }), pod('web-b', 'od-1', { createdAt: 1000 }), pod('web-c', 'spot-1')];
+  const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods, workloads: [workload('web', 3)] });
+  const placement = { defaults: { ...noFloor, base: 1 } };
+  const plan = planDescheduling(s, only('spot-reschedule'), { ...ctx, placement });
+  assert.deepEqual(moved(plan), ['web-b:od-1->spot-1:evict:w0']);
+  assert.deepEqual(plan.drains[0]?.staying.map((p) => p.name), ['web-a']);
+  assert.equal(plan.drains[0]?.savingUsdPerHour, 0);
+  assert.match(plan.drains[0]?.reason ?? '', /1 pod\(s\) of an on-demand floor stay/);
+  const strict = planDescheduling(s, only('spot-reschedule', {}, { onlyWhenEmptied: true }), { ...ctx, placement });
+  assert.deepEqual(reasons(strict, 'od-1'), ['Node "od-1" would keep pods of an on-demand floor']);
+  // A single-replica workload under the default base of 1 stays on on-demand.
+  const solo = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods: [pod('solo-a', 'od-1')], workloads: [workload('solo', 1)] });
+  assert.deepEqual(reasons(planDescheduling(solo, only('spot-reschedule'), { ...ctx, placement }), 'od-1'), ['Node "od-1" has no pod to move']);
+});
+
+test('budgets: per node, per cycle, per namespace', () => {
+  const perNode = only('spot-reschedule', { budgets: { ...DEFAULT_DESCHEDULING_CONFIG.budgets, maxEvictionsPerNode: 1 } });
+  assert.deepEqual(reasons(planDescheduling(cluster(), perNode, ctx), 'od-1'), ['Draining node "od-1" needs 2 evictions, over the per-node budget of 1']);
+
+  const two = snapshot({
+    nodes: [node('od-1'), node('od-2'), node('spot-1', { capacityType: 'spot' })],
+    pods: [pod('a-1', 'od-1'), pod('a-2', 'spot-1'), pod('b-1', 'od-1'), pod('b-2', 'spot-1'), pod('c-1', 'od-2'), pod('c-2', 'spot-1'), pod('d-1', 'od-2', { namespace: 'other', owner: { kind: 'Deployment', namespace: 'other', name: 'd' } }), pod('d-2', 'spot-1', { namespace: 'other', owner: { kind: 'Deployment', namespace: 'other', name: 'd' } })],
+    workloads: [workload('a', 2), workload('b', 2), workload('c', 2), workload('d', 2, { ref: { kind: 'Deployment', namespace: 'other', name: 'd' } })],
+  });
+  const perCycle = planDescheduling(two, only('spot-reschedule', { budgets: { ...DEFAULT_DESCHEDULING_CONFIG.budgets, maxEvictionsPerCycle: 3 } }), ctx);
+  assert.deepEqual(perCycle.drains.map((d) => d.node), ['od-1']);
+  assert.deepEqual(reasons(perCycle, 'od-2'), ['Draining node "od-2" needs 2 evictions, and 1 of the 3 per cycle are left']);
+  const perNamespace = planDescheduling(two, only('spot-reschedule', { budgets: { ...DEFAULT_DESCHEDULING_CONFIG.budgets, maxEvictionsPerNamespace: 2 } }), ctx);
+  assert.deepEqual(perNamespace.drains.map((d) => d.node), ['od-1']);
+  assert.deepEqual(reasons(perNamespace, 'od-2'), ['Draining node "od-2" needs 1 evictions in namespace "default", and 0 of its 2 per cycle are left']);
+  const spent = planDescheduling(two, only('spot-reschedule', { budgets: { ...DEFAULT_DESCHEDULING_CONFIG.budgets, maxEvictionsPerCycle: 2 } }), ctx);
+  assert.deepEqual(reasons(spent, 'od-2'), ['The per-cycle budget of 2 evictions is spent']);
+});
+
+test('a single-replica Deployment is moved surge-first; a single-replica StatefulSet is not moved', () => {
+  const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods: [pod('solo-a', 'od-1')], workloads: [workload('solo', 1)] });
+  const plan = planDescheduling(s, only('spot-reschedule'), ctx);
+  assert.deepEqual(moved(plan), ['solo-a:od-1->spot-1:surge-first:w0']);
+  assert.equal(plan.moves[0]?.reason, 'On-demand node "od-1" can move its pods to spot; Deployment "default/solo" has 1 Ready replica: surge a replacement first');
+  const sts = { kind: 'StatefulSet', namespace: 'default', name: 'db' } as const;
+  const s2 = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods: [pod('db-0', 'od-1', { owner: sts })], workloads: [workload('db', 1, { ref: sts })] });
+  assert.deepEqual(reasons(planDescheduling(s2, only('spot-reschedule'), ctx), 'od-1'), [
+    'Cannot move pod "default/db-0": StatefulSet "default/db" has 1 Ready replica, and only a Deployment can surge a replacement first',
+  ]);
+});
+
+test('do-not-disrupt annotations and other blockers hold the whole node', () => {
+  const pods = [pod('web-a', 'od-1', { annotations: { 'karpenter.sh/do-not-disrupt': 'true' } }), pod('web-b', 'spot-1'), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
+  const plan = planDescheduling(cluster({ pods }), only('spot-reschedule'), ctx);
+  assert.deepEqual(plan.moves, []);
+  assert.deepEqual(reasons(plan, 'od-1'), ['Pod "default/web-a" is annotated karpenter.sh/do-not-disrupt="true"']);
+  const safe = [pod('web-a', 'od-1', { annotations: { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false' }, createdAt: now - 1000 }), pod('web-b', 'spot-1'), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
+  assert.deepEqual(reasons(planDescheduling(cluster({ pods: safe }), only('spot-reschedule'), ctx), 'od-1'), [
+    'Pod "default/web-a" is annotated cluster-autoscaler.kubernetes.io/safe-to-evict="false" (and 1 more reason)',
+  ]);
+});
+
+test('DaemonSet pods stay and do not hold a drain back', () => {
+  const ds = { kind: 'DaemonSet', namespace: 'default', name: 'agent' } as const;
+  const pods = [...cluster().pods, pod('agent-x', 'od-1', { owner: ds })];
+  const plan = planDescheduling(cluster({ pods }), only('spot-reschedule'), ctx);
+  assert.deepEqual(plan.drains[0]?.staying.map((p) => p.name), ['agent-x']);
+  assert.equal(plan.drains[0]?.savingUsdPerHour, 0.192);
+});
+
+test('one pod per workload per wave: a node with two pods of one Deployment drains in two waves', () => {
+  const pods = [pod('web-a', 'od-1'), pod('web-b', 'od-1'), pod('web-c', 'spot-1')];
+  const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods, workloads: [workload('web', 3)] });
+  assert.deepEqual(moved(planDescheduling(s, only('spot-reschedule'), ctx)), ['web-a:od-1->spot-1:evict:w0', 'web-b:od-1->spot-1:evict:w1']);
+});
+
+test('a workload with a move or rollout under way is left alone', () => {
+  const notReady = [pod('web-a', 'od-1'), pod('web-b', 'spot-1', { ready: false }), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
+  assert.deepEqual(reasons(planDescheduling(cluster({ pods: notReady }), only('spot-reschedule'), ctx), 'od-1'), ['Cannot move pod "default/web-a": Deployment "default/web" has 1 of 2 pods not Ready']);
+  const surging = [...cluster().pods, pod('web-c', 'spot-2')];
+  assert.deepEqual(reasons(planDescheduling(cluster({ pods: surging }), only('spot-reschedule'), ctx), 'od-1'), ['Cannot move pod "default/web-a": Deployment "default/web" has 3 pods for 2 replicas']);
+  const inFlight = planDescheduling(cluster(), only('spot-reschedule'), { ...ctx, inFlight: new Set(['Deployment/default/api']) });
+  assert.equal(inFlight.drains.length + inFlight.skipped.length, 1);
+});
+
+test('a node whose drain failed waits out its backoff', () => {
+  const failures = new Map([['od-1', { count: 2, lastAt: now - 60_000 }]]);
+  // base 300s: the second failure waits 600s.
+  assert.deepEqual(reasons(planDescheduling(cluster(), only('spot-reschedule'), { ...ctx, failures }), 'od-1'), ['Node "od-1" failed to drain 2 time(s): retrying in 540s']);
+  const later = planDescheduling(cluster(), only('spot-reschedule'), { ...ctx, failures, now: now + 600_000 });
+  assert.equal(later.drains.length, 1);
+});
+
+test('consolidate empties the node that costs most per use, with its price as the saving', () => {
+  const pods = [
+    pod('web-a', 'od-1', { requests: { cpu: 400, memory: GiB } }), pod('web-b', 'od-2', { requests: { cpu: 400, memory: GiB } }),
+    pod('big-a', 'od-2', { requests: { cpu: 2000, memory: 4 * GiB } }), pod('big-b', 'od-3', { requests: { cpu: 2400, memory: 4 * GiB } }),
+  ];
+  const s = snapshot({ nodes: [node('od-1'), node('od-2'), node('od-3')], pods, workloads: [workload('web', 2), workload('big', 2)] });
+  const plan = planDescheduling(s, only('consolidate'), ctx);
+  // od-2 and od-3 are both 60% requested: equal value for money, so the first by name.
+  assert.deepEqual(moved(plan), ['web-a:od-1->od-2:evict:w0']);
+  assert.equal(plan.drains[0]?.savingUsdPerHour, 0.192);
+  assert.equal(plan.drains[0]?.reason, 'Node "od-1" costs $0.1920/h at 10% requested: all 1 movable pod(s) fit elsewhere, so the node can be removed');
+  assert.deepEqual(reasons(plan, 'od-2'), ['Node "od-2" receives pods moved by this plan']);
+  assert.deepEqual(reasons(plan, 'od-3'), ['Node "od-3" is 60% requested, above the 50% consolidation ceiling']);
+
+  const stingy = planDescheduling(s, only('consolidate', {}, { minSavingUsdPerHour: 1 }), ctx);
+  assert.deepEqual(reasons(stingy, 'od-1'), ['Draining node "od-1" saves $0.1920/h, below the minimum of $1/h']);
+  const fresh = planDescheduling({ ...s, pods: s.pods.map((p) => (p.name === 'web-a' ? { ...p, createdAt: now - 400_000 } : p)) }, only('consolidate'), ctx);
+  assert.deepEqual(reasons(fresh, 'od-1'), ['Node "od-1" changed 400s ago, within the settle time of 600s']);
+});
+
+test('balance moves pods from an overutilized node to an underutilized one of the same capacity type', () => {
+  const pods = [
+    pod('a-1', 'spot-1', { requests: { cpu: 1200 } }), pod('a-2', 'spot-2', { requests: { cpu: 1200 } }),
+    pod('b-1', 'spot-1', { requests: { cpu: 1000 } }), pod('b-2', 'spot-2', { requests: { cpu: 1000 } }),
+    pod('c-1', 'spot-1', { requests: { cpu: 1000 } }), pod('c-2', 'od-1', { requests: { cpu: 100 } }),
+  ];
+  const s = snapshot({
+    nodes: [node('spot-1', { capacityType: 'spot' }), node('spot-2', { capacityType: 'spot' }), node('spot-3', { capacityType: 'spot' }), node('od-1')],
+    pods,
+    workloads: [workload('a', 2), workload('b', 2), workload('c', 2)],
+  });
+  // spot-1: 3200m of 4000m = 80% > 70%; spot-3 is empty (under 20%); od-1 is under too but on-demand.
+  const plan = planDescheduling(s, only('balance', {}, { enabled: true }), ctx);
+  assert.deepEqual(moved(plan), ['a-1:spot-1->spot-3:evict:w0']);
+  assert.equal(plan.moves[0]?.savingUsdPerHour, 0);
+  assert.equal(plan.moves[0]?.reason, 'Node "spot-1" is above the high thresholds (cpu 80%, memory 0%, pods 3%); Deployment "default/a" keeps a Ready replica of 2');
+});
+
+test('strategies plan around each other, and the same input gives the same plan', () => {
+  const config = DEFAULT_DESCHEDULING_CONFIG;
+  const first = planDescheduling(cluster(), config, ctx);
+  assert.deepEqual(planDescheduling(cluster(), config, ctx), first);
+  // spot-reschedule drained od-1 into spot-1; consolidate then can't drain spot-1 (receiving) or od-1 (drained).
+  assert.deepEqual(first.drains.map((d) => `${d.strategy}:${d.node}`), ['spot-reschedule:od-1', 'consolidate:spot-2']);
+  assert.deepEqual(reasons(first, 'spot-1'), ['Node "spot-1" receives pods moved by this plan']);
+  assert.ok(first.skipped.some((s) => s.node === 'od-1' && s.strategy === 'consolidate' && s.reason === 'Node "od-1" is already drained by this plan'));
+});
+
+test('parseDeschedulingConfig fills defaults and names bad fields', () => {
+  assert.deepEqual(parseDeschedulingConfig(undefined), { ok: true, config: DEFAULT_DESCHEDULING_CONFIG });
+  assert.equal(DEFAULT_DESCHEDULING_CONFIG.strategies.balance.enabled, false);
+  const bad = parseDeschedulingConfig({ budgets: { maxEvictionsPerNode: -1 }, strategies: { consolidate: { minSaving: 1 } } });
+  assert.equal(bad.ok, false);
+  assert.match(bad.ok ? '' : bad.error, /^Invalid deschedule config: budgets\.maxEvictionsPerNode: .+; strategies\.consolidate: .+minSaving/);
+});
+
+test('a pod with PersistentVolumeClaims moves only within its zone', () => {
+  const nodes = [node('od-1', { zone: 'zone-a' }), node('spot-1', { capacityType: 'spot', zone: 'zone-b' }), node('spot-2', { capacityType: 'spot', zone: 'zone-a' })];
+  const pods = [pod('web-a', 'od-1', { pvcNames: ['data-web-a'] }), pod('web-b', 'spot-1'), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
+  const plan = planDescheduling(cluster({ pods, extra: { nodes } }), only('spot-reschedule'), ctx);
+  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:evict:w0', 'web-a:od-1->spot-2:evict:w0']);
+  const stuck = [node('od-1', { zone: 'zone-a' }), node('spot-1', { capacityType: 'spot', zone: 'zone-b' }), node('spot-2', { capacityType: 'spot', zone: 'zone-b' })];
+  assert.deepEqual(reasons(planDescheduling(cluster({ pods, extra: { nodes: stuck } }), only('spot-reschedule'), ctx), 'od-1'), [
+    'Pod "default/web-a" fits nowhere else: 0/2 nodes are available: 2 node(s) had volume node affinity conflict',
+  ]);
+});

@@ -1,0 +1,561 @@
+/**
+ * The working state one planning pass shares across its strategies: the fit state with the moves
+ * planned so far, the availability guard, the budgets, and where the placement webhook will send
+ * each recreated pod. Strategies decide which nodes to try and where to look for room; the session
+ * carries out a tentative drain all or nothing, so no strategy can leave a node half-drained.
+ * @internal Built by `planDescheduling`; strategies receive it in their context.
+ */
+import type { ClusterSnapshot, LabelSelector, NodeView, PodView, Resources, WorkloadView } from '../../core/model.js';
+import { fitsIn, subtractResources, wouldFit } from '../../core/resources.js';
+import { holdsResources, indexSnapshot, workloadKey } from '../../core/snapshot.js';
+import type { SnapshotIndex } from '../../core/snapshot.js';
+import { FitState } from '../fit/state.js';
+import { checkFit, describeUnschedulable } from '../fit/filter.js';
+import type { FitFailure } from '../fit/result.js';
+import { decidePlacement, isPlacedKind, podsKeptByFloor, statefulSetOrdinal } from '../placement/decide.js';
+import type { CapacityCounts, PlacedCapacityType } from '../placement/decide.js';
+import { CAPACITY_TYPE_ANNOTATION, DEFAULT_PLACEMENT_PATCH_OPTIONS } from '../placement/patch.js';
+import type { PlacementPatchOptions } from '../placement/patch.js';
+import type { PlacementPolicy } from '../placement/policy.js';
+import { resolvePlacementPolicy } from '../placement/policy.js';
+import { replacementPod } from '../placement/replacement.js';
+import { evictionBlockers } from './evictable.js';
+import type { EvictionBlock, EvictionOptions } from './evictable.js';
+import { AvailabilityGuard, BudgetLedger, drainRetryAt } from './guards.js';
+import type { Admission, BackoffOptions, EvictionBudgets } from './guards.js';
+import type { DeschedulingContext, Move, NodeDrain, PodRef, StrategyName } from './types.js';
+
+/** The settings every strategy plans under. */
+export interface SessionSettings {
+  readonly eviction: EvictionOptions;
+  readonly budgets: EvictionBudgets;
+  readonly backoff: BackoffOptions;
+}
+
+/** How a strategy drains one node. */
+export interface DrainRequest {
+  readonly strategy: StrategyName;
+  /** Candidate destinations, in the order to try them; the node itself and drained nodes are passed over. */
+  readonly targets: readonly string[];
+  /** Leave the on-demand floor's pods where they are instead of moving them (spot-reschedule). */
+  readonly keepFloor: boolean;
+  /** Whether the node is worth draining once the staying pods are known; return a skip reason to refuse. */
+  readonly accept?: (outcome: { readonly emptied: boolean; readonly saving: number }) => string | undefined;
+  /** Why the drain is wanted, for the plan's explanation. */
+  readonly why: string;
+}
+
+/** A drain planned, or why the node was left alone. */
+export type DrainAttempt = { readonly ok: true; readonly drain: NodeDrain; readonly moves: readonly Move[] } | { readonly ok: false; readonly reason: string };
+
+interface _Tentative {
+  readonly original: PodView;
+  readonly replacement: PodView;
+  readonly target: string;
+  readonly capacityType: PlacedCapacityType | undefined;
+  readonly group: string | undefined;
+}
+
+/** Where the webhook will send a recreated pod, and what it will look like. */
+export interface Replacement {
+  readonly pod: PodView;
+  readonly capacityType: PlacedCapacityType | undefined;
+  /** The revision group whose counts the decision used, when the webhook places the workload. */
+  readonly group: string | undefined;
+}
+
+function _ref(pod: PodView): PodRef {
+  return { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+}
+
+function _byName(a: { readonly name: string }, b: { readonly name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** See the module comment. */
+export class PlanningSession {
+  readonly snapshot: ClusterSnapshot;
+  readonly context: DeschedulingContext;
+  readonly settings: SessionSettings;
+  readonly state: FitState;
+  readonly guard: AvailabilityGuard;
+  readonly budget: BudgetLedger;
+  readonly index: SnapshotIndex;
+  readonly #policies = new Map<WorkloadView, PlacementPolicy | undefined>();
+  readonly #capacityLabel: PlacementPatchOptions['capacityLabel'];
+  /** Revision group → live pods per capacity type, as the webhook counts them; changes as moves are planned. */
+  readonly #counts = new Map<string, CapacityCounts>();
+  /** Pod uid → the floor that keeps it on on-demand. */
+  readonly #kept = new Map<string, string>();
+  readonly #counted = new WeakSet<WorkloadView>();
+  readonly #blockers = new Map<string, readonly EvictionBlock[]>();
+  readonly #drained = new Set<string>();
+  readonly #receiving = new Set<string>();
+  readonly #free = new Map<string, Resources>();
+  readonly #targetsByType = new WeakMap<readonly string[], Map<PlacedCapacityType, string[]>>();
+  readonly #bounds = new WeakMap<readonly string[], _Bound>();
+  readonly #boundList: _Bound[] = [];
+  readonly #messages = new Map<string, string>();
+
+  constructor(snapshot: ClusterSnapshot, settings: SessionSettings, context: DeschedulingContext) {
+    this.snapshot = snapshot;
+    this.context = context;
+    this.settings = settings;
+    this.state = FitState.fromSnapshot(snapshot, { prices: context.prices });
+    this.index = indexSnapshot(snapshot);
+    const selectPods = (namespace: string, selector: LabelSelector | undefined): readonly PodView[] => {
+      const pods: PodView[] = [];
+      this.state.forEachMatchingPod([namespace], selector, (pod) => pods.push(pod));
+      return pods;
+    };
+    this.guard = new AvailabilityGuard(this.index, selectPods, context.inFlight);
+    this.budget = new BudgetLedger(settings.budgets);
+    this.#capacityLabel = context.placement?.capacityLabel ?? DEFAULT_PLACEMENT_PATCH_OPTIONS.capacityLabel;
+  }
+
+  /** The node's view, or undefined. */
+  node(name: string): NodeView | undefined {
+    return this.index.node(name);
+  }
+
+  /** The node's hourly price: from the price table, or estimated from its size. */
+  price(node: NodeView): number {
+    return this.context.prices.hourlyPriceOfNode(node).usdPerHour;
+  }
+
+  /** The pods on the node in the current (tentative) state, by name. */
+  podsOn(nodeName: string): readonly PodView[] {
+    return [...this.state.podsOn(nodeName)].sort(_byName);
+  }
+
+  /** Free resources of the node in the current state (allocatable minus requested). */
+  free(nodeName: string): Resources {
+    let free = this.#free.get(nodeName);
+    if (free === undefined) {
+      free = subtractResources(this.index.node(nodeName)?.allocatable ?? {}, this.state.requested(nodeName));
+      this.#free.set(nodeName, free);
+    }
+    return free;
+  }
+
+  /** Whether a strategy emptied the node in this plan (a drain that leaves floor pods does not count). */
+  isDrained(nodeName: string): boolean {
+    return this.#drained.has(nodeName);
+  }
+
+  /** Whether the node receives pods in this plan (it is then not drained itself). */
+  isReceiving(nodeName: string): boolean {
+    return this.#receiving.has(nodeName);
+  }
+
+  /** Why the node can't be drained this cycle before looking at its pods, or undefined. */
+  nodeSkipReason(node: NodeView): string | undefined {
+    if (this.#drained.has(node.name)) return `Node "${node.name}" is already drained by this plan`;
+    if (this.#receiving.has(node.name)) return `Node "${node.name}" receives pods moved by this plan`;
+    if (!node.ready) return `Node "${node.name}" is not Ready`;
+    if (node.unschedulable) return `Node "${node.name}" is cordoned`;
+    const retryAt = drainRetryAt(this.context.failures?.get(node.name), this.settings.backoff);
+    if (retryAt !== undefined && this.context.now < retryAt) {
+      const failure = this.context.failures?.get(node.name);
+      return `Node "${node.name}" failed to drain ${failure?.count ?? 0} time(s): retrying in ${Math.ceil((retryAt - this.context.now) / 1000)}s`;
+    }
+    if (this.budget.exhausted) return `The per-cycle budget of ${this.settings.budgets.maxEvictionsPerCycle} evictions is spent`;
+    return undefined;
+  }
+
+  /** Why the pod may not move (memoized per pod). */
+  blockers(pod: PodView): readonly EvictionBlock[] {
+    let blocks = this.#blockers.get(pod.uid);
+    if (blocks === undefined) {
+      blocks = evictionBlockers(pod, this.index.workload(pod.owner), this.settings.eviction, this.context.now);
+      this.#blockers.set(pod.uid, blocks);
+    }
+    return blocks;
+  }
+
+  /** The floor that keeps this pod on on-demand, or undefined. */
+  keptByFloor(pod: PodView): string | undefined {
+    this.#countWorkload(pod);
+    return this.#kept.get(pod.uid);
+  }
+
+  /** The placement policy of the pod's workload, or undefined when the webhook leaves it alone. */
+  policyOf(pod: PodView): PlacementPolicy | undefined {
+    const workload = this.index.workload(pod.owner);
+    return workload === undefined ? undefined : this.#policyOfWorkload(workload);
+  }
+
+  #policyOfWorkload(workload: WorkloadView): PlacementPolicy | undefined {
+    if (this.#policies.has(workload)) return this.#policies.get(workload);
+    const placement = this.context.placement;
+    let policy: PlacementPolicy | undefined;
+    if (placement !== undefined && isPlacedKind(workload.ref.kind) && workload.replicas !== undefined) {
+      const resolved = resolvePlacementPolicy(workload.annotations, placement.namespaceAnnotations?.get(workload.ref.namespace), placement.defaults);
+      policy = resolved.optOut ? undefined : resolved.policy;
+    }
+    this.#policies.set(workload, policy);
+    return policy;
+  }
+
+  /**
+   * The pod the controller will recreate after `pod` is evicted, with the capacity type the
+   * webhook will decide given the moves planned so far. Does not change the counts; `tryDrain`
+   * and `tryMove` do when they place it.
+   */
+  replacement(pod: PodView): Replacement {
+    const policy = this.policyOf(pod);
+    const workload = this.index.workload(pod.owner);
+    if (policy === undefined || workload?.replicas === undefined || (pod.owner.kind !== 'Deployment' && pod.owner.kind !== 'StatefulSet')) {
+      const stale = pod.annotations[CAPACITY_TYPE_ANNOTATION] !== undefined;
+      return { pod: stale ? replacementPod(pod, undefined, { capacityLabel: this.#capacityLabel }) : pod, capacityType: undefined, group: undefined };
+    }
+    this.#countWorkload(pod);
+    const group = this.#group(pod);
+    const counts = this.#counts.get(group) ?? { onDemand: 0, spot: 0 };
+    const own = this.#capacityOf(pod);
+    const live = { onDemand: counts.onDemand - (own === 'on-demand' ? 1 : 0), spot: counts.spot - (own === 'spot' ? 1 : 0) };
+    const ordinal = pod.owner.kind === 'StatefulSet' ? statefulSetOrdinal(pod.name, pod.owner.name) : undefined;
+    const decision = decidePlacement({
+      workload: { ...pod.owner, kind: pod.owner.kind },
+      desiredReplicas: workload.replicas,
+      live,
+      reserved: { onDemand: 0, spot: 0 },
+      ...(ordinal === undefined ? {} : { ordinal }),
+      room: { onDemand: true, spot: true },
+      policy,
+    });
+    const options = { capacityLabel: this.#capacityLabel, ...(policy.spotToleration === undefined ? {} : { spotToleration: policy.spotToleration }) };
+    return { pod: replacementPod(pod, decision.capacityType, options), capacityType: decision.capacityType, group };
+  }
+
+  /**
+   * The first of `targets` where the replacement pod fits with the full fit rules, given the
+   * moves planned so far; or why none does. The node the pod leaves, drained nodes and nodes of
+   * another capacity type than the webhook will require are passed over.
+   */
+  findTarget(replacement: Replacement, from: string, targets: readonly string[], accept?: (target: string) => boolean): { readonly ok: true; readonly node: string } | { readonly ok: false; readonly reason: string } {
+    const pod = replacement.pod;
+    // The webhook pins the replacement to its capacity type: other nodes would fail NodeAffinity anyway.
+    const candidates = replacement.capacityType === undefined ? targets : this.#ofCapacityType(targets, replacement.capacityType);
+    const bound = this.#bound(candidates);
+    if (!wouldFit(pod.requests, bound.max)) {
+      // No candidate has that much free: every one lacks each resource the bound lacks.
+      let considered = bound.available - (bound.members.has(from) && !this.#drained.has(from) ? 1 : 0);
+      if (accept !== undefined) {
+        considered = 0;
+        for (const target of candidates) if (target !== from && !this.#drained.has(target) && accept(target)) considered++;
+      }
+      return { ok: false, reason: this.#allInsufficient(considered, fitsIn(pod.requests, bound.max)) };
+    }
+    const rejected: FitFailure[] = [];
+    let considered = 0;
+    // Zonal volumes (EBS, PD) follow their pod only within the zone; fit does not model volumes.
+    const zone = pod.pvcNames.length > 0 ? (this.index.node(from)?.zone ?? '') : '';
+    for (const target of candidates) {
+      if (target === from || this.#drained.has(target)) continue;
+      if (accept !== undefined && !accept(target)) continue;
+      considered++;
+      if (zone !== '' && this.index.node(target)?.zone !== zone) {
+        rejected.push(_VOLUME_ZONE);
+        continue;
+      }
+      // A shortcut past full nodes, in NodeResourcesFit's words; checkFit decides.
+      const free = this.free(target);
+      if (!wouldFit(pod.requests, free)) {
+        for (const name of fitsIn(pod.requests, free)) rejected.push(_insufficient(name));
+        continue;
+      }
+      const fit = checkFit(this.state, pod, target);
+      if (fit.ok) return { ok: true, node: target };
+      rejected.push(fit);
+    }
+    return { ok: false, reason: describeUnschedulable(considered, rejected) };
+  }
+
+  /**
+   * The most free of each resource over `candidates`: an upper bound that stays one as pods are
+   * assumed, and is raised as they are forgotten, so a pod too big for every candidate fails
+   * without a scan.
+   */
+  #bound(candidates: readonly string[]): _Bound {
+    let bound = this.#bounds.get(candidates);
+    if (bound === undefined) {
+      const max: Record<string, number> = {};
+      let available = 0;
+      for (const name of candidates) {
+        _raise(max, this.free(name));
+        if (!this.#drained.has(name)) available++;
+      }
+      bound = { members: new Set(candidates), max, available };
+      this.#bounds.set(candidates, bound);
+      this.#boundList.push(bound);
+    }
+    return bound;
+  }
+
+  /** The scheduler's message for `count` nodes each lacking every one of `resources`; memoized, as a full cluster repeats it per node. */
+  #allInsufficient(count: number, resources: readonly string[]): string {
+    const key = `${count}|${resources.join('|')}`;
+    let message = this.#messages.get(key);
+    if (message === undefined) {
+      const failures = resources.map(_insufficient);
+      message = describeUnschedulable(count, failures.flatMap((f) => new Array<FitFailure>(count).fill(f)));
+      this.#messages.set(key, message);
+    }
+    return message;
+  }
+
+  /** `targets` of one capacity type, in their order; cached per list. */
+  #ofCapacityType(targets: readonly string[], capacityType: PlacedCapacityType): readonly string[] {
+    let byType = this.#targetsByType.get(targets);
+    if (byType === undefined) {
+      byType = new Map();
+      for (const name of targets) {
+        const type = this.index.node(name)?.capacityType;
+        if (type !== 'spot' && type !== 'on-demand') continue;
+        const list = byType.get(type);
+        if (list) list.push(name);
+        else byType.set(type, [name]);
+      }
+      this.#targetsByType.set(targets, byType);
+    }
+    return byType.get(capacityType) ?? [];
+  }
+
+  /**
+   * Drains `nodeName` tentatively, all or nothing: every pod that must move gets a destination
+   * (with the full fit rules, counting the pods planned before it) and passes the availability
+   * guards and budgets, or nothing changes and the reason names the first pod that held it.
+   */
+  tryDrain(nodeName: string, request: DrainRequest): DrainAttempt {
+    const node = this.index.node(nodeName);
+    if (node === undefined) return { ok: false, reason: `Node "${nodeName}" is not in the snapshot` };
+    const movable: PodView[] = [];
+    const staying: PodView[] = [];
+    let floorStays = 0;
+    for (const pod of this.podsOn(nodeName)) {
+      const blocks = this.blockers(pod);
+      const blocking = blocks.find((b) => b.kind === 'blocking');
+      if (blocking !== undefined) {
+        const more = blocks.filter((b) => b.kind === 'blocking').length - 1;
+        return { ok: false, reason: `${blocking.reason}${more > 0 ? ` (and ${more} more reason${more === 1 ? '' : 's'})` : ''}` };
+      }
+      if (blocks.length > 0) staying.push(pod);
+      else if (request.keepFloor && this.keptByFloor(pod) !== undefined) {
+        staying.push(pod);
+        floorStays++;
+      } else movable.push(pod);
+    }
+    if (movable.length === 0) return { ok: false, reason: `Node "${nodeName}" has no pod to move` };
+    const emptied = floorStays === 0;
+    const saving = emptied ? this.price(node) : 0;
+    const refused = request.accept?.({ emptied, saving });
+    if (refused !== undefined) return { ok: false, reason: refused };
+
+    const overBudget = this.budget.check(nodeName, movable);
+    if (overBudget !== undefined) return { ok: false, reason: overBudget };
+    const admitted = this.guard.admit(movable);
+    if (!admitted.ok) return { ok: false, reason: admitted.reason };
+
+    // Biggest pods first: they are the hardest to place, so a node that can't be drained fails early.
+    const order = [...admitted.admissions].sort((a, b) => _size(b.pod) - _size(a.pod) || _byName(a.pod, b.pod));
+    this.state.cordon(nodeName);
+    const done: _Tentative[] = [];
+    for (const admission of order) {
+      const replacement = this.replacement(admission.pod);
+      this.#forget(admission.pod);
+      const found = this.findTarget(replacement, nodeName, request.targets);
+      if (!found.ok) {
+        this.#assume(admission.pod, nodeName);
+        this.#undo(done, nodeName);
+        this.state.uncordon(nodeName);
+        return { ok: false, reason: `Pod "${admission.pod.namespace}/${admission.pod.name}" fits nowhere else: ${found.reason}` };
+      }
+      this.#assume(replacement.pod, found.node);
+      this.#count(replacement.group, this.#capacityOfNode(nodeName), replacement.capacityType);
+      done.push({ original: admission.pod, replacement: replacement.pod, target: found.node, capacityType: replacement.capacityType, group: replacement.group });
+    }
+
+    // A node that keeps floor pods stays schedulable: it can take pods, or be emptied by a later strategy.
+    if (emptied) {
+      this.#drained.add(nodeName);
+      for (const bound of this.#boundList) if (bound.members.has(nodeName)) bound.available--;
+    } else {
+      this.state.uncordon(nodeName);
+      this.#raiseBounds(nodeName);
+    }
+    for (const t of done) this.#receiving.add(t.target);
+    this.guard.commit(admitted.admissions);
+    this.budget.spend(nodeName, movable);
+    const byUid = new Map(done.map((t) => [t.original.uid, t] as const));
+    const share = saving / movable.length;
+    const moves = admitted.admissions.map((a) => this.#move(a, nodeName, byUid.get(a.pod.uid) as _Tentative, request.strategy, request.why, share));
+    const drain: NodeDrain = {
+      node: nodeName,
+      strategy: request.strategy,
+      savingUsdPerHour: saving,
+      pods: movable.map(_ref),
+      staying: staying.map(_ref),
+      reason: emptied
+        ? `${request.why}: all ${movable.length} movable pod(s) fit elsewhere, so the node can be removed`
+        : `${request.why}: ${movable.length} pod(s) move; ${floorStays} pod(s) of an on-demand floor stay, so the node is not removed yet`,
+    };
+    return { ok: true, drain, moves };
+  }
+
+  /**
+   * Plans a single move (balance): the guards, the budget and the destination, or why not.
+   * `accept` restricts the destinations further.
+   */
+  tryMove(pod: PodView, request: Omit<DrainRequest, 'keepFloor' | 'accept'> & { readonly accept?: (target: string, replacement: PodView) => boolean }): { readonly ok: true; readonly move: Move } | { readonly ok: false; readonly reason: string } {
+    const from = pod.nodeName;
+    const blocking = this.blockers(pod).find((b) => b.kind === 'blocking' || b.kind === 'ignored');
+    if (blocking !== undefined) return { ok: false, reason: blocking.reason };
+    const overBudget = this.budget.check(from, [pod]);
+    if (overBudget !== undefined) return { ok: false, reason: overBudget };
+    const admitted = this.guard.admit([pod]);
+    if (!admitted.ok) return { ok: false, reason: admitted.reason };
+    const admission = admitted.admissions[0] as Admission;
+    const replacement = this.replacement(pod);
+    this.#forget(pod);
+    const accept = request.accept;
+    const found = this.findTarget(replacement, from, request.targets, accept === undefined ? undefined : (t) => accept(t, replacement.pod));
+    if (!found.ok) {
+      this.#assume(pod, from);
+      return { ok: false, reason: `Pod "${pod.namespace}/${pod.name}" fits nowhere else: ${found.reason}` };
+    }
+    this.#assume(replacement.pod, found.node);
+    this.#count(replacement.group, this.#capacityOfNode(from), replacement.capacityType);
+    this.#receiving.add(found.node);
+    this.guard.commit([admission]);
+    this.budget.spend(from, [pod]);
+    const tentative: _Tentative = { original: pod, replacement: replacement.pod, target: found.node, capacityType: replacement.capacityType, group: replacement.group };
+    return { ok: true, move: this.#move(admission, from, tentative, request.strategy, request.why, 0) };
+  }
+
+  #move(a: Admission, from: string, t: _Tentative, strategy: StrategyName, why: string, saving: number): Move {
+    return {
+      pod: _ref(a.pod),
+      workload: a.pod.owner,
+      fromNode: from,
+      toNode: t.target,
+      ...(t.capacityType === undefined ? {} : { capacityType: t.capacityType }),
+      strategy,
+      mode: a.mode,
+      wave: a.wave,
+      reason: `${why}; ${a.reason}`,
+      savingUsdPerHour: saving,
+    };
+  }
+
+  #undo(done: readonly _Tentative[], source: string): void {
+    for (const t of [...done].reverse()) {
+      this.#forget(t.replacement);
+      this.#assume(t.original, source);
+      this.#count(t.group, t.capacityType, this.#capacityOfNode(source));
+    }
+  }
+
+  #forget(pod: PodView): void {
+    const node = this.state.nodeOf(pod);
+    this.state.forget(pod);
+    if (node === undefined) return;
+    this.#free.delete(node);
+    // A node being drained is cordoned: its room is no destination, so the bounds need not grow.
+    if (!this.state.isCordoned(node)) this.#raiseBounds(node);
+  }
+
+  #raiseBounds(node: string): void {
+    for (const bound of this.#boundList) if (bound.members.has(node)) _raise(bound.max, this.free(node));
+  }
+
+  #assume(pod: PodView, node: string): void {
+    this.state.assume(pod, node);
+    this.#free.delete(node);
+  }
+
+  /** Moves one pod of a revision group from one capacity type to another in the counts. */
+  #count(group: string | undefined, from: string | undefined, to: string | undefined): void {
+    if (group === undefined) return;
+    const c = this.#counts.get(group) ?? { onDemand: 0, spot: 0 };
+    const delta = (type: string | undefined): CapacityCounts => ({ onDemand: type === 'on-demand' ? 1 : 0, spot: type === 'spot' ? 1 : 0 });
+    const minus = delta(from);
+    const plus = delta(to);
+    this.#counts.set(group, { onDemand: c.onDemand - minus.onDemand + plus.onDemand, spot: c.spot - minus.spot + plus.spot });
+  }
+
+  #capacityOfNode(nodeName: string): PlacedCapacityType | undefined {
+    const type = this.index.node(nodeName)?.capacityType;
+    return type === 'spot' || type === 'on-demand' ? type : undefined;
+  }
+
+  #capacityOf(pod: PodView): PlacedCapacityType | undefined {
+    return this.#capacityOfNode(pod.nodeName);
+  }
+
+  /** The webhook counts a Deployment's pods per revision (ReplicaSet), a StatefulSet's as one. */
+  #group(pod: PodView, key: string = workloadKey(pod.owner)): string {
+    return pod.owner.kind === 'Deployment' ? `${key}#${pod.controllerRef?.uid ?? ''}` : key;
+  }
+
+  /**
+   * Live counts per revision group, and the floor's pods, of the pod's workload when the webhook
+   * places it; on first ask only, since a plan looks at a few workloads of thousands.
+   */
+  #countWorkload(pod: PodView): void {
+    const workload = this.index.workload(pod.owner);
+    if (workload === undefined || this.#counted.has(workload)) return;
+    this.#counted.add(workload);
+    const policy = this.#policyOfWorkload(workload);
+    if (policy === undefined || workload.replicas === undefined) return;
+    const groups = new Map<string, { readonly placed: { readonly pod: PodView; readonly capacityType: PlacedCapacityType | 'unknown' }[]; onDemand: number; spot: number }>();
+    const key = workloadKey(workload.ref);
+    for (const member of this.index.podsOfWorkload(workload.ref)) {
+      if (!holdsResources(member) || member.deletionRequestedAt !== undefined || member.nodeName === '') continue;
+      const group = this.#group(member, key);
+      const capacityType = this.#capacityOf(member) ?? 'unknown';
+      let entry = groups.get(group);
+      if (entry === undefined) groups.set(group, (entry = { placed: [], onDemand: 0, spot: 0 }));
+      entry.placed.push({ pod: member, capacityType });
+      if (capacityType === 'on-demand') entry.onDemand++;
+      else if (capacityType === 'spot') entry.spot++;
+    }
+    const ref = workload.ref;
+    for (const [group, entry] of groups) {
+      this.#counts.set(group, { onDemand: entry.onDemand, spot: entry.spot });
+      const kept = podsKeptByFloor(entry.placed, policy, workload.replicas);
+      const why = `kept on on-demand by the floor of ${kept.length} of ${ref.kind} "${ref.namespace}/${ref.name}"`;
+      for (const p of kept) this.#kept.set(p.uid, why);
+    }
+  }
+}
+
+interface _Bound {
+  readonly members: ReadonlySet<string>;
+  readonly max: Record<string, number>;
+  /** Members not drained. */
+  available: number;
+}
+
+function _raise(max: Record<string, number>, free: Resources): void {
+  for (const name in free) {
+    const amount = free[name] ?? 0;
+    if (amount > (max[name] ?? -Infinity)) max[name] = amount;
+  }
+}
+
+/** Upstream's VolumeBinding words; fit has no volume plugin, so the failure borrows NodeAffinity's name. */
+const _VOLUME_ZONE: FitFailure = { ok: false, plugin: 'NodeAffinity', reason: 'node(s) had volume node affinity conflict' };
+
+const _INSUFFICIENT = new Map<string, FitFailure>();
+
+/** The NodeResourcesFit failure for one resource, shared: failing nodes allocate nothing. */
+function _insufficient(name: string): FitFailure {
+  let failure = _INSUFFICIENT.get(name);
+  if (failure === undefined) _INSUFFICIENT.set(name, (failure = { ok: false, plugin: 'NodeResourcesFit', reason: `Insufficient ${name}` }));
+  return failure;
+}
+
+function _size(pod: PodView): number {
+  return (pod.requests['cpu'] ?? 0) * 1e6 + (pod.requests['memory'] ?? 0) / 2 ** 20;
+}

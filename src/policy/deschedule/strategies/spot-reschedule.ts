@@ -1,0 +1,75 @@
+/**
+ * spot-reschedule: drain on-demand nodes whose pods all fit on spot nodes, after the pusher
+ * k8s-spot-rescheduler: on-demand nodes least requested first, spot nodes most free first; a node
+ * is drained only when every pod that must move has a spot destination, counting the pods
+ * planned before it. The on-demand floor's pods stay: their replacements would come straight back.
+ */
+import { z } from 'zod';
+import type { ClusterSnapshot } from '../../../core/model.js';
+import type { SkippedNode, StrategyResult } from '../types.js';
+import type { Move, NodeDrain } from '../types.js';
+import type { Strategy, StrategyContext } from './strategy.js';
+import { requestedFractions, sortNodes } from './strategy.js';
+
+/** The `strategies.spot-reschedule` config. */
+export const spotRescheduleConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Skip a node whose drain would leave floor pods on it (nothing saved until they move too). */
+  onlyWhenEmptied: z.boolean().default(false),
+});
+/** The parsed `strategies.spot-reschedule` config. */
+export type SpotRescheduleConfig = z.infer<typeof spotRescheduleConfigSchema>;
+
+/** Plans spot-reschedule; see the module comment. */
+export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotRescheduleConfig, ctx: StrategyContext): StrategyResult {
+  const { session } = ctx;
+  const strategy = 'spot-reschedule';
+  const moves: Move[] = [];
+  const drains: NodeDrain[] = [];
+  const skipped: SkippedNode[] = [];
+  const fractions = (name: string): { readonly cpu: number; readonly memory: number } => {
+    const node = session.node(name);
+    return requestedFractions(session.state.requested(name), node?.allocatable ?? {});
+  };
+  const onDemand = sortNodes(
+    snapshot.nodes.filter((n) => n.capacityType === 'on-demand').map((n) => n.name),
+    (name) => [fractions(name).cpu, fractions(name).memory],
+  );
+  const spot = sortNodes(
+    snapshot.nodes.filter((n) => n.capacityType === 'spot' && n.ready && !n.unschedulable).map((n) => n.name),
+    (name) => {
+      const free = session.free(name);
+      return [-(free['cpu'] ?? 0), -(free['memory'] ?? 0)];
+    },
+  );
+  for (const name of onDemand) {
+    const node = session.node(name);
+    if (node === undefined) continue;
+    const skip = session.nodeSkipReason(node) ?? (spot.length === 0 ? 'No spot node is Ready and schedulable' : undefined);
+    if (skip !== undefined) {
+      skipped.push({ node: name, strategy, reason: skip });
+      continue;
+    }
+    const attempt = session.tryDrain(name, {
+      strategy,
+      targets: spot,
+      keepFloor: true,
+      why: `On-demand node "${name}" can move its pods to spot`,
+      accept: ({ emptied }) => (config.onlyWhenEmptied && !emptied ? `Node "${name}" would keep pods of an on-demand floor` : undefined),
+    });
+    if (attempt.ok) {
+      drains.push(attempt.drain);
+      moves.push(...attempt.moves);
+    } else {
+      skipped.push({ node: name, strategy, reason: attempt.reason });
+    }
+  }
+  return { moves, drains, skipped };
+}
+
+/** The spot-reschedule strategy, for the registry. */
+export const spotReschedule: Strategy<SpotRescheduleConfig> = {
+  name: 'spot-reschedule',
+  configSchema: spotRescheduleConfigSchema,
+  plan: planSpotReschedule,
+};

@@ -1,0 +1,43 @@
+/**
+ * The shape of a descheduling strategy, after the upstream descheduler's plugins: a name, a
+ * config schema, and a planning function. The registry in `./index.ts` lists them.
+ */
+import type { z } from 'zod';
+import type { ClusterSnapshot } from '../../../core/model.js';
+import type { PlanningSession } from '../session.js';
+import type { DeschedulingContext, StrategyName, StrategyResult } from '../types.js';
+
+/** What a strategy's `plan` gets besides the snapshot and its config: the shared planning session. */
+export interface StrategyContext extends DeschedulingContext {
+  readonly session: PlanningSession;
+}
+
+/** A descheduling strategy. `plan` records its moves in `ctx.session`, so later strategies plan around them. */
+export interface Strategy<C> {
+  readonly name: StrategyName;
+  readonly configSchema: z.ZodType<C>;
+  readonly plan: (snapshot: ClusterSnapshot, config: C, ctx: StrategyContext) => StrategyResult;
+}
+
+/** Cpu then memory requested, as fractions of allocatable. */
+export function requestedFractions(requested: Readonly<Record<string, number>>, allocatable: Readonly<Record<string, number>>): { readonly cpu: number; readonly memory: number } {
+  const frac = (name: string): number => {
+    const total = allocatable[name] ?? 0;
+    return total > 0 ? (requested[name] ?? 0) / total : 0;
+  };
+  return { cpu: frac('cpu'), memory: frac('memory') };
+}
+
+/** Node names by a key, ties by name: the deterministic order every strategy iterates in. */
+export function sortNodes(names: readonly string[], key: (name: string) => readonly number[]): string[] {
+  const keys = new Map(names.map((n) => [n, key(n)] as const));
+  return [...names].sort((a, b) => {
+    const ka = keys.get(a) ?? [];
+    const kb = keys.get(b) ?? [];
+    for (let i = 0; i < Math.max(ka.length, kb.length); i++) {
+      const d = (ka[i] ?? 0) - (kb[i] ?? 0);
+      if (d !== 0) return d;
+    }
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * The shapes of a descheduling plan and of what planning takes besides the snapshot. Plain data
+ * both ways, so the live loop and the simulator hand the same values in and read the same plan out.
+ */
+import type { WorkloadRef } from '../../core/model.js';
+import type { PriceTable } from '../../core/pricing.js';
+import type { PlacedCapacityType } from '../placement/decide.js';
+import type { PlacementPatchOptions } from '../placement/patch.js';
+import type { PlacementPolicy } from '../placement/policy.js';
+import type { DrainFailure, MoveMode } from './guards.js';
+
+/** The strategies, in the order a plan runs them. */
+export const STRATEGY_NAMES = ['spot-reschedule', 'consolidate', 'balance'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/** How the placement webhook runs, so planning knows where a recreated pod will be sent. */
+export interface PlacementContext {
+  readonly defaults: PlacementPolicy;
+  /** Namespace name → its annotations (policy overrides and opt-outs). */
+  readonly namespaceAnnotations?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** The node label carrying the capacity type, as the webhook writes it; the webhook's default when absent. */
+  readonly capacityLabel?: PlacementPatchOptions['capacityLabel'];
+}
+
+/** Everything planning takes besides the snapshot and the config: values, never effects. */
+export interface DeschedulingContext {
+  /** The clock value, milliseconds since the epoch. */
+  readonly now: number;
+  readonly prices: PriceTable;
+  /** The placement webhook's policy; absent when no webhook runs (recreated pods keep their constraints). */
+  readonly placement?: PlacementContext;
+  /** Nodes whose drains failed, for backoff. */
+  readonly failures?: ReadonlyMap<string, DrainFailure>;
+  /** Workload keys (`workloadKey`) with a move still under way from an earlier cycle. */
+  readonly inFlight?: ReadonlySet<string>;
+}
+
+/** A pod as a plan names it. */
+export interface PodRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+/** One pod to move. */
+export interface Move {
+  readonly pod: PodRef;
+  readonly workload: WorkloadRef;
+  readonly fromNode: string;
+  /** Where planning found room; the scheduler makes the real choice for the replacement. */
+  readonly toNode: string;
+  /** The capacity type the placement webhook will give the replacement, when it places this workload. */
+  readonly capacityType?: PlacedCapacityType;
+  readonly strategy: StrategyName;
+  readonly mode: MoveMode;
+  /** Moves of wave n start when the replacements of wave n − 1 are Ready. */
+  readonly wave: number;
+  readonly reason: string;
+  /** The share of the plan's saving this move carries (a drain's saving over its moves). */
+  readonly savingUsdPerHour: number;
+}
+
+/** A node emptied of its movable pods, all or nothing. */
+export interface NodeDrain {
+  readonly node: string;
+  readonly strategy: StrategyName;
+  /** The node's price when it ends empty (the autoscaler removes it), else 0. */
+  readonly savingUsdPerHour: number;
+  readonly pods: readonly PodRef[];
+  /** Pods that stay: DaemonSet, mirror, and the on-demand floor's pods when moving them would only bring them back. */
+  readonly staying: readonly PodRef[];
+  readonly reason: string;
+}
+
+/** A node a strategy looked at and left alone, and why. */
+export interface SkippedNode {
+  readonly node: string;
+  readonly strategy: StrategyName;
+  readonly reason: string;
+}
+
+/** What one strategy planned. */
+export interface StrategyResult {
+  readonly moves: readonly Move[];
+  readonly drains: readonly NodeDrain[];
+  readonly skipped: readonly SkippedNode[];
+}
+
+/** A descheduling plan: deterministic for the same snapshot, config and context. */
+export interface Plan extends StrategyResult {
+  readonly savingUsdPerHour: number;
+}
