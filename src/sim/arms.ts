@@ -1,0 +1,118 @@
+/**
+ * The arms of the experiment: named configurations of the same cluster, compared seed by seed.
+ * Each arm adds one idea to the one before, so the table reads as "what each step buys":
+ *
+ * | arm   | scheduler score | capacity          | Stowage                                         |
+ * |-------|-----------------|-------------------|-------------------------------------------------|
+ * | B0    | LeastAllocated  | on-demand         | —  (the default cluster: kube-scheduler + CA)   |
+ * | T1    | MostAllocated   | on-demand         | —                                               |
+ * | T2    | MostAllocated   | on-demand         | descheduler: consolidate + balance (eager)      |
+ * | T3    | MostAllocated   | spot + on-demand  | T2 + placement webhook (on-demand floor)        |
+ * | T4    | MostAllocated   | spot + on-demand  | T3 + descheduler spot-reschedule                |
+ * | NAIVE | LeastAllocated  | on-demand         | every pod restarted after a fixed interval      |
+ */
+import { DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from '../policy/fit/index.js';
+import type { SchedulingProfile } from '../policy/fit/index.js';
+import { DEFAULT_DESCHEDULING_CONFIG } from '../policy/deschedule/plan.js';
+import type { DeschedulingConfig } from '../policy/deschedule/plan.js';
+import type { StrategyName } from '../policy/deschedule/types.js';
+import type { SimCapacityType } from './cloud.js';
+
+/** One arm: everything that differs between arms; the scenario supplies the rest. */
+export interface ArmConfig {
+  readonly name: string;
+  readonly description: string;
+  readonly profile: SchedulingProfile;
+  /** Capacity types the autoscaler's node groups offer. */
+  readonly capacityTypes: readonly SimCapacityType[];
+  /** Whether the placement webhook splits each workload between spot and on-demand. */
+  readonly placement: boolean;
+  /** Descheduler strategies enabled; empty runs no descheduler. */
+  readonly deschedule: readonly StrategyName[];
+  /** Whether every pod is restarted on the scenario's naive interval. */
+  readonly naiveRestart: boolean;
+}
+
+const _ON_DEMAND: readonly SimCapacityType[] = ['on-demand'];
+const _MIXED: readonly SimCapacityType[] = ['on-demand', 'spot'];
+
+/** The baseline every other arm is compared with. */
+export const BASELINE_ARM = 'B0';
+
+/** The built-in arms, in table order. */
+export const ARMS: readonly ArmConfig[] = [
+  {
+    name: 'B0',
+    description: 'Default scheduler (LeastAllocated) and Cluster Autoscaler, all on-demand',
+    profile: DEFAULT_PROFILE,
+    capacityTypes: _ON_DEMAND,
+    placement: false,
+    deschedule: [],
+    naiveRestart: false,
+  },
+  {
+    name: 'T1',
+    description: 'B0 with the MostAllocated score (bin-packing)',
+    profile: MOST_ALLOCATED_PROFILE,
+    capacityTypes: _ON_DEMAND,
+    placement: false,
+    deschedule: [],
+    naiveRestart: false,
+  },
+  {
+    name: 'T2',
+    description: 'T1 with eager descheduling: consolidate and balance',
+    profile: MOST_ALLOCATED_PROFILE,
+    capacityTypes: _ON_DEMAND,
+    placement: false,
+    deschedule: ['consolidate', 'balance'],
+    naiveRestart: false,
+  },
+  {
+    name: 'T3',
+    description: 'T2 with spot node groups and the placement webhook (one replica per service on on-demand)',
+    profile: MOST_ALLOCATED_PROFILE,
+    capacityTypes: _MIXED,
+    placement: true,
+    deschedule: ['consolidate', 'balance'],
+    naiveRestart: false,
+  },
+  {
+    name: 'T4',
+    description: 'T3 with spot rescheduling: on-demand nodes drained onto spot when their pods fit',
+    profile: MOST_ALLOCATED_PROFILE,
+    capacityTypes: _MIXED,
+    placement: true,
+    deschedule: ['spot-reschedule', 'consolidate', 'balance'],
+    naiveRestart: false,
+  },
+  {
+    name: 'NAIVE',
+    description: 'B0 with every pod restarted after a fixed interval (the idea the question started from)',
+    profile: DEFAULT_PROFILE,
+    capacityTypes: _ON_DEMAND,
+    placement: false,
+    deschedule: [],
+    naiveRestart: true,
+  },
+];
+
+/** The arm named `name` (case-insensitive), or undefined. */
+export function findArm(name: string): ArmConfig | undefined {
+  const wanted = name.trim().toUpperCase();
+  return ARMS.find((a) => a.name === wanted);
+}
+
+/** The descheduler config of an arm: the shared defaults with exactly the arm's strategies enabled. */
+export function deschedulingConfigOf(arm: ArmConfig): DeschedulingConfig {
+  const base = DEFAULT_DESCHEDULING_CONFIG;
+  const on = new Set(arm.deschedule);
+  return {
+    ...base,
+    strategies: {
+      'spot-reschedule': { ...base.strategies['spot-reschedule'], enabled: on.has('spot-reschedule') },
+      consolidate: { ...base.strategies.consolidate, enabled: on.has('consolidate') },
+      balance: { ...base.strategies.balance, enabled: on.has('balance') },
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SimNode } from './cluster.js';
+import { testScenario, testWorld } from './harness.test-helper.js';
+
+const MIN = 60_000;
+
+test('scale-up: pending pods get a node after the scan and the provisioning delay', () => {
+  // Two pods of 1.5 cpu: one `box` (3920m allocatable) holds both.
+  const world = testWorld(testScenario({ services: { list: [{ name: 'web', replicas: 2, cpu: '1500m', memory: '1Gi', startup: '10s' }] } }));
+  world.engine.run(9_999);
+  assert.equal(world.cluster.nodes.size, 0, 'no node before the first scan');
+  world.engine.run(10_000);
+  const [node] = [...world.cluster.nodes.values()];
+  assert.ok(node, 'the first scan (10 s) launches a node');
+  assert.equal(node.launchedAt, 10_000);
+  assert.equal(world.autoscaler.stats.nodesAdded, 1);
+  world.engine.run(69_999);
+  assert.equal(node.state, 'provisioning');
+  assert.ok(world.cloud.billing.isBilled(node), 'billed from running (10 s after launch), before Ready');
+  world.engine.run(70_000);
+  assert.equal(node.state, 'ready');
+  world.engine.run(71_000);
+  const pods = [...world.cluster.pods.values()].filter((p) => p.owner.ref.name === 'web');
+  assert.equal(pods.length, 2);
+  for (const pod of pods) {
+    assert.equal(pod.node, node);
+    assert.ok((pod.boundAt ?? 0) >= 70_000 && (pod.boundAt ?? 0) <= 71_000);
+  }
+  world.engine.run(120_000);
+  assert.equal(world.workloads.services[0]?.ready, 2, 'Ready after the start-up (10 s median, per-pod jitter)');
+});
+
+/**
+ * Two `box` nodes: web (3 × 1500m) puts two pods on one node and one on the other. At 30 min
+ * web scales to 2; the ReplicaSet deletes a pod from the doubled-up node, leaving one 1500m pod
+ * per node (38% each). One node's pod fits on the other, so that node is unneeded, and removed
+ * 10 minutes later.
+ */
+function twoNodeWorld(service: Record<string, unknown>) {
+  const world = testWorld(testScenario({ services: { list: [{ name: 'web', replicas: 3, cpu: '1500m', memory: '1Gi', startup: '10s', ...service }] } }));
+  world.engine.run(5 * MIN);
+  assert.equal(world.cluster.readyNodes.length, 2);
+  world.engine.run(30 * MIN);
+  world.workloads.services[0]?.setDesired(2);
+  return world;
+}
+
+test('scale-down: a node under 50% for 10 minutes whose pods fit elsewhere is removed', () => {
+  const world = twoNodeWorld({});
+  world.engine.run(31 * MIN);
+  const unneeded = world.cluster.readyNodes.filter((n) => world.autoscaler.unneededSince(n) !== undefined);
+  assert.equal(unneeded.length, 1, 'exactly one of the two nodes is unneeded (the other is its destination)');
+  const node = unneeded[0] as SimNode;
+  const since = world.autoscaler.unneededSince(node) as number;
+  assert.ok(since >= 30 * MIN && since <= 30 * MIN + 10_000);
+  world.engine.run(since + 10 * MIN - 1);
+  assert.equal(node.state, 'ready', 'not before 10 minutes');
+  world.engine.run(since + 10 * MIN + 60_000);
+  assert.equal(node.state, 'gone', 'drained and deleted once unneeded for 10 minutes');
+  assert.equal(world.cluster.readyNodes.length, 1);
+  const web = world.workloads.services[0];
+  world.engine.run(since + 12 * MIN);
+  assert.equal(web?.ready, 2, 'the evicted pod was replaced on the other node');
+  assert.equal(world.autoscaler.stats.drains, 1);
+});
+
+test('scale-down: a PDB that allows no disruption keeps the node', () => {
+  const world = twoNodeWorld({ pdb: { minAvailable: 2 } });
+  world.engine.run(90 * MIN);
+  assert.equal(world.cluster.readyNodes.length, 2);
+  assert.equal(world.autoscaler.stats.drains, 0);
+  for (const n of world.cluster.readyNodes) assert.equal(world.autoscaler.unneededSince(n), undefined);
+});
+
+test('scale-down: a pod annotated safe-to-evict "false" keeps its node', () => {
+  const world = twoNodeWorld({ safeToEvict: false });
+  world.engine.run(90 * MIN);
+  assert.equal(world.cluster.readyNodes.length, 2);
+  assert.equal(world.autoscaler.stats.drains, 0);
+});
+
+test('scale-down: an empty node goes after 10 minutes, without a drain', () => {
+  const world = twoNodeWorld({});
+  world.workloads.services[0]?.setDesired(0);
+  world.engine.run(32 * MIN);
+  assert.equal(world.cluster.readyNodes.filter((n) => world.autoscaler.unneededSince(n) !== undefined).length, 2);
+  world.engine.run(42 * MIN);
+  assert.equal(world.cluster.readyNodes.length, 0);
+  assert.equal(world.autoscaler.stats.drains, 0);
+});

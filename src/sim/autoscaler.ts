@@ -1,0 +1,544 @@
+/**
+ * A Cluster Autoscaler model, with CA's defaults and rules:
+ *
+ * - **Scale-up**, every scan: pods the scheduler marked Unschedulable, less those that fit on
+ *   existing nodes or on nodes already being provisioned, are bin-packed onto template nodes of
+ *   each node group (first fit, largest pods first, as CA's binpacking estimator); the expander
+ *   (least-waste by default) picks one group, scaled by the nodes it needs within its max size
+ *   and the cluster's max total. Groups scale from zero. A failed launch backs the group off
+ *   (5 min, doubling to 30 min).
+ * - **Scale-down**: a node whose requested utilisation (the larger of cpu and memory, DaemonSet
+ *   pods included) is under 50%, and whose pods can all move elsewhere, is unneeded; after 10
+ *   minutes unneeded it is removed. A pod cannot move when annotated safe-to-evict "false", when
+ *   it has local storage (unless safe-to-evict "true"), or when its PDB allows fewer disruptions
+ *   than the node would take. Empty nodes go in bulk (up to 10); a non-empty node is drained one
+ *   at a time: tainted, its pods evicted through the Eviction API (retried for 2 minutes while a
+ *   PDB refuses), then deleted once its pods are gone. No scale-down for 10 minutes after a
+ *   scale-up, nor for 3 minutes after a failed one. A node found unremovable is not simulated
+ *   again for 5 minutes (CA's unremovable-node recheck timeout).
+ *
+ * "Would it fit" is the shared fit policy (`checkFit`) on the cluster's fit state; templates are
+ * the fit state's spare slots of each group, and every trial placement is rolled back.
+ */
+import { ALL_FILTERS, checkFit } from '../policy/fit/index.js';
+import type { FilterPluginName, FitState } from '../policy/fit/index.js';
+import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
+import type { PodView } from '../core/model.js';
+import type { Cloud, NodeGroup } from './cloud.js';
+import { CordonReason } from './cluster.js';
+import type { SimCluster, SimNode, SimPod } from './cluster.js';
+import type { Engine } from './engine.js';
+import type { RandomStream } from './random.js';
+import type { Scenario } from './scenario.js';
+import { DeletionCause } from './pods.js';
+import { Service } from './workloads.js';
+import type { Workloads } from './workloads.js';
+
+/** Filters for template and upcoming nodes: their fit-state slots are cordoned, which is not what is asked. */
+const _TEMPLATE_FILTERS: readonly FilterPluginName[] = ALL_FILTERS.filter((f) => f !== 'NodeUnschedulable');
+/** How often a drain retries evictions a PDB refused. */
+const _EVICTION_RETRY_MS = 10_000;
+/** How often a drain checks whether its evicted pods are gone. */
+const _DRAIN_POLL_MS = 5_000;
+/** CA's `--unremovable-node-recheck-timeout`: a node found unremovable is not simulated again for this long. */
+const _UNREMOVABLE_RECHECK_MS = 5 * 60_000;
+/** CA's `--max-nodes-per-scaleup` is 1000; a cap keeps the template slots few in a small run. */
+const _MAX_NODES_PER_SCALE_UP = 200;
+
+/** Counters for the benchmark and tests. */
+export interface AutoscalerStats {
+  scaleUps: number;
+  nodesAdded: number;
+  nodesRemoved: number;
+  drains: number;
+  failedDrains: number;
+  launchFailures: number;
+}
+
+interface _Drain {
+  readonly node: SimNode;
+  readonly startedAt: number;
+  evictedAllAt: number | undefined;
+}
+
+interface _Option {
+  readonly group: NodeGroup;
+  readonly nodes: number;
+  readonly pods: readonly SimPod[];
+  readonly waste: number;
+}
+
+/** The simulated Cluster Autoscaler. */
+export class ClusterAutoscaler {
+  readonly stats: AutoscalerStats = { scaleUps: 0, nodesAdded: 0, nodesRemoved: 0, drains: 0, failedDrains: 0, launchFailures: 0 };
+  readonly #engine: Engine;
+  readonly #cluster: SimCluster;
+  readonly #cloud: Cloud;
+  readonly #groups: readonly NodeGroup[];
+  readonly #config: Scenario['autoscaler'];
+  readonly #maxTotal: number;
+  readonly #random: RandomStream;
+  readonly #workloads: Workloads;
+  readonly #unneededSince = new Map<SimNode, number>();
+  /** Nodes a simulation found unremovable, and until when they are not simulated again. */
+  readonly #unremovableUntil = new Map<SimNode, number>();
+  readonly #backoff = new Map<NodeGroup, { until: number; failures: number }>();
+  /** Last destination found for each pod, tried first next time (CA's hinting simulator). */
+  readonly #hints = new Map<string, string>();
+  #lastScaleUp = Number.NEGATIVE_INFINITY;
+  #lastScaleDownFailure = Number.NEGATIVE_INFINITY;
+  #drain: _Drain | undefined;
+  #candidateStart = 0;
+
+  constructor(engine: Engine, cluster: SimCluster, cloud: Cloud, groups: readonly NodeGroup[], scenario: Scenario, random: RandomStream, workloads: Workloads) {
+    this.#engine = engine;
+    this.#cluster = cluster;
+    this.#cloud = cloud;
+    this.#groups = groups;
+    this.#config = scenario.autoscaler;
+    this.#maxTotal = scenario.nodeGroups.maxNodesTotal;
+    this.#random = random;
+    this.#workloads = workloads;
+  }
+
+  /** Starts the scan loop. */
+  start(): void {
+    this.#engine.every(this.#config.scanInterval, this.#config.scanInterval, () => this.runOnce());
+  }
+
+  /** The group's launch failed (no spot capacity): back it off, doubling. */
+  onLaunchFailed(group: NodeGroup): void {
+    this.stats.launchFailures++;
+    const failures = (this.#backoff.get(group)?.failures ?? 0) + 1;
+    const delay = Math.min(this.#config.maxBackoff, this.#config.initialBackoff * 2 ** (failures - 1));
+    this.#backoff.set(group, { until: this.#engine.now + delay, failures });
+  }
+
+  /** A node of the group registered: the group is healthy again. */
+  onNodeReady(node: SimNode): void {
+    this.#backoff.delete(node.group);
+  }
+
+  /** A node disappeared (deleted, or reclaimed): forget it. */
+  onNodeGone(node: SimNode): void {
+    this.#unneededSince.delete(node);
+    this.#unremovableUntil.delete(node);
+    if (this.#drain?.node === node) this.#drain = undefined;
+  }
+
+  /** Whether the node is unneeded now, and since when (for tests). */
+  unneededSince(node: SimNode): number | undefined {
+    return this.#unneededSince.get(node);
+  }
+
+  /** One scan: scale up if pods wait, else track unneeded nodes and maybe remove some. */
+  runOnce(): void {
+    const now = this.#engine.now;
+    if (this.#scaleUp()) {
+      this.#lastScaleUp = now;
+      return;
+    }
+    this.#updateUnneeded(now);
+    if (this.#drain !== undefined) return;
+    if (now - this.#lastScaleUp < this.#config.scaleDownDelayAfterAdd) return;
+    if (now - this.#lastScaleDownFailure < this.#config.scaleDownDelayAfterFailure) return;
+    this.#scaleDown(now);
+  }
+
+  // --- scale-up --------------------------------------------------------------------------------
+
+  #scaleUp(): boolean {
+    const pending: SimPod[] = [];
+    for (const pod of this.#cluster.pending) if (pod.unschedulable && !pod.terminating && pod.owner.ref.kind !== 'DaemonSet') pending.push(pod);
+    if (pending.length === 0) return false;
+    const live = this.#cloud.liveNodes;
+    const candidates = this.#groups.filter((g) => this.canGrow(g, live));
+    // Template slots must exist before any trial placement: a fit-state rebuild drops trials.
+    let cpu = 0;
+    let memory = 0;
+    for (const pod of pending) {
+      cpu += pod.spec.cpu;
+      memory += pod.spec.memory;
+    }
+    for (const g of candidates) {
+      const a = g.allocatable;
+      // First-fit needs at most about twice the nodes the summed requests fill, plus one.
+      const bound = 2 * Math.ceil(Math.max(cpu / (a['cpu'] ?? 1), memory / (a['memory'] ?? 1), pending.length / (a['pods'] ?? 110))) + 1;
+      this.#cluster.ensureSpare(g, Math.min(pending.length, bound, _MAX_NODES_PER_SCALE_UP, g.maxSize - this.#cloud.groupSize(g)));
+    }
+    const fit = this.#cluster.fit;
+    const trial = new _Trial(fit);
+    try {
+      // Pods that fit on existing nodes wait for the scheduler; pods that fit on nodes already
+      // coming are waiting for those (CA's filterOutSchedulable and upcoming-node simulation).
+      const existing: _Slot[] = [];
+      for (const node of this.#cluster.readyNodes) if (node.schedulable) existing.push({ name: node.name, group: node.group });
+      const upcoming: _Slot[] = [];
+      for (const node of this.#cluster.nodes.values()) if (node.state === 'provisioning') upcoming.push({ name: node.name, group: node.group });
+      let rest = _placeFirstFit(trial, pending, existing, ALL_FILTERS);
+      rest = _placeFirstFit(trial, rest, upcoming, _TEMPLATE_FILTERS);
+      if (rest.length === 0) return false;
+      const options: _Option[] = [];
+      for (const g of candidates) {
+        const option = this.#estimate(trial, g, rest, live);
+        if (option !== undefined) options.push(option);
+      }
+      const chosen = this.#expand(options);
+      if (chosen === undefined) return false;
+      for (let i = 0; i < chosen.nodes; i++) this.#cloud.launch(chosen.group);
+      this.stats.scaleUps++;
+      this.stats.nodesAdded += chosen.nodes;
+      return true;
+    } finally {
+      trial.rollback();
+    }
+  }
+
+  /** Whether the group may get another node now: below its max, not backed off, cluster below its max total. */
+  canGrow(g: NodeGroup, live: number = this.#cloud.liveNodes): boolean {
+    const backoff = this.#backoff.get(g);
+    if (backoff !== undefined && backoff.until > this.#engine.now) return false;
+    return this.#cloud.groupSize(g) < g.maxSize && live < this.#maxTotal;
+  }
+
+  /** CA's binpacking estimator on the group's template slots; trial placements are undone after. */
+  #estimate(trial: _Trial, group: NodeGroup, pods: readonly SimPod[], live: number): _Option | undefined {
+    const limit = Math.min(group.maxSize - this.#cloud.groupSize(group), this.#maxTotal - live, _MAX_NODES_PER_SCALE_UP);
+    const slots = this.#cluster.spareSlots(group).slice(0, limit);
+    if (slots.length === 0) return undefined;
+    const a = group.allocatable;
+    const size = (p: SimPod): number => p.spec.cpu / (a['cpu'] ?? 1) + p.spec.memory / (a['memory'] ?? 1);
+    const sorted = [...pods].sort((x, y) => size(y) - size(x) || x.createdAt - y.createdAt);
+    const mark = trial.mark();
+    const helped: SimPod[] = [];
+    let used = 0;
+    let cpu = 0;
+    let memory = 0;
+    for (const pod of sorted) {
+      const view = pod.view();
+      let placed = false;
+      for (let i = 0; i < used && !placed; i++) {
+        const slot = slots[i] as string;
+        if (_hasRoomOn(trial.fit, slot, group, pod) && checkFit(trial.fit, view, slot, _TEMPLATE_FILTERS).ok) {
+          trial.assume(view, slot);
+          placed = true;
+        }
+      }
+      if (!placed && used < slots.length) {
+        const slot = slots[used] as string;
+        if (checkFit(trial.fit, view, slot, _TEMPLATE_FILTERS).ok) {
+          trial.assume(view, slot);
+          used++;
+          placed = true;
+        }
+      }
+      if (placed) {
+        helped.push(pod);
+        cpu += pod.spec.cpu;
+        memory += pod.spec.memory;
+      }
+    }
+    trial.rollbackTo(mark);
+    if (used === 0) return undefined;
+    const waste = (used * (a['cpu'] ?? 0) - cpu) / (used * (a['cpu'] ?? 1)) + (used * (a['memory'] ?? 0) - memory) / (used * (a['memory'] ?? 1));
+    return { group, nodes: used, pods: helped, waste };
+  }
+
+  /** The expander: least-waste (ties at random), price, or random. */
+  #expand(options: readonly _Option[]): _Option | undefined {
+    if (options.length === 0) return undefined;
+    if (options.length === 1) return options[0];
+    switch (this.#config.expander) {
+      case 'random':
+        return this.#random.pick(options);
+      case 'price': {
+        const cost = (o: _Option): number => (o.nodes * o.group.hourlyPrice) / o.pods.reduce((s, p) => s + p.spec.cpu / 1000 + p.spec.memory / 2 ** 32, 0);
+        return _best(options, cost, this.#random);
+      }
+      case 'least-waste':
+        return _best(options, (o) => o.waste, this.#random);
+    }
+  }
+
+  // --- scale-down ------------------------------------------------------------------------------
+
+  /** Requested utilisation as CA computes it: the larger of cpu and memory. */
+  static utilisation(node: SimNode): number {
+    const a = node.group.allocatable;
+    return Math.max(node.cpuRequested / (a['cpu'] ?? 1), node.memoryRequested / (a['memory'] ?? 1));
+  }
+
+  #isCandidate(node: SimNode): boolean {
+    return (
+      node.state === 'ready' &&
+      // A node Stowage drained for consolidation stays a candidate: emptying it was the point.
+      !node.cordons.has(CordonReason.AutoscalerDelete) &&
+      !node.cordons.has(CordonReason.SpotNotice) &&
+      this.#cloud.groupSize(node.group) > node.group.minSize &&
+      ClusterAutoscaler.utilisation(node) < this.#config.scaleDownUtilizationThreshold
+    );
+  }
+
+  #updateUnneeded(now: number): void {
+    const empty: SimNode[] = [];
+    const nonEmpty: SimNode[] = [];
+    for (const node of this.#cluster.readyNodes) {
+      if (!this.#isCandidate(node)) {
+        this.#unneededSince.delete(node);
+        continue;
+      }
+      if (_movablePods(node).length === 0) empty.push(node);
+      else if ((this.#unremovableUntil.get(node) ?? 0) <= now) nonEmpty.push(node);
+    }
+    for (const node of empty) if (!this.#unneededSince.has(node)) this.#unneededSince.set(node, now);
+    // Nodes already unneeded are checked first so their clocks keep running; then the rest, from
+    // a rotating start, up to CA's per-scan limit of non-empty candidates.
+    const n = nonEmpty.length;
+    const start = n === 0 ? 0 : this.#candidateStart % n;
+    const ordered = nonEmpty.map((_, i) => nonEmpty[(start + i) % n] as SimNode);
+    ordered.sort((a, b) => (this.#unneededSince.get(a) ?? Number.POSITIVE_INFINITY) - (this.#unneededSince.get(b) ?? Number.POSITIVE_INFINITY));
+    const checked = ordered.slice(0, this.#config.scaleDownNonEmptyCandidatesCount);
+    for (const node of ordered.slice(checked.length)) this.#unneededSince.delete(node);
+    this.#candidateStart += checked.length;
+    const trial = new _Trial(this.#cluster.fit);
+    const removing = new Set<SimNode>(empty);
+    try {
+      for (const node of checked) {
+        const mark = trial.mark();
+        if (this.#canRemove(trial, node, removing)) {
+          removing.add(node);
+          if (!this.#unneededSince.has(node)) this.#unneededSince.set(node, now);
+        } else {
+          trial.rollbackTo(mark);
+          this.#unneededSince.delete(node);
+          this.#unremovableUntil.set(node, now + _UNREMOVABLE_RECHECK_MS);
+        }
+      }
+    } finally {
+      trial.rollback();
+    }
+  }
+
+  /**
+   * Whether every pod of `node` may be evicted and fits on another node (not one being removed);
+   * the moves stay in `trial` so later candidates see them.
+   */
+  #canRemove(trial: _Trial, node: SimNode, removing: ReadonlySet<SimNode>): boolean {
+    const pods = _movablePods(node);
+    const perService = new Map<Service, number>();
+    for (const pod of pods) {
+      if (_blocksScaleDown(pod)) return false;
+      const owner = pod.owner;
+      if (owner instanceof Service && owner.spec.pdb !== undefined) perService.set(owner, (perService.get(owner) ?? 0) + 1);
+    }
+    for (const [service, count] of perService) if (service.disruptionsAllowed() < count) return false;
+    for (const pod of pods) {
+      const dest = this.#destination(trial, pod, node, removing);
+      if (dest === undefined) return false;
+      trial.move(pod.view(), dest.name, node.name);
+      this.#hints.set(pod.uid, dest.name);
+    }
+    return true;
+  }
+
+  #destination(trial: _Trial, pod: SimPod, from: SimNode, removing: ReadonlySet<SimNode>): SimNode | undefined {
+    const fit = trial.fit;
+    const view = pod.view();
+    const ok = (node: SimNode | undefined): node is SimNode =>
+      node !== undefined && node !== from && node.schedulable && !removing.has(node) && _hasRoomOn(fit, node.name, node.group, pod) && checkFit(fit, view, node.name).ok;
+    const hinted = this.#cluster.nodes.get(this.#hints.get(pod.uid) ?? '');
+    if (ok(hinted)) return hinted;
+    for (const node of this.#cluster.readyNodes) if (ok(node)) return node;
+    return undefined;
+  }
+
+  #scaleDown(now: number): void {
+    const ripe: SimNode[] = [];
+    for (const [node, since] of this.#unneededSince) {
+      if (now - since >= this.#config.scaleDownUnneededTime && this.#isCandidate(node)) ripe.push(node);
+    }
+    if (ripe.length === 0) return;
+    ripe.sort((a, b) => (this.#unneededSince.get(a) as number) - (this.#unneededSince.get(b) as number) || (a.name < b.name ? -1 : 1));
+    const empty = ripe.filter((n) => _movablePods(n).length === 0).slice(0, this.#config.maxEmptyBulkDelete);
+    if (empty.length > 0) {
+      for (const node of empty) this.#delete(node);
+      return;
+    }
+    // Re-check the node against the cluster as it is now, alone.
+    const trial = new _Trial(this.#cluster.fit);
+    for (const node of ripe) {
+      let removable: boolean;
+      try {
+        removable = this.#canRemove(trial, node, new Set());
+      } finally {
+        trial.rollback();
+      }
+      if (removable) {
+        this.#startDrain(node, now);
+        return;
+      }
+      this.#unneededSince.delete(node);
+    }
+  }
+
+  #delete(node: SimNode): void {
+    this.#cluster.cordon(node, CordonReason.AutoscalerDelete);
+    this.#unneededSince.delete(node);
+    this.stats.nodesRemoved++;
+    this.#engine.after(0, () => this.#cloud.terminate(node));
+  }
+
+  #startDrain(node: SimNode, now: number): void {
+    this.stats.drains++;
+    this.#cluster.cordon(node, CordonReason.AutoscalerDelete);
+    this.#unneededSince.delete(node);
+    const drain: _Drain = { node, startedAt: now, evictedAllAt: undefined };
+    this.#drain = drain;
+    this.#evictStep(drain);
+  }
+
+  #evictStep(drain: _Drain): void {
+    if (this.#drain !== drain || drain.node.state !== 'ready') return;
+    const now = this.#engine.now;
+    let blocked = 0;
+    for (const pod of _movablePods(drain.node)) {
+      if (pod.terminating) continue;
+      if (!this.#workloads.evict(pod, DeletionCause.AutoscalerDrain)) blocked++;
+    }
+    if (blocked === 0) {
+      drain.evictedAllAt = now;
+      this.#waitStep(drain);
+      return;
+    }
+    if (now - drain.startedAt >= this.#config.maxPodEvictionTime) {
+      // A PDB held out for the whole eviction window: give the node back.
+      this.stats.failedDrains++;
+      this.#lastScaleDownFailure = now;
+      this.#cluster.uncordon(drain.node, CordonReason.AutoscalerDelete);
+      this.#drain = undefined;
+      return;
+    }
+    this.#engine.after(_EVICTION_RETRY_MS, () => this.#evictStep(drain));
+  }
+
+  #waitStep(drain: _Drain): void {
+    if (this.#drain !== drain || drain.node.state === 'gone') return;
+    const remaining = _movablePods(drain.node).length;
+    const waited = this.#engine.now - (drain.evictedAllAt ?? this.#engine.now);
+    if (remaining === 0 || waited >= this.#config.maxGracefulTermination) {
+      this.#drain = undefined;
+      this.stats.nodesRemoved++;
+      this.#cloud.terminate(drain.node);
+      return;
+    }
+    this.#engine.after(_DRAIN_POLL_MS, () => this.#waitStep(drain));
+  }
+}
+
+interface _Slot {
+  readonly name: string;
+  readonly group: NodeGroup;
+}
+
+/**
+ * Places each pod on the first slot it fits (trial placements), returning the pods that fit
+ * nowhere. Slots too full for the smallest pod are dropped as they fill, so a long list of
+ * pending pods against many nodes stays near-linear.
+ */
+function _placeFirstFit(trial: _Trial, pods: readonly SimPod[], slots: readonly _Slot[], filters: readonly FilterPluginName[]): SimPod[] {
+  if (pods.length === 0 || slots.length === 0) return [...pods];
+  let minCpu = Number.POSITIVE_INFINITY;
+  let minMemory = Number.POSITIVE_INFINITY;
+  for (const pod of pods) {
+    minCpu = Math.min(minCpu, pod.spec.cpu);
+    minMemory = Math.min(minMemory, pod.spec.memory);
+  }
+  const smallest = { spec: { cpu: minCpu, memory: minMemory } } as SimPod;
+  let open = slots.filter((s) => _hasRoomOn(trial.fit, s.name, s.group, smallest));
+  const rest: SimPod[] = [];
+  for (const pod of pods) {
+    const view = pod.view();
+    let placed: _Slot | undefined;
+    for (const slot of open) {
+      if (_hasRoomOn(trial.fit, slot.name, slot.group, pod) && checkFit(trial.fit, view, slot.name, filters).ok) {
+        trial.assume(view, slot.name);
+        placed = slot;
+        break;
+      }
+    }
+    if (placed === undefined) rest.push(pod);
+    else if (!_hasRoomOn(trial.fit, placed.name, placed.group, smallest)) open = open.filter((s) => s !== placed);
+  }
+  return rest;
+}
+
+/** Pods of the node that a drain moves: everything but DaemonSet pods. */
+function _movablePods(node: SimNode): SimPod[] {
+  const pods: SimPod[] = [];
+  for (const pod of node.pods) if (pod.owner.ref.kind !== 'DaemonSet') pods.push(pod);
+  return pods;
+}
+
+/** CA's drain rules for one pod (PDBs are checked per node by the caller). */
+function _blocksScaleDown(pod: SimPod): boolean {
+  const safeToEvict = pod.spec.annotations[EvictionAnnotation.SafeToEvict];
+  if (safeToEvict === 'false') return true;
+  if (pod.spec.hasLocalStorage && safeToEvict !== 'true') return true;
+  return false;
+}
+
+/** Cheap necessary condition before the full filters: free cpu and memory on a fit-state slot, trial placements included. */
+function _hasRoomOn(fit: FitState, slot: string, group: NodeGroup, pod: SimPod): boolean {
+  const requested = fit.requested(slot);
+  const a = group.allocatable;
+  return (a['cpu'] ?? 0) - (requested['cpu'] ?? 0) >= pod.spec.cpu && (a['memory'] ?? 0) - (requested['memory'] ?? 0) >= pod.spec.memory;
+}
+
+function _best(options: readonly _Option[], score: (o: _Option) => number, random: RandomStream): _Option | undefined {
+  let best = Number.POSITIVE_INFINITY;
+  let ties: _Option[] = [];
+  for (const o of options) {
+    const s = score(o);
+    if (s < best - 1e-12) {
+      best = s;
+      ties = [o];
+    } else if (Math.abs(s - best) <= 1e-12) ties.push(o);
+  }
+  return ties.length <= 1 ? ties[0] : random.pick(ties);
+}
+
+/** Trial placements on the fit state, undone in reverse order. */
+class _Trial {
+  readonly fit: FitState;
+  readonly #undo: (() => void)[] = [];
+
+  constructor(fit: FitState) {
+    this.fit = fit;
+  }
+
+  assume(pod: PodView, node: string): void {
+    this.fit.assume(pod, node);
+    this.#undo.push(() => this.fit.forget(pod.uid));
+  }
+
+  move(pod: PodView, to: string, from: string): void {
+    this.fit.forget(pod.uid);
+    this.fit.assume(pod, to);
+    this.#undo.push(() => {
+      this.fit.forget(pod.uid);
+      this.fit.assume(pod, from);
+    });
+  }
+
+  mark(): number {
+    return this.#undo.length;
+  }
+
+  rollbackTo(mark: number): void {
+    while (this.#undo.length > mark) (this.#undo.pop() as () => void)();
+  }
+
+  rollback(): void {
+    this.rollbackTo(0);
+  }
+}

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ClusterSnapshot, NodeView, PodView } from '../core/model.js';
+import { scenarioFromSnapshot } from './from-snapshot.js';
+
+const GI = 2 ** 30;
+
+function node(name: string, zone: string): NodeView {
+  return {
+    name,
+    labels: {},
+    annotations: {},
+    taints: [],
+    allocatable: { cpu: 3920, memory: 14 * GI, pods: 58 },
+    capacity: { cpu: 4000, memory: 16 * GI, pods: 58 },
+    unschedulable: false,
+    ready: true,
+    capacityType: 'on-demand',
+    instanceType: 'm5.xlarge',
+    zone,
+    createdAt: 0,
+  };
+}
+
+function pod(name: string, owner: PodView['owner'], cpu: number, nodeName: string, annotations: Record<string, string> = {}): PodView {
+  return {
+    namespace: owner.namespace,
+    name,
+    uid: name,
+    labels: { app: owner.name },
+    annotations,
+    requests: { cpu, memory: GI },
+    nodeName,
+    phase: 'Running',
+    ready: true,
+    priority: 0,
+    priorityClassName: '',
+    schedulerName: 'default-scheduler',
+    owner,
+    constraints: {},
+    createdAt: 0,
+    hasLocalStorage: false,
+    isMirror: false,
+    pvcNames: [],
+  };
+}
+
+test('a snapshot becomes a scenario: its instance types, zones, services, PDBs and DaemonSet overhead', () => {
+  const web = { kind: 'Deployment', namespace: 'shop', name: 'web' } as const;
+  const db = { kind: 'StatefulSet', namespace: 'shop', name: 'db' } as const;
+  const ds = { kind: 'DaemonSet', namespace: 'kube-system', name: 'agent' } as const;
+  const snapshot: ClusterSnapshot = {
+    takenAt: Date.parse('2024-05-01T12:00:00Z'),
+    nodes: [node('n1', 'us-east-1a'), node('n2', 'us-east-1b')],
+    pods: [
+      pod('web-1', web, 200, 'n1'),
+      pod('web-2', web, 300, 'n2'),
+      pod('web-3', web, 400, 'n2'),
+      pod('db-0', db, 1000, 'n1', { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false' }),
+      pod('agent-n1', ds, 150, 'n1'),
+      pod('agent-n2', ds, 150, 'n2'),
+    ],
+    workloads: [{ ref: web, replicas: 3, selector: { matchLabels: { app: 'web' } }, annotations: {}, labels: {} }],
+    pdbs: [{ namespace: 'shop', name: 'web', selector: { matchLabels: { app: 'web' } }, maxUnavailable: 1, disruptionsAllowed: 1, currentHealthy: 3, desiredHealthy: 2, expectedPods: 3 }],
+  };
+  const s = scenarioFromSnapshot(snapshot, 'snapshot:test.yaml');
+  assert.equal(s.source, 'snapshot:test.yaml');
+  assert.deepEqual(s.cloud.zones, ['us-east-1a', 'us-east-1b']);
+  assert.deepEqual(s.cloud.instanceTypes.map((t) => [t.name, t.cpu, t.onDemand]), [['m5.xlarge', 4000, 0.192]]);
+  assert.deepEqual(s.daemonSet, { cpu: 150, memory: GI });
+  assert.equal(s.jobs.arrivalsPerHour, 0);
+  const byName = new Map(s.services.map((x) => [x.name, x]));
+  assert.equal(s.services.length, 2);
+  assert.deepEqual([byName.get('web')?.replicas, byName.get('web')?.cpu, byName.get('web')?.pdb], [3, 300, { maxUnavailable: 1 }]);
+  assert.equal(byName.get('web')?.hpa, undefined, 'a snapshot has no load history: constant replicas');
+  assert.equal(byName.get('db')?.safeToEvict, false);
+});

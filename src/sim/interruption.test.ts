@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testArm, testScenario, testWorld } from './harness.test-helper.js';
+
+const MIN = 60_000;
+
+test('a spot notice: the node is cordoned and drained at once, and gone 2 minutes later', () => {
+  const world = testWorld(
+    testScenario({ services: { list: [{ name: 'web', replicas: 2, cpu: '1000m', memory: '1Gi', startup: '10s', shutdown: '5s' }] } }),
+    testArm({ capacityTypes: ['spot'] }),
+  );
+  world.engine.run(5 * MIN);
+  const [node] = world.cluster.readyNodes;
+  assert.ok(node);
+  assert.equal(node.capacityType, 'spot');
+  const web = world.workloads.services[0];
+  assert.equal(web?.ready, 2);
+  const podsBefore = [...node.pods].filter((p) => p.owner.ref.name === 'web');
+
+  const noticeAt = world.engine.now;
+  world.cloud.sendSpotNotice(node);
+  assert.equal(node.noticeAt, noticeAt);
+  assert.equal(node.schedulable, false, 'cordoned on the notice');
+  for (const pod of podsBefore) assert.ok(pod.terminating, 'drained on the notice');
+  assert.equal(web?.active, 2, 'replacements created at once');
+  assert.equal(world.cloud.interruptions, 1);
+
+  world.engine.run(noticeAt + 2 * MIN - 1);
+  assert.notEqual(node.state, 'gone', 'the instance lives out its 2-minute notice');
+  world.engine.run(noticeAt + 2 * MIN);
+  assert.equal(node.state, 'gone');
+  assert.equal(node.goneAt, noticeAt + 2 * MIN);
+  assert.equal(world.cloud.billing.isBilled(node), false);
+  // The replacements waited for a new node (scale-up) and are Ready again.
+  world.engine.run(noticeAt + 6 * MIN);
+  assert.equal(web?.ready, 2);
+});

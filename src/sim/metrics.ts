@@ -1,0 +1,228 @@
+/**
+ * What one run measures, over its measured window (after the warm-up): cost, node-hours,
+ * requested utilisation, per-service availability, disruptions and pending times, plus the time
+ * series for the report's charts.
+ *
+ * Availability definitions (per service, as shares of the window):
+ * - **A1**: at least one Ready replica.
+ * - **A2**: at least `desired − allowed disruptions` Ready replicas, where the allowed
+ *   disruptions are the PDB's at full health, or the Deployment's default rolling-update budget
+ *   (25%, rounded down) for a service without a PDB; see `Service.availabilityFloor`.
+ * - **Outage**: an interval with no Ready replica; counted when it starts in the window.
+ */
+import type { ArmSeries } from './result.js';
+import type { Billing } from './cloud.js';
+import type { SimCluster, SimPod } from './cluster.js';
+import type { Engine } from './engine.js';
+import { DeletionCause } from './pods.js';
+import { percentile } from './stats.js';
+import type { Service } from './workloads.js';
+
+/** Deletions that count as evictions: disruptions a controller chose, not scale-down. */
+const _EVICTION_CAUSES: ReadonlySet<DeletionCause> = new Set([DeletionCause.AutoscalerDrain, DeletionCause.Descheduler, DeletionCause.SpotDrain, DeletionCause.NaiveRestart]);
+
+/** One service's availability over a run. */
+export interface ServiceRunMetrics {
+  readonly service: string;
+  readonly a1: number;
+  readonly a2: number;
+  readonly outages: number;
+  readonly outageSeconds: number;
+}
+
+/** Everything one (scenario, arm, seed) run measured. Plain numbers. */
+export interface RunMetrics {
+  readonly totalUsd: number;
+  readonly usdPerDay: number;
+  readonly nodeHoursOnDemand: number;
+  readonly nodeHoursSpot: number;
+  readonly meanRequestedUtilisation: number;
+  readonly uptimeA1: number;
+  readonly uptimeA2: number;
+  readonly worstServiceA1: number;
+  readonly worstServiceA2: number;
+  readonly outages: number;
+  readonly outageSeconds: number;
+  readonly evictions: number;
+  readonly evictionsByCause: Readonly<Record<string, number>>;
+  readonly spotInterruptions: number;
+  readonly pendingP50Seconds: number;
+  readonly pendingP99Seconds: number;
+  readonly perService: readonly ServiceRunMetrics[];
+  readonly series: ArmSeries;
+}
+
+interface _ServiceState {
+  lastAt: number;
+  ready: number;
+  floor: number;
+  a1DownMs: number;
+  a2DownMs: number;
+  outages: number;
+  outageMs: number;
+}
+
+/** Collects a run's metrics from the models' events. */
+export class RunRecorder {
+  readonly #engine: Engine;
+  readonly #windowStart: number;
+  readonly #windowEnd: number;
+  readonly #services = new Map<Service, _ServiceState>();
+  readonly #evictions = new Map<string, number>();
+  #pending: number[] = [];
+  #spotInterruptions = 0;
+  readonly #series: {
+    usdPerHour: number[];
+    cumulativeUsd: number[];
+    nodesOnDemand: number[];
+    nodesSpot: number[];
+    readyShare: number[];
+    pendingPods: number[];
+  } = { usdPerHour: [], cumulativeUsd: [], nodesOnDemand: [], nodesSpot: [], readyShare: [], pendingPods: [] };
+  readonly #stepMs: number;
+
+  constructor(engine: Engine, windowStart: number, windowEnd: number, stepMs: number) {
+    this.#engine = engine;
+    this.#windowStart = windowStart;
+    this.#windowEnd = windowEnd;
+    this.#stepMs = stepMs;
+  }
+
+  /** A service's Ready count or desired replicas changed: close the interval in the old state. */
+  serviceChanged(service: Service): void {
+    const now = this.#engine.now;
+    let state = this.#services.get(service);
+    if (state === undefined) {
+      state = { lastAt: now, ready: service.ready, floor: service.availabilityFloor(), a1DownMs: 0, a2DownMs: 0, outages: 0, outageMs: 0 };
+      this.#services.set(service, state);
+      return;
+    }
+    this.#accrue(state, now);
+    if (state.ready > 0 && service.ready === 0 && now >= this.#windowStart && now < this.#windowEnd) state.outages++;
+    state.ready = service.ready;
+    state.floor = service.availabilityFloor();
+  }
+
+  #accrue(state: _ServiceState, now: number): void {
+    const from = Math.max(state.lastAt, this.#windowStart);
+    const to = Math.min(now, this.#windowEnd);
+    if (to > from) {
+      if (state.ready < 1) {
+        state.a1DownMs += to - from;
+        state.outageMs += to - from;
+      }
+      if (state.ready < state.floor) state.a2DownMs += to - from;
+    }
+    state.lastAt = now;
+  }
+
+  /** The window opens: services already out count as an outage in progress. */
+  openWindow(): void {
+    for (const state of this.#services.values()) {
+      this.#accrue(state, this.#engine.now);
+      if (state.ready === 0) state.outages++;
+    }
+  }
+
+  podBound(pod: SimPod): void {
+    if (pod.owner.ref.kind === 'DaemonSet' || pod.createdAt < this.#windowStart || pod.createdAt >= this.#windowEnd) return;
+    this.#pending.push(((pod.boundAt ?? this.#engine.now) - pod.createdAt) / 1_000);
+  }
+
+  podDeleted(cause: DeletionCause): void {
+    const now = this.#engine.now;
+    if (now < this.#windowStart || now >= this.#windowEnd) return;
+    this.#evictions.set(cause, (this.#evictions.get(cause) ?? 0) + 1);
+  }
+
+  spotInterrupted(): void {
+    const now = this.#engine.now;
+    if (now >= this.#windowStart && now < this.#windowEnd) this.#spotInterruptions++;
+  }
+
+  /** Samples the time series; call every `stepMs` over the window. */
+  sample(cluster: SimCluster, billing: Billing, services: readonly Service[]): void {
+    const s = this.#series;
+    s.usdPerHour.push(_round(billing.hourlyRate, 4));
+    s.cumulativeUsd.push(_round(billing.totalUsd(this.#engine.now), 4));
+    let od = 0;
+    let spot = 0;
+    for (const node of cluster.nodes.values()) {
+      if (node.capacityType === 'spot') spot++;
+      else od++;
+    }
+    s.nodesOnDemand.push(od);
+    s.nodesSpot.push(spot);
+    let ready = 0;
+    let desired = 0;
+    for (const svc of services) {
+      ready += Math.min(svc.ready, svc.desired);
+      desired += svc.desired;
+    }
+    s.readyShare.push(desired > 0 ? _round(ready / desired, 5) : 1);
+    let pending = 0;
+    for (const pod of cluster.pending) if (!pod.terminating) pending++;
+    s.pendingPods.push(pending);
+  }
+
+  /** Closes the window and returns the run's metrics. */
+  finish(cluster: SimCluster, billing: Billing): RunMetrics {
+    const end = this.#windowEnd;
+    const span = end - this.#windowStart;
+    const perService: ServiceRunMetrics[] = [];
+    for (const [service, state] of this.#services) {
+      this.#accrue(state, end);
+      perService.push({
+        service: service.key,
+        a1: 1 - state.a1DownMs / span,
+        a2: 1 - state.a2DownMs / span,
+        outages: state.outages,
+        outageSeconds: state.outageMs / 1_000,
+      });
+    }
+    perService.sort((a, b) => (a.service < b.service ? -1 : 1));
+    for (const pod of cluster.pending) {
+      if (pod.owner.ref.kind !== 'DaemonSet' && pod.createdAt >= this.#windowStart && !pod.terminating) this.#pending.push((end - pod.createdAt) / 1_000);
+    }
+    const pending = Float64Array.from(this.#pending).sort();
+    const hours = billing.nodeHours(end);
+    const totalUsd = billing.totalUsd(end);
+    const days = span / 86_400_000;
+    let evictions = 0;
+    for (const [cause, n] of this.#evictions) if (_EVICTION_CAUSES.has(cause as DeletionCause)) evictions += n;
+    const a1 = perService.map((s) => s.a1);
+    const a2 = perService.map((s) => s.a2);
+    return {
+      totalUsd,
+      usdPerDay: totalUsd / days,
+      nodeHoursOnDemand: hours['on-demand'],
+      nodeHoursSpot: hours.spot,
+      meanRequestedUtilisation: cluster.meanUtilisation(end),
+      uptimeA1: _mean(a1),
+      uptimeA2: _mean(a2),
+      worstServiceA1: a1.length === 0 ? 1 : Math.min(...a1),
+      worstServiceA2: a2.length === 0 ? 1 : Math.min(...a2),
+      outages: perService.reduce((n, s) => n + s.outages, 0),
+      outageSeconds: perService.reduce((n, s) => n + s.outageSeconds, 0),
+      evictions,
+      evictionsByCause: Object.fromEntries([...this.#evictions].sort(([a], [b]) => (a < b ? -1 : 1))),
+      spotInterruptions: this.#spotInterruptions,
+      pendingP50Seconds: pending.length === 0 ? 0 : percentile(pending, 50),
+      pendingP99Seconds: pending.length === 0 ? 0 : percentile(pending, 99),
+      perService,
+      series: { stepSeconds: this.#stepMs / 1_000, ...this.#series },
+    };
+  }
+}
+
+function _mean(values: readonly number[]): number {
+  if (values.length === 0) return 1;
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
+
+function _round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

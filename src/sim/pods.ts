@@ -1,0 +1,146 @@
+/**
+ * Pod lifecycle: created (Pending) → bound → started and Ready after its start-up delay →
+ * deleted: not Ready at once (removed from endpoints), still holding its node's resources
+ * during graceful shutdown, then gone. A pod on a node that disappears dies with it.
+ *
+ * The controller of a pod (its `PodOwner`) hears of every step, the way the ReplicaSet and Job
+ * controllers watch their pods: a deleted pod is replaced at once, while it still terminates.
+ */
+import type { Engine } from './engine.js';
+import type { SimCluster, SimNode, SimPod, PodSpec } from './cluster.js';
+
+/** Why a pod was deleted; the evictions metric counts the voluntary ones by cause. */
+export const DeletionCause = {
+  /** The HPA scaled the workload down. */
+  ScaleDown: 'scale-down',
+  /** Cluster Autoscaler drained the node to remove it. */
+  AutoscalerDrain: 'autoscaler-drain',
+  /** Stowage's descheduler moved the pod. */
+  Descheduler: 'descheduler',
+  /** aws-node-termination-handler drained the node on a spot notice. */
+  SpotDrain: 'spot-drain',
+  /** The naive arm's periodic restart. */
+  NaiveRestart: 'naive-restart',
+  /** A surge replacement that was not Ready in time was withdrawn. */
+  SurgeAbort: 'surge-abort',
+} as const;
+/** One of {@link DeletionCause}. */
+export type DeletionCause = (typeof DeletionCause)[keyof typeof DeletionCause];
+
+/** Who the lifecycle tells about scheduling-relevant changes. */
+export interface PodLifecycleListener {
+  /** A pod was created and waits to be scheduled. */
+  onPodCreated(pod: SimPod): void;
+  /** A pod was bound (its pending time is over). */
+  onPodBound(pod: SimPod): void;
+  /** Resources on `node` were freed: unschedulable pods may fit now. */
+  onCapacityFreed(node: SimNode): void;
+  /** A pod was deleted for `cause` (counted as an eviction when voluntary). */
+  onPodDeleted(pod: SimPod, cause: DeletionCause): void;
+}
+
+/** Drives each pod through its lifecycle with timed events. */
+export class PodLifecycle {
+  readonly #engine: Engine;
+  readonly #cluster: SimCluster;
+  readonly #listener: PodLifecycleListener;
+
+  constructor(engine: Engine, cluster: SimCluster, listener: PodLifecycleListener) {
+    this.#engine = engine;
+    this.#cluster = cluster;
+    this.#listener = listener;
+  }
+
+  /** Creates a pending pod and hands it to the scheduler. */
+  create(spec: PodSpec): SimPod {
+    const pod = this.#cluster.createPod(spec, this.#engine.now);
+    this.#listener.onPodCreated(pod);
+    return pod;
+  }
+
+  /** Binds `pod` to `node` and starts it: Ready after its start-up delay. */
+  bind(pod: SimPod, node: SimNode): void {
+    this.#cluster.bind(pod, node, this.#engine.now);
+    this.#listener.onPodBound(pod);
+    pod.timer = this.#engine.after(pod.spec.startupMs, () => this.#becomeReady(pod));
+  }
+
+  #becomeReady(pod: SimPod): void {
+    pod.timer = undefined;
+    if (pod.terminating || pod.node === undefined) return;
+    pod.phase = 'Running';
+    pod.ready = true;
+    pod.readyAt = this.#engine.now;
+    pod.invalidate();
+    pod.owner.onPodReady(pod);
+    const runMs = pod.spec.runMs;
+    if (runMs !== undefined) pod.timer = this.#engine.after(runMs, () => this.#succeed(pod));
+  }
+
+  /** A job pod's work is done: it leaves its node as Succeeded. */
+  #succeed(pod: SimPod): void {
+    pod.timer = undefined;
+    if (pod.terminating) return;
+    const node = pod.node;
+    pod.phase = 'Succeeded';
+    pod.ready = false;
+    pod.invalidate();
+    this.#cluster.removePod(pod, this.#engine.now);
+    pod.owner.onPodSucceeded?.(pod);
+    pod.owner.onPodGone(pod);
+    if (node !== undefined) this.#listener.onCapacityFreed(node);
+  }
+
+  /**
+   * Deletes a pod gracefully: it stops being Ready now, its controller is told (and replaces it),
+   * and it leaves its node after its shutdown time. A pod not yet bound is gone at once.
+   * Returns false when the pod was already terminating or gone.
+   */
+  delete(pod: SimPod, cause: DeletionCause): boolean {
+    if (pod.terminating || !this.#cluster.pods.has(pod.uid)) return false;
+    const now = this.#engine.now;
+    const wasReady = pod.ready;
+    pod.deletionRequestedAt = now;
+    pod.ready = false;
+    pod.invalidate();
+    this.#engine.cancel(pod.timer);
+    pod.timer = undefined;
+    this.#listener.onPodDeleted(pod, cause);
+    pod.owner.onPodDeleting(pod, wasReady);
+    if (pod.node === undefined) {
+      this.#cluster.removePod(pod, now);
+      pod.owner.onPodGone(pod);
+      return true;
+    }
+    pod.timer = this.#engine.after(pod.spec.shutdownMs, () => this.#terminated(pod));
+    return true;
+  }
+
+  #terminated(pod: SimPod): void {
+    pod.timer = undefined;
+    const node = pod.node;
+    pod.phase = 'Succeeded';
+    pod.invalidate();
+    this.#cluster.removePod(pod, this.#engine.now);
+    pod.owner.onPodGone(pod);
+    if (node !== undefined) this.#listener.onCapacityFreed(node);
+  }
+
+  /** The pod's node is gone: the pod dies now, without a graceful shutdown. */
+  kill(pod: SimPod): void {
+    if (!this.#cluster.pods.has(pod.uid)) return;
+    const now = this.#engine.now;
+    this.#engine.cancel(pod.timer);
+    pod.timer = undefined;
+    if (!pod.terminating) {
+      const wasReady = pod.ready;
+      pod.deletionRequestedAt = now;
+      pod.ready = false;
+      pod.owner.onPodDeleting(pod, wasReady);
+    }
+    pod.phase = 'Failed';
+    pod.invalidate();
+    this.#cluster.removePod(pod, now);
+    pod.owner.onPodGone(pod);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * What a simulation produces: the contract between the simulator (src/sim) and the reports
+ * (src/report). Plain JSON-serialisable data; `stowage simulate -o json` prints it as is.
+ */
+
+/** A mean over seeds with its 95% confidence interval (Student t), and the per-seed values. */
+export interface Estimate {
+  readonly mean: number;
+  readonly low: number;
+  readonly high: number;
+  readonly samples: readonly number[];
+}
+
+export interface ServiceUptime {
+  readonly service: string;
+  /** Share of time with at least one Ready replica. */
+  readonly a1: Estimate;
+  /** Share of time with at least (desired − allowed disruptions) Ready replicas. */
+  readonly a2: Estimate;
+  readonly outages: Estimate;
+  readonly outageSeconds: Estimate;
+}
+
+export interface ArmMetrics {
+  readonly totalUsd: Estimate;
+  readonly usdPerDay: Estimate;
+  readonly nodeHoursOnDemand: Estimate;
+  readonly nodeHoursSpot: Estimate;
+  /** Mean over time of requested / allocatable (cpu and memory averaged), 0..1. */
+  readonly meanRequestedUtilisation: Estimate;
+  /** Mean over services of A1 and A2, and the worst service's. */
+  readonly uptimeA1: Estimate;
+  readonly uptimeA2: Estimate;
+  readonly worstServiceA1: Estimate;
+  readonly worstServiceA2: Estimate;
+  readonly outages: Estimate;
+  readonly outageSeconds: Estimate;
+  readonly evictions: Estimate;
+  readonly spotInterruptions: Estimate;
+  readonly pendingP50Seconds: Estimate;
+  readonly pendingP99Seconds: Estimate;
+  readonly perService: readonly ServiceUptime[];
+  /** Evictions by cause (autoscaler-drain, descheduler, spot-drain, naive-restart), and scale-downs for context. */
+  readonly evictionsByCause?: Readonly<Record<string, Estimate>>;
+}
+
+export interface ArmVerdict {
+  /** Saving against the baseline arm, as a share of its cost (0.3 = 30% cheaper), with CI. */
+  readonly savingVsBaseline: Estimate;
+  /** Uptime non-inferior to the baseline at the stated margin (paired by seed). */
+  readonly uptimeNonInferior: boolean;
+  readonly nonInferiorityMargin: number;
+  /** One sentence a person can act on. */
+  readonly summary: string;
+  /** Arm minus baseline, paired by seed, of mean A1 and mean A2 (the non-inferiority test's inputs). */
+  readonly deltaA1?: Estimate;
+  readonly deltaA2?: Estimate;
+}
+
+/** A time series sampled at a fixed step, for charts (first seed only, to stay small). */
+export interface ArmSeries {
+  readonly stepSeconds: number;
+  readonly usdPerHour: readonly number[];
+  readonly cumulativeUsd: readonly number[];
+  readonly nodesOnDemand: readonly number[];
+  readonly nodesSpot: readonly number[];
+  readonly readyShare: readonly number[];
+  readonly pendingPods: readonly number[];
+}
+
+export interface ArmResult {
+  readonly name: string;
+  readonly description: string;
+  readonly metrics: ArmMetrics;
+  readonly verdict?: ArmVerdict;
+  readonly series: ArmSeries;
+  /** How the model behaved per seed (events, nodes, pods, autoscaler and descheduler counters). */
+  readonly diagnostics?: readonly Readonly<Record<string, unknown>>[];
+}
+
+export interface SimulationResult {
+  readonly apiVersion: 'stowage.io/v1alpha1';
+  readonly kind: 'SimulationResult';
+  /** `document` is the whole scenario as resolved over the default, so a run can be repeated from the result. */
+  readonly scenario: { readonly name: string; readonly source: string; readonly durationSeconds: number; readonly document?: unknown };
+  readonly seeds: readonly number[];
+  readonly baseline: string;
+  readonly arms: readonly ArmResult[];
+  readonly wallSeconds: number;
+  readonly stowageVersion: string;
+}

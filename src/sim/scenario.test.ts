@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultScenario, parseScenario, ScenarioError } from './scenario.js';
+
+test('the default scenario resolves with its documented values', () => {
+  const s = defaultScenario();
+  assert.equal(s.name, 'default');
+  assert.equal(s.source, 'embedded:default');
+  assert.equal(s.durationMs, 7 * 86_400_000);
+  assert.equal(s.services.length, 60);
+  assert.equal(s.autoscaler.scaleDownUnneededTime, 600_000);
+  assert.equal(s.cloud.spot.notice, 120_000);
+  assert.deepEqual(s.cloud.zones, ['us-east-1a', 'us-east-1b', 'us-east-1c']);
+  // The catalogue comes from its own seed: the same on every call.
+  assert.deepEqual(defaultScenario().services, s.services);
+  assert.ok(s.services.every((svc) => svc.cpu >= 50 && svc.cpu <= 2000));
+});
+
+test('a scenario file overrides only what it states', () => {
+  const s = parseScenario(
+    `apiVersion: stowage.io/v1alpha1
+kind: Scenario
+metadata: { name: small }
+spec:
+  duration: 1d
+  services:
+    generate: { count: 3 }
+    list:
+      - { name: api, replicas: 4, cpu: 500m, memory: 1Gi, pdb: { maxUnavailable: 1 } }
+`,
+    'small.yaml',
+  );
+  assert.equal(s.name, 'small');
+  assert.equal(s.durationMs, 86_400_000);
+  assert.equal(s.services.length, 4);
+  const api = s.services.find((x) => x.name === 'api');
+  assert.deepEqual([api?.cpu, api?.memory, api?.pdb], [500, 2 ** 30, { maxUnavailable: 1 }]);
+  assert.equal(s.autoscaler.scanInterval, 10_000, 'unstated fields keep the default');
+});
+
+test('invalid scenarios give one-line errors naming the field', () => {
+  const bad = (yaml: string): string => {
+    try {
+      parseScenario(yaml, 'bad.yaml');
+    } catch (error) {
+      assert.ok(error instanceof ScenarioError);
+      assert.ok(!error.message.includes('\n'));
+      return error.message;
+    }
+    assert.fail('expected an error');
+  };
+  const head = 'apiVersion: stowage.io/v1alpha1\nkind: Scenario\n';
+  assert.match(bad(`${head}spec:\n  duration: soon\n`), /^Invalid scenario "bad.yaml": spec\.duration: expected a duration like "45s", "1m30s" or "7d", got "soon"$/);
+  assert.match(bad(`${head}spec:\n  cloud:\n    instanceTypes:\n      - { name: x, cpu: lots, memory: 1Gi, pods: 10 }\n`), /spec\.cloud\.instanceTypes\[0\]\.cpu: Invalid quantity "lots"/);
+  assert.match(bad(`${head}spec:\n  autoscaler:\n    scanIntervall: 5s\n`), /spec\.autoscaler: Unrecognized key: "scanIntervall"/);
+  assert.match(bad('apiVersion: v1\nkind: Scenario\n'), /apiVersion: Invalid input: expected "stowage\.io\/v1alpha1"/);
+  assert.match(bad(`${head}spec:\n  cloud:\n    provisioning: { min: 90s, max: 45s }\n`), /spec\.cloud\.provisioning: min 90000 is greater than max 45000/);
+  assert.match(bad('apiVersion: [\n'), /^Cannot parse scenario "bad.yaml": /);
+});

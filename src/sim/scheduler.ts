@@ -1,0 +1,233 @@
+/**
+ * The default scheduler, modelled on kube-scheduler: a queue ordered by priority then arrival;
+ * per pod, the Filter phase over a sample of nodes (percentageOfNodesToScore, from a rotating
+ * start), the Score phase with a profile (LeastAllocated by default, MostAllocated as an option),
+ * the best node with ties broken at random, and a bind. Pods that fit nowhere are marked
+ * Unschedulable (the autoscaler reads that) and retried with exponential backoff after the
+ * cluster changes, or after 5 minutes at the latest.
+ *
+ * Filtering and scoring are the shared fit policy's (`src/policy/fit`), run on the cluster's
+ * long-lived `FitState`: the scheduler model only decides which nodes to ask about and when.
+ */
+import { ALL_FILTERS, filterNodes, scoreNodes } from '../policy/fit/index.js';
+import type { SchedulingProfile } from '../policy/fit/index.js';
+import type { Engine } from './engine.js';
+import type { RandomStream } from './random.js';
+import type { Scenario } from './scenario.js';
+import type { SimCluster, SimNode, SimPod } from './cluster.js';
+import type { PodLifecycle } from './pods.js';
+
+/** kube-scheduler's podMaxInUnschedulablePodsDuration: an unschedulable pod is retried at least this often. */
+const _UNSCHEDULABLE_FLUSH_MS = 5 * 60_000;
+/** Nodes filtered per call of the shared filter, so the search can stop once enough are found. */
+const _CHUNK = 64;
+
+/** Counters the benchmark and tests read. */
+export interface SchedulerStats {
+  attempts: number;
+  binds: number;
+  failures: number;
+}
+
+/** The simulated kube-scheduler. */
+export class DefaultScheduler {
+  readonly stats: SchedulerStats = { attempts: 0, binds: 0, failures: 0 };
+  readonly #engine: Engine;
+  readonly #cluster: SimCluster;
+  readonly #random: RandomStream;
+  readonly #profile: SchedulingProfile;
+  readonly #config: Scenario['scheduler'];
+  #lifecycle: PodLifecycle | undefined;
+  #active: SimPod[] = [];
+  readonly #unschedulable = new Map<SimPod, { readonly at: number; readonly changeSeq: number }>();
+  #changeSeq = 0;
+  #cycleAt = Number.POSITIVE_INFINITY;
+  #nextStart = 0;
+  readonly #chunk: string[] = [];
+
+  constructor(engine: Engine, cluster: SimCluster, random: RandomStream, profile: SchedulingProfile, config: Scenario['scheduler']) {
+    this.#engine = engine;
+    this.#cluster = cluster;
+    this.#random = random;
+    this.#profile = profile;
+    this.#config = config;
+  }
+
+  /** Wired after construction: the lifecycle and the scheduler refer to each other. */
+  setLifecycle(lifecycle: PodLifecycle): void {
+    this.#lifecycle = lifecycle;
+  }
+
+  get profileName(): string {
+    return this.#profile.name;
+  }
+
+  /** Pods waiting in the queue or marked unschedulable. */
+  get queued(): number {
+    return this.#active.length + this.#unschedulable.size;
+  }
+
+  /** A new pod to schedule. */
+  enqueue(pod: SimPod): void {
+    this.#active.push(pod);
+    this.#ensureCycle(this.#engine.now + this.#config.cycle);
+  }
+
+  /** Something happened that may let unschedulable pods fit (a node joined, a pod left). */
+  onClusterChange(): void {
+    this.#changeSeq++;
+    if (this.#unschedulable.size > 0) this.#ensureCycle(this.#engine.now + this.#config.cycle);
+  }
+
+  #ensureCycle(at: number): void {
+    if (at >= this.#cycleAt) return;
+    this.#cycleAt = at;
+    this.#engine.at(at, () => {
+      if (this.#cycleAt !== at) return;
+      this.#cycleAt = Number.POSITIVE_INFINITY;
+      this.#cycle();
+    });
+  }
+
+  #cycle(): void {
+    const now = this.#engine.now;
+    let nextRetry = Number.POSITIVE_INFINITY;
+    for (const [pod, failed] of this.#unschedulable) {
+      if (pod.node !== undefined || pod.terminating || !this.#cluster.pods.has(pod.uid)) {
+        this.#unschedulable.delete(pod);
+        continue;
+      }
+      const changed = failed.changeSeq < this.#changeSeq;
+      const flush = now - failed.at >= _UNSCHEDULABLE_FLUSH_MS;
+      if ((changed && pod.backoffUntil <= now) || flush) {
+        this.#unschedulable.delete(pod);
+        this.#active.push(pod);
+      } else {
+        nextRetry = Math.min(nextRetry, changed ? pod.backoffUntil : failed.at + _UNSCHEDULABLE_FLUSH_MS);
+      }
+    }
+    const queue = this.#active;
+    this.#active = [];
+    // PrioritySort: higher priority first, then the earlier pod.
+    queue.sort((a, b) => b.spec.priority - a.spec.priority || a.createdAt - b.createdAt || (a.uid < b.uid ? -1 : 1));
+    // Within a cycle only binds happen, which change no node's schedulability: list the nodes once.
+    const nodes: SimNode[] = [];
+    for (const node of this.#cluster.readyNodes) if (node.schedulable) nodes.push(node);
+    const bound = _freeBound(nodes);
+    const failedClasses = new Set<string>();
+    for (const pod of queue) {
+      if (pod.node !== undefined || pod.terminating || !this.#cluster.pods.has(pod.uid)) continue;
+      // Pods of one workload with the same constraints are one equivalence class: after one
+      // failed this cycle, the others (the cluster only filled up since) fail too.
+      const cls = `${pod.owner.uid}|${pod.spec.cpu}|${pod.spec.memory}|${_constraintsId(pod)}`;
+      if (failedClasses.has(cls) || pod.spec.cpu > bound.cpu || pod.spec.memory > bound.memory || !this.#scheduleOne(pod, nodes)) {
+        failedClasses.add(cls);
+        this.#markUnschedulable(pod, now);
+        nextRetry = Math.min(nextRetry, pod.backoffUntil);
+      }
+    }
+    if (Number.isFinite(nextRetry)) this.#ensureCycle(Math.max(nextRetry, now + this.#config.cycle));
+  }
+
+  #markUnschedulable(pod: SimPod, now: number): void {
+    this.stats.failures++;
+    pod.attempts++;
+    pod.unschedulable = true;
+    const backoff = Math.min(this.#config.podMaxBackoff, this.#config.podInitialBackoff * 2 ** Math.min(20, pod.attempts - 1));
+    pod.backoffUntil = now + backoff;
+    this.#unschedulable.set(pod, { at: now, changeSeq: this.#changeSeq });
+  }
+
+  /** How many feasible nodes to find before scoring: kube-scheduler's numFeasibleNodesToFind. */
+  #numFeasibleToFind(n: number): number {
+    const minFeasible = 100;
+    if (n < minFeasible) return n;
+    let pct = this.#config.percentageOfNodesToScore;
+    if (pct <= 0) pct = Math.max(5, 50 - n / 125);
+    if (pct >= 100) return n;
+    return Math.max(minFeasible, Math.floor((n * pct) / 100));
+  }
+
+  #scheduleOne(pod: SimPod, nodes: readonly SimNode[]): boolean {
+    this.stats.attempts++;
+    const lifecycle = this.#lifecycle;
+    if (lifecycle === undefined) throw new Error('Cannot schedule: the scheduler has no pod lifecycle wired');
+    const n = nodes.length;
+    if (n === 0) return false;
+    const want = this.#numFeasibleToFind(n);
+    const fit = this.#cluster.fit;
+    const view = pod.view();
+    const feasible: string[] = [];
+    const chunk = this.#chunk;
+    let processed = 0;
+    const start = this.#nextStart % n;
+    while (processed < n && feasible.length < want) {
+      chunk.length = 0;
+      while (chunk.length < _CHUNK && processed < n) {
+        const node = nodes[(start + processed) % n] as SimNode;
+        processed++;
+        // A necessary condition of NodeResourcesFit, checked on plain numbers first: most full
+        // nodes are passed over without building the filters' views.
+        if (_hasRoom(node, pod)) chunk.push(node.name);
+      }
+      if (chunk.length === 0) continue;
+      for (const name of filterNodes(fit, view, ALL_FILTERS, chunk).feasible) {
+        if (feasible.length < want) feasible.push(name);
+      }
+    }
+    this.#nextStart = (start + processed) % n;
+    if (feasible.length === 0) return false;
+    const scores = scoreNodes(fit, view, this.#profile, feasible);
+    let best = Number.NEGATIVE_INFINITY;
+    let ties: string[] = [];
+    for (const s of scores) {
+      if (s.total > best) {
+        best = s.total;
+        ties = [s.nodeName];
+      } else if (s.total === best) ties.push(s.nodeName);
+    }
+    // selectHost picks uniformly among the best-scored nodes.
+    const chosen = ties.length === 1 ? (ties[0] as string) : this.#random.pick(ties);
+    const node = this.#cluster.nodes.get(chosen);
+    if (node === undefined) throw new Error(`Cannot bind pod "${pod.spec.name}": node "${chosen}" is not in the cluster`);
+    lifecycle.bind(pod, node);
+    this.stats.binds++;
+    return true;
+  }
+}
+
+/** The most free cpu and memory on any of `nodes`: a pod asking more fits nowhere. */
+function _freeBound(nodes: readonly SimNode[]): { cpu: number; memory: number } {
+  let cpu = 0;
+  let memory = 0;
+  for (const node of nodes) {
+    const a = node.group.allocatable;
+    cpu = Math.max(cpu, (a['cpu'] ?? 0) - node.cpuRequested);
+    memory = Math.max(memory, (a['memory'] ?? 0) - node.memoryRequested);
+  }
+  return { cpu, memory };
+}
+
+/** Free cpu, memory and a pod slot on the node: what NodeResourcesFit needs at the least. */
+function _hasRoom(node: SimNode, pod: SimPod): boolean {
+  const a = node.group.allocatable;
+  return (
+    (a['cpu'] ?? 0) - node.cpuRequested >= pod.spec.cpu &&
+    (a['memory'] ?? 0) - node.memoryRequested >= pod.spec.memory &&
+    node.pods.size < (a['pods'] ?? Number.POSITIVE_INFINITY)
+  );
+}
+
+const _constraintIds = new WeakMap<object, number>();
+let _nextConstraintId = 0;
+
+/** An identity for a pod's constraints object: workload models share one object per variant. */
+function _constraintsId(pod: SimPod): number {
+  const c = pod.spec.constraints;
+  let id = _constraintIds.get(c);
+  if (id === undefined) {
+    id = ++_nextConstraintId;
+    _constraintIds.set(c, id);
+  }
+  return id;
+}

@@ -1,0 +1,241 @@
+/**
+ * One simulation run: a scenario, an arm and a seed in, the run's metrics out. Wires the engine,
+ * the cloud, the cluster, the scheduler, the autoscaler, the workloads and the arm's Stowage
+ * components together, runs the warm-up and the measured window, and reads the recorder.
+ *
+ * Deterministic: the same (scenario, arm, seed) gives the same numbers, because every random
+ * draw comes from the seeded streams and every event is ordered by (time, sequence).
+ */
+import { DEFAULT_PRICE_TABLE, mergePriceTables, PriceTable } from '../core/pricing.js';
+import type { PriceEntry } from '../core/pricing.js';
+import { DEFAULT_PLACEMENT_POLICY } from '../policy/placement/policy.js';
+import type { PlacementPolicy } from '../policy/placement/policy.js';
+import { deschedulingConfigOf } from './arms.js';
+import type { ArmConfig } from './arms.js';
+import { ClusterAutoscaler } from './autoscaler.js';
+import type { AutoscalerStats } from './autoscaler.js';
+import { buildNodeGroups, Cloud } from './cloud.js';
+import { SimCluster } from './cluster.js';
+import { DeschedulerModel } from './descheduler.js';
+import type { DeschedulerStats } from './descheduler.js';
+import { Engine } from './engine.js';
+import { InterruptionHandler } from './interruption-handler.js';
+import { RunRecorder } from './metrics.js';
+import type { RunMetrics } from './metrics.js';
+import { NaiveRestarter } from './naive.js';
+import { PodLifecycle } from './pods.js';
+import { RandomSource } from './random.js';
+import type { Scenario } from './scenario.js';
+import { DefaultScheduler } from './scheduler.js';
+import type { SchedulerStats } from './scheduler.js';
+import { Workloads } from './workloads.js';
+
+/** What to run. */
+export interface RunSpec {
+  readonly scenario: Scenario;
+  readonly arm: ArmConfig;
+  readonly seed: number;
+}
+
+/** How the model behaved, for the benchmark and for debugging a surprising number. */
+export interface RunDiagnostics {
+  readonly events: number;
+  readonly simulatedSeconds: number;
+  readonly maxNodes: number;
+  readonly maxPods: number;
+  readonly podsCreated: number;
+  readonly fitRebuilds: number;
+  readonly scheduler: SchedulerStats;
+  readonly autoscaler: AutoscalerStats;
+  readonly descheduler?: DeschedulerStats;
+}
+
+/** One run's metrics and diagnostics. */
+export interface RunOutput {
+  readonly arm: string;
+  readonly seed: number;
+  readonly metrics: RunMetrics;
+  readonly diagnostics: RunDiagnostics;
+}
+
+/** Options of {@link runSimulation}. */
+export interface RunOptions {
+  /** Called with the simulated share done (0..1), about once per simulated hour. */
+  readonly onProgress?: (fraction: number) => void;
+  /** Wall-clock reader for diagnostics only (planning time); never feeds the model. */
+  readonly wallClock?: () => number;
+}
+
+/** The price table of a run: the default table with the scenario's own prices over it. */
+export function scenarioPriceTable(scenario: Scenario): PriceTable {
+  const entries: Record<string, PriceEntry> = {};
+  for (const t of scenario.cloud.instanceTypes) {
+    const onDemand = t.onDemand ?? DEFAULT_PRICE_TABLE.priceOf(t.name, 'on-demand');
+    if (onDemand === undefined) continue;
+    entries[t.name] = t.spot === undefined ? { onDemand } : { onDemand, spot: t.spot };
+  }
+  return mergePriceTables(DEFAULT_PRICE_TABLE, PriceTable.create({ instanceTypes: entries }));
+}
+
+/** The placement webhook's policy for the scenario: its floor, the webhook's default fallbacks. */
+export function scenarioPlacementPolicy(scenario: Scenario): PlacementPolicy {
+  return { ...DEFAULT_PLACEMENT_POLICY, base: scenario.stowage.placement.base, percent: scenario.stowage.placement.percent };
+}
+
+/** Every model of one run, wired together: what `runSimulation` drives and what tests poke at. */
+export interface World {
+  readonly engine: Engine;
+  readonly random: RandomSource;
+  readonly cluster: SimCluster;
+  readonly cloud: Cloud;
+  readonly scheduler: DefaultScheduler;
+  readonly autoscaler: ClusterAutoscaler;
+  readonly lifecycle: PodLifecycle;
+  readonly workloads: Workloads;
+  readonly recorder: RunRecorder;
+  readonly descheduler: DeschedulerModel | undefined;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  /** Starts the controllers and the workloads (creates the initial pods). */
+  start(): void;
+  /** Closes the measured window and returns the run's metrics and diagnostics. */
+  finish(): RunOutput;
+}
+
+/** Builds the models of one run without starting them. */
+export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
+  const { scenario, arm, seed } = spec;
+  const engine = new Engine();
+  const random = new RandomSource(seed);
+  const prices = scenarioPriceTable(scenario);
+  const groups = buildNodeGroups(scenario, arm.capacityTypes, (type, capacity) => prices.priceOf(type, capacity));
+  const windowStart = scenario.warmUpMs;
+  const windowEnd = scenario.warmUpMs + scenario.durationMs;
+  const cluster = new SimCluster({ epochOffset: scenario.startEpochMs - scenario.warmUpMs, groups });
+  const recorder = new RunRecorder(engine, windowStart, windowEnd, scenario.sampleEveryMs);
+  const scheduler = new DefaultScheduler(engine, cluster, random.stream('scheduler'), arm.profile, scenario.scheduler);
+  let podsCreated = 0;
+  let maxPods = 0;
+  const lifecycle = new PodLifecycle(engine, cluster, {
+    onPodCreated: (pod) => {
+      podsCreated++;
+      if (cluster.pods.size > maxPods) maxPods = cluster.pods.size;
+      scheduler.enqueue(pod);
+    },
+    onPodBound: (pod) => recorder.podBound(pod),
+    onCapacityFreed: () => scheduler.onClusterChange(),
+    onPodDeleted: (_pod, cause) => recorder.podDeleted(cause),
+  });
+  scheduler.setLifecycle(lifecycle);
+  const naive = arm.naiveRestart ? new NaiveRestarter(engine, lifecycle, random.stream('naive'), scenario.stowage.naive.interval) : undefined;
+  const placement = arm.placement ? scenarioPlacementPolicy(scenario) : undefined;
+  // The autoscaler needs the cloud and the cloud reports to the autoscaler: wired once both exist.
+  const late: { autoscaler?: ClusterAutoscaler } = {};
+  const workloads = new Workloads(
+    engine,
+    random,
+    scenario,
+    cluster,
+    lifecycle,
+    {
+      onServiceChanged: (service) => recorder.serviceChanged(service),
+      ...(naive !== undefined ? { onServicePodReady: (_service, pod) => naive.onPodReady(pod) } : {}),
+    },
+    placement === undefined ? undefined : { policy: placement, canGrow: (type) => groups.some((g) => g.capacityType === type && late.autoscaler?.canGrow(g) === true) },
+  );
+  cluster.setWorkloadViews({ workloads: () => workloads.workloadViews(), pdbs: () => workloads.pdbViews() });
+  const handler = new InterruptionHandler(engine, cluster, workloads, scenario.interruptionHandler);
+  let maxNodes = 0;
+  const cloud = new Cloud(engine, random, scenario, cluster, groups, {
+    onNodeReady: (node) => {
+      maxNodes = Math.max(maxNodes, cluster.readyNodes.length);
+      workloads.startDaemonPod(node);
+      late.autoscaler?.onNodeReady(node);
+      scheduler.onClusterChange();
+    },
+    onLaunchFailed: (group) => late.autoscaler?.onLaunchFailed(group),
+    onSpotNotice: (node) => {
+      recorder.spotInterrupted();
+      handler.onNotice(node);
+    },
+    onNodeGone: (node) => {
+      for (const pod of [...node.pods]) lifecycle.kill(pod);
+      late.autoscaler?.onNodeGone(node);
+    },
+  });
+  cloud.billing.setWindow(windowStart, windowEnd);
+  const autoscaler = new ClusterAutoscaler(engine, cluster, cloud, groups, scenario, random.stream('autoscaler'), workloads);
+  late.autoscaler = autoscaler;
+  const descheduler =
+    arm.deschedule.length === 0
+      ? undefined
+      : new DeschedulerModel(engine, cluster, workloads, {
+          config: deschedulingConfigOf(arm),
+          intervalMs: scenario.stowage.descheduler.interval,
+          waveTimeoutMs: scenario.stowage.descheduler.surgeTimeout,
+          prices,
+          placement,
+          ...(options.wallClock !== undefined ? { wallClock: options.wallClock } : {}),
+        });
+
+  return {
+    engine,
+    random,
+    cluster,
+    cloud,
+    scheduler,
+    autoscaler,
+    lifecycle,
+    workloads,
+    recorder,
+    descheduler,
+    windowStart,
+    windowEnd,
+    start(): void {
+      workloads.start();
+      autoscaler.start();
+      descheduler?.start();
+      engine.at(windowStart, () => {
+        cluster.resetUtilisation(windowStart);
+        recorder.openWindow();
+      });
+      engine.every(scenario.sampleEveryMs, windowStart, () => {
+        if (engine.now >= windowEnd) return false;
+        recorder.sample(cluster, cloud.billing, workloads.services);
+        return true;
+      });
+    },
+    finish(): RunOutput {
+      const metrics = recorder.finish(cluster, cloud.billing);
+      return {
+        arm: arm.name,
+        seed,
+        metrics,
+        diagnostics: {
+          events: engine.processed,
+          simulatedSeconds: windowEnd / 1_000,
+          maxNodes,
+          maxPods,
+          podsCreated,
+          fitRebuilds: cluster.fitRebuilds,
+          scheduler: { ...scheduler.stats },
+          autoscaler: { ...autoscaler.stats },
+          ...(descheduler !== undefined ? { descheduler: { ...descheduler.stats } } : {}),
+        },
+      };
+    },
+  };
+}
+
+/** Runs one (scenario, arm, seed) from the warm-up to the end of the measured window. */
+export function runSimulation(spec: RunSpec, options: RunOptions = {}): RunOutput {
+  const world = createWorld(spec, options);
+  world.start();
+  const step = 3_600_000;
+  for (let t = Math.min(step, world.windowEnd); ; t = Math.min(t + step, world.windowEnd)) {
+    world.engine.run(t);
+    options.onProgress?.(t / world.windowEnd);
+    if (t >= world.windowEnd) break;
+  }
+  return world.finish();
+}

@@ -1,0 +1,712 @@
+/**
+ * Workloads and their controllers: long-running services (a Deployment with its ReplicaSet
+ * controller, an HPA following a daily load cycle, and maybe a PodDisruptionBudget), batch jobs
+ * (the Job controller), and the DaemonSet pods every node runs. Also the Eviction API, which is
+ * where PDBs are enforced.
+ *
+ * The placement webhook's decision (spot or on-demand for each new pod) is taken at pod creation
+ * with the shared placement policy, as the webhook would take it on pod CREATE.
+ */
+import type { NodeAffinity, PdbView, PodView, SchedulingConstraints, Toleration, WorkloadRef, WorkloadView } from '../core/model.js';
+import { decidePlacement } from '../policy/placement/decide.js';
+import type { PlacedCapacityType, PlacementDecision } from '../policy/placement/decide.js';
+import { CAPACITY_TYPE_ANNOTATION, DEFAULT_PLACEMENT_PATCH_OPTIONS, placementPatch } from '../policy/placement/patch.js';
+import type { JsonPatchOperation } from '../policy/placement/patch.js';
+import type { PlacementPolicy } from '../policy/placement/policy.js';
+import { pdbAllowance } from '../policy/deschedule/guards.js';
+import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
+import type { Engine } from './engine.js';
+import type { RandomSource, RandomStream } from './random.js';
+import { drawLognormal } from './scenario.js';
+import type { ServiceSpec, Scenario } from './scenario.js';
+import type { PodOwner, SimCluster, SimNode, SimPod, PodSpec } from './cluster.js';
+import { DeletionCause } from './pods.js';
+import type { PodLifecycle } from './pods.js';
+
+const _HOUR_MS = 3_600_000;
+const _DAY_MS = 24 * _HOUR_MS;
+
+/** What the workloads report to the metrics. */
+export interface WorkloadListener {
+  /** A service's Ready count or desired replicas changed. */
+  onServiceChanged(service: Service): void;
+  /** A service pod became Ready (the naive arm schedules its restart from here). */
+  onServicePodReady?(service: Service, pod: SimPod): void;
+}
+
+const _NO_CONSTRAINTS: SchedulingConstraints = Object.freeze({});
+
+/** A Deployment, its ReplicaSet controller, its HPA and its PDB. */
+export class Service implements PodOwner {
+  readonly spec: ServiceSpec;
+  readonly ref: WorkloadRef;
+  readonly uid: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Desired replicas (spec.replicas as the HPA last set it). */
+  desired: number;
+  /** Pods not yet gone. */
+  readonly pods = new Set<SimPod>();
+  /** Ready pods not terminating. */
+  ready = 0;
+  /** Surge-first moves in flight: old pod → its replacement. */
+  readonly surges = new Map<SimPod, SimPod>();
+  readonly #workloads: Workloads;
+  readonly #annotations: Readonly<Record<string, string>>;
+  /** Recommendations of the stabilisation window, a ring indexed by sync number. */
+  #hpaRecs = new Int32Array(1);
+  #cosPeak = 1;
+  #sinPeak = 0;
+  #noise = 0;
+  #noiseFactor = 1;
+  #view: WorkloadView | undefined;
+  #podSeq = 0;
+  readonly #floors = new Map<number, number>();
+
+  constructor(spec: ServiceSpec, workloads: Workloads, index: number) {
+    this.spec = spec;
+    this.ref = { kind: 'Deployment', namespace: spec.namespace, name: spec.name };
+    this.uid = `rs-${index}`;
+    this.labels = { app: spec.name };
+    this.desired = spec.replicas;
+    this.#workloads = workloads;
+    const annotations: Record<string, string> = {};
+    if (spec.safeToEvict === false) annotations[EvictionAnnotation.SafeToEvict] = 'false';
+    if (spec.safeToEvict === true) annotations[EvictionAnnotation.SafeToEvict] = 'true';
+    this.#annotations = annotations;
+  }
+
+  get key(): string {
+    return `${this.spec.namespace}/${this.spec.name}`;
+  }
+
+  /** Pods that count for the ReplicaSet: not terminating, not a surge replacement still waiting. */
+  get active(): number {
+    let n = 0;
+    for (const pod of this.pods) if (!pod.terminating && pod.surgeFor === undefined) n++;
+    return n;
+  }
+
+  /** The workload view of a snapshot. */
+  view(): WorkloadView {
+    if (this.#view === undefined) {
+      this.#view = { ref: this.ref, replicas: this.desired, selector: { matchLabels: this.labels }, annotations: {}, labels: this.labels };
+    }
+    return this.#view;
+  }
+
+  /** The PDB view with its status as the disruption controller computes it, or undefined without a PDB. */
+  pdbView(): PdbView | undefined {
+    const pdb = this.spec.pdb;
+    if (pdb === undefined) return undefined;
+    const base: PdbView = {
+      namespace: this.spec.namespace,
+      name: this.spec.name,
+      selector: { matchLabels: this.labels },
+      ...(pdb.minAvailable !== undefined ? { minAvailable: pdb.minAvailable } : { maxUnavailable: pdb.maxUnavailable ?? 1 }),
+      disruptionsAllowed: Number.MAX_SAFE_INTEGER,
+      currentHealthy: this.ready,
+      desiredHealthy: 0,
+      expectedPods: this.desired,
+    };
+    const podViews: PodView[] = [];
+    for (const pod of this.pods) podViews.push(pod.view());
+    const allowed = pdbAllowance(base, podViews, this.desired).computed;
+    return { ...base, disruptionsAllowed: allowed, desiredHealthy: Math.max(0, this.ready - allowed) };
+  }
+
+  /** Disruptions the PDB allows now (infinite without a PDB). */
+  disruptionsAllowed(): number {
+    return this.pdbView()?.disruptionsAllowed ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * The A2 floor: desired replicas minus the disruptions allowed when every replica is healthy.
+   * With a PDB, the shared PDB rule at full health; without one, the Deployment's default
+   * rolling-update budget (maxUnavailable 25%, rounded down), the disruption a rollout takes.
+   */
+  availabilityFloor(): number {
+    const desired = this.desired;
+    let floor = this.#floors.get(desired);
+    if (floor === undefined) {
+      if (this.spec.pdb === undefined) {
+        floor = desired - Math.floor(desired / 4);
+      } else {
+        const healthy: PodView[] = [];
+        for (let i = 0; i < desired; i++) healthy.push(_healthyPodStub);
+        const pdb = this.pdbView() as PdbView;
+        floor = desired - pdbAllowance({ ...pdb, disruptionsAllowed: Number.MAX_SAFE_INTEGER }, healthy, desired).computed;
+      }
+      this.#floors.set(desired, floor);
+    }
+    return floor;
+  }
+
+  // --- the ReplicaSet controller ---------------------------------------------------------------
+
+  /** Creates or deletes pods until the active count matches the desired replicas. */
+  reconcile(): void {
+    const diff = this.desired - this.active;
+    if (diff > 0) {
+      for (let i = 0; i < diff; i++) this.createPod();
+    } else if (diff < 0) {
+      for (const pod of this.#scaleDownVictims(-diff)) this.#workloads.lifecycle.delete(pod, DeletionCause.ScaleDown);
+    }
+  }
+
+  /** Creates one pod of this service, placed by the webhook when the arm runs one. */
+  createPod(surgeFor?: SimPod): SimPod {
+    const w = this.#workloads;
+    const placement = w.placementFor(this, surgeFor);
+    const stream = w.podStream;
+    const s = this.spec;
+    const startupMs = Math.round(Math.max(1_000, stream.lognormal(s.startupMs, 0.3)));
+    const shutdownMs = Math.round(Math.min(s.gracePeriodMs, Math.max(500, stream.lognormal(s.shutdownMs, 0.3))));
+    const spec: PodSpec = {
+      name: `${s.name}-${(++this.#podSeq).toString(36)}`,
+      namespace: s.namespace,
+      owner: this,
+      cpu: s.cpu,
+      memory: s.memory,
+      labels: this.labels,
+      annotations: placement === undefined ? this.#annotations : { ...this.#annotations, ...placement.annotations },
+      constraints: placement?.constraints ?? _NO_CONSTRAINTS,
+      hasLocalStorage: s.localStorage,
+      priority: 0,
+      startupMs,
+      shutdownMs,
+    };
+    const pod = w.lifecycle.create(spec);
+    pod.surgeFor = surgeFor;
+    this.pods.add(pod);
+    return pod;
+  }
+
+  /**
+   * Which pods the ReplicaSet controller deletes on scale-down, in its ranking order
+   * (`controller.ActivePodsWithRanks`): unscheduled first, then pending, then not Ready, then lower
+   * pod-deletion-cost, then pods doubled up on a node with more replicas, then the most recently
+   * Ready, then the newest.
+   */
+  #scaleDownVictims(count: number): SimPod[] {
+    const candidates = [...this.pods].filter((p) => !p.terminating && p.surgeFor === undefined);
+    const perNode = new Map<SimNode, number>();
+    for (const p of candidates) if (p.node !== undefined) perNode.set(p.node, (perNode.get(p.node) ?? 0) + 1);
+    const rank = (p: SimPod): readonly number[] => [
+      p.node === undefined ? 0 : 1,
+      p.phase === 'Pending' ? 0 : 1,
+      p.ready ? 1 : 0,
+      _deletionCost(p),
+      -(p.node === undefined ? 0 : (perNode.get(p.node) ?? 0)),
+      // Later Ready ranks first (less time Ready); upstream buckets this logarithmically.
+      -Math.floor(Math.log2(1 + Math.max(0, (p.readyAt ?? 0)) / 1_000)),
+      -p.createdAt,
+    ];
+    return candidates
+      .map((p) => ({ p, r: rank(p) }))
+      .sort((a, b) => {
+        for (let i = 0; i < a.r.length; i++) {
+          const d = (a.r[i] as number) - (b.r[i] as number);
+          if (d !== 0) return d;
+        }
+        return a.p.uid < b.p.uid ? -1 : 1;
+      })
+      .slice(0, count)
+      .map((x) => x.p);
+  }
+
+  // --- pod events (PodOwner) -------------------------------------------------------------------
+
+  onPodReady(pod: SimPod): void {
+    this.ready++;
+    const old = pod.surgeFor;
+    if (old !== undefined) {
+      // Make before break: the replacement is Ready, so it joins the ReplicaSet and the old pod goes.
+      pod.surgeFor = undefined;
+      this.surges.delete(old);
+      this.#workloads.lifecycle.delete(old, DeletionCause.Descheduler);
+    }
+    this.#workloads.listener.onServiceChanged(this);
+    this.#workloads.listener.onServicePodReady?.(this, pod);
+  }
+
+  onPodDeleting(pod: SimPod, wasReady: boolean): void {
+    if (wasReady) this.ready--;
+    const replacement = this.surges.get(pod);
+    if (replacement !== undefined) {
+      // The old pod went before its replacement was Ready: the replacement simply stays.
+      this.surges.delete(pod);
+      replacement.surgeFor = undefined;
+    }
+    if (pod.surgeFor !== undefined) {
+      this.surges.delete(pod.surgeFor);
+      pod.surgeFor = undefined;
+    } else {
+      this.reconcile();
+    }
+    if (wasReady) this.#workloads.listener.onServiceChanged(this);
+  }
+
+  onPodGone(pod: SimPod): void {
+    this.pods.delete(pod);
+  }
+
+  /**
+   * Starts a surge-first move of `old`: a replacement is created now, and `old` is deleted when
+   * the replacement is Ready. Returns false when a move of this pod is already under way.
+   */
+  surge(old: SimPod): boolean {
+    if (old.terminating || this.surges.has(old)) return false;
+    const replacement = this.createPod(old);
+    this.surges.set(old, replacement);
+    return true;
+  }
+
+  // --- the HPA ---------------------------------------------------------------------------------
+
+  /**
+   * One HPA sync: the replicas the load asks for, with tolerance and scale-down stabilisation.
+   * `clock` carries what every service shares at this instant (computed once per sync).
+   */
+  hpaSync(clock: HpaClock, config: Scenario['hpa']): void {
+    const hpa = this.spec.hpa;
+    if (hpa === undefined) return;
+    // cos(h − peak) = cos h cos peak + sin h sin peak: one cosine per sync, not per service.
+    const cycle = 1 + hpa.amplitude * (clock.cosHour * this.#cosPeak + clock.sinHour * this.#sinPeak);
+    const load = (clock.weekend ? hpa.weekendFactor : 1) * cycle * this.#noiseFactor;
+    const current = this.desired;
+    let recommended = Math.ceil(this.spec.replicas * load);
+    if (Math.abs(recommended / current - 1) <= config.tolerance) recommended = current;
+    recommended = Math.min(hpa.maxReplicas, Math.max(hpa.minReplicas, recommended));
+    const recs = this.#hpaRecs;
+    const window = recs.length;
+    recs[clock.tick % window] = recommended;
+    // Scale down only to the highest recommendation of the stabilisation window.
+    let next = recommended;
+    if (recommended < current) {
+      let highest = recommended;
+      for (let i = 0; i < window; i++) highest = Math.max(highest, recs[i] as number);
+      next = Math.min(current, highest);
+    }
+    if (next !== current) this.setDesired(next);
+  }
+
+  /** Sizes the stabilisation window (in syncs) and the peak's phase; called once before the first sync. */
+  prepareHpa(config: Scenario['hpa']): void {
+    const hpa = this.spec.hpa;
+    if (hpa === undefined) return;
+    const slots = Math.max(1, Math.ceil(config.downscaleStabilization / config.syncPeriod) + 1);
+    // Slots start at 0 (no recommendation), which never raises the window's highest.
+    this.#hpaRecs = new Int32Array(slots);
+    this.#cosPeak = Math.cos((2 * Math.PI * hpa.peakHour) / 24);
+    this.#sinPeak = Math.sin((2 * Math.PI * hpa.peakHour) / 24);
+  }
+
+  /** Advances the slow load noise (an Ornstein–Uhlenbeck process with a 1-hour memory). */
+  stepNoise(stream: RandomStream, intervalMs: number): void {
+    const sigma = this.spec.hpa?.noise ?? 0;
+    if (sigma === 0) return;
+    const rho = Math.exp(-intervalMs / _HOUR_MS);
+    this.#noise = rho * this.#noise + sigma * Math.sqrt(1 - rho * rho) * stream.normal();
+    this.#noiseFactor = Math.exp(this.#noise);
+  }
+
+  setDesired(replicas: number): void {
+    this.desired = replicas;
+    this.#view = undefined;
+    this.reconcile();
+    this.#workloads.listener.onServiceChanged(this);
+  }
+}
+
+const _healthyPodStub = { phase: 'Running', ready: true } as PodView;
+
+/** What every service's HPA sync shares at one instant. */
+export interface HpaClock {
+  /** Sync number since the start, indexing the stabilisation ring. */
+  readonly tick: number;
+  readonly cosHour: number;
+  readonly sinHour: number;
+  readonly weekend: boolean;
+}
+
+/** The HPA clock at an epoch instant: hour of day (UTC) as an angle, and whether it is a weekend. */
+export function hpaClock(epochMs: number, tick: number): HpaClock {
+  const hour = (((epochMs % _DAY_MS) + _DAY_MS) % _DAY_MS) / _HOUR_MS;
+  const weekday = Math.floor(epochMs / _DAY_MS + 4) % 7; // 1970-01-01 was a Thursday (4)
+  const angle = (2 * Math.PI * hour) / 24;
+  return { tick, cosHour: Math.cos(angle), sinHour: Math.sin(angle), weekend: weekday === 0 || weekday === 6 };
+}
+
+/**
+ * The daily load multiplier at an instant: `1 + amplitude × cos(2π (hour − peakHour) / 24)`,
+ * times `weekendFactor` on Saturdays and Sundays (UTC).
+ */
+export function loadFactor(epochMs: number, amplitude: number, peakHour: number, weekendFactor: number): number {
+  const hour = (((epochMs % _DAY_MS) + _DAY_MS) % _DAY_MS) / _HOUR_MS;
+  const weekday = Math.floor(epochMs / _DAY_MS + 4) % 7; // 1970-01-01 was a Thursday (4)
+  const weekend = weekday === 0 || weekday === 6 ? weekendFactor : 1;
+  return weekend * (1 + amplitude * Math.cos((2 * Math.PI * (hour - peakHour)) / 24));
+}
+
+function _deletionCost(pod: SimPod): number {
+  const raw = pod.spec.annotations['controller.kubernetes.io/pod-deletion-cost'];
+  const cost = raw === undefined ? 0 : Number(raw);
+  return Number.isInteger(cost) ? cost : 0;
+}
+
+/** A batch Job: `parallelism` pods, each with its own work; a killed pod starts its work over. */
+class Job implements PodOwner {
+  readonly ref: WorkloadRef;
+  readonly uid: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly #workloads: Workloads;
+  readonly #work: readonly number[];
+  readonly #cpu: number;
+  readonly #memory: number;
+  readonly #annotations: Readonly<Record<string, string>>;
+  readonly #startup: number;
+  /** Pod → the index of the work it does. */
+  readonly #index = new Map<SimPod, number>();
+  #done = 0;
+  #seq = 0;
+
+  constructor(workloads: Workloads, id: number, work: readonly number[], cpu: number, memory: number, safeToEvictFalse: boolean, startupMs: number) {
+    this.ref = { kind: 'Job', namespace: 'batch', name: `job-${id}` };
+    this.uid = `job-${id}`;
+    this.labels = { 'job-name': this.ref.name };
+    this.#workloads = workloads;
+    this.#work = work;
+    this.#cpu = cpu;
+    this.#memory = memory;
+    this.#annotations = safeToEvictFalse ? { [EvictionAnnotation.SafeToEvict]: 'false' } : {};
+    this.#startup = startupMs;
+  }
+
+  start(): void {
+    for (let i = 0; i < this.#work.length; i++) this.#create(i);
+  }
+
+  view(): WorkloadView {
+    return { ref: this.ref, selector: { matchLabels: this.labels }, annotations: {}, labels: this.labels };
+  }
+
+  #create(index: number): void {
+    const pod = this.#workloads.lifecycle.create({
+      name: `${this.ref.name}-${(++this.#seq).toString(36)}`,
+      namespace: this.ref.namespace,
+      owner: this,
+      cpu: this.#cpu,
+      memory: this.#memory,
+      labels: this.labels,
+      annotations: this.#annotations,
+      constraints: _NO_CONSTRAINTS,
+      hasLocalStorage: false,
+      priority: 0,
+      startupMs: this.#startup,
+      shutdownMs: 1_000,
+      runMs: this.#work[index],
+    });
+    this.#index.set(pod, index);
+  }
+
+  onPodReady(): void {}
+
+  onPodSucceeded(pod: SimPod): void {
+    this.#index.delete(pod);
+    this.#done++;
+    if (this.#done === this.#work.length) this.#workloads.jobFinished(this);
+  }
+
+  onPodDeleting(pod: SimPod): void {
+    // The Job controller replaces a pod that failed or was evicted; its work starts over.
+    const index = this.#index.get(pod);
+    if (index === undefined) return;
+    this.#index.delete(pod);
+    this.#create(index);
+  }
+
+  onPodGone(): void {}
+}
+
+/** The DaemonSet pods of a node (one pod with their summed requests), bound directly to it. */
+class DaemonSet implements PodOwner {
+  readonly ref: WorkloadRef = { kind: 'DaemonSet', namespace: 'kube-system', name: 'node-agents' };
+  readonly uid = 'ds-node-agents';
+  readonly labels = { app: 'node-agents' } as const;
+  onPodReady(): void {}
+  onPodDeleting(): void {}
+  onPodGone(): void {}
+}
+
+const _DAEMONSET_TOLERATIONS: SchedulingConstraints = Object.freeze({ tolerations: Object.freeze([{ operator: 'Exists' as const }]) });
+
+/** The placement webhook as the arm runs it. */
+export interface PlacementConfig {
+  readonly policy: PlacementPolicy;
+  /**
+   * Whether capacity of a type can still be added (an autoscaler node group of that type can
+   * grow). In an autoscaled cluster "no node has room now" is transient: a pod required on a type
+   * the autoscaler can grow is not stuck Pending, so the fallback need not apply.
+   */
+  readonly canGrow?: (capacityType: PlacedCapacityType) => boolean;
+}
+
+/** A service pod's placement: the constraints and annotations the webhook's patch adds. */
+interface _Placement {
+  readonly constraints: SchedulingConstraints;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** All workloads of a run and their controllers. */
+export class Workloads {
+  readonly services: readonly Service[];
+  readonly lifecycle: PodLifecycle;
+  readonly listener: WorkloadListener;
+  readonly podStream: RandomStream;
+  readonly #engine: Engine;
+  readonly #random: RandomSource;
+  readonly #scenario: Scenario;
+  readonly #cluster: SimCluster;
+  readonly #placement: PlacementConfig | undefined;
+  readonly #placementCache = new Map<string, _Placement>();
+  readonly #jobs = new Set<Job>();
+  readonly #daemonSet = new DaemonSet();
+  #jobSeq = 0;
+
+  constructor(engine: Engine, random: RandomSource, scenario: Scenario, cluster: SimCluster, lifecycle: PodLifecycle, listener: WorkloadListener, placement: PlacementConfig | undefined) {
+    this.#engine = engine;
+    this.#random = random;
+    this.#scenario = scenario;
+    this.#cluster = cluster;
+    this.lifecycle = lifecycle;
+    this.listener = listener;
+    this.#placement = placement;
+    this.podStream = random.stream('pods');
+    this.services = scenario.services.map((spec, i) => new Service(spec, this, i));
+  }
+
+  /** Epoch ms at run time `now`. */
+  epoch(now: number): number {
+    return this.#cluster.epochOffset + now;
+  }
+
+  /** Creates every service's pods and starts the HPA, the load noise and the job arrivals. */
+  start(): void {
+    const epoch = this.epoch(0);
+    for (const s of this.services) {
+      const hpa = s.spec.hpa;
+      if (hpa !== undefined) s.desired = Math.min(hpa.maxReplicas, Math.max(hpa.minReplicas, Math.ceil(s.spec.replicas * loadFactor(epoch, hpa.amplitude, hpa.peakHour, hpa.weekendFactor))));
+      s.reconcile();
+      this.listener.onServiceChanged(s);
+    }
+    const config = this.#scenario.hpa;
+    const noise = this.#random.stream('load-noise');
+    const scaled = this.services.filter((s) => s.spec.hpa !== undefined);
+    for (const s of scaled) s.prepareHpa(config);
+    this.#engine.every(config.noiseInterval, config.noiseInterval, () => {
+      for (const s of scaled) s.stepNoise(noise, config.noiseInterval);
+    });
+    let tick = 0;
+    this.#engine.every(config.syncPeriod, config.syncPeriod, () => {
+      const clock = hpaClock(this.epoch(this.#engine.now), tick++);
+      for (const s of scaled) s.hpaSync(clock, config);
+    });
+    if (this.#scenario.jobs.arrivalsPerHour > 0) this.#scheduleJobArrival();
+  }
+
+  /** Views of every workload, for a snapshot. */
+  workloadViews(): WorkloadView[] {
+    const views: WorkloadView[] = this.services.map((s) => s.view());
+    for (const job of this.#jobs) views.push(job.view());
+    return views;
+  }
+
+  pdbViews(): PdbView[] {
+    const views: PdbView[] = [];
+    for (const s of this.services) {
+      const v = s.pdbView();
+      if (v !== undefined) views.push(v);
+    }
+    return views;
+  }
+
+  /** Creates the DaemonSet pod of a node that just became Ready and binds it there. */
+  startDaemonPod(node: SimNode): void {
+    const ds = this.#scenario.daemonSet;
+    const pod = this.lifecycle.create({
+      name: `node-agents-${node.name}`,
+      namespace: 'kube-system',
+      owner: this.#daemonSet,
+      cpu: ds.cpu,
+      memory: ds.memory,
+      labels: this.#daemonSet.labels,
+      annotations: {},
+      constraints: _DAEMONSET_TOLERATIONS,
+      hasLocalStorage: false,
+      priority: 2_000_001_000,
+      startupMs: 5_000,
+      shutdownMs: 1_000,
+    });
+    this.lifecycle.bind(pod, node);
+  }
+
+  /**
+   * The Eviction API: deletes the pod unless its PodDisruptionBudget allows no disruption now
+   * (the apiserver answers 429). Returns whether the pod was evicted.
+   */
+  evict(pod: SimPod, cause: DeletionCause): boolean {
+    if (pod.terminating) return false;
+    const owner = pod.owner;
+    if (owner instanceof Service && owner.spec.pdb !== undefined && pod.ready && owner.disruptionsAllowed() < 1) return false;
+    return this.lifecycle.delete(pod, cause);
+  }
+
+  jobFinished(job: Job): void {
+    this.#jobs.delete(job);
+  }
+
+  /**
+   * The webhook's decision for a new pod of `service`, as constraints and annotations, or
+   * undefined without a webhook. A surge replacement is counted apart from the pod it replaces,
+   * as the webhook counts a new revision's pods apart from the old one's during a rollout.
+   */
+  placementFor(service: Service, replacing?: SimPod): _Placement | undefined {
+    const config = this.#placement;
+    if (config === undefined) return undefined;
+    const live = { onDemand: 0, spot: 0 };
+    const reserved = { onDemand: 0, spot: 0 };
+    for (const pod of service.pods) {
+      if (pod.terminating || pod === replacing) continue;
+      const type = pod.node?.capacityType ?? _decidedType(pod);
+      if (type === undefined) continue;
+      const bucket = pod.node === undefined ? reserved : live;
+      if (type === 'spot') bucket.spot++;
+      else bucket.onDemand++;
+    }
+    const decision = decidePlacement({
+      workload: { ...service.ref, kind: 'Deployment' },
+      desiredReplicas: service.desired,
+      live,
+      reserved,
+      room: this.#room(service.spec.cpu, service.spec.memory),
+      policy: config.policy,
+    });
+    return this.#placementOf(decision);
+  }
+
+  /** Whether some schedulable node of each capacity type has room for the requests, or the autoscaler can add one. */
+  #room(cpu: number, memory: number): { onDemand: boolean; spot: boolean } {
+    const canGrow = this.#placement?.canGrow;
+    const room = { onDemand: canGrow?.('on-demand') ?? false, spot: canGrow?.('spot') ?? false };
+    if (room.spot && room.onDemand) return room;
+    for (const node of this.#cluster.readyNodes) {
+      if (!node.schedulable) continue;
+      const a = node.group.allocatable;
+      if ((a['cpu'] ?? 0) - node.cpuRequested < cpu || (a['memory'] ?? 0) - node.memoryRequested < memory) continue;
+      if (node.capacityType === 'spot') room.spot = true;
+      else room.onDemand = true;
+      if (room.spot && room.onDemand) break;
+    }
+    return room;
+  }
+
+  /** The webhook's patch on an empty pod, read back as model constraints; one object per variant. */
+  #placementOf(decision: PlacementDecision): _Placement {
+    const key = `${decision.capacityType}|${decision.required}`;
+    let placement = this.#placementCache.get(key);
+    if (placement === undefined) {
+      const policy = this.#placement?.policy;
+      const options = policy?.spotToleration === undefined ? DEFAULT_PLACEMENT_PATCH_OPTIONS : { ...DEFAULT_PLACEMENT_PATCH_OPTIONS, spotToleration: policy.spotToleration };
+      const raw = _applyPatch({ metadata: {}, spec: {} }, placementPatch({ metadata: {}, spec: {} }, decision, options));
+      placement = { constraints: _constraintsOf(raw), annotations: _annotationsOf(raw) };
+      this.#placementCache.set(key, placement);
+    }
+    return placement;
+  }
+
+  #scheduleJobArrival(): void {
+    const jobs = this.#scenario.jobs;
+    const stream = this.#random.stream('jobs');
+    const peakRate = jobs.arrivalsPerHour * (1 + jobs.dailyAmplitude);
+    // Thinning (Lewis–Shedler): candidates at the peak rate, kept with probability rate(t)/peak.
+    const gap = stream.exponential(_HOUR_MS / peakRate);
+    this.#engine.after(gap, () => {
+      const rate = jobs.arrivalsPerHour * loadFactor(this.epoch(this.#engine.now), jobs.dailyAmplitude, jobs.peakHour, 1);
+      if (stream.next() < rate / peakRate) this.#startJob(stream);
+      this.#scheduleJobArrival();
+    });
+  }
+
+  #startJob(stream: RandomStream): void {
+    const jobs = this.#scenario.jobs;
+    const parallelism = stream.int(jobs.parallelism.min, jobs.parallelism.max);
+    const work: number[] = [];
+    for (let i = 0; i < parallelism; i++) work.push(Math.round(drawLognormal(stream, jobs.durationMs)));
+    const cpu = Math.max(10, Math.round(drawLognormal(stream, jobs.cpu) / 10) * 10);
+    const memory = Math.round(((cpu / 1000) * drawLognormal(stream, jobs.memoryPerCpu)) / 2 ** 24) * 2 ** 24;
+    const safeToEvictFalse = stream.bernoulli(jobs.safeToEvictFalseShare);
+    const startup = Math.round(drawLognormal(stream, jobs.startupMs));
+    const job = new Job(this, ++this.#jobSeq, work, cpu, Math.max(64 * 2 ** 20, memory), safeToEvictFalse, startup);
+    this.#jobs.add(job);
+    job.start();
+  }
+}
+
+/**
+ * The capacity type the webhook decided for a pod not yet bound (its in-flight ledger entry):
+ * read back from the decision annotation, whether the decision was required or only preferred.
+ */
+function _decidedType(pod: SimPod): PlacedCapacityType | undefined {
+  const type = pod.spec.annotations[CAPACITY_TYPE_ANNOTATION];
+  return type === 'spot' || type === 'on-demand' ? type : undefined;
+}
+
+interface _RawPod {
+  metadata: Record<string, unknown>;
+  spec: Record<string, unknown>;
+}
+
+/** Applies RFC 6902 `add` operations on object members and `-` array appends (all `placementPatch` emits). */
+function _applyPatch(pod: _RawPod, ops: readonly JsonPatchOperation[]): _RawPod {
+  const root = structuredClone(pod) as unknown as Record<string, unknown>;
+  for (const op of ops) {
+    const tokens = op.path.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const leaf = tokens.pop() as string;
+    let parent: unknown = root;
+    for (const t of tokens) parent = Array.isArray(parent) ? parent[Number(t)] : (parent as Record<string, unknown>)[t];
+    if (Array.isArray(parent)) {
+      if (leaf === '-') parent.push(structuredClone(op.value));
+      else parent.splice(Number(leaf), 0, structuredClone(op.value));
+    } else {
+      (parent as Record<string, unknown>)[leaf] = structuredClone(op.value);
+    }
+  }
+  return root as unknown as _RawPod;
+}
+
+interface _RawRequirement {
+  readonly key: string;
+  readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+  readonly values?: readonly string[];
+}
+
+/** The node affinity and tolerations of a raw pod spec, in the model's shape. */
+function _constraintsOf(raw: _RawPod): SchedulingConstraints {
+  const affinity = raw.spec['affinity'] as { nodeAffinity?: Record<string, unknown> } | undefined;
+  const na = affinity?.nodeAffinity;
+  const required = (na?.['requiredDuringSchedulingIgnoredDuringExecution'] as { nodeSelectorTerms?: { matchExpressions?: _RawRequirement[] }[] } | undefined)?.nodeSelectorTerms;
+  const preferred = na?.['preferredDuringSchedulingIgnoredDuringExecution'] as { weight: number; preference: { matchExpressions?: _RawRequirement[] } }[] | undefined;
+  const nodeAffinity: NodeAffinity = {
+    ...(required ? { required: required.map((t) => ({ matchExpressions: t.matchExpressions ?? [] })) } : {}),
+    ...(preferred ? { preferred: preferred.map((p) => ({ weight: p.weight, preference: { matchExpressions: p.preference.matchExpressions ?? [] } })) } : {}),
+  };
+  const tolerations = raw.spec['tolerations'] as Toleration[] | undefined;
+  return Object.freeze({
+    ...(required || preferred ? { nodeAffinity } : {}),
+    ...(tolerations ? { tolerations } : {}),
+  });
+}
+
+function _annotationsOf(raw: _RawPod): Readonly<Record<string, string>> {
+  return (raw.metadata['annotations'] as Record<string, string> | undefined) ?? {};
+}
