@@ -65,3 +65,39 @@ test('consolidate: the shared planner drains a half-empty node, which the autosc
   assert.ok(minReadyA >= 1, 'service a kept a Ready replica throughout');
   for (const s of world.workloads.services) assert.equal(s.ready, s.desired);
 });
+
+test('drains that run side by side never move two pods of one workload at once', () => {
+  // LeastAllocated spreads "wide" two per node over three nodes; once "filler" shrinks,
+  // consolidation drains two of them in the same cycle. The plan numbers wide's four moves as
+  // waves 0-3 across both drains, so only the executor's cross-drain check keeps them one at a time.
+  const scenario = testScenario({
+    duration: '3h',
+    autoscaler: { scaleDownUtilizationThreshold: 0.01 },
+    stowage: { descheduler: { interval: '1m' } },
+    services: {
+      list: [
+        { name: 'wide', replicas: 6, cpu: '300m', memory: '256Mi', startup: '30s' },
+        { name: 'filler', replicas: 6, cpu: '1200m', memory: '1Gi', startup: '10s' },
+      ],
+    },
+  });
+  const world = testWorld(scenario, testArm({ name: 'T2', deschedule: ['consolidate'] }));
+  world.engine.run(10 * MIN);
+  const wide = world.workloads.services.find((s) => s.ref.name === 'wide');
+  const filler = world.workloads.services.find((s) => s.ref.name === 'filler');
+  assert.ok(wide && filler);
+  const nodesBefore = world.cluster.readyNodes.length;
+  filler.setDesired(1);
+  let minReady = Number.POSITIVE_INFINITY;
+  world.engine.every(1_000, world.engine.now, () => {
+    minReady = Math.min(minReady, wide.ready);
+    return true;
+  });
+  world.engine.run(150 * MIN);
+  const stats = world.descheduler?.stats;
+  assert.ok(stats !== undefined && stats.completedDrains >= 2, `drains: ${JSON.stringify(stats)}`);
+  assert.ok(world.cluster.readyNodes.length < nodesBefore, `nodes ${nodesBefore} → ${world.cluster.readyNodes.length}`);
+  assert.equal(stats.evictions + stats.surges, 4, 'all four pods of "wide" on the drained nodes moved');
+  assert.ok(minReady >= 5, `"wide" fell to ${minReady} Ready of 6: two of its pods moved at once`);
+  assert.equal(wide.ready, 6);
+});

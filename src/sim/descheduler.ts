@@ -63,6 +63,8 @@ interface _Execution {
   readonly waves: readonly (readonly Move[])[];
   wave: number;
   waveStartedAt: number;
+  /** Moves of the current wave not started yet: their workload has a move in flight elsewhere. */
+  pending: Move[];
   /** Services moved in the current wave, which must settle before the next. */
   touched: Set<Service>;
 }
@@ -123,7 +125,7 @@ export class DeschedulerModel {
     // Moves outside drains (balance) go one wave at a time like the rest, without a taint.
     for (const [nodeName, moves] of byNode) {
       if (drained.has(nodeName)) continue;
-      for (const move of moves) if (move.wave === 0) this.#startMove(move, undefined);
+      for (const move of moves) if (move.wave === 0 && !this.#busy(move)) this.#startMove(move, undefined);
     }
     return plan;
   }
@@ -146,7 +148,7 @@ export class DeschedulerModel {
     this.#cluster.cordon(node, CordonReason.StowageDrain);
     const waves: Move[][] = [];
     for (const move of moves) (waves[move.wave] ??= []).push(move);
-    const exec: _Execution = { drain, node, waves: waves.filter((w) => w !== undefined), wave: -1, waveStartedAt: this.#engine.now, touched: new Set() };
+    const exec: _Execution = { drain, node, waves: waves.filter((w) => w !== undefined), wave: -1, waveStartedAt: this.#engine.now, pending: [], touched: new Set() };
     this.#executions.set(drain.node, exec);
     this.#nextWave(exec);
   }
@@ -160,14 +162,40 @@ export class DeschedulerModel {
       this.#finish(exec, true);
       return;
     }
-    for (const move of wave) {
-      const outcome = this.#startMove(move, exec);
-      if (outcome === 'refused') {
+    exec.pending = [...wave];
+    if (this.#startPending(exec)) this.#engine.after(_POLL_MS, () => this.#poll(exec));
+  }
+
+  /**
+   * Starts the wave's moves whose workload has no move in flight in any drain: wave numbers are
+   * per workload across the whole plan, and two drains run side by side, so without this check
+   * two pods of one workload could be evicted at once. Returns false when the drain finished.
+   */
+  #startPending(exec: _Execution): boolean {
+    const waiting: Move[] = [];
+    for (const move of exec.pending) {
+      if (this.#busy(move)) {
+        waiting.push(move);
+        continue;
+      }
+      if (this.#startMove(move, exec) === 'refused') {
         this.#finish(exec, false);
-        return;
+        return false;
       }
     }
-    this.#engine.after(_POLL_MS, () => this.#poll(exec));
+    exec.pending = waiting;
+    return true;
+  }
+
+  /** True while another move of the same workload is still settling. */
+  #busy(move: Move): boolean {
+    const key = workloadKey(move.workload);
+    const loose = this.#looseMoves.get(key);
+    if (loose !== undefined && !_settled(loose)) return true;
+    for (const other of this.#executions.values()) {
+      for (const service of other.touched) if (_key(service) === key && !_settled(service)) return true;
+    }
+    return false;
   }
 
   #poll(exec: _Execution): void {
@@ -176,7 +204,8 @@ export class DeschedulerModel {
       this.#executions.delete(exec.drain.node);
       return;
     }
-    let settled = true;
+    if (exec.pending.length > 0 && !this.#startPending(exec)) return;
+    let settled = exec.pending.length === 0;
     for (const s of exec.touched) if (!_settled(s)) settled = false;
     if (settled) {
       this.#nextWave(exec);
