@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { GI, MI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import {
+  insufficientResources,
   leastRequestedScore,
   mostRequestedScore,
   nodeResourcesFitFilter,
@@ -78,4 +80,24 @@ test('resource scores count a pod without requests as 100m cpu and 200Mi memory'
   const withBestEffort = stateWith({});
   assert.deepEqual(withBestEffort.nonZeroRequested('n1'), { cpu: 100, memory: 200 * MI });
   assert.deepEqual(withBestEffort.requested('n1'), {});
+});
+
+test('the allocation-free filter agrees with insufficientResources on random nodes and pods', () => {
+  const amount = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5000 }));
+  fc.assert(
+    fc.property(
+      fc.record({ cpu: amount, memory: amount, pods: fc.integer({ min: 0, max: 4 }), gpu: fc.integer({ min: 0, max: 2 }) }),
+      fc.array(fc.record({ cpu: amount, memory: amount }), { maxLength: 4 }),
+      fc.record({ cpu: amount, memory: amount, gpu: fc.integer({ min: -1, max: 2 }) }),
+      (alloc, placed, request) => {
+        const n = testNode('n1', { allocatable: { cpu: alloc.cpu, memory: alloc.memory, pods: alloc.pods, 'nvidia.com/gpu': alloc.gpu } });
+        const pods = placed.map((r, i) => testPod(`p${i}`, { nodeName: 'n1', requests: r }));
+        const state = FitState.fromSnapshot(testSnapshot([n], pods));
+        const pod = testPod('new', { requests: { cpu: request.cpu, memory: request.memory, 'nvidia.com/gpu': request.gpu } });
+        const verdict = nodeResourcesFitFilter.filter(state, pod, n);
+        assert.equal(verdict.ok, insufficientResources(state, pod, n).length === 0);
+      },
+    ),
+    { numRuns: 500 },
+  );
 });

@@ -52,8 +52,10 @@ export function insufficientResources(state: FitState, pod: PodView, node: NodeV
 export const nodeResourcesFitFilter: FilterPlugin = {
   name: 'NodeResourcesFit',
   filter(state: FitState, pod: PodView, node: NodeView): FitResult {
-    const reasons = insufficientResources(state, pod, node);
-    return reasons.length === 0 ? FIT_OK : fitFailure('NodeResourcesFit', reasons.join(', '));
+    // The scheduler and the simulator call this for hundreds of nodes per pod: decide without
+    // allocating, and build the reasons only for a node that is rejected.
+    if (_fits(state, pod, node)) return FIT_OK;
+    return fitFailure('NodeResourcesFit', insufficientResources(state, pod, node).join(', '));
   },
 };
 
@@ -109,6 +111,19 @@ export const mostAllocatedScore: ScorePlugin = {
   name: 'NodeResourcesMostAllocated',
   score: (state, pod, nodes) => nodes.map((node) => resourceAllocationScore(state, pod, node, mostRequestedScore)),
 };
+
+/** {@link insufficientResources} is empty: the same rules, with no allocation. */
+function _fits(state: FitState, pod: PodView, node: NodeView): boolean {
+  const maxPods = node.allocatable['pods'];
+  if (maxPods !== undefined && state.podCount(node.name) + 1 > maxPods) return false;
+  const requested = state.requested(node.name);
+  for (const name in pod.requests) {
+    const wanted = pod.requests[name] as number;
+    if (name === 'pods' || wanted <= 0) continue;
+    if (wanted > (node.allocatable[name] ?? 0) - (requested[name] ?? 0)) return false;
+  }
+  return true;
+}
 
 function _positiveRequests(requests: Resources): Resources | undefined {
   let positive: Record<string, number> | undefined;
