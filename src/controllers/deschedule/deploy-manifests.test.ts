@@ -1,0 +1,53 @@
+/**
+ * deploy/descheduler parses, its ConfigMap is a valid DeschedulerConfiguration equal to the
+ * defaults it claims to show, and the ClusterRole grants what the executor calls and no more.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { DEFAULT_DESCHEDULER_CONFIG, deschedulerConfigFromDocument } from '../../config/descheduler-config.js';
+
+const DIR = new URL('../../../deploy/descheduler/', import.meta.url);
+
+interface Obj {
+  readonly kind: string;
+  readonly metadata: { readonly name: string };
+  readonly [field: string]: unknown;
+}
+
+function load(): Obj[] {
+  const objects: Obj[] = [];
+  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort()) {
+    for (const doc of parseAllDocuments(readFileSync(new URL(file, DIR), 'utf8'))) {
+      assert.deepEqual(doc.errors, [], file);
+      const obj = doc.toJS() as Obj | null;
+      if (obj !== null) objects.push(obj);
+    }
+  }
+  return objects;
+}
+
+test('every manifest parses and the kustomization lists every file', () => {
+  const objects = load();
+  assert.deepEqual(objects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Namespace', 'ServiceAccount']);
+  const kustomization = parseYaml(readFileSync(new URL('kustomization.yaml', DIR), 'utf8')) as { resources: string[] };
+  assert.deepEqual([...kustomization.resources].sort(), readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort());
+});
+
+test('the ConfigMap holds a valid configuration, the defaults written out', () => {
+  const cm = load().find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+  const config = deschedulerConfigFromDocument(parseYaml(cm.data['config.yaml'] ?? ''));
+  assert.deepEqual(config, DEFAULT_DESCHEDULER_CONFIG);
+});
+
+test('one replica, and the ClusterRole writes only evictions, node and Deployment patches, and events', () => {
+  const objects = load();
+  const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { replicas: number; strategy: { type: string } } };
+  assert.equal(deployment.spec.replicas, 1);
+  assert.equal(deployment.spec.strategy.type, 'Recreate');
+  const role = objects.find((o) => o.kind === 'ClusterRole') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+  const writes = role.rules.flatMap((r) => r.verbs.filter((v) => !['get', 'list', 'watch'].includes(v)).flatMap((v) => r.resources.map((res) => `${res}:${v}`))).sort();
+  assert.deepEqual(writes, ['deployments:patch', 'events:create', 'events:patch', 'nodes:patch', 'pods/eviction:create']);
+  assert.ok(!role.rules.some((r) => r.resources.includes('pods') && r.verbs.includes('delete')), 'pods are never deleted directly');
+});

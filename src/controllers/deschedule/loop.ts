@@ -1,0 +1,76 @@
+/**
+ * The descheduling loop: read the cluster, plan with the policy, explain, carry out; then wait the
+ * housekeeping interval. A dry run plans exactly as a real cycle does and writes nothing.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClusterSnapshot } from '../../core/model.js';
+import type { PriceTable } from '../../core/pricing.js';
+import type { EventRecorder } from '../../kube/events.js';
+import type { Logger } from '../../observability/log.js';
+import { planDescheduling, type DeschedulingConfig } from '../../policy/deschedule/plan.js';
+import type { Plan } from '../../policy/deschedule/types.js';
+import { newPlanId, type ExecutionReport, type PlanExecutor } from './executor.js';
+import { skipReasonCode, type DeschedulerMetrics } from './metrics.js';
+
+/** What a cycle needs. */
+export interface CycleOptions {
+  readonly readSnapshot: () => Promise<ClusterSnapshot>;
+  readonly config: DeschedulingConfig;
+  readonly prices: PriceTable;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** Absent in a dry run: nothing is written. */
+  readonly executor?: PlanExecutor;
+  readonly metrics?: DeschedulerMetrics;
+  readonly events?: EventRecorder;
+}
+
+/** One cycle's plan and, unless dry, what carrying it out did. */
+export interface CycleResult {
+  readonly planId: string;
+  readonly plan: Plan;
+  readonly report?: ExecutionReport;
+}
+
+/** Plans one cycle and, with an executor, carries it out. */
+export async function runCycle(options: CycleOptions): Promise<CycleResult> {
+  const now = options.now ?? Date.now;
+  const snapshot = await options.readSnapshot();
+  const planId = newPlanId(now());
+  const plan = planDescheduling(snapshot, options.config, {
+    now: now(),
+    prices: options.prices,
+    ...(options.executor === undefined ? {} : { failures: options.executor.failures }),
+  });
+  options.metrics?.projectedSaving.set(plan.savingUsdPerHour);
+  options.log.info({ planId, drains: plan.drains.length, moves: plan.moves.length, skipped: plan.skipped.length, savingUsdPerHour: plan.savingUsdPerHour }, 'Planned');
+  if (options.executor === undefined) return { planId, plan };
+  for (const skip of plan.skipped) {
+    options.metrics?.skipped.inc({ strategy: skip.strategy, reason: skipReasonCode(skip.reason) });
+    options.log.debug({ planId, node: skip.node, strategy: skip.strategy, reason: skip.reason }, 'Node skipped');
+    await options.events?.record({ kind: 'Node', name: skip.node, apiVersion: 'v1' }, 'Normal', 'DeschedulingSkipped', `${skip.strategy}: ${skip.reason}`);
+  }
+  const report = await options.executor.execute(plan, planId);
+  options.log.info({ planId, drains: report.drains.map((d) => ({ node: d.node, outcome: d.outcome, moved: d.moved.length, reason: d.reason })), realisedSavingUsdPerHour: report.realisedSavingUsdPerHour }, 'Cycle done');
+  return { planId, plan, report };
+}
+
+/** Runs cycles every `intervalMs` until `signal` aborts; a failed cycle is logged and the loop goes on. */
+export async function runLoop(options: CycleOptions & { readonly intervalMs: number; readonly signal: AbortSignal }): Promise<void> {
+  while (!options.signal.aborted) {
+    const end = options.metrics?.cycleSeconds.startTimer();
+    try {
+      await runCycle(options);
+      options.metrics?.cycles.inc({ outcome: 'ok' });
+    } catch (error) {
+      options.metrics?.cycles.inc({ outcome: 'error' });
+      options.log.error({ error: error instanceof Error ? error.message : String(error) }, 'Cycle failed');
+    }
+    end?.();
+    try {
+      await sleep(options.intervalMs, undefined, { signal: options.signal });
+    } catch {
+      return;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Plan } from '../../policy/deschedule/types.js';
+import { planDocument, renderPlanTable } from './render.js';
+
+const plan: Plan = {
+  moves: [
+    {
+      pod: { namespace: 'shop', name: 'cart-1', uid: 'u1' },
+      workload: { kind: 'Deployment', namespace: 'shop', name: 'cart' },
+      fromNode: 'od-1',
+      toNode: 'spot-1',
+      strategy: 'spot-reschedule',
+      mode: 'surge-first',
+      wave: 0,
+      reason: 'why',
+      savingUsdPerHour: 0.192,
+    },
+  ],
+  drains: [{ node: 'od-1', strategy: 'spot-reschedule', savingUsdPerHour: 0.192, pods: [{ namespace: 'shop', name: 'cart-1', uid: 'u1' }], staying: [], reason: 'all fit' }],
+  skipped: [{ node: 'od-2', strategy: 'spot-reschedule', reason: 'PodDisruptionBudget "shop/db" allows 0 disruptions' }],
+  savingUsdPerHour: 0.192,
+};
+
+describe('plan rendering', () => {
+  test('the table lists drains, moves and skipped nodes with their reasons', () => {
+    const text = renderPlanTable(plan);
+    assert.match(text, /^Projected saving: \$0\.1920\/h from 1 drain\(s\), 1 move\(s\)/);
+    assert.match(text, /od-1 +spot-reschedule +1 +0 +0\.1920 +all fit/);
+    assert.match(text, /0 +surge-first +shop\/cart-1 +od-1 +spot-1/);
+    assert.match(text, /od-2 +spot-reschedule +PodDisruptionBudget "shop\/db" allows 0 disruptions/);
+  });
+
+  test('the document carries the plan unchanged', () => {
+    const doc = planDocument(plan, { planId: 'p', context: 'dev', dryRun: true }) as { status: { moves: unknown } };
+    assert.deepEqual(doc.status.moves, plan.moves);
+  });
+});
