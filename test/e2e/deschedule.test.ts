@@ -223,7 +223,7 @@ describe('stowage deschedule', () => {
     log.push(`(a) moves ${drain?.moved.length ?? 0}; min Ready ${watcher.minReady}/3 over ${watcher.events} watch events; on-demand taints after: [${node.taints.join(', ')}]`);
   });
 
-  test('(b) a single-replica Deployment, even with strategy Recreate, moves with a Ready replica at every instant', { timeout: 5 * 60_000 }, async (t) => {
+  test('(b) a single-replica Deployment, even with strategy Recreate and a minAvailable 1 PDB, moves with a Ready replica at every instant', { timeout: 5 * 60_000 }, async (t) => {
     const c = cluster();
     const ns = 'surge-b';
     await createNamespace(c.core, ns);
@@ -231,6 +231,9 @@ describe('stowage deschedule', () => {
     t.after(() => cleanup(c, ns, ['solo']));
     // Recreate is the hard case: a plain rollout would delete the pod before starting the new one.
     await deployOnOnDemand(c, ns, 'solo', 1, { type: 'Recreate' });
+    // The common PDB for one replica: it allows no eviction, and surge-first needs none.
+    await c.policy.createNamespacedPodDisruptionBudget({ namespace: ns, body: { metadata: { name: 'solo' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'solo' } } } } });
+    await waitFor('the PDB status', async () => (await c.policy.readNamespacedPodDisruptionBudget({ name: 'solo', namespace: ns })).status?.observedGeneration === 1, { timeoutMs: 30_000 });
     const before = (await podsOf(c, ns, 'solo'))[0]?.metadata?.uid;
     const watcher = new ReadyWatcher(c, ns, 'app=solo', 1);
     await watcher.start();

@@ -138,24 +138,29 @@ export class AvailabilityGuard {
         return { ok: false, reason: `Cannot move ${who}: ${pdbViews.length} PodDisruptionBudgets select it (${names}), and the Eviction API refuses such pods` };
       }
       const pdb = pdbViews[0] === undefined ? undefined : this.#pdb(pdbViews[0]);
-      if (pdb !== undefined && pdb.allowance.allowed < 1) {
-        const { fromStatus, computed } = pdb.allowance;
-        return { ok: false, reason: `Cannot move ${who}: ${pdb.label} allows 0 disruptions (status ${fromStatus}, computed ${computed})` };
-      }
       const singleReady = workload.ready <= 1;
       // Whatever a PDB allows, a workload never goes without a Ready replica; only a Deployment can surge one first.
       if (singleReady && workload.kind !== 'Deployment') {
         return { ok: false, reason: `Cannot move ${who}: ${workload.label} has ${workload.ready} Ready replica, and only a Deployment can surge a replacement first` };
       }
+      // A surge-first move evicts nothing: the Deployment controller removes the old pod only once
+      // its replacement is Ready, so the PDB's healthy count never drops and it spends no
+      // disruption. Only evictions are held to the PDB (a single replica under minAvailable: 1,
+      // the common pattern, would otherwise never move).
+      const budgeted = singleReady ? undefined : pdb;
+      if (budgeted !== undefined && budgeted.allowance.allowed < 1) {
+        const { fromStatus, computed } = budgeted.allowance;
+        return { ok: false, reason: `Cannot move ${who}: ${budgeted.label} allows 0 disruptions (status ${fromStatus}, computed ${computed})` };
+      }
 
       const taken = (wave: number): boolean =>
         (this.#workloadWaves.get(key)?.has(wave) ?? false) ||
         (workloadWaves.get(key)?.has(wave) ?? false) ||
-        (pdb !== undefined && (this.#pdbWaves.get(pdb.key)?.get(wave) ?? 0) + (pdbWaves.get(pdb.key)?.get(wave) ?? 0) >= pdb.allowance.allowed);
+        (budgeted !== undefined && (this.#pdbWaves.get(budgeted.key)?.get(wave) ?? 0) + (pdbWaves.get(budgeted.key)?.get(wave) ?? 0) >= budgeted.allowance.allowed);
       let wave = 0;
       while (taken(wave)) wave++;
       _addWave(workloadWaves, key, wave);
-      if (pdb !== undefined) _countWave(pdbWaves, pdb.key, wave);
+      if (budgeted !== undefined) _countWave(pdbWaves, budgeted.key, wave);
 
       const mode: MoveMode = singleReady ? 'surge-first' : 'evict';
       const reason = singleReady
@@ -173,7 +178,7 @@ export class AvailabilityGuard {
     for (const a of admissions) {
       _addWave(this.#workloadWaves, workloadKey(a.pod.owner), a.wave);
       const pdb = this.#index.pdbsForPod(a.pod)[0];
-      if (pdb !== undefined) _countWave(this.#pdbWaves, this.#pdb(pdb).key, a.wave);
+      if (pdb !== undefined && a.mode === 'evict') _countWave(this.#pdbWaves, this.#pdb(pdb).key, a.wave);
     }
   }
 

@@ -183,6 +183,25 @@ test('a single-replica Deployment is moved surge-first; a single-replica Statefu
   ]);
 });
 
+test('a PDB that allows no eviction does not hold a surge-first move, which evicts nothing', () => {
+  const nodes = [node('od-1'), node('spot-1', { capacityType: 'spot' })];
+  const s = snapshot({
+    nodes,
+    pods: [pod('solo-a', 'od-1')],
+    workloads: [workload('solo', 1)],
+    pdbs: [pdb('solo-pdb', 'solo', { minAvailable: 1, disruptionsAllowed: 0 })],
+  });
+  assert.deepEqual(moved(planDescheduling(s, only('spot-reschedule'), ctx)), ['solo-a:od-1->spot-1:surge-first:w0']);
+  // Two Ready replicas under minAvailable 2: an eviction would break it, so nothing moves.
+  const two = snapshot({
+    nodes,
+    pods: [pod('pair-a', 'od-1'), pod('pair-b', 'od-1')],
+    workloads: [workload('pair', 2)],
+    pdbs: [pdb('pair-pdb', 'pair', { minAvailable: 2, disruptionsAllowed: 0 })],
+  });
+  assert.deepEqual(planDescheduling(two, only('spot-reschedule'), ctx).moves, []);
+});
+
 test('do-not-disrupt annotations and other blockers hold the whole node', () => {
   const pods = [pod('web-a', 'od-1', { annotations: { 'karpenter.sh/do-not-disrupt': 'true' } }), pod('web-b', 'spot-1'), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
   const plan = planDescheduling(cluster({ pods }), only('spot-reschedule'), ctx);
