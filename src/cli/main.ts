@@ -6,6 +6,7 @@ import { registerDevCommand } from './dev.js';
 import { registerSnapshotCommand } from './snapshot.js';
 import { registerCertsCommand } from './certs.js';
 import { registerSimulateCommand } from './simulate.js';
+import { registerWebhookCommand } from './webhook.js';
 import { registerDeschedulerCommand } from './deschedule.js';
 import { CliError } from './errors.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerSnapshotCommand(program);
   registerCertsCommand(program);
+  registerWebhookCommand(program);
   registerDeschedulerCommand(program);
   registerDevCommand(program);
   return program;

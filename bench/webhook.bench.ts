@@ -1,0 +1,458 @@
+/**
+ * The placement webhook's cost, in two parts. Prints figures; not a test.
+ * Run: `npm run bench:webhook` (part 2 needs the control-plane binaries; `--no-cluster` skips it).
+ *
+ * 1. Admission latency on loopback: the real HTTPS server and admitter, over a synthetic
+ *    cluster of 1,000 nodes and 20,000 pods, driven open-loop (requests sent on a fixed
+ *    schedule, not when the previous one returns) at 250 and 1,000 reviews/s through a
+ *    keep-alive agent of 25 sockets, like the apiserver's client. p50/p99 measured by the client.
+ * 2. Pod-creation throughput on the real control plane: a Deployment of 200 replicas created
+ *    and timed until its ReplicaSet has created every pod and until every pod is Ready, without
+ *    with Stowage's webhook registered (`stowage webhook` in its own process), and with a no-op
+ *    webhook on the same HTTPS server code (what any webhook costs), in turn, two rounds each.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { join } from 'node:path';
+import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { DEFAULT_WEBHOOK_CONFIG } from '../src/config/webhook-config.js';
+import { PlacementAdmitter } from '../src/controllers/webhook/admitter.js';
+import { ReservationLedger } from '../src/controllers/webhook/ledger.js';
+import { WebhookMetrics } from '../src/controllers/webhook/metrics.js';
+import { PlacementIndex } from '../src/controllers/webhook/placement-index.js';
+import { urlWebhookConfiguration } from '../src/controllers/webhook/registration.js';
+import { parseAdmissionReview } from '../src/controllers/webhook/review.js';
+import { startWebhookServer } from '../src/controllers/webhook/server.js';
+import { startCluster, stopCluster } from '../src/devcluster/cluster.js';
+import { freePorts, waitFor } from '../src/devcluster/processes.js';
+import { createCertificateAuthority, issueCertificate, type CertificateKeyPair } from '../src/pki/certs.js';
+
+const NODES = 1_000;
+const DEPLOYMENTS = 1_000;
+const REPLICAS = 20;
+const RATES = [
+  { perSecond: 250, count: 2_500 },
+  { perSecond: 1_000, count: 5_000 },
+] as const;
+const CLUSTER_PODS = 200;
+const ROUNDS = 2;
+const NS = 'bench';
+const BIN = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+function summary(samples: number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const f = (v: number): string => `${v.toFixed(2)} ms`;
+  return `p50 ${f(percentile(sorted, 50))}  p90 ${f(percentile(sorted, 90))}  p99 ${f(percentile(sorted, 99))}  max ${f(sorted[sorted.length - 1] ?? Number.NaN)}  (n=${sorted.length})`;
+}
+
+/** A ReplicaSet pod as the apiserver sends it for admission: no name yet, a realistic spec. */
+function reviewBody(uid: string, deployment: number): string {
+  const name = `app-${deployment}`;
+  const hash = `h${deployment}`;
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      requestKind: { group: '', version: 'v1', kind: 'Pod' },
+      requestResource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: NS,
+      operation: 'CREATE',
+      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:authenticated'] },
+      object: {
+        kind: 'Pod',
+        apiVersion: 'v1',
+        metadata: {
+          generateName: `${name}-${hash}-`,
+          namespace: NS,
+          labels: { app: name, 'pod-template-hash': hash, team: 'payments', tier: 'backend' },
+          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' },
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name}-${hash}`, uid: `rs-${deployment}`, controller: true, blockOwnerDeletion: true }],
+        },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: `registry.example/${name}:1.4.2`,
+              ports: [{ containerPort: 8080, protocol: 'TCP' }],
+              env: Array.from({ length: 12 }, (_, i) => ({ name: `SETTING_${i}`, value: `value-${i}` })),
+              resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+              readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 5 },
+              volumeMounts: [{ name: 'config', mountPath: '/etc/app' }],
+            },
+            { name: 'proxy', image: 'registry.example/proxy:2', resources: { requests: { cpu: '50m', memory: '64Mi' } } },
+          ],
+          volumes: [{ name: 'config', configMap: { name: `${name}-config` } }],
+          affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: name } } } }] } },
+          tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
+          restartPolicy: 'Always',
+          terminationGracePeriodSeconds: 30,
+        },
+      },
+      oldObject: null,
+      dryRun: false,
+    },
+  });
+}
+
+/** The synthetic cluster the admission benchmark decides against. */
+function syntheticIndex(): PlacementIndex {
+  const index = new PlacementIndex({ capacityTypeRules: DEFAULT_WEBHOOK_CONFIG.capacityTypeRules, capacityLabel: DEFAULT_WEBHOOK_CONFIG.capacityLabel });
+  for (let n = 0; n < NODES; n++) {
+    const type = n % 3 === 0 ? 'spot' : 'on-demand';
+    index.upsertNode({
+      metadata: { name: `node-${n}`, labels: { 'node.kubernetes.io/capacity': type } },
+      status: { allocatable: { cpu: '16', memory: '64Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+  }
+  index.upsertNamespace({ metadata: { name: NS, annotations: { 'stowage.io/on-demand-percent': '20' } } });
+  let p = 0;
+  for (let d = 0; d < DEPLOYMENTS; d++) {
+    const name = `app-${d}`;
+    index.upsertWorkload('Deployment', { metadata: { name, namespace: NS }, spec: { replicas: REPLICAS + 5 } });
+    index.upsertReplicaSet({ metadata: { name: `${name}-h${d}`, namespace: NS, uid: `rs-${d}`, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: `d-${d}`, controller: true }] } });
+    for (let r = 0; r < REPLICAS; r++, p++) {
+      index.upsertPod({
+        metadata: { name: `${name}-h${d}-${r}`, namespace: NS, labels: { app: name, 'pod-template-hash': `h${d}` }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name}-h${d}`, uid: `rs-${d}`, controller: true }] },
+        spec: { nodeName: `node-${p % NODES}`, containers: [{ name: 'app', resources: { requests: { cpu: '250m', memory: '256Mi' } } }] },
+        status: { phase: 'Running' },
+      });
+    }
+  }
+  return index;
+}
+
+/** Sends `count` reviews at `perSecond`, open-loop, and returns each one's latency in ms. */
+async function drive(port: number, ca: string, perSecond: number, count: number, offset: number): Promise<{ latencies: number[]; seconds: number; errors: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 25, ca });
+  const latencies: number[] = [];
+  let errors = 0;
+  const bodies = Array.from({ length: count }, (_, i) => reviewBody(`review-${offset + i}`, (offset + i) % DEPLOYMENTS));
+  const started = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const body = bodies[i] ?? '';
+    const sent = performance.now();
+    pending.push(
+      new Promise<void>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/mutate?timeout=3s', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) latencies.push(performance.now() - sent);
+            else errors++;
+            resolve();
+          });
+        });
+        req.on('error', () => {
+          errors++;
+          resolve();
+        });
+        req.end(body);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { latencies, seconds, errors };
+}
+
+interface DriveJob {
+  readonly port: number;
+  readonly ca: string;
+  readonly perSecond: number;
+  readonly count: number;
+  readonly offset: number;
+}
+
+/**
+ * Runs {@link drive} in a worker thread: the load generator gets its own event loop (and core),
+ * as the apiserver is its own process, so its JSON and TLS work doesn't queue behind the server's.
+ */
+function driveInWorker(job: DriveJob): Promise<{ latencies: number[]; seconds: number; errors: number }> {
+  return new Promise((resolve, reject) => {
+    // Workers don't inherit tsx's loader: register it in the worker, then load this file there.
+    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+    const worker = new Worker(boot, { eval: true, workerData: job });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`The load generator exited with ${code}`));
+    });
+  });
+}
+
+async function admissionLatency(): Promise<void> {
+  process.stdout.write(`\n1. Admission latency on loopback: ${NODES} nodes, ${DEPLOYMENTS * REPLICAS} pods in the index\n`);
+  const built = performance.now();
+  const index = syntheticIndex();
+  process.stdout.write(`   index built in ${((performance.now() - built) / 1000).toFixed(2)} s\n`);
+  const ledger = new ReservationLedger(DEFAULT_WEBHOOK_CONFIG.reservationTtlMs);
+  const registry = new Registry();
+  const metrics = new WebhookMetrics(registry);
+  // Every decision is logged at info, as in production, to a sink that writes nowhere.
+  const log = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+  const admitter = new PlacementAdmitter({ config: DEFAULT_WEBHOOK_CONFIG, index, ledger, log, metrics });
+
+  const decisions: number[] = [];
+  for (let i = 0; i < 5_000; i++) {
+    const request = parseAdmissionReview(reviewBody(`direct-${i}`, i % DEPLOYMENTS));
+    const t = performance.now();
+    await admitter.admit(request);
+    decisions.push(performance.now() - t);
+  }
+  process.stdout.write(`   decision alone (admitter, no HTTP):    ${summary(decisions.slice(500))}\n`);
+
+  const authority = await createCertificateAuthority('bench-ca');
+  const serving = await issueCertificate(authority, { commonName: 'bench', ipAddresses: ['127.0.0.1'], usage: 'server' });
+  const server = await startWebhookServer({ host: '127.0.0.1', port: 0, tls: { cert: serving.certPem, key: serving.keyPem }, admit: (r, s) => admitter.admit(r, s), log, metrics });
+  // Server side: from the request's headers parsed to the response written, without the client's queueing.
+  let serverSide: number[] = [];
+  server.server.on('request', (_req, res) => {
+    const t = performance.now();
+    res.on('finish', () => serverSide.push(performance.now() - t));
+  });
+  try {
+    await driveInWorker({ port: server.port, ca: authority.certPem, perSecond: 200, count: 400, offset: 0 }); // warm-up: JIT
+    let offset = 1_000;
+    for (const { perSecond, count } of RATES) {
+      serverSide = [];
+      const run = await driveInWorker({ port: server.port, ca: authority.certPem, perSecond, count, offset });
+      offset += count;
+      process.stdout.write(`   HTTPS at ${String(perSecond).padStart(5)} reviews/s (achieved ${(run.latencies.length / run.seconds).toFixed(0)}/s, ${run.errors} errors)\n`);
+      process.stdout.write(`     client (round trip): ${summary(run.latencies)}\n`);
+      process.stdout.write(`     server (in handler): ${summary(serverSide)}\n`);
+    }
+  } finally {
+    await server.close(1_000);
+  }
+}
+
+type _Variant = 'none' | 'stowage' | 'no-op';
+
+/** `stowage webhook` as its own process, as in a cluster, so this process's polling never delays it. */
+async function startWebhookProcess(kubeconfig: string, dir: string, tls: CertificateKeyPair): Promise<{ port: number; metricsPort: number; pid: number; stop: () => Promise<void> }> {
+  writeFileSync(join(dir, 'tls.crt'), tls.certPem);
+  writeFileSync(join(dir, 'tls.key'), tls.keyPem, { mode: 0o600 });
+  const [port, metricsPort] = (await freePorts(2)) as [number, number];
+  const fd = openSync(join(dir, 'webhook.log'), 'a');
+  // STOWAGE_BENCH_PROFILE=DIR writes the webhook process's CPU profile there.
+  const profile = process.env['STOWAGE_BENCH_PROFILE'];
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitFor('the webhook to be ready', async () => (await _get(metricsPort, '/readyz')).status === 200, {
+    timeoutMs: 120_000,
+    abortIf: () => (child.exitCode === null ? undefined : `the webhook exited; see ${join(dir, 'webhook.log')}`),
+  });
+  return {
+    port,
+    metricsPort,
+    pid: child.pid ?? 0,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function _get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
+function _cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function _metricSum(text: string, name: string): number {
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+async function podCreation(): Promise<void> {
+  process.stdout.write(`\n2. Pod-creation throughput on the real control plane: a Deployment of ${CLUSTER_PODS} replicas; no webhook, Stowage's, a no-op one, in turn, ${ROUNDS} rounds each\n`);
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-webhook-'));
+  const big = { cpu: '64', memory: '256Gi', pods: '250' };
+  const state = await startCluster({
+    dir,
+    podStartupMs: 200,
+    nodes: {
+      apiVersion: 'stowage.io/v1alpha1',
+      kind: 'NodeFixture',
+      nodes: [
+        { name: 'on-demand', count: 2, capacityType: 'on-demand', labels: {}, annotations: {}, taints: [], capacity: big },
+        { name: 'spot', count: 2, capacityType: 'spot', labels: {}, annotations: {}, taints: [], capacity: big },
+      ],
+    },
+  });
+  const kc = new KubeConfig();
+  kc.loadFromFile(state.kubeconfigPath);
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+  const authority = await createCertificateAuthority('bench-ca');
+  const serving = await issueCertificate(authority, { commonName: 'bench', ipAddresses: ['127.0.0.1'], usage: 'server' });
+  const webhookDir = mkdtempSync(join(tmpdir(), 'stowage-bench-webhook-process-'));
+  const webhook = await startWebhookProcess(state.kubeconfigPath, webhookDir, serving);
+  const metric = async (name: string): Promise<number> => _metricSum((await _get(webhook.metricsPort, '/metrics')).body, name);
+  const reviews = (): Promise<number> => metric('stowage_webhook_reviews_total');
+  const probe = async (): Promise<void> => {
+    await core.createNamespacedPod({
+      namespace: NS,
+      dryRun: 'All',
+      body: { metadata: { generateName: 'probe-', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'probe', uid: '11111111-2222-3333-4444-555555555555', controller: true }] }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+    });
+  };
+  const registration = urlWebhookConfiguration(`https://127.0.0.1:${webhook.port}/mutate`, authority.certPem) as unknown as V1MutatingWebhookConfiguration;
+  // A webhook that admits everything unchanged, served by the same HTTPS server code: what any
+  // webhook costs (the apiserver's call, TLS, JSON), apart from Stowage's decisions and informers.
+  const noop = await startWebhookServer({
+    host: '127.0.0.1',
+    port: 0,
+    tls: { cert: serving.certPem, key: serving.keyPem },
+    admit: () => Promise.resolve({ outcome: 'unchanged', skipped: 'not-a-pod-create', detail: 'no-op' }),
+  });
+  let noopCalls = 0;
+  noop.server.on('request', () => noopCalls++);
+  const registrations: Record<_Variant, V1MutatingWebhookConfiguration | undefined> = {
+    none: undefined,
+    stowage: registration,
+    'no-op': urlWebhookConfiguration(`https://127.0.0.1:${noop.port}/mutate`, authority.certPem, 'stowage-bench-noop') as unknown as V1MutatingWebhookConfiguration,
+  };
+  const calls = async (variant: _Variant): Promise<number> => (variant === 'stowage' ? reviews() : noopCalls);
+  const results: { variant: _Variant; createdMs: number; readyMs: number }[] = [];
+  let registered: _Variant = 'none';
+  try {
+    await core.createNamespace({ body: { metadata: { name: NS } } });
+    await waitFor('the default service account', async () => {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: NS });
+      return true;
+    }, { timeoutMs: 60_000 });
+    const order: readonly _Variant[] = ['none', 'stowage', 'no-op'];
+    for (let round = 0; round < ROUNDS * order.length; round++) {
+      const variant = order[round % order.length] as _Variant;
+      if (registered !== 'none') {
+        const previous = registered;
+        await admission.deleteMutatingWebhookConfiguration({ name: registrations[previous]?.metadata?.name ?? '' });
+        await waitFor('the apiserver to stop calling the webhook', async () => {
+          const before = await calls(previous);
+          await probe();
+          await new Promise((r) => setTimeout(r, 200));
+          return (await calls(previous)) === before;
+        }, { timeoutMs: 60_000, intervalMs: 200 });
+        registered = 'none';
+      }
+      const body = registrations[variant];
+      if (body !== undefined) {
+        await admission.createMutatingWebhookConfiguration({ body });
+        registered = variant;
+        await waitFor('the apiserver to call the webhook', async () => {
+          const before = await calls(variant);
+          await probe();
+          return (await calls(variant)) > before;
+        }, { timeoutMs: 60_000, intervalMs: 200 });
+      }
+      const name = `burst-${round}`;
+      const reviewsBefore = await reviews();
+      const connectionsBefore = await metric('stowage_webhook_tls_connections_total');
+      const apiserverPid = state.processes.find((p) => p.name === 'kube-apiserver')?.pid ?? 0;
+      const cpuBefore = { webhook: _cpuMs(webhook.pid), apiserver: _cpuMs(apiserverPid) };
+      const started = performance.now();
+      await apps.createNamespacedDeployment({
+        namespace: NS,
+        body: {
+          metadata: { name },
+          spec: {
+            replicas: CLUSTER_PODS,
+            selector: { matchLabels: { app: name } },
+            template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } },
+          },
+        },
+      });
+      // Small status objects, not pod lists: polling must not load the machine it measures.
+      let createdMs = 0;
+      let readyMs = 0;
+      await waitFor(`${CLUSTER_PODS} pods of ${name} Ready`, async () => {
+        if (createdMs === 0) {
+          const rs = (await apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: `app=${name}` })).items[0];
+          if ((rs?.status?.replicas ?? 0) >= CLUSTER_PODS) createdMs = performance.now() - started;
+        }
+        const d = await apps.readNamespacedDeployment({ name, namespace: NS });
+        if ((d.status?.readyReplicas ?? 0) >= CLUSTER_PODS) readyMs = performance.now() - started;
+        return readyMs > 0;
+      }, { timeoutMs: 300_000, intervalMs: 25 });
+      if (createdMs === 0) createdMs = readyMs;
+      results.push({ variant, createdMs, readyMs });
+      const cpu = `CPU: apiserver ${_cpuMs(apiserverPid) - cpuBefore.apiserver} ms, stowage webhook process ${_cpuMs(webhook.pid) - cpuBefore.webhook} ms`;
+      const extra = variant === 'stowage' ? `, ${(await reviews()) - reviewsBefore} reviews over ${(await metric('stowage_webhook_tls_connections_total')) - connectionsBefore} new TLS connections` : '';
+      process.stdout.write(`   round ${String(round + 1).padStart(2)} ${`${variant} webhook`.padEnd(15)}: ${CLUSTER_PODS} created in ${(createdMs / 1000).toFixed(2)} s (${((CLUSTER_PODS * 1000) / createdMs).toFixed(0)} pods/s), all Ready in ${(readyMs / 1000).toFixed(2)} s; ${cpu}${extra}\n`);
+      await apps.deleteNamespacedDeployment({ name, namespace: NS, propagationPolicy: 'Foreground' });
+      await waitFor(`the pods of ${name} to be gone`, async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: `app=${name}`, limit: 1 })).items.length === 0, { timeoutMs: 300_000, intervalMs: 250 });
+    }
+    const mean = (variant: _Variant, key: 'createdMs' | 'readyMs'): number => {
+      const rows = results.filter((r) => r.variant === variant);
+      return rows.reduce((sum, r) => sum + r[key], 0) / rows.length;
+    };
+    for (const key of ['createdMs', 'readyMs'] as const) {
+      const base = mean('none', key);
+      const vs = (variant: _Variant): string => {
+        const t = mean(variant, key);
+        return `${variant} ${(t / 1000).toFixed(2)} s (${t >= base ? '+' : ''}${(((t - base) / base) * 100).toFixed(1)}%)`;
+      };
+      process.stdout.write(`   mean time to ${key === 'createdMs' ? 'all created' : 'all Ready  '}: none ${(base / 1000).toFixed(2)} s, ${vs('stowage')}, ${vs('no-op')}\n`);
+    }
+    const text = (await _get(webhook.metricsPort, '/metrics')).body;
+    const seconds = _metricSum(text, 'stowage_webhook_admission_duration_seconds_sum');
+    const count = _metricSum(text, 'stowage_webhook_admission_duration_seconds_count');
+    const lookups = (source: string): number => _metricSum(text.split('\n').filter((l) => l.includes(`source="${source}"`)).join('\n'), 'stowage_webhook_lookups_total');
+    process.stdout.write(`   Stowage webhook: mean ${((seconds / count) * 1000).toFixed(2)} ms in its handler over ${count} reviews; lookups from cache ${lookups('cache')}, from the API ${lookups('api')}\n`);
+  } finally {
+    await noop.close(1_000);
+    await webhook.stop();
+    await stopCluster(dir, { purge: true });
+    rmSync(webhookDir, { recursive: true, force: true });
+  }
+}
+
+if (isMainThread) {
+  await admissionLatency();
+  if (!process.argv.includes('--no-cluster')) await podCreation();
+} else {
+  const job = workerData as DriveJob;
+  parentPort?.postMessage(await drive(job.port, job.ca, job.perSecond, job.count, job.offset));
+}
