@@ -3,12 +3,11 @@
  * floor. Runs a cycle every `--interval` until SIGTERM or SIGINT, or one with `--once`;
  * `--dry-run` prints the plan a real cycle would carry out and writes nothing.
  */
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { DEFAULT_CAPACITY_TYPE_RULES } from '../core/capacity.js';
+import { parseYamlDocument } from '../config/yaml.js';
 import { DEFAULT_DESCHEDULER_CONFIG, deschedulerConfigFromDocument, type DeschedulerConfig } from '../config/descheduler-config.js';
 import { PlanExecutor } from '../controllers/deschedule/executor.js';
 import { runCycle, runLoop } from '../controllers/deschedule/loop.js';
@@ -19,7 +18,7 @@ import { EventRecorder } from '../kube/events.js';
 import { readClusterSnapshot } from '../kube/read-snapshot.js';
 import { createLogger, LOG_LEVELS } from '../observability/log.js';
 import { createRegistry, serveMetrics } from '../observability/metrics.js';
-import { addConnectionFlags, addOutputFlag, printDocument, type ConnectionOptions } from './common.js';
+import { addConnectionFlags, addOutputFlag, loadFile, printDocument, type ConnectionOptions } from './common.js';
 import { CliError } from './errors.js';
 import { parseDuration, type OutputFormat } from './flags.js';
 import { loadPriceTable } from './snapshot.js';
@@ -39,17 +38,7 @@ interface DeschedulerOptions extends ConnectionOptions {
 /** Reads `--config FILE`; the defaults when absent. */
 export function loadDeschedulerConfig(path: string | undefined): DeschedulerConfig {
   if (path === undefined) return DEFAULT_DESCHEDULER_CONFIG;
-  let document: unknown;
-  try {
-    document = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new CliError(`Cannot read descheduler configuration "${path}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0]}`);
-  }
-  try {
-    return deschedulerConfigFromDocument(document, `descheduler configuration "${path}"`);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  return loadFile(path, 'descheduler configuration', (text, source) => deschedulerConfigFromDocument(parseYamlDocument(text, source), source));
 }
 
 /** Adds `stowage deschedule` to the program. */

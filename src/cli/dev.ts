@@ -1,13 +1,13 @@
 /**
  * `stowage dev cluster up|down|status`: the local control plane for development and tests.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readClusterState, startCluster, stopCluster } from '../devcluster/cluster.js';
 import { parseNodeFixture } from '../devcluster/nodes.js';
 import { cacheDir } from '../devcluster/paths.js';
 import { isAlive } from '../devcluster/processes.js';
+import { loadFile } from './common.js';
 import { parseDuration } from './flags.js';
 import { CliError } from './errors.js';
 
@@ -30,7 +30,7 @@ export function registerDevCommand(program: Command): void {
     .action(async (opts: { name: string; nodes?: string; podStartupDelay: string; podTerminationDelay: string }) => {
       const dir = clusterDir(opts.name);
       const started = Date.now();
-      const nodes = opts.nodes === undefined ? undefined : parseNodeFixture(_read(opts.nodes), `"${opts.nodes}"`);
+      const nodes = opts.nodes === undefined ? undefined : loadFile(opts.nodes, 'node fixture', parseNodeFixture);
       const state = await startCluster({
         dir,
         ...(nodes ? { nodes } : {}),
@@ -62,12 +62,4 @@ export function registerDevCommand(program: Command): void {
       for (const p of state.processes) process.stdout.write(`${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isAlive(p.pid) ? 'running' : 'exited'}\n`);
       process.stdout.write(`kubeconfig ${state.kubeconfigPath}\n`);
     });
-}
-
-function _read(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CliError(`Cannot read "${path}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }

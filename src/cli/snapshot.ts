@@ -2,17 +2,15 @@
  * `stowage snapshot`: what the cluster costs now and how full it is, by capacity type. Its YAML
  * output is the snapshot document `stowage simulate --from` reads.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { DEFAULT_CAPACITY_TYPE_RULES } from '../core/capacity.js';
 import { DEFAULT_PRICE_TABLE, mergePriceTables, parsePriceTable, type PriceTable } from '../core/pricing.js';
 import { toSnapshotDocument } from '../core/snapshot-document.js';
+import { parseYamlDocument } from '../config/yaml.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { readClusterSnapshot } from '../kube/read-snapshot.js';
 import { renderClusterSummary } from '../report/cluster-summary.js';
-import { addConnectionFlags, addOutputFlag, printDocument, type ConnectionOptions } from './common.js';
-import { CliError } from './errors.js';
+import { addConnectionFlags, addOutputFlag, loadFile, printDocument, type ConnectionOptions } from './common.js';
 import type { OutputFormat } from './flags.js';
 
 interface SnapshotOptions extends ConnectionOptions {
@@ -24,17 +22,14 @@ interface SnapshotOptions extends ConnectionOptions {
 /** Loads `--prices FILE` over the defaults. */
 export function loadPriceTable(path: string | undefined): PriceTable {
   if (path === undefined) return DEFAULT_PRICE_TABLE;
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new CliError(`Cannot read price table "${path}": ${(error as Error).message.split('\n')[0]}`);
-  }
-  try {
-    return mergePriceTables(DEFAULT_PRICE_TABLE, parsePriceTable(raw));
-  } catch (error) {
-    throw new CliError(`Invalid price table "${path}": ${(error as Error).message}`);
-  }
+  return loadFile(path, 'price table', (text, source) => {
+    const document = parseYamlDocument(text, source);
+    try {
+      return mergePriceTables(DEFAULT_PRICE_TABLE, parsePriceTable(document));
+    } catch (error) {
+      throw new Error(`Invalid ${source}: ${(error as Error).message}`);
+    }
+  });
 }
 
 export function registerSnapshotCommand(program: Command): void {

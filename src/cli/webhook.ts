@@ -3,13 +3,12 @@
  * pods between spot and on-demand capacity as they are created, keeping the on-demand floor, and
  * runs until SIGTERM or SIGINT.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_WEBHOOK_CONFIG, parseWebhookConfig, type WebhookConfig } from '../config/webhook-config.js';
 import { runWebhook, type HostPort } from '../controllers/webhook/run.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { createLogger, LOG_LEVELS } from '../observability/log.js';
-import { addConnectionFlags, type ConnectionOptions } from './common.js';
+import { addConnectionFlags, loadFile, type ConnectionOptions } from './common.js';
 import { CliError } from './errors.js';
 import { parseDuration } from './flags.js';
 
@@ -40,17 +39,7 @@ export function parseListenAddress(value: string, flag: string): HostPort {
 
 function _loadConfig(path: string | undefined): WebhookConfig {
   if (path === undefined) return DEFAULT_WEBHOOK_CONFIG;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CliError(`Cannot read webhook configuration "${path}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  try {
-    return parseWebhookConfig(text, `webhook configuration "${path}"`);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  return loadFile(path, 'webhook configuration', parseWebhookConfig);
 }
 
 /** Registers `stowage webhook` on the program. */

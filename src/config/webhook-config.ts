@@ -19,7 +19,7 @@
  *
  * Every field is optional; an empty file (or no file) gives the built-in defaults.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYamlDocument } from './yaml.js';
 import { z } from 'zod';
 import { DEFAULT_CAPACITY_TYPE_RULES, type CapacityTypeRule } from '../core/capacity.js';
 import type { Toleration } from '../core/model.js';
@@ -149,11 +149,5 @@ export function webhookConfigFromDocument(document: unknown, source = 'webhook c
  * @throws {Error} one line naming the file and each bad field
  */
 export function parseWebhookConfig(text: string, source = 'webhook configuration'): WebhookConfig {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (error) {
-    throw new Error(`Cannot parse ${source}: ${(error as Error).message.split('\n')[0] ?? ''}`);
-  }
-  return webhookConfigFromDocument(document, source);
+  return webhookConfigFromDocument(parseYamlDocument(text, source), source);
 }
