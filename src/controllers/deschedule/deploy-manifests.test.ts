@@ -4,35 +4,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { kustomizationResources, loadManifests, manifestFiles, type ManifestObject } from '../manifests.test-helper.js';
+import { parse as parseYaml } from 'yaml';
 import { DEFAULT_DESCHEDULER_CONFIG, deschedulerConfigFromDocument } from '../../config/descheduler-config.js';
+
+type Obj = ManifestObject;
 
 const DIR = new URL('../../../deploy/descheduler/', import.meta.url);
 
-interface Obj {
-  readonly kind: string;
-  readonly metadata: { readonly name: string };
-  readonly [field: string]: unknown;
-}
-
-function load(): Obj[] {
-  const objects: Obj[] = [];
-  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort()) {
-    for (const doc of parseAllDocuments(readFileSync(new URL(file, DIR), 'utf8'))) {
-      assert.deepEqual(doc.errors, [], file);
-      const obj = doc.toJS() as Obj | null;
-      if (obj !== null) objects.push(obj);
-    }
-  }
-  return objects;
-}
+const load = (): Obj[] => loadManifests(DIR);
 
 test('every manifest parses and the kustomization lists every file', () => {
   const objects = load();
   assert.deepEqual(objects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Namespace', 'ServiceAccount']);
-  const kustomization = parseYaml(readFileSync(new URL('kustomization.yaml', DIR), 'utf8')) as { resources: string[] };
-  assert.deepEqual([...kustomization.resources].sort(), readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort());
+  assert.deepEqual(kustomizationResources(DIR), manifestFiles(DIR));
 });
 
 test('the ConfigMap holds a valid configuration, the defaults written out', () => {

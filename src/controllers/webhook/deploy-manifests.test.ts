@@ -4,30 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { kustomizationResources, loadManifests, manifestFiles, type ManifestObject } from '../manifests.test-helper.js';
 import { urlWebhookConfiguration } from './registration.js';
+
+type Obj = ManifestObject;
 
 const DIR = new URL('../../../deploy/webhook/', import.meta.url);
 
-interface Obj {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  [field: string]: unknown;
-}
-
-function load(): Obj[] {
-  const objects: Obj[] = [];
-  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort()) {
-    for (const doc of parseAllDocuments(readFileSync(new URL(file, DIR), 'utf8'))) {
-      assert.deepEqual(doc.errors, [], file);
-      const obj = doc.toJS() as Obj | null;
-      if (obj !== null) objects.push(obj);
-    }
-  }
-  return objects;
-}
+const load = (): Obj[] => loadManifests(DIR);
 
 function find<T = Obj>(objects: Obj[], kind: string): T {
   const found = objects.find((o) => o.kind === kind);
@@ -38,8 +22,7 @@ function find<T = Obj>(objects: Obj[], kind: string): T {
 test('every manifest parses, and kustomization lists every file', () => {
   const objects = load();
   assert.deepEqual(objects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'MutatingWebhookConfiguration', 'Namespace', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
-  const kustomization = parseAllDocuments(readFileSync(new URL('kustomization.yaml', DIR), 'utf8'))[0]?.toJS() as { resources: string[] };
-  assert.deepEqual([...kustomization.resources].sort(), readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort());
+  assert.deepEqual(kustomizationResources(DIR), manifestFiles(DIR));
 });
 
 test('the MutatingWebhookConfiguration fails open, is fast, has no side effects, and skips system namespaces', () => {
