@@ -7,7 +7,7 @@ import { makeFixture } from './fixture.test-helper.js';
 import { renderHtmlReport, writeHtmlReport } from './html.js';
 import { assertWellFormedXml } from './xml.test-helper.js';
 
-void test('writeHtmlReport writes report.html and result.json into a new directory', async () => {
+test('writeHtmlReport writes report.html and result.json into a new directory', async () => {
   const root = await mkdtemp(join(tmpdir(), 'stowage-html-'));
   try {
     const dir = join(root, 'nested', 'run');
@@ -22,7 +22,7 @@ void test('writeHtmlReport writes report.html and result.json into a new directo
   }
 });
 
-void test('the report is self-contained: inline CSS and SVG, no script, no external URL', () => {
+test('the report is self-contained: inline CSS and SVG, no script, no external URL', () => {
   const html = renderHtmlReport(makeFixture());
   for (const m of html.matchAll(/\b(?:src|href)\s*=\s*["']?([^"'\s>]*)/gi)) assert.doesNotMatch(m[1] ?? '', /^(https?:)?\/\//i, `external reference ${m[0]}`);
   assert.doesNotMatch(html, /\b(?:src|href)\s*=\s*["']?https?:/i);
@@ -31,7 +31,7 @@ void test('the report is self-contained: inline CSS and SVG, no script, no exter
   assert.equal((html.match(/<svg xmlns=/g) ?? []).length, 5);
 });
 
-void test('the report has the title, scenario and seeds, the summary table, the verdicts, the charts and how to read it', () => {
+test('the report has the title, scenario and seeds, the summary table, the verdicts, the charts and how to read it', () => {
   const html = renderHtmlReport(makeFixture());
   assert.match(html, /<title>Stowage simulation: default<\/title>/);
   assert.match(html, /Scenario <strong>default<\/strong> \(embedded\)/);
@@ -46,7 +46,7 @@ void test('the report has the title, scenario and seeds, the summary table, the 
   assert.match(html, /<h2>Uptime per service<\/h2>[\s\S]*<th scope="row">search<\/th>/);
 });
 
-void test('every text is escaped: an arm named "<b>&" never appears raw', () => {
+test('every text is escaped: an arm named "<b>&" never appears raw', () => {
   const result = makeFixture({ rename: { index: 3, name: '<b>&' } });
   const html = renderHtmlReport({ ...result, scenario: { ...result.scenario, name: '<i>"x"</i>' } });
   assert.ok(!html.includes('<b>&'), 'raw arm name in the HTML');
@@ -55,7 +55,7 @@ void test('every text is escaped: an arm named "<b>&" never appears raw', () => 
   assert.ok(html.includes('&lt;i&gt;&quot;x&quot;&lt;/i&gt;'));
 });
 
-void test('the body nests properly (checked as XML once void elements are closed)', () => {
+test('the body nests properly (checked as XML once void elements are closed)', () => {
   const html = renderHtmlReport(makeFixture({ rename: { index: 1, name: '<b>&' } }));
   const body = /<body>[\s\S]*<\/body>/.exec(html)?.[0] ?? '';
   assertWellFormedXml(body.replace(/<(meta|br|hr|img|input|link)([^>]*?)\/?>/g, '<$1$2/>'));

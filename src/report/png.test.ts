@@ -16,7 +16,7 @@ function pngSize(bytes: Buffer): { readonly width: number; readonly height: numb
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
-void test('writePngCharts writes one PNG per chart at twice the SVG size by default', async () => {
+test('writePngCharts writes one PNG per chart at twice the SVG size by default', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-png-'));
   try {
     const paths = await writePngCharts(makeFixture(), dir);
@@ -27,18 +27,18 @@ void test('writePngCharts writes one PNG per chart at twice the SVG size by defa
   }
 });
 
-void test('the scale option sets the pixel size', async () => {
+test('the scale option sets the pixel size', async () => {
   const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="900" height="400"><rect width="10" height="10"/></svg>';
   assert.deepEqual(pngSize(await renderPng(svg, { scale: 1 })), { width: 900, height: 400 });
 });
 
-void test('chart text renders: text adds ink to the picture', async () => {
+test('chart text renders: text adds ink to the picture', async () => {
   const blank = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"></svg>';
   const word = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="5" y="30" font-size="24" font-family="DejaVu Sans, sans-serif">Stowage</text></svg>';
   assert.ok((await renderPng(word, { scale: 1 })).length > (await renderPng(blank, { scale: 1 })).length + 200, 'the word made no difference: no font?');
 });
 
-void test('a font file that renders no text is refused with a clear error', async () => {
+test('a font file that renders no text is refused with a clear error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-font-'));
   try {
     const notAFont = join(dir, 'not-a-font.ttf');

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { linearScale, niceAxis, niceStep, timeAxis } from './scale.js';
 import { stepDecimals } from './svg.js';
 
-void test('niceStep rounds up to 1, 2, 2.5 or 5 times a power of ten', () => {
+test('niceStep rounds up to 1, 2, 2.5 or 5 times a power of ten', () => {
   assert.deepEqual([0.7, 1.3, 2.2, 4, 7, 0.0013].map(niceStep), [1, 2, 2.5, 5, 10, 0.002]);
 });
 
-void test('niceAxis covers the data with round ticks', () => {
+test('niceAxis covers the data with round ticks', () => {
   assert.deepEqual(niceAxis(0, 87, 5), { min: 0, max: 100, step: 20, ticks: [0, 20, 40, 60, 80, 100] });
   const uptime = niceAxis(0.99, 1, 5);
   assert.deepEqual(uptime.ticks, [0.99, 0.992, 0.994, 0.996, 0.998, 1]);
@@ -15,7 +15,7 @@ void test('niceAxis covers the data with round ticks', () => {
   assert.deepEqual(niceAxis(-0.04, 0.5, 8).ticks, [-0.1, 0, 0.1, 0.2, 0.3, 0.4, 0.5]);
 });
 
-void test('timeAxis chooses hours for two days and days for a week', () => {
+test('timeAxis chooses hours for two days and days for a week', () => {
   const twoDays = timeAxis(2 * 86_400, 10);
   assert.equal(twoDays.unit, 'h');
   assert.deepEqual(twoDays.labels, ['0', '6', '12', '18', '24', '30', '36', '42', '48']);
@@ -25,13 +25,13 @@ void test('timeAxis chooses hours for two days and days for a week', () => {
   assert.equal(timeAxis(3600, 10).unit, 'min');
 });
 
-void test('linearScale maps ends to ends, and an empty domain to the middle', () => {
+test('linearScale maps ends to ends, and an empty domain to the middle', () => {
   const s = linearScale(0, 10, 100, 200);
   assert.equal(s(0), 100);
   assert.equal(s(5), 150);
   assert.equal(linearScale(3, 3, 0, 10)(3), 5);
 });
 
-void test('stepDecimals is the fewest decimals that print a step exactly', () => {
+test('stepDecimals is the fewest decimals that print a step exactly', () => {
   assert.deepEqual([20, 2.5, 0.25, 0.05, 0.1 + 0.2].map(stepDecimals), [0, 1, 2, 2, 1]);
 });

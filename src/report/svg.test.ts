@@ -12,14 +12,14 @@ function texts(svg: string): readonly string[] {
   return [...svg.matchAll(/<text[^>]*>([\s\S]*?)<\/text>/g)].map((m) => (m[1] ?? '').replace(/<[^>]+>/g, ''));
 }
 
-void test('the XML check itself rejects what is not well-formed', () => {
+test('the XML check itself rejects what is not well-formed', () => {
   assertWellFormedXml('<svg a="1"><g><text>x &amp; y</text></g><path d="M0 0"/></svg>');
   for (const bad of ['<svg><g></svg>', '<svg>a & b</svg>', '<svg a="1" a="2"/>', '<svg a=1/>', '<svg/><svg/>', '<svg><text>1 < 2</text></svg>', '<svg t="<"/>']) {
     assert.throws(() => assertWellFormedXml(bad), /Not well-formed XML/, bad);
   }
 });
 
-void test('every chart is well-formed standalone SVG that a real XML parser (resvg) accepts', () => {
+test('every chart is well-formed standalone SVG that a real XML parser (resvg) accepts', () => {
   const charts = renderCharts(makeFixture({ rename: { index: 2, name: TRICKY } }));
   assert.deepEqual(charts.map((c) => c.id), ['cost-rate', 'cumulative-cost', 'nodes', 'uptime', 'saving']);
   for (const chart of charts) {
@@ -30,7 +30,7 @@ void test('every chart is well-formed standalone SVG that a real XML parser (res
   }
 });
 
-void test('text is escaped: an arm named "<b>&" appears as text in every chart that names arms', () => {
+test('text is escaped: an arm named "<b>&" appears as text in every chart that names arms', () => {
   const result = makeFixture({ rename: { index: 2, name: TRICKY } });
   for (const svg of [costRateChart(result), cumulativeCostChart(result), nodesByCapacityChart(result), uptimeChart(result), savingChart(result)]) {
     assert.ok(svg.includes('&lt;b&gt;&amp;'), 'escaped name missing');
@@ -40,7 +40,7 @@ void test('text is escaped: an arm named "<b>&" appears as text in every chart t
   assert.ok(scenario.includes('&quot;x&quot; &amp; &#39;y&#39;'));
 });
 
-void test('line charts have a legend entry per arm, time ticks, money ticks and axis titles', () => {
+test('line charts have a legend entry per arm, time ticks, money ticks and axis titles', () => {
   const svg = costRateChart(makeFixture());
   const t = texts(svg);
   for (const arm of ['B0', 'T1', 'T2', 'T3', 'T4', 'NAIVE']) assert.ok(t.includes(arm), `legend lacks ${arm}`);
@@ -53,7 +53,7 @@ void test('line charts have a legend entry per arm, time ticks, money ticks and 
   assert.ok(cumulative.some((s) => /^T3 \$1,\d{3}$/.test(s)), `the legend carries totals: ${cumulative.join('|')}`);
 });
 
-void test('nodes chart: one panel per arm, stacked on-demand and spot areas, on a shared scale', () => {
+test('nodes chart: one panel per arm, stacked on-demand and spot areas, on a shared scale', () => {
   const svg = nodesByCapacityChart(makeFixture());
   const t = texts(svg);
   assert.ok(t.includes('On-demand') && t.includes('Spot'));
@@ -66,7 +66,7 @@ void test('nodes chart: one panel per arm, stacked on-demand and spot areas, on 
   assert.ok(Number(/height="(\d+)"/.exec(tall)?.[1]) > 400, 'more rows of panels make a taller chart');
 });
 
-void test('uptime chart: A1 and A2 bars per arm with whiskers and labels, on a zoomed axis it admits', () => {
+test('uptime chart: A1 and A2 bars per arm with whiskers and labels, on a zoomed axis it admits', () => {
   const svg = uptimeChart(makeFixture());
   const t = texts(svg);
   assert.ok(t.some((s) => s.includes('Axis zoomed: it starts at 99.0%, not 0')), t.join('|'));
@@ -77,7 +77,7 @@ void test('uptime chart: A1 and A2 bars per arm with whiskers and labels, on a z
   assert.ok(t.includes('100.0') && t.includes('99.0') && t.includes('99.2'));
 });
 
-void test('saving chart: one bar per non-baseline arm, coloured by the uptime verdict, with CI labels', () => {
+test('saving chart: one bar per non-baseline arm, coloured by the uptime verdict, with CI labels', () => {
   const svg = savingChart(makeFixture());
   const t = texts(svg);
   assert.ok(t.includes('41% (38–44%)') && t.includes('-2.5% (-4.0 to -1.0%)'), t.join('|'));
@@ -87,7 +87,7 @@ void test('saving chart: one bar per non-baseline arm, coloured by the uptime ve
   assert.equal((svg.match(/<rect class="bar" [^>]*fill="#D55E00"\/>/g) ?? []).length, 1);
 });
 
-void test('charts are deterministic and long series are thinned without losing peaks', () => {
+test('charts are deterministic and long series are thinned without losing peaks', () => {
   const fixture = makeFixture();
   assert.equal(renderCharts(fixture).map((c) => c.svg).join(''), renderCharts(makeFixture()).map((c) => c.svg).join(''));
   const values = Array.from({ length: 100_000 }, (_, i) => (i === 54_321 ? 999 : i % 10));
@@ -97,7 +97,7 @@ void test('charts are deterministic and long series are thinned without losing p
   assert.ok(Math.min(...ys) < 110, 'the peak of 999 reaches near the top of the plot');
 });
 
-void test('an empty result still renders valid charts', () => {
+test('an empty result still renders valid charts', () => {
   const empty: SimulationResult = { ...makeFixture(), arms: [] };
   const charts = renderCharts(empty);
   assert.equal(charts.length, 4);

@@ -12,7 +12,7 @@ function rowOf(table: string, arm: string): string {
   return line;
 }
 
-void test('each arm row carries its cost, capacity, uptime, disruption and verdict numbers', () => {
+test('each arm row carries its cost, capacity, uptime, disruption and verdict numbers', () => {
   const table = renderTable(makeFixture());
   assert.match(table, /^Scenario "default" · 2 d simulated · 3 seeds · baseline B0\n/);
   const header = table.split('\n')[2] ?? '';
@@ -32,7 +32,7 @@ void test('each arm row carries its cost, capacity, uptime, disruption and verdi
   assert.ok(rowOf(table, 'T1').includes('8.3% (7.0–9.5%)'));
 });
 
-void test('one verdict line per arm follows the table, with the simulator\'s sentence when it gave one', () => {
+test('one verdict line per arm follows the table, with the simulator\'s sentence when it gave one', () => {
   const lines = renderTable(makeFixture()).split('\n');
   const verdictLines = lines.filter((l) => /^(B0|T\d|NAIVE) {2,}\S/.test(l) && !l.includes('$'));
   assert.deepEqual(verdictLines.map((l) => l.split(/\s+/)[0]), ['B0', 'T1', 'T2', 'T3', 'T4', 'NAIVE']);
@@ -42,14 +42,14 @@ void test('one verdict line per arm follows the table, with the simulator\'s sen
   assert.match(verdictLines[5] ?? '', /do not use\.$/);
 });
 
-void test('no colour unless asked; colour marks verdicts green and red', () => {
+test('no colour unless asked; colour marks verdicts green and red', () => {
   assert.doesNotMatch(renderTable(makeFixture()), ANSI);
   const coloured = renderTable(makeFixture(), { color: true });
   assert.ok(coloured.includes('\x1b[32msaves 41% (38–44%), uptime non-inferior\x1b[0m'), 'T3 verdict not green');
   assert.ok(coloured.includes('\x1b[31mcosts 2.5% more'), 'NAIVE verdict not red');
 });
 
-void test('a narrow terminal gets the table in blocks, every line within its width', () => {
+test('a narrow terminal gets the table in blocks, every line within its width', () => {
   for (const width of [80, 100, 140]) {
     const table = renderTable(makeFixture(), { width });
     for (const line of table.split('\n')) assert.ok([...line].length <= width, `line wider than ${String(width)}: "${line}"`);
@@ -61,7 +61,7 @@ void test('a narrow terminal gets the table in blocks, every line within its wid
   assert.equal(renderTable(makeFixture(), { width: 80 }).split('\n').filter((l) => l.startsWith('Arm ')).length, 2);
 });
 
-void test('columns line up: every row of a block is as wide as its rule', () => {
+test('columns line up: every row of a block is as wide as its rule', () => {
   const lines = renderTable(makeFixture()).split('\n');
   const rule = lines[3] ?? '';
   assert.match(rule, /^─+( {2}─+)+$/);
@@ -72,7 +72,7 @@ void test('columns line up: every row of a block is as wide as its rule', () => 
   }
 });
 
-void test('an arm without a verdict and a one-seed run still print', () => {
+test('an arm without a verdict and a one-seed run still print', () => {
   const base = makeFixture({ arms: 2 });
   const arm = base.arms[1];
   assert.ok(arm !== undefined);
