@@ -13,7 +13,6 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +30,7 @@ import { urlWebhookConfiguration } from '../src/controllers/webhook/registration
 import { parseAdmissionReview } from '../src/controllers/webhook/review.js';
 import { startWebhookServer } from '../src/controllers/webhook/server.js';
 import { startCluster, stopCluster } from '../src/devcluster/cluster.js';
+import { httpGet } from '../src/devcluster/http.js';
 import { freePorts, waitFor } from '../src/devcluster/processes.js';
 import { createCertificateAuthority, issueCertificate, type CertificateKeyPair } from '../src/pki/certs.js';
 
@@ -259,7 +259,7 @@ async function startWebhookProcess(kubeconfig: string, dir: string, tls: Certifi
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor('the webhook to be ready', async () => (await _get(metricsPort, '/readyz')).status === 200, {
+  await waitFor('the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
     timeoutMs: 120_000,
     abortIf: () => (child.exitCode === null ? undefined : `the webhook exited; see ${join(dir, 'webhook.log')}`),
   });
@@ -272,20 +272,6 @@ async function startWebhookProcess(kubeconfig: string, dir: string, tls: Certifi
       await exited;
     },
   };
-}
-
-function _get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, timeout: 5_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
@@ -329,7 +315,7 @@ async function podCreation(): Promise<void> {
   const serving = await issueCertificate(authority, { commonName: 'bench', ipAddresses: ['127.0.0.1'], usage: 'server' });
   const webhookDir = mkdtempSync(join(tmpdir(), 'stowage-bench-webhook-process-'));
   const webhook = await startWebhookProcess(state.kubeconfigPath, webhookDir, serving);
-  const metric = async (name: string): Promise<number> => _metricSum((await _get(webhook.metricsPort, '/metrics')).body, name);
+  const metric = async (name: string): Promise<number> => _metricSum((await httpGet(`http://127.0.0.1:${webhook.metricsPort}/metrics`, { timeoutMs: 5_000 })).body, name);
   const reviews = (): Promise<number> => metric('stowage_webhook_reviews_total');
   const probe = async (): Promise<void> => {
     await core.createNamespacedPod({
@@ -436,7 +422,7 @@ async function podCreation(): Promise<void> {
       };
       process.stdout.write(`   mean time to ${key === 'createdMs' ? 'all created' : 'all Ready  '}: none ${(base / 1000).toFixed(2)} s, ${vs('stowage')}, ${vs('no-op')}\n`);
     }
-    const text = (await _get(webhook.metricsPort, '/metrics')).body;
+    const text = (await httpGet(`http://127.0.0.1:${webhook.metricsPort}/metrics`, { timeoutMs: 5_000 })).body;
     const seconds = _metricSum(text, 'stowage_webhook_admission_duration_seconds_sum');
     const count = _metricSum(text, 'stowage_webhook_admission_duration_seconds_count');
     const lookups = (source: string): number => _metricSum(text.split('\n').filter((l) => l.includes(`source="${source}"`)).join('\n'), 'stowage_webhook_lookups_total');

@@ -9,12 +9,11 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createCertificateAuthority, issueCertificate } from '../pki/certs.js';
 import { resolveBinaries, type Binaries } from './binaries.js';
+import { httpGet } from './http.js';
 import { fixtureNodes, parseNodeFixture, type NodeFixture } from './nodes.js';
 import { repoPath } from './paths.js';
 import { freePorts, isAlive, startProcess, stopProcess, tailLog, waitFor, type RunningProcess } from './processes.js';
@@ -117,21 +116,6 @@ function _kubeconfigYaml(server: string, pki: Pki): string {
   ].join('\n');
 }
 
-function _get(url: string, tls?: Pick<Pki, 'ca' | 'cert' | 'key'>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
-    const req = request(url, { method: 'GET', timeout: 3_000, ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}) }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 function _stages(options: ClusterOptions): string {
   const values: Record<string, number> = {
     POD_STARTUP_MS: options.podStartupMs ?? 1_000,
@@ -198,7 +182,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       '--unsafe-no-fsync',
       '--log-level=warn',
     ]);
-    await waitFor('etcd to be healthy', async () => (await _get(`http://127.0.0.1:${etcdClient}/health`)).body.includes('"health":"true"'), {
+    await waitFor('etcd to be healthy', async () => (await httpGet(`http://127.0.0.1:${etcdClient}/health`)).body.includes('"health":"true"'), {
       timeoutMs,
       abortIf: diedEarly(etcd),
     });
@@ -236,7 +220,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       '--endpoint-reconciler-type=none',
       '--v=1',
     ]);
-    await waitFor('kube-apiserver to be ready', async () => (await _get(`${server}/readyz`, pki)).status === 200, {
+    await waitFor('kube-apiserver to be ready', async () => (await httpGet(`${server}/readyz`, { tls: pki })).status === 200, {
       timeoutMs,
       abortIf: diedEarly(api),
     });
@@ -266,11 +250,11 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       '--controllers=*,-service-lb-controller,-node-route-controller',
     ]);
     const schedulerProcess = start('kube-scheduler', [...componentAuth, `--secure-port=${scheduler}`]);
-    await waitFor('kube-controller-manager to be healthy', async () => (await _get(`https://127.0.0.1:${kcm}/healthz`, pki)).status === 200, {
+    await waitFor('kube-controller-manager to be healthy', async () => (await httpGet(`https://127.0.0.1:${kcm}/healthz`, { tls: pki })).status === 200, {
       timeoutMs,
       abortIf: diedEarly(kcmProcess),
     });
-    await waitFor('kube-scheduler to be healthy', async () => (await _get(`https://127.0.0.1:${scheduler}/healthz`, pki)).status === 200, {
+    await waitFor('kube-scheduler to be healthy', async () => (await httpGet(`https://127.0.0.1:${scheduler}/healthz`, { tls: pki })).status === 200, {
       timeoutMs,
       abortIf: diedEarly(schedulerProcess),
     });
@@ -288,7 +272,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       '--node-ip=127.0.0.1',
       `--server-address=127.0.0.1:${kwok}`,
     ]);
-    await waitFor('kwok to be healthy', async () => (await _get(`http://127.0.0.1:${kwok}/healthz`)).status === 200, {
+    await waitFor('kwok to be healthy', async () => (await httpGet(`http://127.0.0.1:${kwok}/healthz`)).status === 200, {
       timeoutMs,
       abortIf: diedEarly(kwokProcess),
     });
@@ -341,7 +325,7 @@ export async function restartComponent(dir: string, name: string, options: { dow
   if (name === 'kube-apiserver') {
     const read = (file: string): string => readFileSync(join(dir, 'pki', file), 'utf8');
     const pki = { ca: read('ca.crt'), cert: read('admin.crt'), key: read('admin.key') };
-    await waitFor('kube-apiserver to be ready again', async () => (await _get(`${state.server}/readyz`, pki)).status === 200, {
+    await waitFor('kube-apiserver to be ready again', async () => (await httpGet(`${state.server}/readyz`, { tls: pki })).status === 200, {
       timeoutMs: options.timeoutMs ?? 60_000,
       abortIf: () => (isAlive(fresh.pid) ? undefined : `kube-apiserver exited; last lines of ${fresh.logPath}:\n${tailLog(fresh.logPath)}`),
     });

@@ -10,7 +10,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +27,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { urlWebhookConfiguration } from '../../src/controllers/webhook/registration.js';
+import { httpGet } from '../../src/devcluster/http.js';
 import { freePorts, isAlive, tailLog, waitFor } from '../../src/devcluster/processes.js';
 import { repoPath } from '../../src/devcluster/paths.js';
 import { describeApiError } from '../../src/kube/errors.js';
@@ -75,7 +75,7 @@ class WebhookProcess {
     const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, STOWAGE_LOG_LEVEL: 'info' } });
     closeSync(fd);
     const webhook = new WebhookProcess(child, logPath, port, metricsPort);
-    await waitFor('the webhook to be ready', async () => (await _httpGet(metricsPort, '/readyz')).status === 200, {
+    await waitFor('the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
       timeoutMs: 120_000,
       intervalMs: 200,
       abortIf: () => (child.exitCode === null ? undefined : `the webhook exited with ${child.exitCode}; last lines of ${logPath}:\n${tailLog(logPath)}`),
@@ -88,7 +88,7 @@ class WebhookProcess {
   }
 
   async metrics(): Promise<string> {
-    return (await _httpGet(this.metricsPort, '/metrics')).body;
+    return (await httpGet(`http://127.0.0.1:${this.metricsPort}/metrics`, { timeoutMs: 5_000 })).body;
   }
 
   /** SIGTERM to this child (by its own handle), then its exit code. */
@@ -100,20 +100,6 @@ class WebhookProcess {
     clearTimeout(timer);
     return code;
   }
-}
-
-function _httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET', timeout: 5_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** The sum of a metric's series whose labels include `labels`. */
