@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterSnapshot, NodeView, PdbView, PodPhase, PodView, WorkloadRef } from './model.js';
+import { testPod } from './fixtures.test-helper.js';
 import { holdsResources, indexSnapshot, workloadKey } from './snapshot.js';
 
 const GI = 1024 ** 3;
@@ -23,26 +24,7 @@ function node(name: string, cpu: number, memory: number): NodeView {
 }
 
 function pod(name: string, nodeName: string, owner: WorkloadRef, cpu: number, memory: number, phase: PodPhase = 'Running', labels: Record<string, string> = {}): PodView {
-  return {
-    namespace: owner.namespace,
-    name,
-    uid: name,
-    labels,
-    annotations: {},
-    requests: { cpu, memory, pods: 1 },
-    nodeName,
-    phase,
-    ready: phase === 'Running',
-    priority: 0,
-    priorityClassName: '',
-    schedulerName: 'default-scheduler',
-    owner,
-    constraints: {},
-    createdAt: 0,
-    hasLocalStorage: false,
-    isMirror: false,
-    pvcNames: [],
-  };
+  return testPod(name, { namespace: owner.namespace, uid: name, labels, requests: { cpu, memory, pods: 1 }, nodeName, phase, ready: phase === 'Running', owner });
 }
 
 function pdb(namespace: string, name: string, selector: PdbView['selector']): PdbView {

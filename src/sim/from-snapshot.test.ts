@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterSnapshot, NodeView, PodView } from '../core/model.js';
+import { testPod } from '../core/fixtures.test-helper.js';
 import { scenarioFromSnapshot } from './from-snapshot.js';
 
 const GI = 2 ** 30;
@@ -23,26 +24,7 @@ function node(name: string, zone: string): NodeView {
 }
 
 function pod(name: string, owner: PodView['owner'], cpu: number, nodeName: string, annotations: Record<string, string> = {}): PodView {
-  return {
-    namespace: owner.namespace,
-    name,
-    uid: name,
-    labels: { app: owner.name },
-    annotations,
-    requests: { cpu, memory: GI },
-    nodeName,
-    phase: 'Running',
-    ready: true,
-    priority: 0,
-    priorityClassName: '',
-    schedulerName: 'default-scheduler',
-    owner,
-    constraints: {},
-    createdAt: 0,
-    hasLocalStorage: false,
-    isMirror: false,
-    pvcNames: [],
-  };
+  return testPod(name, { namespace: owner.namespace, uid: name, labels: { app: owner.name }, annotations, requests: { cpu, memory: GI }, nodeName, owner });
 }
 
 test('a snapshot becomes a scenario: its instance types, zones, services, PDBs and DaemonSet overhead', () => {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { testPod } from '../../core/fixtures.test-helper.js';
 import fc from 'fast-check';
 import type { PodView } from '../../core/model.js';
 import { decidePlacement, isPlacedKind, podsKeptByFloor, statefulSetOrdinal } from './decide.js';
@@ -99,11 +100,7 @@ test('statefulSetOrdinal and isPlacedKind', () => {
 });
 
 function pod(name: string, over: Partial<PodView> = {}): PodView {
-  return {
-    namespace: 'shop', name, uid: `uid-${name}`, labels: {}, annotations: {}, requests: { cpu: 100 }, nodeName: 'n1', phase: 'Running', ready: true,
-    priority: 0, priorityClassName: '', schedulerName: 'default-scheduler', owner: { kind: 'Deployment', namespace: 'shop', name: 'cart' },
-    constraints: {}, createdAt: 1000, hasLocalStorage: false, isMirror: false, pvcNames: [], ...over,
-  };
+  return testPod(name, { namespace: 'shop', uid: `uid-${name}`, requests: { cpu: 100 }, nodeName: 'n1', owner: { kind: 'Deployment', namespace: 'shop', name: 'cart' }, createdAt: 1000, ...over });
 }
 
 test('podsKeptByFloor keeps what scale-down removes last: highest deletion cost, then oldest', () => {

@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { testPod } from '../../core/fixtures.test-helper.js';
 import type { PodView } from '../../core/model.js';
 import { replacementPod } from './replacement.js';
 import { DEFAULT_PLACEMENT_PATCH_OPTIONS } from './patch.js';
 
-const base: PodView = {
-  namespace: 'shop', name: 'cart-1', uid: 'u1', labels: {}, annotations: {}, requests: {}, nodeName: 'od-1', phase: 'Running', ready: true, priority: 0,
-  priorityClassName: '', schedulerName: 'default-scheduler', owner: { kind: 'Deployment', namespace: 'shop', name: 'cart' }, constraints: {}, createdAt: 0,
-  hasLocalStorage: false, isMirror: false, pvcNames: [],
-};
+const base: PodView = testPod('cart-1', {
+  namespace: 'shop', uid: 'u1', requests: {}, nodeName: 'od-1', owner: { kind: 'Deployment', namespace: 'shop', name: 'cart' },
+});
 const key = 'node.kubernetes.io/capacity';
 const od = { key, operator: 'In', values: ['on-demand'] } as const;
 const spot = { key, operator: 'In', values: ['spot'] } as const;
