@@ -9,7 +9,7 @@
  * Filtering and scoring are the shared fit policy's (`src/policy/fit`), run on the cluster's
  * long-lived `FitState`: the scheduler model only decides which nodes to ask about and when.
  */
-import { ALL_FILTERS, filterNodes, scoreNodes } from '../policy/fit/index.js';
+import { ALL_FILTERS, bestScoredNodes, filterNodes } from '../policy/fit/index.js';
 import type { SchedulingProfile } from '../policy/fit/index.js';
 import type { Engine } from './engine.js';
 import type { RandomStream } from './random.js';
@@ -177,15 +177,7 @@ export class DefaultScheduler {
     }
     this.#nextStart = (start + processed) % n;
     if (feasible.length === 0) return false;
-    const scores = scoreNodes(fit, view, this.#profile, feasible);
-    let best = Number.NEGATIVE_INFINITY;
-    let ties: string[] = [];
-    for (const s of scores) {
-      if (s.total > best) {
-        best = s.total;
-        ties = [s.nodeName];
-      } else if (s.total === best) ties.push(s.nodeName);
-    }
+    const ties = bestScoredNodes(fit, view, this.#profile, feasible);
     // selectHost picks uniformly among the best-scored nodes.
     const chosen = ties.length === 1 ? (ties[0] as string) : this.#random.pick(ties);
     const node = this.#cluster.nodes.get(chosen);

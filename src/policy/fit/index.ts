@@ -4,7 +4,7 @@
  * the descheduler and Stowage's scheduler.
  */
 export { FitState, nonZeroRequests, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST } from './state.js';
-export type { FitStateOptions, NonZeroRequests } from './state.js';
+export type { FitStateOptions, NodeUsage, NonZeroRequests } from './state.js';
 export type { AntiAffinityGroup } from './anti-affinity-index.js';
 export { FIT_OK, fitFailure } from './result.js';
 export type { FilterPluginName, FitFailure, FitResult } from './result.js';
@@ -12,7 +12,7 @@ export { MAX_NODE_SCORE, normalize } from './plugin.js';
 export type { FilterPlugin, ScorePlugin, ScorePluginName } from './plugin.js';
 export { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleNodes, filterNodes } from './filter.js';
 export type { FilterOutcome } from './filter.js';
-export { SCORE_PLUGINS, lowestNodeName, scoreNodes, selectNode } from './score.js';
+export { SCORE_PLUGINS, bestScoredNodes, lowestNodeName, scoreNodes, selectNode } from './score.js';
 export type { NodeScore, NodeSelection, SchedulingProfile, TieBreak, WeightedScore } from './score.js';
 export { COST_AWARE_PROFILE, DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from './profiles.js';
 export { nodeUnschedulable, UNSCHEDULABLE_TAINT_KEY } from './node-unschedulable.js';

@@ -62,6 +62,31 @@ export const balancedAllocationScore: ScorePlugin = {
   score(state: FitState, pod: PodView, nodes: readonly NodeView[]): number[] {
     const bestEffort = DEFAULT_SCORING_RESOURCES.every((r) => (pod.requests[r.name] ?? 0) === 0);
     if (bestEffort) return nodes.map(() => 0);
-    return nodes.map((node) => balancedAllocationScoreOf(state, pod, node));
+    return _defaultBalancedScores(state, pod, nodes);
   },
 };
+
+/**
+ * `balancedAllocationScoreOf` over cpu and memory for every node, reading each node's usage in
+ * place: the same arithmetic (two shares, so the deviation is half their difference) without the
+ * arrays, as the scheduler scores hundreds of nodes per pod.
+ */
+function _defaultBalancedScores(state: FitState, pod: PodView, nodes: readonly NodeView[]): number[] {
+  const podCpu = pod.requests['cpu'] ?? 0;
+  const podMemory = pod.requests['memory'] ?? 0;
+  const scores = new Array<number>(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i] as NodeView;
+    const requested = state.usage(node.name)?.requested;
+    const cpu = node.allocatable['cpu'] ?? 0;
+    const memory = node.allocatable['memory'] ?? 0;
+    let std = 0;
+    if (cpu !== 0 && memory !== 0) {
+      const cpuShare = Math.min(((requested?.['cpu'] ?? 0) + podCpu) / cpu, 1);
+      const memoryShare = Math.min(((requested?.['memory'] ?? 0) + podMemory) / memory, 1);
+      std = Math.abs((cpuShare - memoryShare) / 2);
+    }
+    scores[i] = Math.trunc((1 - std) * MAX_NODE_SCORE);
+  }
+  return scores;
+}

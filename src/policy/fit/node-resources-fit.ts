@@ -103,14 +103,47 @@ export function resourceAllocationScore(
 /** NodeResourcesFit with the LeastAllocated strategy: favours the emptiest nodes (kube-scheduler's default). */
 export const leastAllocatedScore: ScorePlugin = {
   name: 'NodeResourcesLeastAllocated',
-  score: (state, pod, nodes) => nodes.map((node) => resourceAllocationScore(state, pod, node, leastRequestedScore)),
+  score: (state, pod, nodes) => _defaultResourceScores(state, pod, nodes, leastRequestedScore),
 };
 
 /** NodeResourcesFit with the MostAllocated strategy: favours the fullest nodes, so that others empty out. */
 export const mostAllocatedScore: ScorePlugin = {
   name: 'NodeResourcesMostAllocated',
-  score: (state, pod, nodes) => nodes.map((node) => resourceAllocationScore(state, pod, node, mostRequestedScore)),
+  score: (state, pod, nodes) => _defaultResourceScores(state, pod, nodes, mostRequestedScore),
 };
+
+/**
+ * `resourceAllocationScore` over the default resources (cpu and memory, weight 1 each) for every
+ * node, reading each node's usage in place: the same arithmetic without a lookup or an object per
+ * resource, as the scheduler scores hundreds of nodes per pod.
+ */
+function _defaultResourceScores(
+  state: FitState,
+  pod: PodView,
+  nodes: readonly NodeView[],
+  resourceScore: (requested: number, capacity: number) => number,
+): number[] {
+  const podRequest = nonZeroRequests(pod);
+  const scores = new Array<number>(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i] as NodeView;
+    const usage = state.usage(node.name);
+    const cpu = node.allocatable['cpu'] ?? 0;
+    const memory = node.allocatable['memory'] ?? 0;
+    let sum = 0;
+    let weights = 0;
+    if (cpu !== 0) {
+      sum += resourceScore((usage?.nonZeroCpu ?? 0) + podRequest.cpu, cpu);
+      weights++;
+    }
+    if (memory !== 0) {
+      sum += resourceScore((usage?.nonZeroMemory ?? 0) + podRequest.memory, memory);
+      weights++;
+    }
+    scores[i] = weights === 0 ? 0 : Math.trunc(sum / weights);
+  }
+  return scores;
+}
 
 /** {@link insufficientResources} is empty: the same rules, with no allocation. */
 function _fits(state: FitState, pod: PodView, node: NodeView): boolean {

@@ -1,9 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { NodeView } from '../../core/model.js';
+import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
 import { GI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { balancedAllocationScore, balancedAllocationScoreOf } from './node-resources-balanced-allocation.js';
+import { leastAllocatedScore, leastRequestedScore, mostAllocatedScore, mostRequestedScore, resourceAllocationScore } from './node-resources-fit.js';
 import { normalize } from './plugin.js';
 import { COST_AWARE_PROFILE, DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from './profiles.js';
-import { scoreNodes, selectNode } from './score.js';
+import { bestScoredNodes, scoreNodes, selectNode } from './score.js';
 import type { SchedulingProfile } from './score.js';
 import { FitState } from './state.js';
 
@@ -76,4 +81,34 @@ test('without a price table CostAware prefers spot nodes', () => {
   assert.ok(choice.ok);
   assert.equal(choice.nodeName, 'spot');
   assert.deepEqual(choice.scores.map((s) => s.plugins.CostAware), [0, 100]);
+});
+
+test('property: the per-node fast paths score as the general resource functions, and bestScoredNodes picks the best of scoreNodes', () => {
+  const profiles = [DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE, COST_AWARE_PROFILE];
+  fc.assert(
+    fc.property(placedPodsArbitrary(14), podArbitrary(99), fc.constantFrom(...profiles), (placed, pod, profile) => {
+      const fit = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
+      const all = fit.nodeNames.map((name) => fit.node(name) as NodeView);
+      assert.deepEqual(
+        leastAllocatedScore.score(fit, pod, all),
+        all.map((node) => resourceAllocationScore(fit, pod, node, leastRequestedScore)),
+      );
+      assert.deepEqual(
+        mostAllocatedScore.score(fit, pod, all),
+        all.map((node) => resourceAllocationScore(fit, pod, node, mostRequestedScore)),
+      );
+      const bestEffort = (pod.requests['cpu'] ?? 0) === 0 && (pod.requests['memory'] ?? 0) === 0;
+      assert.deepEqual(
+        balancedAllocationScore.score(fit, pod, all),
+        all.map((node) => (bestEffort ? 0 : balancedAllocationScoreOf(fit, pod, node))),
+      );
+      const scores = scoreNodes(fit, pod, profile, fit.nodeNames);
+      const best = Math.max(...scores.map((s) => s.total));
+      assert.deepEqual(
+        bestScoredNodes(fit, pod, profile, fit.nodeNames),
+        scores.filter((s) => s.total === best).map((s) => s.nodeName),
+      );
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -4,7 +4,7 @@
  * and the weighted sum ranks the nodes. Every plugin's score is returned, so a caller can explain
  * why a node won (as kube-scheduler-simulator shows).
  */
-import type { PodView } from '../../core/model.js';
+import type { NodeView, PodView } from '../../core/model.js';
 import { costAwareScore } from './cost-aware.js';
 import { filterNodes, describeUnschedulable } from './filter.js';
 import { nodeAffinityScore } from './node-affinity.js';
@@ -111,24 +111,67 @@ export function selectNode(state: FitState, pod: PodView, profile: SchedulingPro
   });
 }
 
+/**
+ * The nodes of `nodeNames` (all feasible for `pod`) that share the highest total score, in the
+ * order given: what `scoreNodes` then a search for the best would give, without building each
+ * node's per-plugin breakdown. The scheduler calls it for every pod; a pod placed in the state is
+ * scored as if taken off its node first.
+ */
+export function bestScoredNodes(state: FitState, pod: PodView, profile: SchedulingProfile, nodeNames: readonly string[]): string[] {
+  return state.withoutPod(pod, () => {
+    const nodes = _nodes(state, pod, nodeNames);
+    const totals = new Float64Array(nodes.length);
+    _forEachPluginScore(state, pod, profile, nodes, (_name, weight, scores) => {
+      for (let i = 0; i < scores.length; i++) totals[i] = (totals[i] as number) + (scores[i] as number) * weight;
+    });
+    let best = Number.NEGATIVE_INFINITY;
+    const ties: string[] = [];
+    for (let i = 0; i < nodes.length; i++) {
+      const total = totals[i] as number;
+      if (total > best) {
+        best = total;
+        ties.length = 0;
+      }
+      if (total === best) ties.push((nodes[i] as NodeView).name);
+    }
+    return ties;
+  });
+}
+
 function _score(state: FitState, pod: PodView, profile: SchedulingProfile, nodeNames: readonly string[]): NodeScore[] {
-  const nodes = nodeNames.map((name) => {
+  const nodes = _nodes(state, pod, nodeNames);
+  const totals = nodes.map(() => 0);
+  const perPlugin: Partial<Record<ScorePluginName, number>>[] = nodes.map(() => ({}));
+  _forEachPluginScore(state, pod, profile, nodes, (name, weight, scores) => {
+    scores.forEach((score, i) => {
+      (perPlugin[i] as Partial<Record<ScorePluginName, number>>)[name] = score;
+      totals[i] = (totals[i] as number) + score * weight;
+    });
+  });
+  return nodes.map((node, i) => ({ nodeName: node.name, total: totals[i] as number, plugins: perPlugin[i] as Partial<Record<ScorePluginName, number>> }));
+}
+
+function _nodes(state: FitState, pod: PodView, nodeNames: readonly string[]): NodeView[] {
+  return nodeNames.map((name) => {
     const node = state.node(name);
     if (node === undefined) throw new Error(`Cannot score pod "${_podName(pod)}" on node "${name}": the node is not in the state`);
     return node;
   });
-  const totals = nodes.map(() => 0);
-  const perPlugin: Partial<Record<ScorePluginName, number>>[] = nodes.map(() => ({}));
+}
+
+/** Calls `visit` with each enabled plugin's normalized scores of `nodes`, in the profile's order. */
+function _forEachPluginScore(
+  state: FitState,
+  pod: PodView,
+  profile: SchedulingProfile,
+  nodes: readonly NodeView[],
+  visit: (name: ScorePluginName, weight: number, scores: readonly number[]) => void,
+): void {
   for (const { plugin: name, weight } of profile.scores) {
     const plugin = SCORE_PLUGINS[name] as ScorePlugin | undefined;
     if (plugin === undefined) throw new Error(`Cannot score with profile "${profile.name}": unknown score plugin "${name}"`);
     if (weight === 0 || nodes.length === 0) continue;
     const raw = plugin.score(state, pod, nodes);
-    const scores = plugin.normalize === undefined ? raw : plugin.normalize(raw);
-    scores.forEach((score, i) => {
-      (perPlugin[i] as Partial<Record<ScorePluginName, number>>)[name] = score;
-      totals[i] = (totals[i] as number) + score * weight;
-    });
+    visit(name, weight, plugin.normalize === undefined ? raw : plugin.normalize(raw));
   }
-  return nodes.map((node, i) => ({ nodeName: node.name, total: totals[i] as number, plugins: perPlugin[i] as Partial<Record<ScorePluginName, number>> }));
 }

@@ -37,7 +37,22 @@ export interface FitStateOptions {
   readonly namespaceLabels?: Readonly<Record<string, Labels>>;
 }
 
-interface NodeSlot {
+/**
+ * What the pods on a node take, read without copying: the scores read it for hundreds of nodes per
+ * pod. Valid until the state next changes.
+ */
+export interface NodeUsage {
+  /** The sum of the requests of the pods on the node. */
+  readonly requested: Resources;
+  /** Cpu requested as the resource scores count it (a pod requesting none counts the default). */
+  readonly nonZeroCpu: number;
+  /** Memory requested as the resource scores count it. */
+  readonly nonZeroMemory: number;
+  /** The pods on the node, in no particular order. */
+  readonly pods: readonly PodView[];
+}
+
+interface NodeSlot extends NodeUsage {
   readonly view: NodeView;
   /** A node holds at most a few hundred pods: an array beats a map to build, copy and scan. */
   readonly pods: PodView[];
@@ -171,6 +186,11 @@ export class FitState {
   nonZeroRequested(nodeName: string): NonZeroRequests {
     const slot = this.#slots.get(nodeName);
     return { cpu: slot?.nonZeroCpu ?? 0, memory: slot?.nonZeroMemory ?? 0 };
+  }
+
+  /** The node's usage, read in place (no copy), or undefined for an unknown node. */
+  usage(nodeName: string): NodeUsage | undefined {
+    return this.#slots.get(nodeName);
   }
 
   /** The number of pods on the node. */
