@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { PodView } from '../../core/model.js';
+import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
 import { GI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
-import { ALL_FILTERS, checkFit, describeUnschedulable, feasibleNodes, filterNodes } from './filter.js';
+import { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleNodes, filterNodes } from './filter.js';
+import { FIT_OK } from './result.js';
 import { FitState } from './state.js';
 
 const spotTaint = { key: 'spot', value: 'true', effect: 'NoSchedule' } as const;
@@ -61,4 +65,32 @@ test('a pod placed in the state is checked as if taken off its node', () => {
   });
   assert.equal(planning.nodeOf(placed), 'full');
   assert.equal(planning.podCount('full'), 1);
+});
+
+test('property: a plugin that skips a pod (PreFilter Skip) passes it on every node', () => {
+  fc.assert(
+    fc.property(placedPodsArbitrary(14), podArbitrary(99), (placed, pod) => {
+      const state = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
+      for (const plugin of FILTER_PLUGINS) {
+        if (plugin.skip?.(state, pod) !== true) continue;
+        for (const node of CLUSTER_NODES) assert.deepEqual(plugin.filter(state, pod, node), FIT_OK, `${plugin.name} skipped ${pod.name} but rejects ${node.name}`);
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('the skipping plugins do skip a pod without constraints, and not one with them', () => {
+  const state = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, []));
+  const bare = testPod('bare');
+  const skipped = (pod: PodView): string[] => FILTER_PLUGINS.filter((p) => p.skip?.(state, pod) === true).map((p) => p.name);
+  assert.deepEqual(skipped(bare), ['NodeAffinity', 'PodTopologySpread', 'InterPodAffinity']);
+  const constrained = testPod('constrained', {
+    constraints: {
+      nodeSelector: { pool: 'batch' },
+      topologySpread: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' }],
+      podAntiAffinity: { required: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'a' } } }] },
+    },
+  });
+  assert.deepEqual(skipped(constrained), []);
 });

@@ -67,8 +67,9 @@ export function filterNodes(
   filters: readonly FilterPluginName[] = ALL_FILTERS,
   nodeNames: readonly string[] = state.nodeNames,
 ): FilterOutcome {
-  const plugins = _enabled(filters);
   return state.withoutPod(pod, () => {
+    // Plugins that pass every node for this pod are left out once, not asked per node.
+    const plugins = _enabled(filters).filter((p) => p.skip?.(state, pod) !== true);
     const feasible: string[] = [];
     const rejected = new Map<string, FitFailure>();
     for (const nodeName of nodeNames) {

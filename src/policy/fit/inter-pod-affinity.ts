@@ -54,6 +54,12 @@ export const interPodAffinity: FilterPlugin = {
     }
     return FIT_OK;
   },
+  // As upstream's PreFilter: nothing to check when the pod has no required terms and no placed
+  // pod's anti-affinity selects it.
+  skip(state: FitState, pod: PodView): boolean {
+    const s = state.podMemo(pod, 'InterPodAffinity', () => _preFilter(state, pod));
+    return s.affinityTerms.length === 0 && s.antiAffinityTerms.length === 0 && s.existingTopologyKeys.size === 0;
+  },
 };
 
 function _preFilter(state: FitState, pod: PodView): InterPodAffinityState {

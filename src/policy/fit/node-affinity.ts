@@ -17,6 +17,8 @@ export const nodeAffinityFilter: FilterPlugin = {
     if (matchesRequiredNodeAffinity(pod.constraints, node)) return FIT_OK;
     return fitFailure('NodeAffinity', "node(s) didn't match Pod's node affinity/selector");
   },
+  skip: (_state, pod) =>
+    Object.keys(pod.constraints.nodeSelector ?? {}).length === 0 && pod.constraints.nodeAffinity?.required === undefined,
 };
 
 /** Scores a node by the summed weights of the pod's preferred terms it matches, normalized to 0–100. */

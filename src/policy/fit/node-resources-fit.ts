@@ -147,9 +147,10 @@ function _defaultResourceScores(
 
 /** {@link insufficientResources} is empty: the same rules, with no allocation. */
 function _fits(state: FitState, pod: PodView, node: NodeView): boolean {
+  const usage = state.usage(node.name);
   const maxPods = node.allocatable['pods'];
-  if (maxPods !== undefined && state.podCount(node.name) + 1 > maxPods) return false;
-  const requested = state.requested(node.name);
+  if (maxPods !== undefined && (usage?.pods.length ?? 0) + 1 > maxPods) return false;
+  const requested = usage?.requested ?? {};
   for (const name in pod.requests) {
     const wanted = pod.requests[name] as number;
     if (name === 'pods' || wanted <= 0) continue;

@@ -17,6 +17,12 @@ export const MAX_NODE_SCORE = 100;
 export interface FilterPlugin {
   readonly name: FilterPluginName;
   readonly filter: (state: FitState, pod: PodView, node: NodeView) => FitResult;
+  /**
+   * Upstream's PreFilter `Skip`: true when the plugin passes every node for `pod` in `state` (the
+   * pod has none of the constraints it checks), so a caller filtering many nodes leaves it out.
+   * Only an optimization: `filter` gives FIT_OK on every node whenever this is true.
+   */
+  readonly skip?: (state: FitState, pod: PodView) => boolean;
 }
 
 /** Score plugins Stowage implements; NodeResourcesFit's two scoring strategies are named apart. */

@@ -47,6 +47,7 @@ export const podTopologySpread: FilterPlugin = {
     }
     return FIT_OK;
   },
+  skip: (_state, pod) => !(pod.constraints.topologySpread ?? []).some((c) => c.whenUnsatisfiable === 'DoNotSchedule'),
 };
 
 function _preFilter(state: FitState, pod: PodView): readonly ConstraintState[] {

@@ -39,7 +39,8 @@ test('assume and forget move a pod, and refuse what the scheduler cache would re
   assert.throws(() => state.assume(testPod('x'), 'c'), { message: 'Cannot assume pod "default/x" on node "c": the node is not in the state' });
   state.move(pod, 'b');
   assert.equal(state.nodeOf(pod), 'b');
-  assert.deepEqual(state.requested('a'), {});
+  assert.deepEqual(state.requested('a'), { cpu: 0 }, 'a resource all pods left stays at 0');
+  assert.deepEqual(state.requested('b'), { cpu: 250 });
   state.forget(pod);
   assert.throws(() => state.forget(pod), { message: 'Cannot forget pod "default/web": it is not placed in the state' });
   assert.throws(() => state.forget('nope'), { message: 'Cannot forget pod with uid "nope": it is not placed in the state' });

@@ -4,7 +4,7 @@
  * filters query. `assume` and `forget` update everything incrementally, so a planner can try a move
  * and roll it back for the cost of the pod's own labels and terms.
  */
-import { addResources, subtractResources, sumResources } from '../../core/resources.js';
+import { sumResources } from '../../core/resources.js';
 import type { Labels } from '../../core/labels.js';
 import type { ClusterSnapshot, LabelSelector, NodeView, PodAffinityTerm, PodView, Resources } from '../../core/model.js';
 import type { PriceTable } from '../../core/pricing.js';
@@ -56,7 +56,8 @@ interface NodeSlot extends NodeUsage {
   readonly view: NodeView;
   /** A node holds at most a few hundred pods: an array beats a map to build, copy and scan. */
   readonly pods: PodView[];
-  requested: Resources;
+  /** Changed in place by `#add` and `#remove`; `clone` copies it. */
+  readonly requested: Record<string, number>;
   nonZeroCpu: number;
   nonZeroMemory: number;
   cordoned: boolean;
@@ -152,7 +153,7 @@ export class FitState {
     }
     // One sum per node rather than one allocation per pod; the indexes are built when first used.
     for (const slot of slots.values()) {
-      if (slot.pods.length > 0) slot.requested = sumResources(slot.pods.map((pod) => pod.requests));
+      if (slot.pods.length > 0) Object.assign(slot.requested, sumResources(slot.pods.map((pod) => pod.requests)));
     }
     return new FitState(slots, placement, undefined, undefined, new Map(), options.prices, options.namespaceLabels ?? {}, new Map());
   }
@@ -177,7 +178,10 @@ export class FitState {
     return this.#slots.get(nodeName)?.view;
   }
 
-  /** The sum of the requests of the pods on the node (empty for an unknown node). */
+  /**
+   * The sum of the requests of the pods on the node (empty for an unknown node), read in place:
+   * valid until the state next changes. A resource whose pods all left may stay at 0.
+   */
   requested(nodeName: string): Resources {
     return this.#slots.get(nodeName)?.requested ?? {};
   }
@@ -272,7 +276,7 @@ export class FitState {
     const slots = new Map<string, NodeSlot>();
     const placement = new Map<string, NodeSlot>();
     for (const [name, slot] of this.#slots) {
-      const copy: NodeSlot = { ...slot, pods: [...slot.pods] };
+      const copy: NodeSlot = { ...slot, pods: [...slot.pods], requested: { ...slot.requested } };
       slots.set(name, copy);
       for (const pod of copy.pods) placement.set(pod.uid, copy);
     }
@@ -413,7 +417,8 @@ export class FitState {
 
   #add(pod: PodView, slot: NodeSlot): void {
     slot.pods.push(pod);
-    slot.requested = addResources(slot.requested, pod.requests);
+    const requested = slot.requested;
+    for (const name in pod.requests) requested[name] = (requested[name] ?? 0) + (pod.requests[name] as number);
     slot.nonZeroCpu += _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST);
     slot.nonZeroMemory += _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST);
     this.#placement.set(pod.uid, slot);
@@ -427,7 +432,10 @@ export class FitState {
     const index = slot.pods.indexOf(pod);
     const last = slot.pods.pop() as PodView;
     if (index >= 0 && index < slot.pods.length) slot.pods[index] = last;
-    slot.requested = _withoutZeros(subtractResources(slot.requested, pod.requests));
+    // Sums of integers: exact, so a resource all pods left is back at 0 (kept, not deleted, so
+    // the object keeps its shape).
+    const requested = slot.requested;
+    for (const name in pod.requests) requested[name] = (requested[name] ?? 0) - (pod.requests[name] as number);
     slot.nonZeroCpu -= _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST);
     slot.nonZeroMemory -= _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST);
     this.#placement.delete(pod.uid);
@@ -485,11 +493,4 @@ function _nonZero(amount: number | undefined, fallback: number): number {
 /** `namespace/name`, as reasons quote pods. */
 export function _podName(pod: PodView): string {
   return `${pod.namespace}/${pod.name}`;
-}
-
-function _withoutZeros(resources: Resources): Resources {
-  for (const name in resources) {
-    if (resources[name] === 0) return Object.fromEntries(Object.entries(resources).filter(([, v]) => v !== 0));
-  }
-  return resources;
 }
