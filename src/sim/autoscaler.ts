@@ -20,7 +20,7 @@
  * "Would it fit" is the shared fit policy (`checkFit`) on the cluster's fit state; templates are
  * the fit state's spare slots of each group, and every trial placement is rolled back.
  */
-import { ALL_FILTERS, checkFit } from '../policy/fit/index.js';
+import { ALL_FILTERS, checkFit, firstFeasibleNode } from '../policy/fit/index.js';
 import type { FilterPluginName, FitState } from '../policy/fit/index.js';
 import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
 import type { PodView } from '../core/model.js';
@@ -295,8 +295,14 @@ export class ClusterAutoscaler {
     // a rotating start, up to CA's per-scan limit of non-empty candidates.
     const n = nonEmpty.length;
     const start = n === 0 ? 0 : this.#candidateStart % n;
-    const ordered = nonEmpty.map((_, i) => nonEmpty[(start + i) % n] as SimNode);
-    ordered.sort((a, b) => (this.#unneededSince.get(a) ?? Number.POSITIVE_INFINITY) - (this.#unneededSince.get(b) ?? Number.POSITIVE_INFINITY));
+    // Sort keys looked up once per node, not per comparison; the sort is stable, so nodes not yet
+    // unneeded keep the rotation order.
+    const keyed = nonEmpty.map((_, i) => {
+      const node = nonEmpty[(start + i) % n] as SimNode;
+      return { node, since: this.#unneededSince.get(node) ?? Number.POSITIVE_INFINITY };
+    });
+    keyed.sort((a, b) => a.since - b.since);
+    const ordered = keyed.map((k) => k.node);
     const checked = ordered.slice(0, this.#config.scaleDownNonEmptyCandidatesCount);
     for (const node of ordered.slice(checked.length)) this.#unneededSince.delete(node);
     this.#candidateStart += checked.length;
@@ -332,10 +338,12 @@ export class ClusterAutoscaler {
       if (owner instanceof Service && owner.spec.pdb !== undefined) perService.set(owner, (perService.get(owner) ?? 0) + 1);
     }
     for (const [service, count] of perService) if (service.disruptionsAllowed() < count) return false;
+    // As CA's removal simulation: take the node's pods off it first, then place each elsewhere.
+    for (const pod of pods) trial.forget(pod.view(), node.name);
     for (const pod of pods) {
       const dest = this.#destination(trial, pod, node, removing);
       if (dest === undefined) return false;
-      trial.move(pod.view(), dest.name, node.name);
+      trial.assume(pod.view(), dest.name);
       this.#hints.set(pod.uid, dest.name);
     }
     return true;
@@ -343,13 +351,17 @@ export class ClusterAutoscaler {
 
   #destination(trial: _Trial, pod: SimPod, from: SimNode, removing: ReadonlySet<SimNode>): SimNode | undefined {
     const fit = trial.fit;
-    const view = pod.view();
-    const ok = (node: SimNode | undefined): node is SimNode =>
-      node !== undefined && node !== from && node.schedulable && !removing.has(node) && _hasRoomOn(fit, node.name, node.group, pod) && checkFit(fit, view, node.name).ok;
+    // Cheap checks on plain numbers first; the shared filters decide among the nodes that pass.
+    const room = (node: SimNode | undefined): node is SimNode =>
+      node !== undefined && node !== from && node.schedulable && !removing.has(node) && _hasRoomOn(fit, node.name, node.group, pod);
     const hinted = this.#cluster.nodes.get(this.#hints.get(pod.uid) ?? '');
-    if (ok(hinted)) return hinted;
-    for (const node of this.#cluster.readyNodes) if (ok(node)) return node;
-    return undefined;
+    const readyNodes = this.#cluster.readyNodes;
+    function* candidates(): Generator<string> {
+      if (room(hinted)) yield hinted.name;
+      for (const node of readyNodes) if (node !== hinted && room(node)) yield node.name;
+    }
+    const name = firstFeasibleNode(fit, pod.view(), candidates());
+    return name === undefined ? undefined : this.#cluster.nodes.get(name);
   }
 
   #scaleDown(now: number): void {
@@ -521,13 +533,9 @@ class _Trial {
     this.#undo.push(() => this.fit.forget(pod.uid));
   }
 
-  move(pod: PodView, to: string, from: string): void {
+  forget(pod: PodView, from: string): void {
     this.fit.forget(pod.uid);
-    this.fit.assume(pod, to);
-    this.#undo.push(() => {
-      this.fit.forget(pod.uid);
-      this.fit.assume(pod, from);
-    });
+    this.#undo.push(() => this.fit.assume(pod, from));
   }
 
   mark(): number {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { PodView } from '../../core/model.js';
 import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
 import { GI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
-import { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleNodes, filterNodes } from './filter.js';
+import { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
 import { FIT_OK } from './result.js';
 import { FitState } from './state.js';
 
@@ -93,4 +93,18 @@ test('the skipping plugins do skip a pod without constraints, and not one with t
     },
   });
   assert.deepEqual(skipped(constrained), []);
+});
+
+test('firstFeasibleNode returns the first feasible node in the order given and stops reading there', () => {
+  const read: string[] = [];
+  function* order(): Generator<string> {
+    for (const name of ['spot', 'small', 'big', 'cordoned']) {
+      read.push(name);
+      yield name;
+    }
+  }
+  assert.equal(firstFeasibleNode(state, pod, order()), 'big');
+  assert.deepEqual(read, ['spot', 'small', 'big']);
+  assert.equal(firstFeasibleNode(state, pod, ['cordoned', 'spot', 'small']), undefined);
+  assert.throws(() => firstFeasibleNode(state, pod, ['nope']), { message: 'Cannot check pod "default/web" on node "nope": the node is not in the state' });
 });

@@ -81,6 +81,25 @@ export function filterNodes(
   });
 }
 
+/**
+ * The first of `nodeNames`, in their order, that `pod` passes every filter on, or undefined: the
+ * Filter phase of a first-fit planner (Cluster Autoscaler's drain simulation), stopping at the
+ * first feasible node. The pod is taken off its node once for the whole search, not per node;
+ * `nodeNames` may be lazy (a generator applying the caller's cheap checks first).
+ */
+export function firstFeasibleNode(
+  state: FitState,
+  pod: PodView,
+  nodeNames: Iterable<string>,
+  filters: readonly FilterPluginName[] = ALL_FILTERS,
+): string | undefined {
+  return state.withoutPod(pod, () => {
+    const plugins = _enabled(filters).filter((p) => p.skip?.(state, pod) !== true);
+    for (const nodeName of nodeNames) if (_runFilters(plugins, state, pod, nodeName).ok) return nodeName;
+    return undefined;
+  });
+}
+
 /** The names of the nodes `pod` may go on, sorted. */
 export function feasibleNodes(state: FitState, pod: PodView, filters: readonly FilterPluginName[] = ALL_FILTERS): readonly string[] {
   return filterNodes(state, pod, filters).feasible;

@@ -38,7 +38,7 @@ interface InterPodAffinityState {
 export const interPodAffinity: FilterPlugin = {
   name: 'InterPodAffinity',
   filter(state: FitState, pod: PodView, node: NodeView): FitResult {
-    const s = state.podMemo(pod, 'InterPodAffinity', () => _preFilter(state, pod));
+    const s = state.podMemo(pod, 'InterPodAffinity', _preFilter);
     if (!_satisfiesPodAffinity(s, node)) return fitFailure('InterPodAffinity', AFFINITY_REASON);
     for (const term of s.antiAffinityTerms) {
       const value = node.labels[term.topologyKey];
@@ -57,7 +57,7 @@ export const interPodAffinity: FilterPlugin = {
   // As upstream's PreFilter: nothing to check when the pod has no required terms and no placed
   // pod's anti-affinity selects it.
   skip(state: FitState, pod: PodView): boolean {
-    const s = state.podMemo(pod, 'InterPodAffinity', () => _preFilter(state, pod));
+    const s = state.podMemo(pod, 'InterPodAffinity', _preFilter);
     return s.affinityTerms.length === 0 && s.antiAffinityTerms.length === 0 && s.existingTopologyKeys.size === 0;
   },
 };

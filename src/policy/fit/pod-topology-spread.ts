@@ -38,7 +38,7 @@ interface SpreadDomains {
 export const podTopologySpread: FilterPlugin = {
   name: 'PodTopologySpread',
   filter(state: FitState, pod: PodView, node: NodeView): FitResult {
-    const constraints = state.podMemo(pod, 'PodTopologySpread', () => _preFilter(state, pod));
+    const constraints = state.podMemo(pod, 'PodTopologySpread', _preFilter);
     for (const c of constraints) {
       const value = node.labels[c.constraint.topologyKey];
       if (value === undefined) return fitFailure('PodTopologySpread', SPREAD_MISSING_LABEL_REASON);

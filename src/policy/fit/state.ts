@@ -377,17 +377,18 @@ export class FitState {
 
   /**
    * Memoizes per-pod data (a plugin's PreFilter result) until the state next changes, so filtering
-   * one pod against every node computes it once.
+   * one pod against every node computes it once. `compute` is called with this state and the pod
+   * (a module function, not a closure made per node).
    * @internal For the fit plugins.
    */
-  podMemo<T>(pod: PodView, key: string, compute: () => T): T {
+  podMemo<T>(pod: PodView, key: string, compute: (state: FitState, pod: PodView) => T): T {
     let memo = this.#podMemo.get(pod);
     if (memo === undefined || memo.version !== this.#version || memo.excluded !== this.#excluded) {
       memo = { version: this.#version, excluded: this.#excluded, data: new Map() };
       this.#podMemo.set(pod, memo);
     }
     if (memo.data.has(key)) return memo.data.get(key) as T;
-    const value = compute();
+    const value = compute(this, pod);
     memo.data.set(key, value);
     return value;
   }
