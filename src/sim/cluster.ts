@@ -253,6 +253,7 @@ export class SimCluster {
   readonly nodes = new Map<string, SimNode>();
   /** Ready nodes, in the order they became Ready (swap-removed): what the scheduler iterates. */
   readonly readyNodes: SimNode[] = [];
+  #schedulableNodes: readonly SimNode[] | undefined;
   /** Pods not yet gone, by uid. */
   readonly pods = new Map<string, SimPod>();
   /** Pending pods not yet bound, in creation order. */
@@ -341,6 +342,7 @@ export class SimCluster {
     }
     node.state = 'gone';
     node.goneAt = now;
+    this.#schedulableNodes = undefined;
     node.invalidate();
     this.nodes.delete(node.name);
     this.#fit.release(node.name);
@@ -361,6 +363,20 @@ export class SimCluster {
 
   #syncCordon(node: SimNode): void {
     this.#fit.setSchedulable(node.name, node.schedulable);
+    this.#schedulableNodes = undefined;
+  }
+
+  /**
+   * The Ready, uncordoned nodes, in `readyNodes` order: the scheduler's node list, kept until a
+   * node joins, leaves, or is cordoned or uncordoned. Do not change it.
+   */
+  get schedulableNodes(): readonly SimNode[] {
+    if (this.#schedulableNodes === undefined) {
+      const nodes: SimNode[] = [];
+      for (const node of this.readyNodes) if (node.schedulable) nodes.push(node);
+      this.#schedulableNodes = nodes;
+    }
+    return this.#schedulableNodes;
   }
 
   // --- pods ------------------------------------------------------------------------------------

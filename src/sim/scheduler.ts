@@ -9,7 +9,7 @@
  * Filtering and scoring are the shared fit policy's (`src/policy/fit`), run on the cluster's
  * long-lived `FitState`: the scheduler model only decides which nodes to ask about and when.
  */
-import { ALL_FILTERS, bestScoredNodes, filterNodes } from '../policy/fit/index.js';
+import { bestScoredNodes, feasibleAmong } from '../policy/fit/index.js';
 import type { SchedulingProfile } from '../policy/fit/index.js';
 import type { Engine } from './engine.js';
 import type { RandomStream } from './random.js';
@@ -110,9 +110,8 @@ export class DefaultScheduler {
     this.#active = [];
     // PrioritySort: higher priority first, then the earlier pod.
     queue.sort((a, b) => b.spec.priority - a.spec.priority || a.createdAt - b.createdAt || (a.uid < b.uid ? -1 : 1));
-    // Within a cycle only binds happen, which change no node's schedulability: list the nodes once.
-    const nodes: SimNode[] = [];
-    for (const node of this.#cluster.readyNodes) if (node.schedulable) nodes.push(node);
+    // Within a cycle only binds happen, which change no node's schedulability.
+    const nodes = this.#cluster.schedulableNodes;
     const bound = _freeBound(nodes);
     const failedClasses = new Set<string>();
     for (const pod of queue) {
@@ -171,9 +170,7 @@ export class DefaultScheduler {
         if (_hasRoom(node, pod)) chunk.push(node.name);
       }
       if (chunk.length === 0) continue;
-      for (const name of filterNodes(fit, view, ALL_FILTERS, chunk).feasible) {
-        if (feasible.length < want) feasible.push(name);
-      }
+      for (const name of feasibleAmong(fit, view, chunk, want - feasible.length)) feasible.push(name);
     }
     this.#nextStart = (start + processed) % n;
     if (feasible.length === 0) return false;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { PodView } from '../../core/model.js';
 import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
 import { GI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
-import { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
+import { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleAmong, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
 import { FIT_OK } from './result.js';
 import { FitState } from './state.js';
 
@@ -107,4 +107,17 @@ test('firstFeasibleNode returns the first feasible node in the order given and s
   assert.deepEqual(read, ['spot', 'small', 'big']);
   assert.equal(firstFeasibleNode(state, pod, ['cordoned', 'spot', 'small']), undefined);
   assert.throws(() => firstFeasibleNode(state, pod, ['nope']), { message: 'Cannot check pod "default/web" on node "nope": the node is not in the state' });
+});
+
+test('feasibleAmong keeps the order given, stops at the limit, and agrees with filterNodes', () => {
+  assert.deepEqual(feasibleAmong(state, testPod('tiny', { requests: { cpu: 50 } }), ['small', 'spot', 'big']), ['small', 'big']);
+  assert.deepEqual(feasibleAmong(state, testPod('tiny', { requests: { cpu: 50 } }), ['big', 'small'], 1), ['big']);
+  assert.deepEqual(feasibleAmong(state, pod, ['cordoned', 'spot', 'small']), []);
+  fc.assert(
+    fc.property(placedPodsArbitrary(14), podArbitrary(99), (placed, candidate) => {
+      const fit = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
+      assert.deepEqual(feasibleAmong(fit, candidate, fit.nodeNames), filterNodes(fit, candidate).feasible);
+    }),
+    { numRuns: 300 },
+  );
 });

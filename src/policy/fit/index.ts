@@ -10,7 +10,7 @@ export { FIT_OK, fitFailure } from './result.js';
 export type { FilterPluginName, FitFailure, FitResult } from './result.js';
 export { MAX_NODE_SCORE, normalize } from './plugin.js';
 export type { FilterPlugin, ScorePlugin, ScorePluginName } from './plugin.js';
-export { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
+export { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleAmong, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
 export type { FilterOutcome } from './filter.js';
 export { SCORE_PLUGINS, bestScoredNodes, lowestNodeName, scoreNodes, selectNode } from './score.js';
 export type { NodeScore, NodeSelection, SchedulingProfile, TieBreak, WeightedScore } from './score.js';

@@ -62,9 +62,28 @@ export const interPodAffinity: FilterPlugin = {
   },
 };
 
+/** The PreFilter result of a pod with no required terms that no placed pod's anti-affinity selects. */
+const _NOTHING_TO_CHECK: InterPodAffinityState = {
+  affinityTerms: [],
+  antiAffinityTerms: [],
+  affinityCounts: new Map(),
+  antiAffinityCounts: new Map(),
+  existingAntiAffinityCounts: new Map(),
+  existingTopologyKeys: new Set(),
+  matchesOwnAffinity: true,
+};
+
 function _preFilter(state: FitState, pod: PodView): InterPodAffinityState {
   const affinityTerms = pod.constraints.podAffinity?.required ?? [];
   const antiAffinityTerms = pod.constraints.podAntiAffinity?.required ?? [];
+  if (affinityTerms.length === 0 && antiAffinityTerms.length === 0) {
+    // Most pods: no terms of their own, so only placed pods' anti-affinity can matter.
+    let selected = false;
+    state.forEachAntiAffinityAgainst(pod, () => {
+      selected = true;
+    });
+    if (!selected) return _NOTHING_TO_CHECK;
+  }
   const namespaceLabels = (namespace: string): Labels => state.namespaceLabels(namespace);
   const affinityCounts = new Map<string, number>();
   const first = affinityTerms[0];

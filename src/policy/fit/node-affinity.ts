@@ -17,9 +17,13 @@ export const nodeAffinityFilter: FilterPlugin = {
     if (matchesRequiredNodeAffinity(pod.constraints, node)) return FIT_OK;
     return fitFailure('NodeAffinity', "node(s) didn't match Pod's node affinity/selector");
   },
-  skip: (_state, pod) =>
-    Object.keys(pod.constraints.nodeSelector ?? {}).length === 0 && pod.constraints.nodeAffinity?.required === undefined,
+  skip: (_state, pod) => _isEmpty(pod.constraints.nodeSelector) && pod.constraints.nodeAffinity?.required === undefined,
 };
+
+function _isEmpty(labels: Readonly<Record<string, string>> | undefined): boolean {
+  for (const _ in labels) return false;
+  return true;
+}
 
 /** Scores a node by the summed weights of the pod's preferred terms it matches, normalized to 0–100. */
 export const nodeAffinityScore: ScorePlugin = {
