@@ -351,16 +351,14 @@ export class ClusterAutoscaler {
 
   #destination(trial: _Trial, pod: SimPod, from: SimNode, removing: ReadonlySet<SimNode>): SimNode | undefined {
     const fit = trial.fit;
+    const view = pod.view();
     // Cheap checks on plain numbers first; the shared filters decide among the nodes that pass.
-    const room = (node: SimNode | undefined): node is SimNode =>
-      node !== undefined && node !== from && node.schedulable && !removing.has(node) && _hasRoomOn(fit, node.name, node.group, pod);
+    // The node the pod was last placed on usually still takes it.
     const hinted = this.#cluster.nodes.get(this.#hints.get(pod.uid) ?? '');
-    const readyNodes = this.#cluster.readyNodes;
-    function* candidates(): Generator<string> {
-      if (room(hinted)) yield hinted.name;
-      for (const node of readyNodes) if (node !== hinted && room(node)) yield node.name;
-    }
-    const name = firstFeasibleNode(fit, pod.view(), candidates());
+    if (hinted !== undefined && _mayTake(fit, hinted, pod, from, removing) && firstFeasibleNode(fit, view, [hinted.name]) !== undefined) return hinted;
+    const names: string[] = [];
+    for (const node of this.#cluster.readyNodes) if (node !== hinted && _mayTake(fit, node, pod, from, removing)) names.push(node.name);
+    const name = firstFeasibleNode(fit, view, names);
     return name === undefined ? undefined : this.#cluster.nodes.get(name);
   }
 
@@ -497,6 +495,11 @@ function _blocksScaleDown(pod: SimPod): boolean {
   if (safeToEvict === 'false') return true;
   if (pod.spec.hasLocalStorage && safeToEvict !== 'true') return true;
   return false;
+}
+
+/** Whether `node` may take `pod` off `from` in a removal simulation, on plain numbers: not a node being removed, and room. */
+function _mayTake(fit: FitState, node: SimNode, pod: SimPod, from: SimNode, removing: ReadonlySet<SimNode>): boolean {
+  return node !== from && node.schedulable && !removing.has(node) && _hasRoomOn(fit, node.name, node.group, pod);
 }
 
 /** Cheap necessary condition before the full filters: free cpu and memory on a fit-state slot, trial placements included. */

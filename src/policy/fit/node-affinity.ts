@@ -34,4 +34,5 @@ export const nodeAffinityScore: ScorePlugin = {
     return nodes.map((node) => preferred.reduce((sum, p) => (matchesNodeSelectorTerm(p.preference, node) ? sum + p.weight : sum), 0));
   },
   normalize: (scores) => normalize(scores),
+  skip: (_state, pod) => !(pod.constraints.nodeAffinity?.preferred ?? []).some((p) => p.weight !== 0),
 };

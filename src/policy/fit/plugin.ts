@@ -42,6 +42,11 @@ export interface ScorePlugin {
   readonly name: ScorePluginName;
   readonly score: (state: FitState, pod: PodView, nodes: readonly NodeView[]) => number[];
   readonly normalize?: (scores: readonly number[]) => number[];
+  /**
+   * Upstream's PreScore `Skip`: true when the plugin would give every node 0 for `pod` (it has
+   * nothing to prefer), so a caller may leave it out.
+   */
+  readonly skip?: (state: FitState, pod: PodView) => boolean;
 }
 
 /**

@@ -122,6 +122,7 @@ export function bestScoredNodes(state: FitState, pod: PodView, profile: Scheduli
     const nodes = _nodes(state, pod, nodeNames);
     const totals = new Float64Array(nodes.length);
     _forEachPluginScore(state, pod, profile, nodes, (_name, weight, scores) => {
+      if (scores === undefined) return;
       for (let i = 0; i < scores.length; i++) totals[i] = (totals[i] as number) + (scores[i] as number) * weight;
     });
     let best = Number.NEGATIVE_INFINITY;
@@ -143,10 +144,11 @@ function _score(state: FitState, pod: PodView, profile: SchedulingProfile, nodeN
   const totals = nodes.map(() => 0);
   const perPlugin: Partial<Record<ScorePluginName, number>>[] = nodes.map(() => ({}));
   _forEachPluginScore(state, pod, profile, nodes, (name, weight, scores) => {
-    scores.forEach((score, i) => {
+    for (let i = 0; i < nodes.length; i++) {
+      const score = scores?.[i] ?? 0;
       (perPlugin[i] as Partial<Record<ScorePluginName, number>>)[name] = score;
       totals[i] = (totals[i] as number) + score * weight;
-    });
+    }
   });
   return nodes.map((node, i) => ({ nodeName: node.name, total: totals[i] as number, plugins: perPlugin[i] as Partial<Record<ScorePluginName, number>> }));
 }
@@ -165,12 +167,17 @@ function _forEachPluginScore(
   pod: PodView,
   profile: SchedulingProfile,
   nodes: readonly NodeView[],
-  visit: (name: ScorePluginName, weight: number, scores: readonly number[]) => void,
+  /** `scores` is undefined when the plugin skipped the pod: every node scores 0. */
+  visit: (name: ScorePluginName, weight: number, scores: readonly number[] | undefined) => void,
 ): void {
   for (const { plugin: name, weight } of profile.scores) {
     const plugin = SCORE_PLUGINS[name] as ScorePlugin | undefined;
     if (plugin === undefined) throw new Error(`Cannot score with profile "${profile.name}": unknown score plugin "${name}"`);
     if (weight === 0 || nodes.length === 0) continue;
+    if (plugin.skip?.(state, pod) === true) {
+      visit(name, weight, undefined);
+      continue;
+    }
     const raw = plugin.score(state, pod, nodes);
     visit(name, weight, plugin.normalize === undefined ? raw : plugin.normalize(raw));
   }
