@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PriceTable } from '../../core/pricing.js';
-import { GI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { GI, nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { costAwareScore, podHourlyCostOnNode } from './cost-aware.js';
 import { COST_AWARE_PROFILE, DEFAULT_PROFILE } from './profiles.js';
 import { selectNode } from './score.js';
@@ -29,11 +29,11 @@ test("a pod's hourly cost on a node is the node's price times the pod's dominant
 });
 
 test('CostAware scores the saving against the dearest node: spot at 42% of the price scores 59', () => {
-  const state = FitState.fromSnapshot(testSnapshot([onDemand, spot, big]), { prices });
-  assert.deepEqual(costAwareScore.score(state, pod, [onDemand, spot, big]), [0, 59, 0]);
   const c5 = testNode('c5', { instanceType: 'c5.xlarge' });
+  const state = FitState.fromSnapshot(testSnapshot([onDemand, spot, big, c5]), { prices });
+  assert.deepEqual(costAwareScore.score(state, pod, nodeInfosOf(state, [onDemand, spot, big])), [0, 59, 0]);
   // c5.xlarge costs 0.17 for the same share: 100 - trunc(100 × 0.17 / 0.192) = 100 - 88.
-  assert.deepEqual(costAwareScore.score(state, pod, [onDemand, c5]), [0, 12]);
+  assert.deepEqual(costAwareScore.score(state, pod, nodeInfosOf(state, [onDemand, c5])), [0, 12]);
 });
 
 test('the cost-aware profile puts the pod on spot where the default profile spreads it', () => {

@@ -10,7 +10,7 @@ import type { PriceTable } from '../../core/pricing.js';
 import { MAX_NODE_SCORE } from './plugin.js';
 import type { ScorePlugin } from './plugin.js';
 import { nonZeroRequests } from './state.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 
 /**
  * What running `pod` on `node` costs per hour in US dollars: the node's hourly price times the
@@ -36,10 +36,10 @@ export function podHourlyCostOnNode(prices: PriceTable, pod: PodView, node: Node
  */
 export const costAwareScore: ScorePlugin = {
   name: 'CostAware',
-  score(state: FitState, pod: PodView, nodes: readonly NodeView[]): number[] {
+  score(state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
     const prices = state.prices;
-    if (prices === undefined) return nodes.map((node) => (node.capacityType === 'spot' ? MAX_NODE_SCORE : 0));
-    const costs = nodes.map((node) => podHourlyCostOnNode(prices, pod, node));
+    if (prices === undefined) return nodes.map(({ view }) => (view.capacityType === 'spot' ? MAX_NODE_SCORE : 0));
+    const costs = nodes.map(({ view }) => podHourlyCostOnNode(prices, pod, view));
     let highest = 0;
     for (const cost of costs) if (cost !== undefined && cost > highest) highest = cost;
     return costs.map((cost) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { PodView } from '../../core/model.js';
 import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
-import { GI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { GI, nodeInfoOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleAmong, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
 import { FIT_OK } from './result.js';
 import { FitState } from './state.js';
@@ -73,7 +73,7 @@ test('property: a plugin that skips a pod (PreFilter Skip) passes it on every no
       const state = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
       for (const plugin of FILTER_PLUGINS) {
         if (plugin.skip?.(state, pod) !== true) continue;
-        for (const node of CLUSTER_NODES) assert.deepEqual(plugin.filter(state, pod, node), FIT_OK, `${plugin.name} skipped ${pod.name} but rejects ${node.name}`);
+        for (const node of CLUSTER_NODES) assert.deepEqual(plugin.filter(state, pod, nodeInfoOf(state, node)), FIT_OK, `${plugin.name} skipped ${pod.name} but rejects ${node.name}`);
       }
     }),
     { numRuns: 500 },

@@ -140,7 +140,7 @@ export function describeUnschedulable(nodeCount: number, rejected: Iterable<FitF
 }
 
 function _runFilters(plugins: readonly FilterPlugin[], state: FitState, pod: PodView, nodeName: string): FitResult {
-  const node = state.node(nodeName);
+  const node = state.nodeInfo(nodeName);
   if (node === undefined) throw new Error(`Cannot check pod "${_podName(pod)}" on node "${nodeName}": the node is not in the state`);
   for (const plugin of plugins) {
     const result = plugin.filter(state, pod, node);

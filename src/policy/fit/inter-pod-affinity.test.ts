@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NodeView, PodAffinityTerm, PodView } from '../../core/model.js';
-import { testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { nodeInfoOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { AFFINITY_REASON, ANTI_AFFINITY_REASON, EXISTING_ANTI_AFFINITY_REASON, interPodAffinity } from './inter-pod-affinity.js';
 import { FitState } from './state.js';
 
@@ -17,7 +17,7 @@ const nodes: NodeView[] = [
 function verdicts(state: FitState, pod: PodView): Record<string, string> {
   const out: Record<string, string> = {};
   for (const node of nodes) {
-    const result = interPodAffinity.filter(state, pod, node);
+    const result = interPodAffinity.filter(state, pod, nodeInfoOf(state, node));
     out[node.name] = result.ok ? 'ok' : result.reason;
   }
   return out;
@@ -92,7 +92,7 @@ test('the first pod of a self-affine group may go wherever the topology key exis
   const term: PodAffinityTerm = { labelSelector: { matchLabels: { app: 'etcd' } }, topologyKey: ZONE };
   const first = testPod('etcd-0', { labels: { app: 'etcd' }, constraints: { podAffinity: { required: [term] } } });
   assert.deepEqual(verdicts(state, first), { a1: 'ok', a2: 'ok', b1: 'ok', c1: 'ok' });
-  assert.deepEqual(interPodAffinity.filter(state, first, bare), { ok: false, plugin: 'InterPodAffinity', reason: AFFINITY_REASON });
+  assert.deepEqual(interPodAffinity.filter(state, first, nodeInfoOf(state, bare)), { ok: false, plugin: 'InterPodAffinity', reason: AFFINITY_REASON });
   state.assume(first, 'c1');
   const second = testPod('etcd-1', { labels: { app: 'etcd' }, constraints: { podAffinity: { required: [term] } } });
   assert.deepEqual(verdicts(state, second), { a1: AFFINITY_REASON, a2: AFFINITY_REASON, b1: AFFINITY_REASON, c1: 'ok' });

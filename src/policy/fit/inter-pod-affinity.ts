@@ -10,7 +10,7 @@ import { affinityTermMatches } from './affinity-term.js';
 import type { FilterPlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 import type { Labels } from '../../core/labels.js';
 
 /** Reason when the pod's own required affinity is not met. */
@@ -37,7 +37,7 @@ interface InterPodAffinityState {
 /** Rejects nodes that would break required pod affinity or anti-affinity, the pod's or placed pods'. */
 export const interPodAffinity: FilterPlugin = {
   name: 'InterPodAffinity',
-  filter(state: FitState, pod: PodView, node: NodeView): FitResult {
+  filter(state: FitState, pod: PodView, { view: node }: NodeInfo): FitResult {
     const s = state.podMemo(pod, 'InterPodAffinity', _preFilter);
     if (!_satisfiesPodAffinity(s, node)) return fitFailure('InterPodAffinity', AFFINITY_REASON);
     for (const term of s.antiAffinityTerms) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { nodeInfoOf, nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { nodeAffinityFilter, nodeAffinityScore } from './node-affinity.js';
 import { FitState } from './state.js';
 
@@ -12,8 +12,8 @@ const REASON = { ok: false, plugin: 'NodeAffinity', reason: "node(s) didn't matc
 
 test('NodeAffinity requires every nodeSelector label', () => {
   const pod = testPod('p', { constraints: { nodeSelector: { pool: 'batch', 'topology.kubernetes.io/zone': 'zone-b' } } });
-  assert.deepEqual(nodeAffinityFilter.filter(state, pod, b), { ok: true });
-  assert.deepEqual(nodeAffinityFilter.filter(state, pod, a), REASON);
+  assert.deepEqual(nodeAffinityFilter.filter(state, pod, nodeInfoOf(state, b)), { ok: true });
+  assert.deepEqual(nodeAffinityFilter.filter(state, pod, nodeInfoOf(state, a)), REASON);
 });
 
 test('NodeAffinity requires one of the required terms, and the nodeSelector too', () => {
@@ -27,9 +27,9 @@ test('NodeAffinity requires one of the required terms, and the nodeSelector too'
       },
     },
   });
-  assert.deepEqual([a, b, c].map((n) => nodeAffinityFilter.filter(state, pod, n).ok), [true, true, false]);
+  assert.deepEqual([a, b, c].map((n) => nodeAffinityFilter.filter(state, pod, nodeInfoOf(state, n)).ok), [true, true, false]);
   const both = testPod('q', { constraints: { ...pod.constraints, nodeSelector: { pool: 'batch' } } });
-  assert.deepEqual([a, b, c].map((n) => nodeAffinityFilter.filter(state, both, n).ok), [false, true, false]);
+  assert.deepEqual([a, b, c].map((n) => nodeAffinityFilter.filter(state, both, nodeInfoOf(state, n)).ok), [false, true, false]);
 });
 
 test('NodeAffinity scores the summed weights of matching preferred terms, normalized to 100', () => {
@@ -44,8 +44,8 @@ test('NodeAffinity scores the summed weights of matching preferred terms, normal
       },
     },
   });
-  const raw = nodeAffinityScore.score(state, pod, [a, b, c]);
+  const raw = nodeAffinityScore.score(state, pod, nodeInfosOf(state, [a, b, c]));
   assert.deepEqual(raw, [10, 40, 30]);
   assert.deepEqual(nodeAffinityScore.normalize?.(raw), [25, 100, 75]);
-  assert.deepEqual(nodeAffinityScore.normalize?.(nodeAffinityScore.score(state, testPod('none'), [a, b])), [0, 0]);
+  assert.deepEqual(nodeAffinityScore.normalize?.(nodeAffinityScore.score(state, testPod('none'), nodeInfosOf(state, [a, b]))), [0, 0]);
 });

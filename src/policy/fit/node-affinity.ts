@@ -3,18 +3,18 @@
  * required node affinity terms; among those it prefers nodes matching heavier preferred terms.
  */
 import { matchesNodeSelectorTerm, matchesRequiredNodeAffinity } from '../../core/labels.js';
-import type { NodeView, PodView } from '../../core/model.js';
+import type { PodView } from '../../core/model.js';
 import { normalize } from './plugin.js';
 import type { FilterPlugin, ScorePlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 
 /** Rejects nodes that do not satisfy the pod's nodeSelector and required node affinity. */
 export const nodeAffinityFilter: FilterPlugin = {
   name: 'NodeAffinity',
-  filter(_state: FitState, pod: PodView, node: NodeView): FitResult {
-    if (matchesRequiredNodeAffinity(pod.constraints, node)) return FIT_OK;
+  filter(_state: FitState, pod: PodView, node: NodeInfo): FitResult {
+    if (matchesRequiredNodeAffinity(pod.constraints, node.view)) return FIT_OK;
     return fitFailure('NodeAffinity', "node(s) didn't match Pod's node affinity/selector");
   },
   skip: (_state, pod) => _isEmpty(pod.constraints.nodeSelector) && pod.constraints.nodeAffinity?.required === undefined,
@@ -28,10 +28,10 @@ function _isEmpty(labels: Readonly<Record<string, string>> | undefined): boolean
 /** Scores a node by the summed weights of the pod's preferred terms it matches, normalized to 0–100. */
 export const nodeAffinityScore: ScorePlugin = {
   name: 'NodeAffinity',
-  score(_state: FitState, pod: PodView, nodes: readonly NodeView[]): number[] {
+  score(_state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
     const preferred = (pod.constraints.nodeAffinity?.preferred ?? []).filter((p) => p.weight !== 0);
     if (preferred.length === 0) return nodes.map(() => 0);
-    return nodes.map((node) => preferred.reduce((sum, p) => (matchesNodeSelectorTerm(p.preference, node) ? sum + p.weight : sum), 0));
+    return nodes.map(({ view }) => preferred.reduce((sum, p) => (matchesNodeSelectorTerm(p.preference, view) ? sum + p.weight : sum), 0));
   },
   normalize: (scores) => normalize(scores),
   skip: (_state, pod) => !(pod.constraints.nodeAffinity?.preferred ?? []).some((p) => p.weight !== 0),

@@ -5,11 +5,11 @@
  * toleration so that a pod that tolerates the taint passes as it would upstream.
  */
 import { toleratesTaint } from '../../core/labels.js';
-import type { NodeView, PodView, Taint } from '../../core/model.js';
+import type { PodView, Taint } from '../../core/model.js';
 import type { FilterPlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 
 /** The taint a not-ready node carries. */
 export const NOT_READY_TAINT_KEY = 'node.kubernetes.io/not-ready';
@@ -19,8 +19,8 @@ const _NOT_READY_TAINT: Taint = { key: NOT_READY_TAINT_KEY, effect: 'NoSchedule'
 /** Rejects not-ready nodes for pods without the not-ready toleration. */
 export const nodeReady: FilterPlugin = {
   name: 'NodeReady',
-  filter(_state: FitState, pod: PodView, node: NodeView): FitResult {
-    if (node.ready) return FIT_OK;
+  filter(_state: FitState, pod: PodView, node: NodeInfo): FitResult {
+    if (node.view.ready) return FIT_OK;
     if ((pod.constraints.tolerations ?? []).some((t) => toleratesTaint(t, _NOT_READY_TAINT))) return FIT_OK;
     return fitFailure('NodeReady', 'node(s) were not ready');
   },

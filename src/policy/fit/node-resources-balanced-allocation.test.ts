@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GI, MI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { GI, MI, nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { balancedAllocationScore, balancedAllocationScoreOf, balancedResourceScore } from './node-resources-balanced-allocation.js';
 import { FitState } from './state.js';
 
@@ -19,6 +19,6 @@ test('BalancedAllocation is (1 - std of the used shares) × 100, truncated', () 
 
 test('BalancedAllocation scores every node 0 for a pod that requests neither cpu nor memory, as upstream skips it', () => {
   const state = FitState.fromSnapshot(testSnapshot([node]));
-  assert.deepEqual(balancedAllocationScore.score(state, testPod('be', { requests: {} }), [node]), [0]);
-  assert.deepEqual(balancedAllocationScore.score(state, testPod('cpu-only', { requests: { cpu: 2000 } }), [node]), [75]);
+  assert.deepEqual(balancedAllocationScore.score(state, testPod('be', { requests: {} }), nodeInfosOf(state, [node])), [0]);
+  assert.deepEqual(balancedAllocationScore.score(state, testPod('cpu-only', { requests: { cpu: 2000 } }), nodeInfosOf(state, [node])), [75]);
 });

@@ -7,7 +7,7 @@ import { DEFAULT_SCORING_RESOURCES } from './node-resources-fit.js';
 import type { ResourceSpec } from './node-resources-fit.js';
 import { MAX_NODE_SCORE } from './plugin.js';
 import type { ScorePlugin } from './plugin.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 
 /**
  * Upstream's balancedResourceScorer: `(1 - std) × 100` truncated, where std is the standard
@@ -59,10 +59,10 @@ export function balancedAllocationScoreOf(
 /** The NodeResourcesBalancedAllocation score over cpu and memory. */
 export const balancedAllocationScore: ScorePlugin = {
   name: 'NodeResourcesBalancedAllocation',
-  score(state: FitState, pod: PodView, nodes: readonly NodeView[]): number[] {
+  score(_state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
     const bestEffort = DEFAULT_SCORING_RESOURCES.every((r) => (pod.requests[r.name] ?? 0) === 0);
     if (bestEffort) return nodes.map(() => 0);
-    return _defaultBalancedScores(state, pod, nodes);
+    return _defaultBalancedScores(pod, nodes);
   },
 };
 
@@ -71,19 +71,18 @@ export const balancedAllocationScore: ScorePlugin = {
  * place: the same arithmetic (two shares, so the deviation is half their difference) without the
  * arrays, as the scheduler scores hundreds of nodes per pod.
  */
-function _defaultBalancedScores(state: FitState, pod: PodView, nodes: readonly NodeView[]): number[] {
+function _defaultBalancedScores(pod: PodView, nodes: readonly NodeInfo[]): number[] {
   const podCpu = pod.requests['cpu'] ?? 0;
   const podMemory = pod.requests['memory'] ?? 0;
   const scores = new Array<number>(nodes.length);
   for (let i = 0; i < nodes.length; i++) {
-    const node = nodes[i] as NodeView;
-    const requested = state.usage(node.name)?.requested;
-    const cpu = node.allocatable['cpu'] ?? 0;
-    const memory = node.allocatable['memory'] ?? 0;
+    const { view, requested } = nodes[i] as NodeInfo;
+    const cpu = view.allocatable['cpu'] ?? 0;
+    const memory = view.allocatable['memory'] ?? 0;
     let std = 0;
     if (cpu !== 0 && memory !== 0) {
-      const cpuShare = Math.min(((requested?.['cpu'] ?? 0) + podCpu) / cpu, 1);
-      const memoryShare = Math.min(((requested?.['memory'] ?? 0) + podMemory) / memory, 1);
+      const cpuShare = Math.min(((requested['cpu'] ?? 0) + podCpu) / cpu, 1);
+      const memoryShare = Math.min(((requested['memory'] ?? 0) + podMemory) / memory, 1);
       std = Math.abs((cpuShare - memoryShare) / 2);
     }
     scores[i] = Math.trunc((1 - std) * MAX_NODE_SCORE);

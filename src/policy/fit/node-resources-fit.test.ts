@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { GI, MI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { GI, MI, nodeInfoOf, nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import {
   insufficientResources,
   leastRequestedScore,
@@ -22,7 +22,7 @@ function stateWith(...requests: { cpu?: number; memory?: number }[]): FitState {
 
 test('NodeResourcesFit rejects a pod that needs more cpu or memory than is free', () => {
   const state = stateWith({ cpu: 3500, memory: 1 * GI });
-  const filter = (requests: Record<string, number>) => nodeResourcesFitFilter.filter(state, testPod('new', { requests }), node);
+  const filter = (requests: Record<string, number>) => nodeResourcesFitFilter.filter(state, testPod('new', { requests }), nodeInfoOf(state, node));
   assert.deepEqual(filter({ cpu: 500, memory: 7 * GI }), { ok: true });
   assert.deepEqual(filter({ cpu: 501 }), { ok: false, plugin: 'NodeResourcesFit', reason: 'Insufficient cpu' });
   assert.deepEqual(filter({ memory: 7 * GI + 1, cpu: 600 }), {
@@ -34,18 +34,18 @@ test('NodeResourcesFit rejects a pod that needs more cpu or memory than is free'
 
 test('NodeResourcesFit counts pods against the pods allocatable', () => {
   const state = stateWith({}, {}, {});
-  const result = nodeResourcesFitFilter.filter(state, testPod('new', { requests: { cpu: 5000 } }), node);
+  const result = nodeResourcesFitFilter.filter(state, testPod('new', { requests: { cpu: 5000 } }), nodeInfoOf(state, node));
   assert.deepEqual(result, { ok: false, plugin: 'NodeResourcesFit', reason: 'Too many pods, Insufficient cpu' });
 });
 
 test('NodeResourcesFit lets a pod requesting none of a resource onto a node overcommitted in it', () => {
   const state = stateWith({ cpu: 5000 });
-  assert.deepEqual(nodeResourcesFitFilter.filter(state, testPod('new', { requests: { memory: MI } }), node), { ok: true });
+  assert.deepEqual(nodeResourcesFitFilter.filter(state, testPod('new', { requests: { memory: MI } }), nodeInfoOf(state, node)), { ok: true });
 });
 
 test('NodeResourcesFit reports an extended resource the node lacks, after the native ones', () => {
   const state = stateWith();
-  const result = nodeResourcesFitFilter.filter(state, testPod('gpu', { requests: { 'nvidia.com/gpu': 1, cpu: 9000 } }), node);
+  const result = nodeResourcesFitFilter.filter(state, testPod('gpu', { requests: { 'nvidia.com/gpu': 1, cpu: 9000 } }), nodeInfoOf(state, node));
   assert.deepEqual(result, { ok: false, plugin: 'NodeResourcesFit', reason: 'Insufficient cpu, Insufficient nvidia.com/gpu' });
 });
 
@@ -67,8 +67,8 @@ test('leastRequestedScore and mostRequestedScore follow the upstream integer for
 test('LeastAllocated of a node at 25% cpu and 50% memory after placing the pod is 62; MostAllocated is 37', () => {
   const state = stateWith({ cpu: 900, memory: 3.5 * GI });
   const pod = testPod('new', { requests: { cpu: 100, memory: 512 * MI } });
-  assert.deepEqual(leastAllocatedScore.score(state, pod, [node]), [62]);
-  assert.deepEqual(mostAllocatedScore.score(state, pod, [node]), [37]);
+  assert.deepEqual(leastAllocatedScore.score(state, pod, nodeInfosOf(state, [node])), [62]);
+  assert.deepEqual(mostAllocatedScore.score(state, pod, nodeInfosOf(state, [node])), [37]);
 });
 
 test('resource scores count a pod without requests as 100m cpu and 200Mi memory', () => {
@@ -94,7 +94,7 @@ test('the allocation-free filter agrees with insufficientResources on random nod
         const pods = placed.map((r, i) => testPod(`p${i}`, { nodeName: 'n1', requests: r }));
         const state = FitState.fromSnapshot(testSnapshot([n], pods));
         const pod = testPod('new', { requests: { cpu: request.cpu, memory: request.memory, 'nvidia.com/gpu': request.gpu } });
-        const verdict = nodeResourcesFitFilter.filter(state, pod, n);
+        const verdict = nodeResourcesFitFilter.filter(state, pod, nodeInfoOf(state, n));
         assert.equal(verdict.ok, insufficientResources(state, pod, n).length === 0);
       },
     ),

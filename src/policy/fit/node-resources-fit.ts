@@ -11,7 +11,7 @@ import type { FilterPlugin, ScorePlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
 import { nonZeroRequests } from './state.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 
 /** A resource a resource score counts, with its weight (upstream's ResourceSpec). */
 export interface ResourceSpec {
@@ -51,11 +51,11 @@ export function insufficientResources(state: FitState, pod: PodView, node: NodeV
 /** Rejects nodes without room for the pod's requests; the reason lists every lacking resource. */
 export const nodeResourcesFitFilter: FilterPlugin = {
   name: 'NodeResourcesFit',
-  filter(state: FitState, pod: PodView, node: NodeView): FitResult {
+  filter(state: FitState, pod: PodView, node: NodeInfo): FitResult {
     // The scheduler and the simulator call this for hundreds of nodes per pod: decide without
     // allocating, and build the reasons only for a node that is rejected.
-    if (_fits(state, pod, node)) return FIT_OK;
-    return fitFailure('NodeResourcesFit', insufficientResources(state, pod, node).join(', '));
+    if (_fits(pod, node)) return FIT_OK;
+    return fitFailure('NodeResourcesFit', insufficientResources(state, pod, node.view).join(', '));
   },
 };
 
@@ -103,13 +103,13 @@ export function resourceAllocationScore(
 /** NodeResourcesFit with the LeastAllocated strategy: favours the emptiest nodes (kube-scheduler's default). */
 export const leastAllocatedScore: ScorePlugin = {
   name: 'NodeResourcesLeastAllocated',
-  score: (state, pod, nodes) => _defaultResourceScores(state, pod, nodes, leastRequestedScore),
+  score: (_state, pod, nodes) => _defaultResourceScores(pod, nodes, leastRequestedScore),
 };
 
 /** NodeResourcesFit with the MostAllocated strategy: favours the fullest nodes, so that others empty out. */
 export const mostAllocatedScore: ScorePlugin = {
   name: 'NodeResourcesMostAllocated',
-  score: (state, pod, nodes) => _defaultResourceScores(state, pod, nodes, mostRequestedScore),
+  score: (_state, pod, nodes) => _defaultResourceScores(pod, nodes, mostRequestedScore),
 };
 
 /**
@@ -118,26 +118,24 @@ export const mostAllocatedScore: ScorePlugin = {
  * resource, as the scheduler scores hundreds of nodes per pod.
  */
 function _defaultResourceScores(
-  state: FitState,
   pod: PodView,
-  nodes: readonly NodeView[],
+  nodes: readonly NodeInfo[],
   resourceScore: (requested: number, capacity: number) => number,
 ): number[] {
   const podRequest = nonZeroRequests(pod);
   const scores = new Array<number>(nodes.length);
   for (let i = 0; i < nodes.length; i++) {
-    const node = nodes[i] as NodeView;
-    const usage = state.usage(node.name);
-    const cpu = node.allocatable['cpu'] ?? 0;
-    const memory = node.allocatable['memory'] ?? 0;
+    const node = nodes[i] as NodeInfo;
+    const cpu = node.view.allocatable['cpu'] ?? 0;
+    const memory = node.view.allocatable['memory'] ?? 0;
     let sum = 0;
     let weights = 0;
     if (cpu !== 0) {
-      sum += resourceScore((usage?.nonZeroCpu ?? 0) + podRequest.cpu, cpu);
+      sum += resourceScore(node.nonZeroCpu + podRequest.cpu, cpu);
       weights++;
     }
     if (memory !== 0) {
-      sum += resourceScore((usage?.nonZeroMemory ?? 0) + podRequest.memory, memory);
+      sum += resourceScore(node.nonZeroMemory + podRequest.memory, memory);
       weights++;
     }
     scores[i] = weights === 0 ? 0 : Math.trunc(sum / weights);
@@ -146,15 +144,14 @@ function _defaultResourceScores(
 }
 
 /** {@link insufficientResources} is empty: the same rules, with no allocation. */
-function _fits(state: FitState, pod: PodView, node: NodeView): boolean {
-  const usage = state.usage(node.name);
-  const maxPods = node.allocatable['pods'];
-  if (maxPods !== undefined && (usage?.pods.length ?? 0) + 1 > maxPods) return false;
-  const requested = usage?.requested ?? {};
+function _fits(pod: PodView, { view, pods, requested }: NodeInfo): boolean {
+  const allocatable = view.allocatable;
+  const maxPods = allocatable['pods'];
+  if (maxPods !== undefined && pods.length + 1 > maxPods) return false;
   for (const name in pod.requests) {
     const wanted = pod.requests[name] as number;
     if (name === 'pods' || wanted <= 0) continue;
-    if (wanted > (node.allocatable[name] ?? 0) - (requested[name] ?? 0)) return false;
+    if (wanted > (allocatable[name] ?? 0) - (requested[name] ?? 0)) return false;
   }
   return true;
 }

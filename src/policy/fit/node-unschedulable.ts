@@ -3,11 +3,11 @@
  * only pods that tolerate `node.kubernetes.io/unschedulable:NoSchedule`, as DaemonSet pods do.
  */
 import { toleratesTaint } from '../../core/labels.js';
-import type { NodeView, PodView, Taint } from '../../core/model.js';
+import type { PodView, Taint } from '../../core/model.js';
 import type { FilterPlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 
 /** The taint key the scheduler checks tolerations of when a node is unschedulable. */
 export const UNSCHEDULABLE_TAINT_KEY = 'node.kubernetes.io/unschedulable';
@@ -17,8 +17,8 @@ const _UNSCHEDULABLE_TAINT: Taint = { key: UNSCHEDULABLE_TAINT_KEY, effect: 'NoS
 /** Rejects unschedulable nodes for pods without the matching toleration. */
 export const nodeUnschedulable: FilterPlugin = {
   name: 'NodeUnschedulable',
-  filter(state: FitState, pod: PodView, node: NodeView): FitResult {
-    if (!node.unschedulable && !state.isCordoned(node.name)) return FIT_OK;
+  filter(_state: FitState, pod: PodView, node: NodeInfo): FitResult {
+    if (!node.view.unschedulable && !node.cordoned) return FIT_OK;
     if ((pod.constraints.tolerations ?? []).some((t) => toleratesTaint(t, _UNSCHEDULABLE_TAINT))) return FIT_OK;
     return fitFailure('NodeUnschedulable', 'node(s) were unschedulable');
   },

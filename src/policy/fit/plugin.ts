@@ -3,9 +3,9 @@
  * NormalizeScore) extension points. A plugin is a plain object with a name and functions; the
  * registries in `./filter.ts` and `./score.ts` list them, profiles enable them by name.
  */
-import type { NodeView, PodView } from '../../core/model.js';
+import type { PodView } from '../../core/model.js';
 import type { FilterPluginName, FitResult } from './result.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 
 /** The highest score a score plugin gives a node, as upstream's MaxNodeScore. */
 export const MAX_NODE_SCORE = 100;
@@ -16,7 +16,7 @@ export const MAX_NODE_SCORE = 100;
  */
 export interface FilterPlugin {
   readonly name: FilterPluginName;
-  readonly filter: (state: FitState, pod: PodView, node: NodeView) => FitResult;
+  readonly filter: (state: FitState, pod: PodView, node: NodeInfo) => FitResult;
   /**
    * Upstream's PreFilter `Skip`: true when the plugin passes every node for `pod` in `state` (the
    * pod has none of the constraints it checks), so a caller filtering many nodes leaves it out.
@@ -40,7 +40,7 @@ export type ScorePluginName =
  */
 export interface ScorePlugin {
   readonly name: ScorePluginName;
-  readonly score: (state: FitState, pod: PodView, nodes: readonly NodeView[]) => number[];
+  readonly score: (state: FitState, pod: PodView, nodes: readonly NodeInfo[]) => number[];
   readonly normalize?: (scores: readonly number[]) => number[];
   /**
    * Upstream's PreScore `Skip`: true when the plugin would give every node 0 for `pod` (it has

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NodeView, PodView, TopologySpreadConstraint } from '../../core/model.js';
-import { testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { nodeInfoOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { podTopologySpread, SPREAD_MISSING_LABEL_REASON, SPREAD_REASON } from './pod-topology-spread.js';
 import { FitState } from './state.js';
 
@@ -24,7 +24,7 @@ const incoming = (constraints: PodView['constraints']): PodView => testPod('web-
 
 function verdicts(state: FitState, pod: PodView, on: readonly NodeView[] = nodes): Record<string, string> {
   return Object.fromEntries(on.map((node) => {
-    const result = podTopologySpread.filter(state, pod, node);
+    const result = podTopologySpread.filter(state, pod, nodeInfoOf(state, node));
     return [node.name, result.ok ? 'ok' : result.reason];
   }));
 }
@@ -73,7 +73,7 @@ test('terminating pods, pods of other namespaces and non-matching pods do not co
 test('a node without the topology key is rejected; ScheduleAnyway constraints are not filters', () => {
   const bare = { ...testNode('bare'), labels: { 'kubernetes.io/hostname': 'bare' } };
   const state = FitState.fromSnapshot(testSnapshot([...nodes, bare], [web('w1', 'a1'), web('w2', 'a2')]));
-  assert.deepEqual(podTopologySpread.filter(state, incoming({ topologySpread: [zoneSpread()] }), bare), {
+  assert.deepEqual(podTopologySpread.filter(state, incoming({ topologySpread: [zoneSpread()] }), nodeInfoOf(state, bare)), {
     ok: false,
     plugin: 'PodTopologySpread',
     reason: SPREAD_MISSING_LABEL_REASON,
@@ -88,7 +88,7 @@ test('assume updates the counts the next check sees', () => {
   const placed: string[] = [];
   for (let i = 0; i < 6; i++) {
     const pod = testPod(`w${i}`, { labels: { app: 'web' }, constraints });
-    const node = nodes.find((n) => podTopologySpread.filter(state, pod, n).ok) as NodeView;
+    const node = nodes.find((n) => podTopologySpread.filter(state, pod, nodeInfoOf(state, n)).ok) as NodeView;
     state.assume(pod, node.name);
     placed.push(node.zone);
   }

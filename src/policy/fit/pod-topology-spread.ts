@@ -11,7 +11,7 @@ import type { LabelSelector, NodeView, PodView, TopologySpreadConstraint } from 
 import type { FilterPlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 
 /** Reason when placing the pod on the node would exceed a constraint's maxSkew. */
 export const SPREAD_REASON = "node(s) didn't match pod topology spread constraints";
@@ -37,7 +37,7 @@ interface SpreadDomains {
 /** Rejects nodes where the pod would break one of its DoNotSchedule topology spread constraints. */
 export const podTopologySpread: FilterPlugin = {
   name: 'PodTopologySpread',
-  filter(state: FitState, pod: PodView, node: NodeView): FitResult {
+  filter(state: FitState, pod: PodView, { view: node }: NodeInfo): FitResult {
     const constraints = state.podMemo(pod, 'PodTopologySpread', _preFilter);
     for (const c of constraints) {
       const value = node.labels[c.constraint.topologyKey];

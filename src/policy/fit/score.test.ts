@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { NodeView } from '../../core/model.js';
 import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
-import { GI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { GI, nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { balancedAllocationScore, balancedAllocationScoreOf } from './node-resources-balanced-allocation.js';
 import { leastAllocatedScore, leastRequestedScore, mostAllocatedScore, mostRequestedScore, resourceAllocationScore } from './node-resources-fit.js';
 import { normalize } from './plugin.js';
@@ -90,21 +90,21 @@ test('property: the per-node fast paths score as the general resource functions,
       const fit = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
       const all = fit.nodeNames.map((name) => fit.node(name) as NodeView);
       assert.deepEqual(
-        leastAllocatedScore.score(fit, pod, all),
+        leastAllocatedScore.score(fit, pod, nodeInfosOf(fit, all)),
         all.map((node) => resourceAllocationScore(fit, pod, node, leastRequestedScore)),
       );
       assert.deepEqual(
-        mostAllocatedScore.score(fit, pod, all),
+        mostAllocatedScore.score(fit, pod, nodeInfosOf(fit, all)),
         all.map((node) => resourceAllocationScore(fit, pod, node, mostRequestedScore)),
       );
       const bestEffort = (pod.requests['cpu'] ?? 0) === 0 && (pod.requests['memory'] ?? 0) === 0;
       assert.deepEqual(
-        balancedAllocationScore.score(fit, pod, all),
+        balancedAllocationScore.score(fit, pod, nodeInfosOf(fit, all)),
         all.map((node) => (bestEffort ? 0 : balancedAllocationScoreOf(fit, pod, node))),
       );
       for (const plugin of Object.values(SCORE_PLUGINS)) {
         if (plugin.skip?.(fit, pod) !== true) continue;
-        const raw = plugin.score(fit, pod, all);
+        const raw = plugin.score(fit, pod, nodeInfosOf(fit, all));
         assert.deepEqual(plugin.normalize?.(raw) ?? raw, all.map(() => 0), `${plugin.name} skips ${pod.name} but scores a node above 0`);
       }
       const scores = scoreNodes(fit, pod, profile, fit.nodeNames);

@@ -4,7 +4,7 @@
  * and the weighted sum ranks the nodes. Every plugin's score is returned, so a caller can explain
  * why a node won (as kube-scheduler-simulator shows).
  */
-import type { NodeView, PodView } from '../../core/model.js';
+import type { PodView } from '../../core/model.js';
 import { costAwareScore } from './cost-aware.js';
 import { filterNodes, describeUnschedulable } from './filter.js';
 import { nodeAffinityScore } from './node-affinity.js';
@@ -13,7 +13,7 @@ import { leastAllocatedScore, mostAllocatedScore } from './node-resources-fit.js
 import type { ScorePlugin, ScorePluginName } from './plugin.js';
 import type { FilterPluginName, FitFailure } from './result.js';
 import { _podName } from './state.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 import { taintTolerationScore } from './taint-toleration.js';
 
 /** Every score plugin, by name. */
@@ -133,7 +133,7 @@ export function bestScoredNodes(state: FitState, pod: PodView, profile: Scheduli
         best = total;
         ties.length = 0;
       }
-      if (total === best) ties.push((nodes[i] as NodeView).name);
+      if (total === best) ties.push((nodes[i] as NodeInfo).view.name);
     }
     return ties;
   });
@@ -150,12 +150,12 @@ function _score(state: FitState, pod: PodView, profile: SchedulingProfile, nodeN
       totals[i] = (totals[i] as number) + score * weight;
     }
   });
-  return nodes.map((node, i) => ({ nodeName: node.name, total: totals[i] as number, plugins: perPlugin[i] as Partial<Record<ScorePluginName, number>> }));
+  return nodes.map((node, i) => ({ nodeName: node.view.name, total: totals[i] as number, plugins: perPlugin[i] as Partial<Record<ScorePluginName, number>> }));
 }
 
-function _nodes(state: FitState, pod: PodView, nodeNames: readonly string[]): NodeView[] {
+function _nodes(state: FitState, pod: PodView, nodeNames: readonly string[]): NodeInfo[] {
   return nodeNames.map((name) => {
-    const node = state.node(name);
+    const node = state.nodeInfo(name);
     if (node === undefined) throw new Error(`Cannot score pod "${_podName(pod)}" on node "${name}": the node is not in the state`);
     return node;
   });
@@ -166,7 +166,7 @@ function _forEachPluginScore(
   state: FitState,
   pod: PodView,
   profile: SchedulingProfile,
-  nodes: readonly NodeView[],
+  nodes: readonly NodeInfo[],
   /** `scores` is undefined when the plugin skipped the pod: every node scores 0. */
   visit: (name: ScorePluginName, weight: number, scores: readonly number[] | undefined) => void,
 ): void {

@@ -52,8 +52,17 @@ export interface NodeUsage {
   readonly pods: readonly PodView[];
 }
 
-interface NodeSlot extends NodeUsage {
+/**
+ * A node with what its pods take, as the scheduler framework's NodeInfo: what filter and score
+ * plugins receive, read in place. Valid until the state next changes.
+ */
+export interface NodeInfo extends NodeUsage {
   readonly view: NodeView;
+  /** Cordoned in this state by `cordon` (the node's own `unschedulable` is in its view). */
+  readonly cordoned: boolean;
+}
+
+interface NodeSlot extends NodeInfo {
   /** A node holds at most a few hundred pods: an array beats a map to build, copy and scan. */
   readonly pods: PodView[];
   /** Changed in place by `#add` and `#remove`; `clone` copies it. */
@@ -194,6 +203,11 @@ export class FitState {
 
   /** The node's usage, read in place (no copy), or undefined for an unknown node. */
   usage(nodeName: string): NodeUsage | undefined {
+    return this.#slots.get(nodeName);
+  }
+
+  /** The node and its usage as the plugins receive them, read in place, or undefined for an unknown node. */
+  nodeInfo(nodeName: string): NodeInfo | undefined {
     return this.#slots.get(nodeName);
   }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { nodeInfoOf, nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { taintTolerationFilter, taintTolerationScore } from './taint-toleration.js';
 import { FitState } from './state.js';
 
@@ -16,12 +16,12 @@ const plain = testNode('plain-1');
 const state = FitState.fromSnapshot(testSnapshot([spot, draining, soft, plain]));
 
 test('TaintToleration rejects a node with a NoSchedule taint the pod does not tolerate', () => {
-  assert.deepEqual(taintTolerationFilter.filter(state, testPod('p'), spot), {
+  assert.deepEqual(taintTolerationFilter.filter(state, testPod('p'), nodeInfoOf(state, spot)), {
     ok: false,
     plugin: 'TaintToleration',
     reason: 'node(s) had untolerated taint {spot: true}',
   });
-  assert.deepEqual(taintTolerationFilter.filter(state, testPod('p'), draining), {
+  assert.deepEqual(taintTolerationFilter.filter(state, testPod('p'), nodeInfoOf(state, draining)), {
     ok: false,
     plugin: 'TaintToleration',
     reason: 'node(s) had untolerated taint {drain: }',
@@ -30,19 +30,19 @@ test('TaintToleration rejects a node with a NoSchedule taint the pod does not to
 
 test('TaintToleration admits a pod that tolerates the taint, and ignores PreferNoSchedule taints', () => {
   const tolerant = testPod('p', { constraints: { tolerations: [{ key: 'spot', operator: 'Equal', value: 'true', effect: 'NoSchedule' }] } });
-  assert.deepEqual(taintTolerationFilter.filter(state, tolerant, spot), { ok: true });
+  assert.deepEqual(taintTolerationFilter.filter(state, tolerant, nodeInfoOf(state, spot)), { ok: true });
   const everything = testPod('q', { constraints: { tolerations: [{ operator: 'Exists' }] } });
-  assert.deepEqual(taintTolerationFilter.filter(state, everything, draining), { ok: true });
-  assert.deepEqual(taintTolerationFilter.filter(state, testPod('r'), soft), { ok: true });
+  assert.deepEqual(taintTolerationFilter.filter(state, everything, nodeInfoOf(state, draining)), { ok: true });
+  assert.deepEqual(taintTolerationFilter.filter(state, testPod('r'), nodeInfoOf(state, soft)), { ok: true });
 });
 
 test('TaintToleration scores fewer untolerated PreferNoSchedule taints higher, reverse-normalized', () => {
   const nodes = [soft, plain];
-  const raw = taintTolerationScore.score(state, testPod('p'), nodes);
+  const raw = taintTolerationScore.score(state, testPod('p'), nodeInfosOf(state, nodes));
   assert.deepEqual(raw, [2, 0]);
   assert.deepEqual(taintTolerationScore.normalize?.(raw), [0, 100]);
   const tolerant = testPod('t', { constraints: { tolerations: [{ key: 'spot', operator: 'Exists', effect: 'PreferNoSchedule' }] } });
-  const rawTolerant = taintTolerationScore.score(state, tolerant, nodes);
+  const rawTolerant = taintTolerationScore.score(state, tolerant, nodeInfosOf(state, nodes));
   assert.deepEqual(rawTolerant, [1, 0]);
   assert.deepEqual(taintTolerationScore.normalize?.(rawTolerant), [0, 100]);
   assert.deepEqual(taintTolerationScore.normalize?.([0, 0]), [100, 100]);
