@@ -201,7 +201,7 @@ export class PlacementAdmitter {
     // exist once this one does are a lower bound on the replicas, and a higher count only raises the floor.
     const desiredReplicas = Math.max(workload.replicas ?? 1, live.onDemand + live.spot + reserved.onDemand + reserved.spot + 1, ordinal === undefined ? 0 : ordinal + 1);
     const inFlight = { 'on-demand': this.#ledger.requested('on-demand', now), spot: this.#ledger.requested('spot', now) };
-    const room = this.#index.room(view.requests, view.constraints.tolerations ?? [], policy.spotToleration, inFlight);
+    const room = this.#index.room(view.requests, view.constraints, policy.spotToleration, inFlight);
     const input: PlacementInput = {
       workload: { ...owner, kind },
       desiredReplicas,

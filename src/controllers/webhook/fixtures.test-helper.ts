@@ -12,7 +12,8 @@ export const NS = 'shop';
 
 export function node(name: string, type: PlacedCapacityType | undefined, over: { cpu?: string; pods?: string; taints?: { key: string; value?: string; effect: string }[]; ready?: boolean; unschedulable?: boolean } = {}): KubeNode {
   return {
-    metadata: { name, labels: type === undefined ? {} : { 'node.kubernetes.io/capacity': type } },
+    // Real nodes always carry kubernetes.io/os; pods' node affinity often requires it.
+    metadata: { name, labels: { 'kubernetes.io/os': 'linux', ...(type === undefined ? {} : { 'node.kubernetes.io/capacity': type }) } },
     spec: { ...(over.taints ? { taints: over.taints } : {}), ...(over.unschedulable ? { unschedulable: true } : {}) },
     status: {
       allocatable: { cpu: over.cpu ?? '4', memory: '16Gi', pods: over.pods ?? '110' },

@@ -18,8 +18,8 @@ import {
   type KubeReplicaSet,
   type KubeWorkload,
 } from '../../core/from-kube.js';
-import { taintsNotTolerated } from '../../core/labels.js';
-import type { NodeView, Resources, TaintEffect, Toleration, WorkloadRef, WorkloadView } from '../../core/model.js';
+import { matchesRequiredNodeAffinity, taintsNotTolerated } from '../../core/labels.js';
+import type { NodeView, Resources, SchedulingConstraints, TaintEffect, Toleration, WorkloadRef, WorkloadView } from '../../core/model.js';
 import { addResources, subtractResources } from '../../core/resources.js';
 import { workloadKey } from '../../core/snapshot.js';
 import type { CapacityCounts, PlacedCapacityType } from '../../policy/placement/decide.js';
@@ -183,20 +183,21 @@ export class PlacementIndex {
   }
 
   /**
-   * Whether a pod with these requests and tolerations could be placed on each capacity type now.
-   * A resources-only check, not the scheduler's full filter set: a node qualifies when it is
-   * Ready, schedulable, has no NoSchedule/NoExecute taint the pod does not tolerate (spot pods
-   * also get `spotToleration`), and its free allocatable covers the requests and one more pod;
-   * then the type's free resources summed over qualifying nodes must still cover the pod after
-   * the pods pinned there but not bound yet, and `inFlight` (decisions not yet in the cache).
-   * Affinity, spread and volume topology are not checked: a false "room" only means the
-   * decision stays required, which is what it would be without a fallback.
+   * Whether a pod with these requests and constraints could be placed on each capacity type now.
+   * Not the scheduler's full filter set: a node qualifies when it is Ready, schedulable, matches
+   * the pod's nodeSelector and required node affinity, has no NoSchedule/NoExecute taint the pod
+   * does not tolerate (spot pods also get `spotToleration`), and its free allocatable covers the
+   * requests and one more pod; then the type's free resources summed over qualifying nodes must
+   * still cover the pod after the pods pinned there but not bound yet, and `inFlight` (decisions
+   * not yet in the cache). Pod affinity, spread and volume topology are not checked: a false
+   * "room" only means the decision stays required, which is what it would be without a fallback.
    */
-  room(requests: Resources, tolerations: readonly Toleration[], spotToleration: Toleration | undefined, inFlight: Readonly<Record<PlacedCapacityType, Resources>>): Room {
+  room(requests: Resources, constraints: SchedulingConstraints, spotToleration: Toleration | undefined, inFlight: Readonly<Record<PlacedCapacityType, Resources>>): Room {
+    const tolerations = constraints.tolerations ?? [];
     const spotTolerations = spotToleration === undefined ? tolerations : [...tolerations, spotToleration];
     return {
-      onDemand: this.#roomOn('on-demand', requests, tolerations, inFlight['on-demand']),
-      spot: this.#roomOn('spot', requests, spotTolerations, inFlight.spot),
+      onDemand: this.#roomOn('on-demand', requests, constraints, tolerations, inFlight['on-demand']),
+      spot: this.#roomOn('spot', requests, constraints, spotTolerations, inFlight.spot),
     };
   }
 
@@ -340,7 +341,7 @@ export class PlacementIndex {
     return { onDemand, spot };
   }
 
-  #roomOn(type: PlacedCapacityType, requests: Resources, tolerations: readonly Toleration[], inFlight: Resources): boolean {
+  #roomOn(type: PlacedCapacityType, requests: Resources, constraints: SchedulingConstraints, tolerations: readonly Toleration[], inFlight: Resources): boolean {
     // What the type's qualifying nodes must hold between them: this pod, the pinned pods not
     // bound yet, and the decisions in flight. The scan stops as soon as that is covered and one
     // node fits the pod alone, so a roomy cluster answers after a few nodes.
@@ -351,6 +352,7 @@ export class PlacementIndex {
     let fitsSomeNode = false;
     for (const node of this.#nodesByType[type].values()) {
       if (!node.ready || node.unschedulable) continue;
+      if (!matchesRequiredNodeAffinity(constraints, node)) continue;
       if (node.taints.length > 0 && taintsNotTolerated(tolerations, node.taints, SCHEDULING_EFFECTS).length > 0) continue;
       const requested = this.#nodeUse.get(node.name)?.requested ?? NO_RESOURCES;
       let fits = true;
