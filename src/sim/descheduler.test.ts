@@ -101,3 +101,46 @@ test('drains that run side by side never move two pods of one workload at once',
   assert.ok(minReady >= 5, `"wide" fell to ${minReady} Ready of 6: two of its pods moved at once`);
   assert.equal(wide.ready, 6);
 });
+
+test('surge-first of a multi-replica Deployment without a PDB is a rollout: every pod replaced, one at a time, never below desired Ready', () => {
+  // "trio" (3 replicas, no PDB) may not lose a replica: 25% of 3 rounds down to 0. LeastAllocated
+  // spreads it over the nodes; once "filler" shrinks, consolidation drains a node holding one of
+  // its pods, which moves surge-first. The live executor does that by a rollout restart (maxSurge 1,
+  // maxUnavailable 0), so all three pods are replaced, the moved one first.
+  const scenario = testScenario({
+    duration: '3h',
+    autoscaler: { scaleDownUtilizationThreshold: 0.01 },
+    stowage: { descheduler: { interval: '1m' } },
+    services: {
+      list: [
+        { name: 'trio', replicas: 3, cpu: '300m', memory: '256Mi', startup: '30s', shutdown: '5s' },
+        { name: 'filler', replicas: 6, cpu: '1200m', memory: '1Gi', startup: '10s' },
+      ],
+    },
+  });
+  const world = testWorld(scenario, testArm({ name: 'T2', deschedule: ['consolidate'] }));
+  world.engine.run(10 * MIN);
+  const trio = world.workloads.services.find((s) => s.ref.name === 'trio');
+  const filler = world.workloads.services.find((s) => s.ref.name === 'filler');
+  assert.ok(trio && filler);
+  const original = new Set([...trio.pods].map((p) => p.uid));
+  filler.setDesired(1);
+  let minReady = Number.POSITIVE_INFINITY;
+  let maxLive = 0;
+  world.engine.every(1_000, world.engine.now, () => {
+    minReady = Math.min(minReady, trio.ready);
+    maxLive = Math.max(maxLive, [...trio.pods].filter((p) => !p.terminating).length);
+    return true;
+  });
+  world.engine.run(150 * MIN);
+  const stats = world.descheduler?.stats;
+  assert.ok(stats !== undefined && stats.completedDrains >= 1, `drains: ${JSON.stringify(stats)}`);
+  assert.ok(stats.surges >= 1, `trio moved surge-first: ${JSON.stringify(stats)}`);
+  assert.equal(stats.evictions, 0, 'no pod of a workload without a PDB and under 4 replicas is evicted');
+  assert.equal(stats.rolloutSurges, 2 * stats.surges, 'each rollout replaced the two other pods too');
+  assert.deepEqual([...trio.pods].filter((p) => original.has(p.uid)).map((p) => p.uid), [], 'no pod of the original three is left');
+  assert.ok(minReady >= 3, `"trio" fell to ${minReady} Ready of 3`);
+  assert.ok(maxLive <= 4, `maxSurge 1: at most 4 live pods, saw ${maxLive}`);
+  assert.equal(trio.ready, 3);
+  assert.equal(trio.surges.size, 0);
+});

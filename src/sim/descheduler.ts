@@ -5,8 +5,11 @@
  *
  * - a drained node is tainted first, so nothing new lands on it;
  * - moves go in waves: wave n starts once the workloads moved in wave n − 1 are settled again
- *   (every replica Ready); an eviction goes through the Eviction API (a PDB may refuse it), a
- *   surge-first move creates the replacement and deletes the old pod once the replacement is Ready;
+ *   (every replica Ready); an eviction goes through the Eviction API (a PDB may refuse it);
+ * - a surge-first move is what the live executor does, a rollout of the Deployment with maxSurge 1
+ *   and maxUnavailable 0: every pod the Deployment has when it starts is replaced, one at a time,
+ *   each old pod deleted once its replacement is Ready, the moved pod last. With one replica that
+ *   is the moved pod alone; with more, the workload is in flight until the last one is replaced;
  * - a drain that cannot finish (an eviction refused, a wave not settled within the timeout) is
  *   abandoned: the node is untainted and its failure recorded, so the planner backs off from it;
  * - a consolidated node keeps its taint until the autoscaler removes it (it is empty and under
@@ -21,7 +24,7 @@ import type { PriceTable } from '../core/pricing.js';
 import { workloadKey } from '../core/snapshot.js';
 import type { PlacementPolicy } from '../policy/placement/policy.js';
 import { CordonReason } from './cluster.js';
-import type { SimCluster, SimNode } from './cluster.js';
+import type { SimCluster, SimNode, SimPod } from './cluster.js';
 import type { Engine } from './engine.js';
 import { DeletionCause } from './pods.js';
 import { Service } from './workloads.js';
@@ -40,7 +43,10 @@ export interface DeschedulerStats {
   completedDrains: number;
   failedDrains: number;
   evictions: number;
+  /** Surge-first moves started (each a rollout of its Deployment). */
   surges: number;
+  /** Pods those rollouts replaced besides the moved ones (multi-replica Deployments). */
+  rolloutSurges: number;
   planningMs: number;
 }
 
@@ -71,7 +77,7 @@ interface _Execution {
 
 /** Runs the shared planner on the simulated cluster and applies its plans. */
 export class DeschedulerModel {
-  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, evictions: 0, surges: 0, planningMs: 0 };
+  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
   readonly #engine: Engine;
   readonly #cluster: SimCluster;
   readonly #workloads: Workloads;
@@ -80,6 +86,8 @@ export class DeschedulerModel {
   #failures: ReadonlyMap<string, DrainFailure> = new Map();
   /** Plain moves (balance) in flight, by workload key. */
   readonly #looseMoves = new Map<string, Service>();
+  /** Surge-first rollouts under way: Deployment → its old pods still to replace, in order. */
+  readonly #rollouts = new Map<Service, SimPod[]>();
 
   constructor(engine: Engine, cluster: SimCluster, workloads: Workloads, options: DeschedulerOptions) {
     this.#engine = engine;
@@ -135,9 +143,10 @@ export class DeschedulerModel {
     const keys = new Set<string>();
     for (const exec of this.#executions.values()) for (const s of exec.touched) keys.add(_key(s));
     for (const [key, service] of this.#looseMoves) {
-      if (_settled(service)) this.#looseMoves.delete(key);
+      if (this.#settled(service)) this.#looseMoves.delete(key);
       else keys.add(key);
     }
+    for (const service of this.#rollouts.keys()) keys.add(_key(service));
     return keys;
   }
 
@@ -191,10 +200,11 @@ export class DeschedulerModel {
   #busy(move: Move): boolean {
     const key = workloadKey(move.workload);
     const loose = this.#looseMoves.get(key);
-    if (loose !== undefined && !_settled(loose)) return true;
+    if (loose !== undefined && !this.#settled(loose)) return true;
     for (const other of this.#executions.values()) {
-      for (const service of other.touched) if (_key(service) === key && !_settled(service)) return true;
+      for (const service of other.touched) if (_key(service) === key && !this.#settled(service)) return true;
     }
+    for (const service of this.#rollouts.keys()) if (_key(service) === key) return true;
     return false;
   }
 
@@ -206,7 +216,7 @@ export class DeschedulerModel {
     }
     if (exec.pending.length > 0 && !this.#startPending(exec)) return;
     let settled = exec.pending.length === 0;
-    for (const s of exec.touched) if (!_settled(s)) settled = false;
+    for (const s of exec.touched) if (!this.#settled(s)) settled = false;
     if (settled) {
       this.#nextWave(exec);
       return;
@@ -224,7 +234,7 @@ export class DeschedulerModel {
     if (pod === undefined || pod.terminating || pod.node?.name !== move.fromNode) return 'skipped';
     const owner = pod.owner;
     if (move.mode === 'surge-first' && owner instanceof Service) {
-      if (!owner.surge(pod)) return 'skipped';
+      if (!this.#startRollout(owner, pod)) return 'skipped';
       this.stats.surges++;
     } else {
       if (!this.#workloads.evict(pod, DeletionCause.Descheduler)) return 'refused';
@@ -235,6 +245,56 @@ export class DeschedulerModel {
       else this.#looseMoves.set(_key(owner), owner);
     }
     return 'started';
+  }
+
+  /**
+   * Starts the rollout a surge-first move is: the Deployment's pods (those it has now) are
+   * replaced one at a time, each old pod deleted once its replacement is Ready, the moved pod
+   * last. The ReplicaSet controller deletes first the old pods sharing a node with new ones (its
+   * doubled-up rank), and no new pod lands on the tainted node, so the moved pod tends to go last
+   * live too; its slot, on a node being drained, could not take the next replacement. False when
+   * a rollout of the Deployment is already under way or no pod could be surged.
+   */
+  #startRollout(service: Service, pod: SimPod): boolean {
+    if (this.#rollouts.has(service)) return false;
+    const others = [...service.pods].filter((p) => p !== pod && !p.terminating && p.surgeFor === undefined && !service.surges.has(p));
+    const queue = [...others, pod];
+    this.#rollouts.set(service, queue);
+    if (!this.#surgeNext(service, queue)) {
+      this.#rollouts.delete(service);
+      return false;
+    }
+    this.#engine.after(_POLL_MS, () => this.#advanceRollout(service));
+    return true;
+  }
+
+  /** Surges the next old pod of `queue` still there; false when none is left. */
+  #surgeNext(service: Service, queue: SimPod[]): boolean {
+    for (;;) {
+      const next = queue.shift();
+      if (next === undefined) return false;
+      // A pod scaled down, evicted or interrupted meanwhile is not replaced.
+      if (service.pods.has(next) && !next.terminating && service.surge(next)) return true;
+    }
+  }
+
+  /** maxSurge 1, maxUnavailable 0: the next old pod is surged once the previous replacement is Ready. */
+  #advanceRollout(service: Service): void {
+    const queue = this.#rollouts.get(service);
+    if (queue === undefined) return;
+    if (service.surges.size === 0) {
+      if (!this.#surgeNext(service, queue)) {
+        this.#rollouts.delete(service);
+        return;
+      }
+      this.stats.rolloutSurges++;
+    }
+    this.#engine.after(_POLL_MS, () => this.#advanceRollout(service));
+  }
+
+  /** Every replica there and Ready, none terminating, no surge or rollout under way. */
+  #settled(service: Service): boolean {
+    return !this.#rollouts.has(service) && _settled(service);
   }
 
   #finish(exec: _Execution, ok: boolean): void {

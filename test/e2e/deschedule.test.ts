@@ -187,13 +187,16 @@ describe('stowage deschedule', () => {
     process.stdout.write(`# deschedule e2e observations:\n${log.map((l) => `#   ${l}\n`).join('')}`);
   });
 
-  test('(a) pods on an on-demand node move to spot in one cycle; the node ends empty and schedulable', { timeout: 5 * 60_000 }, async (t) => {
+  test('(a) pods on an on-demand node move to spot in one cycle by eviction under their PDB; the node ends empty and schedulable', { timeout: 5 * 60_000 }, async (t) => {
     const c = cluster();
     const ns = 'spot-a';
     await createNamespace(c.core, ns);
     // Later tests need the on-demand node to themselves, whatever happens here.
     t.after(() => cleanup(c, ns, ['web']));
     await deployOnOnDemand(c, ns, 'web', 3);
+    // A PDB allowing one disruption: the pods are evicted, one per wave.
+    await c.policy.createNamespacedPodDisruptionBudget({ namespace: ns, body: { metadata: { name: 'web' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } } });
+    await waitFor('the PDB allows 1', async () => (await c.policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: ns })).status?.disruptionsAllowed === 1, { timeoutMs: 60_000, intervalMs: 200 });
     const watcher = new ReadyWatcher(c, ns, 'app=web', 3);
     await watcher.start();
     t.after(() => watcher.stop());
@@ -201,7 +204,7 @@ describe('stowage deschedule', () => {
     const dry = await runCli(['deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', CONFIG, '--dry-run', '-o', 'json']);
     assert.equal(dry.code, 0, dry.stderr);
     const planned = JSON.parse(dry.stdout) as RunReport;
-    assert.equal(planned.status.moves.length, 3, 'the dry run plans the three moves');
+    assert.deepEqual(planned.status.moves.map((m) => m.mode), ['evict', 'evict', 'evict'], 'the dry run plans the three moves');
     assert.equal((await nodeState(c, ON_DEMAND)).tainted, false, 'a dry run writes nothing');
 
     const run = await deschedule(c);
@@ -221,6 +224,36 @@ describe('stowage deschedule', () => {
     const events = (await c.core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.reason === 'Descheduled');
     assert.equal(events.length, 3, 'an Event on each moved pod');
     log.push(`(a) moves ${drain?.moved.length ?? 0}; min Ready ${watcher.minReady}/3 over ${watcher.events} watch events; on-demand taints after: [${node.taints.join(', ')}]`);
+  });
+
+  test('(f) without a PDB, three replicas move surge-first: never fewer than three Ready', { timeout: 5 * 60_000 }, async (t) => {
+    const c = cluster();
+    const ns = 'nopdb-f';
+    await createNamespace(c.core, ns);
+    // Later tests need the on-demand node to themselves, whatever happens here.
+    t.after(() => cleanup(c, ns, ['api']));
+    await deployOnOnDemand(c, ns, 'api', 3);
+    const before = (await c.apps.readNamespacedDeployment({ name: 'api', namespace: ns })).spec?.strategy;
+    const watcher = new ReadyWatcher(c, ns, 'app=api', 3);
+    await watcher.start();
+    t.after(() => watcher.stop());
+
+    const run = await deschedule(c);
+    // A rollout keeps 3 - floor(25% of 3) = 3 Ready, so no eviction is allowed: the Deployment surges.
+    assert.ok(run.status.moves.length > 0 && run.status.moves.every((m) => m.mode === 'surge-first'), JSON.stringify(run.status.moves));
+    assert.equal(run.report?.drains.find((d) => d.node === ON_DEMAND)?.outcome, 'done', JSON.stringify(run.report));
+    await waitFor('3 Ready api pods on spot', async () => {
+      const pods = await podsOf(c, ns, 'api');
+      return pods.length === 3 && pods.every((p) => serves(p) && SPOT.includes(p.spec?.nodeName ?? ''));
+    }, { timeoutMs: 60_000, intervalMs: 200 });
+    watcher.stop();
+    assert.equal(watcher.minReady, 3, `make before break: 3 of 3 Ready at every event (saw ${watcher.minReady})`);
+    const d = await c.apps.readNamespacedDeployment({ name: 'api', namespace: ns });
+    assert.deepEqual(d.spec?.strategy, before, 'the strategy is as it was');
+    assert.equal(d.metadata?.annotations?.['stowage.io/surge'], undefined, 'the saved strategy record is cleared');
+    const node = await nodeState(c, ON_DEMAND);
+    assert.deepEqual(node, { tainted: false, annotated: false, unschedulable: false, taints: [] });
+    log.push(`(f) moves ${run.status.moves.length} (surge-first, no PDB); min Ready ${watcher.minReady}/3 over ${watcher.events} watch events`);
   });
 
   test('(b) a single-replica Deployment, even with strategy Recreate and a minAvailable 1 PDB, moves with a Ready replica at every instant', { timeout: 5 * 60_000 }, async (t) => {
@@ -389,6 +422,6 @@ describe('stowage deschedule', () => {
     watcher.stop();
     assert.ok(watcher.minReady >= 2, `one pod at a time (saw ${watcher.minReady})`);
     const onDemand = (await podsOf(c, ns, 'calm')).filter((p) => p.spec?.nodeName === ON_DEMAND).length;
-    log.push(`(e) SIGTERM after the first eviction: exited 0, node taints after: [${node.taints.join(', ')}]; ${onDemand} of 3 pods left on on-demand; min Ready ${watcher.minReady}/3`);
+    log.push(`(e) SIGTERM once the first pod left (a surge-first rollout, no PDB): exited 0, node taints after: [${node.taints.join(', ')}]; ${onDemand} of 3 pods left on on-demand; min Ready ${watcher.minReady}/3`);
   });
 });

@@ -9,8 +9,10 @@
  *    lands there and a restart can roll it back.
  * 3. Move pods wave by wave: `evict` through the Eviction API (a 429 from a PDB aborts the drain),
  *    `surge-first` by a rolling update with maxSurge 1 / maxUnavailable 0, in which the Deployment
- *    controller removes the old pod only once its replacement is Available. A wave starts only
- *    when the replacements of the one before are Ready.
+ *    controller removes each old pod only once a replacement is Available. The rollout replaces
+ *    every pod of the Deployment, so a surge-first move waits for it to finish, and a later move of
+ *    a pod it already replaced starts nothing. A wave starts only when the replacements of the one
+ *    before are Ready.
  * 4. Always untaint and clear the record, on success and on failure; a failed drain is remembered
  *    with backoff so the next plan skips the node for a while.
  */
@@ -267,6 +269,11 @@ export class PlanExecutor {
     const who = `${move.pod.namespace}/${move.pod.name}`;
     if (move.mode === 'surge-first') {
       if (move.workload.kind !== 'Deployment') throw new DrainAborted(`Cannot surge pod "${who}": only a Deployment can start a replacement first`);
+      // An earlier surge-first move of this Deployment restarted all its pods, this one included.
+      if (await this.#gone(move.pod.namespace, move.pod.name, move.pod.uid)) {
+        log.info({ pod: who, workload: move.workload.name }, 'Pod already replaced by an earlier rollout');
+        return;
+      }
       await this.#surge(move.workload);
       log.info({ pod: who, workload: move.workload.name }, 'Surge started: replacement first');
       return;
@@ -302,14 +309,23 @@ export class PlanExecutor {
     await withRetry(`patch Deployment "${ref.namespace}/${ref.name}"`, () => this.#o.apps.patchNamespacedDeployment({ name: ref.name, namespace: ref.namespace, body }, _MERGE));
   }
 
-  /** Waits until the moved pod is gone and its workload has all its replicas Ready again. */
+  /**
+   * Waits until the moved pod is gone and its workload has all its replicas Ready again; after a
+   * surge, until the Deployment's rollout is done, then gives its strategy back.
+   */
   async #waitReplaced(move: Move): Promise<void> {
     const who = `pod "${move.pod.namespace}/${move.pod.name}"`;
     await this.#waitFor(`the replacement of ${who} to be Ready`, async () => {
       if (!(await this.#gone(move.pod.namespace, move.pod.name, move.pod.uid))) return false;
       return this.#workloadReady(move.workload, move.pod.uid);
     });
-    if (move.mode === 'surge-first' && move.workload.kind === 'Deployment') await this.#restoreStrategy(move.workload);
+    if (move.mode === 'surge-first' && move.workload.kind === 'Deployment') {
+      // With more than one replica, the moved pod may be gone while the rollout still replaces
+      // others: giving back Recreate or a maxUnavailable above 0 then would take replicas down.
+      const ref = move.workload;
+      await this.#waitFor(`Deployment "${ref.namespace}/${ref.name}" to finish its rollout`, () => this.#rolledOut(ref));
+      await this.#restoreStrategy(ref);
+    }
   }
 
   async #gone(namespace: string, name: string, uid: string): Promise<boolean> {

@@ -1,7 +1,9 @@
 /**
  * Availability guards every strategy plans under: a workload never drops below its floor (its
- * PodDisruptionBudget, else one Ready replica), moves one pod per workload at a time, and stays
- * within the eviction budgets; a node whose drain failed waits out a backoff.
+ * PodDisruptionBudget; without one, the Ready replicas a rolling update with the Deployment's
+ * default maxUnavailable of 25% keeps, and always one Ready replica), moves one pod per workload
+ * at a time, and stays within the eviction budgets; a node whose drain failed waits out a backoff.
+ * A Deployment that may not lose a replica moves surge-first instead (make before break).
  *
  * Moves are grouped in waves: a wave starts only when the replacements of the previous wave are
  * Ready, so within a wave each workload loses at most one pod and each PDB at most what it allows.
@@ -51,6 +53,29 @@ export function pdbAllowance(pdb: PdbView, pods: readonly PodView[], expectedPod
   return { fromStatus, computed, allowed: Math.min(fromStatus, computed) };
 }
 
+/** The maxUnavailable a Deployment's rolling update defaults to, and the budget of a workload without a PDB. */
+export const DEFAULT_MAX_UNAVAILABLE = '25%';
+
+/**
+ * The fewest Ready replicas a workload without a PodDisruptionBudget keeps: what a rolling update
+ * keeps, `desired − maxUnavailable`, with a percentage of `desired` rounded down as the Deployment
+ * controller resolves it (25% of 2 or 3 replicas is 0: such a workload can't lose one).
+ *
+ * @example
+ * implicitFloor(3); // 3
+ * implicitFloor(8); // 6
+ * implicitFloor(4, 2); // 2
+ */
+export function implicitFloor(desired: number, maxUnavailable: number | string = DEFAULT_MAX_UNAVAILABLE): number {
+  let unavailable: number;
+  if (typeof maxUnavailable === 'number') unavailable = maxUnavailable;
+  else {
+    const percent = Number(maxUnavailable.replace(/%$/, ''));
+    unavailable = Number.isFinite(percent) ? Math.floor((percent * desired) / 100) : 0;
+  }
+  return Math.max(0, desired - Math.max(0, Math.floor(unavailable)));
+}
+
 /** The pods of `namespace` that `selector` matches (undefined matches none). */
 export type PodSelection = (namespace: string, selector: LabelSelector | undefined) => readonly PodView[];
 
@@ -70,6 +95,8 @@ interface _WorkloadState {
   readonly kind: WorkloadKind;
   readonly label: string;
   readonly ready: number;
+  /** Desired replicas, for the kinds that have them (the implicit budget applies to those only). */
+  readonly desired?: number;
   /** Why the workload is not settled (a move or rollout in progress), if it is not. */
   readonly unsettled?: string;
 }
@@ -138,20 +165,14 @@ export class AvailabilityGuard {
         return { ok: false, reason: `Cannot move ${who}: ${pdbViews.length} PodDisruptionBudgets select it (${names}), and the Eviction API refuses such pods` };
       }
       const pdb = pdbViews[0] === undefined ? undefined : this.#pdb(pdbViews[0]);
-      const singleReady = workload.ready <= 1;
-      // Whatever a PDB allows, a workload never goes without a Ready replica; only a Deployment can surge one first.
-      if (singleReady && workload.kind !== 'Deployment') {
-        return { ok: false, reason: `Cannot move ${who}: ${workload.label} has ${workload.ready} Ready replica, and only a Deployment can surge a replacement first` };
-      }
+      const decision = _decide(workload, pdb, who);
+      if (!decision.ok) return decision;
+      const { mode, reason } = decision;
       // A surge-first move evicts nothing: the Deployment controller removes the old pod only once
       // its replacement is Ready, so the PDB's healthy count never drops and it spends no
       // disruption. Only evictions are held to the PDB (a single replica under minAvailable: 1,
       // the common pattern, would otherwise never move).
-      const budgeted = singleReady ? undefined : pdb;
-      if (budgeted !== undefined && budgeted.allowance.allowed < 1) {
-        const { fromStatus, computed } = budgeted.allowance;
-        return { ok: false, reason: `Cannot move ${who}: ${budgeted.label} allows 0 disruptions (status ${fromStatus}, computed ${computed})` };
-      }
+      const budgeted = mode === 'evict' ? pdb : undefined;
 
       const taken = (wave: number): boolean =>
         (this.#workloadWaves.get(key)?.has(wave) ?? false) ||
@@ -162,12 +183,6 @@ export class AvailabilityGuard {
       _addWave(workloadWaves, key, wave);
       if (budgeted !== undefined) _countWave(pdbWaves, budgeted.key, wave);
 
-      const mode: MoveMode = singleReady ? 'surge-first' : 'evict';
-      const reason = singleReady
-        ? `${workload.label} has ${workload.ready} Ready replica: surge a replacement first`
-        : pdb !== undefined
-          ? `${pdb.label} allows ${pdb.allowance.allowed}`
-          : `${workload.label} keeps a Ready replica of ${workload.ready}`;
       admissions.push({ pod, mode, wave, reason });
     }
     return { ok: true, admissions };
@@ -195,7 +210,7 @@ export class AvailabilityGuard {
     if (terminating > 0) unsettled = `${label} has ${terminating} terminating pod${terminating === 1 ? '' : 's'}`;
     else if (ready < current.length) unsettled = `${label} has ${current.length - ready} of ${current.length} pods not Ready`;
     else if (view?.replicas !== undefined && current.length !== view.replicas) unsettled = `${label} has ${current.length} pods for ${view.replicas} replicas`;
-    state = { kind: ref.kind, label, ready, ...(unsettled === undefined ? {} : { unsettled }) };
+    state = { kind: ref.kind, label, ready, ...(view?.replicas === undefined ? {} : { desired: view.replicas }), ...(unsettled === undefined ? {} : { unsettled }) };
     this.#workloads.set(key, state);
     return state;
   }
@@ -226,6 +241,36 @@ export class AvailabilityGuard {
     }
     return expected;
   }
+}
+
+/**
+ * How one pod of `workload` may move, or why it may not; wave and budget bookkeeping aside. In
+ * order: a single Ready replica moves only surge-first (a Deployment) or not at all; a PDB decides
+ * alone for the rest; without one, an eviction must leave the implicit floor (`implicitFloor`)
+ * Ready, else a Deployment moves surge-first and other kinds stay. Kinds without a replica count
+ * (Job, CronJob, a custom controller) have no rollout budget: one Ready replica is their floor.
+ */
+function _decide(workload: _WorkloadState, pdb: _PdbState | undefined, who: string): { readonly ok: true; readonly mode: MoveMode; readonly reason: string } | { readonly ok: false; readonly reason: string } {
+  const { label, ready, desired } = workload;
+  const deployment = workload.kind === 'Deployment';
+  // Whatever a PDB allows, a workload never goes without a Ready replica; only a Deployment can surge one first.
+  if (ready <= 1) {
+    if (!deployment) return { ok: false, reason: `Cannot move ${who}: ${label} has ${ready} Ready replica, and only a Deployment can surge a replacement first` };
+    return { ok: true, mode: 'surge-first', reason: `${label} has ${ready} Ready replica: surge a replacement first` };
+  }
+  if (pdb !== undefined) {
+    if (pdb.allowance.allowed < 1) {
+      const { fromStatus, computed } = pdb.allowance;
+      return { ok: false, reason: `Cannot move ${who}: ${pdb.label} allows 0 disruptions (status ${fromStatus}, computed ${computed})` };
+    }
+    return { ok: true, mode: 'evict', reason: `${pdb.label} allows ${pdb.allowance.allowed}` };
+  }
+  if (desired === undefined) return { ok: true, mode: 'evict', reason: `${label} keeps a Ready replica of ${ready}` };
+  const floor = implicitFloor(desired);
+  const budget = `no PodDisruptionBudget, and a rollout of ${desired} replica${desired === 1 ? '' : 's'} keeps ${floor} Ready (maxUnavailable ${DEFAULT_MAX_UNAVAILABLE}, rounded down)`;
+  if (ready - 1 >= floor) return { ok: true, mode: 'evict', reason: `${label} keeps ${ready - 1} of ${ready} Ready replicas: ${budget}` };
+  if (deployment) return { ok: true, mode: 'surge-first', reason: `${label} has ${budget}, so an eviction would leave ${ready - 1}: surge a replacement first` };
+  return { ok: false, reason: `Cannot move ${who}: ${label} has ${budget}, so an eviction would leave ${ready - 1}, and only a Deployment can surge a replacement first` };
 }
 
 function _addWave(map: Map<string, Set<number>>, key: string, wave: number): void {

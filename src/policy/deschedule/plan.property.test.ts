@@ -7,6 +7,7 @@ import { workloadKey } from '../../core/snapshot.js';
 import { checkFit } from '../fit/filter.js';
 import { FitState } from '../fit/state.js';
 import { replacementPod } from '../placement/replacement.js';
+import { implicitFloor } from './guards.js';
 import { DEFAULT_DESCHEDULING_CONFIG, planDescheduling } from './plan.js';
 import type { DeschedulingConfig } from './plan.js';
 import type { DeschedulingContext } from './types.js';
@@ -29,7 +30,7 @@ const specArb: fc.Arbitrary<_Spec> = fc.record({
   nodes: fc.array(fc.record({ spot: fc.boolean(), cpu: fc.constantFrom(2000, 4000), tainted: fc.boolean(), zone: fc.integer({ min: 0, max: 1 }) }), { minLength: 2, maxLength: 6 }),
   workloads: fc.array(
     fc.record({
-      replicas: fc.integer({ min: 1, max: 4 }),
+      replicas: fc.integer({ min: 1, max: 6 }),
       cpu: fc.constantFrom(250, 500, 1000),
       anti: fc.boolean(),
       pdb: fc.constantFrom('none' as const, 'zero' as const, 'one' as const),
@@ -112,6 +113,12 @@ test('property: plans are deterministic, all-or-nothing per node, within budgets
         const ready = s.pods.filter((p) => p.owner.name === m.workload.name).length;
         if (ready <= 1) assert.equal(m.mode, 'surge-first');
         assert.ok(m.workload.kind === 'Deployment' || ready > 1);
+        // Without a PDB, an eviction leaves what a default rollout keeps; else a Deployment surges first, other kinds stay.
+        if (w?.pdb === 'none' && ready > 1) {
+          const withinBudget = ready - 1 >= implicitFloor(w.replicas);
+          assert.equal(m.mode, withinBudget ? 'evict' : 'surge-first', `${m.pod.name}: ${ready} Ready of ${w.replicas}`);
+          if (!withinBudget) assert.equal(m.workload.kind, 'Deployment', `${m.pod.name} of a ${m.workload.kind} moved below its implicit budget`);
+        }
       }
       // All or nothing: a drain moves every pod of its node but those it lists as staying; an emptied
       // node (nothing stays) has all its pods moved, by this drain or an earlier one of the plan.

@@ -43,7 +43,7 @@ const moved = (plan: Plan): string[] => plan.moves.map((m) => `${m.pod.name}:${m
 
 test('spot-reschedule drains an on-demand node whose pods all fit on spot', () => {
   const plan = planDescheduling(cluster(), only('spot-reschedule'), ctx);
-  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:evict:w0', 'web-a:od-1->spot-1:evict:w0']);
+  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:surge-first:w0', 'web-a:od-1->spot-1:surge-first:w0']);
   assert.equal(plan.drains.length, 1);
   const drain = plan.drains[0];
   assert.equal(drain?.node, 'od-1');
@@ -51,7 +51,7 @@ test('spot-reschedule drains an on-demand node whose pods all fit on spot', () =
   assert.deepEqual(drain?.pods.map((p) => p.name), ['api-a', 'web-a']);
   assert.equal(drain?.reason, 'On-demand node "od-1" can move its pods to spot: all 2 movable pod(s) fit elsewhere, so the node can be removed');
   assert.equal(plan.moves[0]?.savingUsdPerHour, 0.096);
-  assert.equal(plan.moves[0]?.reason, 'On-demand node "od-1" can move its pods to spot; Deployment "default/api" keeps a Ready replica of 2');
+  assert.equal(plan.moves[0]?.reason, 'On-demand node "od-1" can move its pods to spot; Deployment "default/api" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
   assert.equal(plan.savingUsdPerHour, 0.192);
   assert.deepEqual(plan.skipped, []);
 });
@@ -81,7 +81,7 @@ test('partial fit: a node with one pod that fits nowhere is untouched, and its t
   // od-2's 2500m then fit only if a-1's and b-1's tentative 1000m were given back.
   const plan = planDescheduling(s, only('spot-reschedule'), ctx);
   assert.deepEqual(reasons(plan, 'od-1'), ['Pod "default/picky-1" fits nowhere else: 0/1 nodes are available: 1 node(s) didn\'t match Pod\'s node affinity/selector']);
-  assert.deepEqual(moved(plan), ['c-1:od-2->spot-1:evict:w0', 'c-2:od-2->spot-1:evict:w1']);
+  assert.deepEqual(moved(plan), ['c-1:od-2->spot-1:surge-first:w0', 'c-2:od-2->spot-1:surge-first:w1']);
   assert.deepEqual(plan.drains.map((d) => d.node), ['od-2']);
 });
 
@@ -107,7 +107,7 @@ test('required pod anti-affinity steers a pod away from its siblings', () => {
   const anti = { podAntiAffinity: { required: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] } };
   const pods = [pod('web-a', 'od-1', { constraints: anti }), pod('web-b', 'spot-1', { constraints: anti }), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
   const plan = planDescheduling(cluster({ pods }), only('spot-reschedule'), ctx);
-  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:evict:w0', 'web-a:od-1->spot-2:evict:w0']);
+  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:surge-first:w0', 'web-a:od-1->spot-2:surge-first:w0']);
 });
 
 test('tainted spot nodes: no fit without the toleration; the webhook\'s spot toleration lets replacements in', () => {
@@ -121,7 +121,7 @@ test('tainted spot nodes: no fit without the toleration; the webhook\'s spot tol
   ]);
   const placement = { defaults: { ...noFloor, spotToleration: tolerate.tolerations[0] } };
   const plan = planDescheduling(s, only('spot-reschedule'), { ...ctx, placement });
-  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:evict:w0', 'web-a:od-1->spot-1:evict:w0']);
+  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:surge-first:w0', 'web-a:od-1->spot-1:surge-first:w0']);
   assert.deepEqual(plan.moves.map((m) => m.capacityType), ['spot', 'spot']);
 });
 
@@ -141,7 +141,7 @@ test('the on-demand floor\'s pods stay; the rest move, and no saving is claimed 
   const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods, workloads: [workload('web', 3)] });
   const placement = { defaults: { ...noFloor, base: 1 } };
   const plan = planDescheduling(s, only('spot-reschedule'), { ...ctx, placement });
-  assert.deepEqual(moved(plan), ['web-b:od-1->spot-1:evict:w0']);
+  assert.deepEqual(moved(plan), ['web-b:od-1->spot-1:surge-first:w0']);
   assert.deepEqual(plan.drains[0]?.staying.map((p) => p.name), ['web-a']);
   assert.equal(plan.drains[0]?.savingUsdPerHour, 0);
   assert.match(plan.drains[0]?.reason ?? '', /1 pod\(s\) of an on-demand floor stay/);
@@ -181,6 +181,28 @@ test('a single-replica Deployment is moved surge-first; a single-replica Statefu
   assert.deepEqual(reasons(planDescheduling(s2, only('spot-reschedule'), ctx), 'od-1'), [
     'Cannot move pod "default/db-0": StatefulSet "default/db" has 1 Ready replica, and only a Deployment can surge a replacement first',
   ]);
+});
+
+test('no PDB: a workload keeps what a default rollout keeps; a Deployment below it moves surge-first, a StatefulSet holds the node', () => {
+  const nodes = [node('od-1'), node('spot-1', { capacityType: 'spot' }), node('spot-2', { capacityType: 'spot' })];
+  // web: 2 replicas, no PDB: evicting one leaves 1 of the 2 a rollout keeps (25% of 2 rounds down to 0).
+  const pair = snapshot({ nodes, pods: [pod('web-a', 'od-1'), pod('web-b', 'spot-1')], workloads: [workload('web', 2)] });
+  assert.deepEqual(moved(planDescheduling(pair, only('spot-reschedule'), ctx)), ['web-a:od-1->spot-2:surge-first:w0']);
+  // The same with a PDB that allows 1: the PDB decides, as before.
+  const guarded = { ...pair, pdbs: [pdb('web-pdb', 'web', { minAvailable: 1, disruptionsAllowed: 1 })] };
+  assert.deepEqual(moved(planDescheduling(guarded, only('spot-reschedule'), ctx)), ['web-a:od-1->spot-2:evict:w0']);
+  // A StatefulSet can't surge: the node stays, with the reason.
+  const sts = { kind: 'StatefulSet', namespace: 'default', name: 'db' } as const;
+  const db = snapshot({ nodes, pods: [pod('db-0', 'od-1', { owner: sts }), pod('db-1', 'spot-1', { owner: sts })], workloads: [workload('db', 2, { ref: sts })] });
+  const plan = planDescheduling(db, only('spot-reschedule'), ctx);
+  assert.deepEqual(plan.moves, []);
+  assert.deepEqual(reasons(plan, 'od-1'), [
+    'Cannot move pod "default/db-0": StatefulSet "default/db" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1, and only a Deployment can surge a replacement first',
+  ]);
+  // 8 replicas, all Ready, 3 on the node: 25% of 8 is 2, so each eviction is within budget; still one per wave.
+  const wide = Array.from({ length: 8 }, (_, i) => pod(`wide-${i}`, i < 3 ? 'od-1' : i < 6 ? 'spot-1' : 'spot-2', { requests: { cpu: 100, memory: GiB } }));
+  const eight = snapshot({ nodes, pods: wide, workloads: [workload('wide', 8)] });
+  assert.deepEqual(moved(planDescheduling(eight, only('spot-reschedule'), ctx)), ['wide-0:od-1->spot-2:evict:w0', 'wide-1:od-1->spot-2:evict:w1', 'wide-2:od-1->spot-2:evict:w2']);
 });
 
 test('a PDB that allows no eviction does not hold a surge-first move, which evicts nothing', () => {
@@ -224,7 +246,7 @@ test('DaemonSet pods stay and do not hold a drain back', () => {
 test('one pod per workload per wave: a node with two pods of one Deployment drains in two waves', () => {
   const pods = [pod('web-a', 'od-1'), pod('web-b', 'od-1'), pod('web-c', 'spot-1')];
   const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods, workloads: [workload('web', 3)] });
-  assert.deepEqual(moved(planDescheduling(s, only('spot-reschedule'), ctx)), ['web-a:od-1->spot-1:evict:w0', 'web-b:od-1->spot-1:evict:w1']);
+  assert.deepEqual(moved(planDescheduling(s, only('spot-reschedule'), ctx)), ['web-a:od-1->spot-1:surge-first:w0', 'web-b:od-1->spot-1:surge-first:w1']);
 });
 
 test('a workload with a move or rollout under way is left alone', () => {
@@ -252,7 +274,7 @@ test('consolidate empties the node that costs most per use, with its price as th
   const s = snapshot({ nodes: [node('od-1'), node('od-2'), node('od-3')], pods, workloads: [workload('web', 2), workload('big', 2)] });
   const plan = planDescheduling(s, only('consolidate'), ctx);
   // od-2 and od-3 are both 60% requested: equal value for money, so the first by name.
-  assert.deepEqual(moved(plan), ['web-a:od-1->od-2:evict:w0']);
+  assert.deepEqual(moved(plan), ['web-a:od-1->od-2:surge-first:w0']);
   assert.equal(plan.drains[0]?.savingUsdPerHour, 0.192);
   assert.equal(plan.drains[0]?.reason, 'Node "od-1" costs $0.1920/h at 10% requested: all 1 movable pod(s) fit elsewhere, so the node can be removed');
   assert.deepEqual(reasons(plan, 'od-2'), ['Node "od-2" receives pods moved by this plan']);
@@ -277,9 +299,9 @@ test('balance moves pods from an overutilized node to an underutilized one of th
   });
   // spot-1: 3200m of 4000m = 80% > 70%; spot-3 is empty (under 20%); od-1 is under too but on-demand.
   const plan = planDescheduling(s, only('balance', {}, { enabled: true }), ctx);
-  assert.deepEqual(moved(plan), ['a-1:spot-1->spot-3:evict:w0']);
+  assert.deepEqual(moved(plan), ['a-1:spot-1->spot-3:surge-first:w0']);
   assert.equal(plan.moves[0]?.savingUsdPerHour, 0);
-  assert.equal(plan.moves[0]?.reason, 'Node "spot-1" is above the high thresholds (cpu 80%, memory 0%, pods 3%); Deployment "default/a" keeps a Ready replica of 2');
+  assert.equal(plan.moves[0]?.reason, 'Node "spot-1" is above the high thresholds (cpu 80%, memory 0%, pods 3%); Deployment "default/a" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
 });
 
 test('strategies plan around each other, and the same input gives the same plan', () => {
@@ -304,7 +326,7 @@ test('a pod with PersistentVolumeClaims moves only within its zone', () => {
   const nodes = [node('od-1', { zone: 'zone-a' }), node('spot-1', { capacityType: 'spot', zone: 'zone-b' }), node('spot-2', { capacityType: 'spot', zone: 'zone-a' })];
   const pods = [pod('web-a', 'od-1', { pvcNames: ['data-web-a'] }), pod('web-b', 'spot-1'), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
   const plan = planDescheduling(cluster({ pods, extra: { nodes } }), only('spot-reschedule'), ctx);
-  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:evict:w0', 'web-a:od-1->spot-2:evict:w0']);
+  assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:surge-first:w0', 'web-a:od-1->spot-2:surge-first:w0']);
   const stuck = [node('od-1', { zone: 'zone-a' }), node('spot-1', { capacityType: 'spot', zone: 'zone-b' }), node('spot-2', { capacityType: 'spot', zone: 'zone-b' })];
   assert.deepEqual(reasons(planDescheduling(cluster({ pods, extra: { nodes: stuck } }), only('spot-reschedule'), ctx), 'od-1'), [
     'Pod "default/web-a" fits nowhere else: 0/2 nodes are available: 2 node(s) had volume node affinity conflict',
