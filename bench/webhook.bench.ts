@@ -9,7 +9,8 @@
  * 2. Pod-creation throughput on the real control plane: a Deployment of 200 replicas created
  *    and timed until its ReplicaSet has created every pod and until every pod is Ready, without
  *    with Stowage's webhook registered (`stowage webhook` in its own process), and with a no-op
- *    webhook on the same HTTPS server code (what any webhook costs), in turn, two rounds each.
+ *    webhook on the same HTTPS server code (what any webhook costs), in turn, five rounds each (`--rounds N`);
+ *    medians and ranges are printed, as the spread between rounds is the noise floor.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +43,8 @@ const RATES = [
   { perSecond: 1_000, count: 5_000 },
 ] as const;
 const CLUSTER_PODS = 200;
-const ROUNDS = 2;
+/** Rounds per variant (`--rounds N`): the spread between rounds of one variant is the noise floor. */
+const ROUNDS = _roundsArg(process.argv) ?? 5;
 const NS = 'bench';
 const BIN = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
 
@@ -410,17 +412,23 @@ async function podCreation(): Promise<void> {
       await apps.deleteNamespacedDeployment({ name, namespace: NS, propagationPolicy: 'Foreground' });
       await waitFor(`the pods of ${name} to be gone`, async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: `app=${name}`, limit: 1 })).items.length === 0, { timeoutMs: 300_000, intervalMs: 250 });
     }
-    const mean = (variant: _Variant, key: 'createdMs' | 'readyMs'): number => {
-      const rows = results.filter((r) => r.variant === variant);
-      return rows.reduce((sum, r) => sum + r[key], 0) / rows.length;
+    // Medians, with each variant's range: one slow round (a cold cache, a GC) moves a mean a lot.
+    const times = (variant: _Variant, key: 'createdMs' | 'readyMs'): number[] =>
+      results.filter((r) => r.variant === variant).map((r) => r[key]).sort((a, b) => a - b);
+    const median = (sorted: readonly number[]): number => {
+      const mid = Math.floor(sorted.length / 2);
+      return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
     };
+    const range = (sorted: readonly number[]): string => `${((sorted[0] ?? NaN) / 1000).toFixed(2)}–${((sorted[sorted.length - 1] ?? NaN) / 1000).toFixed(2)}`;
     for (const key of ['createdMs', 'readyMs'] as const) {
-      const base = mean('none', key);
+      const noneTimes = times('none', key);
+      const base = median(noneTimes);
       const vs = (variant: _Variant): string => {
-        const t = mean(variant, key);
-        return `${variant} ${(t / 1000).toFixed(2)} s (${t >= base ? '+' : ''}${(((t - base) / base) * 100).toFixed(1)}%)`;
+        const sorted = times(variant, key);
+        const t = median(sorted);
+        return `${variant} ${(t / 1000).toFixed(2)} s (${t >= base ? '+' : ''}${(((t - base) / base) * 100).toFixed(1)}%; ${range(sorted)})`;
       };
-      process.stdout.write(`   mean time to ${key === 'createdMs' ? 'all created' : 'all Ready  '}: none ${(base / 1000).toFixed(2)} s, ${vs('stowage')}, ${vs('no-op')}\n`);
+      process.stdout.write(`   median time to ${key === 'createdMs' ? 'all created' : 'all Ready  '}: none ${(base / 1000).toFixed(2)} s (${range(noneTimes)}), ${vs('stowage')}, ${vs('no-op')}\n`);
     }
     const text = (await httpGet(`http://127.0.0.1:${webhook.metricsPort}/metrics`, { timeoutMs: 5_000 })).body;
     const seconds = _metricSum(text, 'stowage_webhook_admission_duration_seconds_sum');
@@ -441,4 +449,12 @@ if (isMainThread) {
 } else {
   const job = workerData as DriveJob;
   parentPort?.postMessage(await drive(job.port, job.ca, job.perSecond, job.count, job.offset));
+}
+
+function _roundsArg(argv: readonly string[]): number | undefined {
+  const i = argv.indexOf('--rounds');
+  if (i < 0) return undefined;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds takes a whole number of at least 1, not "${argv[i + 1] ?? ''}"`);
+  return n;
 }
