@@ -172,7 +172,7 @@ export class ClusterAutoscaler {
       // Pods that fit on existing nodes wait for the scheduler; pods that fit on nodes already
       // coming are waiting for those (CA's filterOutSchedulable and upcoming-node simulation).
       const existing: _Slot[] = [];
-      for (const node of this.#cluster.readyNodes) if (node.schedulable) existing.push({ name: node.name, group: node.group });
+      for (const node of this.#cluster.schedulableNodes) existing.push({ name: node.name, group: node.group });
       const upcoming: _Slot[] = [];
       for (const node of this.#cluster.nodes.values()) if (node.state === 'provisioning') upcoming.push({ name: node.name, group: node.group });
       let rest = _placeFirstFit(trial, pending, existing, ALL_FILTERS);

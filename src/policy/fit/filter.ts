@@ -68,8 +68,7 @@ export function filterNodes(
   nodeNames: readonly string[] = state.nodeNames,
 ): FilterOutcome {
   return state.withoutPod(pod, () => {
-    // Plugins that pass every node for this pod are left out once, not asked per node.
-    const plugins = _enabled(filters).filter((p) => p.skip?.(state, pod) !== true);
+    const plugins = _active(state, pod, filters);
     const feasible: string[] = [];
     const rejected = new Map<string, FitFailure>();
     for (const nodeName of nodeNames) {
@@ -84,8 +83,7 @@ export function filterNodes(
 /**
  * The first of `nodeNames`, in their order, that `pod` passes every filter on, or undefined: the
  * Filter phase of a first-fit planner (Cluster Autoscaler's drain simulation), stopping at the
- * first feasible node. The pod is taken off its node once for the whole search, not per node;
- * `nodeNames` may be lazy (a generator applying the caller's cheap checks first).
+ * first feasible node. `nodeNames` may be lazy: it is read no further than that node.
  */
 export function firstFeasibleNode(
   state: FitState,
@@ -93,31 +91,30 @@ export function firstFeasibleNode(
   nodeNames: Iterable<string>,
   filters: readonly FilterPluginName[] = ALL_FILTERS,
 ): string | undefined {
-  return state.withoutPod(pod, () => {
-    const plugins = _enabled(filters).filter((p) => p.skip?.(state, pod) !== true);
-    for (const nodeName of nodeNames) if (_runFilters(plugins, state, pod, nodeName).ok) return nodeName;
-    return undefined;
-  });
+  return feasibleAmong(state, pod, nodeNames, 1, filters)[0];
 }
 
 /**
  * The nodes of `nodeNames`, in their order, that `pod` passes every filter on, at most `limit` of
  * them: the scheduler's Filter phase over a sample of nodes, without the rejection reasons
- * `filterNodes` collects.
+ * `filterNodes` collects. The pod is taken off its node once for the whole search, and
+ * `nodeNames` is read no further than the node that reaches the limit.
  */
 export function feasibleAmong(
   state: FitState,
   pod: PodView,
-  nodeNames: readonly string[],
+  nodeNames: Iterable<string>,
   limit = Number.POSITIVE_INFINITY,
   filters: readonly FilterPluginName[] = ALL_FILTERS,
 ): string[] {
+  if (limit <= 0) return [];
   return state.withoutPod(pod, () => {
-    const plugins = _enabled(filters).filter((p) => p.skip?.(state, pod) !== true);
+    const plugins = _active(state, pod, filters);
     const feasible: string[] = [];
     for (const nodeName of nodeNames) {
+      if (!_runFilters(plugins, state, pod, nodeName).ok) continue;
+      feasible.push(nodeName);
       if (feasible.length >= limit) break;
-      if (_runFilters(plugins, state, pod, nodeName).ok) feasible.push(nodeName);
     }
     return feasible;
   });
@@ -147,6 +144,11 @@ function _runFilters(plugins: readonly FilterPlugin[], state: FitState, pod: Pod
     if (!result.ok) return result;
   }
   return FIT_OK;
+}
+
+/** The enabled plugins, less those that pass every node for this pod: left out once, not asked per node. */
+function _active(state: FitState, pod: PodView, filters: readonly FilterPluginName[]): readonly FilterPlugin[] {
+  return _enabled(filters).filter((p) => p.skip?.(state, pod) !== true);
 }
 
 function _enabled(filters: readonly FilterPluginName[]): readonly FilterPlugin[] {

@@ -4,7 +4,7 @@
  * the descheduler and Stowage's scheduler.
  */
 export { FitState, nonZeroRequests, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST } from './state.js';
-export type { FitStateOptions, NodeInfo, NodeUsage, NonZeroRequests } from './state.js';
+export type { FitStateOptions, NodeInfo, NonZeroRequests } from './state.js';
 export type { AntiAffinityGroup } from './anti-affinity-index.js';
 export { FIT_OK, fitFailure } from './result.js';
 export type { FilterPluginName, FitFailure, FitResult } from './result.js';

@@ -38,10 +38,12 @@ export interface FitStateOptions {
 }
 
 /**
- * What the pods on a node take, read without copying: the scores read it for hundreds of nodes per
- * pod. Valid until the state next changes.
+ * A node with what its pods take, as the scheduler framework's NodeInfo: what filter and score
+ * plugins receive, read in place (they read it for hundreds of nodes per pod). Valid until the
+ * state next changes.
  */
-export interface NodeUsage {
+export interface NodeInfo {
+  readonly view: NodeView;
   /** The sum of the requests of the pods on the node. */
   readonly requested: Resources;
   /** Cpu requested as the resource scores count it (a pod requesting none counts the default). */
@@ -50,14 +52,6 @@ export interface NodeUsage {
   readonly nonZeroMemory: number;
   /** The pods on the node, in no particular order. */
   readonly pods: readonly PodView[];
-}
-
-/**
- * A node with what its pods take, as the scheduler framework's NodeInfo: what filter and score
- * plugins receive, read in place. Valid until the state next changes.
- */
-export interface NodeInfo extends NodeUsage {
-  readonly view: NodeView;
   /** Cordoned in this state by `cordon` (the node's own `unschedulable` is in its view). */
   readonly cordoned: boolean;
 }
@@ -199,11 +193,6 @@ export class FitState {
   nonZeroRequested(nodeName: string): NonZeroRequests {
     const slot = this.#slots.get(nodeName);
     return { cpu: slot?.nonZeroCpu ?? 0, memory: slot?.nonZeroMemory ?? 0 };
-  }
-
-  /** The node's usage, read in place (no copy), or undefined for an unknown node. */
-  usage(nodeName: string): NodeUsage | undefined {
-    return this.#slots.get(nodeName);
   }
 
   /** The node and its usage as the plugins receive them, read in place, or undefined for an unknown node. */
