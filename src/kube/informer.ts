@@ -1,96 +1,108 @@
 /**
- * An informer that keeps going. @kubernetes/client-node 1.x informers stop for good on the first
- * error (a refused connection, a 5xx on LIST, a dropped watch that fails to resume) and can stall
- * silently on a half-open connection. This wrapper restarts them with capped, jittered backoff,
- * and a watchdog re-establishes a watch that has been silent for too long (a restart resumes from
- * the last resourceVersion, so it costs one request, not a full LIST).
+ * A list+watch informer that keeps going: client-go's reflector in small, on client-node's
+ * kubeconfig handling (TLS, tokens, exec plugins, proxies).
+ *
+ * Why not client-node 1.x's own informer: it stops for good on the first error and can stall
+ * silently on a half-open connection; it LISTs a whole collection in one response through its
+ * model deserializer (a cluster's every pod at once); and it caches every object whole. This one:
+ * - LISTs in pages (`limit`/`continue`) and parses plain JSON;
+ * - caches only what the consumer asks it to keep ({@link keepMetadata} for a consumer with its
+ *   own index), so a watch of every pod costs the index, not the pods;
+ * - watches with bookmarks from the LIST's resourceVersion, re-watches from the last one seen
+ *   when the server ends a watch (it does every 5–10 minutes), and re-LISTs only after a
+ *   410 Gone, reporting what changed or vanished meanwhile;
+ * - retries every failure with capped, jittered backoff, and a watchdog re-watches a watch
+ *   that has been silent for too long.
  */
-import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { ApiException, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { describeApiError } from './errors.js';
+import { InformerStore, LineSplitter, type InformerEvent } from './informer-store.js';
 import { backoffDelay } from './retry.js';
 
-export type InformerEvent = 'add' | 'update' | 'delete';
+export { keepMetadata, type InformerEvent } from './informer-store.js';
 
 export interface InformerOptions<T extends KubernetesObject> {
   /** For logs and metrics: "pods", "nodes". */
   readonly name: string;
-  /** The watch path, e.g. `/api/v1/pods`. */
+  /** The collection's path, e.g. `/api/v1/pods` or `/api/v1/namespaces/a/configmaps`. */
   readonly path: string;
-  readonly list: () => Promise<KubernetesListObject<T>>;
   readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  /** Objects per LIST page. Default 500, as client-go. */
+  readonly pageSize?: number;
+  /** What the cache keeps of each object; see {@link InformerStore}. Default: all of it. */
+  readonly keep?: (obj: T) => T;
   readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
-  /** Restart the watch when nothing (no event, no reconnect) was seen for this long. Default 5 min. */
+  /** Re-watch when nothing (no event, no bookmark) was seen for this long. Default 5 min. */
   readonly idleRestartMs?: number;
   readonly onError?: (error: { name: string; message: string; restartInMs: number; restarts: number }) => void;
   readonly random?: () => number;
 }
 
-/** The informer behind the wrapper; only what we use of it. */
-interface InnerInformer<T extends KubernetesObject> {
-  on(verb: 'add' | 'update' | 'delete', cb: (obj: T) => void): void;
-  on(verb: 'error' | 'connect', cb: (err?: unknown) => void): void;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  list(namespace?: string): readonly T[];
-  get(name: string, namespace?: string): T | undefined;
-}
+/** A LIST page or watch answered 410: the resourceVersion or continue token is too old. */
+class _Gone extends Error {}
+
+/** The watchdog's reason to end a watch. */
+class _Idle extends Error {}
+
+const LIST_TIMEOUT_MS = 60_000;
 
 export class ResilientInformer<T extends KubernetesObject> {
+  readonly #kc: KubeConfig;
   readonly #options: InformerOptions<T>;
-  readonly #inner: InnerInformer<T>;
+  readonly #store: InformerStore<T>;
   readonly #handlers: { [K in InformerEvent]: ((obj: T) => void)[] } = { add: [], update: [], delete: [] };
+  #resourceVersion = '';
   #attempt = 0;
   #restarts = 0;
   #stopped = true;
   #synced = false;
   #lastActivity = 0;
-  #restartTimer: NodeJS.Timeout | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #syncWaiters: (() => void)[] = [];
-  /** Set when the current start() attempt reported an error (the inner start() still resolves). */
-  #runFailed = false;
+  /** The request in progress, so stop() and the watchdog can end it. */
+  #current: ClientRequest | undefined;
+  /** Why the watchdog ended the current request, so the loop doesn't count it a failure. */
+  #idle: _Idle | undefined;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
 
   constructor(kc: KubeConfig, options: InformerOptions<T>) {
+    this.#kc = kc;
     this.#options = options;
-    this.#inner = makeInformer(kc, options.path, options.list, options.labelSelector);
-    for (const verb of ['add', 'update', 'delete'] as const) {
-      this.#inner.on(verb, (obj: T) => {
-        this.#lastActivity = Date.now();
-        for (const handler of this.#handlers[verb]) handler(obj);
-      });
-    }
-    this.#inner.on('connect', () => {
-      this.#lastActivity = Date.now();
-    });
-    this.#inner.on('error', (error?: unknown) => {
-      this.#runFailed = true;
-      this.#onError(error);
-    });
+    this.#store = new InformerStore<T>((event, obj) => {
+      for (const handler of this.#handlers[event]) handler(obj);
+    }, options.keep);
   }
 
-  /** Starts listing and watching; resolves once the first LIST has been loaded. */
+  /** Starts listing and watching; resolves once the first complete LIST is in the cache. */
   async start(): Promise<void> {
     if (!this.#stopped) return this.waitForSync();
     this.#stopped = false;
     this.#lastActivity = Date.now();
     const idle = this.#options.idleRestartMs ?? 5 * 60_000;
     this.#watchdog = setInterval(() => {
-      if (!this.#stopped && this.#restartTimer === undefined && Date.now() - this.#lastActivity > idle) {
+      if (this.#current !== undefined && Date.now() - this.#lastActivity > idle) {
         this.#lastActivity = Date.now();
-        this.#restart('watch idle');
+        this.#idle = new _Idle(`no event for ${Math.round(idle / 1000)} s`);
+        this.#current.destroy(this.#idle);
       }
-    }, Math.max(1_000, Math.floor(idle / 2)));
+    }, Math.max(250, Math.floor(idle / 4)));
     this.#watchdog.unref();
-    void this.#runOnce();
+    this.#loop = this.#run();
     return this.waitForSync();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#restartTimer);
     clearInterval(this.#watchdog);
-    this.#restartTimer = undefined;
-    await this.#inner.stop();
+    this.#current?.destroy();
+    this.#wake?.();
+    await this.#loop;
+    this.#loop = undefined;
   }
 
   /** Resolves once the cache holds a full LIST (immediately if it already does). */
@@ -104,55 +116,190 @@ export class ResilientInformer<T extends KubernetesObject> {
   }
 
   list(namespace?: string): readonly T[] {
-    return this.#inner.list(namespace);
+    return this.#store.list(namespace);
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.#inner.get(name, namespace);
+    return this.#store.get(name, namespace);
   }
 
   get synced(): boolean {
     return this.#synced;
   }
 
-  /** How often the informer had to be restarted (errors and idle watches). */
+  /** How often the informer had to start over after a failure or a silent watch. */
   get restarts(): number {
     return this.#restarts;
   }
 
-  async #runOnce(): Promise<void> {
-    this.#runFailed = false;
-    try {
-      await this.#inner.start();
-    } catch (error) {
-      this.#runFailed = true;
-      this.#onError(error);
-    }
-    if (!this.#runFailed && !this.#stopped) {
-      this.#attempt = 0;
-      if (!this.#synced) {
-        this.#synced = true;
-        for (const resolve of this.#syncWaiters.splice(0)) resolve();
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        if (this.#resourceVersion === '') await this.#list();
+        await this.#watch();
+        // The server ended the watch (its timeout): carry on from the last resourceVersion.
+        this.#attempt = 0;
+      } catch (thrown) {
+        if (this.#stopped) break;
+        const error = this.#idle ?? thrown;
+        this.#idle = undefined;
+        if (error instanceof _Gone) {
+          this.#resourceVersion = '';
+          continue;
+        }
+        this.#restarts += 1;
+        const idle = error instanceof _Idle;
+        if (!idle) this.#attempt += 1;
+        const delay = idle ? 0 : backoffDelay(this.#attempt, this.#options.backoff?.baseMs ?? 500, this.#options.backoff?.maxMs ?? 30_000, this.#options.random ?? Math.random);
+        const info = describeApiError(error);
+        const message = idle ? `watch idle (${(error).message})` : info.status ? `HTTP ${info.status}: ${info.message}` : info.message;
+        this.#options.onError?.({ name: this.#options.name, message, restartInMs: delay, restarts: this.#restarts });
+        await this.#sleep(delay);
       }
     }
   }
 
-  #onError(error: unknown): void {
-    if (this.#stopped || this.#restartTimer !== undefined) return;
-    this.#attempt += 1;
-    const info = describeApiError(error);
-    const delay = backoffDelay(this.#attempt, this.#options.backoff?.baseMs ?? 500, this.#options.backoff?.maxMs ?? 30_000, this.#options.random ?? Math.random);
-    this.#options.onError?.({ name: this.#options.name, message: info.status ? `HTTP ${info.status}: ${info.message}` : info.message, restartInMs: delay, restarts: this.#restarts });
-    this.#restartTimer = setTimeout(() => {
-      this.#restartTimer = undefined;
-      this.#restart('error');
-    }, delay);
-    this.#restartTimer.unref();
+  /** One complete, paged LIST into the store; sets the resourceVersion to watch from. */
+  async #list(): Promise<void> {
+    const pageSize = this.#options.pageSize ?? 500;
+    let token = '';
+    this.#store.beginList();
+    try {
+      do {
+        const query = this.#query({ limit: String(pageSize), ...(token === '' ? {} : { continue: token }) });
+        const list = JSON.parse(await this.#text(`${this.#options.path}?${query}`)) as { items?: T[] | null; metadata?: { continue?: string; resourceVersion?: string } };
+        this.#lastActivity = Date.now();
+        for (const item of list.items ?? []) this.#store.listItem(item);
+        token = list.metadata?.continue ?? '';
+        this.#resourceVersion = list.metadata?.resourceVersion ?? '';
+      } while (token !== '' && !this.#stopped);
+    } catch (error) {
+      this.#store.abandonList();
+      this.#resourceVersion = '';
+      throw error;
+    }
+    if (this.#stopped) {
+      this.#store.abandonList();
+      return;
+    }
+    this.#store.endList();
+    if (!this.#synced) {
+      this.#synced = true;
+      for (const resolve of this.#syncWaiters.splice(0)) resolve();
+    }
   }
 
-  #restart(_why: string): void {
+  /** Watches from the current resourceVersion until the server ends the stream; throws on errors. */
+  async #watch(): Promise<void> {
     if (this.#stopped) return;
-    this.#restarts += 1;
-    void this.#inner.stop().then(() => this.#runOnce());
+    // Between 5 and 10 minutes, as client-go, so many informers don't re-watch in step.
+    const timeoutSeconds = 300 + Math.floor((this.#options.random ?? Math.random)() * 300);
+    const query = this.#query({ watch: '1', allowWatchBookmarks: 'true', resourceVersion: this.#resourceVersion, timeoutSeconds: String(timeoutSeconds) });
+    const response = await this.#open(`${this.#options.path}?${query}`, undefined);
+    this.#lastActivity = Date.now();
+    const lines = new LineSplitter();
+    let failure: Error | undefined;
+    const onLine = (line: string): void => {
+      if (failure !== undefined) return;
+      let event: { type?: string; object?: T & { code?: number; message?: string; reason?: string } };
+      try {
+        event = JSON.parse(line) as typeof event;
+      } catch {
+        failure = new Error(`Malformed watch event from ${this.#options.path}: ${line.slice(0, 120)}`);
+        return;
+      }
+      const object = event.object;
+      if (event.type === undefined || object === undefined) return;
+      this.#lastActivity = Date.now();
+      if (event.type === 'ERROR') {
+        failure = object.code === 410 ? new _Gone(object.message ?? 'Gone') : new ApiException(object.code ?? 500, object.message ?? 'Watch error', JSON.stringify(object), {});
+        return;
+      }
+      this.#store.event(event.type, object);
+      const resourceVersion = object.metadata?.resourceVersion;
+      if (resourceVersion !== undefined && resourceVersion !== '') this.#resourceVersion = resourceVersion;
+    };
+    await new Promise<void>((resolve, reject) => {
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        lines.push(chunk, onLine);
+        if (failure !== undefined) response.destroy(failure);
+      });
+      response.on('end', () => {
+        lines.end(onLine);
+        if (failure === undefined) resolve();
+        else reject(failure);
+      });
+      response.on('error', (error) => reject(failure ?? error));
+      response.on('close', () => (this.#stopped ? resolve() : reject(failure ?? new Error(`The watch of ${this.#options.path} closed before it ended`))));
+    }).finally(() => {
+      this.#current = undefined;
+    });
   }
+
+  #query(params: Record<string, string>): string {
+    const query = new URLSearchParams(params);
+    if (this.#options.labelSelector !== undefined) query.set('labelSelector', this.#options.labelSelector);
+    if (this.#options.fieldSelector !== undefined) query.set('fieldSelector', this.#options.fieldSelector);
+    return query.toString();
+  }
+
+  /** A GET's whole body; a non-200 answer throws an ApiException (410 a {@link _Gone}). */
+  async #text(pathAndQuery: string): Promise<string> {
+    const response = await this.#open(pathAndQuery, LIST_TIMEOUT_MS);
+    try {
+      return await _readAll(response);
+    } finally {
+      this.#current = undefined;
+    }
+  }
+
+  /** Sends a GET with the kubeconfig's TLS and credentials; resolves on a 200's headers. */
+  async #open(pathAndQuery: string, timeoutMs: number | undefined): Promise<IncomingMessage> {
+    const cluster = this.#kc.getCurrentCluster();
+    if (cluster === null) throw new Error('No current cluster in the kubeconfig');
+    const url = new URL(`${cluster.server.replace(/\/+$/, '')}${pathAndQuery}`);
+    const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+    await this.#kc.applyToHTTPSOptions(options);
+    if (this.#stopped) throw new Error('Informer stopped');
+    this.#idle = undefined;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+      const req = send(url, options, resolve);
+      this.#current = req;
+      req.on('error', reject);
+      if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`No answer from ${url.pathname} within ${timeoutMs / 1000} s`)));
+      req.end();
+    });
+    if (response.statusCode === 200) return response;
+    this.#current = undefined;
+    const body = await _readAll(response).catch(() => '');
+    if (response.statusCode === 410) throw new _Gone(body);
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(response.headers)) if (typeof value === 'string') headers[key] = value;
+    throw new ApiException(response.statusCode ?? 0, `HTTP ${response.statusCode ?? 0} from ${url.pathname}`, body, headers);
+  }
+
+  /** Waits `ms`, or less if stop() is called. */
+  async #sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.#stopped) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.#wake = undefined;
+  }
+}
+
+function _readAll(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    response.on('error', reject);
+    response.on('aborted', () => reject(new Error('The response was cut off')));
+  });
 }

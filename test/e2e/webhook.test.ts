@@ -395,8 +395,8 @@ describe('placement webhook on a real control plane', () => {
     const placed: Record<string, number> = { solo: 3, trio: 3, fleet: 5, db: 4 };
     const unplaced: Record<string, number> = { legacy: 2, unplaced: 2 };
     const desired = { ...placed, ...unplaced };
-    const pods = new ResilientInformer<V1Pod>(kc, { name: 'pods', path: `/api/v1/namespaces/${NS}/pods`, list: () => core.listNamespacedPod({ namespace: NS }) });
-    const nodes = new ResilientInformer<V1Node>(kc, { name: 'nodes', path: '/api/v1/nodes', list: () => core.listNode() });
+    const pods = new ResilientInformer<V1Pod>(kc, { name: 'pods', path: `/api/v1/namespaces/${NS}/pods` });
+    const nodes = new ResilientInformer<V1Node>(kc, { name: 'nodes', path: '/api/v1/nodes' });
     const minReady = new Map(Object.keys(desired).map((app) => [app, Number.POSITIVE_INFINITY]));
     const recoveredAt = new Map<string, number>();
     const dropped = new Set<string>();

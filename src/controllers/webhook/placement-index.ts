@@ -365,11 +365,16 @@ export class PlacementIndex {
         total[i] = (total[i] ?? 0) + Math.max(0, free);
       }
       if (fits) fitsSomeNode = true;
-      if (fitsSomeNode && total.every((t, i) => t >= (needed[i] ?? 0))) return true;
+      if (fitsSomeNode && _covers(total, needed)) return true;
     }
     return false;
   }
 
+}
+
+function _covers(total: readonly number[], needed: readonly number[]): boolean {
+  for (let i = 0; i < needed.length; i++) if ((total[i] ?? 0) < (needed[i] ?? 0)) return false;
+  return true;
 }
 
 function _addTo(map: Map<string, Set<string>>, key: string, value: string): void {

@@ -4,10 +4,10 @@
  * ClusterRole in deploy/webhook grants). ResilientInformer restarts a failed or silent watch,
  * and every restart begins with a fresh LIST, so the index converges on what the cluster holds.
  */
-import { AppsV1Api, CoreV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeNode, KubePod, KubeReplicaSet, KubeWorkload } from '../../core/from-kube.js';
-import { ResilientInformer } from '../../kube/informer.js';
+import { keepMetadata, ResilientInformer } from '../../kube/informer.js';
 import type { WebhookMetrics } from './metrics.js';
 import type { PlacementIndex } from './placement-index.js';
 
@@ -29,7 +29,6 @@ export interface ClusterWatch {
 interface _Feed<T extends KubernetesObject> {
   readonly name: string;
   readonly path: string;
-  readonly list: () => Promise<KubernetesListObject<T>>;
   readonly upsert: (obj: T) => void;
   readonly remove: (obj: T) => void;
 }
@@ -42,40 +41,36 @@ interface _Feed<T extends KubernetesObject> {
  * await watch.start(); // the index now holds the cluster
  */
 export function watchCluster(kc: KubeConfig, index: PlacementIndex, options: ClusterWatchOptions = {}): ClusterWatch {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
   const feeds: _Feed<KubernetesObject>[] = [
-    _feed({ name: 'nodes', path: '/api/v1/nodes', list: () => core.listNode(), upsert: (o: KubeNode) => index.upsertNode(o), remove: (o: KubeNode) => index.deleteNode(o) }),
-    _feed({ name: 'namespaces', path: '/api/v1/namespaces', list: () => core.listNamespace(), upsert: (o: V1Namespace) => index.upsertNamespace(o), remove: (o: V1Namespace) => index.deleteNamespace(o) }),
+    _feed({ name: 'nodes', path: '/api/v1/nodes', upsert: (o: KubeNode) => index.upsertNode(o), remove: (o: KubeNode) => index.deleteNode(o) }),
+    _feed({ name: 'namespaces', path: '/api/v1/namespaces', upsert: (o: V1Namespace) => index.upsertNamespace(o), remove: (o: V1Namespace) => index.deleteNamespace(o) }),
     _feed({
       name: 'replicasets',
       path: '/apis/apps/v1/replicasets',
-      list: () => apps.listReplicaSetForAllNamespaces(),
       upsert: (o: KubeReplicaSet) => index.upsertReplicaSet(o),
       remove: (o: KubeReplicaSet) => index.deleteReplicaSet(o),
     }),
     _feed({
       name: 'deployments',
       path: '/apis/apps/v1/deployments',
-      list: () => apps.listDeploymentForAllNamespaces(),
       upsert: (o: KubeWorkload) => index.upsertWorkload('Deployment', o),
       remove: (o: KubeWorkload) => index.deleteWorkload('Deployment', o),
     }),
     _feed({
       name: 'statefulsets',
       path: '/apis/apps/v1/statefulsets',
-      list: () => apps.listStatefulSetForAllNamespaces(),
       upsert: (o: KubeWorkload) => index.upsertWorkload('StatefulSet', o),
       remove: (o: KubeWorkload) => index.deleteWorkload('StatefulSet', o),
     }),
     // Pods last: their owners are then mostly known when they are first indexed.
-    _feed({ name: 'pods', path: '/api/v1/pods', list: () => core.listPodForAllNamespaces(), upsert: (o: KubePod) => index.upsertPod(o), remove: (o: KubePod) => index.deletePod(o) }),
+    _feed({ name: 'pods', path: '/api/v1/pods', upsert: (o: KubePod) => index.upsertPod(o), remove: (o: KubePod) => index.deletePod(o) }),
   ];
   const informers = feeds.map((feed) => {
     const informer = new ResilientInformer<KubernetesObject>(kc, {
       name: feed.name,
       path: feed.path,
-      list: feed.list,
+      // The index keeps what it reads of each object; the informer needs only identities.
+      keep: keepMetadata,
       ...(options.idleRestartMs === undefined ? {} : { idleRestartMs: options.idleRestartMs }),
       onError: (e) => {
         options.metrics?.informerRestarts.inc({ informer: e.name });
@@ -105,6 +100,6 @@ export function watchCluster(kc: KubeConfig, index: PlacementIndex, options: Clu
 }
 
 /** Erases a feed's object type so feeds of different kinds share one array. */
-function _feed<T>(feed: { name: string; path: string; list: () => Promise<unknown>; upsert: (obj: T) => void; remove: (obj: T) => void }): _Feed<KubernetesObject> {
+function _feed<T>(feed: { name: string; path: string; upsert: (obj: T) => void; remove: (obj: T) => void }): _Feed<KubernetesObject> {
   return feed as unknown as _Feed<KubernetesObject>;
 }
