@@ -32,6 +32,7 @@ export type ScorePluginName =
   | 'NodeResourcesBalancedAllocation'
   | 'TaintToleration'
   | 'NodeAffinity'
+  | 'PodTopologySpread'
   | 'CostAware';
 
 /**

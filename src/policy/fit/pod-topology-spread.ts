@@ -8,7 +8,7 @@
  */
 import { matchesLabelSelector, matchesRequiredNodeAffinity } from '../../core/labels.js';
 import type { LabelSelector, NodeView, PodView, TopologySpreadConstraint } from '../../core/model.js';
-import type { FilterPlugin } from './plugin.js';
+import { MAX_NODE_SCORE, type FilterPlugin, type ScorePlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
 import type { FitState, NodeInfo } from './state.js';
@@ -100,4 +100,186 @@ function _min(values: Iterable<number>): number {
   let min = Number.MAX_SAFE_INTEGER;
   for (const value of values) if (value < min) min = value;
   return min;
+}
+
+// --- Score ----------------------------------------------------------------------------------
+
+/** The label of the per-node domain, counted per node rather than per domain (as upstream). */
+const HOSTNAME_KEY = 'kubernetes.io/hostname';
+
+/**
+ * kube-scheduler's system-default constraints (`defaultingType: System`), for a pod of a
+ * ReplicaSet or StatefulSet that sets none of its own: spread over nodes with maxSkew 3 and over
+ * zones with maxSkew 5, as a preference.
+ */
+export const SYSTEM_DEFAULT_SPREAD: readonly { readonly topologyKey: string; readonly maxSkew: number }[] = Object.freeze([
+  { topologyKey: HOSTNAME_KEY, maxSkew: 3 },
+  { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 5 },
+]);
+
+/** Kinds whose selector upstream's DefaultSelector takes (Services aside: the model has none). */
+const _DEFAULT_SELECTOR_KINDS = new Set(['ReplicaSet', 'StatefulSet', 'ReplicationController']);
+
+interface _ScoreConstraint {
+  readonly topologyKey: string;
+  readonly maxSkew: number;
+  /** The pod's own ScheduleAnyway selector; undefined for a system default. */
+  readonly selector?: LabelSelector;
+  /** For a system default: the pods of this controller are the ones that count. */
+  readonly controllerUid?: string;
+}
+
+interface _ScoreSpec {
+  readonly constraints: readonly _ScoreConstraint[];
+  /** The pod's own constraints: nodes without every key are left out (scored 0), as upstream. */
+  readonly requireAllKeys: boolean;
+}
+
+/** Marks a node left out of the spread score (it lacks a key); normalize turns it into 0. */
+const _IGNORED = -1;
+
+/**
+ * PodTopologySpread's Score: prefers nodes whose domains hold fewer of the pods a ScheduleAnyway
+ * constraint selects, or, for a pod with no constraints of its own, of its controller's pods
+ * ({@link SYSTEM_DEFAULT_SPREAD}). As upstream: each node scores the sum over constraints of
+ * `matching × log(domains + 2) + maxSkew − 1`, rounded, counting per node for the hostname key
+ * and per domain (over nodes that pass the pod's node affinity) for the others; normalize then
+ * reverses the range so the emptiest domain scores 100.
+ */
+export const podTopologySpreadScore: ScorePlugin = {
+  name: 'PodTopologySpread',
+  score(state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
+    const { constraints, requireAllKeys } = state.podMemo(pod, 'PodTopologySpreadScore', _scoreSpec);
+    const n = nodes.length;
+    // Nothing to spread: every node 0 after normalize, as when upstream's PreScore skips.
+    if (constraints.length === 0) return new Array<number>(n).fill(_IGNORED);
+    // The scheduler calls this for every pod on every feasible node: per-node data is read from
+    // arrays indexed by `NodeInfo.index`, built once per state (nodes never change in one).
+    const domains = constraints.map((c) => _topologyDomains(state, c.topologyKey));
+    const scores = new Array<number>(n).fill(0);
+    let considered = n;
+    if (requireAllKeys) {
+      for (let i = 0; i < n; i++) {
+        const index = (nodes[i] as NodeInfo).index;
+        if (domains.every((d) => (d.ids[index] as number) >= 0)) continue;
+        scores[i] = _IGNORED;
+        considered--;
+      }
+    }
+    for (let k = 0; k < constraints.length; k++) {
+      const c = constraints[k] as _ScoreConstraint;
+      const { ids, count: domainCount } = domains[k] as _TopologyDomains;
+      const base = c.maxSkew - 1;
+      if (c.topologyKey === HOSTNAME_KEY) {
+        // Counted per node, on every node (upstream counts the node's own pods here).
+        const perNode = c.controllerUid === undefined ? _countsByNode(state, pod, c) : (state.controllerCounts(c.controllerUid) ?? new Int32Array(0));
+        const weight = Math.log(considered + 2);
+        for (let i = 0; i < n; i++) {
+          if (scores[i] === _IGNORED) continue;
+          const index = (nodes[i] as NodeInfo).index;
+          if ((ids[index] as number) < 0) continue;
+          scores[i] = (scores[i] as number) + (perNode[index] ?? 0) * weight + base;
+        }
+        continue;
+      }
+      // The domains of the nodes being scored; matching pods count per domain, on nodes that pass
+      // the pod's node affinity (and carry every key, for the pod's own constraints).
+      const present = new Uint8Array(domainCount);
+      let size = 0;
+      for (let i = 0; i < n; i++) {
+        if (scores[i] === _IGNORED) continue;
+        const id = ids[(nodes[i] as NodeInfo).index] as number;
+        if (id >= 0 && present[id] === 0) {
+          present[id] = 1;
+          size++;
+        }
+      }
+      const perDomain = new Float64Array(domainCount);
+      _forEachMatchingNode(state, pod, c, (nodeName, count) => {
+        const info = state.nodeInfo(nodeName);
+        if (info === undefined) return;
+        const id = ids[info.index] as number;
+        if (id < 0 || present[id] === 0 || !matchesRequiredNodeAffinity(pod.constraints, info.view)) return;
+        if (requireAllKeys && !domains.every((d) => (d.ids[info.index] as number) >= 0)) return;
+        perDomain[id] = (perDomain[id] as number) + count;
+      });
+      const weight = Math.log(size + 2);
+      for (let i = 0; i < n; i++) {
+        if (scores[i] === _IGNORED) continue;
+        const id = ids[(nodes[i] as NodeInfo).index] as number;
+        if (id >= 0) scores[i] = (scores[i] as number) + (perDomain[id] as number) * weight + base;
+      }
+    }
+    for (let i = 0; i < n; i++) if (scores[i] !== _IGNORED) scores[i] = Math.round(scores[i] as number);
+    return scores;
+  },
+  normalize(scores: readonly number[]): number[] {
+    let min = Number.MAX_SAFE_INTEGER;
+    let max = 0;
+    for (const s of scores) {
+      if (s === _IGNORED) continue;
+      if (s < min) min = s;
+      if (s > max) max = s;
+    }
+    return scores.map((s) => (s === _IGNORED ? 0 : max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - s)) / max)));
+  },
+  skip: (state, pod) => state.podMemo(pod, 'PodTopologySpreadScore', _scoreSpec).constraints.length === 0,
+};
+
+/** The constraints the score uses: the pod's ScheduleAnyway ones, else the system defaults. */
+function _scoreSpec(_state: FitState, pod: PodView): _ScoreSpec {
+  const own = pod.constraints.topologySpread ?? [];
+  if (own.length > 0) {
+    const constraints = own.filter((c) => c.whenUnsatisfiable === 'ScheduleAnyway').map((c) => ({ topologyKey: c.topologyKey, maxSkew: c.maxSkew, ...(c.labelSelector === undefined ? {} : { selector: c.labelSelector }) }));
+    return { constraints, requireAllKeys: true };
+  }
+  const controller = pod.controllerRef;
+  if (controller === undefined || controller.uid === '' || !_DEFAULT_SELECTOR_KINDS.has(controller.kind)) return { constraints: [], requireAllKeys: false };
+  return { constraints: SYSTEM_DEFAULT_SPREAD.map((c) => ({ ...c, controllerUid: controller.uid })), requireAllKeys: false };
+}
+
+/** Each node's domain of one topology key, by `NodeInfo.index`: an id, or -1 without the label. */
+interface _TopologyDomains {
+  readonly ids: Int32Array;
+  /** How many distinct values (ids run from 0 to count − 1). */
+  readonly count: number;
+}
+
+function _topologyDomains(state: FitState, key: string): _TopologyDomains {
+  return state.nodeMemo(`PodTopologySpread\u0000domains\u0000${key}`, () => {
+    const names = state.nodeNames;
+    const ids = new Int32Array(names.length).fill(-1);
+    const byValue = new Map<string, number>();
+    for (let i = 0; i < names.length; i++) {
+      const value = state.node(names[i] as string)?.labels[key];
+      if (value === undefined) continue;
+      let id = byValue.get(value);
+      if (id === undefined) byValue.set(value, (id = byValue.size));
+      ids[i] = id;
+    }
+    return { ids, count: byValue.size };
+  });
+}
+
+/** The pods a selector constraint selects, per node by `NodeInfo.index`. */
+function _countsByNode(state: FitState, pod: PodView, c: _ScoreConstraint): Float64Array {
+  const perNode = new Float64Array(state.nodeNames.length);
+  _forEachMatchingNode(state, pod, c, (nodeName, count) => {
+    const info = state.nodeInfo(nodeName);
+    if (info !== undefined) perNode[info.index] = (perNode[info.index] as number) + count;
+  });
+  return perNode;
+}
+
+/** Calls `visit(nodeName, count)` for the placed, non-terminating pods a score constraint selects. */
+function _forEachMatchingNode(state: FitState, pod: PodView, c: _ScoreConstraint, visit: (nodeName: string, count: number) => void): void {
+  if (c.controllerUid !== undefined) {
+    state.forEachNodeOfController(c.controllerUid, visit);
+    return;
+  }
+  // As the filter: an empty selector counts no pod; an absent one matches none.
+  if (c.selector === undefined || _isEmptySelector(c.selector)) return;
+  state.forEachMatchingPod([pod.namespace], c.selector, (other, node) => {
+    if (other.deletionRequestedAt === undefined) visit(node.name, 1);
+  });
 }

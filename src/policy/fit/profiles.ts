@@ -5,14 +5,16 @@ import type { SchedulingProfile } from './score.js';
 
 /**
  * kube-scheduler's default profile, restricted to the score plugins Stowage implements, with
- * upstream's default weights: TaintToleration 3, NodeAffinity 2, NodeResourcesFit (LeastAllocated)
- * 1, NodeResourcesBalancedAllocation 1. The simulator's default scheduler uses it.
+ * upstream's default weights: TaintToleration 3, NodeAffinity 2, PodTopologySpread 2 (with the
+ * system-default constraints), NodeResourcesFit (LeastAllocated) 1, NodeResourcesBalancedAllocation 1.
+ * Not implemented: InterPodAffinity's and ImageLocality's scores. The simulator's default scheduler uses it.
  */
 export const DEFAULT_PROFILE: SchedulingProfile = Object.freeze({
   name: 'default-scheduler',
   scores: Object.freeze([
     { plugin: 'TaintToleration', weight: 3 },
     { plugin: 'NodeAffinity', weight: 2 },
+    { plugin: 'PodTopologySpread', weight: 2 },
     { plugin: 'NodeResourcesLeastAllocated', weight: 1 },
     { plugin: 'NodeResourcesBalancedAllocation', weight: 1 },
   ] as const),
@@ -24,6 +26,7 @@ export const MOST_ALLOCATED_PROFILE: SchedulingProfile = Object.freeze({
   scores: Object.freeze([
     { plugin: 'TaintToleration', weight: 3 },
     { plugin: 'NodeAffinity', weight: 2 },
+    { plugin: 'PodTopologySpread', weight: 2 },
     { plugin: 'NodeResourcesMostAllocated', weight: 1 },
     { plugin: 'NodeResourcesBalancedAllocation', weight: 1 },
   ] as const),
@@ -32,13 +35,14 @@ export const MOST_ALLOCATED_PROFILE: SchedulingProfile = Object.freeze({
 /**
  * Stowage's scheduler: cost first (CostAware 4, so that a saving of a quarter outweighs a full node
  * of packing), then bin-packing, while the pod's own preferences (PreferNoSchedule taints, preferred
- * node affinity) keep their upstream weights.
+ * node affinity) and the spread of a workload's replicas keep their upstream weights.
  */
 export const COST_AWARE_PROFILE: SchedulingProfile = Object.freeze({
   name: 'stowage-cost-aware',
   scores: Object.freeze([
     { plugin: 'TaintToleration', weight: 3 },
     { plugin: 'NodeAffinity', weight: 2 },
+    { plugin: 'PodTopologySpread', weight: 2 },
     { plugin: 'CostAware', weight: 4 },
     { plugin: 'NodeResourcesMostAllocated', weight: 1 },
     { plugin: 'NodeResourcesBalancedAllocation', weight: 1 },

@@ -25,13 +25,13 @@ const nodes = [testNode('a'), testNode('b')];
 const state = FitState.fromSnapshot(testSnapshot(nodes, [testPod('half', { nodeName: 'b', requests: { cpu: 2000, memory: 4 * GI } })]));
 const pod = testPod('new', { requests: { cpu: 1000, memory: 2 * GI } });
 
-test('the default profile spreads: the empty node wins 475 to 425, with each plugin score reported', () => {
+test('the default profile spreads: the empty node wins 475 to 425, with each plugin score reported (a bare pod has no spread to score)', () => {
   const choice = selectNode(state, pod, DEFAULT_PROFILE);
   assert.ok(choice.ok);
   assert.equal(choice.nodeName, 'a');
   assert.deepEqual(choice.scores, [
-    { nodeName: 'a', total: 475, plugins: { TaintToleration: 100, NodeAffinity: 0, NodeResourcesLeastAllocated: 75, NodeResourcesBalancedAllocation: 100 } },
-    { nodeName: 'b', total: 425, plugins: { TaintToleration: 100, NodeAffinity: 0, NodeResourcesLeastAllocated: 25, NodeResourcesBalancedAllocation: 100 } },
+    { nodeName: 'a', total: 475, plugins: { TaintToleration: 100, NodeAffinity: 0, PodTopologySpread: 0, NodeResourcesLeastAllocated: 75, NodeResourcesBalancedAllocation: 100 } },
+    { nodeName: 'b', total: 425, plugins: { TaintToleration: 100, NodeAffinity: 0, PodTopologySpread: 0, NodeResourcesLeastAllocated: 25, NodeResourcesBalancedAllocation: 100 } },
   ]);
 });
 

@@ -14,6 +14,7 @@ import type { ScorePlugin, ScorePluginName } from './plugin.js';
 import type { FilterPluginName, FitFailure } from './result.js';
 import { _podName } from './state.js';
 import type { FitState, NodeInfo } from './state.js';
+import { podTopologySpreadScore } from './pod-topology-spread.js';
 import { taintTolerationScore } from './taint-toleration.js';
 
 /** Every score plugin, by name. */
@@ -23,6 +24,7 @@ export const SCORE_PLUGINS: Readonly<Record<ScorePluginName, ScorePlugin>> = {
   NodeResourcesBalancedAllocation: balancedAllocationScore,
   TaintToleration: taintTolerationScore,
   NodeAffinity: nodeAffinityScore,
+  PodTopologySpread: podTopologySpreadScore,
   CostAware: costAwareScore,
 };
 

@@ -44,6 +44,8 @@ export interface FitStateOptions {
  */
 export interface NodeInfo {
   readonly view: NodeView;
+  /** The node's position in `FitState.nodeNames`: plugins index per-node arrays with it. */
+  readonly index: number;
   /** The sum of the requests of the pods on the node. */
   readonly requested: Resources;
   /** Cpu requested as the resource scores count it (a pod requesting none counts the default). */
@@ -57,6 +59,7 @@ export interface NodeInfo {
 }
 
 interface NodeSlot extends NodeInfo {
+  index: number;
   /** A node holds at most a few hundred pods: an array beats a map to build, copy and scan. */
   readonly pods: PodView[];
   /** Changed in place by `#add` and `#remove`; `clone` copies it. */
@@ -95,6 +98,11 @@ export class FitState {
   readonly #podIndex: PodLabelIndex;
   /** Built at the first inter-pod affinity check, then kept up to date. */
   #antiAffinity: AntiAffinityIndex | undefined;
+  /**
+   * Placed, non-terminating pods per controller uid, by node index: what the scheduler's
+   * system-default topology spread counts. Built at the first spread score, then kept up to date.
+   */
+  #byController: Map<string, Int32Array> | undefined;
   /** Data derived from nodes only: nodes never change, so it is shared with clones. */
   readonly #nodeMemo: Map<string, unknown>;
   readonly #podMemo = new WeakMap<PodView, PodMemo>();
@@ -121,6 +129,7 @@ export class FitState {
   ) {
     this.#slots = slots;
     this.#nodeNames = [...slots.keys()].sort();
+    this.#nodeNames.forEach((name, i) => ((slots.get(name) as NodeSlot).index = i));
     this.#placement = placement;
     const source = (visit: (pod: PodView) => void): void => {
       for (const slot of slots.values()) for (const pod of slot.pods) visit(pod);
@@ -142,7 +151,7 @@ export class FitState {
   static fromSnapshot(snapshot: ClusterSnapshot, options: FitStateOptions = {}): FitState {
     const slots = new Map<string, NodeSlot>();
     for (const node of snapshot.nodes) {
-      slots.set(node.name, { view: node, pods: [], requested: {}, nonZeroCpu: 0, nonZeroMemory: 0, cordoned: false });
+      slots.set(node.name, { view: node, index: -1, pods: [], requested: {}, nonZeroCpu: 0, nonZeroMemory: 0, cordoned: false });
     }
     const placement = new Map<string, NodeSlot>();
     for (const pod of snapshot.pods) {
@@ -295,6 +304,10 @@ export class FitState {
       this.#namespaceLabelCache,
     );
     copy.#namespaceCounts = this.#namespaceCounts === undefined ? undefined : new Map(this.#namespaceCounts);
+    if (this.#byController !== undefined) {
+      copy.#byController = new Map();
+      for (const [uid, counts] of this.#byController) copy.#byController.set(uid, counts.slice());
+    }
     copy.#version = this.#version;
     return copy;
   }
@@ -324,6 +337,24 @@ export class FitState {
   /** Calls `visit` for every placed pod in one of `namespaces` whose labels match `selector` (undefined matches none). */
   forEachMatchingPod(namespaces: readonly string[], selector: LabelSelector | undefined, visit: (pod: PodView, node: NodeView) => void): void {
     for (const namespace of namespaces) this.#podIndex.forEachMatching(namespace, selector, visit);
+  }
+
+  /**
+   * Calls `visit` with each node holding placed, non-terminating pods of the controller with uid
+   * `uid` (a ReplicaSet, a StatefulSet), and how many: the pods a system-default spread selects.
+   */
+  forEachNodeOfController(uid: string, visit: (nodeName: string, count: number) => void): void {
+    const counts = this.controllerCounts(uid);
+    if (counts === undefined) return;
+    for (let i = 0; i < counts.length; i++) if ((counts[i] as number) > 0) visit(this.#nodeNames[i] as string, counts[i] as number);
+  }
+
+  /**
+   * The same counts by `NodeInfo.index` (read-only; valid until the state next changes), or
+   * undefined when the controller has never had a pod placed in this state.
+   */
+  controllerCounts(uid: string): Readonly<Int32Array> | undefined {
+    return this.#controllerIndex().get(uid);
   }
 
   /** Calls `visit` for every placed pod that a pod affinity term of `owner` selects (by namespaces and labels). */
@@ -416,6 +447,15 @@ export class FitState {
       namespaces: this.#namespaceCounts === undefined ? undefined : [...this.#namespaceCounts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
       podIndex: this.#podIndex.canonical(),
       antiAffinity: this.#antiAffinity?.canonical(),
+      byController:
+        this.#byController === undefined
+          ? undefined
+          : [...this.#byController]
+              .flatMap(([uid, counts]) => {
+                const on = this.#nodeNames.flatMap((name, i) => ((counts[i] ?? 0) > 0 ? [`${name}=${counts[i] ?? 0}`] : []));
+                return on.length === 0 ? [] : [`${uid}:${on.join(',')}`];
+              })
+              .sort(),
     };
   }
 
@@ -429,6 +469,7 @@ export class FitState {
     this.#podIndex.add(pod);
     if (this.#namespaceCounts !== undefined) this.#namespaceCounts.set(pod.namespace, (this.#namespaceCounts.get(pod.namespace) ?? 0) + 1);
     this.#antiAffinity?.add(pod, slot.view);
+    if (this.#byController !== undefined) _countController(this.#byController, pod, slot.index, this.#nodeNames.length, 1);
   }
 
   #remove(pod: PodView, slot: NodeSlot): void {
@@ -450,6 +491,7 @@ export class FitState {
       else this.#namespaceCounts.delete(pod.namespace);
     }
     this.#antiAffinity?.remove(pod, slot.view);
+    if (this.#byController !== undefined) _countController(this.#byController, pod, slot.index, this.#nodeNames.length, -1);
   }
 
   #namespaces(): Map<string, number> {
@@ -474,6 +516,17 @@ export class FitState {
     return this.#antiAffinity;
   }
 
+  #controllerIndex(): Map<string, Int32Array> {
+    if (this.#byController === undefined) {
+      const index = new Map<string, Int32Array>();
+      for (const slot of this.#slots.values()) {
+        for (const pod of slot.pods) _countController(index, pod, slot.index, this.#nodeNames.length, 1);
+      }
+      this.#byController = index;
+    }
+    return this.#byController;
+  }
+
   #slot(nodeName: string, action: string): NodeSlot {
     const slot = this.#slots.get(nodeName);
     if (slot === undefined) throw new Error(`Cannot ${action} node "${nodeName}": the node is not in the state`);
@@ -488,6 +541,15 @@ export class FitState {
  */
 export function nonZeroRequests(pod: PodView): NonZeroRequests {
   return { cpu: _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST), memory: _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST) };
+}
+
+/** Adds `delta` to the pod's controller count on the node at `nodeIndex` (of `nodeCount`). */
+function _countController(index: Map<string, Int32Array>, pod: PodView, nodeIndex: number, nodeCount: number, delta: 1 | -1): void {
+  const uid = pod.controllerRef?.uid;
+  if (uid === undefined || uid === '' || pod.deletionRequestedAt !== undefined) return;
+  let counts = index.get(uid);
+  if (counts === undefined) index.set(uid, (counts = new Int32Array(nodeCount)));
+  counts[nodeIndex] = (counts[nodeIndex] as number) + delta;
 }
 
 function _nonZero(amount: number | undefined, fallback: number): number {
