@@ -21,7 +21,7 @@
  * the fit state's spare slots of each group, and every trial placement is rolled back.
  */
 import { ALL_FILTERS, checkFit, firstFeasibleNode } from '../policy/fit/index.js';
-import type { FilterPluginName, FitState } from '../policy/fit/index.js';
+import type { FilterPluginName, FitState, NodeInfo } from '../policy/fit/index.js';
 import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
 import type { PodView } from '../core/model.js';
 import type { Cloud, NodeGroup } from './cloud.js';
@@ -356,10 +356,15 @@ export class ClusterAutoscaler {
     // The node the pod was last placed on usually still takes it.
     const hinted = this.#cluster.nodes.get(this.#hints.get(pod.uid) ?? '');
     if (hinted !== undefined && _mayTake(fit, hinted, pod, from, removing) && firstFeasibleNode(fit, view, [hinted.name]) !== undefined) return hinted;
-    const names: string[] = [];
-    for (const node of this.#cluster.readyNodes) if (node !== hinted && _mayTake(fit, node, pod, from, removing)) names.push(node.name);
-    const name = firstFeasibleNode(fit, view, names);
-    return name === undefined ? undefined : this.#cluster.nodes.get(name);
+    // Each node's fit-state entry is looked up once per state, not once per pod and node.
+    const candidates: NodeInfo[] = [];
+    for (const node of this.#cluster.readyNodes) {
+      if (node === hinted || !_eligible(node, from, removing)) continue;
+      const info = node.fitInfo(fit);
+      if (info !== undefined && _roomIn(info.requested, node.group, pod)) candidates.push(info);
+    }
+    const found = firstFeasibleNode(fit, view, candidates);
+    return found === undefined ? undefined : this.#cluster.nodes.get(found.view.name);
   }
 
   #scaleDown(now: number): void {
@@ -499,12 +504,21 @@ function _blocksScaleDown(pod: SimPod): boolean {
 
 /** Whether `node` may take `pod` off `from` in a removal simulation, on plain numbers: not a node being removed, and room. */
 function _mayTake(fit: FitState, node: SimNode, pod: SimPod, from: SimNode, removing: ReadonlySet<SimNode>): boolean {
-  return node !== from && node.schedulable && !removing.has(node) && _hasRoomOn(fit, node.name, node.group, pod);
+  return _eligible(node, from, removing) && _hasRoomOn(fit, node.name, node.group, pod);
+}
+
+/** A node a pod of `from` may be moved to at all: another schedulable node that is not being removed. */
+function _eligible(node: SimNode, from: SimNode, removing: ReadonlySet<SimNode>): boolean {
+  return node !== from && node.schedulable && !removing.has(node);
 }
 
 /** Cheap necessary condition before the full filters: free cpu and memory on a fit-state slot, trial placements included. */
 function _hasRoomOn(fit: FitState, slot: string, group: NodeGroup, pod: SimPod): boolean {
-  const requested = fit.requested(slot);
+  return _roomIn(fit.requested(slot), group, pod);
+}
+
+/** `_hasRoomOn` given the slot's requests. */
+function _roomIn(requested: Readonly<Record<string, number>>, group: NodeGroup, pod: SimPod): boolean {
   const a = group.allocatable;
   return (a['cpu'] ?? 0) - (requested['cpu'] ?? 0) >= pod.spec.cpu && (a['memory'] ?? 0) - (requested['memory'] ?? 0) >= pod.spec.memory;
 }

@@ -14,7 +14,7 @@
  *   happens only when a group runs out of spares.
  */
 import type { CapacityType, ClusterSnapshot, NodeView, PdbView, PodView, SchedulingConstraints, Taint, WorkloadRef, WorkloadView } from '../core/model.js';
-import { FitState } from '../policy/fit/index.js';
+import { FitState, type NodeInfo } from '../policy/fit/index.js';
 import type { NodeGroup } from './cloud.js';
 import type { SimEvent } from './engine.js';
 
@@ -68,6 +68,8 @@ export class SimNode {
   /** Index in `SimCluster.readyNodes`, for O(1) removal. */
   _readyIndex = -1;
   #view: NodeView | undefined;
+  #fitState: FitState | undefined;
+  #fitInfo: NodeInfo | undefined;
   readonly #epochOffset: number;
 
   constructor(name: string, group: NodeGroup, launchedAt: number, epochOffset: number) {
@@ -79,6 +81,15 @@ export class SimNode {
 
   get capacityType(): 'spot' | 'on-demand' {
     return this.group.capacityType;
+  }
+
+  /** This node in the fit state `state`, looked up once per state (the object is updated in place). */
+  fitInfo(state: FitState): NodeInfo | undefined {
+    if (this.#fitState !== state) {
+      this.#fitState = state;
+      this.#fitInfo = state.nodeInfo(this.name);
+    }
+    return this.#fitInfo;
   }
 
   /** Takes new pods: Ready and not cordoned. */

@@ -10,7 +10,7 @@
  * long-lived `FitState`: the scheduler model only decides which nodes to ask about and when.
  */
 import { bestScoredNodes, feasibleAmong } from '../policy/fit/index.js';
-import type { SchedulingProfile } from '../policy/fit/index.js';
+import type { NodeInfo, SchedulingProfile } from '../policy/fit/index.js';
 import type { Engine } from './engine.js';
 import type { RandomStream } from './random.js';
 import type { Scenario } from './scenario.js';
@@ -43,7 +43,7 @@ export class DefaultScheduler {
   #changeSeq = 0;
   #cycleAt = Number.POSITIVE_INFINITY;
   #nextStart = 0;
-  readonly #chunk: string[] = [];
+  readonly #chunk: NodeInfo[] = [];
 
   constructor(engine: Engine, cluster: SimCluster, random: RandomStream, profile: SchedulingProfile, config: Scenario['scheduler']) {
     this.#engine = engine;
@@ -156,7 +156,7 @@ export class DefaultScheduler {
     const want = this.#numFeasibleToFind(n);
     const fit = this.#cluster.fit;
     const view = pod.view();
-    const feasible: string[] = [];
+    const feasible: NodeInfo[] = [];
     const chunk = this.#chunk;
     let processed = 0;
     const start = this.#nextStart % n;
@@ -167,10 +167,13 @@ export class DefaultScheduler {
         processed++;
         // A necessary condition of NodeResourcesFit, checked on plain numbers first: most full
         // nodes are passed over without building the filters' views.
-        if (_hasRoom(node, pod)) chunk.push(node.name);
+        if (!_hasRoom(node, pod)) continue;
+        const info = node.fitInfo(fit);
+        if (info === undefined) throw new Error(`Cannot schedule pod "${pod.spec.name}": node "${node.name}" is not in the fit state`);
+        chunk.push(info);
       }
       if (chunk.length === 0) continue;
-      for (const name of feasibleAmong(fit, view, chunk, want - feasible.length)) feasible.push(name);
+      for (const info of feasibleAmong(fit, view, chunk, want - feasible.length)) feasible.push(info);
     }
     this.#nextStart = (start + processed) % n;
     if (feasible.length === 0) return false;

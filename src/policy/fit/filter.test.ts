@@ -6,7 +6,7 @@ import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary } from './arbitraries.
 import { GI, nodeInfoOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleAmong, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
 import { FIT_OK } from './result.js';
-import { FitState } from './state.js';
+import { FitState, type NodeInfo } from './state.js';
 
 const spotTaint = { key: 'spot', value: 'true', effect: 'NoSchedule' } as const;
 const nodes = [
@@ -117,6 +117,14 @@ test('feasibleAmong keeps the order given, stops at the limit, and agrees with f
     fc.property(placedPodsArbitrary(14), podArbitrary(99), (placed, candidate) => {
       const fit = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
       assert.deepEqual(feasibleAmong(fit, candidate, fit.nodeNames), filterNodes(fit, candidate).feasible);
+      // Given as NodeInfo (what the simulator's scheduler passes), the same nodes come back as NodeInfo.
+      const infos = fit.nodeNames.map((name, i) => {
+        const info = fit.nodeInfoAt(i);
+        assert.equal(info, fit.nodeInfo(name), `nodeInfoAt(${i}) is ${name}`);
+        return info as NodeInfo;
+      });
+      assert.deepEqual(feasibleAmong(fit, candidate, infos).map((info) => info.view.name), filterNodes(fit, candidate).feasible);
+      assert.equal(firstFeasibleNode(fit, candidate, infos)?.view.name, filterNodes(fit, candidate).feasible[0]);
     }),
     { numRuns: 300 },
   );

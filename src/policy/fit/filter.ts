@@ -15,7 +15,7 @@ import { FIT_OK } from './result.js';
 import { taintTolerationFilter } from './taint-toleration.js';
 import type { FilterPluginName, FitFailure, FitResult } from './result.js';
 import { _podName } from './state.js';
-import type { FitState } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 
 /**
  * Every filter plugin, in the order kube-scheduler runs them (NodeReady, which upstream is a
@@ -83,37 +83,40 @@ export function filterNodes(
 /**
  * The first of `nodeNames`, in their order, that `pod` passes every filter on, or undefined: the
  * Filter phase of a first-fit planner (Cluster Autoscaler's drain simulation), stopping at the
- * first feasible node. `nodeNames` may be lazy: it is read no further than that node.
+ * first feasible node. `nodes` (names or `NodeInfo`, returned as given) may be lazy: it is read
+ * no further than that node.
  */
-export function firstFeasibleNode(
+export function firstFeasibleNode<N extends string | NodeInfo>(
   state: FitState,
   pod: PodView,
-  nodeNames: Iterable<string>,
+  nodes: Iterable<N>,
   filters: readonly FilterPluginName[] = ALL_FILTERS,
-): string | undefined {
-  return feasibleAmong(state, pod, nodeNames, 1, filters)[0];
+): N | undefined {
+  return feasibleAmong(state, pod, nodes, 1, filters)[0];
 }
 
 /**
- * The nodes of `nodeNames`, in their order, that `pod` passes every filter on, at most `limit` of
+ * The nodes of `nodes`, in their order, that `pod` passes every filter on, at most `limit` of
  * them: the scheduler's Filter phase over a sample of nodes, without the rejection reasons
  * `filterNodes` collects. The pod is taken off its node once for the whole search, and
- * `nodeNames` is read no further than the node that reaches the limit.
+ * `nodes` is read no further than the node that reaches the limit. Nodes are given by name or
+ * as the state's `NodeInfo` (which a hot loop may keep: it saves a lookup per node), and
+ * returned as given.
  */
-export function feasibleAmong(
+export function feasibleAmong<N extends string | NodeInfo>(
   state: FitState,
   pod: PodView,
-  nodeNames: Iterable<string>,
+  nodes: Iterable<N>,
   limit = Number.POSITIVE_INFINITY,
   filters: readonly FilterPluginName[] = ALL_FILTERS,
-): string[] {
+): N[] {
   if (limit <= 0) return [];
   return state.withoutPod(pod, () => {
     const plugins = _active(state, pod, filters);
-    const feasible: string[] = [];
-    for (const nodeName of nodeNames) {
-      if (!_runFilters(plugins, state, pod, nodeName).ok) continue;
-      feasible.push(nodeName);
+    const feasible: N[] = [];
+    for (const node of nodes) {
+      if (!_runFilters(plugins, state, pod, node).ok) continue;
+      feasible.push(node);
       if (feasible.length >= limit) break;
     }
     return feasible;
@@ -136,9 +139,9 @@ export function describeUnschedulable(nodeCount: number, rejected: Iterable<FitF
   return reasons.length === 0 ? `0/${nodeCount} nodes are available` : `0/${nodeCount} nodes are available: ${reasons.join(', ')}`;
 }
 
-function _runFilters(plugins: readonly FilterPlugin[], state: FitState, pod: PodView, nodeName: string): FitResult {
-  const node = state.nodeInfo(nodeName);
-  if (node === undefined) throw new Error(`Cannot check pod "${_podName(pod)}" on node "${nodeName}": the node is not in the state`);
+function _runFilters(plugins: readonly FilterPlugin[], state: FitState, pod: PodView, given: string | NodeInfo): FitResult {
+  const node = typeof given === 'string' ? state.nodeInfo(given) : given;
+  if (node === undefined) throw new Error(`Cannot check pod "${_podName(pod)}" on node "${given as string}": the node is not in the state`);
   for (const plugin of plugins) {
     const result = plugin.filter(state, pod, node);
     if (!result.ok) return result;

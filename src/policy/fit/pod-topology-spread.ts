@@ -11,7 +11,7 @@ import type { LabelSelector, NodeView, PodView, TopologySpreadConstraint } from 
 import { MAX_NODE_SCORE, type FilterPlugin, type ScorePlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
-import type { FitState, NodeInfo } from './state.js';
+import { SPREAD_CONTROLLER_KINDS, type FitState, type NodeInfo } from './state.js';
 
 /** Reason when placing the pod on the node would exceed a constraint's maxSkew. */
 export const SPREAD_REASON = "node(s) didn't match pod topology spread constraints";
@@ -106,22 +106,28 @@ function _min(values: Iterable<number>): number {
 
 /** The label of the per-node domain, counted per node rather than per domain (as upstream). */
 const HOSTNAME_KEY = 'kubernetes.io/hostname';
+const ZONE_KEY = 'topology.kubernetes.io/zone';
+
+/** One of the system-default spread constraints. */
+export interface SpreadDefault {
+  readonly topologyKey: string;
+  readonly maxSkew: number;
+}
 
 /**
  * kube-scheduler's system-default constraints (`defaultingType: System`), for a pod of a
  * ReplicaSet or StatefulSet that sets none of its own: spread over nodes with maxSkew 3 and over
  * zones with maxSkew 5, as a preference.
  */
-export const SYSTEM_DEFAULT_SPREAD: readonly { readonly topologyKey: string; readonly maxSkew: number }[] = Object.freeze([
+export const SYSTEM_DEFAULT_SPREAD: readonly [SpreadDefault, SpreadDefault] = Object.freeze([
   { topologyKey: HOSTNAME_KEY, maxSkew: 3 },
-  { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 5 },
+  { topologyKey: ZONE_KEY, maxSkew: 5 },
 ]);
 
-/** Kinds whose selector upstream's DefaultSelector takes (Services aside: the model has none). */
-const _DEFAULT_SELECTOR_KINDS = new Set(['ReplicaSet', 'StatefulSet', 'ReplicationController']);
 
 interface _ScoreConstraint {
   readonly topologyKey: string;
+  readonly hostname: boolean;
   readonly maxSkew: number;
   /** The pod's own ScheduleAnyway selector; undefined for a system default. */
   readonly selector?: LabelSelector;
@@ -131,111 +137,207 @@ interface _ScoreConstraint {
 
 interface _ScoreSpec {
   readonly constraints: readonly _ScoreConstraint[];
+  /** The system defaults of this controller: scored by {@link _systemDefaultScores}. */
+  readonly systemDefaultOf?: string;
   /** The pod's own constraints: nodes without every key are left out (scored 0), as upstream. */
   readonly requireAllKeys: boolean;
 }
 
-/** Marks a node left out of the spread score (it lacks a key); normalize turns it into 0. */
-const _IGNORED = -1;
+/** What a pod spreads by depends on the pod alone: computed once per pod object. */
+const _specs = new WeakMap<PodView, _ScoreSpec>();
 
 /**
  * PodTopologySpread's Score: prefers nodes whose domains hold fewer of the pods a ScheduleAnyway
  * constraint selects, or, for a pod with no constraints of its own, of its controller's pods
  * ({@link SYSTEM_DEFAULT_SPREAD}). As upstream: each node scores the sum over constraints of
  * `matching × log(domains + 2) + maxSkew − 1`, rounded, counting per node for the hostname key
- * and per domain (over nodes that pass the pod's node affinity) for the others; normalize then
- * reverses the range so the emptiest domain scores 100.
+ * and per domain (over nodes that pass the pod's node affinity) for the others; then
+ * NormalizeScore reverses the range so the emptiest domain scores 100, and a node without a key
+ * of the pod's own constraints scores 0. Returned already normalized.
+ *
+ * The scheduler calls this for every pod on every feasible node: per-node data is read from
+ * arrays indexed by `NodeInfo.index`, built once per state (nodes never change in one).
  */
 export const podTopologySpreadScore: ScorePlugin = {
   name: 'PodTopologySpread',
   score(state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
-    const { constraints, requireAllKeys } = state.podMemo(pod, 'PodTopologySpreadScore', _scoreSpec);
+    const spec = _scoreSpec(pod);
+    if (spec.systemDefaultOf !== undefined) return _systemDefaultScores(state, pod, nodes, spec.systemDefaultOf);
     const n = nodes.length;
-    // Nothing to spread: every node 0 after normalize, as when upstream's PreScore skips.
-    if (constraints.length === 0) return new Array<number>(n).fill(_IGNORED);
-    // The scheduler calls this for every pod on every feasible node: per-node data is read from
-    // arrays indexed by `NodeInfo.index`, built once per state (nodes never change in one).
-    const domains = constraints.map((c) => _topologyDomains(state, c.topologyKey));
-    const scores = new Array<number>(n).fill(0);
+    const out = new Array<number>(n).fill(0);
+    const { constraints, requireAllKeys } = spec;
+    const m = constraints.length;
+    // Nothing to spread: every node 0, as when upstream's PreScore skips.
+    if (m === 0) return out;
+    const ids: Int32Array[] = [];
+    const counts: (Readonly<Int32Array> | Float64Array)[] = [];
+    const weights: number[] = [];
+    // Left out (a key of the pod's own constraints missing): only with requireAllKeys.
+    let ignored: Uint8Array | undefined;
     let considered = n;
+    for (const c of constraints) ids.push(_topologyDomains(state, c.topologyKey).ids);
     if (requireAllKeys) {
+      ignored = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
         const index = (nodes[i] as NodeInfo).index;
-        if (domains.every((d) => (d.ids[index] as number) >= 0)) continue;
-        scores[i] = _IGNORED;
-        considered--;
+        for (let k = 0; k < m; k++) {
+          if (((ids[k] as Int32Array)[index] as number) >= 0) continue;
+          ignored[i] = 1;
+          considered--;
+          break;
+        }
       }
     }
-    for (let k = 0; k < constraints.length; k++) {
+    for (let k = 0; k < m; k++) {
       const c = constraints[k] as _ScoreConstraint;
-      const { ids, count: domainCount } = domains[k] as _TopologyDomains;
-      const base = c.maxSkew - 1;
-      if (c.topologyKey === HOSTNAME_KEY) {
-        // Counted per node, on every node (upstream counts the node's own pods here).
-        const perNode = c.controllerUid === undefined ? _countsByNode(state, pod, c) : (state.controllerCounts(c.controllerUid) ?? new Int32Array(0));
-        const weight = Math.log(considered + 2);
-        for (let i = 0; i < n; i++) {
-          if (scores[i] === _IGNORED) continue;
-          const index = (nodes[i] as NodeInfo).index;
-          if ((ids[index] as number) < 0) continue;
-          scores[i] = (scores[i] as number) + (perNode[index] ?? 0) * weight + base;
-        }
+      if (c.hostname) {
+        // Counted on the node itself, whatever its affinity (as upstream).
+        counts.push(c.controllerUid === undefined ? _countsByNode(state, pod, c) : (state.controllerCounts(c.controllerUid) ?? _NO_COUNTS));
+        weights.push(Math.log(considered + 2));
         continue;
       }
-      // The domains of the nodes being scored; matching pods count per domain, on nodes that pass
+      // Domains of the nodes being scored; matching pods count per domain, on nodes that pass
       // the pod's node affinity (and carry every key, for the pod's own constraints).
-      const present = new Uint8Array(domainCount);
+      const domainIds = ids[k] as Int32Array;
+      const domains = _topologyDomains(state, c.topologyKey).count;
+      const present = new Uint8Array(domains);
       let size = 0;
       for (let i = 0; i < n; i++) {
-        if (scores[i] === _IGNORED) continue;
-        const id = ids[(nodes[i] as NodeInfo).index] as number;
+        if (ignored?.[i] === 1) continue;
+        const id = domainIds[(nodes[i] as NodeInfo).index] as number;
         if (id >= 0 && present[id] === 0) {
           present[id] = 1;
           size++;
         }
       }
-      const perDomain = new Float64Array(domainCount);
+      const perDomain = new Float64Array(domains);
       _forEachMatchingNode(state, pod, c, (nodeName, count) => {
         const info = state.nodeInfo(nodeName);
         if (info === undefined) return;
-        const id = ids[info.index] as number;
+        const id = domainIds[info.index] as number;
         if (id < 0 || present[id] === 0 || !matchesRequiredNodeAffinity(pod.constraints, info.view)) return;
-        if (requireAllKeys && !domains.every((d) => (d.ids[info.index] as number) >= 0)) return;
+        if (requireAllKeys && ids.some((other) => (other[info.index] as number) < 0)) return;
         perDomain[id] = (perDomain[id] as number) + count;
       });
-      const weight = Math.log(size + 2);
-      for (let i = 0; i < n; i++) {
-        if (scores[i] === _IGNORED) continue;
-        const id = ids[(nodes[i] as NodeInfo).index] as number;
-        if (id >= 0) scores[i] = (scores[i] as number) + (perDomain[id] as number) * weight + base;
-      }
+      counts.push(perDomain);
+      weights.push(Math.log(size + 2));
     }
-    for (let i = 0; i < n; i++) if (scores[i] !== _IGNORED) scores[i] = Math.round(scores[i] as number);
-    return scores;
-  },
-  normalize(scores: readonly number[]): number[] {
+    // Raw scores, rounded, with their range; then NormalizeScore.
     let min = Number.MAX_SAFE_INTEGER;
     let max = 0;
-    for (const s of scores) {
-      if (s === _IGNORED) continue;
-      if (s < min) min = s;
-      if (s > max) max = s;
+    for (let i = 0; i < n; i++) {
+      if (ignored?.[i] === 1) continue;
+      const index = (nodes[i] as NodeInfo).index;
+      let raw = 0;
+      for (let k = 0; k < m; k++) {
+        const id = (ids[k] as Int32Array)[index] as number;
+        if (id < 0) continue;
+        const c = constraints[k] as _ScoreConstraint;
+        raw += ((counts[k] as Int32Array)[c.hostname ? index : id] ?? 0) * (weights[k] as number) + c.maxSkew - 1;
+      }
+      raw = Math.round(raw);
+      out[i] = raw;
+      if (raw < min) min = raw;
+      if (raw > max) max = raw;
     }
-    return scores.map((s) => (s === _IGNORED ? 0 : max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - s)) / max)));
+    for (let i = 0; i < n; i++) {
+      if (ignored?.[i] === 1) out[i] = 0;
+      else out[i] = max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - (out[i] as number))) / max);
+    }
+    return out;
   },
-  skip: (state, pod) => state.podMemo(pod, 'PodTopologySpreadScore', _scoreSpec).constraints.length === 0,
+  skip: (_state, pod) => _scoreSpec(pod).constraints.length === 0,
 };
 
-/** The constraints the score uses: the pod's ScheduleAnyway ones, else the system defaults. */
-function _scoreSpec(_state: FitState, pod: PodView): _ScoreSpec {
-  const own = pod.constraints.topologySpread ?? [];
-  if (own.length > 0) {
-    const constraints = own.filter((c) => c.whenUnsatisfiable === 'ScheduleAnyway').map((c) => ({ topologyKey: c.topologyKey, maxSkew: c.maxSkew, ...(c.labelSelector === undefined ? {} : { selector: c.labelSelector }) }));
-    return { constraints, requireAllKeys: true };
+const _NO_COUNTS = new Int32Array(0);
+
+/**
+ * The general score's special case for the system defaults (hostname maxSkew 3, zone maxSkew 5,
+ * the controller's pods), the one almost every pod takes: the same arithmetic on typed arrays in
+ * three passes over the nodes and one over the controller's counts.
+ */
+function _systemDefaultScores(state: FitState, pod: PodView, nodes: readonly NodeInfo[], controllerUid: string): number[] {
+  const n = nodes.length;
+  const out = new Array<number>(n);
+  const hostIds = _topologyDomains(state, HOSTNAME_KEY).ids;
+  const zones = _topologyDomains(state, ZONE_KEY);
+  const zoneIds = zones.ids;
+  const counts = state.controllerCounts(controllerUid);
+  const present = new Uint8Array(zones.count);
+  let zoneCount = 0;
+  for (let i = 0; i < n; i++) {
+    const id = zoneIds[(nodes[i] as NodeInfo).index] as number;
+    if (id >= 0 && present[id] === 0) {
+      present[id] = 1;
+      zoneCount++;
+    }
   }
+  // Replicas per zone, on nodes that pass the pod's node affinity (all nodes when it has none).
+  const perZone = new Float64Array(zones.count);
+  if (counts !== undefined) {
+    const anyNode = pod.constraints.nodeSelector === undefined && pod.constraints.nodeAffinity?.required === undefined;
+    for (let index = 0; index < counts.length; index++) {
+      const count = counts[index] as number;
+      if (count === 0) continue;
+      const id = zoneIds[index] as number;
+      if (id < 0 || present[id] === 0) continue;
+      if (!anyNode && !matchesRequiredNodeAffinity(pod.constraints, (state.nodeInfoAt(index) as NodeInfo).view)) continue;
+      perZone[id] = (perZone[id] as number) + count;
+    }
+  }
+  const hostWeight = Math.log(n + 2);
+  const zoneWeight = Math.log(zoneCount + 2);
+  const [host, zone] = SYSTEM_DEFAULT_SPREAD;
+  let min = Number.MAX_SAFE_INTEGER;
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const index = (nodes[i] as NodeInfo).index;
+    let raw = 0;
+    if ((hostIds[index] as number) >= 0) raw += (counts === undefined ? 0 : (counts[index] as number)) * hostWeight + host.maxSkew - 1;
+    const zoneId = zoneIds[index] as number;
+    if (zoneId >= 0) raw += (perZone[zoneId] as number) * zoneWeight + zone.maxSkew - 1;
+    raw = Math.round(raw);
+    out[i] = raw;
+    if (raw < min) min = raw;
+    if (raw > max) max = raw;
+  }
+  for (let i = 0; i < n; i++) out[i] = max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - (out[i] as number))) / max);
+  return out;
+}
+
+let _lastPod: PodView | undefined;
+let _lastSpec: _ScoreSpec | undefined;
+
+/** The constraints the score uses: the pod's ScheduleAnyway ones, else the system defaults. */
+function _scoreSpec(pod: PodView): _ScoreSpec {
+  // skip() then score() ask for the same pod in a row.
+  if (pod === _lastPod && _lastSpec !== undefined) return _lastSpec;
+  let spec = _specs.get(pod);
+  if (spec !== undefined) {
+    _lastPod = pod;
+    _lastSpec = spec;
+    return spec;
+  }
+  const own = pod.constraints.topologySpread ?? [];
   const controller = pod.controllerRef;
-  if (controller === undefined || controller.uid === '' || !_DEFAULT_SELECTOR_KINDS.has(controller.kind)) return { constraints: [], requireAllKeys: false };
-  return { constraints: SYSTEM_DEFAULT_SPREAD.map((c) => ({ ...c, controllerUid: controller.uid })), requireAllKeys: false };
+  if (own.length > 0) {
+    const constraints = own
+      .filter((c) => c.whenUnsatisfiable === 'ScheduleAnyway')
+      .map((c) => ({ topologyKey: c.topologyKey, hostname: c.topologyKey === HOSTNAME_KEY, maxSkew: c.maxSkew, ...(c.labelSelector === undefined ? {} : { selector: c.labelSelector }) }));
+    spec = { constraints, requireAllKeys: true };
+  } else if (controller === undefined || controller.uid === '' || !SPREAD_CONTROLLER_KINDS.has(controller.kind)) {
+    spec = { constraints: [], requireAllKeys: false };
+  } else {
+    spec = {
+      constraints: SYSTEM_DEFAULT_SPREAD.map((c) => ({ ...c, hostname: c.topologyKey === HOSTNAME_KEY, controllerUid: controller.uid })),
+      requireAllKeys: false,
+      systemDefaultOf: controller.uid,
+    };
+  }
+  _specs.set(pod, spec);
+  _lastPod = pod;
+  _lastSpec = spec;
+  return spec;
 }
 
 /** Each node's domain of one topology key, by `NodeInfo.index`: an id, or -1 without the label. */

@@ -114,14 +114,14 @@ export function selectNode(state: FitState, pod: PodView, profile: SchedulingPro
 }
 
 /**
- * The nodes of `nodeNames` (all feasible for `pod`) that share the highest total score, in the
- * order given: what `scoreNodes` then a search for the best would give, without building each
- * node's per-plugin breakdown. The scheduler calls it for every pod; a pod placed in the state is
- * scored as if taken off its node first.
+ * The names of the nodes of `given` (all feasible for `pod`; names or the state's `NodeInfo`) that
+ * share the highest total score, in the order given: what `scoreNodes` then a search for the best
+ * would give, without building each node's per-plugin breakdown. The scheduler calls it for every
+ * pod; a pod placed in the state is scored as if taken off its node first.
  */
-export function bestScoredNodes(state: FitState, pod: PodView, profile: SchedulingProfile, nodeNames: readonly string[]): string[] {
+export function bestScoredNodes(state: FitState, pod: PodView, profile: SchedulingProfile, given: readonly (string | NodeInfo)[]): string[] {
   return state.withoutPod(pod, () => {
-    const nodes = _nodes(state, pod, nodeNames);
+    const nodes = _nodes(state, pod, given);
     const totals = new Float64Array(nodes.length);
     _forEachPluginScore(state, pod, profile, nodes, (_name, weight, scores) => {
       if (scores === undefined) return;
@@ -155,8 +155,9 @@ function _score(state: FitState, pod: PodView, profile: SchedulingProfile, nodeN
   return nodes.map((node, i) => ({ nodeName: node.view.name, total: totals[i] as number, plugins: perPlugin[i] as Partial<Record<ScorePluginName, number>> }));
 }
 
-function _nodes(state: FitState, pod: PodView, nodeNames: readonly string[]): NodeInfo[] {
-  return nodeNames.map((name) => {
+function _nodes(state: FitState, pod: PodView, given: readonly (string | NodeInfo)[]): NodeInfo[] {
+  return given.map((name) => {
+    if (typeof name !== 'string') return name;
     const node = state.nodeInfo(name);
     if (node === undefined) throw new Error(`Cannot score pod "${_podName(pod)}" on node "${name}": the node is not in the state`);
     return node;

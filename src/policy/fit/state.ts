@@ -39,8 +39,9 @@ export interface FitStateOptions {
 
 /**
  * A node with what its pods take, as the scheduler framework's NodeInfo: what filter and score
- * plugins receive, read in place (they read it for hundreds of nodes per pod). Valid until the
- * state next changes.
+ * plugins receive, read in place (they read it for hundreds of nodes per pod). One object per
+ * node for the life of the state, updated in place by `assume` and `forget`, so a caller may keep
+ * it rather than look it up again (a clone has its own).
  */
 export interface NodeInfo {
   readonly view: NodeView;
@@ -94,15 +95,18 @@ interface PodMemo {
 export class FitState {
   readonly #slots: Map<string, NodeSlot>;
   readonly #nodeNames: readonly string[];
+  /** The slots in `#nodeNames` order. */
+  readonly #byIndex: readonly NodeSlot[];
   readonly #placement: Map<string, NodeSlot>;
   readonly #podIndex: PodLabelIndex;
   /** Built at the first inter-pod affinity check, then kept up to date. */
   #antiAffinity: AntiAffinityIndex | undefined;
   /**
-   * Placed, non-terminating pods per controller uid, by node index: what the scheduler's
-   * system-default topology spread counts. Built at the first spread score, then kept up to date.
+   * Placed, non-terminating pods of each ReplicaSet, StatefulSet and ReplicationController, by
+   * controller uid and node index: what the scheduler's system-default topology spread counts.
+   * Built at the first spread score, then kept up to date; a controller with no pod left is dropped.
    */
-  #byController: Map<string, Int32Array> | undefined;
+  #byController: Map<string, _ControllerCounts> | undefined;
   /** Data derived from nodes only: nodes never change, so it is shared with clones. */
   readonly #nodeMemo: Map<string, unknown>;
   readonly #podMemo = new WeakMap<PodView, PodMemo>();
@@ -129,7 +133,11 @@ export class FitState {
   ) {
     this.#slots = slots;
     this.#nodeNames = [...slots.keys()].sort();
-    this.#nodeNames.forEach((name, i) => ((slots.get(name) as NodeSlot).index = i));
+    this.#byIndex = this.#nodeNames.map((name, i) => {
+      const slot = slots.get(name) as NodeSlot;
+      slot.index = i;
+      return slot;
+    });
     this.#placement = placement;
     const source = (visit: (pod: PodView) => void): void => {
       for (const slot of slots.values()) for (const pod of slot.pods) visit(pod);
@@ -202,6 +210,11 @@ export class FitState {
   nonZeroRequested(nodeName: string): NonZeroRequests {
     const slot = this.#slots.get(nodeName);
     return { cpu: slot?.nonZeroCpu ?? 0, memory: slot?.nonZeroMemory ?? 0 };
+  }
+
+  /** The node at `index` of `nodeNames` (its `NodeInfo.index`), as `nodeInfo` gives it. */
+  nodeInfoAt(index: number): NodeInfo | undefined {
+    return this.#byIndex[index];
   }
 
   /** The node and its usage as the plugins receive them, read in place, or undefined for an unknown node. */
@@ -306,7 +319,7 @@ export class FitState {
     copy.#namespaceCounts = this.#namespaceCounts === undefined ? undefined : new Map(this.#namespaceCounts);
     if (this.#byController !== undefined) {
       copy.#byController = new Map();
-      for (const [uid, counts] of this.#byController) copy.#byController.set(uid, counts.slice());
+      for (const [uid, entry] of this.#byController) copy.#byController.set(uid, { counts: entry.counts.slice(), total: entry.total });
     }
     copy.#version = this.#version;
     return copy;
@@ -354,7 +367,7 @@ export class FitState {
    * undefined when the controller has never had a pod placed in this state.
    */
   controllerCounts(uid: string): Readonly<Int32Array> | undefined {
-    return this.#controllerIndex().get(uid);
+    return this.#controllerIndex().get(uid)?.counts;
   }
 
   /** Calls `visit` for every placed pod that a pod affinity term of `owner` selects (by namespaces and labels). */
@@ -451,7 +464,7 @@ export class FitState {
         this.#byController === undefined
           ? undefined
           : [...this.#byController]
-              .flatMap(([uid, counts]) => {
+              .flatMap(([uid, { counts }]) => {
                 const on = this.#nodeNames.flatMap((name, i) => ((counts[i] ?? 0) > 0 ? [`${name}=${counts[i] ?? 0}`] : []));
                 return on.length === 0 ? [] : [`${uid}:${on.join(',')}`];
               })
@@ -516,9 +529,9 @@ export class FitState {
     return this.#antiAffinity;
   }
 
-  #controllerIndex(): Map<string, Int32Array> {
+  #controllerIndex(): Map<string, _ControllerCounts> {
     if (this.#byController === undefined) {
-      const index = new Map<string, Int32Array>();
+      const index = new Map<string, _ControllerCounts>();
       for (const slot of this.#slots.values()) {
         for (const pod of slot.pods) _countController(index, pod, slot.index, this.#nodeNames.length, 1);
       }
@@ -543,13 +556,25 @@ export function nonZeroRequests(pod: PodView): NonZeroRequests {
   return { cpu: _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST), memory: _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST) };
 }
 
+/** The controllers whose pods the system-default spread selects (upstream's DefaultSelector, Services aside). */
+export const SPREAD_CONTROLLER_KINDS: ReadonlySet<string> = new Set(['ReplicaSet', 'StatefulSet', 'ReplicationController']);
+
+interface _ControllerCounts {
+  readonly counts: Int32Array;
+  total: number;
+}
+
 /** Adds `delta` to the pod's controller count on the node at `nodeIndex` (of `nodeCount`). */
-function _countController(index: Map<string, Int32Array>, pod: PodView, nodeIndex: number, nodeCount: number, delta: 1 | -1): void {
-  const uid = pod.controllerRef?.uid;
-  if (uid === undefined || uid === '' || pod.deletionRequestedAt !== undefined) return;
-  let counts = index.get(uid);
-  if (counts === undefined) index.set(uid, (counts = new Int32Array(nodeCount)));
-  counts[nodeIndex] = (counts[nodeIndex] as number) + delta;
+function _countController(index: Map<string, _ControllerCounts>, pod: PodView, nodeIndex: number, nodeCount: number, delta: 1 | -1): void {
+  const ref = pod.controllerRef;
+  if (ref === undefined || ref.uid === '' || pod.deletionRequestedAt !== undefined) return;
+  // SPREAD_CONTROLLER_KINDS, compared in place: this runs on every assume and forget.
+  if (ref.kind !== 'ReplicaSet' && ref.kind !== 'StatefulSet' && ref.kind !== 'ReplicationController') return;
+  let entry = index.get(ref.uid);
+  if (entry === undefined) index.set(ref.uid, (entry = { counts: new Int32Array(nodeCount), total: 0 }));
+  entry.counts[nodeIndex] = (entry.counts[nodeIndex] as number) + delta;
+  entry.total += delta;
+  if (entry.total === 0) index.delete(ref.uid);
 }
 
 function _nonZero(amount: number | undefined, fallback: number): number {
