@@ -419,6 +419,16 @@ export class SimCluster {
     this.#fit.state.assume(pod.view(), node.name);
   }
 
+  /**
+   * A bound pod began terminating: the fit state gets its new view, as the scheduler's cache gets
+   * the pod's update. It still holds its node's resources, but spread counts skip it, as upstream.
+   */
+  markTerminating(pod: SimPod): void {
+    if (pod.node === undefined) return;
+    this.#fit.state.forget(pod.uid);
+    this.#fit.state.assume(pod.view(), pod.node.name);
+  }
+
   /** Removes a pod from the cluster (terminated, finished, or killed); frees its node's resources. */
   removePod(pod: SimPod, now: number): void {
     if (!this.pods.delete(pod.uid)) return;

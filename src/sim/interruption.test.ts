@@ -22,6 +22,12 @@ test('a spot notice: the node is cordoned and drained at once, and gone 2 minute
   assert.equal(node.noticeAt, noticeAt);
   assert.equal(node.schedulable, false, 'cordoned on the notice');
   for (const pod of podsBefore) assert.ok(pod.terminating, 'drained on the notice');
+  // The fit state sees them terminating: they still hold the node, but the default spread no longer counts them.
+  const fit = world.cluster.fit;
+  const slot = node.fitInfo(fit);
+  assert.deepEqual(slot?.pods.filter((p) => p.owner.name === 'web').map((p) => p.deletionRequestedAt !== undefined), podsBefore.map(() => true));
+  const uid = podsBefore[0]?.view().controllerRef?.uid ?? '';
+  assert.equal(fit.controllerCounts(uid)?.[slot?.index ?? -1] ?? 0, 0);
   assert.equal(web?.active, 2, 'replacements created at once');
   assert.equal(world.cloud.interruptions, 1);
 

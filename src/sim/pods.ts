@@ -112,6 +112,7 @@ export class PodLifecycle {
       pod.owner.onPodGone(pod);
       return true;
     }
+    this.#cluster.markTerminating(pod);
     pod.timer = this.#engine.after(pod.spec.shutdownMs, () => this.#terminated(pod));
     return true;
   }
