@@ -11,7 +11,7 @@ import type { LabelSelector, NodeView, PodView, TopologySpreadConstraint } from 
 import { MAX_NODE_SCORE, type FilterPlugin, type ScorePlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
-import { SPREAD_CONTROLLER_KINDS, type FitState, type NodeInfo } from './state.js';
+import { spreadsByController, type FitState, type NodeInfo } from './state.js';
 
 /** Reason when placing the pod on the node would exceed a constraint's maxSkew. */
 export const SPREAD_REASON = "node(s) didn't match pod topology spread constraints";
@@ -125,22 +125,19 @@ export const SYSTEM_DEFAULT_SPREAD: readonly [SpreadDefault, SpreadDefault] = Ob
 ]);
 
 
+/** One of the pod's own ScheduleAnyway constraints, as the score uses it. */
 interface _ScoreConstraint {
   readonly topologyKey: string;
   readonly hostname: boolean;
   readonly maxSkew: number;
-  /** The pod's own ScheduleAnyway selector; undefined for a system default. */
   readonly selector?: LabelSelector;
-  /** For a system default: the pods of this controller are the ones that count. */
-  readonly controllerUid?: string;
 }
 
 interface _ScoreSpec {
-  readonly constraints: readonly _ScoreConstraint[];
-  /** The system defaults of this controller: scored by {@link _systemDefaultScores}. */
+  /** The pod's own ScheduleAnyway constraints: nodes without every key are left out (scored 0), as upstream. */
+  readonly own: readonly _ScoreConstraint[];
+  /** Set for a pod with no constraints of its own: the system defaults over this controller's pods. */
   readonly systemDefaultOf?: string;
-  /** The pod's own constraints: nodes without every key are left out (scored 0), as upstream. */
-  readonly requireAllKeys: boolean;
 }
 
 /** What a pod spreads by depends on the pod alone: computed once per pod object. */
@@ -163,130 +160,77 @@ export const podTopologySpreadScore: ScorePlugin = {
   score(state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
     const spec = _scoreSpec(pod);
     if (spec.systemDefaultOf !== undefined) return _systemDefaultScores(state, pod, nodes, spec.systemDefaultOf);
+    const constraints = spec.own;
     const n = nodes.length;
-    const out = new Array<number>(n).fill(0);
-    const { constraints, requireAllKeys } = spec;
     const m = constraints.length;
+    const out = new Array<number>(n).fill(0);
     // Nothing to spread: every node 0, as when upstream's PreScore skips.
     if (m === 0) return out;
-    const ids: Int32Array[] = [];
-    const counts: (Readonly<Int32Array> | Float64Array)[] = [];
-    const weights: number[] = [];
-    // Left out (a key of the pod's own constraints missing): only with requireAllKeys.
-    let ignored: Uint8Array | undefined;
+    const ids = constraints.map((c) => _topologyDomains(state, c.topologyKey).ids);
+    // Left out: nodes without every key of the pod's own constraints.
+    const ignored = new Uint8Array(n);
     let considered = n;
-    for (const c of constraints) ids.push(_topologyDomains(state, c.topologyKey).ids);
-    if (requireAllKeys) {
-      ignored = new Uint8Array(n);
-      for (let i = 0; i < n; i++) {
-        const index = (nodes[i] as NodeInfo).index;
-        for (let k = 0; k < m; k++) {
-          if (((ids[k] as Int32Array)[index] as number) >= 0) continue;
-          ignored[i] = 1;
-          considered--;
-          break;
-        }
-      }
+    for (let i = 0; i < n; i++) {
+      if (_hasEveryKey(ids, (nodes[i] as NodeInfo).index)) continue;
+      ignored[i] = 1;
+      considered--;
     }
+    // Per constraint: matching pods per node (hostname) or per domain (the others), and the weight.
+    const counts: Float64Array[] = [];
+    const weights: number[] = [];
     for (let k = 0; k < m; k++) {
       const c = constraints[k] as _ScoreConstraint;
+      const perNode = _countsByNode(state, pod, c);
       if (c.hostname) {
         // Counted on the node itself, whatever its affinity (as upstream).
-        counts.push(c.controllerUid === undefined ? _countsByNode(state, pod, c) : (state.controllerCounts(c.controllerUid) ?? _NO_COUNTS));
+        counts.push(perNode);
         weights.push(Math.log(considered + 2));
         continue;
       }
-      // Domains of the nodes being scored; matching pods count per domain, on nodes that pass
-      // the pod's node affinity (and carry every key, for the pod's own constraints).
       const domainIds = ids[k] as Int32Array;
-      const domains = _topologyDomains(state, c.topologyKey).count;
-      const present = new Uint8Array(domains);
-      let size = 0;
-      for (let i = 0; i < n; i++) {
-        if (ignored?.[i] === 1) continue;
-        const id = domainIds[(nodes[i] as NodeInfo).index] as number;
-        if (id >= 0 && present[id] === 0) {
-          present[id] = 1;
-          size++;
-        }
-      }
-      const perDomain = new Float64Array(domains);
-      _forEachMatchingNode(state, pod, c, (nodeName, count) => {
-        const info = state.nodeInfo(nodeName);
-        if (info === undefined) return;
-        const id = domainIds[info.index] as number;
-        if (id < 0 || present[id] === 0 || !matchesRequiredNodeAffinity(pod.constraints, info.view)) return;
-        if (requireAllKeys && ids.some((other) => (other[info.index] as number) < 0)) return;
-        perDomain[id] = (perDomain[id] as number) + count;
-      });
-      counts.push(perDomain);
+      const { present, size } = _presentDomains(nodes, domainIds, _topologyDomains(state, c.topologyKey).count, ignored);
+      counts.push(_countsPerDomain(state, pod, perNode, domainIds, present, ids));
       weights.push(Math.log(size + 2));
     }
-    // Raw scores, rounded, with their range; then NormalizeScore.
     let min = Number.MAX_SAFE_INTEGER;
     let max = 0;
     for (let i = 0; i < n; i++) {
-      if (ignored?.[i] === 1) continue;
+      if (ignored[i] === 1) continue;
       const index = (nodes[i] as NodeInfo).index;
       let raw = 0;
       for (let k = 0; k < m; k++) {
-        const id = (ids[k] as Int32Array)[index] as number;
-        if (id < 0) continue;
         const c = constraints[k] as _ScoreConstraint;
-        raw += ((counts[k] as Int32Array)[c.hostname ? index : id] ?? 0) * (weights[k] as number) + c.maxSkew - 1;
+        const id = (ids[k] as Int32Array)[index] as number;
+        raw += ((counts[k] as Float64Array)[c.hostname ? index : id] as number) * (weights[k] as number) + c.maxSkew - 1;
       }
       raw = Math.round(raw);
       out[i] = raw;
       if (raw < min) min = raw;
       if (raw > max) max = raw;
     }
-    for (let i = 0; i < n; i++) {
-      if (ignored?.[i] === 1) out[i] = 0;
-      else out[i] = max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - (out[i] as number))) / max);
-    }
-    return out;
+    return _normalizeInPlace(out, min, max, ignored);
   },
-  skip: (_state, pod) => _scoreSpec(pod).constraints.length === 0,
+  skip: (_state, pod) => {
+    const spec = _scoreSpec(pod);
+    return spec.own.length === 0 && spec.systemDefaultOf === undefined;
+  },
 };
 
-const _NO_COUNTS = new Int32Array(0);
-
 /**
- * The general score's special case for the system defaults (hostname maxSkew 3, zone maxSkew 5,
- * the controller's pods), the one almost every pod takes: the same arithmetic on typed arrays in
- * three passes over the nodes and one over the controller's counts.
+ * The score for the system defaults (hostname maxSkew 3, zone maxSkew 5, the controller's pods),
+ * the one almost every pod takes: the general arithmetic, with the two keys and the controller's
+ * counts kept by the state read directly.
  */
 function _systemDefaultScores(state: FitState, pod: PodView, nodes: readonly NodeInfo[], controllerUid: string): number[] {
   const n = nodes.length;
   const out = new Array<number>(n);
   const hostIds = _topologyDomains(state, HOSTNAME_KEY).ids;
   const zones = _topologyDomains(state, ZONE_KEY);
-  const zoneIds = zones.ids;
   const counts = state.controllerCounts(controllerUid);
-  const present = new Uint8Array(zones.count);
-  let zoneCount = 0;
-  for (let i = 0; i < n; i++) {
-    const id = zoneIds[(nodes[i] as NodeInfo).index] as number;
-    if (id >= 0 && present[id] === 0) {
-      present[id] = 1;
-      zoneCount++;
-    }
-  }
-  // Replicas per zone, on nodes that pass the pod's node affinity (all nodes when it has none).
-  const perZone = new Float64Array(zones.count);
-  if (counts !== undefined) {
-    const anyNode = pod.constraints.nodeSelector === undefined && pod.constraints.nodeAffinity?.required === undefined;
-    for (let index = 0; index < counts.length; index++) {
-      const count = counts[index] as number;
-      if (count === 0) continue;
-      const id = zoneIds[index] as number;
-      if (id < 0 || present[id] === 0) continue;
-      if (!anyNode && !matchesRequiredNodeAffinity(pod.constraints, (state.nodeInfoAt(index) as NodeInfo).view)) continue;
-      perZone[id] = (perZone[id] as number) + count;
-    }
-  }
+  const { present, size } = _presentDomains(nodes, zones.ids, zones.count, undefined);
+  const perZone = counts === undefined ? new Float64Array(zones.count) : _countsPerDomain(state, pod, counts, zones.ids, present, []);
   const hostWeight = Math.log(n + 2);
-  const zoneWeight = Math.log(zoneCount + 2);
+  const zoneWeight = Math.log(size + 2);
   const [host, zone] = SYSTEM_DEFAULT_SPREAD;
   let min = Number.MAX_SAFE_INTEGER;
   let max = 0;
@@ -294,47 +238,87 @@ function _systemDefaultScores(state: FitState, pod: PodView, nodes: readonly Nod
     const index = (nodes[i] as NodeInfo).index;
     let raw = 0;
     if ((hostIds[index] as number) >= 0) raw += (counts === undefined ? 0 : (counts[index] as number)) * hostWeight + host.maxSkew - 1;
-    const zoneId = zoneIds[index] as number;
+    const zoneId = zones.ids[index] as number;
     if (zoneId >= 0) raw += (perZone[zoneId] as number) * zoneWeight + zone.maxSkew - 1;
     raw = Math.round(raw);
     out[i] = raw;
     if (raw < min) min = raw;
     if (raw > max) max = raw;
   }
-  for (let i = 0; i < n; i++) out[i] = max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - (out[i] as number))) / max);
+  return _normalizeInPlace(out, min, max, undefined);
+}
+
+/** Whether the node at `index` carries every key whose domain ids are given. */
+function _hasEveryKey(ids: readonly Int32Array[], index: number): boolean {
+  for (const keyIds of ids) if ((keyIds[index] as number) < 0) return false;
+  return true;
+}
+
+/** The domains of the scored nodes (those not `ignored`), marked in `present`, and how many. */
+function _presentDomains(nodes: readonly NodeInfo[], domainIds: Int32Array, domainCount: number, ignored: Uint8Array | undefined): { present: Uint8Array; size: number } {
+  const present = new Uint8Array(domainCount);
+  let size = 0;
+  for (let i = 0; i < nodes.length; i++) {
+    if (ignored?.[i] === 1) continue;
+    const id = domainIds[(nodes[i] as NodeInfo).index] as number;
+    if (id >= 0 && present[id] === 0) {
+      present[id] = 1;
+      size++;
+    }
+  }
+  return { present, size };
+}
+
+/**
+ * Matching pods per domain, from their counts per node: only domains `present` among the scored
+ * nodes, and only nodes that pass the pod's node affinity and carry every key of `allKeys`.
+ */
+function _countsPerDomain(state: FitState, pod: PodView, perNode: ArrayLike<number>, domainIds: Int32Array, present: Uint8Array, allKeys: readonly Int32Array[]): Float64Array {
+  const perDomain = new Float64Array(present.length);
+  const anyNode = pod.constraints.nodeSelector === undefined && pod.constraints.nodeAffinity?.required === undefined;
+  for (let index = 0; index < perNode.length; index++) {
+    const count = perNode[index] as number;
+    if (count === 0) continue;
+    const id = domainIds[index] as number;
+    if (id < 0 || present[id] === 0 || !_hasEveryKey(allKeys, index)) continue;
+    if (!anyNode && !matchesRequiredNodeAffinity(pod.constraints, (state.nodeInfoAt(index) as NodeInfo).view)) continue;
+    perDomain[id] = (perDomain[id] as number) + count;
+  }
+  return perDomain;
+}
+
+/** Upstream's NormalizeScore on rounded raw scores in place: the lowest becomes 100; `ignored` nodes 0. */
+function _normalizeInPlace(out: number[], min: number, max: number, ignored: Uint8Array | undefined): number[] {
+  for (let i = 0; i < out.length; i++) {
+    out[i] = ignored?.[i] === 1 ? 0 : max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - (out[i] as number))) / max);
+  }
   return out;
 }
 
 let _lastPod: PodView | undefined;
 let _lastSpec: _ScoreSpec | undefined;
 
-/** The constraints the score uses: the pod's ScheduleAnyway ones, else the system defaults. */
+/** What the score spreads by: the pod's own ScheduleAnyway constraints, else the system defaults. */
 function _scoreSpec(pod: PodView): _ScoreSpec {
   // skip() then score() ask for the same pod in a row.
   if (pod === _lastPod && _lastSpec !== undefined) return _lastSpec;
   let spec = _specs.get(pod);
-  if (spec !== undefined) {
-    _lastPod = pod;
-    _lastSpec = spec;
-    return spec;
+  if (spec === undefined) {
+    const own = pod.constraints.topologySpread ?? [];
+    const controller = pod.controllerRef;
+    if (own.length > 0) {
+      spec = {
+        own: own
+          .filter((c) => c.whenUnsatisfiable === 'ScheduleAnyway')
+          .map((c) => ({ topologyKey: c.topologyKey, hostname: c.topologyKey === HOSTNAME_KEY, maxSkew: c.maxSkew, ...(c.labelSelector === undefined ? {} : { selector: c.labelSelector }) })),
+      };
+    } else if (controller === undefined || controller.uid === '' || !spreadsByController(controller.kind)) {
+      spec = { own: [] };
+    } else {
+      spec = { own: [], systemDefaultOf: controller.uid };
+    }
+    _specs.set(pod, spec);
   }
-  const own = pod.constraints.topologySpread ?? [];
-  const controller = pod.controllerRef;
-  if (own.length > 0) {
-    const constraints = own
-      .filter((c) => c.whenUnsatisfiable === 'ScheduleAnyway')
-      .map((c) => ({ topologyKey: c.topologyKey, hostname: c.topologyKey === HOSTNAME_KEY, maxSkew: c.maxSkew, ...(c.labelSelector === undefined ? {} : { selector: c.labelSelector }) }));
-    spec = { constraints, requireAllKeys: true };
-  } else if (controller === undefined || controller.uid === '' || !SPREAD_CONTROLLER_KINDS.has(controller.kind)) {
-    spec = { constraints: [], requireAllKeys: false };
-  } else {
-    spec = {
-      constraints: SYSTEM_DEFAULT_SPREAD.map((c) => ({ ...c, hostname: c.topologyKey === HOSTNAME_KEY, controllerUid: controller.uid })),
-      requireAllKeys: false,
-      systemDefaultOf: controller.uid,
-    };
-  }
-  _specs.set(pod, spec);
   _lastPod = pod;
   _lastSpec = spec;
   return spec;
@@ -363,25 +347,15 @@ function _topologyDomains(state: FitState, key: string): _TopologyDomains {
   });
 }
 
-/** The pods a selector constraint selects, per node by `NodeInfo.index`. */
+/** The placed, non-terminating pods a constraint's selector selects, per node by `NodeInfo.index`. */
 function _countsByNode(state: FitState, pod: PodView, c: _ScoreConstraint): Float64Array {
   const perNode = new Float64Array(state.nodeNames.length);
-  _forEachMatchingNode(state, pod, c, (nodeName, count) => {
-    const info = state.nodeInfo(nodeName);
-    if (info !== undefined) perNode[info.index] = (perNode[info.index] as number) + count;
+  // As the filter: an empty selector counts no pod; an absent one matches none.
+  if (c.selector === undefined || _isEmptySelector(c.selector)) return perNode;
+  state.forEachMatchingPod([pod.namespace], c.selector, (other, node) => {
+    if (other.deletionRequestedAt !== undefined) return;
+    const index = state.nodeInfo(node.name)?.index;
+    if (index !== undefined) perNode[index] = (perNode[index] as number) + 1;
   });
   return perNode;
-}
-
-/** Calls `visit(nodeName, count)` for the placed, non-terminating pods a score constraint selects. */
-function _forEachMatchingNode(state: FitState, pod: PodView, c: _ScoreConstraint, visit: (nodeName: string, count: number) => void): void {
-  if (c.controllerUid !== undefined) {
-    state.forEachNodeOfController(c.controllerUid, visit);
-    return;
-  }
-  // As the filter: an empty selector counts no pod; an absent one matches none.
-  if (c.selector === undefined || _isEmptySelector(c.selector)) return;
-  state.forEachMatchingPod([pod.namespace], c.selector, (other, node) => {
-    if (other.deletionRequestedAt === undefined) visit(node.name, 1);
-  });
 }

@@ -353,18 +353,10 @@ export class FitState {
   }
 
   /**
-   * Calls `visit` with each node holding placed, non-terminating pods of the controller with uid
-   * `uid` (a ReplicaSet, a StatefulSet), and how many: the pods a system-default spread selects.
-   */
-  forEachNodeOfController(uid: string, visit: (nodeName: string, count: number) => void): void {
-    const counts = this.controllerCounts(uid);
-    if (counts === undefined) return;
-    for (let i = 0; i < counts.length; i++) if ((counts[i] as number) > 0) visit(this.#nodeNames[i] as string, counts[i] as number);
-  }
-
-  /**
-   * The same counts by `NodeInfo.index` (read-only; valid until the state next changes), or
-   * undefined when the controller has never had a pod placed in this state.
+   * The placed, non-terminating pods of the controller with uid `uid` (one that
+   * {@link spreadsByController}), counted by `NodeInfo.index`: the pods a system-default spread
+   * selects. Read-only and valid until the state next changes; undefined when the controller has
+   * no such pod in this state.
    */
   controllerCounts(uid: string): Readonly<Int32Array> | undefined {
     return this.#controllerIndex().get(uid)?.counts;
@@ -556,8 +548,13 @@ export function nonZeroRequests(pod: PodView): NonZeroRequests {
   return { cpu: _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST), memory: _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST) };
 }
 
-/** The controllers whose pods the system-default spread selects (upstream's DefaultSelector, Services aside). */
-export const SPREAD_CONTROLLER_KINDS: ReadonlySet<string> = new Set(['ReplicaSet', 'StatefulSet', 'ReplicationController']);
+/**
+ * Whether the system-default spread selects the pods of a controller of this kind (upstream's
+ * DefaultSelector, Services aside). Plain comparisons: it runs on every assume and forget.
+ */
+export function spreadsByController(kind: string): boolean {
+  return kind === 'ReplicaSet' || kind === 'StatefulSet' || kind === 'ReplicationController';
+}
 
 interface _ControllerCounts {
   readonly counts: Int32Array;
@@ -567,9 +564,7 @@ interface _ControllerCounts {
 /** Adds `delta` to the pod's controller count on the node at `nodeIndex` (of `nodeCount`). */
 function _countController(index: Map<string, _ControllerCounts>, pod: PodView, nodeIndex: number, nodeCount: number, delta: 1 | -1): void {
   const ref = pod.controllerRef;
-  if (ref === undefined || ref.uid === '' || pod.deletionRequestedAt !== undefined) return;
-  // SPREAD_CONTROLLER_KINDS, compared in place: this runs on every assume and forget.
-  if (ref.kind !== 'ReplicaSet' && ref.kind !== 'StatefulSet' && ref.kind !== 'ReplicationController') return;
+  if (ref === undefined || ref.uid === '' || pod.deletionRequestedAt !== undefined || !spreadsByController(ref.kind)) return;
   let entry = index.get(ref.uid);
   if (entry === undefined) index.set(ref.uid, (entry = { counts: new Int32Array(nodeCount), total: 0 }));
   entry.counts[nodeIndex] = (entry.counts[nodeIndex] as number) + delta;
