@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import type { LabelSelector, LabelSelectorRequirement, NodeView, PodAffinityTerm, PodView, SchedulingConstraints, TopologySpreadConstraint } from '../../core/model.js';
 import { GI, testNode, testPod } from './fixtures.test-helper.js';
+import type { FitState } from './state.js';
 
 export const HOSTNAME = 'kubernetes.io/hostname';
 export const ZONE = 'topology.kubernetes.io/zone';
@@ -108,4 +109,28 @@ export function placedPodsArbitrary(max: number): fc.Arbitrary<PodView[]> {
   return fc
     .array(fc.constantFrom('', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6'), { maxLength: max })
     .chain((nodeNames) => fc.tuple(...nodeNames.map((nodeName, i) => podArbitrary(i).map((pod) => ({ ...pod, nodeName })))));
+}
+
+/** A move: the index of a pod of the placed list, and the node it goes to. */
+export type Move = readonly [number, string];
+
+/** Up to 6 moves of the pods of a list of `count` (an index past the end moves nothing). */
+export function movesArbitrary(count: number): fc.Arbitrary<Move[]> {
+  return fc.array(fc.tuple(fc.nat(count), fc.constantFrom(...CLUSTER_NODES.map((n) => n.name))), { maxLength: 6 });
+}
+
+/**
+ * Applies `moves` to `state` with forget and assume, skipping finished pods; returns `placed` with
+ * the moved pods' nodes changed, the list a state rebuilt from scratch should match.
+ */
+export function applyMoves(state: FitState, placed: readonly PodView[], moves: readonly Move[]): PodView[] {
+  let current = [...placed];
+  for (const [index, target] of moves) {
+    const moving = current[index];
+    if (moving === undefined || moving.phase === 'Succeeded' || moving.phase === 'Failed') continue;
+    if (state.nodeOf(moving) !== undefined) state.forget(moving);
+    state.assume(moving, target);
+    current = current.map((p) => (p.uid === moving.uid ? { ...p, nodeName: target } : p));
+  }
+  return current;
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { matchesLabelSelector, matchesRequiredNodeAffinity } from '../../core/labels.js';
 import type { NodeView, PodView } from '../../core/model.js';
-import { CLUSTER_NODES, HOSTNAME, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
+import { applyMoves, CLUSTER_NODES, HOSTNAME, movesArbitrary, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
 import { nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { MAX_NODE_SCORE } from './plugin.js';
 import { podTopologySpreadScore, SYSTEM_DEFAULT_SPREAD } from './pod-topology-spread.js';
@@ -140,21 +140,12 @@ test('property: the score equals upstream transcribed, on random clusters', () =
 });
 
 test('property: after assume and forget the score equals a state rebuilt from scratch', () => {
-  const withMoves = scenario.chain(([placed, pod, feasible]) =>
-    fc.tuple(fc.constant(placed), fc.constant(pod), fc.constant(feasible), fc.array(fc.tuple(fc.nat(placed.length), fc.constantFrom(...CLUSTER_NODES.map((n) => n.name))), { maxLength: 6 })),
-  );
+  const withMoves = scenario.chain(([placed, pod, feasible]) => fc.tuple(fc.constant(placed), fc.constant(pod), fc.constant(feasible), movesArbitrary(placed.length)));
   fc.assert(
     fc.property(withMoves, ([placed, pod, feasible, moves]) => {
       const state = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
       scores(state, pod, feasible); // builds the controller index before the moves
-      let current = placed;
-      for (const [index, target] of moves) {
-        const moving = current[index];
-        if (moving === undefined || moving.phase === 'Succeeded' || moving.phase === 'Failed') continue;
-        if (state.nodeOf(moving) !== undefined) state.forget(moving);
-        state.assume(moving, target);
-        current = current.map((p) => (p.uid === moving.uid ? { ...p, nodeName: target } : p));
-      }
+      const current = applyMoves(state, placed, moves);
       const rebuilt = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, current));
       assert.deepEqual(scores(state, pod, feasible), scores(rebuilt, pod, feasible));
       assert.deepEqual(scores(state, pod, feasible), reference(current, pod, feasible));

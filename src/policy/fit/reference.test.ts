@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { matchesLabelSelector, matchesRequiredNodeAffinity } from '../../core/labels.js';
 import type { NodeView, PodAffinityTerm, PodView } from '../../core/model.js';
-import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary, spreadPodArbitrary } from './arbitraries.test-helper.js';
+import { applyMoves, CLUSTER_NODES, movesArbitrary, placedPodsArbitrary, podArbitrary, spreadPodArbitrary } from './arbitraries.test-helper.js';
 import { testSnapshot } from './fixtures.test-helper.js';
 import { checkFit } from './filter.js';
 import { AFFINITY_REASON, ANTI_AFFINITY_REASON, EXISTING_ANTI_AFFINITY_REASON } from './inter-pod-affinity.js';
@@ -121,20 +121,11 @@ test('property: PodTopologySpread agrees with a brute-force transcription of ups
 });
 
 test('property: verdicts after assume and forget equal verdicts on a state rebuilt from scratch', () => {
-  const withMoves = scenario.chain(([placed, pod]) =>
-    fc.tuple(fc.constant(placed), fc.constant(pod), fc.array(fc.tuple(fc.nat(placed.length), fc.constantFrom(...CLUSTER_NODES.map((n) => n.name))), { maxLength: 6 })),
-  );
+  const withMoves = scenario.chain(([placed, pod]) => fc.tuple(fc.constant(placed), fc.constant(pod), movesArbitrary(placed.length)));
   fc.assert(
     fc.property(withMoves, ([placed, pod, moves]) => {
       const state = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
-      let current = placed;
-      for (const [index, target] of moves) {
-        const moving = current[index];
-        if (moving === undefined || moving.phase === 'Succeeded' || moving.phase === 'Failed') continue;
-        if (state.nodeOf(moving) !== undefined) state.forget(moving);
-        state.assume(moving, target);
-        current = current.map((p) => (p.uid === moving.uid ? { ...p, nodeName: target } : p));
-      }
+      const current = applyMoves(state, placed, moves);
       const rebuilt = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, current));
       for (const node of CLUSTER_NODES) {
         for (const plugin of ['InterPodAffinity', 'PodTopologySpread'] as const) {
