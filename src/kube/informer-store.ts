@@ -21,9 +21,11 @@ interface _Entry<T> {
 
 /** `namespace/name`, or `name` for a cluster-scoped object. */
 export function objectKey(obj: KubernetesObject): string {
-  const namespace = obj.metadata?.namespace ?? '';
-  const name = obj.metadata?.name ?? '';
-  return namespace === '' ? name : `${namespace}/${name}`;
+  return _key(obj.metadata?.name ?? '', obj.metadata?.namespace);
+}
+
+function _key(name: string, namespace: string | undefined): string {
+  return namespace === undefined || namespace === '' ? name : `${namespace}/${name}`;
 }
 
 /**
@@ -98,7 +100,7 @@ export class InformerStore<T extends KubernetesObject> {
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.#entries.get(namespace === undefined || namespace === '' ? name : `${namespace}/${name}`)?.value;
+    return this.#entries.get(_key(name, namespace))?.value;
   }
 
   list(namespace?: string): T[] {
