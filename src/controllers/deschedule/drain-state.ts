@@ -5,6 +5,7 @@
  * after a crash. Pure: the executor applies what these functions compute.
  */
 import type { V1Taint } from '@kubernetes/client-node';
+import { scaledIntOrPercent } from '../../core/int-or-percent.js';
 
 /** The taint a node carries while it is drained. */
 export const DRAINING_TAINT = { key: 'stowage.io/draining', effect: 'NoSchedule' } as const;
@@ -84,15 +85,8 @@ export interface SavedStrategy {
 export function surgesSafely(strategy: { readonly type?: string; readonly rollingUpdate?: { readonly maxSurge?: number | string; readonly maxUnavailable?: number | string } } | undefined, replicas: number): boolean {
   if (strategy?.type === 'Recreate') return false;
   // Upstream defaults are 25% and 25%.
-  const surge = _resolve(strategy?.rollingUpdate?.maxSurge ?? '25%', replicas, true);
-  const unavailable = _resolve(strategy?.rollingUpdate?.maxUnavailable ?? '25%', replicas, false);
-  return surge >= 1 && unavailable === 0;
-}
-
-function _resolve(value: number | string, total: number, roundUp: boolean): number {
-  if (typeof value === 'number') return value;
-  const percent = Number(value.replace(/%$/, ''));
-  if (!Number.isFinite(percent)) return Number.NaN;
-  const exact = (percent * total) / 100;
-  return roundUp ? Math.ceil(exact) : Math.floor(exact);
+  const surge = scaledIntOrPercent(strategy?.rollingUpdate?.maxSurge ?? '25%', replicas, true);
+  const unavailable = scaledIntOrPercent(strategy?.rollingUpdate?.maxUnavailable ?? '25%', replicas, false);
+  // An unreadable setting is not a safe one.
+  return surge !== undefined && surge >= 1 && unavailable === 0;
 }

@@ -8,6 +8,7 @@
  * Moves are grouped in waves: a wave starts only when the replacements of the previous wave are
  * Ready, so within a wave each workload loses at most one pod and each PDB at most what it allows.
  */
+import { scaledIntOrPercent } from '../../core/int-or-percent.js';
 import { matchesLabelSelector } from '../../core/labels.js';
 import type { LabelSelector, PdbView, PodView, WorkloadKind, WorkloadRef } from '../../core/model.js';
 import { holdsResources, workloadKey } from '../../core/snapshot.js';
@@ -23,14 +24,6 @@ export interface PdbAllowance {
   readonly allowed: number;
 }
 
-function _scaled(value: number | string, total: number): number {
-  if (typeof value === 'number') return value;
-  const percent = Number(value.replace(/%$/, ''));
-  if (!Number.isFinite(percent)) return total;
-  // Upstream rounds percentages up for both minAvailable and maxUnavailable.
-  return Math.ceil((percent * total) / 100);
-}
-
 /**
  * The disruptions a PDB allows, computed like the disruption controller (healthy pods minus
  * desired healthy) from `pods` (the pods it selects), and compared with its status: the smaller
@@ -42,9 +35,10 @@ export function pdbAllowance(pdb: PdbView, pods: readonly PodView[], expectedPod
   const healthy = live.filter((p) => p.ready && p.deletionRequestedAt === undefined).length;
   let desiredHealthy: number;
   if (pdb.minAvailable !== undefined) {
-    desiredHealthy = typeof pdb.minAvailable === 'number' ? pdb.minAvailable : _scaled(pdb.minAvailable, expectedPods);
+    // Upstream rounds PDB percentages up for both minAvailable and maxUnavailable; an unreadable one counts as all pods.
+    desiredHealthy = scaledIntOrPercent(pdb.minAvailable, expectedPods, true) ?? expectedPods;
   } else if (pdb.maxUnavailable !== undefined) {
-    desiredHealthy = Math.max(0, expectedPods - _scaled(pdb.maxUnavailable, expectedPods));
+    desiredHealthy = Math.max(0, expectedPods - (scaledIntOrPercent(pdb.maxUnavailable, expectedPods, true) ?? expectedPods));
   } else {
     desiredHealthy = 0;
   }
@@ -67,12 +61,7 @@ export const DEFAULT_MAX_UNAVAILABLE = '25%';
  * implicitFloor(4, 2); // 2
  */
 export function implicitFloor(desired: number, maxUnavailable: number | string = DEFAULT_MAX_UNAVAILABLE): number {
-  let unavailable: number;
-  if (typeof maxUnavailable === 'number') unavailable = maxUnavailable;
-  else {
-    const percent = Number(maxUnavailable.replace(/%$/, ''));
-    unavailable = Number.isFinite(percent) ? Math.floor((percent * desired) / 100) : 0;
-  }
+  const unavailable = scaledIntOrPercent(maxUnavailable, desired, false) ?? 0;
   return Math.max(0, desired - Math.max(0, Math.floor(unavailable)));
 }
 
