@@ -8,7 +8,7 @@
  * with the shared placement policy, as the webhook would take it on pod CREATE.
  */
 import type { NodeAffinity, PdbView, PodView, SchedulingConstraints, Toleration, WorkloadRef, WorkloadView } from '../core/model.js';
-import { decidePlacement } from '../policy/placement/decide.js';
+import { decidePlacement, podDeletionCost } from '../policy/placement/decide.js';
 import type { PlacedCapacityType, PlacementDecision } from '../policy/placement/decide.js';
 import { CAPACITY_TYPE_ANNOTATION, DEFAULT_PLACEMENT_PATCH_OPTIONS, placementPatch } from '../policy/placement/patch.js';
 import type { JsonPatchOperation } from '../policy/placement/patch.js';
@@ -195,7 +195,7 @@ export class Service implements PodOwner {
       p.node === undefined ? 0 : 1,
       p.phase === 'Pending' ? 0 : 1,
       p.ready ? 1 : 0,
-      _deletionCost(p),
+      podDeletionCost(p.spec.annotations),
       -(p.node === undefined ? 0 : (perNode.get(p.node) ?? 0)),
       // Later Ready ranks first (less time Ready); upstream buckets this logarithmically.
       -Math.floor(Math.log2(1 + Math.max(0, (p.readyAt ?? 0)) / 1_000)),
@@ -348,11 +348,6 @@ export function loadFactor(epochMs: number, amplitude: number, peakHour: number,
   return weekend * (1 + amplitude * Math.cos((2 * Math.PI * (hour - peakHour)) / 24));
 }
 
-function _deletionCost(pod: SimPod): number {
-  const raw = pod.spec.annotations['controller.kubernetes.io/pod-deletion-cost'];
-  const cost = raw === undefined ? 0 : Number(raw);
-  return Number.isInteger(cost) ? cost : 0;
-}
 
 /** A batch Job: `parallelism` pods, each with its own work; a killed pod starts its work over. */
 class Job implements PodOwner {

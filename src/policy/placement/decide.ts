@@ -123,8 +123,9 @@ export function statefulSetOrdinal(podName: string, setName: string): number | u
 /** The annotation ReplicaSet scale-down reads: lower cost goes first. */
 export const POD_DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost';
 
-function _deletionCost(pod: PodView): number {
-  const raw = pod.annotations[POD_DELETION_COST_ANNOTATION];
+/** A pod's deletion cost from its annotations, as the ReplicaSet controller reads it: 0 when absent or not an integer. */
+export function podDeletionCost(annotations: Readonly<Record<string, string>>): number {
+  const raw = annotations[POD_DELETION_COST_ANNOTATION];
   if (raw === undefined) return 0;
   const cost = Number(raw);
   return Number.isInteger(cost) ? cost : 0;
@@ -157,7 +158,7 @@ export function podsKeptByFloor(pods: readonly PlacedPod[], policy: PlacementPol
     const ordinalOf = (pod: PodView): number => statefulSetOrdinal(pod.name, owner.name) ?? Number.MAX_SAFE_INTEGER;
     onDemand.sort((a, b) => ordinalOf(a) - ordinalOf(b) || _byName(a, b));
   } else {
-    onDemand.sort((a, b) => _deletionCost(b) - _deletionCost(a) || a.createdAt - b.createdAt || _byName(a, b));
+    onDemand.sort((a, b) => podDeletionCost(b.annotations) - podDeletionCost(a.annotations) || a.createdAt - b.createdAt || _byName(a, b));
   }
   return onDemand.slice(0, floor);
 }

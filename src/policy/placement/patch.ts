@@ -131,7 +131,8 @@ export function pinnedCapacityType(pod: RawPod, options: Pick<PlacementPatchOpti
   return found.size === 1 ? [...found][0] : 'other';
 }
 
-function _sameToleration(a: RawToleration, b: Toleration): boolean {
+/** Whether two tolerations are the same term (unset fields as their defaults). */
+export function sameToleration(a: RawToleration, b: Toleration): boolean {
   return (
     (a.key ?? '') === (b.key ?? '') &&
     (a.operator ?? 'Equal') === (b.operator ?? 'Equal') &&
@@ -198,7 +199,7 @@ export function placementPatch(pod: RawPod, decision: PlacementDecision, options
   if (decision.capacityType === 'spot' && toleration) {
     const existing = spec?.tolerations;
     if (!existing) _addUnder(ops, pod, ['spec'], [toleration], 'tolerations');
-    else if (!existing.some((t) => _sameToleration(t, toleration))) ops.push({ op: 'add', path: '/spec/tolerations/-', value: toleration });
+    else if (!existing.some((t) => sameToleration(t, toleration))) ops.push({ op: 'add', path: '/spec/tolerations/-', value: toleration });
   }
 
   const annotations = pod.metadata?.annotations;

@@ -3,17 +3,13 @@
  * descheduler checks where that pod fits, not where the evicted one (which carries the old
  * decision's capacity-type requirement) would.
  */
-import type { NodeSelectorRequirement, NodeSelectorTerm, PodView, SchedulingConstraints, Toleration } from '../../core/model.js';
+import type { NodeSelectorRequirement, NodeSelectorTerm, PodView, SchedulingConstraints } from '../../core/model.js';
 import type { PlacedCapacityType } from './decide.js';
 import type { PlacementPatchOptions } from './patch.js';
-import { CAPACITY_TYPE_ANNOTATION, DEFAULT_PLACEMENT_PATCH_OPTIONS } from './patch.js';
+import { CAPACITY_TYPE_ANNOTATION, DEFAULT_PLACEMENT_PATCH_OPTIONS, sameToleration } from './patch.js';
 
 function _isOurs(r: NodeSelectorRequirement, key: string, value: string): boolean {
   return r.key === key && r.operator === 'In' && r.values?.length === 1 && r.values[0] === value;
-}
-
-function _sameToleration(a: Toleration, b: Toleration): boolean {
-  return (a.key ?? '') === (b.key ?? '') && (a.operator ?? 'Equal') === (b.operator ?? 'Equal') && (a.value ?? '') === (b.value ?? '') && (a.effect ?? '') === (b.effect ?? '');
 }
 
 /**
@@ -59,7 +55,7 @@ export function replacementPod(
 
   let tolerations = c.tolerations;
   const toleration = options.spotToleration;
-  if (capacityType === 'spot' && toleration && !(tolerations ?? []).some((t) => _sameToleration(t, toleration))) tolerations = [...(tolerations ?? []), toleration];
+  if (capacityType === 'spot' && toleration && !(tolerations ?? []).some((t) => sameToleration(t, toleration))) tolerations = [...(tolerations ?? []), toleration];
 
   const { nodeAffinity: _old, ...rest } = c;
   const nodeAffinity = { ...(required.length > 0 ? { required } : {}), ...(preferred.length > 0 ? { preferred } : {}) };
