@@ -57,3 +57,18 @@ test('invalid scenarios give one-line errors naming the field', () => {
   assert.match(bad(`${head}spec:\n  cloud:\n    provisioning: { min: 90s, max: 45s }\n`), /spec\.cloud\.provisioning: min 90000 is greater than max 45000/);
   assert.match(bad('apiVersion: [\n'), /^Cannot parse scenario "bad.yaml": /);
 });
+
+test('a PDB field stated in a file replaces the default PDB field it excludes', () => {
+  const head = 'apiVersion: stowage.io/v1alpha1\nkind: Scenario\n';
+  // The default's generated PDB is maxUnavailable: 1; stating minAvailable must replace it.
+  const s = parseScenario(`${head}spec:\n  services:\n    generate: { pdb: { minAvailable: 50% } }\n`, 'pdb.yaml');
+  const pdbs = s.services.flatMap((svc) => (svc.pdb ? [svc.pdb] : []));
+  assert.ok(pdbs.length > 0);
+  assert.ok(pdbs.every((pdb) => pdb.minAvailable === '50%' && pdb.maxUnavailable === undefined));
+  assert.deepEqual((s.document.spec?.services?.generate as { pdb?: unknown } | undefined)?.pdb, { minAvailable: '50%' });
+  // Both stated by the user is still a contradiction, reported as one.
+  assert.throws(
+    () => parseScenario(`${head}spec:\n  services:\n    generate: { pdb: { minAvailable: 1, maxUnavailable: 1 } }\n`, 'both.yaml'),
+    /spec\.services\.generate\.pdb: set exactly one of minAvailable and maxUnavailable/,
+  );
+});

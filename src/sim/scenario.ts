@@ -721,10 +721,24 @@ function _isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Objects merge key by key; arrays and scalars in `override` replace the base's. */
+/**
+ * Keys of which an object holds at most one: a PodDisruptionBudget sets minAvailable or
+ * maxUnavailable, never both. Stating one of them replaces the base's other, as a user writing
+ * `pdb: { minAvailable: 2 }` over the default's `maxUnavailable: 1` means.
+ */
+const _EXCLUSIVE_KEYS: readonly (readonly string[])[] = [['minAvailable', 'maxUnavailable']];
+
+/**
+ * Objects merge key by key; arrays and scalars in `override` replace the base's; a key of an
+ * exclusive group in `override` drops the base's other keys of that group.
+ */
 function _deepMerge(base: unknown, override: unknown): unknown {
   if (!_isPlainObject(base) || !_isPlainObject(override)) return override === undefined ? base : override;
   const out: Record<string, unknown> = { ...base };
+  for (const group of _EXCLUSIVE_KEYS) {
+    if (!group.some((key) => override[key] !== undefined)) continue;
+    for (const key of group) if (override[key] === undefined) delete out[key];
+  }
   for (const [key, value] of Object.entries(override)) out[key] = _deepMerge(base[key], value);
   return out;
 }
