@@ -28,7 +28,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         { group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process'], message: 'core/ and policy/ are pure: pass effects in instead' },
-        { group: ['@kubernetes/client-node', '**/kube/**', '**/sim/**', '**/controllers/**', '**/cli/**'], message: 'core/ and policy/ must not depend on outer layers' },
+        { group: ['@kubernetes/client-node', '**/kube/**', '**/sim/**', '**/config/**', '**/controllers/**', '**/cli/**'], message: 'core/ and policy/ must not depend on outer layers' },
       ] }],
       'no-restricted-globals': ['error', { name: 'Date', message: 'Pass the clock value in' }, { name: 'setTimeout', message: 'Policy does not wait' }],
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Pass a seeded random source in' }],

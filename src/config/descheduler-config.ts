@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_DESCHEDULING_CONFIG, parseDeschedulingConfig, type DeschedulingConfig } from '../policy/deschedule/plan.js';
-import { formatZodError } from './errors.js';
+import { formatZodError } from '../core/validation.js';
 
 /** The parsed configuration. */
 export interface DeschedulerConfig {

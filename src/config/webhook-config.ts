@@ -26,7 +26,7 @@ import type { Toleration } from '../core/model.js';
 import type { PlacedCapacityType } from '../policy/placement/decide.js';
 import { DEFAULT_PLACEMENT_PATCH_OPTIONS } from '../policy/placement/patch.js';
 import { DEFAULT_PLACEMENT_POLICY, parsePlacementPolicy, type PlacementPolicy } from '../policy/placement/policy.js';
-import { formatZodError } from './errors.js';
+import { formatZodError } from '../core/validation.js';
 
 /** The webhook's settings, validated and with every default filled in. */
 export interface WebhookConfig {

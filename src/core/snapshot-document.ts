@@ -4,7 +4,7 @@
  * scripts; readers rebuild it rather than trust it.
  */
 import { z } from 'zod';
-import { formatZodError } from '../config/errors.js';
+import { formatZodError } from './validation.js';
 import { summarizeCluster, type ClusterSummary } from './cluster-summary.js';
 import type { ClusterSnapshot, NodeView, PdbView, PodView, WorkloadView } from './model.js';
 import { toMillis } from './from-kube.js';

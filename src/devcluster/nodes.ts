@@ -18,7 +18,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { formatZodError } from '../config/errors.js';
+import { formatZodError } from '../core/validation.js';
 
 /** The annotation kwok is told to manage; real nodes never carry it. */
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';

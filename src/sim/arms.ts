@@ -16,7 +16,7 @@ import type { SchedulingProfile } from '../policy/fit/index.js';
 import { DEFAULT_DESCHEDULING_CONFIG } from '../policy/deschedule/plan.js';
 import type { DeschedulingConfig } from '../policy/deschedule/plan.js';
 import type { StrategyName } from '../policy/deschedule/types.js';
-import type { SimCapacityType } from './cloud.js';
+import type { SimCapacityType } from './node-group.js';
 
 /** One arm: everything that differs between arms; the scenario supplies the rest. */
 export interface ArmConfig {

@@ -24,7 +24,8 @@ import { ALL_FILTERS, checkFit, firstFeasibleNode } from '../policy/fit/index.js
 import type { FilterPluginName, FitState, NodeInfo } from '../policy/fit/index.js';
 import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
 import type { PodView } from '../core/model.js';
-import type { Cloud, NodeGroup } from './cloud.js';
+import type { Cloud } from './cloud.js';
+import type { NodeGroup } from './node-group.js';
 import { CordonReason } from './cluster.js';
 import type { SimCluster, SimNode, SimPod } from './cluster.js';
 import type { Engine } from './engine.js';

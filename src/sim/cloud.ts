@@ -7,42 +7,19 @@
  * a Spot Instance that EC2 interrupts within its first hour is not charged at all (EC2 User
  * Guide, "Instance lifecycle" and "Billing for interrupted Spot Instances").
  */
-import type { Resources, Taint } from '../core/model.js';
+import type { Resources } from '../core/model.js';
 import type { Engine } from './engine.js';
 import type { RandomSource } from './random.js';
 import type { InstanceTypeSpec, InterruptionBand, Scenario } from './scenario.js';
 import { NodeLabel } from './cluster.js';
 import type { SimCluster, SimNode } from './cluster.js';
+import type { NodeGroup, SimCapacityType } from './node-group.js';
 
 /** Hours in a month as AWS bills them (365 × 24 / 12). */
 const _HOURS_PER_MONTH = 730;
 const _HOUR_MS = 3_600_000;
 /** EC2's minimum charge for a Linux instance. */
 export const MINIMUM_BILLED_MS = 60_000;
-
-/** The capacity types a simulated node group offers (never `unknown`: the simulator made every node). */
-export type SimCapacityType = 'spot' | 'on-demand';
-
-/** A Cluster Autoscaler node group: one instance type, one zone, one capacity type. */
-export interface NodeGroup {
-  /** `m5.xlarge/us-east-1a/spot`. */
-  readonly id: string;
-  /** Prefix of node names: `m5-xlarge-a-spot`. */
-  readonly namePrefix: string;
-  readonly instanceType: InstanceTypeSpec;
-  readonly zone: string;
-  readonly capacityType: SimCapacityType;
-  /** Spot pool key: `m5.xlarge/us-east-1a`. */
-  readonly pool: string;
-  /** $/h of one node of this group. */
-  readonly hourlyPrice: number;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly taints: readonly Taint[];
-  readonly allocatable: Resources;
-  readonly capacity: Resources;
-  readonly minSize: number;
-  readonly maxSize: number;
-}
 
 /** An instance type's $/h for a capacity type, or undefined when unknown. */
 export type PriceLookup = (instanceType: string, capacityType: SimCapacityType) => number | undefined;

@@ -15,7 +15,7 @@
  */
 import type { CapacityType, ClusterSnapshot, NodeView, PdbView, PodView, SchedulingConstraints, Taint, WorkloadRef, WorkloadView } from '../core/model.js';
 import { FitState, type NodeInfo } from '../policy/fit/index.js';
-import type { NodeGroup } from './cloud.js';
+import type { NodeGroup } from './node-group.js';
 import type { SimEvent } from './engine.js';
 
 /** Node labels the simulated nodes carry, as EKS nodes do. */

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { formatZodError } from '../config/errors.js';
+import { formatZodError } from '../core/validation.js';
 import { parseDurationMs } from '../core/duration.js';
 import { Quantity } from '../core/quantity.js';
 import { RandomSource } from './random.js';

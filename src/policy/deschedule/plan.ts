@@ -4,7 +4,7 @@
  * the plan, the simulator applies it to its model; both call this function.
  */
 import { z } from 'zod';
-import { formatZodError } from '../../config/errors.js';
+import { formatZodError } from '../../core/validation.js';
 import type { ClusterSnapshot } from '../../core/model.js';
 import { DEFAULT_EVICTION_OPTIONS } from './evictable.js';
 import { DEFAULT_BACKOFF, DEFAULT_EVICTION_BUDGETS } from './guards.js';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Toleration } from '../../core/model.js';
-import { formatZodError } from '../../config/errors.js';
+import { formatZodError } from '../../core/validation.js';
 import type { FloorSpec } from './floor.js';
 
 /** Annotation names read from workloads (Deployment, StatefulSet) and namespaces. */

@@ -1,3 +1,4 @@
+/** Turning a schema validation failure into the one-line error a user reads. */
 import type { z } from 'zod';
 
 /**
