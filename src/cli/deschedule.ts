@@ -114,7 +114,7 @@ export function registerDeschedulerCommand(program: Command): void {
         const { planId, plan, report } = await runCycle(cycle);
         if (opts.output === 'table') {
           process.stdout.write(renderPlanTable(plan));
-          for (const d of report?.drains ?? []) process.stdout.write(`${d.outcome}: node "${d.node}" (${d.strategy}), ${d.moved.length} pod(s) moved: ${d.reason}\n`);
+          for (const d of report?.drains ?? []) process.stdout.write(`${d.outcome}: node "${d.node}" (${d.strategy}), ${d.moved.length} pod(s) moved: ${d.reason.message}\n`);
         } else {
           printDocument({ ...planDocument(plan, { planId, context: kc.getCurrentContext(), dryRun: false }), report }, opts.output);
         }

@@ -170,8 +170,8 @@ async function cleanup(c: TestCluster, ns: string, names: readonly string[]): Pr
 }
 
 interface RunReport {
-  readonly report?: { readonly drains: readonly { readonly node: string; readonly outcome: string; readonly moved: readonly string[]; readonly reason: string }[] };
-  readonly status: { readonly skipped: readonly { readonly node: string; readonly reason: string }[]; readonly moves: readonly { readonly mode: string }[] };
+  readonly report?: { readonly drains: readonly { readonly node: string; readonly outcome: string; readonly moved: readonly string[]; readonly reason: { readonly code: string; readonly message: string } }[] };
+  readonly status: { readonly skipped: readonly { readonly node: string; readonly reason: { readonly code: string; readonly message: string } }[]; readonly moves: readonly { readonly mode: string }[] };
 }
 
 async function deschedule(c: TestCluster, extra: readonly string[] = []): Promise<RunReport> {
@@ -313,7 +313,8 @@ describe('stowage deschedule', () => {
 
     const run = await deschedule(c);
     const skip = run.status.skipped.find((s) => s.node === ON_DEMAND);
-    assert.match(skip?.reason ?? '', /PodDisruptionBudget "pdb-c\/locked" allows 0 disruptions/);
+    assert.equal(skip?.reason.code, 'pdb');
+    assert.match(skip?.reason.message ?? '', /PodDisruptionBudget "pdb-c\/locked" allows 0 disruptions/);
     assert.equal(run.report?.drains.length ?? 0, 0, 'nothing is drained');
     const node = await nodeState(c, ON_DEMAND);
     assert.equal(node.tainted, false, 'the node is not tainted');
@@ -326,7 +327,7 @@ describe('stowage deschedule', () => {
     assert.equal(watcher.minReady, 2);
     const events = (await c.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${ON_DEMAND}` })).items;
     assert.ok(events.some((e) => e.reason === 'DeschedulingSkipped' && /allows 0 disruptions/.test(e.message ?? '')), 'an Event on the node says why');
-    log.push(`(c) moves 0; skipped "${ON_DEMAND}": ${skip?.reason ?? ''}; min Ready ${watcher.minReady}/2; on-demand taints after: [${node.taints.join(', ')}]`);
+    log.push(`(c) moves 0; skipped "${ON_DEMAND}": ${skip?.reason.code ?? ''}: ${skip?.reason.message ?? ''}; min Ready ${watcher.minReady}/2; on-demand taints after: [${node.taints.join(', ')}]`);
   });
 
   test('(d) killed mid-drain and restarted: no node left tainted, no workload below its floor', { timeout: 8 * 60_000 }, async (t) => {

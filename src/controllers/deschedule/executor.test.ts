@@ -58,12 +58,12 @@ function planOf(): Plan {
     strategy: 'spot-reschedule' as const,
     mode: 'evict' as const,
     wave,
-    reason: 'test',
+    reason: { code: 'pdb-allows' as const, message: 'test' },
     savingUsdPerHour: 0.1,
   });
   return {
     moves: [move('web-a', 0), move('web-b', 1)],
-    drains: [{ node: 'od', strategy: 'spot-reschedule', savingUsdPerHour: 0.2, pods: [web[0], web[1]].map((p) => ({ namespace: 'default', name: p?.name ?? '', uid: p?.uid ?? '' })), staying: [], reason: 'test' }],
+    drains: [{ node: 'od', strategy: 'spot-reschedule', savingUsdPerHour: 0.2, pods: [web[0], web[1]].map((p) => ({ namespace: 'default', name: p?.name ?? '', uid: p?.uid ?? '' })), staying: [], reason: { code: 'drain-empties', message: 'test' } }],
     skipped: [],
     savingUsdPerHour: 0.2,
   };
@@ -75,7 +75,8 @@ describe('PlanExecutor', () => {
     const executor = new PlanExecutor({ core: fake.core, apps: fake.apps, readSnapshot: async () => live, log, backoff: { baseMs: 1000, maxMs: 10_000 }, now: () => 5_000, pollMs: 1 });
     const report = await executor.execute(planOf(), 'p1');
     assert.equal(report.drains[0]?.outcome, 'failed');
-    assert.match(report.drains[0]?.reason ?? '', /^Cannot evict pod "default\/web-a": the apiserver refused/);
+    assert.equal(report.drains[0]?.reason.code, 'eviction-refused');
+    assert.match(report.drains[0]?.reason.message ?? '', /^Cannot evict pod "default\/web-a": the apiserver refused/);
     assert.deepEqual(fake.evictions, ['web-a'], 'nothing after the refusal');
     assert.deepEqual(fake.history, [{ node: 'od', tainted: true, annotated: true }, { node: 'od', tainted: false, annotated: false }]);
     assert.deepEqual(executor.failures.get('od'), { count: 1, lastAt: 5_000 });
@@ -97,7 +98,8 @@ describe('PlanExecutor', () => {
     const executor = new PlanExecutor({ core: fake.core, apps: fake.apps, readSnapshot: async () => blocked, log, backoff: { baseMs: 1000, maxMs: 10_000 }, pollMs: 1 });
     const report = await executor.execute(planOf(), 'p3');
     assert.equal(report.drains[0]?.outcome, 'skipped');
-    assert.match(report.drains[0]?.reason ?? '', /PodDisruptionBudget "default\/web" allows 0 disruptions/);
+    assert.equal(report.drains[0]?.reason.code, 'pdb');
+    assert.match(report.drains[0]?.reason.message ?? '', /PodDisruptionBudget "default\/web" allows 0 disruptions/);
     assert.deepEqual(fake.history, []);
     assert.deepEqual(fake.evictions, []);
   });
@@ -120,7 +122,7 @@ describe('PlanExecutor', () => {
     const executor = new PlanExecutor({ core: fake.core, apps: fake.apps, readSnapshot: async () => live, log, backoff: { baseMs: 1000, maxMs: 10_000 }, pollMs: 1 });
     const full = planOf();
     const report = await executor.execute({ moves: [{ ...(full.moves[0] as Plan['moves'][number]), strategy: 'balance', savingUsdPerHour: 0 }], drains: [], skipped: [], savingUsdPerHour: 0 }, 'p4');
-    assert.equal(report.drains[0]?.outcome, 'done', report.drains[0]?.reason);
+    assert.equal(report.drains[0]?.outcome, 'done', report.drains[0]?.reason.message);
     assert.deepEqual(fake.evictions, ['web-a']);
     assert.deepEqual(fake.history, []);
   });

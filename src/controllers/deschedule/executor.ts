@@ -29,6 +29,8 @@ import { withRetry } from '../../kube/retry.js';
 import type { Logger } from '../../observability/log.js';
 import { AvailabilityGuard, recordDrainFailure } from '../../policy/deschedule/guards.js';
 import type { DrainFailure } from '../../policy/deschedule/guards.js';
+import { reason, refusalBacksOff } from '../../policy/deschedule/reasons.js';
+import type { Reason, ReasonCode } from '../../policy/deschedule/reasons.js';
 import type { Move, NodeDrain, Plan } from '../../policy/deschedule/types.js';
 import {
   decodeDrainRecord,
@@ -42,7 +44,6 @@ import {
   withoutDrainingTaint,
 } from './drain-state.js';
 import type { DeschedulerMetrics } from './metrics.js';
-import { skipReasonCode } from './metrics.js';
 
 const _MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -72,7 +73,7 @@ export interface DrainOutcome {
   readonly strategy: string;
   readonly outcome: 'done' | 'failed' | 'skipped';
   readonly moved: readonly string[];
-  readonly reason: string;
+  readonly reason: Reason;
   readonly savingUsdPerHour: number;
 }
 
@@ -86,6 +87,12 @@ export interface ExecutionReport {
 /** A drain that stopped: the node is rolled back, the reason is reported. */
 class DrainAborted extends Error {
   override readonly name = 'DrainAborted';
+  readonly code: ReasonCode;
+
+  constructor(code: ReasonCode, message: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /** A new plan id: time-ordered, unique enough to tell runs apart in annotations and logs. */
@@ -179,12 +186,12 @@ export class PlanExecutor {
     const base = { node: drain.node, strategy: drain.strategy, savingUsdPerHour: drain.savingUsdPerHour };
     const refused = await this.#recheck(drain, moves, taint);
     if (refused !== undefined) {
-      log.info({ reason: refused }, 'Drain skipped: live state differs from the plan');
+      log.info({ code: refused.code, reason: refused.message }, 'Drain skipped: live state differs from the plan');
       this.#o.metrics?.drains.inc({ strategy: drain.strategy, outcome: 'skipped' });
-      this.#o.metrics?.skipped.inc({ strategy: drain.strategy, reason: skipReasonCode(refused) });
-      await this.#nodeEvent(drain.node, 'Warning', 'DrainSkipped', refused);
-      // A PDB or a settled-workload refusal would repeat next cycle: back off like a failed drain.
-      if (skipReasonCode(refused) === 'pdb') this.#failures = recordDrainFailure(this.#failures, drain.node, this.#now());
+      this.#o.metrics?.skipped.inc({ strategy: drain.strategy, reason: refused.code });
+      await this.#nodeEvent(drain.node, 'Warning', 'DrainSkipped', refused.message);
+      // A refusal rooted in the workload's own configuration would repeat next cycle: back off like a failed drain.
+      if (refusalBacksOff(refused.code)) this.#failures = recordDrainFailure(this.#failures, drain.node, this.#now());
       return { ...base, outcome: 'skipped', moved: [], reason: refused };
     }
 
@@ -208,7 +215,7 @@ export class PlanExecutor {
             { kind: 'Pod', namespace: move.pod.namespace, name: move.pod.name, uid: move.pod.uid, apiVersion: 'v1' },
             'Normal',
             'Descheduled',
-            `Moved off node "${move.fromNode}" by ${move.strategy} (${move.mode}, plan "${planId}"): ${move.reason}`,
+            `Moved off node "${move.fromNode}" by ${move.strategy} (${move.mode}, plan "${planId}"): ${move.reason.message}`,
           );
         }
       }
@@ -218,15 +225,15 @@ export class PlanExecutor {
       this.#o.metrics?.drains.inc({ strategy: drain.strategy, outcome: 'done' });
       this.#o.metrics?.realisedSaving.inc({ strategy: drain.strategy }, drain.savingUsdPerHour);
       log.info({ moved: moved.length, savingUsdPerHour: drain.savingUsdPerHour }, 'Drain done');
-      if (taint) await this.#nodeEvent(drain.node, 'Normal', 'Drained', `Moved ${moved.length} pod(s) by ${drain.strategy} (plan "${planId}"): ${drain.reason}`);
+      if (taint) await this.#nodeEvent(drain.node, 'Normal', 'Drained', `Moved ${moved.length} pod(s) by ${drain.strategy} (plan "${planId}"): ${drain.reason.message}`);
       return { ...base, outcome: 'done', moved, reason: drain.reason };
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const why = error instanceof DrainAborted ? reason(error.code, error.message) : reason('api-error', error instanceof Error ? error.message : String(error));
       this.#failures = recordDrainFailure(this.#failures, drain.node, this.#now());
       this.#o.metrics?.drains.inc({ strategy: drain.strategy, outcome: 'failed' });
-      log.warn({ reason, moved: moved.length }, 'Drain failed: rolling back');
-      await this.#nodeEvent(drain.node, 'Warning', 'DrainFailed', `Drain by ${drain.strategy} stopped after ${moved.length} pod(s): ${reason}`);
-      return { ...base, outcome: 'failed', moved, reason };
+      log.warn({ code: why.code, reason: why.message, moved: moved.length }, 'Drain failed: rolling back');
+      await this.#nodeEvent(drain.node, 'Warning', 'DrainFailed', `Drain by ${drain.strategy} stopped after ${moved.length} pod(s): ${why.message}`);
+      return { ...base, outcome: 'failed', moved, reason: why };
     } finally {
       // Whatever happened, the node is left schedulable and without a record.
       if (taint) await this.#rollback(drain.node, 'done');
@@ -238,29 +245,29 @@ export class PlanExecutor {
    * still be on the node, no unplanned pod may have arrived, and the policy's guard must admit
    * them all (every PDB on the node re-read from the apiserver).
    */
-  async #recheck(drain: NodeDrain, moves: readonly Move[], wholeNode: boolean): Promise<string | undefined> {
+  async #recheck(drain: NodeDrain, moves: readonly Move[], wholeNode: boolean): Promise<Reason | undefined> {
     const snapshot = await this.#o.readSnapshot();
     const index = indexSnapshot(snapshot);
     const node = index.node(drain.node);
-    if (node === undefined) return `Node "${drain.node}" is gone`;
-    if (node.unschedulable) return `Node "${drain.node}" was cordoned since planning`;
+    if (node === undefined) return reason('node-gone', `Node "${drain.node}" is gone`);
+    if (node.unschedulable) return reason('node-cordoned', `Node "${drain.node}" was cordoned since planning`);
     const live = index.podsOnNode(drain.node).filter(holdsResources);
     const byUid = new Map(live.map((p) => [p.uid, p] as const));
     const pods: PodView[] = [];
     for (const ref of drain.pods) {
       const pod = byUid.get(ref.uid);
-      if (pod === undefined) return `Pod "${ref.namespace}/${ref.name}" changed since planning: no longer on node "${drain.node}"`;
+      if (pod === undefined) return reason('stale-plan', `Pod "${ref.namespace}/${ref.name}" changed since planning: no longer on node "${drain.node}"`);
       pods.push(pod);
     }
     const known = new Set([...drain.pods, ...drain.staying].map((p) => p.uid));
     // A single move (balance) leaves the rest of the node alone, so only a drain minds newcomers.
     const arrived = wholeNode ? live.filter((p) => !known.has(p.uid) && p.owner.kind !== 'DaemonSet' && !p.isMirror) : [];
-    if (arrived.length > 0) return `Node "${drain.node}" changed since planning: ${arrived.length} new pod(s), first "${arrived[0]?.namespace}/${arrived[0]?.name}"`;
+    if (arrived.length > 0) return reason('stale-plan', `Node "${drain.node}" changed since planning: ${arrived.length} new pod(s), first "${arrived[0]?.namespace}/${arrived[0]?.name}"`);
     const admitted = new AvailabilityGuard(index).admit(pods);
     if (!admitted.ok) return admitted.reason;
     for (const a of admitted.admissions) {
       const move = moves.find((m) => m.pod.uid === a.pod.uid);
-      if (move !== undefined && move.mode !== a.mode) return `Pod "${a.pod.namespace}/${a.pod.name}" changed since planning: it now needs ${a.mode}, the plan says ${move.mode}`;
+      if (move !== undefined && move.mode !== a.mode) return reason('stale-plan', `Pod "${a.pod.namespace}/${a.pod.name}" changed since planning: it now needs ${a.mode}, the plan says ${move.mode}`);
     }
     return undefined;
   }
@@ -268,7 +275,7 @@ export class PlanExecutor {
   async #start(move: Move, log: Logger): Promise<void> {
     const who = `${move.pod.namespace}/${move.pod.name}`;
     if (move.mode === 'surge-first') {
-      if (move.workload.kind !== 'Deployment') throw new DrainAborted(`Cannot surge pod "${who}": only a Deployment can start a replacement first`);
+      if (move.workload.kind !== 'Deployment') throw new DrainAborted('single-replica', `Cannot surge pod "${who}": only a Deployment can start a replacement first`);
       // An earlier surge-first move of this Deployment restarted all its pods, this one included.
       if (await this.#gone(move.pod.namespace, move.pod.name, move.pod.uid)) {
         log.info({ pod: who, workload: move.workload.name }, 'Pod already replaced by an earlier rollout');
@@ -281,7 +288,7 @@ export class PlanExecutor {
     const outcome = await evictPod(this.#o.core, move.pod.namespace, move.pod.name, { uid: move.pod.uid });
     if (outcome.kind === 'blocked') {
       this.#o.metrics?.evictions.inc({ strategy: move.strategy, mode: move.mode, outcome: 'blocked' });
-      throw new DrainAborted(`Cannot evict pod "${who}": the apiserver refused (a PodDisruptionBudget): ${outcome.reason}`);
+      throw new DrainAborted('eviction-refused', `Cannot evict pod "${who}": the apiserver refused (a PodDisruptionBudget): ${outcome.reason}`);
     }
     log.info({ pod: who, outcome: outcome.kind }, 'Pod evicted');
   }
@@ -435,13 +442,13 @@ export class PlanExecutor {
         // A passing API failure while waiting is not a reason to give up; the deadline is.
         if (!describeApiError(error).retryable) throw error;
       }
-      if (this.#now() > deadline) throw new DrainAborted(`Timed out after ${Math.round(this.#timeoutMs / 1000)}s waiting for ${what}`);
+      if (this.#now() > deadline) throw new DrainAborted('timeout', `Timed out after ${Math.round(this.#timeoutMs / 1000)}s waiting for ${what}`);
       await sleep(this.#pollMs);
     }
   }
 
   #checkSignal(): void {
-    if (this.#o.signal?.aborted) throw new DrainAborted('Stopped by a signal');
+    if (this.#o.signal?.aborted) throw new DrainAborted('stopped', 'Stopped by a signal');
   }
 
   async #nodeEvent(name: string, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {

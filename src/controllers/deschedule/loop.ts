@@ -10,7 +10,7 @@ import type { Logger } from '../../observability/log.js';
 import { planDescheduling, type DeschedulingConfig } from '../../policy/deschedule/plan.js';
 import type { Plan } from '../../policy/deschedule/types.js';
 import { newPlanId, type ExecutionReport, type PlanExecutor } from './executor.js';
-import { skipReasonCode, type DeschedulerMetrics } from './metrics.js';
+import type { DeschedulerMetrics } from './metrics.js';
 
 /** What a cycle needs. */
 export interface CycleOptions {
@@ -46,12 +46,12 @@ export async function runCycle(options: CycleOptions): Promise<CycleResult> {
   options.log.info({ planId, drains: plan.drains.length, moves: plan.moves.length, skipped: plan.skipped.length, savingUsdPerHour: plan.savingUsdPerHour }, 'Planned');
   if (options.executor === undefined) return { planId, plan };
   for (const skip of plan.skipped) {
-    options.metrics?.skipped.inc({ strategy: skip.strategy, reason: skipReasonCode(skip.reason) });
-    options.log.debug({ planId, node: skip.node, strategy: skip.strategy, reason: skip.reason }, 'Node skipped');
-    await options.events?.record({ kind: 'Node', name: skip.node, apiVersion: 'v1' }, 'Normal', 'DeschedulingSkipped', `${skip.strategy}: ${skip.reason}`);
+    options.metrics?.skipped.inc({ strategy: skip.strategy, reason: skip.reason.code });
+    options.log.debug({ planId, node: skip.node, strategy: skip.strategy, code: skip.reason.code, reason: skip.reason.message }, 'Node skipped');
+    await options.events?.record({ kind: 'Node', name: skip.node, apiVersion: 'v1' }, 'Normal', 'DeschedulingSkipped', `${skip.strategy}: ${skip.reason.message}`);
   }
   const report = await options.executor.execute(plan, planId);
-  options.log.info({ planId, drains: report.drains.map((d) => ({ node: d.node, outcome: d.outcome, moved: d.moved.length, reason: d.reason })), realisedSavingUsdPerHour: report.realisedSavingUsdPerHour }, 'Cycle done');
+  options.log.info({ planId, drains: report.drains.map((d) => ({ node: d.node, outcome: d.outcome, moved: d.moved.length, code: d.reason.code, reason: d.reason.message })), realisedSavingUsdPerHour: report.realisedSavingUsdPerHour }, 'Cycle done');
   return { planId, plan, report };
 }
 

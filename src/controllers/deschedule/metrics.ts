@@ -4,28 +4,6 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Coarse skip reasons, so a label has few values while the Event keeps the full sentence. */
-export const SKIP_REASON_CODES = ['pdb', 'no-fit', 'budget', 'backoff', 'not-movable', 'unsettled', 'not-worth-it', 'node-state', 'stale-plan', 'other'] as const;
-export type SkipReasonCode = (typeof SKIP_REASON_CODES)[number];
-
-const _PATTERNS: readonly (readonly [RegExp, SkipReasonCode])[] = [
-  [/PodDisruptionBudget/, 'pdb'],
-  [/fits nowhere|No spot node/, 'no-fit'],
-  [/budget/, 'budget'],
-  [/failed to drain .* retrying/, 'backoff'],
-  [/not Ready|terminating pod|pods for .* replicas|move in flight|Ready replica/, 'unsettled'],
-  [/cordoned|is not Ready|already drained|receives pods|not in the snapshot/, 'node-state'],
-  [/saving|utili[sz]ation|settle|on-demand floor|no pod to move/, 'not-worth-it'],
-  [/changed since planning|stale/, 'stale-plan'],
-  [/DaemonSet|mirror|controller|local storage|critical|safe-to-evict|do-not-disrupt|do-not-move|younger than|opt/i, 'not-movable'],
-];
-
-/** The metric label for a skip reason sentence. */
-export function skipReasonCode(reason: string): SkipReasonCode {
-  for (const [pattern, code] of _PATTERNS) if (pattern.test(reason)) return code;
-  return 'other';
-}
-
 /** The metrics one descheduler process exports. */
 export class DeschedulerMetrics {
   readonly evictions: Counter<'strategy' | 'mode' | 'outcome'>;
@@ -41,7 +19,7 @@ export class DeschedulerMetrics {
     const registers = [registry];
     this.evictions = new Counter({ name: 'stowage_descheduler_evictions_total', help: 'Pods moved, by strategy, mode (evict, surge-first) and outcome', labelNames: ['strategy', 'mode', 'outcome'], registers });
     this.drains = new Counter({ name: 'stowage_descheduler_drains_total', help: 'Node drains, by strategy and outcome (done, failed, skipped)', labelNames: ['strategy', 'outcome'], registers });
-    this.skipped = new Counter({ name: 'stowage_descheduler_skipped_nodes_total', help: 'Nodes a strategy left alone, by coarse reason', labelNames: ['strategy', 'reason'], registers });
+    this.skipped = new Counter({ name: 'stowage_descheduler_skipped_nodes_total', help: 'Nodes a strategy left alone and drains refused on recheck, by reason code', labelNames: ['strategy', 'reason'], registers });
     this.projectedSaving = new Gauge({ name: 'stowage_descheduler_projected_saving_usd_per_hour', help: 'The $/h the last plan projects to save', registers });
     this.realisedSaving = new Counter({ name: 'stowage_descheduler_realised_saving_usd_per_hour_total', help: 'The $/h saved by drains carried out to the end, summed over drains', labelNames: ['strategy'], registers });
     this.cycles = new Counter({ name: 'stowage_descheduler_cycles_total', help: 'Descheduling cycles, by outcome', labelNames: ['outcome'], registers });

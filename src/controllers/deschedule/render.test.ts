@@ -13,12 +13,12 @@ const plan: Plan = {
       strategy: 'spot-reschedule',
       mode: 'surge-first',
       wave: 0,
-      reason: 'why',
+      reason: { code: 'surge-single-replica', message: 'why' },
       savingUsdPerHour: 0.192,
     },
   ],
-  drains: [{ node: 'od-1', strategy: 'spot-reschedule', savingUsdPerHour: 0.192, pods: [{ namespace: 'shop', name: 'cart-1', uid: 'u1' }], staying: [], reason: 'all fit' }],
-  skipped: [{ node: 'od-2', strategy: 'spot-reschedule', reason: 'PodDisruptionBudget "shop/db" allows 0 disruptions' }],
+  drains: [{ node: 'od-1', strategy: 'spot-reschedule', savingUsdPerHour: 0.192, pods: [{ namespace: 'shop', name: 'cart-1', uid: 'u1' }], staying: [], reason: { code: 'drain-empties', message: 'all fit' } }],
+  skipped: [{ node: 'od-2', strategy: 'spot-reschedule', reason: { code: 'pdb', message: 'PodDisruptionBudget "shop/db" allows 0 disruptions' } }],
   savingUsdPerHour: 0.192,
 };
 

@@ -24,14 +24,14 @@ export function renderPlanTable(plan: Plan): string {
   const out: string[] = [];
   out.push(`Projected saving: $${plan.savingUsdPerHour.toFixed(4)}/h from ${plan.drains.length} drain(s), ${plan.moves.length} move(s)`);
   if (plan.drains.length > 0) {
-    out.push('', _table(['NODE', 'STRATEGY', 'PODS', 'STAYING', 'SAVING $/H', 'REASON'], plan.drains.map((d) => [d.node, d.strategy, String(d.pods.length), String(d.staying.length), d.savingUsdPerHour.toFixed(4), d.reason])));
+    out.push('', _table(['NODE', 'STRATEGY', 'PODS', 'STAYING', 'SAVING $/H', 'REASON'], plan.drains.map((d) => [d.node, d.strategy, String(d.pods.length), String(d.staying.length), d.savingUsdPerHour.toFixed(4), d.reason.message])));
   }
   if (plan.moves.length > 0) {
     const moves = [...plan.moves].sort((a, b) => a.wave - b.wave);
-    out.push('', _table(['WAVE', 'MODE', 'POD', 'FROM', 'TO', 'STRATEGY', 'REASON'], moves.map((m) => [String(m.wave), m.mode, `${m.pod.namespace}/${m.pod.name}`, m.fromNode, m.toNode, m.strategy, m.reason])));
+    out.push('', _table(['WAVE', 'MODE', 'POD', 'FROM', 'TO', 'STRATEGY', 'REASON'], moves.map((m) => [String(m.wave), m.mode, `${m.pod.namespace}/${m.pod.name}`, m.fromNode, m.toNode, m.strategy, m.reason.message])));
   }
   if (plan.skipped.length > 0) {
-    out.push('', _table(['SKIPPED NODE', 'STRATEGY', 'REASON'], plan.skipped.map((s) => [s.node, s.strategy, s.reason])));
+    out.push('', _table(['SKIPPED NODE', 'STRATEGY', 'REASON'], plan.skipped.map((s) => [s.node, s.strategy, s.reason.message])));
   }
   return `${out.join('\n')}\n`;
 }

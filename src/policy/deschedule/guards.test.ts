@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PdbView, WorkloadKind } from '../../core/model.js';
 import { indexSnapshot } from '../../core/snapshot.js';
+import { refusalBacksOff } from './reasons.js';
 import { AvailabilityGuard, drainRetryAt, implicitFloor, pdbAllowance, recordDrainFailure } from './guards.js';
 import { node, pdb, pod, snapshot, workload } from './fixtures.test-helper.js';
 
@@ -76,25 +77,25 @@ function admitDrain(c: { readonly kind?: WorkloadKind; readonly replicas: number
     pdbs: c.pdb === undefined ? [] : [pdb('w-pdb', 'w', c.pdb)],
   });
   const result = new AvailabilityGuard(indexSnapshot(s)).admit(pods.filter((p) => p.nodeName === 'n1'));
-  return result.ok ? result.admissions.map((a) => `${a.pod.name}:${a.mode}:w${a.wave}`) : result.reason;
+  return result.ok ? result.admissions.map((a) => `${a.pod.name}:${a.mode}:w${a.wave}`) : `${result.reason.code}: ${result.reason.message}`;
 }
 
 test('no PDB: an eviction must leave the Ready replicas a default rollout keeps, else a Deployment surges first and other kinds stay', () => {
   const cases: readonly [name: string, spec: Parameters<typeof admitDrain>[0], expected: readonly string[] | RegExp][] = [
     // PDB present: its rule alone, unchanged.
     ['PDB allows 1, 2 replicas', { replicas: 2, onNode: 1, pdb: { minAvailable: 1, disruptionsAllowed: 1 } }, ['w-0:evict:w0']],
-    ['PDB allows 0, 3 replicas', { replicas: 3, onNode: 1, pdb: { minAvailable: 3, disruptionsAllowed: 0 } }, /PodDisruptionBudget "default\/w-pdb" allows 0 disruptions/],
+    ['PDB allows 0, 3 replicas', { replicas: 3, onNode: 1, pdb: { minAvailable: 3, disruptionsAllowed: 0 } }, /^pdb: .*PodDisruptionBudget "default\/w-pdb" allows 0 disruptions/],
     ['PDB allows 2, 3 replicas on the node', { replicas: 3, onNode: 3, pdb: { minAvailable: 1, disruptionsAllowed: 2 } }, ['w-0:evict:w0', 'w-1:evict:w1', 'w-2:evict:w2']],
     ['StatefulSet, PDB allows 1, 2 replicas', { kind: 'StatefulSet', replicas: 2, onNode: 1, pdb: { minAvailable: 1, disruptionsAllowed: 1 } }, ['w-0:evict:w0']],
     // A single replica: unchanged.
     ['1 replica Deployment', { replicas: 1, onNode: 1 }, ['w-0:surge-first:w0']],
     ['1 replica Deployment under minAvailable 1', { replicas: 1, onNode: 1, pdb: { minAvailable: 1, disruptionsAllowed: 0 } }, ['w-0:surge-first:w0']],
-    ['1 replica StatefulSet', { kind: 'StatefulSet', replicas: 1, onNode: 1 }, /StatefulSet "default\/w" has 1 Ready replica, and only a Deployment can surge a replacement first/],
+    ['1 replica StatefulSet', { kind: 'StatefulSet', replicas: 1, onNode: 1 }, /^single-replica: .*StatefulSet "default\/w" has 1 Ready replica, and only a Deployment can surge a replacement first/],
     // No PDB: the implicit budget, desired − floor(25% of desired).
     ['2 replicas Deployment', { replicas: 2, onNode: 1 }, ['w-0:surge-first:w0']],
     ['3 replicas Deployment, 2 on the node', { replicas: 3, onNode: 2 }, ['w-0:surge-first:w0', 'w-1:surge-first:w1']],
-    ['2 replicas StatefulSet', { kind: 'StatefulSet', replicas: 2, onNode: 1 }, /^Cannot move pod "default\/w-0": StatefulSet "default\/w" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready \(maxUnavailable 25%, rounded down\), so an eviction would leave 1, and only a Deployment can surge a replacement first$/],
-    ['3 replicas ReplicaSet', { kind: 'ReplicaSet', replicas: 3, onNode: 1 }, /ReplicaSet "default\/w" has no PodDisruptionBudget/],
+    ['2 replicas StatefulSet', { kind: 'StatefulSet', replicas: 2, onNode: 1 }, /^implicit-floor: Cannot move pod "default\/w-0": StatefulSet "default\/w" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready \(maxUnavailable 25%, rounded down\), so an eviction would leave 1, and only a Deployment can surge a replacement first$/],
+    ['3 replicas ReplicaSet', { kind: 'ReplicaSet', replicas: 3, onNode: 1 }, /^implicit-floor: .*ReplicaSet "default\/w" has no PodDisruptionBudget/],
     ['4 replicas Deployment', { replicas: 4, onNode: 1 }, ['w-0:evict:w0']],
     ['4 replicas StatefulSet', { kind: 'StatefulSet', replicas: 4, onNode: 1 }, ['w-0:evict:w0']],
     ['8 replicas all Ready, 3 on the node: one eviction per wave', { replicas: 8, onNode: 3 }, ['w-0:evict:w0', 'w-1:evict:w1', 'w-2:evict:w2']],
@@ -115,8 +116,21 @@ test('no PDB: the reasons name the implicit budget', () => {
     const s = snapshot({ nodes: [node('n1'), node('n2')], pods, workloads: [workload('w', replicas)] });
     const result = new AvailabilityGuard(indexSnapshot(s)).admit([pods[0] as (typeof pods)[number]]);
     assert.ok(result.ok);
-    return result.admissions[0]?.reason ?? '';
+    return result.admissions[0]?.reason.message ?? '';
   };
   assert.equal(reasonOf(3), 'Deployment "default/w" has no PodDisruptionBudget, and a rollout of 3 replicas keeps 3 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 2: surge a replacement first');
   assert.equal(reasonOf(8), 'Deployment "default/w" keeps 7 of 8 Ready replicas: no PodDisruptionBudget, and a rollout of 8 replicas keeps 6 Ready (maxUnavailable 25%, rounded down)');
+});
+
+test('an implicit-floor refusal (a StatefulSet without a PDB) carries its own code, not the PDB one, and backs off deliberately', () => {
+  const got = admitDrain({ kind: 'StatefulSet', replicas: 3, onNode: 1 });
+  assert.match(String(got), /^implicit-floor: /);
+  assert.doesNotMatch(String(got), /^pdb/);
+  // A rollout floor is the workload's configuration, not a passing state: the next cycle would
+  // meet the same answer, so a drain refused for it backs off; an unsettled workload does not.
+  assert.equal(refusalBacksOff('implicit-floor'), true);
+  assert.equal(refusalBacksOff('pdb'), true);
+  assert.equal(refusalBacksOff('unsettled'), false);
+  assert.equal(refusalBacksOff('stale-plan'), false);
+  assert.equal(refusalBacksOff('node-not-ready'), false);
 });

@@ -13,6 +13,8 @@ import { matchesLabelSelector } from '../../core/labels.js';
 import type { LabelSelector, PdbView, PodView, WorkloadKind, WorkloadRef } from '../../core/model.js';
 import { holdsResources, workloadKey } from '../../core/snapshot.js';
 import type { SnapshotIndex } from '../../core/snapshot.js';
+import { reason } from './reasons.js';
+import type { Reason } from './reasons.js';
 
 /** How a pod leaves its node: evicted, or after a replacement was surged and is Ready (make before break). */
 export type MoveMode = 'evict' | 'surge-first';
@@ -74,11 +76,11 @@ export interface Admission {
   readonly mode: MoveMode;
   readonly wave: number;
   /** Why this mode: the floor that applies. */
-  readonly reason: string;
+  readonly reason: Reason;
 }
 
 /** The moves of a group, or why the group may not move. */
-export type AdmitResult = { readonly ok: true; readonly admissions: readonly Admission[] } | { readonly ok: false; readonly reason: string };
+export type AdmitResult = { readonly ok: true; readonly admissions: readonly Admission[] } | { readonly ok: false; readonly reason: Reason };
 
 interface _WorkloadState {
   readonly kind: WorkloadKind;
@@ -145,18 +147,18 @@ export class AvailabilityGuard {
     for (const pod of pods) {
       const key = workloadKey(pod.owner);
       const who = `pod "${pod.namespace}/${pod.name}"`;
-      if (this.#inFlight.has(key)) return { ok: false, reason: `Cannot move ${who}: ${_workloadLabel(pod.owner)} has a move in flight` };
+      if (this.#inFlight.has(key)) return { ok: false, reason: reason('in-flight', `Cannot move ${who}: ${_workloadLabel(pod.owner)} has a move in flight`) };
       const workload = this.#workload(pod.owner, key);
-      if (workload.unsettled !== undefined) return { ok: false, reason: `Cannot move ${who}: ${workload.unsettled}` };
+      if (workload.unsettled !== undefined) return { ok: false, reason: reason('unsettled', `Cannot move ${who}: ${workload.unsettled}`) };
       const pdbViews = this.#index.pdbsForPod(pod);
       if (pdbViews.length > 1) {
         const names = pdbViews.map((p) => `"${p.namespace}/${p.name}"`).join(', ');
-        return { ok: false, reason: `Cannot move ${who}: ${pdbViews.length} PodDisruptionBudgets select it (${names}), and the Eviction API refuses such pods` };
+        return { ok: false, reason: reason('multiple-pdbs', `Cannot move ${who}: ${pdbViews.length} PodDisruptionBudgets select it (${names}), and the Eviction API refuses such pods`) };
       }
       const pdb = pdbViews[0] === undefined ? undefined : this.#pdb(pdbViews[0]);
       const decision = _decide(workload, pdb, who);
       if (!decision.ok) return decision;
-      const { mode, reason } = decision;
+      const { mode } = decision;
       // A surge-first move evicts nothing: the Deployment controller removes the old pod only once
       // its replacement is Ready, so the PDB's healthy count never drops and it spends no
       // disruption. Only evictions are held to the PDB (a single replica under minAvailable: 1,
@@ -172,7 +174,7 @@ export class AvailabilityGuard {
       _addWave(workloadWaves, key, wave);
       if (budgeted !== undefined) _countWave(pdbWaves, budgeted.key, wave);
 
-      admissions.push({ pod, mode, wave, reason });
+      admissions.push({ pod, mode, wave, reason: decision.reason });
     }
     return { ok: true, admissions };
   }
@@ -239,27 +241,27 @@ export class AvailabilityGuard {
  * Ready, else a Deployment moves surge-first and other kinds stay. Kinds without a replica count
  * (Job, CronJob, a custom controller) have no rollout budget: one Ready replica is their floor.
  */
-function _decide(workload: _WorkloadState, pdb: _PdbState | undefined, who: string): { readonly ok: true; readonly mode: MoveMode; readonly reason: string } | { readonly ok: false; readonly reason: string } {
+function _decide(workload: _WorkloadState, pdb: _PdbState | undefined, who: string): { readonly ok: true; readonly mode: MoveMode; readonly reason: Reason } | { readonly ok: false; readonly reason: Reason } {
   const { label, ready, desired } = workload;
   const deployment = workload.kind === 'Deployment';
   // Whatever a PDB allows, a workload never goes without a Ready replica; only a Deployment can surge one first.
   if (ready <= 1) {
-    if (!deployment) return { ok: false, reason: `Cannot move ${who}: ${label} has ${ready} Ready replica, and only a Deployment can surge a replacement first` };
-    return { ok: true, mode: 'surge-first', reason: `${label} has ${ready} Ready replica: surge a replacement first` };
+    if (!deployment) return { ok: false, reason: reason('single-replica', `Cannot move ${who}: ${label} has ${ready} Ready replica, and only a Deployment can surge a replacement first`) };
+    return { ok: true, mode: 'surge-first', reason: reason('surge-single-replica', `${label} has ${ready} Ready replica: surge a replacement first`) };
   }
   if (pdb !== undefined) {
     if (pdb.allowance.allowed < 1) {
       const { fromStatus, computed } = pdb.allowance;
-      return { ok: false, reason: `Cannot move ${who}: ${pdb.label} allows 0 disruptions (status ${fromStatus}, computed ${computed})` };
+      return { ok: false, reason: reason('pdb', `Cannot move ${who}: ${pdb.label} allows 0 disruptions (status ${fromStatus}, computed ${computed})`) };
     }
-    return { ok: true, mode: 'evict', reason: `${pdb.label} allows ${pdb.allowance.allowed}` };
+    return { ok: true, mode: 'evict', reason: reason('pdb-allows', `${pdb.label} allows ${pdb.allowance.allowed}`) };
   }
-  if (desired === undefined) return { ok: true, mode: 'evict', reason: `${label} keeps a Ready replica of ${ready}` };
+  if (desired === undefined) return { ok: true, mode: 'evict', reason: reason('no-replica-count', `${label} keeps a Ready replica of ${ready}`) };
   const floor = implicitFloor(desired);
   const budget = `no PodDisruptionBudget, and a rollout of ${desired} replica${desired === 1 ? '' : 's'} keeps ${floor} Ready (maxUnavailable ${DEFAULT_MAX_UNAVAILABLE}, rounded down)`;
-  if (ready - 1 >= floor) return { ok: true, mode: 'evict', reason: `${label} keeps ${ready - 1} of ${ready} Ready replicas: ${budget}` };
-  if (deployment) return { ok: true, mode: 'surge-first', reason: `${label} has ${budget}, so an eviction would leave ${ready - 1}: surge a replacement first` };
-  return { ok: false, reason: `Cannot move ${who}: ${label} has ${budget}, so an eviction would leave ${ready - 1}, and only a Deployment can surge a replacement first` };
+  if (ready - 1 >= floor) return { ok: true, mode: 'evict', reason: reason('rollout-budget', `${label} keeps ${ready - 1} of ${ready} Ready replicas: ${budget}`) };
+  if (deployment) return { ok: true, mode: 'surge-first', reason: reason('surge-rollout-floor', `${label} has ${budget}, so an eviction would leave ${ready - 1}: surge a replacement first`) };
+  return { ok: false, reason: reason('implicit-floor', `Cannot move ${who}: ${label} has ${budget}, so an eviction would leave ${ready - 1}, and only a Deployment can surge a replacement first`) };
 }
 
 function _addWave(map: Map<string, Set<number>>, key: string, wave: number): void {
@@ -306,23 +308,23 @@ export class BudgetLedger {
   }
 
   /** Undefined when `pods` (moves from `nodeName`) fit every budget, else why not. */
-  check(nodeName: string, pods: readonly PodView[]): string | undefined {
+  check(nodeName: string, pods: readonly PodView[]): Reason | undefined {
     const b = this.#budgets;
     const usedOnNode = this.#perNode.get(nodeName) ?? 0;
     if (usedOnNode + pods.length > b.maxEvictionsPerNode) {
-      return usedOnNode === 0
+      return reason('budget', usedOnNode === 0
         ? `Draining node "${nodeName}" needs ${pods.length} evictions, over the per-node budget of ${b.maxEvictionsPerNode}`
-        : `Node "${nodeName}" needs ${pods.length} more evictions, and ${b.maxEvictionsPerNode - usedOnNode} of its ${b.maxEvictionsPerNode} per cycle are left`;
+        : `Node "${nodeName}" needs ${pods.length} more evictions, and ${b.maxEvictionsPerNode - usedOnNode} of its ${b.maxEvictionsPerNode} per cycle are left`);
     }
     if (this.#total + pods.length > b.maxEvictionsPerCycle) {
-      return `Draining node "${nodeName}" needs ${pods.length} evictions, and ${b.maxEvictionsPerCycle - this.#total} of the ${b.maxEvictionsPerCycle} per cycle are left`;
+      return reason('budget', `Draining node "${nodeName}" needs ${pods.length} evictions, and ${b.maxEvictionsPerCycle - this.#total} of the ${b.maxEvictionsPerCycle} per cycle are left`);
     }
     const counts = new Map<string, number>();
     for (const p of pods) counts.set(p.namespace, (counts.get(p.namespace) ?? 0) + 1);
     for (const [namespace, n] of [...counts].sort(([a], [b2]) => (a < b2 ? -1 : a > b2 ? 1 : 0))) {
       const used = this.#perNamespace.get(namespace) ?? 0;
       if (used + n > b.maxEvictionsPerNamespace) {
-        return `Draining node "${nodeName}" needs ${n} evictions in namespace "${namespace}", and ${b.maxEvictionsPerNamespace - used} of its ${b.maxEvictionsPerNamespace} per cycle are left`;
+        return reason('budget', `Draining node "${nodeName}" needs ${n} evictions in namespace "${namespace}", and ${b.maxEvictionsPerNamespace - used} of its ${b.maxEvictionsPerNamespace} per cycle are left`);
       }
     }
     return undefined;

@@ -152,7 +152,7 @@ test('property: plans are deterministic, all-or-nothing per node, within budgets
         assert.ok(fit.ok, `${replacement.name} on ${to}: ${fit.ok ? '' : fit.reason}`);
       }
       // Every node a strategy looked at and did not drain has a reason.
-      for (const skip of plan.skipped) assert.ok(skip.reason.length > 0);
+      for (const skip of plan.skipped) assert.ok(skip.reason.message.length > 0);
     }),
     { numRuns: 300 },
   );

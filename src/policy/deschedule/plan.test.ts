@@ -38,7 +38,7 @@ function cluster(over: { readonly pods?: readonly PodView[]; readonly extra?: Pa
   });
 }
 
-const reasons = (plan: Plan, nodeName: string): string[] => plan.skipped.filter((s) => s.node === nodeName).map((s) => s.reason);
+const reasons = (plan: Plan, nodeName: string): string[] => plan.skipped.filter((s) => s.node === nodeName).map((s) => s.reason.message);
 const moved = (plan: Plan): string[] => plan.moves.map((m) => `${m.pod.name}:${m.fromNode}->${m.toNode}:${m.mode}:w${m.wave}`);
 
 test('spot-reschedule drains an on-demand node whose pods all fit on spot', () => {
@@ -49,9 +49,9 @@ test('spot-reschedule drains an on-demand node whose pods all fit on spot', () =
   assert.equal(drain?.node, 'od-1');
   assert.equal(drain?.savingUsdPerHour, 0.192);
   assert.deepEqual(drain?.pods.map((p) => p.name), ['api-a', 'web-a']);
-  assert.equal(drain?.reason, 'On-demand node "od-1" can move its pods to spot: all 2 movable pod(s) fit elsewhere, so the node can be removed');
+  assert.equal(drain?.reason.message, 'On-demand node "od-1" can move its pods to spot: all 2 movable pod(s) fit elsewhere, so the node can be removed');
   assert.equal(plan.moves[0]?.savingUsdPerHour, 0.096);
-  assert.equal(plan.moves[0]?.reason, 'On-demand node "od-1" can move its pods to spot; Deployment "default/api" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
+  assert.equal(plan.moves[0]?.reason.message, 'On-demand node "od-1" can move its pods to spot; Deployment "default/api" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
   assert.equal(plan.savingUsdPerHour, 0.192);
   assert.deepEqual(plan.skipped, []);
 });
@@ -144,7 +144,7 @@ test('the on-demand floor\'s pods stay; the rest move, and no saving is claimed 
   assert.deepEqual(moved(plan), ['web-b:od-1->spot-1:surge-first:w0']);
   assert.deepEqual(plan.drains[0]?.staying.map((p) => p.name), ['web-a']);
   assert.equal(plan.drains[0]?.savingUsdPerHour, 0);
-  assert.match(plan.drains[0]?.reason ?? '', /1 pod\(s\) of an on-demand floor stay/);
+  assert.match(plan.drains[0]?.reason.message ?? '', /1 pod\(s\) of an on-demand floor stay/);
   const strict = planDescheduling(s, only('spot-reschedule', {}, { onlyWhenEmptied: true }), { ...ctx, placement });
   assert.deepEqual(reasons(strict, 'od-1'), ['Node "od-1" would keep pods of an on-demand floor']);
   // A single-replica workload under the default base of 1 stays on on-demand.
@@ -175,7 +175,7 @@ test('a single-replica Deployment is moved surge-first; a single-replica Statefu
   const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods: [pod('solo-a', 'od-1')], workloads: [workload('solo', 1)] });
   const plan = planDescheduling(s, only('spot-reschedule'), ctx);
   assert.deepEqual(moved(plan), ['solo-a:od-1->spot-1:surge-first:w0']);
-  assert.equal(plan.moves[0]?.reason, 'On-demand node "od-1" can move its pods to spot; Deployment "default/solo" has 1 Ready replica: surge a replacement first');
+  assert.equal(plan.moves[0]?.reason.message, 'On-demand node "od-1" can move its pods to spot; Deployment "default/solo" has 1 Ready replica: surge a replacement first');
   const sts = { kind: 'StatefulSet', namespace: 'default', name: 'db' } as const;
   const s2 = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods: [pod('db-0', 'od-1', { owner: sts })], workloads: [workload('db', 1, { ref: sts })] });
   assert.deepEqual(reasons(planDescheduling(s2, only('spot-reschedule'), ctx), 'od-1'), [
@@ -276,7 +276,7 @@ test('consolidate empties the node that costs most per use, with its price as th
   // od-2 and od-3 are both 60% requested: equal value for money, so the first by name.
   assert.deepEqual(moved(plan), ['web-a:od-1->od-2:surge-first:w0']);
   assert.equal(plan.drains[0]?.savingUsdPerHour, 0.192);
-  assert.equal(plan.drains[0]?.reason, 'Node "od-1" costs $0.1920/h at 10% requested: all 1 movable pod(s) fit elsewhere, so the node can be removed');
+  assert.equal(plan.drains[0]?.reason.message, 'Node "od-1" costs $0.1920/h at 10% requested: all 1 movable pod(s) fit elsewhere, so the node can be removed');
   assert.deepEqual(reasons(plan, 'od-2'), ['Node "od-2" receives pods moved by this plan']);
   assert.deepEqual(reasons(plan, 'od-3'), ['Node "od-3" is 60% requested, above the 50% consolidation ceiling']);
 
@@ -301,7 +301,7 @@ test('balance moves pods from an overutilized node to an underutilized one of th
   const plan = planDescheduling(s, only('balance', {}, { enabled: true }), ctx);
   assert.deepEqual(moved(plan), ['a-1:spot-1->spot-3:surge-first:w0']);
   assert.equal(plan.moves[0]?.savingUsdPerHour, 0);
-  assert.equal(plan.moves[0]?.reason, 'Node "spot-1" is above the high thresholds (cpu 80%, memory 0%, pods 3%); Deployment "default/a" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
+  assert.equal(plan.moves[0]?.reason.message, 'Node "spot-1" is above the high thresholds (cpu 80%, memory 0%, pods 3%); Deployment "default/a" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
 });
 
 test('strategies plan around each other, and the same input gives the same plan', () => {
@@ -311,7 +311,7 @@ test('strategies plan around each other, and the same input gives the same plan'
   // spot-reschedule drained od-1 into spot-1; consolidate then can't drain spot-1 (receiving) or od-1 (drained).
   assert.deepEqual(first.drains.map((d) => `${d.strategy}:${d.node}`), ['spot-reschedule:od-1', 'consolidate:spot-2']);
   assert.deepEqual(reasons(first, 'spot-1'), ['Node "spot-1" receives pods moved by this plan']);
-  assert.ok(first.skipped.some((s) => s.node === 'od-1' && s.strategy === 'consolidate' && s.reason === 'Node "od-1" is already drained by this plan'));
+  assert.ok(first.skipped.some((s) => s.node === 'od-1' && s.strategy === 'consolidate' && s.reason.message === 'Node "od-1" is already drained by this plan'));
 });
 
 test('parseDeschedulingConfig fills defaults and names bad fields', () => {
@@ -331,4 +331,26 @@ test('a pod with PersistentVolumeClaims moves only within its zone', () => {
   assert.deepEqual(reasons(planDescheduling(cluster({ pods, extra: { nodes: stuck } }), only('spot-reschedule'), ctx), 'od-1'), [
     'Pod "default/web-a" fits nowhere else: 0/2 nodes are available: 2 node(s) had volume node affinity conflict',
   ]);
+});
+
+test('every skip carries a stable code: a NotReady node is node-not-ready (the old regex said unsettled)', () => {
+  const s = snapshot({
+    nodes: [node('n1', { ready: false }), node('od-2', { unschedulable: true }), node('spot-1', { capacityType: 'spot' })],
+    pods: [pod('web-a', 'n1'), pod('web-b', 'spot-1'), pod('db-0', 'od-2')],
+    workloads: [workload('web', 2), workload('db', 1)],
+  });
+  const plan = planDescheduling(s, only('spot-reschedule'), ctx);
+  const n1 = plan.skipped.find((x) => x.node === 'n1');
+  assert.deepEqual(n1?.reason, { code: 'node-not-ready', message: 'Node "n1" is not Ready' });
+  assert.equal(plan.skipped.find((x) => x.node === 'od-2')?.reason.code, 'node-cordoned');
+});
+
+test('a refusal by a StatefulSet without a PDB is implicit-floor, not pdb', () => {
+  const sts = { kind: 'StatefulSet', namespace: 'default', name: 'db' } as const;
+  const pods = [pod('db-0', 'od-1', { owner: sts }), pod('db-1', 'spot-1', { owner: sts }), pod('db-2', 'spot-1', { owner: sts })];
+  const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods, workloads: [workload('db', 3, { ref: sts })] });
+  const plan = planDescheduling(s, only('spot-reschedule'), ctx);
+  assert.equal(plan.moves.length, 0);
+  assert.equal(plan.skipped[0]?.reason.code, 'implicit-floor');
+  assert.match(plan.skipped[0]?.reason.message ?? '', /has no PodDisruptionBudget/);
 });

@@ -23,6 +23,8 @@ import { evictionBlockers } from './evictable.js';
 import type { EvictionBlock, EvictionOptions } from './evictable.js';
 import { AvailabilityGuard, BudgetLedger, drainRetryAt } from './guards.js';
 import type { Admission, BackoffOptions, EvictionBudgets } from './guards.js';
+import { reason } from './reasons.js';
+import type { Reason } from './reasons.js';
 import type { DeschedulingContext, Move, NodeDrain, PodRef, StrategyName } from './types.js';
 
 /** The settings every strategy plans under. */
@@ -40,13 +42,13 @@ export interface DrainRequest {
   /** Leave the on-demand floor's pods where they are instead of moving them (spot-reschedule). */
   readonly keepFloor: boolean;
   /** Whether the node is worth draining once the staying pods are known; return a skip reason to refuse. */
-  readonly accept?: (outcome: { readonly emptied: boolean; readonly saving: number }) => string | undefined;
+  readonly accept?: (outcome: { readonly emptied: boolean; readonly saving: number }) => Reason | undefined;
   /** Why the drain is wanted, for the plan's explanation. */
   readonly why: string;
 }
 
 /** A drain planned, or why the node was left alone. */
-export type DrainAttempt = { readonly ok: true; readonly drain: NodeDrain; readonly moves: readonly Move[] } | { readonly ok: false; readonly reason: string };
+export type DrainAttempt = { readonly ok: true; readonly drain: NodeDrain; readonly moves: readonly Move[] } | { readonly ok: false; readonly reason: Reason };
 
 interface _Tentative {
   readonly original: PodView;
@@ -149,17 +151,17 @@ export class PlanningSession {
   }
 
   /** Why the node can't be drained this cycle before looking at its pods, or undefined. */
-  nodeSkipReason(node: NodeView): string | undefined {
-    if (this.#drained.has(node.name)) return `Node "${node.name}" is already drained by this plan`;
-    if (this.#receiving.has(node.name)) return `Node "${node.name}" receives pods moved by this plan`;
-    if (!node.ready) return `Node "${node.name}" is not Ready`;
-    if (node.unschedulable) return `Node "${node.name}" is cordoned`;
+  nodeSkipReason(node: NodeView): Reason | undefined {
+    if (this.#drained.has(node.name)) return reason('node-drained', `Node "${node.name}" is already drained by this plan`);
+    if (this.#receiving.has(node.name)) return reason('node-receiving', `Node "${node.name}" receives pods moved by this plan`);
+    if (!node.ready) return reason('node-not-ready', `Node "${node.name}" is not Ready`);
+    if (node.unschedulable) return reason('node-cordoned', `Node "${node.name}" is cordoned`);
     const retryAt = drainRetryAt(this.context.failures?.get(node.name), this.settings.backoff);
     if (retryAt !== undefined && this.context.now < retryAt) {
       const failure = this.context.failures?.get(node.name);
-      return `Node "${node.name}" failed to drain ${failure?.count ?? 0} time(s): retrying in ${Math.ceil((retryAt - this.context.now) / 1000)}s`;
+      return reason('backoff', `Node "${node.name}" failed to drain ${failure?.count ?? 0} time(s): retrying in ${Math.ceil((retryAt - this.context.now) / 1000)}s`);
     }
-    if (this.budget.exhausted) return `The per-cycle budget of ${this.settings.budgets.maxEvictionsPerCycle} evictions is spent`;
+    if (this.budget.exhausted) return reason('budget', `The per-cycle budget of ${this.settings.budgets.maxEvictionsPerCycle} evictions is spent`);
     return undefined;
   }
 
@@ -329,7 +331,7 @@ export class PlanningSession {
    */
   tryDrain(nodeName: string, request: DrainRequest): DrainAttempt {
     const node = this.index.node(nodeName);
-    if (node === undefined) return { ok: false, reason: `Node "${nodeName}" is not in the snapshot` };
+    if (node === undefined) return { ok: false, reason: reason('node-gone', `Node "${nodeName}" is not in the snapshot`) };
     const movable: PodView[] = [];
     const staying: PodView[] = [];
     let floorStays = 0;
@@ -338,7 +340,7 @@ export class PlanningSession {
       const blocking = blocks.find((b) => b.kind === 'blocking');
       if (blocking !== undefined) {
         const more = blocks.filter((b) => b.kind === 'blocking').length - 1;
-        return { ok: false, reason: `${blocking.reason}${more > 0 ? ` (and ${more} more reason${more === 1 ? '' : 's'})` : ''}` };
+        return { ok: false, reason: reason('not-movable', `${blocking.reason}${more > 0 ? ` (and ${more} more reason${more === 1 ? '' : 's'})` : ''}`) };
       }
       if (blocks.length > 0) staying.push(pod);
       else if (request.keepFloor && this.keptByFloor(pod) !== undefined) {
@@ -346,7 +348,7 @@ export class PlanningSession {
         floorStays++;
       } else movable.push(pod);
     }
-    if (movable.length === 0) return { ok: false, reason: `Node "${nodeName}" has no pod to move` };
+    if (movable.length === 0) return { ok: false, reason: reason('no-pod', `Node "${nodeName}" has no pod to move`) };
     const emptied = floorStays === 0;
     const saving = emptied ? this.price(node) : 0;
     const refused = request.accept?.({ emptied, saving });
@@ -369,7 +371,7 @@ export class PlanningSession {
         this.#assume(admission.pod, nodeName);
         this.#undo(done, nodeName);
         this.state.uncordon(nodeName);
-        return { ok: false, reason: `Pod "${admission.pod.namespace}/${admission.pod.name}" fits nowhere else: ${found.reason}` };
+        return { ok: false, reason: reason('no-fit', `Pod "${admission.pod.namespace}/${admission.pod.name}" fits nowhere else: ${found.reason}`) };
       }
       this.#assume(replacement.pod, found.node);
       this.#count(replacement.group, this.#capacityOfNode(nodeName), replacement.capacityType);
@@ -397,8 +399,8 @@ export class PlanningSession {
       pods: movable.map(_ref),
       staying: staying.map(_ref),
       reason: emptied
-        ? `${request.why}: all ${movable.length} movable pod(s) fit elsewhere, so the node can be removed`
-        : `${request.why}: ${movable.length} pod(s) move; ${floorStays} pod(s) of an on-demand floor stay, so the node is not removed yet`,
+        ? reason('drain-empties', `${request.why}: all ${movable.length} movable pod(s) fit elsewhere, so the node can be removed`)
+        : reason('drain-keeps-floor', `${request.why}: ${movable.length} pod(s) move; ${floorStays} pod(s) of an on-demand floor stay, so the node is not removed yet`),
     };
     return { ok: true, drain, moves };
   }
@@ -407,10 +409,10 @@ export class PlanningSession {
    * Plans a single move (balance): the guards, the budget and the destination, or why not.
    * `accept` restricts the destinations further.
    */
-  tryMove(pod: PodView, request: Omit<DrainRequest, 'keepFloor' | 'accept'> & { readonly accept?: (target: string, replacement: PodView) => boolean }): { readonly ok: true; readonly move: Move } | { readonly ok: false; readonly reason: string } {
+  tryMove(pod: PodView, request: Omit<DrainRequest, 'keepFloor' | 'accept'> & { readonly accept?: (target: string, replacement: PodView) => boolean }): { readonly ok: true; readonly move: Move } | { readonly ok: false; readonly reason: Reason } {
     const from = pod.nodeName;
     const blocking = this.blockers(pod).find((b) => b.kind === 'blocking' || b.kind === 'ignored');
-    if (blocking !== undefined) return { ok: false, reason: blocking.reason };
+    if (blocking !== undefined) return { ok: false, reason: reason('not-movable', blocking.reason) };
     const overBudget = this.budget.check(from, [pod]);
     if (overBudget !== undefined) return { ok: false, reason: overBudget };
     const admitted = this.guard.admit([pod]);
@@ -422,7 +424,7 @@ export class PlanningSession {
     const found = this.findTarget(replacement, from, request.targets, accept === undefined ? undefined : (t) => accept(t, replacement.pod));
     if (!found.ok) {
       this.#assume(pod, from);
-      return { ok: false, reason: `Pod "${pod.namespace}/${pod.name}" fits nowhere else: ${found.reason}` };
+      return { ok: false, reason: reason('no-fit', `Pod "${pod.namespace}/${pod.name}" fits nowhere else: ${found.reason}`) };
     }
     this.#assume(replacement.pod, found.node);
     this.#count(replacement.group, this.#capacityOfNode(from), replacement.capacityType);
@@ -443,7 +445,7 @@ export class PlanningSession {
       strategy,
       mode: a.mode,
       wave: a.wave,
-      reason: `${why}; ${a.reason}`,
+      reason: reason(a.reason.code, `${why}; ${a.reason.message}`),
       savingUsdPerHour: saving,
     };
   }

@@ -8,6 +8,9 @@ import type { PlacedCapacityType } from '../placement/decide.js';
 import type { PlacementPatchOptions } from '../placement/patch.js';
 import type { PlacementPolicy } from '../placement/policy.js';
 import type { DrainFailure, MoveMode } from './guards.js';
+import type { Reason } from './reasons.js';
+
+export type { Reason, ReasonCode } from './reasons.js';
 
 /** The strategies, in the order a plan runs them. */
 export const STRATEGY_NAMES = ['spot-reschedule', 'consolidate', 'balance'] as const;
@@ -55,7 +58,8 @@ export interface Move {
   readonly mode: MoveMode;
   /** Moves of wave n start when the replacements of wave n − 1 are Ready. */
   readonly wave: number;
-  readonly reason: string;
+  /** Why this pod moves and why in this mode; the code is the availability decision's. */
+  readonly reason: Reason;
   /** The share of the plan's saving this move carries (a drain's saving over its moves). */
   readonly savingUsdPerHour: number;
 }
@@ -69,14 +73,15 @@ export interface NodeDrain {
   readonly pods: readonly PodRef[];
   /** Pods that stay: DaemonSet, mirror, and the on-demand floor's pods when moving them would only bring them back. */
   readonly staying: readonly PodRef[];
-  readonly reason: string;
+  /** `drain-empties` or `drain-keeps-floor`. */
+  readonly reason: Reason;
 }
 
 /** A node a strategy looked at and left alone, and why. */
 export interface SkippedNode {
   readonly node: string;
   readonly strategy: StrategyName;
-  readonly reason: string;
+  readonly reason: Reason;
 }
 
 /** What one strategy planned. */

@@ -10,6 +10,8 @@ import { z } from 'zod';
 import type { ClusterSnapshot, NodeView, PodView } from '../../../core/model.js';
 import type { Move, SkippedNode, StrategyResult } from '../types.js';
 import type { PlanningSession } from '../session.js';
+import { reason } from '../reasons.js';
+import type { Reason } from '../reasons.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 import { sortNodes } from './strategy.js';
 
@@ -81,7 +83,7 @@ export function planBalance(snapshot: ClusterSnapshot, config: BalanceConfig, ct
     }
     // Lowest priority first, then the biggest, as upstream evicts the least important first.
     const pods = [...session.podsOn(name)].sort((a, b) => a.priority - b.priority || (b.requests['cpu'] ?? 0) - (a.requests['cpu'] ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    let lastReason = '';
+    let lastReason: Reason | undefined;
     let moved = 0;
     for (const pod of pods) {
       if (!_above(_usage(session, node), config.high) || session.budget.exhausted) break;
@@ -101,7 +103,7 @@ export function planBalance(snapshot: ClusterSnapshot, config: BalanceConfig, ct
         moved++;
       } else lastReason = attempt.reason;
     }
-    if (moved === 0) skipped.push({ node: name, strategy, reason: lastReason || `Node "${name}" has no pod to move` });
+    if (moved === 0) skipped.push({ node: name, strategy, reason: lastReason ?? reason('no-pod', `Node "${name}" has no pod to move`) });
   }
   return { moves, drains: [], skipped };
 }

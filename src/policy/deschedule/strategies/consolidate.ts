@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import type { ClusterSnapshot, NodeView } from '../../../core/model.js';
 import type { Move, NodeDrain, SkippedNode, StrategyResult } from '../types.js';
+import { reason } from '../reasons.js';
+import type { Reason } from '../reasons.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 import { requestedFractions, sortNodes } from './strategy.js';
 
@@ -62,7 +64,7 @@ export function planConsolidate(snapshot: ClusterSnapshot, config: ConsolidateCo
       keepFloor: false,
       why: `Node "${name}" costs $${price.toFixed(4)}/h at ${Math.round((utilization.get(name) ?? 0) * 100)}% requested`,
       accept: ({ saving }) =>
-        saving < config.minSavingUsdPerHour ? `Draining node "${name}" saves $${saving.toFixed(4)}/h, below the minimum of $${config.minSavingUsdPerHour}/h` : undefined,
+        saving < config.minSavingUsdPerHour ? reason('not-worth-it', `Draining node "${name}" saves $${saving.toFixed(4)}/h, below the minimum of $${config.minSavingUsdPerHour}/h`) : undefined,
     });
     if (attempt.ok) {
       drains.push(attempt.drain);
@@ -80,15 +82,15 @@ function _candidateSkip(
   now: number,
   utilization: number,
   pods: readonly { readonly createdAt: number }[],
-): string | undefined {
+): Reason | undefined {
   let lastChange = node.createdAt;
   for (const p of pods) if (p.createdAt > lastChange) lastChange = p.createdAt;
   const settleMs = config.settleSeconds * 1000;
   if (now - lastChange < settleMs) {
-    return `Node "${node.name}" changed ${Math.floor((now - lastChange) / 1000)}s ago, within the settle time of ${config.settleSeconds}s`;
+    return reason('settling', `Node "${node.name}" changed ${Math.floor((now - lastChange) / 1000)}s ago, within the settle time of ${config.settleSeconds}s`);
   }
   if (utilization * 100 > config.maxUtilizationPercent) {
-    return `Node "${node.name}" is ${Math.round(utilization * 100)}% requested, above the ${config.maxUtilizationPercent}% consolidation ceiling`;
+    return reason('utilized', `Node "${node.name}" is ${Math.round(utilization * 100)}% requested, above the ${config.maxUtilizationPercent}% consolidation ceiling`);
   }
   return undefined;
 }

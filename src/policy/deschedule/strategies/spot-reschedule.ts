@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ClusterSnapshot } from '../../../core/model.js';
 import type { SkippedNode, StrategyResult } from '../types.js';
 import type { Move, NodeDrain } from '../types.js';
+import { reason } from '../reasons.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 import { requestedFractions, sortNodes } from './strategy.js';
 
@@ -45,7 +46,7 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
   for (const name of onDemand) {
     const node = session.node(name);
     if (node === undefined) continue;
-    const skip = session.nodeSkipReason(node) ?? (spot.length === 0 ? 'No spot node is Ready and schedulable' : undefined);
+    const skip = session.nodeSkipReason(node) ?? (spot.length === 0 ? reason('no-spot-node', 'No spot node is Ready and schedulable') : undefined);
     if (skip !== undefined) {
       skipped.push({ node: name, strategy, reason: skip });
       continue;
@@ -55,7 +56,7 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
       targets: spot,
       keepFloor: true,
       why: `On-demand node "${name}" can move its pods to spot`,
-      accept: ({ emptied }) => (config.onlyWhenEmptied && !emptied ? `Node "${name}" would keep pods of an on-demand floor` : undefined),
+      accept: ({ emptied }) => (config.onlyWhenEmptied && !emptied ? reason('not-worth-it', `Node "${name}" would keep pods of an on-demand floor`) : undefined),
     });
     if (attempt.ok) {
       drains.push(attempt.drain);

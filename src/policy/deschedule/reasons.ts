@@ -1,0 +1,82 @@
+/**
+ * Typed reasons: every skip, refusal and decision of the descheduler is a `{ code, message }`
+ * value made where the decision is taken. The code is stable and from a short list, so metrics
+ * labels, backoff and tests key on it; the message is the sentence people read (dry-run tables,
+ * Events, logs). Nothing parses a message back into a code.
+ */
+
+/**
+ * The reason codes, grouped by where they arise. Adding one is fine; renaming one breaks
+ * dashboards (it is a metrics label value).
+ */
+export const REASON_CODES = [
+  // A node left alone before its pods are looked at.
+  'node-not-ready',
+  'node-cordoned',
+  'node-gone',
+  'node-drained',
+  'node-receiving',
+  'backoff',
+  'budget',
+  'no-spot-node',
+  'settling',
+  'utilized',
+  // A pod that may not move at all (see `EvictionBlockCode` in the message's source).
+  'not-movable',
+  // Availability: the workload's floor or its state.
+  'pdb',
+  'multiple-pdbs',
+  'implicit-floor',
+  'single-replica',
+  'unsettled',
+  'in-flight',
+  'recently-moved',
+  'churn-budget',
+  // Where to: no room, nothing to do, nothing gained.
+  'no-fit',
+  'no-pod',
+  'not-worth-it',
+  // Carrying a plan out.
+  'stale-plan',
+  'eviction-refused',
+  'timeout',
+  'stopped',
+  'api-error',
+  'misplaced',
+  // Decisions: why a move goes the way it does, why a drain is worth it.
+  'pdb-allows',
+  'rollout-budget',
+  'no-replica-count',
+  'surge-single-replica',
+  'surge-rollout-floor',
+  'drain-empties',
+  'drain-keeps-floor',
+  'move',
+] as const;
+
+/** One of `REASON_CODES`. */
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/** Why: a stable code for machines, a sentence for people. */
+export interface Reason<C extends ReasonCode = ReasonCode> {
+  readonly code: C;
+  readonly message: string;
+}
+
+/** A reason value. */
+export function reason<C extends ReasonCode>(code: C, message: string): Reason<C> {
+  return { code, message };
+}
+
+/**
+ * Refusals that say something about the workload's own configuration (its PDB, its replica count,
+ * an opt-out) rather than a passing state: trying the node again next cycle would meet the same
+ * answer, so a drain refused for one of these backs off like a failed drain. A workload that is
+ * merely unsettled, a plan gone stale or a node that changed is tried again next cycle.
+ */
+const _PERSISTENT: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['pdb', 'multiple-pdbs', 'implicit-floor', 'single-replica', 'not-movable']);
+
+/** Whether a drain refused (not started) for `code` is remembered as a failure, for backoff. */
+export function refusalBacksOff(code: ReasonCode): boolean {
+  return _PERSISTENT.has(code);
+}
