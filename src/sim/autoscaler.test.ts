@@ -89,3 +89,74 @@ test('scale-down: an empty node goes after 10 minutes, without a drain', () => {
   assert.equal(world.cluster.readyNodes.length, 0);
   assert.equal(world.autoscaler.stats.drains, 0);
 });
+
+test('scale-up: node-group templates and upcoming nodes hold the DaemonSet pods, so a pod that fits no real node launches none', () => {
+  // m5.large: 1930m allocatable. A 1800m pod fits the bare template but not a node running the
+  // 200m DaemonSet; CA counts the DaemonSet in its templates, so it launches nothing. Before the
+  // templates held DaemonSet pods this launched 107 nodes in 2 hours and removed none.
+  const scenario = (cpu: string) =>
+    testScenario({
+      cloud: { instanceTypes: [{ name: 'm5.large', cpu: 2, memory: '8Gi', pods: 29, onDemand: 0.096, spot: 0.035, interruption: '<5%' }] },
+      daemonSet: { cpu: '200m', memory: '400Mi' },
+      services: { list: [{ name: 'big', replicas: 1, cpu, memory: '1Gi', startup: '10s' }] },
+    });
+  const stuck = testWorld(scenario('1800m'));
+  stuck.engine.run(120 * MIN);
+  assert.equal(stuck.autoscaler.stats.nodesAdded, 0, 'no node is launched for a pod no node of the group can hold');
+  assert.equal(stuck.cluster.nodes.size, 0);
+  assert.equal(stuck.workloads.services[0]?.ready, 0);
+  // 1700m + 200m fits 1930m: exactly one node, and the pod runs there.
+  const fits = testWorld(scenario('1700m'));
+  fits.engine.run(120 * MIN);
+  assert.equal(fits.autoscaler.stats.nodesAdded, 1);
+  assert.equal(fits.workloads.services[0]?.ready, 1);
+});
+
+test('scale-up: the estimate counts the DaemonSet pod on each new node, so one scale-up is enough', () => {
+  // 1700m + 150m fit a bare m5.large template (1930m) but not a node running the 200m DaemonSet:
+  // CA's estimate, counting the DaemonSet, asks for two nodes at once rather than one, then another.
+  const world = testWorld(
+    testScenario({
+      cloud: { instanceTypes: [{ name: 'm5.large', cpu: 2, memory: '8Gi', pods: 29, onDemand: 0.096, spot: 0.035, interruption: '<5%' }] },
+      daemonSet: { cpu: '200m', memory: '400Mi' },
+      services: { list: [{ name: 'big', replicas: 1, cpu: '1700m', memory: '1Gi', startup: '10s' }, { name: 'small', replicas: 1, cpu: '150m', memory: '256Mi', startup: '10s' }] },
+    }),
+  );
+  world.engine.run(30 * MIN);
+  assert.equal(world.autoscaler.stats.scaleUps, 1);
+  assert.equal(world.autoscaler.stats.nodesAdded, 2);
+  assert.deepEqual(world.workloads.services.map((s) => s.ready), [1, 1]);
+});
+
+test('scale-down: an unneeded node carries the soft DeletionCandidate taint, and the scheduler places new pods elsewhere', () => {
+  for (const seed of [1, 2, 3, 4]) {
+    const world = testWorld(testScenario({ services: { list: [{ name: 'web', replicas: 3, cpu: '1500m', memory: '1Gi', startup: '10s' }] } }), undefined, seed);
+    world.engine.run(30 * MIN);
+    world.workloads.services[0]?.setDesired(2);
+    world.engine.run(31 * MIN);
+    const [unneeded, ...others] = world.cluster.readyNodes.filter((n) => world.autoscaler.unneededSince(n) !== undefined);
+    assert.ok(unneeded !== undefined && others.length === 0, 'one node is unneeded');
+    const taint = unneeded.view().taints.find((t) => t.key === 'DeletionCandidateOfClusterAutoscaler');
+    assert.equal(taint?.effect, 'PreferNoSchedule');
+    const kept = world.cluster.readyNodes.find((n) => n !== unneeded);
+    assert.ok(kept?.view().taints.every((t) => t.key !== 'DeletionCandidateOfClusterAutoscaler'));
+    // Both nodes hold one 1500m web pod: only the taint tells them apart for a third one.
+    const before = new Set(world.cluster.pods.values());
+    world.workloads.services[0]?.setDesired(3);
+    world.engine.run(32 * MIN);
+    const added = [...world.cluster.pods.values()].filter((p) => !before.has(p) && p.owner.ref.name === 'web');
+    assert.equal(added.length, 1);
+    assert.equal(added[0]?.node, kept, `seed ${seed}: the new pod avoids the soft-tainted node`);
+  }
+});
+
+test('scale-down: a node the autoscaler drains carries ToBeDeletedByClusterAutoscaler (NoSchedule)', () => {
+  const world = twoNodeWorld({});
+  world.engine.run(31 * MIN);
+  const node = world.cluster.readyNodes.find((n) => world.autoscaler.unneededSince(n) !== undefined) as SimNode;
+  const since = world.autoscaler.unneededSince(node) as number;
+  world.engine.run(since + 10 * MIN + 10_000);
+  assert.equal(world.autoscaler.stats.drains, 1);
+  if (node.state === 'ready') assert.ok(node.view().taints.some((t) => t.key === 'ToBeDeletedByClusterAutoscaler' && t.effect === 'NoSchedule'));
+  assert.equal(node.schedulable, false);
+});

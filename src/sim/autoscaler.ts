@@ -43,6 +43,8 @@ const _EVICTION_RETRY_MS = 10_000;
 const _DRAIN_POLL_MS = 5_000;
 /** CA's `--unremovable-node-recheck-timeout`: a node found unremovable is not simulated again for this long. */
 const _UNREMOVABLE_RECHECK_MS = 5 * 60_000;
+/** CA's `--max-bulk-soft-taint-count`: soft taints added per scan. */
+const _MAX_BULK_SOFT_TAINT_COUNT = 10;
 /** CA's `--max-nodes-per-scaleup` is 1000; a cap keeps the template slots few in a small run. */
 const _MAX_NODES_PER_SCALE_UP = 200;
 
@@ -175,7 +177,12 @@ export class ClusterAutoscaler {
       const existing: _Slot[] = [];
       for (const node of this.#cluster.schedulableNodes) existing.push({ name: node.name, group: node.group });
       const upcoming: _Slot[] = [];
-      for (const node of this.#cluster.nodes.values()) if (node.state === 'provisioning') upcoming.push({ name: node.name, group: node.group });
+      for (const node of this.#cluster.nodes.values()) {
+        if (node.state !== 'provisioning') continue;
+        // An upcoming node runs its DaemonSet pods once Ready, as CA's upcoming-node templates hold them.
+        this.#assumeDaemonPod(trial, node.name);
+        upcoming.push({ name: node.name, group: node.group });
+      }
       let rest = _placeFirstFit(trial, pending, existing, ALL_FILTERS);
       rest = _placeFirstFit(trial, rest, upcoming, _TEMPLATE_FILTERS);
       if (rest.length === 0) return false;
@@ -227,11 +234,14 @@ export class ClusterAutoscaler {
       }
       if (!placed && used < slots.length) {
         const slot = slots[used] as string;
+        // A new node of the group starts with its DaemonSet pods, as CA's node-group template does.
+        const opened = trial.mark();
+        this.#assumeDaemonPod(trial, slot);
         if (checkFit(trial.fit, view, slot, _TEMPLATE_FILTERS).ok) {
           trial.assume(view, slot);
           used++;
           placed = true;
-        }
+        } else trial.rollbackTo(opened);
       }
       if (placed) {
         helped.push(pod);
@@ -243,6 +253,12 @@ export class ClusterAutoscaler {
     if (used === 0) return undefined;
     const waste = (used * (a['cpu'] ?? 0) - cpu) / (used * (a['cpu'] ?? 1)) + (used * (a['memory'] ?? 0) - memory) / (used * (a['memory'] ?? 1));
     return { group, nodes: used, pods: helped, waste };
+  }
+
+  /** Places, in the trial, the DaemonSet pod that a node of the slot will run once Ready. */
+  #assumeDaemonPod(trial: _Trial, slot: string): void {
+    const daemon = this.#workloads.daemonPodTemplate(slot);
+    if (daemon !== undefined && trial.fit.nodeOf(daemon) === undefined) trial.assume(daemon, slot);
   }
 
   /** The expander: least-waste (ties at random), price, or random. */
@@ -310,19 +326,43 @@ export class ClusterAutoscaler {
     const trial = new _Trial(this.#cluster.fit);
     const removing = new Set<SimNode>(empty);
     try {
-      for (const node of checked) {
-        const mark = trial.mark();
-        if (this.#canRemove(trial, node, removing)) {
-          removing.add(node);
-          if (!this.#unneededSince.has(node)) this.#unneededSince.set(node, now);
-        } else {
-          trial.rollbackTo(mark);
-          this.#unneededSince.delete(node);
-          this.#unremovableUntil.set(node, now + _UNREMOVABLE_RECHECK_MS);
-        }
-      }
+      this.#checkCandidates(trial, checked, removing, now);
     } finally {
       trial.rollback();
+    }
+    this.#updateSoftTaints(now);
+  }
+
+  /**
+   * CA's soft taints (`UpdateSoftDeletionTaints`): nodes no longer unneeded lose
+   * `DeletionCandidateOfClusterAutoscaler`; unneeded nodes get it, at most
+   * `--max-bulk-soft-taint-count` (10) per scan. The scheduler then prefers other nodes, so an
+   * unneeded node is not refilled while its unneeded time runs.
+   */
+  #updateSoftTaints(now: number): void {
+    let budget = _MAX_BULK_SOFT_TAINT_COUNT;
+    for (const node of this.#cluster.readyNodes) {
+      const unneeded = this.#unneededSince.has(node);
+      if (!unneeded && node.deletionCandidateSince !== undefined) this.#cluster.setDeletionCandidate(node, false, now);
+      else if (unneeded && node.deletionCandidateSince === undefined && budget > 0) {
+        this.#cluster.setDeletionCandidate(node, true, now);
+        budget--;
+      }
+    }
+  }
+
+  /** Simulates the removal of each checked node, keeping the moves of those found removable. */
+  #checkCandidates(trial: _Trial, checked: readonly SimNode[], removing: Set<SimNode>, now: number): void {
+    for (const node of checked) {
+      const mark = trial.mark();
+      if (this.#canRemove(trial, node, removing)) {
+        removing.add(node);
+        if (!this.#unneededSince.has(node)) this.#unneededSince.set(node, now);
+      } else {
+        trial.rollbackTo(mark);
+        this.#unneededSince.delete(node);
+        this.#unremovableUntil.set(node, now + _UNREMOVABLE_RECHECK_MS);
+      }
     }
   }
 

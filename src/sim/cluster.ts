@@ -47,6 +47,13 @@ const _TAINTS: Readonly<Record<CordonReason, Taint>> = {
   'stowage-drain': { key: 'stowage.io/draining', effect: 'NoSchedule' },
 };
 
+/**
+ * Cluster Autoscaler's soft taint on a node it found unneeded: the scheduler prefers other nodes
+ * (PreferNoSchedule), so the node is not refilled while its unneeded time runs. CA's
+ * `DeletionCandidateTaint`; its value is the Unix time the taint was set.
+ */
+export const DELETION_CANDIDATE_TAINT_KEY = 'DeletionCandidateOfClusterAutoscaler';
+
 /** A node's life: launched (not yet registered), Ready, or terminated. */
 export type NodeState = 'provisioning' | 'ready' | 'gone';
 
@@ -65,6 +72,8 @@ export class SimNode {
   cpuRequested = 0;
   memoryRequested = 0;
   readonly cordons = new Set<CordonReason>();
+  /** Run time Cluster Autoscaler soft-tainted the node as a deletion candidate, when it carries the taint. */
+  deletionCandidateSince: number | undefined;
   /** Index in `SimCluster.readyNodes`, for O(1) removal. */
   _readyIndex = -1;
   #view: NodeView | undefined;
@@ -101,7 +110,7 @@ export class SimNode {
   view(): NodeView {
     if (this.#view === undefined) {
       const g = this.group;
-      const taints = [...g.taints, ...[...this.cordons].sort().map((r) => _TAINTS[r])];
+      const taints = this.#taints();
       this.#view = {
         name: this.name,
         labels: { ...g.labels, [NodeLabel.Hostname]: this.name },
@@ -121,10 +130,27 @@ export class SimNode {
     return this.#view;
   }
 
+  /** The group's taints, then Cluster Autoscaler's soft taint, then one per cordon reason. */
+  #taints(): Taint[] {
+    const taints = [...this.group.taints];
+    if (this.deletionCandidateSince !== undefined) taints.push(_deletionCandidateTaint(this.#epochOffset + this.deletionCandidateSince));
+    for (const reason of [...this.cordons].sort()) taints.push(_TAINTS[reason]);
+    return taints;
+  }
+
+  /** The taints the fit state holds for the node: its view's less those its cordon already stands for. */
+  fitTaints(): readonly Taint[] {
+    return this.deletionCandidateSince === undefined ? this.group.taints : [...this.group.taints, _deletionCandidateTaint(this.#epochOffset + this.deletionCandidateSince)];
+  }
+
   /** Call after changing state or cordons. */
   invalidate(): void {
     this.#view = undefined;
   }
+}
+
+function _deletionCandidateTaint(epochMs: number): Taint {
+  return { key: DELETION_CANDIDATE_TAINT_KEY, value: String(Math.floor(epochMs / 1000)), effect: 'PreferNoSchedule' };
 }
 
 /** What a pod's controller is told about its pods. Implemented by services and jobs. */
@@ -372,6 +398,17 @@ export class SimCluster {
     this.#syncCordon(node);
   }
 
+  /**
+   * Sets or clears Cluster Autoscaler's soft deletion-candidate taint: the node's view and the fit
+   * state carry it, so the scheduler's TaintToleration score steers pods away from the node.
+   */
+  setDeletionCandidate(node: SimNode, candidate: boolean, now: number): void {
+    if ((node.deletionCandidateSince !== undefined) === candidate) return;
+    node.deletionCandidateSince = candidate ? now : undefined;
+    node.invalidate();
+    this.#fit.setTaints(node.name, node.fitTaints());
+  }
+
   #syncCordon(node: SimNode): void {
     this.#fit.setSchedulable(node.name, node.schedulable);
     this.#schedulableNodes = undefined;
@@ -511,6 +548,8 @@ class _FitIndex {
   readonly #live = new Set<string>();
   readonly #schedulable = new Set<string>();
   readonly #views = new Map<string, NodeView>();
+  /** Live slots whose taints differ from their group's. */
+  readonly #taints = new Map<string, readonly Taint[]>();
   #dead = 0;
   #counter = 0;
   rebuilds = 0;
@@ -554,8 +593,19 @@ class _FitIndex {
     return Math.max(8, Math.ceil(this.#liveIn(group) / 4));
   }
 
+  /** Sets a live slot's taints (in this state and in every rebuild). */
+  setTaints(name: string, taints: readonly Taint[]): void {
+    if (!this.#live.has(name)) return;
+    const group = this.#slotGroup.get(name) as NodeGroup;
+    if (taints === group.taints) this.#taints.delete(name);
+    else this.#taints.set(name, taints);
+    this.#views.delete(name);
+    this.#state.setTaints(name, this.#view(name, group).taints);
+  }
+
   release(name: string): void {
     if (!this.#live.delete(name)) return;
+    this.#taints.delete(name);
     this.#schedulable.delete(name);
     if (!this.#state.isCordoned(name)) this.#state.cordon(name);
     this.#dead++;
@@ -585,7 +635,7 @@ class _FitIndex {
         name,
         labels: { ...group.labels, [NodeLabel.Hostname]: name },
         annotations: {},
-        taints: group.taints,
+        taints: this.#taints.get(name) ?? group.taints,
         allocatable: group.allocatable,
         capacity: group.capacity,
         unschedulable: false,

@@ -433,6 +433,8 @@ class DaemonSet implements PodOwner {
   onPodGone(): void {}
 }
 
+/** system-node-critical, as node agents run. */
+const _DAEMONSET_PRIORITY = 2_000_001_000;
 const _DAEMONSET_TOLERATIONS: SchedulingConstraints = Object.freeze({ tolerations: Object.freeze([{ operator: 'Exists' as const }]) });
 
 /** The placement webhook as the arm runs it. */
@@ -466,6 +468,7 @@ export class Workloads {
   readonly #placementCache = new Map<string, _Placement>();
   readonly #jobs = new Set<Job>();
   readonly #daemonSet = new DaemonSet();
+  readonly #daemonTemplates = new Map<string, PodView>();
   #jobSeq = 0;
 
   constructor(engine: Engine, random: RandomSource, scenario: Scenario, cluster: SimCluster, lifecycle: PodLifecycle, listener: WorkloadListener, placement: PlacementConfig | undefined) {
@@ -525,6 +528,44 @@ export class Workloads {
     return views;
   }
 
+  /**
+   * The DaemonSet pod a node of the slot `nodeName` will run once Ready, as Cluster Autoscaler
+   * adds DaemonSet pods to its node-group templates and upcoming nodes: without it, a pod that fits
+   * the bare template but not a real node would launch node after node. Undefined when the
+   * DaemonSets request nothing.
+   */
+  daemonPodTemplate(nodeName: string): PodView | undefined {
+    const ds = this.#scenario.daemonSet;
+    if (ds.cpu <= 0 && ds.memory <= 0) return undefined;
+    let view = this.#daemonTemplates.get(nodeName);
+    if (view === undefined) {
+      const owner = this.#daemonSet;
+      view = {
+        namespace: owner.ref.namespace,
+        name: `node-agents-${nodeName}`,
+        uid: `ds-template-${nodeName}`,
+        labels: owner.labels,
+        annotations: {},
+        requests: { cpu: ds.cpu, memory: ds.memory, pods: 1 },
+        nodeName,
+        phase: 'Pending',
+        ready: false,
+        priority: _DAEMONSET_PRIORITY,
+        priorityClassName: '',
+        schedulerName: 'default-scheduler',
+        owner: owner.ref,
+        controllerRef: { kind: 'DaemonSet', name: owner.ref.name, uid: owner.uid },
+        constraints: _DAEMONSET_TOLERATIONS,
+        createdAt: 0,
+        hasLocalStorage: false,
+        isMirror: false,
+        pvcNames: [],
+      };
+      this.#daemonTemplates.set(nodeName, view);
+    }
+    return view;
+  }
+
   /** Creates the DaemonSet pod of a node that just became Ready and binds it there. */
   startDaemonPod(node: SimNode): void {
     const ds = this.#scenario.daemonSet;
@@ -538,7 +579,7 @@ export class Workloads {
       annotations: {},
       constraints: _DAEMONSET_TOLERATIONS,
       hasLocalStorage: false,
-      priority: 2_000_001_000,
+      priority: _DAEMONSET_PRIORITY,
       startupMs: 5_000,
       shutdownMs: 1_000,
     });

@@ -60,6 +60,8 @@ export interface NodeInfo {
 }
 
 interface NodeSlot extends NodeInfo {
+  /** Replaced whole by `setTaints`; its labels and resources never change. */
+  view: NodeView;
   index: number;
   /** A node holds at most a few hundred pods: an array beats a map to build, copy and scan. */
   readonly pods: PodView[];
@@ -255,6 +257,17 @@ export class FitState {
   /** Undoes `cordon`. */
   uncordon(nodeName: string): void {
     this.#slot(nodeName, 'uncordon').cordoned = false;
+    this.#version++;
+  }
+
+  /**
+   * Replaces the node's taints, as a node update carrying new taints does in the scheduler's cache
+   * (Cluster Autoscaler's soft `DeletionCandidateOfClusterAutoscaler` taint comes and goes on a
+   * node that stays). Labels and resources stay, so data derived from them stays valid.
+   */
+  setTaints(nodeName: string, taints: NodeView['taints']): void {
+    const slot = this.#slot(nodeName, 'set the taints of');
+    slot.view = { ...slot.view, taints };
     this.#version++;
   }
 
