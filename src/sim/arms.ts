@@ -13,9 +13,9 @@
  */
 import { DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from '../policy/fit/index.js';
 import type { SchedulingProfile } from '../policy/fit/index.js';
-import { DEFAULT_DESCHEDULING_CONFIG } from '../policy/deschedule/plan.js';
+import { DEFAULT_DESCHEDULING_CONFIG, withStrategies } from '../policy/deschedule/plan.js';
 import type { DeschedulingConfig } from '../policy/deschedule/plan.js';
-import type { StrategyName } from '../policy/deschedule/types.js';
+import type { StrategyName } from '../policy/deschedule/strategies/index.js';
 import type { SimCapacityType } from './node-group.js';
 
 /** One arm: everything that differs between arms; the scenario supplies the rest. */
@@ -105,14 +105,5 @@ export function findArm(name: string): ArmConfig | undefined {
 
 /** The descheduler config of an arm: the shared defaults with exactly the arm's strategies enabled. */
 export function deschedulingConfigOf(arm: ArmConfig): DeschedulingConfig {
-  const base = DEFAULT_DESCHEDULING_CONFIG;
-  const on = new Set(arm.deschedule);
-  return {
-    ...base,
-    strategies: {
-      'spot-reschedule': { ...base.strategies['spot-reschedule'], enabled: on.has('spot-reschedule') },
-      consolidate: { ...base.strategies.consolidate, enabled: on.has('consolidate') },
-      balance: { ...base.strategies.balance, enabled: on.has('balance') },
-    },
-  };
+  return withStrategies(DEFAULT_DESCHEDULING_CONFIG, arm.deschedule);
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { ClusterSnapshot, PodView } from '../../core/model.js';
 import { PriceTable } from '../../core/pricing.js';
 import type { PlacementPolicy } from '../placement/policy.js';
-import { DEFAULT_DESCHEDULING_CONFIG, parseDeschedulingConfig, planDescheduling } from './plan.js';
+import { DEFAULT_DESCHEDULING_CONFIG, parseDeschedulingConfig, planDescheduling, withStrategies } from './plan.js';
+import type { StrategyName } from './strategies/index.js';
 import type { DeschedulingConfig } from './plan.js';
 import type { DeschedulingContext, Plan } from './types.js';
 import { GiB, node, pdb, pod, snapshot, workload } from './fixtures.test-helper.js';
@@ -14,17 +15,9 @@ const ctx: DeschedulingContext = { now, prices };
 const noFloor: PlacementPolicy = { base: 0, percent: 0, fallback: { onDemandToSpot: true, spotToOnDemand: true } };
 
 /** Only the named strategy, with the rest of the config as given. */
-function only(name: 'spot-reschedule' | 'consolidate' | 'balance', over: Partial<DeschedulingConfig> = {}, strategy: object = {}): DeschedulingConfig {
-  const base = DEFAULT_DESCHEDULING_CONFIG;
-  return {
-    ...base,
-    ...over,
-    strategies: {
-      'spot-reschedule': { ...base.strategies['spot-reschedule'], enabled: name === 'spot-reschedule', ...(name === 'spot-reschedule' ? strategy : {}) },
-      consolidate: { ...base.strategies.consolidate, enabled: name === 'consolidate', ...(name === 'consolidate' ? strategy : {}) },
-      balance: { ...base.strategies.balance, enabled: name === 'balance', ...(name === 'balance' ? strategy : {}) },
-    },
-  };
+function only(name: StrategyName, over: Partial<DeschedulingConfig> = {}, strategy: object = {}): DeschedulingConfig {
+  const config = withStrategies({ ...DEFAULT_DESCHEDULING_CONFIG, ...over }, [name]);
+  return { ...config, strategies: { ...config.strategies, [name]: { ...config.strategies[name], ...strategy } } };
 }
 
 /** One on-demand node and two spot nodes; `web` and `api` have 2 replicas each, one on od-1 and one on spot. */

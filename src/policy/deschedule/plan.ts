@@ -9,47 +9,56 @@ import type { ClusterSnapshot } from '../../core/model.js';
 import { DEFAULT_EVICTION_OPTIONS } from './evictable.js';
 import { DEFAULT_BACKOFF, DEFAULT_EVICTION_BUDGETS } from './guards.js';
 import { PlanningSession } from './session.js';
-import { balanceConfigSchema, consolidateConfigSchema, spotRescheduleConfigSchema, STRATEGIES } from './strategies/index.js';
-import type { Strategy, StrategyConfigs, StrategyContext } from './strategies/index.js';
-import { STRATEGY_NAMES } from './types.js';
-import type { DeschedulingContext, Move, NodeDrain, Plan, SkippedNode, StrategyResult } from './types.js';
+import { STRATEGIES } from './strategies/index.js';
+import type { StrategyConfigBase, StrategyConfigs, StrategyName, StrategyRegistry } from './strategies/index.js';
+import type { DeschedulingContext, Move, NodeDrain, Plan, SkippedNode } from './types.js';
 
-/** The `deschedule` section of the config file. Durations in seconds, as people write them. */
-export const deschedulingConfigSchema = z.strictObject({
-  eviction: z
-    .strictObject({
-      minPodAgeSeconds: z.number().int().min(0).default(DEFAULT_EVICTION_OPTIONS.minPodAgeMs / 1000),
-      evictLocalStorage: z.boolean().default(DEFAULT_EVICTION_OPTIONS.evictLocalStorage),
-    })
-    .default({ minPodAgeSeconds: DEFAULT_EVICTION_OPTIONS.minPodAgeMs / 1000, evictLocalStorage: DEFAULT_EVICTION_OPTIONS.evictLocalStorage }),
-  budgets: z
-    .strictObject({
-      maxEvictionsPerCycle: z.number().int().min(0).default(DEFAULT_EVICTION_BUDGETS.maxEvictionsPerCycle),
-      maxEvictionsPerNode: z.number().int().min(0).default(DEFAULT_EVICTION_BUDGETS.maxEvictionsPerNode),
-      maxEvictionsPerNamespace: z.number().int().min(0).default(DEFAULT_EVICTION_BUDGETS.maxEvictionsPerNamespace),
-    })
-    .default({ ...DEFAULT_EVICTION_BUDGETS }),
-  backoff: z
-    .strictObject({
-      baseSeconds: z.number().int().min(1).default(DEFAULT_BACKOFF.baseMs / 1000),
-      maxSeconds: z.number().int().min(1).default(DEFAULT_BACKOFF.maxMs / 1000),
-    })
-    .default({ baseSeconds: DEFAULT_BACKOFF.baseMs / 1000, maxSeconds: DEFAULT_BACKOFF.maxMs / 1000 }),
-  strategies: z
-    .strictObject({
-      'spot-reschedule': spotRescheduleConfigSchema.default(spotRescheduleConfigSchema.parse({})),
-      consolidate: consolidateConfigSchema.default(consolidateConfigSchema.parse({})),
-      balance: balanceConfigSchema.default(balanceConfigSchema.parse({})),
-    })
-    .default({
-      'spot-reschedule': spotRescheduleConfigSchema.parse({}),
-      consolidate: consolidateConfigSchema.parse({}),
-      balance: balanceConfigSchema.parse({}),
-    }),
-});
+/**
+ * The `deschedule` section of the config file for the strategies of `registry`: one section per
+ * strategy under `strategies:`, each its own schema with its own defaults. Durations in seconds,
+ * as people write them. Throws when two strategies share a name.
+ */
+export function deschedulingConfigSchemaOf<const R extends StrategyRegistry>(registry: R) {
+  const sections: Record<string, z.ZodType> = {};
+  for (const strategy of registry) {
+    if (sections[strategy.name] !== undefined) throw new Error(`Cannot build the deschedule config: two strategies are named "${strategy.name}"`);
+    // prefault: an absent section is parsed from `{}`, so it gets the strategy's own defaults.
+    sections[strategy.name] = strategy.configSchema.prefault({});
+  }
+  // The object is built at run time from the registry; its parsed type is the registry's configs.
+  const strategies = z.strictObject(sections).prefault({}) as unknown as z.ZodType<StrategyConfigs<R>>;
+  return z.strictObject({
+    eviction: z
+      .strictObject({
+        minPodAgeSeconds: z.number().int().min(0).default(DEFAULT_EVICTION_OPTIONS.minPodAgeMs / 1000),
+        evictLocalStorage: z.boolean().default(DEFAULT_EVICTION_OPTIONS.evictLocalStorage),
+      })
+      .prefault({}),
+    budgets: z
+      .strictObject({
+        maxEvictionsPerCycle: z.number().int().min(0).default(DEFAULT_EVICTION_BUDGETS.maxEvictionsPerCycle),
+        maxEvictionsPerNode: z.number().int().min(0).default(DEFAULT_EVICTION_BUDGETS.maxEvictionsPerNode),
+        maxEvictionsPerNamespace: z.number().int().min(0).default(DEFAULT_EVICTION_BUDGETS.maxEvictionsPerNamespace),
+      })
+      .prefault({}),
+    backoff: z
+      .strictObject({
+        baseSeconds: z.number().int().min(1).default(DEFAULT_BACKOFF.baseMs / 1000),
+        maxSeconds: z.number().int().min(1).default(DEFAULT_BACKOFF.maxMs / 1000),
+      })
+      .prefault({}),
+    strategies,
+  });
+}
+
+/** The `deschedule` section of the config file, for the built-in strategies. */
+export const deschedulingConfigSchema = deschedulingConfigSchemaOf(STRATEGIES);
+
+/** The parsed `deschedule` config for the strategies of `R`. */
+export type DeschedulingConfigOf<R extends StrategyRegistry> = z.infer<ReturnType<typeof deschedulingConfigSchemaOf<R>>>;
 
 /** The parsed `deschedule` config. */
-export type DeschedulingConfig = z.infer<typeof deschedulingConfigSchema>;
+export type DeschedulingConfig = DeschedulingConfigOf<typeof STRATEGIES>;
 
 /** The config with every default: spot-reschedule and consolidate on, balance off. */
 export const DEFAULT_DESCHEDULING_CONFIG: DeschedulingConfig = deschedulingConfigSchema.parse({});
@@ -61,8 +70,19 @@ export function parseDeschedulingConfig(input: unknown): { readonly ok: true; re
 }
 
 /**
- * Plans one descheduling cycle: each enabled strategy in turn (spot-reschedule, consolidate,
- * balance), each seeing the moves of the ones before. Every node a strategy looked at is either
+ * `config` with exactly the strategies named in `enabled` turned on, each section otherwise as it
+ * was: how the simulator's arms and the tests pick strategies.
+ */
+export function withStrategies(config: DeschedulingConfig, enabled: Iterable<StrategyName>): DeschedulingConfig {
+  const on = new Set<string>(enabled);
+  const sections: Record<string, StrategyConfigBase> = {};
+  for (const [name, section] of Object.entries(config.strategies)) sections[name] = { ...section, enabled: on.has(name) };
+  return { ...config, strategies: sections as DeschedulingConfig['strategies'] };
+}
+
+/**
+ * Plans one descheduling cycle: each enabled strategy of `registry` in turn (by default
+ * spot-reschedule, consolidate, balance), each seeing the moves of the ones before. Every node a strategy looked at is either
  * drained (all its movable pods have a destination and pass the guards) or skipped with a reason;
  * no node is left half-drained.
  *
@@ -70,7 +90,12 @@ export function parseDeschedulingConfig(input: unknown): { readonly ok: true; re
  * const plan = planDescheduling(snapshot, DEFAULT_DESCHEDULING_CONFIG, { now, prices, placement: { defaults } });
  * for (const move of plan.moves) console.log(move.wave, move.mode, move.pod.name, move.fromNode, '→', move.toNode, move.reason);
  */
-export function planDescheduling(snapshot: ClusterSnapshot, config: DeschedulingConfig, ctx: DeschedulingContext): Plan {
+export function planDescheduling<R extends StrategyRegistry = typeof STRATEGIES>(
+  snapshot: ClusterSnapshot,
+  config: DeschedulingConfigOf<R>,
+  ctx: DeschedulingContext,
+  registry: R = STRATEGIES as unknown as R,
+): Plan {
   const session = new PlanningSession(
     snapshot,
     {
@@ -83,20 +108,15 @@ export function planDescheduling(snapshot: ClusterSnapshot, config: Descheduling
   const moves: Move[] = [];
   const drains: NodeDrain[] = [];
   const skipped: SkippedNode[] = [];
-  for (const name of STRATEGY_NAMES) {
-    const result = _run(name, snapshot, config.strategies, { ...ctx, session });
-    if (result === undefined) continue;
+  const sections = config.strategies as Readonly<Record<string, StrategyConfigBase | undefined>>;
+  for (const strategy of registry) {
+    const section = sections[strategy.name];
+    if (section === undefined || !section.enabled) continue;
+    const result = strategy.plan(snapshot, section, { ...ctx, session });
     moves.push(...result.moves);
     drains.push(...result.drains);
     skipped.push(...result.skipped);
   }
   const savingUsdPerHour = drains.reduce((sum, d) => sum + d.savingUsdPerHour, 0);
   return { moves, drains, skipped, savingUsdPerHour };
-}
-
-function _run<N extends keyof StrategyConfigs>(name: N, snapshot: ClusterSnapshot, configs: StrategyConfigs, ctx: StrategyContext): StrategyResult | undefined {
-  const config = configs[name];
-  if (!config.enabled) return undefined;
-  const strategy: Strategy<StrategyConfigs[N]> = STRATEGIES[name];
-  return strategy.plan(snapshot, config, ctx);
 }

@@ -25,7 +25,7 @@ import { AvailabilityGuard, BudgetLedger, drainRetryAt } from './guards.js';
 import type { Admission, BackoffOptions, EvictionBudgets } from './guards.js';
 import { reason } from './reasons.js';
 import type { Reason } from './reasons.js';
-import type { DeschedulingContext, Move, NodeDrain, PodRef, StrategyName } from './types.js';
+import type { DeschedulingContext, Move, NodeDrain, PodRef } from './types.js';
 
 /** The settings every strategy plans under. */
 export interface SessionSettings {
@@ -36,7 +36,7 @@ export interface SessionSettings {
 
 /** How a strategy drains one node. */
 export interface DrainRequest {
-  readonly strategy: StrategyName;
+  readonly strategy: string;
   /** Candidate destinations, in the order to try them; the node itself and drained nodes are passed over. */
   readonly targets: readonly string[];
   /** Leave the on-demand floor's pods where they are instead of moving them (spot-reschedule). */
@@ -435,7 +435,7 @@ export class PlanningSession {
     return { ok: true, move: this.#move(admission, from, tentative, request.strategy, request.why, 0) };
   }
 
-  #move(a: Admission, from: string, t: _Tentative, strategy: StrategyName, why: string, saving: number): Move {
+  #move(a: Admission, from: string, t: _Tentative, strategy: string, why: string, saving: number): Move {
     return {
       pod: _ref(a.pod),
       workload: a.pod.owner,

@@ -12,10 +12,6 @@ import type { Reason } from './reasons.js';
 
 export type { Reason, ReasonCode } from './reasons.js';
 
-/** The strategies, in the order a plan runs them. */
-export const STRATEGY_NAMES = ['spot-reschedule', 'consolidate', 'balance'] as const;
-export type StrategyName = (typeof STRATEGY_NAMES)[number];
-
 /** How the placement webhook runs, so planning knows where a recreated pod will be sent. */
 export interface PlacementContext {
   readonly defaults: PlacementPolicy;
@@ -54,7 +50,8 @@ export interface Move {
   readonly toNode: string;
   /** The capacity type the placement webhook will give the replacement, when it places this workload. */
   readonly capacityType?: PlacedCapacityType;
-  readonly strategy: StrategyName;
+  /** The name of the registered strategy that planned it. */
+  readonly strategy: string;
   readonly mode: MoveMode;
   /** Moves of wave n start when the replacements of wave n − 1 are Ready. */
   readonly wave: number;
@@ -67,7 +64,8 @@ export interface Move {
 /** A node emptied of its movable pods, all or nothing. */
 export interface NodeDrain {
   readonly node: string;
-  readonly strategy: StrategyName;
+  /** The name of the registered strategy that planned it. */
+  readonly strategy: string;
   /** The node's price when it ends empty (the autoscaler removes it), else 0. */
   readonly savingUsdPerHour: number;
   readonly pods: readonly PodRef[];
@@ -80,7 +78,8 @@ export interface NodeDrain {
 /** A node a strategy looked at and left alone, and why. */
 export interface SkippedNode {
   readonly node: string;
-  readonly strategy: StrategyName;
+  /** The name of the registered strategy that planned it. */
+  readonly strategy: string;
   readonly reason: Reason;
 }
 

@@ -34,7 +34,7 @@ export function podHourlyCostOnNode(prices: PriceTable, pod: PodView, node: Node
  * A node without cpu or memory allocatable scores 0. Without a price table, spot nodes score 100
  * and the others 0, so the preference for spot holds even then.
  */
-export const costAwareScore: ScorePlugin = {
+export const costAwareScore: ScorePlugin<'CostAware'> = {
   name: 'CostAware',
   score(state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
     const prices = state.prices;

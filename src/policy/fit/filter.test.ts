@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import type { PodView } from '../../core/model.js';
 import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
 import { GI, nodeInfoOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
-import { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleAmong, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
+import { ALL_FILTERS, FILTER_PLUGINS } from './registry.js';
+import { checkFit, describeUnschedulable, feasibleAmong, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
 import { FIT_OK } from './result.js';
 import { FitState, type NodeInfo } from './state.js';
 

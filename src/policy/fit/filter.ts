@@ -4,35 +4,13 @@
  * descheduler checking that evicted pods land somewhere, or Stowage's own scheduler.
  */
 import type { PodView } from '../../core/model.js';
-import { interPodAffinity } from './inter-pod-affinity.js';
-import { nodeAffinityFilter } from './node-affinity.js';
-import { nodeReady } from './node-ready.js';
-import { nodeResourcesFitFilter } from './node-resources-fit.js';
-import { nodeUnschedulable } from './node-unschedulable.js';
 import type { FilterPlugin } from './plugin.js';
-import { podTopologySpread } from './pod-topology-spread.js';
+import { ALL_FILTERS, FILTER_PLUGINS } from './registry.js';
+import type { FilterPluginName } from './registry.js';
 import { FIT_OK } from './result.js';
-import { taintTolerationFilter } from './taint-toleration.js';
-import type { FilterPluginName, FitFailure, FitResult } from './result.js';
+import type { FitFailure, FitResult } from './result.js';
 import { _podName } from './state.js';
 import type { FitState, NodeInfo } from './state.js';
-
-/**
- * Every filter plugin, in the order kube-scheduler runs them (NodeReady, which upstream is a
- * taint, right after NodeUnschedulable): cheap node checks first, pod-counting ones last.
- */
-export const FILTER_PLUGINS: readonly FilterPlugin[] = [
-  nodeUnschedulable,
-  nodeReady,
-  taintTolerationFilter,
-  nodeAffinityFilter,
-  nodeResourcesFitFilter,
-  podTopologySpread,
-  interPodAffinity,
-];
-
-/** The names of all filter plugins, in the order they run. */
-export const ALL_FILTERS: readonly FilterPluginName[] = FILTER_PLUGINS.map((p) => p.name);
 
 /**
  * Whether `pod` may go on `nodeName`: the first failing filter, in upstream order, or `{ ok: true }`.

@@ -7,12 +7,14 @@ export { FitState, nonZeroRequests, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_RE
 export type { FitStateOptions, NodeInfo, NonZeroRequests } from './state.js';
 export type { AntiAffinityGroup } from './anti-affinity-index.js';
 export { FIT_OK, fitFailure } from './result.js';
-export type { FilterPluginName, FitFailure, FitResult } from './result.js';
+export type { FitFailure, FitResult } from './result.js';
 export { MAX_NODE_SCORE, normalize } from './plugin.js';
-export type { FilterPlugin, ScorePlugin, ScorePluginName } from './plugin.js';
-export { ALL_FILTERS, FILTER_PLUGINS, checkFit, describeUnschedulable, feasibleAmong, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
+export type { FilterPlugin, ScorePlugin } from './plugin.js';
+export { ALL_FILTERS, FILTER_PLUGINS, FILTER_PLUGINS_BY_NAME, SCORE_PLUGINS, SCORE_PLUGINS_BY_NAME, pluginsByName } from './registry.js';
+export type { FilterPluginName, ScorePluginName } from './registry.js';
+export { checkFit, describeUnschedulable, feasibleAmong, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
 export type { FilterOutcome } from './filter.js';
-export { SCORE_PLUGINS, bestScoredNodes, lowestNodeName, scoreNodes, selectNode } from './score.js';
+export { bestScoredNodes, lowestNodeName, scoreNodes, selectNode } from './score.js';
 export type { NodeScore, NodeSelection, SchedulingProfile, TieBreak, WeightedScore } from './score.js';
 export { COST_AWARE_PROFILE, DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from './profiles.js';
 export { nodeUnschedulable, UNSCHEDULABLE_TAINT_KEY } from './node-unschedulable.js';

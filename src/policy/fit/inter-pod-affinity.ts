@@ -35,7 +35,7 @@ interface InterPodAffinityState {
 }
 
 /** Rejects nodes that would break required pod affinity or anti-affinity, the pod's or placed pods'. */
-export const interPodAffinity: FilterPlugin = {
+export const interPodAffinity: FilterPlugin<'InterPodAffinity'> = {
   name: 'InterPodAffinity',
   filter(state: FitState, pod: PodView, { view: node }: NodeInfo): FitResult {
     const s = state.podMemo(pod, 'InterPodAffinity', _preFilter);

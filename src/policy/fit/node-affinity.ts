@@ -11,7 +11,7 @@ import type { FitResult } from './result.js';
 import type { FitState, NodeInfo } from './state.js';
 
 /** Rejects nodes that do not satisfy the pod's nodeSelector and required node affinity. */
-export const nodeAffinityFilter: FilterPlugin = {
+export const nodeAffinityFilter: FilterPlugin<'NodeAffinity'> = {
   name: 'NodeAffinity',
   filter(_state: FitState, pod: PodView, node: NodeInfo): FitResult {
     if (matchesRequiredNodeAffinity(pod.constraints, node.view)) return FIT_OK;
@@ -26,7 +26,7 @@ function _isEmpty(labels: Readonly<Record<string, string>> | undefined): boolean
 }
 
 /** Scores a node by the summed weights of the pod's preferred terms it matches, normalized to 0–100. */
-export const nodeAffinityScore: ScorePlugin = {
+export const nodeAffinityScore: ScorePlugin<'NodeAffinity'> = {
   name: 'NodeAffinity',
   score(_state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
     const preferred = (pod.constraints.nodeAffinity?.preferred ?? []).filter((p) => p.weight !== 0);

@@ -17,7 +17,7 @@ export const NOT_READY_TAINT_KEY = 'node.kubernetes.io/not-ready';
 const _NOT_READY_TAINT: Taint = { key: NOT_READY_TAINT_KEY, effect: 'NoSchedule' };
 
 /** Rejects not-ready nodes for pods without the not-ready toleration. */
-export const nodeReady: FilterPlugin = {
+export const nodeReady: FilterPlugin<'NodeReady'> = {
   name: 'NodeReady',
   filter(_state: FitState, pod: PodView, node: NodeInfo): FitResult {
     if (node.view.ready) return FIT_OK;

@@ -57,7 +57,7 @@ export function balancedAllocationScoreOf(
 }
 
 /** The NodeResourcesBalancedAllocation score over cpu and memory. */
-export const balancedAllocationScore: ScorePlugin = {
+export const balancedAllocationScore: ScorePlugin<'NodeResourcesBalancedAllocation'> = {
   name: 'NodeResourcesBalancedAllocation',
   score(_state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
     const bestEffort = DEFAULT_SCORING_RESOURCES.every((r) => (pod.requests[r.name] ?? 0) === 0);

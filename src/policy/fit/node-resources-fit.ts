@@ -49,7 +49,7 @@ export function insufficientResources(state: FitState, pod: PodView, node: NodeV
 }
 
 /** Rejects nodes without room for the pod's requests; the reason lists every lacking resource. */
-export const nodeResourcesFitFilter: FilterPlugin = {
+export const nodeResourcesFitFilter: FilterPlugin<'NodeResourcesFit'> = {
   name: 'NodeResourcesFit',
   filter(state: FitState, pod: PodView, node: NodeInfo): FitResult {
     // The scheduler and the simulator call this for hundreds of nodes per pod: decide without
@@ -101,13 +101,13 @@ export function resourceAllocationScore(
 }
 
 /** NodeResourcesFit with the LeastAllocated strategy: favours the emptiest nodes (kube-scheduler's default). */
-export const leastAllocatedScore: ScorePlugin = {
+export const leastAllocatedScore: ScorePlugin<'NodeResourcesLeastAllocated'> = {
   name: 'NodeResourcesLeastAllocated',
   score: (_state, pod, nodes) => _defaultResourceScores(pod, nodes, leastRequestedScore),
 };
 
 /** NodeResourcesFit with the MostAllocated strategy: favours the fullest nodes, so that others empty out. */
-export const mostAllocatedScore: ScorePlugin = {
+export const mostAllocatedScore: ScorePlugin<'NodeResourcesMostAllocated'> = {
   name: 'NodeResourcesMostAllocated',
   score: (_state, pod, nodes) => _defaultResourceScores(pod, nodes, mostRequestedScore),
 };

@@ -15,7 +15,7 @@ export const UNSCHEDULABLE_TAINT_KEY = 'node.kubernetes.io/unschedulable';
 const _UNSCHEDULABLE_TAINT: Taint = { key: UNSCHEDULABLE_TAINT_KEY, effect: 'NoSchedule' };
 
 /** Rejects unschedulable nodes for pods without the matching toleration. */
-export const nodeUnschedulable: FilterPlugin = {
+export const nodeUnschedulable: FilterPlugin<'NodeUnschedulable'> = {
   name: 'NodeUnschedulable',
   filter(_state: FitState, pod: PodView, node: NodeInfo): FitResult {
     if (!node.view.unschedulable && !node.cordoned) return FIT_OK;

@@ -1,10 +1,11 @@
 /**
  * The shapes of filter and score plugins, after the scheduler framework's Filter and Score (with
  * NormalizeScore) extension points. A plugin is a plain object with a name and functions; the
- * registries in `./filter.ts` and `./score.ts` list them, profiles enable them by name.
+ * registry in `./registry.ts` lists them (one line each, the name types are built from it) and
+ * profiles enable them by name.
  */
 import type { PodView } from '../../core/model.js';
-import type { FilterPluginName, FitResult } from './result.js';
+import type { FitResult } from './result.js';
 import type { FitState, NodeInfo } from './state.js';
 
 /** The highest score a score plugin gives a node, as upstream's MaxNodeScore. */
@@ -14,8 +15,8 @@ export const MAX_NODE_SCORE = 100;
  * A filter: whether `pod` may go on `node` in `state`. Per-pod work (upstream's PreFilter) is
  * memoized with `state.podMemo`, so filtering one pod against every node does it once.
  */
-export interface FilterPlugin {
-  readonly name: FilterPluginName;
+export interface FilterPlugin<N extends string = string> {
+  readonly name: N;
   readonly filter: (state: FitState, pod: PodView, node: NodeInfo) => FitResult;
   /**
    * Upstream's PreFilter `Skip`: true when the plugin passes every node for `pod` in `state` (the
@@ -25,22 +26,12 @@ export interface FilterPlugin {
   readonly skip?: (state: FitState, pod: PodView) => boolean;
 }
 
-/** Score plugins Stowage implements; NodeResourcesFit's two scoring strategies are named apart. */
-export type ScorePluginName =
-  | 'NodeResourcesLeastAllocated'
-  | 'NodeResourcesMostAllocated'
-  | 'NodeResourcesBalancedAllocation'
-  | 'TaintToleration'
-  | 'NodeAffinity'
-  | 'PodTopologySpread'
-  | 'CostAware';
-
 /**
  * A score: one raw score per node of `nodes` (all feasible for `pod`), then `normalize` across
  * them to 0–`MAX_NODE_SCORE` when the raw scores are not already in that range.
  */
-export interface ScorePlugin {
-  readonly name: ScorePluginName;
+export interface ScorePlugin<N extends string = string> {
+  readonly name: N;
   readonly score: (state: FitState, pod: PodView, nodes: readonly NodeInfo[]) => number[];
   readonly normalize?: (scores: readonly number[]) => number[];
   /**

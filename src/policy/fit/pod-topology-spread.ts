@@ -35,7 +35,7 @@ interface SpreadDomains {
 }
 
 /** Rejects nodes where the pod would break one of its DoNotSchedule topology spread constraints. */
-export const podTopologySpread: FilterPlugin = {
+export const podTopologySpread: FilterPlugin<'PodTopologySpread'> = {
   name: 'PodTopologySpread',
   filter(state: FitState, pod: PodView, { view: node }: NodeInfo): FitResult {
     const constraints = state.podMemo(pod, 'PodTopologySpread', _preFilter);
@@ -155,7 +155,7 @@ const _specs = new WeakMap<PodView, _ScoreSpec>();
  * The scheduler calls this for every pod on every feasible node: per-node data is read from
  * arrays indexed by `NodeInfo.index`, built once per state (nodes never change in one).
  */
-export const podTopologySpreadScore: ScorePlugin = {
+export const podTopologySpreadScore: ScorePlugin<'PodTopologySpread'> = {
   name: 'PodTopologySpread',
   score(state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
     const spec = _scoreSpec(pod);

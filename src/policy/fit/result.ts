@@ -3,20 +3,11 @@
  * success, or the plugin that rejected the node and its reason in the scheduler's own words.
  */
 
-/** Filter plugins, named as kube-scheduler names them (NodeReady is Stowage's, see `./node-ready.ts`). */
-export type FilterPluginName =
-  | 'NodeUnschedulable'
-  | 'NodeReady'
-  | 'TaintToleration'
-  | 'NodeAffinity'
-  | 'NodeResourcesFit'
-  | 'PodTopologySpread'
-  | 'InterPodAffinity';
-
 /** Why a node was rejected: the plugin and its reason (`Insufficient cpu`). */
 export interface FitFailure {
   readonly ok: false;
-  readonly plugin: FilterPluginName;
+  /** The filter plugin's name, as the registry (`./registry.ts`) lists it. */
+  readonly plugin: string;
   readonly reason: string;
 }
 
@@ -27,6 +18,6 @@ export type FitResult = { readonly ok: true } | FitFailure;
 export const FIT_OK: FitResult = Object.freeze({ ok: true });
 
 /** Builds a failure of `plugin` with `reason`. */
-export function fitFailure(plugin: FilterPluginName, reason: string): FitFailure {
+export function fitFailure(plugin: string, reason: string): FitFailure {
   return { ok: false, plugin, reason };
 }

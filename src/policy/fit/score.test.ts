@@ -8,7 +8,8 @@ import { balancedAllocationScore, balancedAllocationScoreOf } from './node-resou
 import { leastAllocatedScore, leastRequestedScore, mostAllocatedScore, mostRequestedScore, resourceAllocationScore } from './node-resources-fit.js';
 import { normalize } from './plugin.js';
 import { COST_AWARE_PROFILE, DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from './profiles.js';
-import { SCORE_PLUGINS, bestScoredNodes, scoreNodes, selectNode } from './score.js';
+import { SCORE_PLUGINS } from './registry.js';
+import { bestScoredNodes, scoreNodes, selectNode } from './score.js';
 import type { SchedulingProfile } from './score.js';
 import { FitState } from './state.js';
 
@@ -102,7 +103,7 @@ test('property: the per-node fast paths score as the general resource functions,
         balancedAllocationScore.score(fit, pod, nodeInfosOf(fit, all)),
         all.map((node) => (bestEffort ? 0 : balancedAllocationScoreOf(fit, pod, node))),
       );
-      for (const plugin of Object.values(SCORE_PLUGINS)) {
+      for (const plugin of SCORE_PLUGINS) {
         if (plugin.skip?.(fit, pod) !== true) continue;
         const raw = plugin.score(fit, pod, nodeInfosOf(fit, all));
         assert.deepEqual(plugin.normalize?.(raw) ?? raw, all.map(() => 0), `${plugin.name} skips ${pod.name} but scores a node above 0`);

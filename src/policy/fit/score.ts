@@ -5,28 +5,12 @@
  * why a node won (as kube-scheduler-simulator shows).
  */
 import type { PodView } from '../../core/model.js';
-import { costAwareScore } from './cost-aware.js';
 import { filterNodes, describeUnschedulable } from './filter.js';
-import { nodeAffinityScore } from './node-affinity.js';
-import { balancedAllocationScore } from './node-resources-balanced-allocation.js';
-import { leastAllocatedScore, mostAllocatedScore } from './node-resources-fit.js';
-import type { ScorePlugin, ScorePluginName } from './plugin.js';
-import type { FilterPluginName, FitFailure } from './result.js';
+import { SCORE_PLUGINS_BY_NAME } from './registry.js';
+import type { FilterPluginName, ScorePluginName } from './registry.js';
+import type { FitFailure } from './result.js';
 import { _podName } from './state.js';
 import type { FitState, NodeInfo } from './state.js';
-import { podTopologySpreadScore } from './pod-topology-spread.js';
-import { taintTolerationScore } from './taint-toleration.js';
-
-/** Every score plugin, by name. */
-export const SCORE_PLUGINS: Readonly<Record<ScorePluginName, ScorePlugin>> = {
-  NodeResourcesLeastAllocated: leastAllocatedScore,
-  NodeResourcesMostAllocated: mostAllocatedScore,
-  NodeResourcesBalancedAllocation: balancedAllocationScore,
-  TaintToleration: taintTolerationScore,
-  NodeAffinity: nodeAffinityScore,
-  PodTopologySpread: podTopologySpreadScore,
-  CostAware: costAwareScore,
-};
 
 /** A score plugin enabled in a profile, with its weight (upstream's default weights are 1–3). */
 export interface WeightedScore {
@@ -174,7 +158,7 @@ function _forEachPluginScore(
   visit: (name: ScorePluginName, weight: number, scores: readonly number[] | undefined) => void,
 ): void {
   for (const { plugin: name, weight } of profile.scores) {
-    const plugin = SCORE_PLUGINS[name] as ScorePlugin | undefined;
+    const plugin = SCORE_PLUGINS_BY_NAME.get(name);
     if (plugin === undefined) throw new Error(`Cannot score with profile "${profile.name}": unknown score plugin "${name}"`);
     if (weight === 0 || nodes.length === 0) continue;
     if (plugin.skip?.(state, pod) === true) {

@@ -11,7 +11,7 @@ import type { FitResult } from './result.js';
 import type { FitState, NodeInfo } from './state.js';
 
 /** Rejects a node with a NoSchedule or NoExecute taint the pod does not tolerate, naming the first one. */
-export const taintTolerationFilter: FilterPlugin = {
+export const taintTolerationFilter: FilterPlugin<'TaintToleration'> = {
   name: 'TaintToleration',
   filter(_state: FitState, pod: PodView, { view }: NodeInfo): FitResult {
     if (view.taints.length === 0) return FIT_OK;
@@ -22,7 +22,7 @@ export const taintTolerationFilter: FilterPlugin = {
 };
 
 /** Scores a node by the PreferNoSchedule taints the pod does not tolerate: none scores 100. */
-export const taintTolerationScore: ScorePlugin = {
+export const taintTolerationScore: ScorePlugin<'TaintToleration'> = {
   name: 'TaintToleration',
   score(_state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
     const tolerations = pod.constraints.tolerations ?? [];

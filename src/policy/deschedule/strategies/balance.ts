@@ -109,7 +109,7 @@ export function planBalance(snapshot: ClusterSnapshot, config: BalanceConfig, ct
 }
 
 /** The balance strategy, for the registry. */
-export const balance: Strategy<BalanceConfig> = {
+export const balance: Strategy<'balance', BalanceConfig> = {
   name: 'balance',
   configSchema: balanceConfigSchema,
   plan: planBalance,

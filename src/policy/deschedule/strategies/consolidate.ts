@@ -96,7 +96,7 @@ function _candidateSkip(
 }
 
 /** The consolidate strategy, for the registry. */
-export const consolidate: Strategy<ConsolidateConfig> = {
+export const consolidate: Strategy<'consolidate', ConsolidateConfig> = {
   name: 'consolidate',
   configSchema: consolidateConfigSchema,
   plan: planConsolidate,

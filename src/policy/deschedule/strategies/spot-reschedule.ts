@@ -69,7 +69,7 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
 }
 
 /** The spot-reschedule strategy, for the registry. */
-export const spotReschedule: Strategy<SpotRescheduleConfig> = {
+export const spotReschedule: Strategy<'spot-reschedule', SpotRescheduleConfig> = {
   name: 'spot-reschedule',
   configSchema: spotRescheduleConfigSchema,
   plan: planSpotReschedule,

@@ -1,22 +1,48 @@
 /**
  * The shape of a descheduling strategy, after the upstream descheduler's plugins: a name, a
- * config schema, and a planning function. The registry in `./index.ts` lists them.
+ * config schema with its defaults, and a planning function. The registry in `./index.ts` lists
+ * them; the config schema, the name list and the simulator's arms are built from it.
  */
 import type { z } from 'zod';
 import type { ClusterSnapshot } from '../../../core/model.js';
 import type { PlanningSession } from '../session.js';
-import type { DeschedulingContext, StrategyName, StrategyResult } from '../types.js';
+import type { DeschedulingContext, StrategyResult } from '../types.js';
 
 /** What a strategy's `plan` gets besides the snapshot and its config: the shared planning session. */
 export interface StrategyContext extends DeschedulingContext {
   readonly session: PlanningSession;
 }
 
-/** A descheduling strategy. `plan` records its moves in `ctx.session`, so later strategies plan around them. */
-export interface Strategy<C> {
-  readonly name: StrategyName;
+/** What every strategy's config section has: whether the strategy runs. */
+export interface StrategyConfigBase {
+  readonly enabled: boolean;
+}
+
+/**
+ * A descheduling strategy. `plan` records its moves in `ctx.session`, so later strategies plan
+ * around them.
+ *
+ * @example
+ * ```ts
+ * export const drainIdle: Strategy<'drain-idle', DrainIdleConfig> = { name: 'drain-idle', configSchema, plan: planDrainIdle };
+ * // then one line in ./index.ts: STRATEGIES = [..., drainIdle]
+ * ```
+ */
+export interface Strategy<N extends string = string, C extends StrategyConfigBase = StrategyConfigBase> {
+  /** The key of its section under `strategies:` in the config, and the `strategy` of its moves. */
+  readonly name: N;
+  /** Its config section; parsing `{}` gives every default, `enabled` included. */
   readonly configSchema: z.ZodType<C>;
-  readonly plan: (snapshot: ClusterSnapshot, config: C, ctx: StrategyContext) => StrategyResult;
+  // A method, so a strategy with a narrower config is still a `Strategy` in a registry.
+  plan(snapshot: ClusterSnapshot, config: C, ctx: StrategyContext): StrategyResult;
+}
+
+/** A list of strategies, in the order a plan runs them; names are unique. */
+export type StrategyRegistry = readonly Strategy[];
+
+/** The names of a registry's strategies, in its order. */
+export function strategyNames<const R extends StrategyRegistry>(registry: R): readonly R[number]['name'][] {
+  return registry.map((s) => s.name);
 }
 
 /** Cpu then memory requested, as fractions of allocatable. */

@@ -1,0 +1,20 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { STRATEGIES } from '../policy/deschedule/strategies/index.js';
+import { ARMS, deschedulingConfigOf } from './arms.js';
+
+test('each arm\'s descheduler config has a section per registered strategy, on exactly for the arm\'s', () => {
+  for (const arm of ARMS) {
+    const config = deschedulingConfigOf(arm);
+    assert.deepEqual(
+      Object.entries(config.strategies).map(([name, s]) => [name, s.enabled]),
+      STRATEGIES.map((s) => [s.name, arm.deschedule.includes(s.name)]),
+      arm.name,
+    );
+    for (const strategy of STRATEGIES) {
+      const { enabled: _on, ...tuned } = config.strategies[strategy.name];
+      const { enabled: _default, ...defaults } = strategy.configSchema.parse({});
+      assert.deepEqual(tuned, defaults, `${arm.name} ${strategy.name}`);
+    }
+  }
+});
