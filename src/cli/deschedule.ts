@@ -3,7 +3,6 @@
  * floor. Runs a cycle every `--interval` until SIGTERM or SIGINT, or one with `--once`;
  * `--dry-run` prints the plan a real cycle would carry out and writes nothing.
  */
-import type { Server } from 'node:http';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { DEFAULT_CAPACITY_TYPE_RULES } from '../core/capacity.js';
@@ -16,15 +15,17 @@ import { planDocument, renderPlanTable } from '../controllers/deschedule/render.
 import { loadKubeConfig } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
 import { readClusterSnapshot } from '../kube/read-snapshot.js';
-import { createLogger, LOG_LEVELS } from '../observability/log.js';
-import { createRegistry, serveMetrics } from '../observability/metrics.js';
+import { ClusterCache, SNAPSHOT_KINDS, type SnapshotFocus } from '../kube/cluster-cache.js';
+import { leaderIdentity, runAsLeader, startRuntime } from '../controllers/runtime/runtime.js';
+import { createLogger, LOG_LEVELS, type Logger } from '../observability/log.js';
+import { addLeaderElectionFlags, leaderElectionFromFlags, type LeaderElectionFlags } from './leader-election-flags.js';
 import { addConnectionFlags, addOutputFlag, loadFile, printDocument, type ConnectionOptions } from './common.js';
 import { CliError } from './errors.js';
 import { parseDuration, type OutputFormat } from './flags.js';
 import { loadPriceTable } from './snapshot.js';
 import { parseListenAddress } from './webhook.js';
 
-interface DeschedulerOptions extends ConnectionOptions {
+interface DeschedulerOptions extends ConnectionOptions, LeaderElectionFlags {
   readonly config?: string;
   readonly prices?: string;
   readonly interval: string;
@@ -41,6 +42,14 @@ export function loadDeschedulerConfig(path: string | undefined): DeschedulerConf
   return loadFile(path, 'descheduler configuration', (text, source) => deschedulerConfigFromDocument(parseYamlDocument(text, source), source));
 }
 
+function _logger(level: string | undefined): Logger {
+  try {
+    return createLogger('descheduler', level === undefined ? {} : { level });
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
 /** Adds `stowage deschedule` to the program. */
 export function registerDeschedulerCommand(program: Command): void {
   const command = program
@@ -53,6 +62,7 @@ export function registerDeschedulerCommand(program: Command): void {
     .option('--dry-run', 'print the plan a real cycle would carry out, and change nothing', false)
     .option('--metrics-listen <host:port>', 'plain-HTTP address for /metrics, /healthz and /readyz (off when absent)')
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (default: $STOWAGE_LOG_LEVEL or info)`);
+  addLeaderElectionFlags(command, 'stowage-descheduler');
   addConnectionFlags(command);
   addOutputFlag(command);
   command.action(async (opts: DeschedulerOptions) => {
@@ -62,69 +72,86 @@ export function registerDeschedulerCommand(program: Command): void {
     const prices = loadPriceTable(opts.prices);
     const metricsListen = opts.metricsListen === undefined ? undefined : parseListenAddress(opts.metricsListen, '--metrics-listen');
     const kc = loadKubeConfig(opts);
-    let log;
-    try {
-      log = createLogger('descheduler', opts.logLevel === undefined ? {} : { level: opts.logLevel });
-    } catch (error) {
-      throw new CliError((error as Error).message);
-    }
-    const readSnapshot = () => readClusterSnapshot(kc, { capacityRules: DEFAULT_CAPACITY_TYPE_RULES });
+    const election = leaderElectionFromFlags(opts);
 
     if (opts.dryRun) {
-      // Plans exactly as a real cycle does, from the same snapshot reader and config, with no executor.
+      // Plans exactly as a real cycle does, from the same conversion and config, with no executor;
+      // a one-shot read needs no watch, so it LISTs.
+      const log = _logger(opts.logLevel);
+      const readSnapshot = () => readClusterSnapshot(kc, { capacityRules: DEFAULT_CAPACITY_TYPE_RULES });
       const { planId, plan } = await runCycle({ readSnapshot, config: config.deschedule, prices, log });
       if (opts.output === 'table') process.stdout.write(renderPlanTable(plan));
       else printDocument(planDocument(plan, { planId, context: kc.getCurrentContext(), dryRun: true }), opts.output);
+      log.flush();
       return;
     }
 
+    const identity = leaderIdentity();
+    let ready = false;
+    let runtime;
+    try {
+      runtime = await startRuntime({
+        component: 'descheduler',
+        ...(opts.logLevel === undefined ? {} : { logLevel: opts.logLevel }),
+        ...(metricsListen === undefined ? {} : { metricsListen }),
+        // A standby is ready: it is doing what it should. The leader once its cache is synced.
+        ready: () => ready,
+        stopMessage: 'rolling back the current drain and stopping',
+      });
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+    const { log, registry } = runtime;
     const core = kc.makeApiClient(CoreV1Api);
     const apps = kc.makeApiClient(AppsV1Api);
-    const registry = createRegistry();
     const metrics = new DeschedulerMetrics(registry);
-    const events = new EventRecorder(core, 'stowage-descheduler', { log });
-    const controller = new AbortController();
-    const stop = (signal: string): void => {
-      log.info({ signal }, `Received ${signal}: rolling back the current drain and stopping`);
-      controller.abort();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    let server: Server | undefined;
-    let ready = false;
-    if (metricsListen !== undefined) server = await serveMetrics({ registry, host: metricsListen.host, port: metricsListen.port, ready: () => ready });
-    try {
-      const executor = new PlanExecutor({
-        core,
-        apps,
-        readSnapshot,
-        log,
-        metrics,
-        events,
-        replacementTimeoutMs: config.replacementTimeoutMs,
-        backoff: { baseMs: config.deschedule.backoff.baseSeconds * 1000, maxMs: config.deschedule.backoff.maxSeconds * 1000 },
-        signal: controller.signal,
-      });
-      // A drain left by a crashed run is rolled back first; the next plan resumes it if it still pays.
-      const rolled = await executor.recover();
-      if (rolled.length > 0) log.warn({ nodes: rolled }, 'Rolled back drains left by an earlier run');
-      ready = true;
-      const cycle = { readSnapshot, config: config.deschedule, prices, log, executor, metrics, events };
-      if (opts.once) {
-        const { planId, plan, report } = await runCycle(cycle);
-        if (opts.output === 'table') {
-          process.stdout.write(renderPlanTable(plan));
-          for (const d of report?.drains ?? []) process.stdout.write(`${d.outcome}: node "${d.node}" (${d.strategy}), ${d.moved.length} pod(s) moved: ${d.reason.message}\n`);
+    const events = new EventRecorder(core, 'stowage-descheduler', { log, ...(election === undefined ? {} : { instance: identity }) });
+    if (election !== undefined) ready = true;
+
+    /** The work of one leadership term (or of the whole run without election). */
+    const act = async (signal: AbortSignal): Promise<void> => {
+      const cache = new ClusterCache(kc, { capacityRules: DEFAULT_CAPACITY_TYPE_RULES, kinds: SNAPSHOT_KINDS, log, registry });
+      try {
+        await Promise.race([cache.start(), new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+        if (signal.aborted) return;
+        const readSnapshot = (focus?: SnapshotFocus) => (focus === undefined ? Promise.resolve(cache.snapshot()) : cache.snapshotWith(focus));
+        const executor = new PlanExecutor({
+          core,
+          apps,
+          readSnapshot,
+          log,
+          metrics,
+          events,
+          replacementTimeoutMs: config.replacementTimeoutMs,
+          backoff: { baseMs: config.deschedule.backoff.baseSeconds * 1000, maxMs: config.deschedule.backoff.maxSeconds * 1000 },
+          signal,
+        });
+        // A drain left by a crashed run (or a leader that died) is rolled back first; the next
+        // plan resumes it if it still pays.
+        const rolled = await executor.recover();
+        if (rolled.length > 0) log.warn({ nodes: rolled }, 'Rolled back drains left by an earlier run');
+        ready = true;
+        const cycle = { readSnapshot, config: config.deschedule, prices, log, executor, metrics, events };
+        if (opts.once) {
+          const { planId, plan, report } = await runCycle(cycle);
+          if (opts.output === 'table') {
+            process.stdout.write(renderPlanTable(plan));
+            for (const d of report?.drains ?? []) process.stdout.write(`${d.outcome}: node "${d.node}" (${d.strategy}), ${d.moved.length} pod(s) moved: ${d.reason.message}\n`);
+          } else {
+            printDocument({ ...planDocument(plan, { planId, context: kc.getCurrentContext(), dryRun: false }), report }, opts.output);
+          }
+          if (report?.drains.some((d) => d.outcome === 'failed')) process.exitCode = 2;
         } else {
-          printDocument({ ...planDocument(plan, { planId, context: kc.getCurrentContext(), dryRun: false }), report }, opts.output);
+          await runLoop({ ...cycle, intervalMs, signal });
         }
-        if (report?.drains.some((d) => d.outcome === 'failed')) process.exitCode = 2;
-      } else {
-        await runLoop({ ...cycle, intervalMs, signal: controller.signal });
+      } finally {
+        await cache.stop();
       }
+    };
+    try {
+      await runAsLeader(runtime, kc, election === undefined ? undefined : { ...election, identity }, act, { events });
     } finally {
-      server?.close();
-      log.flush();
+      await runtime.close();
     }
   });
 }

@@ -5,9 +5,10 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_WEBHOOK_CONFIG, parseWebhookConfig, type WebhookConfig } from '../config/webhook-config.js';
-import { runWebhook, type HostPort } from '../controllers/webhook/run.js';
+import { runWebhook, type HostPort, type RunningWebhook } from '../controllers/webhook/run.js';
+import { startRuntime } from '../controllers/runtime/runtime.js';
 import { loadKubeConfig } from '../kube/client.js';
-import { createLogger, LOG_LEVELS } from '../observability/log.js';
+import { LOG_LEVELS } from '../observability/log.js';
 import { addConnectionFlags, loadFile, type ConnectionOptions } from './common.js';
 import { CliError } from './errors.js';
 import { parseDuration } from './flags.js';
@@ -61,31 +62,35 @@ export function registerWebhookCommand(program: Command): void {
     const metricsListen = parseListenAddress(opts.metricsListen, '--metrics-listen');
     const shutdownDelayMs = parseDuration(opts.shutdownDelay, '--shutdown-delay');
     const config = _loadConfig(opts.config);
-    let log;
+    const kc = loadKubeConfig(opts);
+    let webhook: RunningWebhook | undefined;
+    let runtime;
     try {
-      log = createLogger('webhook', opts.logLevel === undefined ? {} : { level: opts.logLevel });
+      // The runtime serves /metrics and the probes first; /readyz says ready once reviews are served.
+      runtime = await startRuntime({ component: 'webhook', ...(opts.logLevel === undefined ? {} : { logLevel: opts.logLevel }), metricsListen, ready: () => webhook !== undefined });
     } catch (error) {
       throw new CliError((error as Error).message);
     }
-    const kc = loadKubeConfig(opts);
-    const webhook = await runWebhook({
-      kc,
-      config,
-      listen,
-      metricsListen,
-      tlsCertFile: opts.tlsCertFile,
-      tlsKeyFile: opts.tlsPrivateKeyFile,
-      dryRun: opts.dryRun,
-      log,
-    });
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
-    log.info({ signal, shutdownDelayMs }, `Received ${signal}: shutting down`);
-    if (shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, shutdownDelayMs));
-    await webhook.stop();
-    log.info('Stopped');
-    log.flush();
+    const { log, signal } = runtime;
+    try {
+      webhook = await runWebhook({
+        kc,
+        config,
+        listen,
+        registry: runtime.registry,
+        tlsCertFile: opts.tlsCertFile,
+        tlsKeyFile: opts.tlsPrivateKeyFile,
+        dryRun: opts.dryRun,
+        log,
+      });
+      // The webhook needs no leader: every replica answers reviews.
+      await new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve, { once: true })));
+      log.info({ shutdownDelayMs }, 'Shutting down');
+      if (shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, shutdownDelayMs));
+      await webhook.stop();
+      log.info('Stopped');
+    } finally {
+      await runtime.close();
+    }
   });
 }

@@ -31,6 +31,11 @@ export interface ClusterOptions {
   /** How long a Job's pod runs. */
   readonly jobRunMs?: number;
   readonly binaries?: Binaries;
+  /**
+   * More kube-apiserver flags, after the defaults (a later flag wins): for tests that need API
+   * Priority and Fairness (`--enable-priority-and-fairness=true`) or an audit log.
+   */
+  readonly apiserverArgs?: readonly string[];
   /** Progress messages ("starting etcd"). */
   readonly log?: (message: string) => void;
   readonly timeoutMs?: number;
@@ -219,6 +224,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       '--max-mutating-requests-inflight=0',
       '--endpoint-reconciler-type=none',
       '--v=1',
+      ...(options.apiserverArgs ?? []),
     ]);
     await waitFor('kube-apiserver to be ready', async () => (await httpGet(`${server}/readyz`, { tls: pki })).status === 200, {
       timeoutMs,

@@ -47,13 +47,16 @@ export class EventRecorder {
   readonly #seen = new Map<string, _Recorded>();
   /** Bounds the memory of a long-running process; the oldest keys go first. */
   readonly #maxKeys: number;
+  readonly #instance: string | undefined;
 
-  constructor(core: CoreV1Api, component: string, options: { readonly log?: Logger; readonly now?: () => Date; readonly maxKeys?: number } = {}) {
+  /** `instance` names the replica that writes (its leader election identity), as `reportingInstance`. */
+  constructor(core: CoreV1Api, component: string, options: { readonly log?: Logger; readonly now?: () => Date; readonly maxKeys?: number; readonly instance?: string } = {}) {
     this.#core = core;
     this.#component = component;
     this.#log = options.log;
     this.#now = options.now ?? (() => new Date());
     this.#maxKeys = options.maxKeys ?? 4096;
+    this.#instance = options.instance;
   }
 
   /** Records an Event, or counts one more of the same; logs and swallows API errors. */
@@ -90,6 +93,7 @@ export class EventRecorder {
           message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
           source: { component: this.#component },
           reportingComponent: this.#component,
+          ...(this.#instance === undefined ? {} : { reportingInstance: this.#instance }),
           firstTimestamp: now,
           lastTimestamp: now,
           count: 1,

@@ -1,10 +1,12 @@
 /**
  * Evicting a pod through the Eviction API (policy/v1 Eviction subresource), so the apiserver
- * enforces every PodDisruptionBudget. A 429 means a PDB refuses: that is an answer, not a passing
- * failure, so it is returned rather than retried. 5xx and network errors are retried with backoff.
+ * enforces every PodDisruptionBudget. A 429 whose Status names a `DisruptionBudget` cause means a
+ * PDB refuses: that is an answer, not a passing failure, so it is returned rather than retried.
+ * Any other 429 (API Priority and Fairness shedding load), 5xx and network errors are retried with
+ * backoff, honouring Retry-After.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CoreV1Api } from '@kubernetes/client-node';
+import { ApiException, type CoreV1Api } from '@kubernetes/client-node';
 import { describeApiError } from './errors.js';
 import { backoffDelay } from './retry.js';
 
@@ -48,7 +50,7 @@ export async function evictPod(core: CoreV1Api, namespace: string, name: string,
       return { kind: 'evicted' };
     } catch (error) {
       const info = describeApiError(error);
-      if (info.status === 429) return { kind: 'blocked', reason: info.message };
+      if (info.status === 429 && _disruptionBudgetRefusal(error)) return { kind: 'blocked', reason: info.message };
       if (info.status === 404) return { kind: 'gone' };
       // A uid precondition that fails means the pod was replaced by a namesake: ours is gone.
       if (info.status === 409 && options.uid !== undefined && /precondition/i.test(info.message)) return { kind: 'gone' };
@@ -59,4 +61,24 @@ export async function evictPod(core: CoreV1Api, namespace: string, name: string,
       await sleep(Math.max(info.retryAfterMs ?? 0, backoffDelay(attempt, options.baseMs ?? 200, options.maxMs ?? 10_000, random)));
     }
   }
+}
+
+/**
+ * Whether a 429 is the Eviction API's PDB refusal: its Status carries a `DisruptionBudget` cause
+ * (k8s.io/kubernetes pkg/registry/core/pod/storage/eviction.go), which a 429 from API Priority and
+ * Fairness ("Too many requests, please try again later") does not.
+ */
+function _disruptionBudgetRefusal(error: unknown): boolean {
+  if (!(error instanceof ApiException)) return false;
+  let status: unknown = error.body;
+  if (typeof status === 'string') {
+    try {
+      status = JSON.parse(status);
+    } catch {
+      return false;
+    }
+  }
+  const causes = (status as { details?: { causes?: readonly { reason?: unknown }[] } } | null)?.details?.causes ?? [];
+  const message = (status as { message?: unknown } | null)?.message;
+  return causes.some((c) => c.reason === 'DisruptionBudget') || (typeof message === 'string' && /disruption budget/i.test(message));
 }

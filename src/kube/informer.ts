@@ -39,6 +39,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Re-watch when nothing (no event, no bookmark) was seen for this long. Default 5 min. */
   readonly idleRestartMs?: number;
   readonly onError?: (error: { name: string; message: string; restartInMs: number; restarts: number }) => void;
+  /** A LIST page or watch answered 410 Gone: the informer re-LISTs at once. */
+  readonly onRelist?: (info: { name: string; message: string; relists: number }) => void;
   readonly random?: () => number;
 }
 
@@ -58,6 +60,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   #resourceVersion = '';
   #attempt = 0;
   #restarts = 0;
+  #relists = 0;
   #stopped = true;
   #synced = false;
   #lastActivity = 0;
@@ -127,6 +130,11 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.#synced;
   }
 
+  /** How often a 410 Gone (an expired resourceVersion or continue token) made the informer re-LIST. */
+  get relists(): number {
+    return this.#relists;
+  }
+
   /** How often the informer had to start over after a failure or a silent watch. */
   get restarts(): number {
     return this.#restarts;
@@ -145,6 +153,8 @@ export class ResilientInformer<T extends KubernetesObject> {
         this.#idle = undefined;
         if (error instanceof _Gone) {
           this.#resourceVersion = '';
+          this.#relists += 1;
+          this.#options.onRelist?.({ name: this.#options.name, message: _goneMessage(error.message), relists: this.#relists });
           continue;
         }
         this.#restarts += 1;
@@ -292,6 +302,17 @@ export class ResilientInformer<T extends KubernetesObject> {
     });
     this.#wake = undefined;
   }
+}
+
+/** The apiserver's message out of a 410's Status body (or the body itself), on one line. */
+function _goneMessage(body: string): string {
+  try {
+    const status = JSON.parse(body) as { message?: unknown };
+    if (typeof status.message === 'string') return status.message;
+  } catch {
+    // Not JSON: the text as it came.
+  }
+  return body.replace(/\s+/g, ' ').slice(0, 200) || 'Gone';
 }
 
 function _readAll(response: IncomingMessage): Promise<string> {

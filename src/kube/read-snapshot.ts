@@ -1,11 +1,26 @@
 /**
  * Reads a whole-cluster snapshot with paginated LISTs (one consistent page walk per kind), for
- * one-shot commands (`stowage snapshot`, `deschedule --once`). Long-running controllers build the
- * same model from informers instead.
+ * one-shot commands (`stowage snapshot`, `deschedule --dry-run`). Long-running controllers build
+ * the same model from informers ({@link ClusterCache} in cluster-cache.ts); both go through
+ * {@link snapshotFromObjects}, so the two readers cannot convert differently.
  */
 import { AppsV1Api, BatchV1Api, CoreV1Api, PolicyV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { CapacityTypeRule } from '../core/capacity.js';
-import { nodeFromKube, ownerResolver, pdbFromKube, podFromKube, workloadFromKube } from '../core/from-kube.js';
+import {
+  nodeFromKube,
+  ownerResolver,
+  pdbFromKube,
+  podFromKube,
+  workloadFromKube,
+  type KubeDaemonSet,
+  type KubeDeployment,
+  type KubeJob,
+  type KubeNode,
+  type KubePdb,
+  type KubePod,
+  type KubeReplicaSet,
+  type KubeStatefulSet,
+} from '../core/from-kube.js';
 import type { ClusterSnapshot } from '../core/model.js';
 import { withRetry, type RetryOptions } from './retry.js';
 
@@ -57,16 +72,33 @@ export async function readClusterSnapshot(kc: KubeConfig, options: ReadSnapshotO
     listAll('poddisruptionbudgets', (c) => (ns ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, ...page, _continue: c }) : policy.listPodDisruptionBudgetForAllNamespaces({ ...page, _continue: c })), r),
   ]);
 
-  const resolve = ownerResolver(replicaSets, jobs);
+  return snapshotFromObjects({ nodes, pods, replicaSets, deployments, statefulSets, daemonSets, jobs, pdbs }, { capacityRules: options.capacityRules, takenAt: (options.now ?? Date.now)() });
+}
+
+/** The API objects a {@link ClusterSnapshot} is built from, as LISTs or an informer cache hold them. */
+export interface ClusterObjects {
+  readonly nodes: readonly KubeNode[];
+  readonly pods: readonly KubePod[];
+  readonly replicaSets: readonly KubeReplicaSet[];
+  readonly deployments: readonly KubeDeployment[];
+  readonly statefulSets: readonly KubeStatefulSet[];
+  readonly daemonSets: readonly KubeDaemonSet[];
+  readonly jobs: readonly KubeJob[];
+  readonly pdbs: readonly KubePdb[];
+}
+
+/** The one conversion from API objects to the model, for every reader of the cluster. */
+export function snapshotFromObjects(objects: ClusterObjects, options: { readonly capacityRules: readonly CapacityTypeRule[]; readonly takenAt: number }): ClusterSnapshot {
+  const resolve = ownerResolver(objects.replicaSets, objects.jobs);
   return {
-    takenAt: (options.now ?? Date.now)(),
-    nodes: nodes.map((n) => nodeFromKube(n, options.capacityRules)),
-    pods: pods.map((p) => podFromKube(p, resolve)),
+    takenAt: options.takenAt,
+    nodes: objects.nodes.map((n) => nodeFromKube(n, options.capacityRules)),
+    pods: objects.pods.map((p) => podFromKube(p, resolve)),
     workloads: [
-      ...deployments.map((d) => workloadFromKube(d, 'Deployment')),
-      ...statefulSets.map((s) => workloadFromKube(s, 'StatefulSet')),
-      ...daemonSets.map((d) => workloadFromKube(d, 'DaemonSet')),
+      ...objects.deployments.map((d) => workloadFromKube(d, 'Deployment')),
+      ...objects.statefulSets.map((s) => workloadFromKube(s, 'StatefulSet')),
+      ...objects.daemonSets.map((d) => workloadFromKube(d, 'DaemonSet')),
     ],
-    pdbs: pdbs.map((p) => pdbFromKube(p)),
+    pdbs: objects.pdbs.map((p) => pdbFromKube(p)),
   };
 }

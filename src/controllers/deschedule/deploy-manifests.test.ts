@@ -16,7 +16,7 @@ const load = (): Obj[] => loadManifests(DIR);
 
 test('every manifest parses and the kustomization lists every file', () => {
   const objects = load();
-  assert.deepEqual(objects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Namespace', 'ServiceAccount']);
+  assert.deepEqual(objects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'ServiceAccount']);
   assert.deepEqual(kustomizationResources(DIR), manifestFiles(DIR));
 });
 
@@ -26,13 +26,24 @@ test('the ConfigMap holds a valid configuration, the defaults written out', () =
   assert.deepEqual(config, DEFAULT_DESCHEDULER_CONFIG);
 });
 
-test('one replica, and the ClusterRole writes only evictions, node and Deployment patches, and events', () => {
+test('two replicas under leader election, and the ClusterRole writes only evictions, node and Deployment patches, and events', () => {
   const objects = load();
-  const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { replicas: number; strategy: { type: string } } };
-  assert.equal(deployment.spec.replicas, 1);
-  assert.equal(deployment.spec.strategy.type, 'Recreate');
+  const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } };
+  assert.equal(deployment.spec.replicas, 2);
+  assert.ok(deployment.spec.template.spec.containers[0]?.args.includes('--leader-elect'), 'more than one replica only with leader election');
   const role = objects.find((o) => o.kind === 'ClusterRole') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
   const writes = role.rules.flatMap((r) => r.verbs.filter((v) => !['get', 'list', 'watch'].includes(v)).flatMap((v) => r.resources.map((res) => `${res}:${v}`))).sort();
   assert.deepEqual(writes, ['deployments:patch', 'events:create', 'events:patch', 'nodes:patch', 'pods/eviction:create']);
   assert.ok(!role.rules.some((r) => r.resources.includes('pods') && r.verbs.includes('delete')), 'pods are never deleted directly');
+});
+
+test('the leader election Role is namespaced and names its one Lease for get and update', () => {
+  const objects = load();
+  const role = objects.find((o) => o.kind === 'Role') as unknown as { metadata: { namespace: string }; rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
+  assert.equal(role.metadata.namespace, 'stowage-system');
+  const rules = role.rules.map((r) => `${r.resources.join(',')}:${r.verbs.join(',')}:${(r.resourceNames ?? ['*']).join(',')}`).sort();
+  assert.deepEqual(rules, ['leases:create:*', 'leases:get,update:stowage-descheduler']);
+  const binding = objects.find((o) => o.kind === 'RoleBinding') as unknown as { roleRef: { name: string }; subjects: { name: string }[] };
+  assert.equal(binding.roleRef.name, 'stowage-descheduler-leader-election');
+  assert.deepEqual(binding.subjects.map((s) => s.name), ['stowage-descheduler']);
 });

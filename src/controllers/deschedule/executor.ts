@@ -22,6 +22,7 @@ import { PatchStrategy, setHeaderOptions, type AppsV1Api, type CoreV1Api, type V
 import { matchesLabelSelector } from '../../core/labels.js';
 import type { ClusterSnapshot, LabelSelector, PodView, WorkloadRef } from '../../core/model.js';
 import { holdsResources, indexSnapshot } from '../../core/snapshot.js';
+import type { SnapshotFocus } from '../../kube/cluster-cache.js';
 import { describeApiError } from '../../kube/errors.js';
 import { evictPod } from '../../kube/evict.js';
 import type { EventRecorder } from '../../kube/events.js';
@@ -51,8 +52,11 @@ const _MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 export interface ExecutorOptions {
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
-  /** A fresh snapshot of the cluster, read just before a drain starts. */
-  readonly readSnapshot: () => Promise<ClusterSnapshot>;
+  /**
+   * The cluster just before a drain starts, with what `focus` names (the node, its pods and
+   * their PDBs) read fresh from the apiserver: a cache's lag must not let a stale drain start.
+   */
+  readonly readSnapshot: (focus?: SnapshotFocus) => Promise<ClusterSnapshot>;
   readonly log: Logger;
   readonly metrics?: DeschedulerMetrics;
   readonly events?: EventRecorder;
@@ -246,7 +250,7 @@ export class PlanExecutor {
    * them all (every PDB on the node re-read from the apiserver).
    */
   async #recheck(drain: NodeDrain, moves: readonly Move[], wholeNode: boolean): Promise<Reason | undefined> {
-    const snapshot = await this.#o.readSnapshot();
+    const snapshot = await this.#o.readSnapshot({ nodes: [drain.node] });
     const index = indexSnapshot(snapshot);
     const node = index.node(drain.node);
     if (node === undefined) return reason('node-gone', `Node "${drain.node}" is gone`);

@@ -55,20 +55,33 @@ export async function runCycle(options: CycleOptions): Promise<CycleResult> {
   return { planId, plan, report };
 }
 
-/** Runs cycles every `intervalMs` until `signal` aborts; a failed cycle is logged and the loop goes on. */
+/** The wait before retrying after `failures` failed cycles in a row: 1 s doubling, at most the interval. */
+export function retryDelayMs(failures: number, intervalMs: number): number {
+  return Math.min(intervalMs, 1000 * 2 ** Math.min(failures - 1, 16));
+}
+
+/**
+ * Runs cycles every `intervalMs` until `signal` aborts. A failed cycle (the apiserver away, a
+ * 429) is logged and retried with backoff, sooner than the interval: 1 s, 2 s, 4 s, ...
+ */
 export async function runLoop(options: CycleOptions & { readonly intervalMs: number; readonly signal: AbortSignal }): Promise<void> {
+  let failures = 0;
   while (!options.signal.aborted) {
     const end = options.metrics?.cycleSeconds.startTimer();
+    let waitMs = options.intervalMs;
     try {
       await runCycle(options);
       options.metrics?.cycles.inc({ outcome: 'ok' });
+      failures = 0;
     } catch (error) {
       options.metrics?.cycles.inc({ outcome: 'error' });
-      options.log.error({ error: error instanceof Error ? error.message : String(error) }, 'Cycle failed');
+      failures += 1;
+      waitMs = retryDelayMs(failures, options.intervalMs);
+      options.log.error({ error: error instanceof Error ? error.message : String(error), failures, retryInMs: waitMs }, 'Cycle failed');
     }
     end?.();
     try {
-      await sleep(options.intervalMs, undefined, { signal: options.signal });
+      await sleep(waitMs, undefined, { signal: options.signal });
     } catch {
       return;
     }

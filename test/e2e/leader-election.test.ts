@@ -1,0 +1,148 @@
+/**
+ * Two `stowage deschedule --leader-elect` processes on a real control plane, each as the shipped
+ * ServiceAccount (so the Lease Role in deploy/descheduler is what they have): only the Lease's
+ * holder plans and drains; SIGKILL it mid-drain and the other takes the Lease within the lease
+ * time, rolls the dead leader's drain back and finishes the job; no node is left tainted, and the
+ * workload never goes below its PDB's floor.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { DRAINING_TAINT } from '../../src/controllers/deschedule/drain-state.js';
+import { waitFor } from '../../src/devcluster/processes.js';
+import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
+import { ControllerProcess } from './support/controller-process.js';
+import { MinReadyWatch, servesTraffic } from './support/ready-watch.js';
+import { kubeconfigForServiceAccount } from './support/service-account.js';
+
+const LEASE_S = 4;
+const RENEW_S = 3;
+const RETRY_MS = 500;
+const ON_DEMAND = 'on-demand';
+const SPOT = ['spot-1', 'spot-2'];
+
+const cluster = useCluster({
+  podStartupMs: 1500,
+  nodes: {
+    apiVersion: 'stowage.io/v1alpha1',
+    kind: 'NodeFixture',
+    nodes: [
+      { name: 'on-demand', count: 1, capacityType: 'on-demand', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '4', memory: '16Gi', pods: '110' } },
+      { name: 'spot', count: 2, capacityType: 'spot', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '4', memory: '16Gi', pods: '110' } },
+    ],
+  },
+});
+const dir = mkdtempSync(join(tmpdir(), 'stowage-leader-e2e-'));
+const notes: string[] = [];
+after(() => process.stdout.write(`# leader election e2e observations:\n${notes.map((l) => `#   ${l}\n`).join('')}`));
+
+async function tainted(c: TestCluster): Promise<string[]> {
+  return (await c.core.listNode()).items.filter((n) => (n.spec?.taints ?? []).some((t) => t.key === DRAINING_TAINT.key)).map((n) => n.metadata?.name ?? '');
+}
+
+async function holder(c: TestCluster): Promise<string> {
+  try {
+    return (await c.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'stowage-descheduler', namespace: 'stowage-system' })).spec?.holderIdentity ?? '';
+  } catch {
+    return '';
+  }
+}
+
+test('only the leader acts; SIGKILL hands over within the lease time and leaves no node tainted', { timeout: 8 * 60_000 }, async (t) => {
+  const c = cluster();
+  const kubeconfig = await kubeconfigForServiceAccount(c, 'descheduler', 'stowage-system', 'stowage-descheduler', dir);
+  const config = join(dir, 'descheduler.yaml');
+  writeFileSync(config, ['apiVersion: stowage.io/v1alpha1', 'kind: DeschedulerConfiguration', 'spec:', '  deschedule:', '    eviction: { minPodAgeSeconds: 0 }', '    strategies: { consolidate: { enabled: false } }', '  replacementTimeoutSeconds: 120', ''].join('\n'));
+
+  // Three replicas on the on-demand node under a PDB allowing one disruption: a drain of three waves.
+  const ns = 'le';
+  await createNamespace(c.core, ns);
+  for (const name of SPOT) await c.core.patchNode({ name, body: [{ op: 'replace', path: '/spec/unschedulable', value: true }] });
+  await c.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: { metadata: { name: 'web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'web', image: 'registry.example/web:1', resources: { requests: { cpu: '500m', memory: '256Mi' } } }] } } } },
+  });
+  await c.policy.createNamespacedPodDisruptionBudget({ namespace: ns, body: { metadata: { name: 'web' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } } });
+  await waitFor('3 Ready web pods on on-demand and the PDB allowing 1', async () => {
+    const pods = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items;
+    const pdb = await c.policy.readNamespacedPodDisruptionBudget({ name: 'web', namespace: ns });
+    return pods.length === 3 && pods.every((p) => servesTraffic(p) && p.spec?.nodeName === ON_DEMAND) && pdb.status?.disruptionsAllowed === 1;
+  }, { timeoutMs: 120_000, intervalMs: 250 });
+  const watch = new MinReadyWatch(c, ns, 'app=web', 3);
+  await watch.start();
+  t.after(() => watch.stop());
+
+  const args = ['deschedule', '--kubeconfig', kubeconfig, '--config', config, '--interval', '1s', '--leader-elect', `--leader-elect-lease-duration=${LEASE_S}s`, `--leader-elect-renew-deadline=${RENEW_S}s`, `--leader-elect-retry-period=${RETRY_MS}ms`];
+  const a = new ControllerProcess('descheduler-a', args);
+  const b = new ControllerProcess('descheduler-b', args);
+  t.after(async () => {
+    for (const p of [a, b]) p.kill('SIGKILL');
+    await Promise.all([a.exited, b.exited]);
+  });
+  const identity = (p: ControllerProcess): string => (p.find(/^Became leader$/)[0]?.['identity'] as string | undefined) ?? '';
+  const diedEarly = (): string | undefined => a.diedEarly() ?? b.diedEarly();
+  await waitFor('one of the two to lead', async () => identity(a) !== '' || identity(b) !== '', { timeoutMs: 60_000, intervalMs: 100, abortIf: diedEarly });
+  const [leader, standby] = identity(a) !== '' ? [a, b] : [b, a];
+  const leaderId = identity(leader);
+  assert.equal(await holder(c), leaderId, 'the Lease names the leader');
+
+  // Both standing: only the leader plans. Free the spot nodes now, so its plan is a drain.
+  await waitFor('the standby to see the Lease held', async () => standby.find(/standing by/).length > 0, { timeoutMs: 30_000, intervalMs: 100, abortIf: diedEarly });
+  for (const name of SPOT) await c.core.patchNode({ name, body: [{ op: 'replace', path: '/spec/unschedulable', value: false }] });
+  let evictedAtKill = 0;
+  await waitFor('the leader to taint the node and move a pod', async () => {
+    if (!(await tainted(c)).includes(ON_DEMAND)) return false;
+    const pods = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items.filter((p) => p.spec?.nodeName === ON_DEMAND && p.metadata?.deletionTimestamp === undefined);
+    evictedAtKill = 3 - pods.length;
+    return pods.length < 3;
+  }, { timeoutMs: 120_000, intervalMs: 25, abortIf: diedEarly });
+  assert.ok(leader.find(/^Planned$/).length > 0, 'the leader planned');
+  assert.deepEqual(standby.find(/^(Planned|Drain started|Cluster cache synced)$/).map((l) => l.msg), [], 'the standby neither plans nor caches while the other leads');
+
+  // SIGKILL mid-drain: no chance to roll back or release the Lease.
+  leader.kill('SIGKILL');
+  const killedAt = Date.now();
+  await leader.exited;
+  let handoverMs = 0;
+  await waitFor('the standby to hold the Lease', async () => {
+    const id = await holder(c);
+    if (id === '' || id === leaderId) return false;
+    handoverMs = Date.now() - killedAt;
+    return true;
+  }, { timeoutMs: 60_000, intervalMs: 50, abortIf: () => standby.diedEarly() });
+  const standbyId = identity(standby) || (await holder(c));
+  assert.equal(await holder(c), standbyId);
+  // A candidate takes over one lease duration after it last saw the record change, then within a jittered retry (≤ 2.2 periods).
+  const bound = LEASE_S * 1000 + 2.2 * RETRY_MS + 1000;
+  assert.ok(handoverMs <= bound, `handover in ${handoverMs} ms, within ${bound} ms`);
+
+  // The new leader rolls the dead one's drain back, then finishes the move from a fresh plan.
+  await waitFor('3 Ready web pods on spot and no node tainted', async () => {
+    const pods = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
+    return pods.length === 3 && pods.every((p) => servesTraffic(p) && SPOT.includes(p.spec?.nodeName ?? '')) && (await tainted(c)).length === 0;
+  }, { timeoutMs: 180_000, intervalMs: 250, abortIf: () => standby.diedEarly() });
+  const untaintedAt = standby.find(/^Rolled back drains left by an earlier run$/)[0]?.at;
+  assert.ok(untaintedAt !== undefined, 'the new leader rolled back the drain the dead leader left');
+  assert.deepEqual(await tainted(c), [], 'no node tainted');
+  watch.stop();
+  assert.ok(watch.minReady >= 2, `the PDB floor of 2 held at every event (saw ${watch.minReady})`);
+
+  // Who acted, as the cluster recorded it: each Event names the replica that wrote it.
+  const events = (await c.core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.reason === 'Descheduled');
+  const writers = new Set(events.map((e) => e.reportingInstance ?? ''));
+  assert.ok(events.length >= 3, `an Event per moved pod (${events.length})`);
+  assert.ok([...writers].every((w) => w === leaderId || w === standbyId), `only the two leaders in turn wrote Events: ${[...writers].join(', ')}`);
+  const beforeKill = events.filter((e) => new Date(e.firstTimestamp ?? 0).getTime() < killedAt).map((e) => e.reportingInstance);
+  assert.ok(beforeKill.every((w) => w === leaderId), 'before the kill, only the first leader moved pods');
+  const leaseEvents = (await c.core.listNamespacedEvent({ namespace: 'stowage-system' })).items.filter((e) => e.reason === 'LeaderElection').map((e) => e.message ?? '');
+  assert.ok(leaseEvents.includes(`${leaderId} became leader`) && leaseEvents.includes(`${standbyId} became leader`), `LeaderElection Events: ${leaseEvents.join('; ')}`);
+
+  // A graceful stop releases the Lease at once.
+  standby.kill('SIGTERM');
+  assert.equal(await standby.exited, 0, standby.stderr.slice(-2000));
+  assert.equal(await holder(c), '', 'SIGTERM released the Lease');
+  notes.push(`leader killed (SIGKILL) with the node tainted and ${evictedAtKill} of 3 pods evicted; handover ${handoverMs} ms (lease ${LEASE_S}s, renew ${RENEW_S}s, retry ${RETRY_MS}ms; bound ${bound} ms); drain rolled back ${untaintedAt - killedAt} ms after the kill; min Ready ${watch.minReady}/3 (PDB floor 2); Descheduled Events ${events.length} from ${writers.size} leader(s)`);
+});
