@@ -13,11 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { DEFAULT_CAPACITY_TYPE_RULES } from '../../src/core/capacity.js';
-import type { ClusterSnapshot } from '../../src/core/model.js';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { ClusterCache, SNAPSHOT_KINDS } from '../../src/kube/cluster-cache.js';
-import { readClusterSnapshot } from '../../src/kube/read-snapshot.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
+import { assertSameAsLists } from './support/snapshots.js';
 import { auditPolicyFor, kubeconfigForServiceAccount, readAuditLog } from './support/service-account.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stowage-cache-e2e-'));
@@ -50,37 +49,6 @@ async function deployment(c: TestCluster, ns: string, name: string, replicas: nu
     namespace: ns,
     body: { metadata: { name }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { terminationGracePeriodSeconds: 0, containers: [container(name)] } } } },
   });
-}
-
-/** The first difference between two snapshots, for a readable failure. */
-function firstDifference(a: ClusterSnapshot, b: ClusterSnapshot): string | undefined {
-  for (const key of ['nodes', 'pods', 'workloads', 'pdbs'] as const) {
-    const x = a[key] as readonly unknown[];
-    const y = b[key] as readonly unknown[];
-    if (x.length !== y.length) return `${key}: ${x.length} against ${y.length}`;
-    for (let i = 0; i < x.length; i++) {
-      try {
-        assert.deepStrictEqual(x[i], y[i]);
-      } catch {
-        return `${key}[${i}]: ${JSON.stringify(x[i]).slice(0, 600)}\n  against ${JSON.stringify(y[i]).slice(0, 600)}`;
-      }
-    }
-  }
-  return undefined;
-}
-
-/** Waits until the cache's snapshot is the LIST reader's (the watch may trail the LISTs a little). */
-async function assertSameAsLists(c: TestCluster, take: () => Promise<ClusterSnapshot> | ClusterSnapshot, what: string): Promise<ClusterSnapshot> {
-  let difference: string | undefined = 'not compared yet';
-  let listed: ClusterSnapshot | undefined;
-  const deadline = Date.now() + 30_000;
-  while (difference !== undefined && Date.now() < deadline) {
-    listed = await readClusterSnapshot(c.kc, { capacityRules: DEFAULT_CAPACITY_TYPE_RULES });
-    difference = firstDifference(await take(), listed);
-    if (difference !== undefined) await new Promise((r) => setTimeout(r, 300));
-  }
-  assert.equal(difference, undefined, `${what} differs from the LIST reader's: ${difference}`);
-  return listed as ClusterSnapshot;
 }
 
 test('after changes of every kind, the cache snapshot is the LIST reader\'s, views and order', { timeout: 6 * 60_000 }, async () => {

@@ -127,7 +127,7 @@ test('only the leader acts; SIGKILL hands over within the lease time and leaves 
   const untaintedAt = standby.find(/^Rolled back drains left by an earlier run$/)[0]?.at;
   assert.ok(untaintedAt !== undefined, 'the new leader rolled back the drain the dead leader left');
   assert.deepEqual(await tainted(c), [], 'no node tainted');
-  watch.stop();
+  await watch.stop();
   assert.ok(watch.minReady >= 2, `the PDB floor of 2 held at every event (saw ${watch.minReady})`);
 
   // Who acted, as the cluster recorded it: each Event names the replica that wrote it.

@@ -96,8 +96,8 @@ export class LeaderElector {
   /**
    * Campaigns until `signal` aborts. Each time this replica wins, runs `lead` with a signal that
    * aborts when the lease is lost or `signal` aborts; when `lead` returns after a loss, campaigns
-   * again. Returns when `signal` aborts or `lead` returns on its own (a one-shot run), having
-   * released the Lease if it held it.
+   * again. Returns when `signal` aborts or `lead` returns on its own (a one-shot run), and throws
+   * what `lead` throws when not stopped, having released the Lease if it held it.
    */
   async run(lead: (signal: AbortSignal) => Promise<void>, signal: AbortSignal): Promise<void> {
     const log = this.#o.log.child({ lease: `${this.#config.namespace}/${this.#config.name}`, identity: this.#config.identity });
@@ -118,11 +118,13 @@ export class LeaderElector {
         term.abort(new Error('Leadership lost'));
       });
       let finished = false;
+      let failure: Error | undefined;
       try {
         await lead(term.signal);
         finished = !term.signal.aborted;
       } catch (error) {
-        if (!term.signal.aborted) log.error({ error: error instanceof Error ? error.message : String(error) }, 'Work failed while leading');
+        // Work that failed on its own (not because it was stopped) fails the run, as without election.
+        if (!term.signal.aborted) failure = error instanceof Error ? error : new Error(`Work failed while leading: ${JSON.stringify(error)}`);
       } finally {
         signal.removeEventListener('abort', stop);
         if (!term.signal.aborted) term.abort(new Error('Work done'));
@@ -131,6 +133,7 @@ export class LeaderElector {
       }
       if (!lost) {
         await this.#release(log);
+        if (failure !== undefined) throw failure;
         if (finished) return;
       } else {
         await this.#o.events?.record(this.#leaseRef(), 'Normal', 'LeaderElection', `${this.#config.identity} stopped leading`);

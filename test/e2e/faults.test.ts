@@ -1,0 +1,251 @@
+/**
+ * Faults on a real control plane, each with the outcome it must have:
+ * - kube-apiserver restarted in the middle of a drain: the descheduler's cache re-watches, its
+ *   cycles retry with backoff, the drain ends, no node is left tainted, no floor is broken;
+ * - a watch that ends with 410 Gone (etcd compacted past the cache's resourceVersion): the cache
+ *   re-LISTs and is again what the apiserver holds;
+ * - 429s from API Priority and Fairness (the descheduler's ServiceAccount in a priority level of
+ *   one seat that rejects what it cannot take): retried with backoff, the drain still completes;
+ * - the webhook SIGKILLed during a rollout: failurePolicy Ignore admits the pods unplaced and the
+ *   rollout completes.
+ *
+ * The cluster runs API Priority and Fairness with a small total concurrency (so one share is one
+ * seat) and without the watch cache (so a watch from a compacted revision gets its 410 from etcd).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AdmissionregistrationV1Api, KubernetesObjectApi, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
+import { DEFAULT_CAPACITY_TYPE_RULES } from '../../src/core/capacity.js';
+import { DRAINING_TAINT } from '../../src/controllers/deschedule/drain-state.js';
+import { CAPACITY_TYPE_ANNOTATION } from '../../src/policy/placement/patch.js';
+import { urlWebhookConfiguration } from '../../src/controllers/webhook/registration.js';
+import { restartComponent } from '../../src/devcluster/cluster.js';
+import { httpGet } from '../../src/devcluster/http.js';
+import { freePorts, waitFor } from '../../src/devcluster/processes.js';
+import { ClusterCache, SNAPSHOT_KINDS } from '../../src/kube/cluster-cache.js';
+import { createCertificateAuthority, issueCertificate } from '../../src/pki/certs.js';
+import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
+import { ControllerProcess } from './support/controller-process.js';
+import { MinReadyWatch, servesTraffic } from './support/ready-watch.js';
+import { kubeconfigForServiceAccount } from './support/service-account.js';
+import { assertSameAsLists } from './support/snapshots.js';
+
+const cluster = useCluster({
+  podStartupMs: 1000,
+  apiserverArgs: ['--enable-priority-and-fairness=true', '--max-requests-inflight=20', '--max-mutating-requests-inflight=10', '--watch-cache=false'],
+  nodes: {
+    apiVersion: 'stowage.io/v1alpha1',
+    kind: 'NodeFixture',
+    nodes: [
+      { name: 'on-demand', count: 1, capacityType: 'on-demand', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '8', memory: '32Gi', pods: '110' } },
+      { name: 'spot', count: 2, capacityType: 'spot', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '8', memory: '32Gi', pods: '110' } },
+    ],
+  },
+});
+const ON_DEMAND = 'on-demand';
+const SPOT = ['spot-1', 'spot-2'];
+const dir = mkdtempSync(join(tmpdir(), 'stowage-faults-e2e-'));
+const CONFIG = join(dir, 'descheduler.yaml');
+writeFileSync(CONFIG, ['apiVersion: stowage.io/v1alpha1', 'kind: DeschedulerConfiguration', 'spec:', '  deschedule:', '    eviction: { minPodAgeSeconds: 0 }', '    strategies: { consolidate: { enabled: false } }', '  replacementTimeoutSeconds: 120', ''].join('\n'));
+const notes: string[] = [];
+after(() => process.stdout.write(`# faults e2e observations:\n${notes.map((l) => `#   ${l}\n`).join('')}`));
+
+async function tainted(c: TestCluster): Promise<string[]> {
+  return (await c.core.listNode()).items.filter((n) => (n.spec?.taints ?? []).some((t) => t.key === DRAINING_TAINT.key)).map((n) => n.metadata?.name ?? '');
+}
+
+async function setSpotCordoned(c: TestCluster, unschedulable: boolean): Promise<void> {
+  for (const name of SPOT) await c.core.patchNode({ name, body: [{ op: 'replace', path: '/spec/unschedulable', value: unschedulable }] });
+}
+
+/** `replicas` Ready pods of `app` on the on-demand node, under a PDB allowing one disruption. */
+async function workloadOnOnDemand(c: TestCluster, ns: string, app: string, replicas: number): Promise<void> {
+  await createNamespace(c.core, ns);
+  await setSpotCordoned(c, true);
+  await c.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: { metadata: { name: app }, spec: { replicas, selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: app, image: `registry.example/${app}:1`, resources: { requests: { cpu: '500m', memory: '256Mi' } } }] } } } },
+  });
+  await c.policy.createNamespacedPodDisruptionBudget({ namespace: ns, body: { metadata: { name: app }, spec: { maxUnavailable: 1, selector: { matchLabels: { app } } } } });
+  await waitFor(`${replicas} Ready ${app} pods on on-demand and the PDB allowing 1`, async () => {
+    const pods = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items;
+    const pdb = await c.policy.readNamespacedPodDisruptionBudget({ name: app, namespace: ns });
+    return pods.length === replicas && pods.every((p) => servesTraffic(p) && p.spec?.nodeName === ON_DEMAND) && pdb.status?.disruptionsAllowed === 1;
+  }, { timeoutMs: 120_000, intervalMs: 250 });
+}
+
+async function allOnSpot(c: TestCluster, ns: string, app: string, replicas: number): Promise<boolean> {
+  const pods = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
+  return pods.length === replicas && pods.every((p) => servesTraffic(p) && SPOT.includes(p.spec?.nodeName ?? ''));
+}
+
+function deschedulerArgs(kubeconfig: string): string[] {
+  return ['deschedule', '--kubeconfig', kubeconfig, '--config', CONFIG, '--interval', '2s'];
+}
+
+test('kube-apiserver restarted mid-drain: the cache re-watches, cycles retry, the drain ends and nothing stays tainted', { timeout: 5 * 60_000 }, async (t) => {
+  const c = cluster();
+  const kubeconfig = await kubeconfigForServiceAccount(c, 'descheduler', 'stowage-system', 'stowage-descheduler', dir);
+  await workloadOnOnDemand(c, 'restart', 'web', 3);
+  const watch = new MinReadyWatch(c, 'restart', 'app=web', 3);
+  await watch.start();
+  t.after(() => watch.stop());
+  const d = new ControllerProcess('descheduler', deschedulerArgs(kubeconfig));
+  t.after(async () => {
+    d.kill('SIGKILL');
+    await d.exited;
+  });
+  await setSpotCordoned(c, false);
+  await waitFor('the drain to start', async () => (await tainted(c)).includes(ON_DEMAND), { timeoutMs: 120_000, intervalMs: 25, abortIf: () => d.diedEarly() });
+
+  const restartAt = Date.now();
+  await restartComponent(c.state.dir, 'kube-apiserver', { downMs: 3000 });
+  const backAt = Date.now();
+  await waitFor('all web pods on spot, no node tainted, and a cycle after the restart', async () => (await allOnSpot(c, 'restart', 'web', 3)) && (await tainted(c)).length === 0 && d.find(/^Planned$/).some((l) => l.at > backAt), { timeoutMs: 180_000, intervalMs: 250, abortIf: () => d.diedEarly() });
+  await watch.stop();
+
+  assert.ok(d.running, 'the descheduler outlived the outage');
+  const watchFailures = d.find(/^Watch of \w+ failed, restarting/);
+  assert.ok(watchFailures.length >= 1, 'the cache saw its watches drop and restarted them');
+  const failed = d.find(/^Cycle failed$/);
+  const drains = d.find(/^Drain (done|failed: rolling back)$/);
+  assert.ok(watch.minReady >= 2, `the PDB floor of 2 held (saw ${watch.minReady})`);
+  notes.push(`apiserver restart (down ${Math.round((backAt - restartAt) / 1000)} s) mid-drain: ${watchFailures.length} watch restarts in the cache; ${failed.length} failed cycle(s) retried after ${failed.map((l) => `${String(l['retryInMs'])} ms`).join(', ') || '-'}; drains: ${drains.map((l) => l.msg).join(', ')}; min Ready ${watch.minReady}/3; no node tainted`);
+});
+
+test('a watch ended by 410 Gone (etcd compacted): the cache re-lists and holds the cluster again', { timeout: 3 * 60_000 }, async () => {
+  const c = cluster();
+  const relisted: string[] = [];
+  // A short idle watchdog re-watches quiet kinds from their old resourceVersion, which compaction removes.
+  const cache = new ClusterCache(c.kc, { capacityRules: DEFAULT_CAPACITY_TYPE_RULES, kinds: SNAPSHOT_KINDS, idleRestartMs: 1500, backoff: { baseMs: 100, maxMs: 1000 } });
+  cache.on('deployments', (event, obj) => {
+    if (event === 'add') relisted.push(obj.metadata?.name ?? '');
+  });
+  try {
+    await cache.start();
+    await createNamespace(c.core, 'gone');
+    for (let i = 0; i < 5; i++) await c.core.createNamespacedConfigMap({ namespace: 'gone', body: { metadata: { name: `churn-${i}` } } });
+    const etcd = `http://127.0.0.1:${c.state.ports['etcdClient'] ?? 0}`;
+    const range = (await (await fetch(`${etcd}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/registry/').toString('base64'), limit: 1 }) })).json()) as { header: { revision: string } };
+    const compacted = await fetch(`${etcd}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: range.header.revision, physical: true }) });
+    assert.equal(compacted.status, 200, await compacted.text());
+    await waitFor('a re-LIST after 410 Gone', async () => cache.restarts.relists >= 1, { timeoutMs: 60_000, intervalMs: 100 });
+    await c.apps.createNamespacedDeployment({ namespace: 'gone', body: { metadata: { name: 'after' }, spec: { replicas: 1, selector: { matchLabels: { app: 'after' } }, template: { metadata: { labels: { app: 'after' } }, spec: { containers: [{ name: 'after', image: 'registry.example/after:1' }] } } } } });
+    await waitFor('the cache to see a change made after the compaction', async () => cache.get('deployments', 'after', 'gone') !== undefined, { timeoutMs: 30_000, intervalMs: 100 });
+    const listed = await assertSameAsLists(c, () => cache.snapshot(), 'the cache snapshot after a re-LIST');
+    notes.push(`etcd compacted at revision ${range.header.revision}: ${cache.restarts.relists} re-LIST(s) after 410 Gone, ${cache.restarts.failures} other watch restarts; the cache snapshot then equals the LIST reader's (${listed.pods.length} pods, ${listed.workloads.length} workloads)`);
+  } finally {
+    await cache.stop();
+    await c.apps.deleteNamespacedDeployment({ name: 'after', namespace: 'gone' }).catch(() => undefined);
+  }
+});
+
+test('429s from API Priority and Fairness: requests are retried with backoff and the drain completes', { timeout: 5 * 60_000 }, async (t) => {
+  const c = cluster();
+  const kubeconfig = await kubeconfigForServiceAccount(c, 'descheduler', 'stowage-system', 'stowage-descheduler', dir);
+  await workloadOnOnDemand(c, 'apf', 'api', 3);
+  const objects = KubernetesObjectApi.makeApiClient(c.kc);
+  const level = { apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind: 'PriorityLevelConfiguration', metadata: { name: 'stowage-tiny' }, spec: { type: 'Limited', limited: { nominalConcurrencyShares: 1, lendablePercent: 0, borrowingLimitPercent: 0, limitResponse: { type: 'Reject' } } } };
+  const schema = {
+    apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
+    kind: 'FlowSchema',
+    metadata: { name: 'stowage-descheduler' },
+    spec: {
+      priorityLevelConfiguration: { name: 'stowage-tiny' },
+      matchingPrecedence: 500,
+      distinguisherMethod: { type: 'ByUser' },
+      rules: [{ subjects: [{ kind: 'ServiceAccount', serviceAccount: { name: 'stowage-descheduler', namespace: 'stowage-system' } }], resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], clusterScope: true, namespaces: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }] }],
+    },
+  };
+  await objects.create(level);
+  await objects.create(schema);
+  t.after(async () => {
+    await objects.delete(schema).catch(() => undefined);
+    await objects.delete(level).catch(() => undefined);
+  });
+  const read = (file: string): string => readFileSync(join(c.state.dir, 'pki', file), 'utf8');
+  const tls = { ca: read('ca.crt'), cert: read('admin.crt'), key: read('admin.key') };
+  const rejected = async (): Promise<number> => {
+    const text = (await httpGet(`${c.state.server}/metrics`, { tls, timeoutMs: 10_000 })).body;
+    return text.split('\n').filter((l) => l.startsWith('apiserver_flowcontrol_rejected_requests_total{') && l.includes('priority_level="stowage-tiny"')).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  };
+  await waitFor('the FlowSchema to be in force', async () => {
+    const fs = (await objects.read(schema)) as unknown as { status?: { conditions?: { type?: string; status?: string }[] } };
+    return fs.status?.conditions?.some((cond) => cond.type === 'Dangling' && cond.status === 'False') ?? false;
+  }, { timeoutMs: 30_000, intervalMs: 200 });
+  const before = await rejected();
+
+  const watch = new MinReadyWatch(c, 'apf', 'app=api', 3);
+  await watch.start();
+  t.after(() => watch.stop());
+  const d = new ControllerProcess('descheduler', deschedulerArgs(kubeconfig));
+  t.after(async () => {
+    d.kill('SIGKILL');
+    await d.exited;
+  });
+  await setSpotCordoned(c, false);
+  await waitFor('all api pods moved to spot, no node tainted', async () => (await allOnSpot(c, 'apf', 'api', 3)) && (await tainted(c)).length === 0 && d.find(/^Drain done$/).length > 0, { timeoutMs: 180_000, intervalMs: 250, abortIf: () => d.diedEarly() });
+  await watch.stop();
+  const shed = (await rejected()) - before;
+  assert.ok(shed > 0, 'the apiserver rejected some of the descheduler\'s requests with 429');
+  assert.ok(watch.minReady >= 2, `the PDB floor of 2 held (saw ${watch.minReady})`);
+  const throttledWatches = d.find(/HTTP 429/);
+  const failedDrains = d.find(/^Drain failed/);
+  assert.deepEqual(failedDrains.map((l) => l['reason']), [], 'no drain failed on a 429 (an APF 429 is not a PDB refusal)');
+  notes.push(`API Priority and Fairness (1 seat, Reject): ${shed} request(s) of the descheduler rejected with 429; ${throttledWatches.length} informer retries logged; drain done, 3 pods on spot, min Ready ${watch.minReady}/3, no failed drain`);
+});
+
+test('the webhook SIGKILLed during a rollout: pods are admitted unplaced (fail-open) and the rollout completes', { timeout: 4 * 60_000 }, async (t) => {
+  const c = cluster();
+  const ns = 'failopen';
+  await createNamespace(c.core, ns);
+  const ca = await createCertificateAuthority('stowage-faults-e2e-ca');
+  const serving = await issueCertificate(ca, { commonName: 'stowage-webhook', ipAddresses: ['127.0.0.1'], usage: 'server' });
+  writeFileSync(join(dir, 'tls.crt'), serving.certPem);
+  writeFileSync(join(dir, 'tls.key'), serving.keyPem, { mode: 0o600 });
+  const [port, metricsPort] = (await freePorts(2)) as [number, number];
+  const webhook = new ControllerProcess('webhook', ['webhook', '--kubeconfig', c.state.kubeconfigPath, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`]);
+  t.after(async () => {
+    webhook.kill('SIGKILL');
+    await webhook.exited;
+  });
+  await waitFor('the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => ({ status: 0 }))).status === 200, { timeoutMs: 120_000, intervalMs: 200, abortIf: () => webhook.diedEarly() });
+  const admission = c.kc.makeApiClient(AdmissionregistrationV1Api);
+  await admission.createMutatingWebhookConfiguration({ body: urlWebhookConfiguration(`https://127.0.0.1:${port}/mutate`, ca.certPem, 'stowage-faults') as unknown as V1MutatingWebhookConfiguration });
+  t.after(() => admission.deleteMutatingWebhookConfiguration({ name: 'stowage-faults' }).catch(() => undefined));
+
+  const app = 'roll';
+  const pods = async () => (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
+  await c.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: { metadata: { name: app }, spec: { replicas: 4, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: app, image: `registry.example/${app}:1`, resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } } } },
+  });
+  await waitFor('4 Ready pods, each placed by the webhook', async () => {
+    const all = await pods();
+    return all.length === 4 && all.every((p) => servesTraffic(p) && p.metadata?.annotations?.[CAPACITY_TYPE_ANNOTATION] !== undefined);
+  }, { timeoutMs: 120_000, intervalMs: 250 });
+
+  // A rollout, one pod at a time; the webhook dies as the first new pod appears.
+  await c.apps.patchNamespacedDeployment({ name: app, namespace: ns, body: [{ op: 'add', path: '/spec/template/metadata/annotations', value: { 'example.com/rev': '2' } }] });
+  await waitFor('the first pod of the new revision', async () => (await pods()).some((p) => p.metadata?.annotations?.['example.com/rev'] === '2'), { timeoutMs: 60_000, intervalMs: 20 });
+  webhook.kill('SIGKILL');
+  const killedAt = Date.now();
+  await webhook.exited;
+  await waitFor('the rollout to complete', async () => {
+    const d = await c.apps.readNamespacedDeployment({ name: app, namespace: ns });
+    const s = d.status ?? {};
+    return (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && s.updatedReplicas === 4 && s.readyReplicas === 4 && s.replicas === 4;
+  }, { timeoutMs: 120_000, intervalMs: 250 });
+  const rolled = await pods();
+  const created = (p: (typeof rolled)[number]): number => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
+  const afterKill = rolled.filter((p) => created(p) > killedAt);
+  const unplaced = rolled.filter((p) => p.metadata?.annotations?.[CAPACITY_TYPE_ANNOTATION] === undefined);
+  assert.equal(rolled.length, 4);
+  assert.ok(rolled.every(servesTraffic), 'every pod of the new revision is Ready');
+  assert.ok(afterKill.length >= 1, 'pods were created after the webhook died');
+  assert.ok(afterKill.every((p) => p.metadata?.annotations?.[CAPACITY_TYPE_ANNOTATION] === undefined), 'those were admitted unplaced: failurePolicy Ignore');
+  notes.push(`webhook SIGKILLed during a 4-pod rollout: the rollout completed in ${Math.round((Date.now() - killedAt) / 1000)} s; ${afterKill.length} pod(s) created after the kill, all admitted unplaced (fail-open); ${unplaced.length} of 4 final pods unplaced`);
+});
