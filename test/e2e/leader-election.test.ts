@@ -133,7 +133,9 @@ test('only the leader acts; SIGKILL hands over within the lease time and leaves 
   // Who acted, as the cluster recorded it: each Event names the replica that wrote it.
   const events = (await c.core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.reason === 'Descheduled');
   const writers = new Set(events.map((e) => e.reportingInstance ?? ''));
-  assert.ok(events.length >= 3, `an Event per moved pod (${events.length})`);
+  // The dead leader may die before it records the pod it evicted; the new leader records every pod it moves.
+  assert.ok(events.length >= 3 - evictedAtKill, `an Event per pod the new leader moved (${events.length})`);
+  assert.ok(events.some((e) => e.reportingInstance === standbyId), 'the new leader moved pods');
   assert.ok([...writers].every((w) => w === leaderId || w === standbyId), `only the two leaders in turn wrote Events: ${[...writers].join(', ')}`);
   const beforeKill = events.filter((e) => new Date(e.firstTimestamp ?? 0).getTime() < killedAt).map((e) => e.reportingInstance);
   assert.ok(beforeKill.every((w) => w === leaderId), 'before the kill, only the first leader moved pods');
