@@ -15,6 +15,7 @@ import { BatchV1Api } from '@kubernetes/client-node';
 import { DEFAULT_CAPACITY_TYPE_RULES } from '../../src/core/capacity.js';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { ClusterCache, SNAPSHOT_KINDS } from '../../src/kube/cluster-cache.js';
+import { onDemandAndSpot } from './support/nodes.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { assertSameAsLists } from './support/snapshots.js';
 import { auditPolicyFor, kubeconfigForServiceAccount, readAuditLog } from './support/service-account.js';
@@ -27,14 +28,7 @@ const BIN = fileURLToPath(new URL('../../bin/stowage.js', import.meta.url));
 
 const cluster = useCluster({
   apiserverArgs: [`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${AUDIT_LOG}`],
-  nodes: {
-    apiVersion: 'stowage.io/v1alpha1',
-    kind: 'NodeFixture',
-    nodes: [
-      { name: 'on-demand', count: 1, capacityType: 'on-demand', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '8', memory: '32Gi', pods: '110' } },
-      { name: 'spot', count: 2, capacityType: 'spot', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '8', memory: '32Gi', pods: '110' } },
-    ],
-  },
+  nodes: onDemandAndSpot('8', '32Gi'),
 });
 
 const notes: string[] = [];

@@ -12,7 +12,7 @@
  * The cluster runs API Priority and Fairness with a small total concurrency (so one share is one
  * seat) and without the watch cache (so a watch from a compacted revision gets its 410 from etcd).
  */
-import { after, test } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ import { httpGet } from '../../src/devcluster/http.js';
 import { freePorts, waitFor } from '../../src/devcluster/processes.js';
 import { ClusterCache, SNAPSHOT_KINDS } from '../../src/kube/cluster-cache.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/pki/certs.js';
+import { onDemandAndSpot } from './support/nodes.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { ControllerProcess } from './support/controller-process.js';
 import { MinReadyWatch, servesTraffic } from './support/ready-watch.js';
@@ -36,14 +37,7 @@ import { assertSameAsLists } from './support/snapshots.js';
 const cluster = useCluster({
   podStartupMs: 1000,
   apiserverArgs: ['--enable-priority-and-fairness=true', '--max-requests-inflight=20', '--max-mutating-requests-inflight=10', '--watch-cache=false'],
-  nodes: {
-    apiVersion: 'stowage.io/v1alpha1',
-    kind: 'NodeFixture',
-    nodes: [
-      { name: 'on-demand', count: 1, capacityType: 'on-demand', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '8', memory: '32Gi', pods: '110' } },
-      { name: 'spot', count: 2, capacityType: 'spot', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '8', memory: '32Gi', pods: '110' } },
-    ],
-  },
+  nodes: onDemandAndSpot('8', '32Gi'),
 });
 const ON_DEMAND = 'on-demand';
 const SPOT = ['spot-1', 'spot-2'];
@@ -82,23 +76,28 @@ async function allOnSpot(c: TestCluster, ns: string, app: string, replicas: numb
   return pods.length === replicas && pods.every((p) => servesTraffic(p) && SPOT.includes(p.spec?.nodeName ?? ''));
 }
 
-function deschedulerArgs(kubeconfig: string): string[] {
-  return ['deschedule', '--kubeconfig', kubeconfig, '--config', CONFIG, '--interval', '2s'];
+/**
+ * Watches the 3 pods of `app` for their floor, starts a descheduler loop as `kubeconfig`, and
+ * frees the spot nodes so its plan is a drain of the on-demand node.
+ */
+async function startDeschedulerOn(c: TestCluster, t: TestContext, kubeconfig: string, ns: string, app: string): Promise<{ watch: MinReadyWatch; d: ControllerProcess }> {
+  const watch = new MinReadyWatch(c, ns, `app=${app}`, 3);
+  await watch.start();
+  t.after(() => watch.stop());
+  const d = new ControllerProcess('descheduler', ['deschedule', '--kubeconfig', kubeconfig, '--config', CONFIG, '--interval', '2s']);
+  t.after(async () => {
+    d.kill('SIGKILL');
+    await d.exited;
+  });
+  await setSpotCordoned(c, false);
+  return { watch, d };
 }
 
 test('kube-apiserver restarted mid-drain: the cache re-watches, cycles retry, the drain ends and nothing stays tainted', { timeout: 5 * 60_000 }, async (t) => {
   const c = cluster();
   const kubeconfig = await kubeconfigForServiceAccount(c, 'descheduler', 'stowage-system', 'stowage-descheduler', dir);
   await workloadOnOnDemand(c, 'restart', 'web', 3);
-  const watch = new MinReadyWatch(c, 'restart', 'app=web', 3);
-  await watch.start();
-  t.after(() => watch.stop());
-  const d = new ControllerProcess('descheduler', deschedulerArgs(kubeconfig));
-  t.after(async () => {
-    d.kill('SIGKILL');
-    await d.exited;
-  });
-  await setSpotCordoned(c, false);
+  const { watch, d } = await startDeschedulerOn(c, t, kubeconfig, 'restart', 'web');
   await waitFor('the drain to start', async () => (await tainted(c)).includes(ON_DEMAND), { timeoutMs: 120_000, intervalMs: 25, abortIf: () => d.diedEarly() });
 
   const restartAt = Date.now();
@@ -178,15 +177,7 @@ test('429s from API Priority and Fairness: requests are retried with backoff and
   }, { timeoutMs: 30_000, intervalMs: 200 });
   const before = await rejected();
 
-  const watch = new MinReadyWatch(c, 'apf', 'app=api', 3);
-  await watch.start();
-  t.after(() => watch.stop());
-  const d = new ControllerProcess('descheduler', deschedulerArgs(kubeconfig));
-  t.after(async () => {
-    d.kill('SIGKILL');
-    await d.exited;
-  });
-  await setSpotCordoned(c, false);
+  const { watch, d } = await startDeschedulerOn(c, t, kubeconfig, 'apf', 'api');
   await waitFor('all api pods moved to spot, no node tainted', async () => (await allOnSpot(c, 'apf', 'api', 3)) && (await tainted(c)).length === 0 && d.find(/^Drain done$/).length > 0, { timeoutMs: 180_000, intervalMs: 250, abortIf: () => d.diedEarly() });
   await watch.stop();
   const shed = (await rejected()) - before;

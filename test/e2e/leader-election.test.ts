@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { DRAINING_TAINT } from '../../src/controllers/deschedule/drain-state.js';
 import { waitFor } from '../../src/devcluster/processes.js';
+import { onDemandAndSpot } from './support/nodes.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { ControllerProcess } from './support/controller-process.js';
 import { MinReadyWatch, servesTraffic } from './support/ready-watch.js';
@@ -26,14 +27,7 @@ const SPOT = ['spot-1', 'spot-2'];
 
 const cluster = useCluster({
   podStartupMs: 1500,
-  nodes: {
-    apiVersion: 'stowage.io/v1alpha1',
-    kind: 'NodeFixture',
-    nodes: [
-      { name: 'on-demand', count: 1, capacityType: 'on-demand', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '4', memory: '16Gi', pods: '110' } },
-      { name: 'spot', count: 2, capacityType: 'spot', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '4', memory: '16Gi', pods: '110' } },
-    ],
-  },
+  nodes: onDemandAndSpot('4', '16Gi'),
 });
 const dir = mkdtempSync(join(tmpdir(), 'stowage-leader-e2e-'));
 const notes: string[] = [];
