@@ -22,13 +22,13 @@ export default tseslint.config(
     },
   },
   {
-    // Policy and core are pure: no I/O, no clock, no Kubernetes client.
-    files: ['src/core/**/*.ts', 'src/policy/**/*.ts'],
+    // Policy, core and tenants are pure: no I/O, no clock, no Kubernetes client.
+    files: ['src/core/**/*.ts', 'src/policy/**/*.ts', 'src/tenants/**/*.ts'],
     ignores: ['**/*.test.ts', '**/*.test-helper.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        { group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process'], message: 'core/ and policy/ are pure: pass effects in instead' },
-        { group: ['@kubernetes/client-node', '**/kube/**', '**/sim/**', '**/config/**', '**/controllers/**', '**/cli/**'], message: 'core/ and policy/ must not depend on outer layers' },
+        { group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process'], message: 'core/, policy/ and tenants/ are pure: pass effects in instead' },
+        { group: ['@kubernetes/client-node', '**/kube/**', '**/sim/**', '**/config/**', '**/controllers/**', '**/cli/**'], message: 'core/, policy/ and tenants/ must not depend on outer layers' },
       ] }],
       'no-restricted-globals': ['error', { name: 'Date', message: 'Pass the clock value in' }, { name: 'setTimeout', message: 'Policy does not wait' }],
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Pass a seeded random source in' }],

@@ -23,6 +23,8 @@ const RANK: Readonly<Record<string, number>> = {
   observability: 0,
   pki: 0,
   policy: 1,
+  // Pure like policy (classes, bundles, node-group renderers, doctor), built on it; kube's tenant adapter imports it.
+  tenants: 1.5,
   config: 2,
   kube: 2,
   sim: 2,
