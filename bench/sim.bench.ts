@@ -63,7 +63,7 @@ const m = output.metrics;
 const simulated = d.simulatedSeconds;
 console.log(`scenario: ${scenario.services.length} services, ${hours} h measured after a 2 h warm-up, arm ${arm.name}, seed ${seed}`);
 console.log(`cluster:  up to ${d.maxNodes} nodes and ${d.maxPods} pods; ${d.podsCreated} pods created`);
-console.log(`model:    ${d.events} events, ${d.scheduler.attempts} scheduling attempts (${d.scheduler.binds} binds), ${d.autoscaler.nodesAdded} nodes added, ${d.autoscaler.nodesRemoved} removed, ${d.fitRebuilds} fit-state rebuilds`);
+console.log(`model:    ${d.events} events, ${d.scheduler.attempts} scheduling attempts (${d.scheduler.binds} binds), ${d.autoscaler.nodesAdded} nodes added, ${d.autoscaler.nodesRemoved} removed`);
 console.log(`result:   $${m.usdPerDay.toFixed(0)}/day, ${(m.meanRequestedUtilisation * 100).toFixed(1)}% requested, A1 ${(m.uptimeA1 * 100).toFixed(4)}%, A2 ${(m.uptimeA2 * 100).toFixed(4)}%`);
 if (d.descheduler !== undefined) console.log(`planning: ${d.descheduler.cycles} cycles, ${(d.descheduler.planningMs / 1_000).toFixed(1)} s`);
 console.log(`wall:     ${wallSeconds.toFixed(1)} s for ${simulated.toFixed(0)} simulated s = ${(simulated / wallSeconds).toFixed(0)} simulated s per wall s (${(d.events / wallSeconds).toFixed(0)} events/s)`);

@@ -160,3 +160,22 @@ test('scale-down: a node the autoscaler drains carries ToBeDeletedByClusterAutos
   if (node.state === 'ready') assert.ok(node.view().taints.some((t) => t.key === 'ToBeDeletedByClusterAutoscaler' && t.effect === 'NoSchedule'));
   assert.equal(node.schedulable, false);
 });
+
+test('the fit state holds exactly the Ready nodes, cordoned as the cluster is; a scale-up leaves no trial node behind', () => {
+  const world = testWorld(testScenario({ services: { list: [{ name: 'web', replicas: 5, cpu: '1500m', memory: '1Gi', startup: '10s' }] } }));
+  const check = (): void => {
+    const ready = world.cluster.readyNodes.map((n) => n.name).sort();
+    assert.deepEqual(world.cluster.fit.nodeNames, ready);
+    for (const node of world.cluster.readyNodes) assert.equal(world.cluster.fit.isCordoned(node.name), !node.schedulable, node.name);
+  };
+  world.engine.run(10_000);
+  assert.ok(world.cluster.nodes.size >= 3, 'the first scan launches the nodes five 1500m pods need');
+  check();
+  assert.deepEqual(world.cluster.fit.nodeNames, [], 'launched, not yet Ready: not in the fit state');
+  world.engine.run(5 * MIN);
+  check();
+  world.workloads.services[0]?.setDesired(1);
+  world.engine.run(60 * MIN);
+  assert.ok(world.autoscaler.stats.nodesRemoved > 0, 'scaled down');
+  check();
+});

@@ -17,16 +17,17 @@
  *   scale-up, nor for 3 minutes after a failed one. A node found unremovable is not simulated
  *   again for 5 minutes (CA's unremovable-node recheck timeout).
  *
- * "Would it fit" is the shared fit policy (`checkFit`) on the cluster's fit state; templates are
- * the fit state's spare slots of each group, and every trial placement is rolled back.
+ * "Would it fit" is the shared fit policy (`checkFit`) on the cluster's fit state. Upcoming nodes
+ * and each group's template nodes are added to the state for the trial, as CA forks its cluster
+ * snapshot and adds template NodeInfos; every trial node and placement is rolled back.
  */
-import { ALL_FILTERS, checkFit, firstFeasibleNode } from '../policy/fit/index.js';
-import type { FilterPluginName, FitState, NodeInfo } from '../policy/fit/index.js';
+import { checkFit, firstFeasibleNode } from '../policy/fit/index.js';
+import type { FitState, NodeInfo } from '../policy/fit/index.js';
 import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
-import type { PodView } from '../core/model.js';
+import type { NodeView, PodView } from '../core/model.js';
 import type { Cloud } from './cloud.js';
 import type { NodeGroup } from './node-group.js';
-import { CordonReason } from './cluster.js';
+import { CordonReason, fitNodeView } from './cluster.js';
 import type { SimCluster, SimNode, SimPod } from './cluster.js';
 import type { Engine } from './engine.js';
 import type { RandomStream } from './random.js';
@@ -35,8 +36,6 @@ import { DeletionCause } from './pods.js';
 import { Service } from './workloads.js';
 import type { Workloads } from './workloads.js';
 
-/** Filters for template and upcoming nodes: their fit-state slots are cordoned, which is not what is asked. */
-const _TEMPLATE_FILTERS: readonly FilterPluginName[] = ALL_FILTERS.filter((f) => f !== 'NodeUnschedulable');
 /** How often a drain retries evictions a PDB refused. */
 const _EVICTION_RETRY_MS = 10_000;
 /** How often a drain checks whether its evicted pods are gone. */
@@ -45,7 +44,7 @@ const _DRAIN_POLL_MS = 5_000;
 const _UNREMOVABLE_RECHECK_MS = 5 * 60_000;
 /** CA's `--max-bulk-soft-taint-count`: soft taints added per scan. */
 const _MAX_BULK_SOFT_TAINT_COUNT = 10;
-/** CA's `--max-nodes-per-scaleup` is 1000; a cap keeps the template slots few in a small run. */
+/** CA's `--max-nodes-per-scaleup` is 1000; a cap keeps the template nodes of one estimate few in a small run. */
 const _MAX_NODES_PER_SCALE_UP = 200;
 
 /** Counters for the benchmark and tests. */
@@ -156,19 +155,6 @@ export class ClusterAutoscaler {
     if (pending.length === 0) return false;
     const live = this.#cloud.liveNodes;
     const candidates = this.#groups.filter((g) => this.canGrow(g, live));
-    // Template slots must exist before any trial placement: a fit-state rebuild drops trials.
-    let cpu = 0;
-    let memory = 0;
-    for (const pod of pending) {
-      cpu += pod.spec.cpu;
-      memory += pod.spec.memory;
-    }
-    for (const g of candidates) {
-      const a = g.allocatable;
-      // First-fit needs at most about twice the nodes the summed requests fill, plus one.
-      const bound = 2 * Math.ceil(Math.max(cpu / (a['cpu'] ?? 1), memory / (a['memory'] ?? 1), pending.length / (a['pods'] ?? 110))) + 1;
-      this.#cluster.ensureSpare(g, Math.min(pending.length, bound, _MAX_NODES_PER_SCALE_UP, g.maxSize - this.#cloud.groupSize(g)));
-    }
     const fit = this.#cluster.fit;
     const trial = new _Trial(fit);
     try {
@@ -179,12 +165,14 @@ export class ClusterAutoscaler {
       const upcoming: _Slot[] = [];
       for (const node of this.#cluster.nodes.values()) {
         if (node.state !== 'provisioning') continue;
-        // An upcoming node runs its DaemonSet pods once Ready, as CA's upcoming-node templates hold them.
+        // An upcoming node is in the trial as it will be once Ready, with its DaemonSet pods, as
+        // CA's upcoming-node templates hold them.
+        trial.addNode(fitNodeView(node.name, node.group));
         this.#assumeDaemonPod(trial, node.name);
         upcoming.push({ name: node.name, group: node.group });
       }
-      let rest = _placeFirstFit(trial, pending, existing, ALL_FILTERS);
-      rest = _placeFirstFit(trial, rest, upcoming, _TEMPLATE_FILTERS);
+      let rest = _placeFirstFit(trial, pending, existing);
+      rest = _placeFirstFit(trial, rest, upcoming);
       if (rest.length === 0) return false;
       const options: _Option[] = [];
       for (const g of candidates) {
@@ -209,11 +197,14 @@ export class ClusterAutoscaler {
     return this.#cloud.groupSize(g) < g.maxSize && live < this.#maxTotal;
   }
 
-  /** CA's binpacking estimator on the group's template slots; trial placements are undone after. */
+  /**
+   * CA's binpacking estimator on template nodes of the group, added to the trial one at a time as
+   * pods open them (a pod opens at most one); trial nodes and placements are undone after.
+   */
   #estimate(trial: _Trial, group: NodeGroup, pods: readonly SimPod[], live: number): _Option | undefined {
-    const limit = Math.min(group.maxSize - this.#cloud.groupSize(group), this.#maxTotal - live, _MAX_NODES_PER_SCALE_UP);
-    const slots = this.#cluster.spareSlots(group).slice(0, limit);
-    if (slots.length === 0) return undefined;
+    const limit = Math.min(group.maxSize - this.#cloud.groupSize(group), this.#maxTotal - live, _MAX_NODES_PER_SCALE_UP, pods.length);
+    if (limit <= 0) return undefined;
+    const slots = Array.from({ length: limit }, (_, i) => _templateName(group, i));
     const a = group.allocatable;
     const size = (p: SimPod): number => p.spec.cpu / (a['cpu'] ?? 1) + p.spec.memory / (a['memory'] ?? 1);
     const sorted = [...pods].sort((x, y) => size(y) - size(x) || x.createdAt - y.createdAt);
@@ -227,7 +218,7 @@ export class ClusterAutoscaler {
       let placed = false;
       for (let i = 0; i < used && !placed; i++) {
         const slot = slots[i] as string;
-        if (_hasRoomOn(trial.fit, slot, group, pod) && checkFit(trial.fit, view, slot, _TEMPLATE_FILTERS).ok) {
+        if (_hasRoomOn(trial.fit, slot, group, pod) && checkFit(trial.fit, view, slot).ok) {
           trial.assume(view, slot);
           placed = true;
         }
@@ -236,8 +227,9 @@ export class ClusterAutoscaler {
         const slot = slots[used] as string;
         // A new node of the group starts with its DaemonSet pods, as CA's node-group template does.
         const opened = trial.mark();
+        trial.addNode(fitNodeView(slot, group));
         this.#assumeDaemonPod(trial, slot);
-        if (checkFit(trial.fit, view, slot, _TEMPLATE_FILTERS).ok) {
+        if (checkFit(trial.fit, view, slot).ok) {
           trial.assume(view, slot);
           used++;
           placed = true;
@@ -501,7 +493,7 @@ interface _Slot {
  * nowhere. Slots too full for the smallest pod are dropped as they fill, so a long list of
  * pending pods against many nodes stays near-linear.
  */
-function _placeFirstFit(trial: _Trial, pods: readonly SimPod[], slots: readonly _Slot[], filters: readonly FilterPluginName[]): SimPod[] {
+function _placeFirstFit(trial: _Trial, pods: readonly SimPod[], slots: readonly _Slot[]): SimPod[] {
   if (pods.length === 0 || slots.length === 0) return [...pods];
   let minCpu = Number.POSITIVE_INFINITY;
   let minMemory = Number.POSITIVE_INFINITY;
@@ -516,7 +508,7 @@ function _placeFirstFit(trial: _Trial, pods: readonly SimPod[], slots: readonly 
     const view = pod.view();
     let placed: _Slot | undefined;
     for (const slot of open) {
-      if (_hasRoomOn(trial.fit, slot.name, slot.group, pod) && checkFit(trial.fit, view, slot.name, filters).ok) {
+      if (_hasRoomOn(trial.fit, slot.name, slot.group, pod) && checkFit(trial.fit, view, slot.name).ok) {
         trial.assume(view, slot.name);
         placed = slot;
         break;
@@ -526,6 +518,11 @@ function _placeFirstFit(trial: _Trial, pods: readonly SimPod[], slots: readonly 
     else if (!_hasRoomOn(trial.fit, placed.name, placed.group, smallest)) open = open.filter((s) => s !== placed);
   }
   return rest;
+}
+
+/** The name of the `i`th template node of `group` in an estimate: not a name the cluster gives a node. */
+function _templateName(group: NodeGroup, i: number): string {
+  return `${group.namePrefix}-template-${i}`;
 }
 
 /** Pods of the node that a drain moves: everything but DaemonSet pods. */
@@ -594,6 +591,12 @@ class _Trial {
   forget(pod: PodView, from: string): void {
     this.fit.forget(pod.uid);
     this.#undo.push(() => this.fit.assume(pod, from));
+  }
+
+  /** Adds a node that is not there yet (upcoming, or a template); undone by removing it. */
+  addNode(view: NodeView): void {
+    this.fit.addNode(view);
+    this.#undo.push(() => this.fit.removeNode(view.name));
   }
 
   mark(): number {

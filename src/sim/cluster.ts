@@ -7,11 +7,9 @@
  *   rebuilt only when that object changes, so a `ClusterSnapshot` for the descheduler costs an
  *   array of references;
  * - one long-lived `FitState` (the shared fit policy's working view) that the scheduler and the
- *   autoscaler ask "would it fit". It is updated with `assume`/`forget` on every bind and
- *   termination, never rebuilt per decision. Its node set is fixed at construction, so it is
- *   built with spare node slots per node group: a launched node takes a spare slot (cordoned
- *   until Ready), a removed node is cordoned and dropped at the next rebuild, and a rebuild
- *   happens only when a group runs out of spares.
+ *   autoscaler ask "would it fit", holding the registered (Ready) nodes as the scheduler's cache
+ *   does. It is updated with `assume`/`forget` on every bind and termination, `addNode` when a
+ *   node becomes Ready, `removeNode` when it goes, and cordon or taint changes, never rebuilt.
  */
 import type { CapacityType, ClusterSnapshot, NodeView, PdbView, PodView, SchedulingConstraints, Taint, WorkloadRef, WorkloadView } from '../core/model.js';
 import { FitState, type NodeInfo } from '../policy/fit/index.js';
@@ -94,7 +92,7 @@ export class SimNode {
 
   /** This node in the fit state `state`, looked up once per state (the object is updated in place). */
   fitInfo(state: FitState): NodeInfo | undefined {
-    if (this.#fitState !== state) {
+    if (this.#fitState !== state || this.#fitInfo === undefined) {
       this.#fitState = state;
       this.#fitInfo = state.nodeInfo(this.name);
     }
@@ -276,8 +274,28 @@ export interface WorkloadViews {
 export interface SimClusterOptions {
   /** Epoch ms of run time 0, so views carry wall-clock instants like a live cluster's. */
   readonly epochOffset: number;
-  /** All node groups the run may launch into: each gets spare slots in the fit state. */
-  readonly groups: readonly NodeGroup[];
+}
+
+/**
+ * A node of `group` named `name` as the fit state holds it: Ready, with the group's labels,
+ * resources and `taints` (the group's, plus Cluster Autoscaler's soft taint when set). Cordons are
+ * the state's `cordon`, not taints here. Also the autoscaler's template of a node not yet there.
+ */
+export function fitNodeView(name: string, group: NodeGroup, taints: readonly Taint[] = group.taints): NodeView {
+  return {
+    name,
+    labels: { ...group.labels, [NodeLabel.Hostname]: name },
+    annotations: {},
+    taints,
+    allocatable: group.allocatable,
+    capacity: group.capacity,
+    unschedulable: false,
+    ready: true,
+    capacityType: group.capacityType,
+    instanceType: group.instanceType.name,
+    zone: group.zone,
+    createdAt: 0,
+  };
 }
 
 /**
@@ -295,8 +313,9 @@ export class SimCluster {
   readonly pods = new Map<string, SimPod>();
   /** Pending pods not yet bound, in creation order. */
   readonly pending = new Set<SimPod>();
-  readonly #fit: _FitIndex;
+  readonly #fit: FitState;
   #nextPod = 0;
+  #nextNode = 0;
   /** Sum of allocatable and requested cpu/memory over ready nodes, for utilisation. */
   #allocCpu = 0;
   #allocMemory = 0;
@@ -309,27 +328,12 @@ export class SimCluster {
 
   constructor(options: SimClusterOptions) {
     this.epochOffset = options.epochOffset;
-    this.#fit = new _FitIndex(options.groups, () => this.#boundPodViews());
+    this.#fit = FitState.fromSnapshot({ takenAt: 0, nodes: [], pods: [], workloads: [], pdbs: [] });
   }
 
-  /** The shared fit state, kept in step with the cluster. */
+  /** The shared fit state, kept in step with the cluster: the Ready nodes and their pods. */
   get fit(): FitState {
-    return this.#fit.state;
-  }
-
-  /** Rebuilds of the fit state so far (for the benchmark's diagnostics). */
-  get fitRebuilds(): number {
-    return this.#fit.rebuilds;
-  }
-
-  /** Makes sure the fit state holds `count` spare slots of `group`, as templates for the autoscaler. */
-  ensureSpare(group: NodeGroup, count: number): void {
-    this.#fit.ensureSpare(group, count);
-  }
-
-  /** Spare slot names of `group` in the fit state (cordoned; never bound to). */
-  spareSlots(group: NodeGroup): readonly string[] {
-    return this.#fit.spareSlots(group);
+    return this.#fit;
   }
 
   setWorkloadViews(views: WorkloadViews): void {
@@ -338,9 +342,9 @@ export class SimCluster {
 
   // --- nodes -----------------------------------------------------------------------------------
 
-  /** Registers a launched instance under a fresh name from its group's spare slots. */
+  /** Registers a launched instance under a fresh name of its group. */
   addNode(group: NodeGroup, now: number): SimNode {
-    const name = this.#fit.take(group);
+    const name = `${group.namePrefix}-${(++this.#nextNode).toString(36).padStart(5, '0')}`;
     const node = new SimNode(name, group, now, this.epochOffset);
     this.nodes.set(name, node);
     return node;
@@ -358,6 +362,7 @@ export class SimCluster {
     this.#allocMemory += node.group.allocatable['memory'] ?? 0;
     this.#reqCpu += node.cpuRequested;
     this.#reqMemory += node.memoryRequested;
+    this.#fit.addNode(fitNodeView(node.name, node.group, node.fitTaints()));
     this.#syncCordon(node);
   }
 
@@ -382,7 +387,7 @@ export class SimCluster {
     this.#schedulableNodes = undefined;
     node.invalidate();
     this.nodes.delete(node.name);
-    this.#fit.release(node.name);
+    if (this.#fit.node(node.name) !== undefined) this.#fit.removeNode(node.name);
   }
 
   cordon(node: SimNode, reason: CordonReason): void {
@@ -406,12 +411,15 @@ export class SimCluster {
     if ((node.deletionCandidateSince !== undefined) === candidate) return;
     node.deletionCandidateSince = candidate ? now : undefined;
     node.invalidate();
-    this.#fit.setTaints(node.name, node.fitTaints());
+    if (this.#fit.node(node.name) !== undefined) this.#fit.setTaints(node.name, node.fitTaints());
   }
 
   #syncCordon(node: SimNode): void {
-    this.#fit.setSchedulable(node.name, node.schedulable);
     this.#schedulableNodes = undefined;
+    if (this.#fit.node(node.name) === undefined) return;
+    const cordoned = this.#fit.isCordoned(node.name);
+    if (node.schedulable && cordoned) this.#fit.uncordon(node.name);
+    else if (!node.schedulable && !cordoned) this.#fit.cordon(node.name);
   }
 
   /**
@@ -453,7 +461,7 @@ export class SimCluster {
       this.#reqCpu += pod.spec.cpu;
       this.#reqMemory += pod.spec.memory;
     }
-    this.#fit.state.assume(pod.view(), node.name);
+    this.#fit.assume(pod.view(), node.name);
   }
 
   /**
@@ -462,8 +470,8 @@ export class SimCluster {
    */
   markTerminating(pod: SimPod): void {
     if (pod.node === undefined) return;
-    this.#fit.state.forget(pod.uid);
-    this.#fit.state.assume(pod.view(), pod.node.name);
+    this.#fit.forget(pod.uid);
+    this.#fit.assume(pod.view(), pod.node.name);
   }
 
   /** Removes a pod from the cluster (terminated, finished, or killed); frees its node's resources. */
@@ -480,7 +488,7 @@ export class SimCluster {
         this.#reqCpu -= pod.spec.cpu;
         this.#reqMemory -= pod.spec.memory;
       }
-      this.#fit.state.forget(pod.uid);
+      this.#fit.forget(pod.uid);
     }
   }
 
@@ -528,155 +536,4 @@ export class SimCluster {
     }
   }
 
-  *#boundPodViews(): Iterable<PodView> {
-    for (const pod of this.pods.values()) if (pod.node !== undefined) yield pod.view();
-  }
 }
-
-/**
- * The fit state with spare node slots. Slot views are fixed (a `FitState` never changes its
- * nodes): they carry the group's labels, allocatable and `ready: true`; whether a slot takes pods
- * is expressed with `cordon`, so a provisioning node, a spare and a departed node are all cordoned.
- */
-class _FitIndex {
-  #state: FitState;
-  readonly #groups: readonly NodeGroup[];
-  readonly #pods: () => Iterable<PodView>;
-  /** Unused slot names per group, taken from the front. */
-  readonly #spare = new Map<string, string[]>();
-  readonly #slotGroup = new Map<string, NodeGroup>();
-  readonly #live = new Set<string>();
-  readonly #schedulable = new Set<string>();
-  readonly #views = new Map<string, NodeView>();
-  /** Live slots whose taints differ from their group's. */
-  readonly #taints = new Map<string, readonly Taint[]>();
-  #dead = 0;
-  #counter = 0;
-  rebuilds = 0;
-
-  constructor(groups: readonly NodeGroup[], pods: () => Iterable<PodView>) {
-    this.#groups = groups;
-    this.#pods = pods;
-    for (const g of groups) this.#spare.set(g.id, []);
-    this.#state = this.#build(() => 8);
-  }
-
-  get state(): FitState {
-    return this.#state;
-  }
-
-  /** A fresh slot name for a new node of `group` (cordoned until `setSchedulable`). */
-  take(group: NodeGroup): string {
-    let spare = this.#spare.get(group.id) as string[];
-    if (spare.length === 0) {
-      this.#state = this.#build((g) => (g === group ? this.#defaultSpare(g) : Math.max(1, (this.#spare.get(g.id) as string[]).length)));
-      spare = this.#spare.get(group.id) as string[];
-    }
-    const name = spare.shift() as string;
-    this.#live.add(name);
-    return name;
-  }
-
-  /** Makes sure `group` has at least `count` spare slots (rebuilding the state if not). */
-  ensureSpare(group: NodeGroup, count: number): void {
-    const spare = this.#spare.get(group.id) as string[];
-    if (spare.length >= count) return;
-    this.#state = this.#build((g) => (g === group ? Math.max(count, this.#defaultSpare(g)) : (this.#spare.get(g.id) as string[]).length));
-  }
-
-  /** The group's spare slot names, in the order `take` hands them out. */
-  spareSlots(group: NodeGroup): readonly string[] {
-    return this.#spare.get(group.id) ?? [];
-  }
-
-  #defaultSpare(group: NodeGroup): number {
-    return Math.max(8, Math.ceil(this.#liveIn(group) / 4));
-  }
-
-  /** Sets a live slot's taints (in this state and in every rebuild). */
-  setTaints(name: string, taints: readonly Taint[]): void {
-    if (!this.#live.has(name)) return;
-    const group = this.#slotGroup.get(name) as NodeGroup;
-    if (taints === group.taints) this.#taints.delete(name);
-    else this.#taints.set(name, taints);
-    this.#views.delete(name);
-    this.#state.setTaints(name, this.#view(name, group).taints);
-  }
-
-  release(name: string): void {
-    if (!this.#live.delete(name)) return;
-    this.#taints.delete(name);
-    this.#schedulable.delete(name);
-    if (!this.#state.isCordoned(name)) this.#state.cordon(name);
-    this.#dead++;
-    // Departed slots cost filter time in every plugin that walks all nodes; drop them now and then.
-    if (this.#dead > 32 && this.#dead > this.#live.size / 2) this.#state = this.#build((g) => this.#defaultSpare(g));
-  }
-
-  setSchedulable(name: string, schedulable: boolean): void {
-    if (!this.#live.has(name)) return;
-    if (schedulable) this.#schedulable.add(name);
-    else this.#schedulable.delete(name);
-    const cordoned = this.#state.isCordoned(name);
-    if (schedulable && cordoned) this.#state.uncordon(name);
-    else if (!schedulable && !cordoned) this.#state.cordon(name);
-  }
-
-  #liveIn(group: NodeGroup): number {
-    let n = 0;
-    for (const name of this.#live) if (this.#slotGroup.get(name) === group) n++;
-    return n;
-  }
-
-  #view(name: string, group: NodeGroup): NodeView {
-    let view = this.#views.get(name);
-    if (view === undefined) {
-      view = {
-        name,
-        labels: { ...group.labels, [NodeLabel.Hostname]: name },
-        annotations: {},
-        taints: this.#taints.get(name) ?? group.taints,
-        allocatable: group.allocatable,
-        capacity: group.capacity,
-        unschedulable: false,
-        ready: true,
-        capacityType: group.capacityType,
-        instanceType: group.instanceType.name,
-        zone: group.zone,
-        createdAt: 0,
-      };
-      this.#views.set(name, view);
-    }
-    return view;
-  }
-
-  /** A new fit state: live slots with their pods, and `spareOf(group)` spare slots per group. */
-  #build(spareOf: (group: NodeGroup) => number): FitState {
-    this.rebuilds++;
-    const views: NodeView[] = [];
-    const slotGroup = new Map<string, NodeGroup>();
-    for (const name of this.#live) {
-      const group = this.#slotGroup.get(name) as NodeGroup;
-      slotGroup.set(name, group);
-      views.push(this.#view(name, group));
-    }
-    for (const g of this.#groups) {
-      const spare = this.#spare.get(g.id) as string[];
-      const want = spareOf(g);
-      if (spare.length > want) spare.length = want;
-      while (spare.length < want) spare.push(`${g.namePrefix}-${(++this.#counter).toString(36).padStart(5, '0')}`);
-      for (const name of spare) {
-        slotGroup.set(name, g);
-        views.push(this.#view(name, g));
-      }
-    }
-    this.#slotGroup.clear();
-    for (const [k, v] of slotGroup) this.#slotGroup.set(k, v);
-    for (const name of this.#views.keys()) if (!slotGroup.has(name)) this.#views.delete(name);
-    const state = FitState.fromSnapshot({ takenAt: 0, nodes: views, pods: [...this.#pods()], workloads: [], pdbs: [] });
-    for (const view of views) if (!this.#schedulable.has(view.name)) state.cordon(view.name);
-    this.#dead = 0;
-    return state;
-  }
-}
-

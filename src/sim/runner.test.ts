@@ -28,7 +28,7 @@ function run(arm: string, seed: number, totalUsd: number, a1: number, a2: number
     perService: [{ service: 'a/web', a1, a2, outages: 0, outageSeconds: 0 }],
     series: { stepSeconds: 60, usdPerHour: [], cumulativeUsd: [], nodesOnDemand: [], nodesSpot: [], readyShare: [], pendingPods: [] },
   };
-  return { arm, seed, metrics, diagnostics: { events: 0, simulatedSeconds: 0, maxNodes: 0, maxPods: 0, podsCreated: 0, fitRebuilds: 0, scheduler: { attempts: 0, binds: 0, failures: 0 }, autoscaler: { scaleUps: 0, nodesAdded: 0, nodesRemoved: 0, drains: 0, failedDrains: 0, launchFailures: 0 } } };
+  return { arm, seed, metrics, diagnostics: { events: 0, simulatedSeconds: 0, maxNodes: 0, maxPods: 0, podsCreated: 0, scheduler: { attempts: 0, binds: 0, failures: 0 }, autoscaler: { scaleUps: 0, nodesAdded: 0, nodesRemoved: 0, drains: 0, failedDrains: 0, launchFailures: 0 } } };
 }
 
 const arms = [findArm('B0'), findArm('T1'), findArm('T2')] as ArmConfig[];

@@ -44,7 +44,6 @@ export interface RunDiagnostics {
   readonly maxNodes: number;
   readonly maxPods: number;
   readonly podsCreated: number;
-  readonly fitRebuilds: number;
   readonly scheduler: SchedulerStats;
   readonly autoscaler: AutoscalerStats;
   readonly descheduler?: DeschedulerStats;
@@ -111,7 +110,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
   const groups = buildNodeGroups(scenario, arm.capacityTypes, (type, capacity) => prices.priceOf(type, capacity));
   const windowStart = scenario.warmUpMs;
   const windowEnd = scenario.warmUpMs + scenario.durationMs;
-  const cluster = new SimCluster({ epochOffset: scenario.startEpochMs - scenario.warmUpMs, groups });
+  const cluster = new SimCluster({ epochOffset: scenario.startEpochMs - scenario.warmUpMs });
   const recorder = new RunRecorder(engine, windowStart, windowEnd, scenario.sampleEveryMs);
   const scheduler = new DefaultScheduler(engine, cluster, random.stream('scheduler'), arm.profile, scenario.scheduler);
   let podsCreated = 0;
@@ -217,7 +216,6 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
           maxNodes,
           maxPods,
           podsCreated,
-          fitRebuilds: cluster.fitRebuilds,
           scheduler: { ...scheduler.stats },
           autoscaler: { ...autoscaler.stats },
           ...(descheduler !== undefined ? { descheduler: { ...descheduler.stats } } : {}),

@@ -153,7 +153,7 @@ const _specs = new WeakMap<PodView, _ScoreSpec>();
  * of the pod's own constraints scores 0. Returned already normalized.
  *
  * The scheduler calls this for every pod on every feasible node: per-node data is read from
- * arrays indexed by `NodeInfo.index`, built once per state (nodes never change in one).
+ * arrays indexed by `NodeInfo.index`, built once per node set (see `FitState.nodeMemo`).
  */
 export const podTopologySpreadScore: ScorePlugin<'PodTopologySpread'> = {
   name: 'PodTopologySpread',
@@ -333,15 +333,16 @@ interface _TopologyDomains {
 
 function _topologyDomains(state: FitState, key: string): _TopologyDomains {
   return state.nodeMemo(`PodTopologySpread\u0000domains\u0000${key}`, () => {
-    const names = state.nodeNames;
-    const ids = new Int32Array(names.length).fill(-1);
+    const ids = new Int32Array(state.nodeIndexBound).fill(-1);
     const byValue = new Map<string, number>();
-    for (let i = 0; i < names.length; i++) {
-      const value = state.node(names[i] as string)?.labels[key];
+    // In name order, so ids do not depend on which slot each node took.
+    for (const name of state.nodeNames) {
+      const node = state.nodeInfo(name) as NodeInfo;
+      const value = node.view.labels[key];
       if (value === undefined) continue;
       let id = byValue.get(value);
       if (id === undefined) byValue.set(value, (id = byValue.size));
-      ids[i] = id;
+      ids[node.index] = id;
     }
     return { ids, count: byValue.size };
   });
@@ -349,7 +350,7 @@ function _topologyDomains(state: FitState, key: string): _TopologyDomains {
 
 /** The placed, non-terminating pods a constraint's selector selects, per node by `NodeInfo.index`. */
 function _countsByNode(state: FitState, pod: PodView, c: _ScoreConstraint): Float64Array {
-  const perNode = new Float64Array(state.nodeNames.length);
+  const perNode = new Float64Array(state.nodeIndexBound);
   // As the filter: an empty selector counts no pod; an absent one matches none.
   if (c.selector === undefined || _isEmptySelector(c.selector)) return perNode;
   state.forEachMatchingPod([pod.namespace], c.selector, (other, node) => {

@@ -2,7 +2,8 @@
  * The mutable working view a planner schedules against, like kube-scheduler's cache: per node its
  * view, the resources its pods request and its pods, plus the indexes the affinity and spread
  * filters query. `assume` and `forget` update everything incrementally, so a planner can try a move
- * and roll it back for the cost of the pod's own labels and terms.
+ * and roll it back for the cost of the pod's own labels and terms; `addNode`, `removeNode` and
+ * `updateNode` change the node set the same way, as the cache's node events do.
  */
 import { sumResources } from '../../core/resources.js';
 import type { Labels } from '../../core/labels.js';
@@ -45,7 +46,10 @@ export interface FitStateOptions {
  */
 export interface NodeInfo {
   readonly view: NodeView;
-  /** The node's position in `FitState.nodeNames`: plugins index per-node arrays with it. */
+  /**
+   * The node's slot, below `FitState.nodeIndexBound`: plugins index per-node arrays with it. Fixed
+   * while the node is in the state; a removed node's slot goes to the next node added.
+   */
   readonly index: number;
   /** The sum of the requests of the pods on the node. */
   readonly requested: Resources;
@@ -60,7 +64,7 @@ export interface NodeInfo {
 }
 
 interface NodeSlot extends NodeInfo {
-  /** Replaced whole by `setTaints`; its labels and resources never change. */
+  /** Replaced whole by `updateNode` and `setTaints`. */
   view: NodeView;
   index: number;
   /** A node holds at most a few hundred pods: an array beats a map to build, copy and scan. */
@@ -79,8 +83,8 @@ interface PodMemo {
 }
 
 /**
- * A mutable working view of the cluster for planning. Nodes are fixed at construction; pods move
- * with `assume` and `forget`.
+ * A mutable working view of the cluster for planning. Pods move with `assume` and `forget`; nodes
+ * come and go with `addNode` and `removeNode` and change with `updateNode`.
  *
  * @example
  * ```ts
@@ -96,9 +100,14 @@ interface PodMemo {
  */
 export class FitState {
   readonly #slots: Map<string, NodeSlot>;
-  readonly #nodeNames: readonly string[];
-  /** The slots in `#nodeNames` order. */
-  readonly #byIndex: readonly NodeSlot[];
+  /** Sorted; replaced, never changed in place, so a caller iterating it is not disturbed. */
+  #nodeNames: readonly string[];
+  /** The slots by `NodeInfo.index`; a removed node leaves a hole until its index is reused. */
+  readonly #byIndex: (NodeSlot | undefined)[];
+  /** Indexes of removed nodes, reused last-freed first. */
+  readonly #freeIndexes: number[];
+  /** The length of the per-node arrays the state keeps (controller counts), at least `#byIndex.length`; doubles as nodes come. */
+  #indexCapacity: number;
   readonly #placement: Map<string, NodeSlot>;
   readonly #podIndex: PodLabelIndex;
   /** Built at the first inter-pod affinity check, then kept up to date. */
@@ -109,8 +118,11 @@ export class FitState {
    * Built at the first spread score, then kept up to date; a controller with no pod left is dropped.
    */
   #byController: Map<string, _ControllerCounts> | undefined;
-  /** Data derived from nodes only: nodes never change, so it is shared with clones. */
-  readonly #nodeMemo: Map<string, unknown>;
+  /**
+   * Data derived from the nodes' labels and slots, shared with clones until either changes its
+   * nodes: then that state starts a new map, and the others keep theirs.
+   */
+  #nodeMemo: Map<string, unknown>;
   readonly #podMemo = new WeakMap<PodView, PodMemo>();
   #version = 0;
   /** The uids of the pods `withoutPod` has taken out, while it runs. */
@@ -125,6 +137,9 @@ export class FitState {
 
   private constructor(
     slots: Map<string, NodeSlot>,
+    byIndex: (NodeSlot | undefined)[],
+    freeIndexes: number[],
+    indexCapacity: number,
     placement: Map<string, NodeSlot>,
     podIndex: PodLabelIndex | undefined,
     antiAffinity: AntiAffinityIndex | undefined,
@@ -135,11 +150,9 @@ export class FitState {
   ) {
     this.#slots = slots;
     this.#nodeNames = [...slots.keys()].sort();
-    this.#byIndex = this.#nodeNames.map((name, i) => {
-      const slot = slots.get(name) as NodeSlot;
-      slot.index = i;
-      return slot;
-    });
+    this.#byIndex = byIndex;
+    this.#freeIndexes = freeIndexes;
+    this.#indexCapacity = indexCapacity;
     this.#placement = placement;
     const source = (visit: (pod: PodView) => void): void => {
       for (const slot of slots.values()) for (const pod of slot.pods) visit(pod);
@@ -177,7 +190,14 @@ export class FitState {
     for (const slot of slots.values()) {
       if (slot.pods.length > 0) Object.assign(slot.requested, sumResources(slot.pods.map((pod) => pod.requests)));
     }
-    return new FitState(slots, placement, undefined, undefined, new Map(), options.prices, options.namespaceLabels ?? {}, new Map());
+    // Slots in name order at first, so a state that never changes its nodes indexes them as sorted.
+    const byIndex = [...slots.keys()].sort().map((name, i) => {
+      const slot = slots.get(name) as NodeSlot;
+      slot.index = i;
+      return slot;
+    });
+    const capacity = Math.max(_MIN_INDEX_CAPACITY, byIndex.length);
+    return new FitState(slots, byIndex, [], capacity, placement, undefined, undefined, new Map(), options.prices, options.namespaceLabels ?? {}, new Map());
   }
 
   /** Node names, sorted: the order every node iteration of the fit plugins follows. */
@@ -185,7 +205,15 @@ export class FitState {
     return this.#nodeNames;
   }
 
-  /** Changes on every `assume`, `forget`, `cordon` and `uncordon`: a cache key for derived data. */
+  /**
+   * One more than the highest `NodeInfo.index` in use: the length a per-node array indexed by
+   * `NodeInfo.index` needs (holes of removed nodes included).
+   */
+  get nodeIndexBound(): number {
+    return this.#byIndex.length;
+  }
+
+  /** Changes on every change of pods or nodes: a cache key for derived data. */
   get version(): number {
     return this.#version;
   }
@@ -214,7 +242,7 @@ export class FitState {
     return { cpu: slot?.nonZeroCpu ?? 0, memory: slot?.nonZeroMemory ?? 0 };
   }
 
-  /** The node at `index` of `nodeNames` (its `NodeInfo.index`), as `nodeInfo` gives it. */
+  /** The node whose `NodeInfo.index` is `index`, as `nodeInfo` gives it; undefined for a free slot. */
   nodeInfoAt(index: number): NodeInfo | undefined {
     return this.#byIndex[index];
   }
@@ -272,6 +300,57 @@ export class FitState {
   }
 
   /**
+   * Adds an empty node, as the scheduler cache's AddNode: it takes a free slot (`NodeInfo.index`)
+   * and joins `nodeNames` in name order. Throws when the state already holds a node of that name.
+   */
+  addNode(view: NodeView): void {
+    if (this.#slots.has(view.name)) throw new Error(`Cannot add node "${view.name}": the state already holds it`);
+    const index = this.#freeIndexes.pop() ?? this.#byIndex.length;
+    const slot: NodeSlot = { view, index, pods: [], requested: {}, nonZeroCpu: 0, nonZeroMemory: 0, cordoned: false };
+    this.#slots.set(view.name, slot);
+    this.#byIndex[index] = slot;
+    if (index >= this.#indexCapacity) this.#growIndexes(index + 1);
+    const names = this.#nodeNames;
+    let at = names.length;
+    while (at > 0 && (names[at - 1] as string) > view.name) at--;
+    this.#nodeNames = [...names.slice(0, at), view.name, ...names.slice(at)];
+    this.#nodesChanged();
+  }
+
+  /**
+   * Removes the node, as the scheduler cache's RemoveNode, and takes the pods still placed on it
+   * out of the state (they can count nowhere else). Throws for an unknown node.
+   */
+  removeNode(nodeName: string): void {
+    const slot = this.#slot(nodeName, 'remove');
+    while (slot.pods.length > 0) this.#remove(slot.pods[slot.pods.length - 1] as PodView, slot);
+    this.#slots.delete(nodeName);
+    this.#byIndex[slot.index] = undefined;
+    this.#freeIndexes.push(slot.index);
+    this.#nodeNames = this.#nodeNames.filter((name) => name !== nodeName);
+    this.#nodesChanged();
+  }
+
+  /**
+   * Replaces the node's view (labels, taints, unschedulable, readiness, allocatable), as a node
+   * update does in the scheduler's cache; its pods stay. The indexes that hold the node's labels
+   * (pods' anti-affinity terms by topology value, topology domains) follow. Throws for an unknown node.
+   */
+  updateNode(view: NodeView): void {
+    const slot = this.#slot(view.name, 'update');
+    const before = slot.view;
+    if (_sameLabels(before.labels, view.labels)) {
+      slot.view = view;
+      this.#version++;
+      return;
+    }
+    if (this.#antiAffinity !== undefined) for (const pod of slot.pods) this.#antiAffinity.remove(pod, before);
+    slot.view = view;
+    if (this.#antiAffinity !== undefined) for (const pod of slot.pods) this.#antiAffinity.add(pod, view);
+    this.#nodesChanged();
+  }
+
+  /**
    * Places the pod on the node, as the scheduler cache's AssumePod does. Throws when the node is
    * unknown or the pod is already placed: that is a planner bug, not a scheduling outcome.
    */
@@ -312,15 +391,20 @@ export class FitState {
   /** An independent copy: changes to either leave the other as it was. */
   clone(): FitState {
     const slots = new Map<string, NodeSlot>();
+    const byIndex: (NodeSlot | undefined)[] = new Array<NodeSlot | undefined>(this.#byIndex.length);
     const placement = new Map<string, NodeSlot>();
     for (const [name, slot] of this.#slots) {
       const copy: NodeSlot = { ...slot, pods: [...slot.pods], requested: { ...slot.requested } };
       slots.set(name, copy);
+      byIndex[copy.index] = copy;
       for (const pod of copy.pods) placement.set(pod.uid, copy);
     }
     // The indexes hold pods and node views, immutable and shared; the constructor copies their structure.
     const copy = new FitState(
       slots,
+      byIndex,
+      [...this.#freeIndexes],
+      this.#indexCapacity,
       placement,
       this.#podIndex,
       this.#antiAffinity,
@@ -368,8 +452,8 @@ export class FitState {
   /**
    * The placed, non-terminating pods of the controller with uid `uid` (one that
    * {@link spreadsByController}), counted by `NodeInfo.index`: the pods a system-default spread
-   * selects. Read-only and valid until the state next changes; undefined when the controller has
-   * no such pod in this state.
+   * selects, at least `nodeIndexBound` long. Read-only and valid until the state next changes;
+   * undefined when the controller has no such pod in this state.
    */
   controllerCounts(uid: string): Readonly<Int32Array> | undefined {
     return this.#controllerIndex().get(uid)?.counts;
@@ -417,7 +501,8 @@ export class FitState {
   }
 
   /**
-   * Memoizes data derived from the nodes alone (nodes never change in a state), shared with clones.
+   * Memoizes data derived from the nodes' labels and slots alone, until the state adds, removes or
+   * relabels a node (taint, readiness and resource changes keep it); shared with clones.
    * @internal For the fit plugins.
    */
   nodeMemo<T>(key: string, compute: () => T): T {
@@ -487,7 +572,7 @@ export class FitState {
     this.#podIndex.add(pod);
     if (this.#namespaceCounts !== undefined) this.#namespaceCounts.set(pod.namespace, (this.#namespaceCounts.get(pod.namespace) ?? 0) + 1);
     this.#antiAffinity?.add(pod, slot.view);
-    if (this.#byController !== undefined) _countController(this.#byController, pod, slot.index, this.#nodeNames.length, 1);
+    if (this.#byController !== undefined) _countController(this.#byController, pod, slot.index, this.#indexCapacity, 1);
   }
 
   #remove(pod: PodView, slot: NodeSlot): void {
@@ -509,7 +594,26 @@ export class FitState {
       else this.#namespaceCounts.delete(pod.namespace);
     }
     this.#antiAffinity?.remove(pod, slot.view);
-    if (this.#byController !== undefined) _countController(this.#byController, pod, slot.index, this.#nodeNames.length, -1);
+    if (this.#byController !== undefined) _countController(this.#byController, pod, slot.index, this.#indexCapacity, -1);
+  }
+
+  /** After the node set or a node's labels changed: memos of nodes start over. */
+  #nodesChanged(): void {
+    this.#nodeMemo = new Map();
+    this.#version++;
+  }
+
+  /** Makes the per-node arrays at least `needed` long, doubling so that growing node by node stays cheap. */
+  #growIndexes(needed: number): void {
+    const capacity = Math.max(needed, this.#indexCapacity * 2);
+    if (this.#byController !== undefined) {
+      for (const entry of this.#byController.values()) {
+        const counts = new Int32Array(capacity);
+        counts.set(entry.counts);
+        entry.counts = counts;
+      }
+    }
+    this.#indexCapacity = capacity;
   }
 
   #namespaces(): Map<string, number> {
@@ -538,7 +642,7 @@ export class FitState {
     if (this.#byController === undefined) {
       const index = new Map<string, _ControllerCounts>();
       for (const slot of this.#slots.values()) {
-        for (const pod of slot.pods) _countController(index, pod, slot.index, this.#nodeNames.length, 1);
+        for (const pod of slot.pods) _countController(index, pod, slot.index, this.#indexCapacity, 1);
       }
       this.#byController = index;
     }
@@ -570,11 +674,24 @@ export function spreadsByController(kind: string): boolean {
 }
 
 interface _ControllerCounts {
-  readonly counts: Int32Array;
+  /** By `NodeInfo.index`, `#indexCapacity` long (replaced when it grows). */
+  counts: Int32Array;
   total: number;
 }
 
-/** Adds `delta` to the pod's controller count on the node at `nodeIndex` (of `nodeCount`). */
+/** The smallest per-node array length, so a small state that grows does not reallocate at every node. */
+const _MIN_INDEX_CAPACITY = 16;
+
+/** Whether two label sets are equal (the same object, or the same keys and values). */
+function _sameLabels(a: Labels, b: Labels): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) if (a[key] !== b[key]) return false;
+  return true;
+}
+
+/** Adds `delta` to the pod's controller count on the node at `nodeIndex` (arrays `nodeCount` long). */
 function _countController(index: Map<string, _ControllerCounts>, pod: PodView, nodeIndex: number, nodeCount: number, delta: 1 | -1): void {
   const ref = pod.controllerRef;
   if (ref === undefined || ref.uid === '' || pod.deletionRequestedAt !== undefined || !spreadsByController(ref.kind)) return;
