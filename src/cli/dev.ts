@@ -2,7 +2,7 @@
  * `stowage dev cluster up|down|status`: the local control plane for development and tests.
  */
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { readClusterState, startCluster, stopCluster } from '../devcluster/cluster.js';
 import { parseNodeFixture } from '../devcluster/nodes.js';
 import { cacheDir } from '../devcluster/paths.js';
@@ -10,6 +10,7 @@ import { isAlive } from '../devcluster/processes.js';
 import { loadFile } from './common.js';
 import { parseDuration } from './flags.js';
 import { CliError } from './errors.js';
+import { loadTenantClasses } from './tenants.js';
 
 function clusterDir(name: string): string {
   if (!/^[a-z0-9][-a-z0-9]*$/.test(name)) throw new CliError(`Invalid cluster name "${name}": use lowercase letters, digits and dashes`);
@@ -27,13 +28,18 @@ export function registerDevCommand(program: Command): void {
     .option('--nodes <file>', 'node fixture YAML (default: dev/nodes.yaml)')
     .option('--pod-startup-delay <duration>', 'time from binding to Ready for each pod', '1s')
     .option('--pod-termination-delay <duration>', 'time a deleted pod stays Terminating', '500ms')
-    .action(async (opts: { name: string; nodes?: string; podStartupDelay: string; podTerminationDelay: string }) => {
+    .addOption(new Option('--autoscaler <name>', 'also start an autoscaler: Karpenter\'s KWOK provider, with the tenant node groups as NodePools').choices(['karpenter']))
+    .option('--classes <file>', 'TenantClasses whose node groups the autoscaler gets (default: the built-in premium and standard)')
+    .action(async (opts: { name: string; nodes?: string; podStartupDelay: string; podTerminationDelay: string; autoscaler?: 'karpenter'; classes?: string }) => {
       const dir = clusterDir(opts.name);
       const started = Date.now();
       const nodes = opts.nodes === undefined ? undefined : loadFile(opts.nodes, 'node fixture', parseNodeFixture);
+      const tenantClasses = opts.classes === undefined ? undefined : loadTenantClasses(opts.classes);
       const state = await startCluster({
         dir,
         ...(nodes ? { nodes } : {}),
+        ...(opts.autoscaler ? { autoscaler: opts.autoscaler } : {}),
+        ...(tenantClasses ? { tenantClasses } : {}),
         podStartupMs: parseDuration(opts.podStartupDelay, '--pod-startup-delay'),
         podTerminationMs: parseDuration(opts.podTerminationDelay, '--pod-termination-delay'),
         log: (m) => process.stderr.write(`${m}\n`),

@@ -16,6 +16,8 @@ import { resolveBinaries, type Binaries } from './binaries.js';
 import { httpGet } from './http.js';
 import { fixtureNodes, parseNodeFixture, type NodeFixture } from './nodes.js';
 import { repoPath } from './paths.js';
+import { applyKarpenterCrds, applyKarpenterNodeGroups, karpenterCrdFiles, karpenterEnvironment, resolveKarpenterBinary, writeInstanceTypes } from './karpenter.js';
+import type { TenantClasses } from '../tenants/classes.js';
 import { freePorts, isAlive, startProcess, stopProcess, tailLog, waitFor, type RunningProcess } from './processes.js';
 
 export interface ClusterOptions {
@@ -36,6 +38,12 @@ export interface ClusterOptions {
    * Priority and Fairness (`--enable-priority-and-fairness=true`) or an audit log.
    */
   readonly apiserverArgs?: readonly string[];
+  /**
+   * An autoscaler to start after the nodes: `karpenter` is Karpenter's KWOK provider, with the
+   * tenant classes' node groups (`tenantClasses`, the built-in ones by default) as NodePools.
+   */
+  readonly autoscaler?: 'karpenter';
+  readonly tenantClasses?: TenantClasses;
   /** Progress messages ("starting etcd"). */
   readonly log?: (message: string) => void;
   readonly timeoutMs?: number;
@@ -152,7 +160,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
   const binaries = options.binaries ?? (await resolveBinaries({ onBuildStart: () => log('checking the control-plane binaries with dev/build-binaries.sh (a cold build takes tens of minutes)') }));
   const nodes = options.nodes ?? parseNodeFixture(readFileSync(repoPath('dev', 'nodes.yaml'), 'utf8'), 'dev/nodes.yaml');
   const [etcdClient, etcdPeer, apiserver, kcm, scheduler, kwok] = (await freePorts(6)) as [number, number, number, number, number, number];
-  const ports = { etcdClient, etcdPeer, apiserver, kcm, scheduler, kwok };
+  const ports: Record<string, number> = { etcdClient, etcdPeer, apiserver, kcm, scheduler, kwok };
   const server = `https://127.0.0.1:${apiserver}`;
   const processes: RunningProcess[] = [];
   const kubeconfigPath = join(dir, 'kubeconfig');
@@ -160,9 +168,8 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
   const saveState = (): void => writeFileSync(join(dir, STATE_FILE), JSON.stringify(state(), null, 2));
   const diedEarly = (p: RunningProcess) => (): string | undefined =>
     isAlive(p.pid) ? undefined : `${p.name} exited; last lines of ${p.logPath}:\n${tailLog(p.logPath)}`;
-  const start = (name: string, args: string[]): RunningProcess => {
-    const binary = binaries[name as keyof Binaries];
-    const p = startProcess(name, binary, args, logDir);
+  const start = (name: string, args: string[], binary = binaries[name as keyof Binaries], env?: Record<string, string>): RunningProcess => {
+    const p = startProcess(name, binary, args, logDir, env);
     processes.push(p);
     saveState();
     return p;
@@ -303,6 +310,26 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
       return true;
     }, { timeoutMs, abortIf: diedEarly(kcmProcess) });
+
+    if (options.autoscaler === 'karpenter') {
+      log('checking Karpenter with dev/build-karpenter.sh (a cold build takes about 6 minutes)');
+      const karpenterBinary = await resolveKarpenterBinary();
+      log('applying Karpenter\'s CRDs from the Go module cache');
+      await applyKarpenterCrds(kc, await karpenterCrdFiles(), timeoutMs);
+      const [metricsPort, healthPort] = (await freePorts(2)) as [number, number];
+      ports['karpenterMetrics'] = metricsPort;
+      ports['karpenterHealth'] = healthPort;
+      const instanceTypesPath = writeInstanceTypes(dir, options.tenantClasses);
+      // Karpenter listens on ":<port>" (all interfaces); it takes no bind address.
+      log(`starting Karpenter (KWOK provider; metrics on :${metricsPort}, health on :${healthPort}, all interfaces)`);
+      const karpenter = start('karpenter', [], karpenterBinary, karpenterEnvironment({ kubeconfigPath, instanceTypesPath, metricsPort, healthPort }));
+      await waitFor('Karpenter to be ready', async () => (await httpGet(`http://127.0.0.1:${healthPort}/readyz`)).status === 200, {
+        timeoutMs,
+        abortIf: diedEarly(karpenter),
+      });
+      log('applying the tenant node groups as NodePools');
+      await applyKarpenterNodeGroups(kc, options.tenantClasses);
+    }
     saveState();
     return state();
   } catch (error) {
@@ -324,7 +351,7 @@ export async function restartComponent(dir: string, name: string, options: { dow
   if (old === undefined) throw new Error(`No component "${name}" in the cluster in "${dir}"`);
   await stopProcess(old.pid, 10_000);
   if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
-  const fresh = startProcess(old.name, old.binary, old.args, join(dir, 'logs'));
+  const fresh = startProcess(old.name, old.binary, old.args, join(dir, 'logs'), old.env);
   const processes = state.processes.map((p, i) => (i === index ? fresh : p));
   const next: ClusterState = { ...state, processes };
   writeFileSync(join(dir, STATE_FILE), JSON.stringify(next, null, 2));

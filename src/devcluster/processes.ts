@@ -16,17 +16,19 @@ export interface RunningProcess {
   /** What it was started with, so a test can restart it the same way. */
   readonly binary: string;
   readonly args: readonly string[];
+  /** Variables set on top of the launcher's environment (Karpenter reads its settings from them). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Starts `binary` detached, writing stdout and stderr to `<logDir>/<name>.log`. */
-export function startProcess(name: string, binary: string, args: readonly string[], logDir: string): RunningProcess {
+/** Starts `binary` detached, writing stdout and stderr to `<logDir>/<name>.log`; `env` adds variables. */
+export function startProcess(name: string, binary: string, args: readonly string[], logDir: string, env?: Readonly<Record<string, string>>): RunningProcess {
   const logPath = join(logDir, `${name}.log`);
   const fd = openSync(logPath, 'a');
   try {
-    const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd], ...(env ? { env: { ...process.env, ...env } } : {}) });
     if (child.pid === undefined) throw new Error(`Cannot start ${name} from "${binary}"`);
     child.unref();
-    return { name, pid: child.pid, logPath, binary, args: [...args] };
+    return { name, pid: child.pid, logPath, binary, args: [...args], ...(env ? { env: { ...env } } : {}) };
   } finally {
     closeSync(fd);
   }
