@@ -79,7 +79,7 @@ export function registerDeschedulerCommand(program: Command): void {
       // a one-shot read needs no watch, so it LISTs.
       const log = _logger(opts.logLevel);
       const readSnapshot = () => readClusterSnapshot(kc, { capacityRules: DEFAULT_CAPACITY_TYPE_RULES });
-      const { planId, plan } = await runCycle({ readSnapshot, config: config.deschedule, prices, log });
+      const { planId, plan } = await runCycle({ readSnapshot, config: config.deschedule, prices, log, ...(config.placement === undefined ? {} : { placement: config.placement }) });
       if (opts.output === 'table') process.stdout.write(renderPlanTable(plan));
       else printDocument(planDocument(plan, { planId, context: kc.getCurrentContext(), dryRun: true }), opts.output);
       log.flush();
@@ -131,7 +131,7 @@ export function registerDeschedulerCommand(program: Command): void {
         const rolled = await executor.recover();
         if (rolled.length > 0) log.warn({ nodes: rolled }, 'Rolled back drains left by an earlier run');
         ready = true;
-        const cycle = { readSnapshot, config: config.deschedule, prices, log, executor, metrics, events };
+        const cycle = { readSnapshot, config: config.deschedule, prices, log, executor, metrics, events, ...(config.placement === undefined ? {} : { placement: config.placement }) };
         if (opts.once) {
           const { planId, plan, report } = await runCycle(cycle);
           if (opts.output === 'table') {

@@ -7,6 +7,8 @@
  * spec:
  *   deschedule:            # the policy's own schema (strategies, budgets, eviction, backoff)
  *     eviction: { minPodAgeSeconds: 300 }
+ *     autoscaler: { scaleDownUtilizationThreshold: 0.5 }   # as the cluster's Cluster Autoscaler
+ *   placement: { base: 1 }   # the placement webhook's policy, when it runs: the floor stays on on-demand
  *   replacementTimeoutSeconds: 300
  * ```
  *
@@ -16,10 +18,16 @@
 import { z } from 'zod';
 import { DEFAULT_DESCHEDULING_CONFIG, parseDeschedulingConfig, type DeschedulingConfig } from '../policy/deschedule/plan.js';
 import { formatZodError } from '../core/validation.js';
+import { parsePlacementPolicy, type PlacementPolicy } from '../policy/placement/policy.js';
 
 /** The parsed configuration. */
 export interface DeschedulerConfig {
   readonly deschedule: DeschedulingConfig;
+  /**
+   * The placement webhook's policy when one runs (its config's `placement` section): planning
+   * then knows which pods the on-demand floor keeps and where a recreated pod will be sent.
+   */
+  readonly placement?: PlacementPolicy;
   /** How long a replacement pod may take to be Ready before a drain is abandoned and rolled back. */
   readonly replacementTimeoutMs: number;
 }
@@ -34,6 +42,7 @@ const documentSchema = z.strictObject({
   spec: z
     .strictObject({
       deschedule: z.unknown().optional(),
+      placement: z.unknown().optional(),
       replacementTimeoutSeconds: z.number().int().min(1).max(3600).default(300),
     })
     .default({ replacementTimeoutSeconds: 300 }),
@@ -50,5 +59,9 @@ export function deschedulerConfigFromDocument(document: unknown, source = 'desch
   if (!parsed.success) throw new Error(`Invalid ${source}: ${formatZodError(parsed.error)}`);
   const policy = parseDeschedulingConfig(parsed.data.spec.deschedule);
   if (!policy.ok) throw new Error(`Invalid ${source}: spec.deschedule: ${policy.error.replace(/^Invalid deschedule config: /, '')}`);
-  return { deschedule: policy.config, replacementTimeoutMs: parsed.data.spec.replacementTimeoutSeconds * 1000 };
+  const base = { deschedule: policy.config, replacementTimeoutMs: parsed.data.spec.replacementTimeoutSeconds * 1000 };
+  if (parsed.data.spec.placement === undefined) return base;
+  const placement = parsePlacementPolicy(parsed.data.spec.placement);
+  if (!placement.ok) throw new Error(`Invalid ${source}: spec.placement: ${placement.error.replace(/^Invalid placement policy: /, '')}`);
+  return { ...base, placement: placement.policy };
 }

@@ -103,7 +103,17 @@ export function findArm(name: string): ArmConfig | undefined {
   return ARMS.find((a) => a.name === wanted);
 }
 
-/** The descheduler config of an arm: the shared defaults with exactly the arm's strategies enabled. */
-export function deschedulingConfigOf(arm: ArmConfig): DeschedulingConfig {
-  return withStrategies(DEFAULT_DESCHEDULING_CONFIG, arm.deschedule);
+/**
+ * The descheduler config of an arm: the shared defaults with exactly the arm's strategies enabled,
+ * told what a live config states about the cluster: how its scheduler scores resources (balance
+ * follows it) and its autoscaler's removal threshold.
+ */
+export function deschedulingConfigOf(arm: ArmConfig, autoscaler?: { readonly scaleDownUtilizationThreshold: number }): DeschedulingConfig {
+  const config = withStrategies(DEFAULT_DESCHEDULING_CONFIG, arm.deschedule);
+  const packs = arm.profile.scores.some((s) => s.plugin === 'NodeResourcesMostAllocated');
+  return {
+    ...config,
+    ...(autoscaler === undefined ? {} : { autoscaler: { scaleDownUtilizationThreshold: autoscaler.scaleDownUtilizationThreshold } }),
+    strategies: { ...config.strategies, balance: { ...config.strategies.balance, schedulerScoring: packs ? 'MostAllocated' : 'LeastAllocated' } },
+  };
 }

@@ -9,6 +9,7 @@ import type { EventRecorder } from '../../kube/events.js';
 import type { Logger } from '../../observability/log.js';
 import { planDescheduling, type DeschedulingConfig } from '../../policy/deschedule/plan.js';
 import type { Plan } from '../../policy/deschedule/types.js';
+import type { PlacementPolicy } from '../../policy/placement/policy.js';
 import { newPlanId, type ExecutionReport, type PlanExecutor } from './executor.js';
 import type { DeschedulerMetrics } from './metrics.js';
 
@@ -17,6 +18,8 @@ export interface CycleOptions {
   readonly readSnapshot: () => Promise<ClusterSnapshot>;
   readonly config: DeschedulingConfig;
   readonly prices: PriceTable;
+  /** The placement webhook's policy, when one runs. */
+  readonly placement?: PlacementPolicy;
   readonly log: Logger;
   readonly now?: () => number;
   /** Absent in a dry run: nothing is written. */
@@ -40,6 +43,7 @@ export async function runCycle(options: CycleOptions): Promise<CycleResult> {
   const plan = planDescheduling(snapshot, options.config, {
     now: now(),
     prices: options.prices,
+    ...(options.placement === undefined ? {} : { placement: { defaults: options.placement } }),
     ...(options.executor === undefined ? {} : { failures: options.executor.failures }),
   });
   options.metrics?.projectedSaving.set(plan.savingUsdPerHour);

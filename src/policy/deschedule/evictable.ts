@@ -48,7 +48,8 @@ export type EvictionBlockCode =
   | 'SystemCritical'
   | 'SafeToEvictFalse'
   | 'DoNotDisrupt'
-  | 'TooYoung';
+  | 'TooYoung'
+  | 'JobPod';
 
 /** How strict eviction is; from the descheduler's config file. */
 export interface EvictionOptions {
@@ -56,10 +57,12 @@ export interface EvictionOptions {
   readonly minPodAgeMs: number;
   /** Move pods with emptyDir or hostPath volumes anyway (their data is lost). */
   readonly evictLocalStorage: boolean;
+  /** Move pods of Jobs anyway: an evicted Job pod starts its work over, so moving it costs the work done. */
+  readonly evictJobPods: boolean;
 }
 
-/** Five minutes' minimum age; local storage is not moved. */
-export const DEFAULT_EVICTION_OPTIONS: EvictionOptions = { minPodAgeMs: 5 * 60_000, evictLocalStorage: false };
+/** Five minutes' minimum age; local storage and Job pods are not moved. */
+export const DEFAULT_EVICTION_OPTIONS: EvictionOptions = { minPodAgeMs: 5 * 60_000, evictLocalStorage: false, evictJobPods: false };
 
 function _block(code: EvictionBlockCode, kind: EvictionBlock['kind'], reason: string): EvictionBlock {
   return { code, kind, reason };
@@ -94,6 +97,9 @@ export function evictionBlockers(pod: PodView, workload: WorkloadView | undefine
   if (pod.owner.kind === 'None') blocks.push(_block('NoController', 'blocking', `${who} has no controller to recreate it`));
   if (pod.hasLocalStorage && !options.evictLocalStorage && !_isTrue(a[EvictionAnnotation.StowageEvictLocalStorage])) {
     blocks.push(_block('LocalStorage', 'blocking', `${who} has local storage (emptyDir or hostPath): annotate it ${EvictionAnnotation.StowageEvictLocalStorage}="true" to allow moving it`));
+  }
+  if (pod.owner.kind === 'Job' && !options.evictJobPods) {
+    blocks.push(_block('JobPod', 'blocking', `${who} belongs to Job "${pod.owner.name}", whose evicted pods start their work over: set eviction.evictJobPods to move it`));
   }
   if (pod.priority >= SYSTEM_CRITICAL_PRIORITY || _CRITICAL_CLASSES.has(pod.priorityClassName)) {
     blocks.push(_block('SystemCritical', 'blocking', `${who} is system-critical (priority ${pod.priority}${pod.priorityClassName ? `, class "${pod.priorityClassName}"` : ''})`));

@@ -128,18 +128,24 @@ test('the webhook\'s on-demand requirement on a pod does not hold it: its replac
   assert.match(reasons(planDescheduling(cluster({ pods: own }), only('spot-reschedule'), ctx), 'od-1')[0] ?? '', /web-a.*node affinity/);
 });
 
-test('the on-demand floor\'s pods stay; the rest move, and no saving is claimed while the node is kept', () => {
+test('the on-demand floor\'s pods stay; a drain that keeps the node and frees nothing is skipped unless configured', () => {
   // web: 3 replicas, base 1 → floor 1. The oldest on-demand pod (web-a) is the floor's.
   const pods = [pod('web-a', 'od-1', { createdAt: 0 }), pod('web-b', 'od-1', { createdAt: 1000 }), pod('web-c', 'spot-1')];
   const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods, workloads: [workload('web', 3)] });
   const placement = { defaults: { ...noFloor, base: 1 } };
-  const plan = planDescheduling(s, only('spot-reschedule'), { ...ctx, placement });
+  const strict = planDescheduling(s, only('spot-reschedule'), { ...ctx, placement });
+  assert.deepEqual(strict.moves, []);
+  assert.deepEqual(reasons(strict, 'od-1'), ['Node "od-1" would keep pods of an on-demand floor, and no pending pod waits for the room its drain frees']);
+  const plan = planDescheduling(s, only('spot-reschedule', {}, { onlyWhenEmptied: false }), { ...ctx, placement });
   assert.deepEqual(moved(plan), ['web-b:od-1->spot-1:surge-first:w0']);
   assert.deepEqual(plan.drains[0]?.staying.map((p) => p.name), ['web-a']);
   assert.equal(plan.drains[0]?.savingUsdPerHour, 0);
   assert.match(plan.drains[0]?.reason.message ?? '', /1 pod\(s\) of an on-demand floor stay/);
-  const strict = planDescheduling(s, only('spot-reschedule', {}, { onlyWhenEmptied: true }), { ...ctx, placement });
-  assert.deepEqual(reasons(strict, 'od-1'), ['Node "od-1" would keep pods of an on-demand floor']);
+  // A pending pod that fits no node now but fits od-1 once web-b is gone: the drain spares a scale-up.
+  const onDemand = { nodeAffinity: { required: [{ matchExpressions: [{ key: 'node.kubernetes.io/capacity', operator: 'In', values: ['on-demand'] }] }] } } as const;
+  const waiting = pod('big-a', '', { phase: 'Pending', requests: { cpu: 3200, memory: 2 ** 30 }, constraints: onDemand });
+  const spared = planDescheduling({ ...s, pods: [...pods, waiting], workloads: [...s.workloads, workload('big', 1)] }, only('spot-reschedule'), { ...ctx, placement });
+  assert.deepEqual(moved(spared), ['web-b:od-1->spot-1:surge-first:w0']);
   // A single-replica workload under the default base of 1 stays on on-demand.
   const solo = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods: [pod('solo-a', 'od-1')], workloads: [workload('solo', 1)] });
   assert.deepEqual(reasons(planDescheduling(solo, only('spot-reschedule'), { ...ctx, placement }), 'od-1'), ['Node "od-1" has no pod to move']);
@@ -294,7 +300,7 @@ test('balance moves pods from an overutilized node to an underutilized one of th
   const plan = planDescheduling(s, only('balance', {}, { enabled: true }), ctx);
   assert.deepEqual(moved(plan), ['a-1:spot-1->spot-3:surge-first:w0']);
   assert.equal(plan.moves[0]?.savingUsdPerHour, 0);
-  assert.equal(plan.moves[0]?.reason.message, 'Node "spot-1" is above the high thresholds (cpu 80%, memory 0%, pods 3%); Deployment "default/a" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
+  assert.equal(plan.moves[0]?.reason.message, 'Node "spot-1" is above its high thresholds (cpu 80%, memory 0%, pods 3%; high cpu 55%, memory 10%, pods 12%); Deployment "default/a" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
 });
 
 test('strategies plan around each other, and the same input gives the same plan', () => {

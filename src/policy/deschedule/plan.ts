@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { formatZodError } from '../../core/validation.js';
 import type { ClusterSnapshot } from '../../core/model.js';
+import { DEFAULT_AUTOSCALER_AWARENESS } from './autoscaler.js';
 import { DEFAULT_EVICTION_OPTIONS } from './evictable.js';
 import { DEFAULT_BACKOFF, DEFAULT_EVICTION_BUDGETS } from './guards.js';
 import { PlanningSession } from './session.js';
@@ -32,6 +33,14 @@ export function deschedulingConfigSchemaOf<const R extends StrategyRegistry>(reg
       .strictObject({
         minPodAgeSeconds: z.number().int().min(0).default(DEFAULT_EVICTION_OPTIONS.minPodAgeMs / 1000),
         evictLocalStorage: z.boolean().default(DEFAULT_EVICTION_OPTIONS.evictLocalStorage),
+        evictJobPods: z.boolean().default(DEFAULT_EVICTION_OPTIONS.evictJobPods),
+      })
+      .prefault({}),
+    /** The cluster's autoscaler, as far as planning must not work against it. */
+    autoscaler: z
+      .strictObject({
+        /** Cluster Autoscaler's `--scale-down-utilization-threshold`: nodes below it are removal candidates. */
+        scaleDownUtilizationThreshold: z.number().min(0).max(1).default(DEFAULT_AUTOSCALER_AWARENESS.scaleDownUtilizationThreshold),
       })
       .prefault({}),
     budgets: z
@@ -99,7 +108,8 @@ export function planDescheduling<R extends StrategyRegistry = typeof STRATEGIES>
   const session = new PlanningSession(
     snapshot,
     {
-      eviction: { minPodAgeMs: config.eviction.minPodAgeSeconds * 1000, evictLocalStorage: config.eviction.evictLocalStorage },
+      eviction: { minPodAgeMs: config.eviction.minPodAgeSeconds * 1000, evictLocalStorage: config.eviction.evictLocalStorage, evictJobPods: config.eviction.evictJobPods },
+      autoscaler: config.autoscaler,
       budgets: config.budgets,
       backoff: { baseMs: config.backoff.baseSeconds * 1000, maxMs: config.backoff.maxSeconds * 1000 },
     },

@@ -21,6 +21,7 @@ export const REASON_CODES = [
   'no-spot-node',
   'settling',
   'utilized',
+  'autoscaler-removing',
   // A pod that may not move at all (see `EvictionBlockCode` in the message's source).
   'not-movable',
   // Availability: the workload's floor or its state.

@@ -19,6 +19,8 @@ import type { PlacementPatchOptions } from '../placement/patch.js';
 import type { PlacementPolicy } from '../placement/policy.js';
 import { resolvePlacementPolicy } from '../placement/policy.js';
 import { replacementPod } from '../placement/replacement.js';
+import { autoscalerDraining, autoscalerRemoving, DEFAULT_AUTOSCALER_AWARENESS, removalUtilization } from './autoscaler.js';
+import type { AutoscalerAwareness } from './autoscaler.js';
 import { evictionBlockers } from './evictable.js';
 import type { EvictionBlock, EvictionOptions } from './evictable.js';
 import { AvailabilityGuard, BudgetLedger, drainRetryAt } from './guards.js';
@@ -32,6 +34,8 @@ export interface SessionSettings {
   readonly eviction: EvictionOptions;
   readonly budgets: EvictionBudgets;
   readonly backoff: BackoffOptions;
+  /** The autoscaler's removal threshold; Cluster Autoscaler's default when absent. */
+  readonly autoscaler?: AutoscalerAwareness;
 }
 
 /** How a strategy drains one node. */
@@ -43,6 +47,11 @@ export interface DrainRequest {
   readonly keepFloor: boolean;
   /** Whether the node is worth draining once the staying pods are known; return a skip reason to refuse. */
   readonly accept?: (outcome: { readonly emptied: boolean; readonly saving: number }) => Reason | undefined;
+  /**
+   * Whether a drain that leaves pods on the node is still worth it, asked once its moves are
+   * planned (the state then holds them, the node schedulable); return a skip reason to refuse.
+   */
+  readonly confirmKept?: (nodeName: string) => Reason | undefined;
   /** Why the drain is wanted, for the plan's explanation. */
   readonly why: string;
 }
@@ -98,6 +107,10 @@ export class PlanningSession {
   readonly #bounds = new WeakMap<readonly string[], _Bound>();
   readonly #boundList: _Bound[] = [];
   readonly #messages = new Map<string, string>();
+  /** Node name → whether the autoscaler is removing it or means to (its taints); nodes never change in a plan. */
+  readonly #removing = new Map<string, boolean>();
+  readonly #removalThreshold: number;
+  #stuck: readonly PodView[] | undefined;
 
   constructor(snapshot: ClusterSnapshot, settings: SessionSettings, context: DeschedulingContext) {
     this.snapshot = snapshot;
@@ -113,6 +126,44 @@ export class PlanningSession {
     this.guard = new AvailabilityGuard(this.index, selectPods, context.inFlight);
     this.budget = new BudgetLedger(settings.budgets);
     this.#capacityLabel = context.placement?.capacityLabel ?? DEFAULT_PLACEMENT_PATCH_OPTIONS.capacityLabel;
+    this.#removalThreshold = (settings.autoscaler ?? DEFAULT_AUTOSCALER_AWARENESS).scaleDownUtilizationThreshold;
+  }
+
+  /**
+   * Pending pods that fit on no node of the snapshot: each waits for the autoscaler to add a node
+   * (computed once per plan, on the state before any move).
+   */
+  stuckPendingPods(): readonly PodView[] {
+    if (this.#stuck === undefined) {
+      const stuck: PodView[] = [];
+      for (const pod of this.snapshot.pods) {
+        if (pod.nodeName !== '' || pod.phase !== 'Pending' || pod.deletionRequestedAt !== undefined || pod.owner.kind === 'DaemonSet') continue;
+        if (stuck.length >= _MAX_STUCK_PODS) break;
+        if (!this.state.nodeNames.some((name) => wouldFit(pod.requests, this.free(name)) && checkFit(this.state, pod, name).ok)) stuck.push(pod);
+      }
+      this.#stuck = stuck;
+    }
+    return this.#stuck;
+  }
+
+  /** Whether the autoscaler is removing the node or means to (see `autoscalerRemoving`): never a destination. */
+  isRemovedByAutoscaler(nodeName: string): boolean {
+    let removing = this.#removing.get(nodeName);
+    if (removing === undefined) {
+      const node = this.index.node(nodeName);
+      removing = node !== undefined && autoscalerRemoving(node) !== undefined;
+      this.#removing.set(nodeName, removing);
+    }
+    return removing;
+  }
+
+  /**
+   * Whether the node's requests, with the moves planned so far, are below the autoscaler's removal
+   * threshold: the autoscaler will try to remove it, so it is a destination of last resort.
+   */
+  isBelowRemovalThreshold(nodeName: string): boolean {
+    const node = this.index.node(nodeName);
+    return node !== undefined && removalUtilization(this.state.requested(nodeName), node.allocatable) < this.#removalThreshold;
   }
 
   /** The node's view, or undefined. */
@@ -156,6 +207,7 @@ export class PlanningSession {
     if (this.#receiving.has(node.name)) return reason('node-receiving', `Node "${node.name}" receives pods moved by this plan`);
     if (!node.ready) return reason('node-not-ready', `Node "${node.name}" is not Ready`);
     if (node.unschedulable) return reason('node-cordoned', `Node "${node.name}" is cordoned`);
+    if (autoscalerDraining(node)) return reason('autoscaler-removing', `${autoscalerRemoving(node) ?? `Node "${node.name}" is being removed by the autoscaler`}: it drains the node itself`);
     const retryAt = drainRetryAt(this.context.failures?.get(node.name), this.settings.backoff);
     if (retryAt !== undefined && this.context.now < retryAt) {
       const failure = this.context.failures?.get(node.name);
@@ -233,7 +285,10 @@ export class PlanningSession {
   /**
    * The first of `targets` where the replacement pod fits with the full fit rules, given the
    * moves planned so far; or why none does. The node the pod leaves, drained nodes and nodes of
-   * another capacity type than the webhook will require are passed over.
+   * another capacity type than the webhook will require are passed over. So are nodes the
+   * autoscaler is removing or means to (its taints), and nodes below its removal threshold are
+   * tried only after all the others: a pod moved there would be disrupted again when the node
+   * goes, or would keep alive a node the autoscaler wants to remove.
    */
   findTarget(replacement: Replacement, from: string, targets: readonly string[], accept?: (target: string) => boolean): { readonly ok: true; readonly node: string } | { readonly ok: false; readonly reason: string } {
     const pod = replacement.pod;
@@ -253,24 +308,38 @@ export class PlanningSession {
     let considered = 0;
     // Zonal volumes (EBS, PD) follow their pod only within the zone; fit does not model volumes.
     const zone = pod.pvcNames.length > 0 ? (this.index.node(from)?.zone ?? '') : '';
-    for (const target of candidates) {
-      if (target === from || this.#drained.has(target)) continue;
-      if (accept !== undefined && !accept(target)) continue;
-      considered++;
+    const fits = (target: string): boolean => {
       if (zone !== '' && this.index.node(target)?.zone !== zone) {
         rejected.push(_VOLUME_ZONE);
-        continue;
+        return false;
       }
       // A shortcut past full nodes, in NodeResourcesFit's words; checkFit decides.
       const free = this.free(target);
       if (!wouldFit(pod.requests, free)) {
         for (const name of fitsIn(pod.requests, free)) rejected.push(_insufficient(name));
-        continue;
+        return false;
       }
       const fit = checkFit(this.state, pod, target);
-      if (fit.ok) return { ok: true, node: target };
+      if (fit.ok) return true;
       rejected.push(fit);
+      return false;
+    };
+    let lastResort: string[] | undefined;
+    for (const target of candidates) {
+      if (target === from || this.#drained.has(target)) continue;
+      if (accept !== undefined && !accept(target)) continue;
+      considered++;
+      if (this.isRemovedByAutoscaler(target)) {
+        rejected.push(_REMOVED_BY_AUTOSCALER);
+        continue;
+      }
+      if (this.isBelowRemovalThreshold(target)) {
+        (lastResort ??= []).push(target);
+        continue;
+      }
+      if (fits(target)) return { ok: true, node: target };
     }
+    for (const target of lastResort ?? []) if (fits(target)) return { ok: true, node: target };
     return { ok: false, reason: describeUnschedulable(considered, rejected) };
   }
 
@@ -376,6 +445,18 @@ export class PlanningSession {
       this.#assume(replacement.pod, found.node);
       this.#count(replacement.group, this.#capacityOfNode(nodeName), replacement.capacityType);
       done.push({ original: admission.pod, replacement: replacement.pod, target: found.node, capacityType: replacement.capacityType, group: replacement.group });
+    }
+
+    if (!emptied && request.confirmKept !== undefined) {
+      this.state.uncordon(nodeName);
+      const refusedKept = request.confirmKept(nodeName);
+      if (refusedKept !== undefined) {
+        this.state.cordon(nodeName);
+        this.#undo(done, nodeName);
+        this.state.uncordon(nodeName);
+        return { ok: false, reason: refusedKept };
+      }
+      this.state.cordon(nodeName);
     }
 
     // A node that keeps floor pods stays schedulable: it can take pods, or be emptied by a later strategy.
@@ -548,6 +629,12 @@ function _raise(max: Record<string, number>, free: Resources): void {
 
 /** Upstream's VolumeBinding words; fit has no volume plugin, so the failure borrows NodeAffinity's name. */
 const _VOLUME_ZONE: FitFailure = { ok: false, plugin: 'NodeAffinity', reason: 'node(s) had volume node affinity conflict' };
+
+/** Pending pods looked at for a scale-up a drain could spare: enough to find one, bounded for big clusters. */
+const _MAX_STUCK_PODS = 50;
+
+/** A destination the autoscaler is removing or means to remove (`autoscalerRemoving`). */
+const _REMOVED_BY_AUTOSCALER: FitFailure = { ok: false, plugin: 'TaintToleration', reason: 'node(s) were marked for removal by the autoscaler' };
 
 const _INSUFFICIENT = new Map<string, FitFailure>();
 

@@ -1,10 +1,24 @@
 /**
  * balance: even out requests across nodes, after the upstream descheduler's LowNodeUtilization.
- * A node is overutilized when any of cpu, memory or pods is above `high` percent of allocatable,
- * underutilized when all are below `low`. Pods move from overutilized nodes to underutilized ones
- * of the same capacity type (so no pod moves to dearer capacity), until the source is no longer
- * above `high` and without taking a destination above it. No node is added or removed, so the
- * cost stays as it is; each move is a plain move, never a drain.
+ * A node is overutilized when any of cpu, memory or pods is above its high threshold,
+ * underutilized when all are below its low one. Pods move from overutilized nodes to
+ * underutilized ones of the same capacity type (so no pod moves to dearer capacity), until the
+ * source is no longer above its high threshold and without taking a destination above it. No node
+ * is added or removed, so the cost stays as it is; each move is a plain move, never a drain.
+ *
+ * The thresholds follow the packing the scheduler itself produces, since balancing against the
+ * scheduler only makes it undo the moves:
+ * - a spreading scheduler (NodeResourcesFit LeastAllocated, kube-scheduler's default) aims at
+ *   even nodes, so "uneven" means far from the mean: thresholds are the mean requests of the
+ *   nodes of the capacity type plus and minus `deviation` points (upstream's
+ *   `useDeviationThresholds`). A fixed 70% would call every node of a well-packed cluster
+ *   overutilized;
+ * - a packing scheduler (MostAllocated) fills nodes to allocatable on purpose, so that emptied
+ *   nodes can be removed: a full node is its goal, not an imbalance, and moving its pods to the
+ *   emptier nodes keeps alive the nodes the autoscaler would remove (upstream pairs MostAllocated
+ *   with HighNodeUtilization, which is `consolidate` here). balance then plans no move.
+ *
+ * Fixed `low`/`high` thresholds (percent of allocatable), when configured, replace both rules.
  */
 import { z } from 'zod';
 import type { ClusterSnapshot, NodeView, PodView } from '../../../core/model.js';
@@ -21,14 +35,27 @@ const thresholdsSchema = z.strictObject({
   pods: z.number().min(0).max(100),
 });
 
-/** The `strategies.balance` config: thresholds in percent of allocatable. Off by default. */
+/** The NodeResourcesFit scoring strategy of the cluster's scheduler: spreading or packing. */
+export const SCHEDULER_SCORING = ['LeastAllocated', 'MostAllocated'] as const;
+/** One of {@link SCHEDULER_SCORING}. */
+export type SchedulerScoring = (typeof SCHEDULER_SCORING)[number];
+
+/** The `strategies.balance` config. Off by default. */
 export const balanceConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
-    low: thresholdsSchema.default({ cpu: 20, memory: 20, pods: 20 }),
-    high: thresholdsSchema.default({ cpu: 70, memory: 70, pods: 70 }),
+    /** How the cluster's scheduler scores resources (kube-scheduler's default is LeastAllocated). */
+    schedulerScoring: z.enum(SCHEDULER_SCORING).default('LeastAllocated'),
+    /** Points of allocatable above (over) and below (under) the mean of the nodes of a capacity type. */
+    deviation: thresholdsSchema.default({ cpu: 10, memory: 10, pods: 10 }),
+    /** Fixed thresholds in percent of allocatable, replacing the ones derived from the scheduler. */
+    low: thresholdsSchema.optional(),
+    high: thresholdsSchema.optional(),
   })
-  .refine((c) => c.low.cpu <= c.high.cpu && c.low.memory <= c.high.memory && c.low.pods <= c.high.pods, { message: 'low thresholds must not exceed high ones' });
+  .refine((c) => (c.low === undefined) === (c.high === undefined), { message: 'set both low and high thresholds, or neither' })
+  .refine((c) => c.low === undefined || c.high === undefined || (c.low.cpu <= c.high.cpu && c.low.memory <= c.high.memory && c.low.pods <= c.high.pods), {
+    message: 'low thresholds must not exceed high ones',
+  });
 /** The parsed `strategies.balance` config. */
 export type BalanceConfig = z.infer<typeof balanceConfigSchema>;
 
@@ -48,12 +75,57 @@ function _above(u: _Usage, t: _Usage): boolean {
   return u.cpu > t.cpu || u.memory > t.memory || u.pods > t.pods;
 }
 
+/** At or under every low threshold, as upstream's `isNodeWithLowUtilization` (a resource no pod requests is at 0, never over). */
 function _below(u: _Usage, t: _Usage): boolean {
-  return u.cpu < t.cpu && u.memory < t.memory && u.pods < t.pods;
+  return u.cpu <= t.cpu && u.memory <= t.memory && u.pods <= t.pods;
 }
 
 function _fmt(u: _Usage): string {
   return `cpu ${Math.round(u.cpu)}%, memory ${Math.round(u.memory)}%, pods ${Math.round(u.pods)}%`;
+}
+
+/** A node's low and high thresholds. */
+interface _Thresholds {
+  readonly low: _Usage;
+  readonly high: _Usage;
+}
+
+/**
+ * The thresholds of each node (see the module comment): fixed ones when configured, else the mean
+ * of its capacity type ± the deviation; undefined when the scheduler packs.
+ */
+function _thresholds(session: PlanningSession, nodes: readonly NodeView[], config: BalanceConfig): ((node: NodeView) => _Thresholds) | undefined {
+  if (config.low !== undefined && config.high !== undefined) {
+    const fixed = { low: config.low, high: config.high };
+    return () => fixed;
+  }
+  if (config.schedulerScoring === 'MostAllocated') return undefined;
+  const sums = new Map<string, { cpu: number; memory: number; pods: number; n: number }>();
+  for (const node of nodes) {
+    const u = _usage(session, node);
+    const sum = sums.get(node.capacityType) ?? { cpu: 0, memory: 0, pods: 0, n: 0 };
+    sums.set(node.capacityType, { cpu: sum.cpu + u.cpu, memory: sum.memory + u.memory, pods: sum.pods + u.pods, n: sum.n + 1 });
+  }
+  const d = config.deviation;
+  const byType = new Map<string, _Thresholds>();
+  for (const [type, sum] of sums) {
+    const mean = { cpu: sum.cpu / sum.n, memory: sum.memory / sum.n, pods: sum.pods / sum.n };
+    byType.set(type, {
+      low: { cpu: _low(mean.cpu, d.cpu), memory: _low(mean.memory, d.memory), pods: _low(mean.pods, d.pods) },
+      high: { cpu: mean.cpu + d.cpu, memory: mean.memory + d.memory, pods: mean.pods + d.pods },
+    });
+  }
+  const none: _Thresholds = { low: { cpu: 0, memory: 0, pods: 0 }, high: { cpu: 100, memory: 100, pods: 100 } };
+  return (node) => byType.get(node.capacityType) ?? none;
+}
+
+/**
+ * The low threshold of one resource: the mean less the deviation. A resource the nodes use less
+ * than the deviation on average (pods, on nodes of big pods) has no low side to speak of, so it
+ * does not decide whether a node is underutilized.
+ */
+function _low(mean: number, deviation: number): number {
+  return mean >= deviation ? mean - deviation : 100;
 }
 
 /** Plans balance; see the module comment. */
@@ -63,8 +135,10 @@ export function planBalance(snapshot: ClusterSnapshot, config: BalanceConfig, ct
   const moves: Move[] = [];
   const skipped: SkippedNode[] = [];
   const usable = snapshot.nodes.filter((n) => n.ready && !n.unschedulable && !session.isDrained(n.name));
-  const under = usable.filter((n) => _below(_usage(session, n), config.low));
-  const over = usable.filter((n) => _above(_usage(session, n), config.high));
+  const thresholdsOf = _thresholds(session, usable, config);
+  if (thresholdsOf === undefined) return { moves, drains: [], skipped };
+  const under = usable.filter((n) => _below(_usage(session, n), thresholdsOf(n).low));
+  const over = usable.filter((n) => _above(_usage(session, n), thresholdsOf(n).high));
   if (under.length === 0 || over.length === 0) return { moves, drains: [], skipped };
 
   const load = (name: string): number => {
@@ -86,16 +160,16 @@ export function planBalance(snapshot: ClusterSnapshot, config: BalanceConfig, ct
     let lastReason: Reason | undefined;
     let moved = 0;
     for (const pod of pods) {
-      if (!_above(_usage(session, node), config.high) || session.budget.exhausted) break;
+      if (!_above(_usage(session, node), thresholdsOf(node).high) || session.budget.exhausted) break;
       const before = _fmt(_usage(session, node));
       const attempt = session.tryMove(pod, {
         strategy,
         targets,
-        why: `Node "${name}" is above the high thresholds (${before})`,
+        why: `Node "${name}" is above its high thresholds (${before}; high ${_fmt(thresholdsOf(node).high)})`,
         // Same capacity type only: a replacement the webhook sends elsewhere fails the fit check.
         accept: (target, replacement) => {
           const t = session.node(target) as NodeView;
-          return t.capacityType === node.capacityType && !_above(_usage(session, t, replacement), config.high);
+          return t.capacityType === node.capacityType && !_above(_usage(session, t, replacement), thresholdsOf(t).high);
         },
       });
       if (attempt.ok) {

@@ -3,9 +3,16 @@
  * k8s-spot-rescheduler: on-demand nodes least requested first, spot nodes most free first; a node
  * is drained only when every pod that must move has a spot destination, counting the pods
  * planned before it. The on-demand floor's pods stay: their replacements would come straight back.
+ *
+ * A drain must free something: the node (every pod but the floor's moves, none stays), or room a
+ * pending pod waits for (a pod that fits no node now fits the node once the others moved, so the
+ * autoscaler need not add an on-demand node for it). A drain that leaves the node holding floor
+ * pods and frees nothing only trades disruption for no saving, so it is skipped unless
+ * `onlyWhenEmptied` is turned off.
  */
 import { z } from 'zod';
 import type { ClusterSnapshot } from '../../../core/model.js';
+import { checkFit } from '../../fit/filter.js';
 import type { SkippedNode, StrategyResult } from '../types.js';
 import type { Move, NodeDrain } from '../types.js';
 import { reason } from '../reasons.js';
@@ -15,8 +22,8 @@ import { requestedFractions, sortNodes } from './strategy.js';
 /** The `strategies.spot-reschedule` config. */
 export const spotRescheduleConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** Skip a node whose drain would leave floor pods on it (nothing saved until they move too). */
-  onlyWhenEmptied: z.boolean().default(false),
+  /** Skip a node whose drain would leave floor pods on it, unless it frees room a pending pod waits for. */
+  onlyWhenEmptied: z.boolean().default(true),
 });
 /** The parsed `strategies.spot-reschedule` config. */
 export type SpotRescheduleConfig = z.infer<typeof spotRescheduleConfigSchema>;
@@ -56,7 +63,15 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
       targets: spot,
       keepFloor: true,
       why: `On-demand node "${name}" can move its pods to spot`,
-      accept: ({ emptied }) => (config.onlyWhenEmptied && !emptied ? reason('not-worth-it', `Node "${name}" would keep pods of an on-demand floor`) : undefined),
+      accept: ({ emptied }) =>
+        config.onlyWhenEmptied && !emptied && session.stuckPendingPods().length === 0
+          ? reason('not-worth-it', `Node "${name}" would keep pods of an on-demand floor, and no pending pod waits for the room its drain frees`)
+          : undefined,
+      confirmKept: (target) => {
+        if (!config.onlyWhenEmptied) return undefined;
+        const waiting = session.stuckPendingPods().find((pod) => checkFit(session.state, pod, target).ok);
+        return waiting === undefined ? reason('not-worth-it', `Node "${name}" would keep pods of an on-demand floor, and its drain frees no room a pending pod waits for`) : undefined;
+      },
     });
     if (attempt.ok) {
       drains.push(attempt.drain);

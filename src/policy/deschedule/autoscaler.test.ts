@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PodView, Taint } from '../../core/model.js';
+import { PriceTable } from '../../core/pricing.js';
+import { autoscalerRemoving, removalUtilization } from './autoscaler.js';
+import { DEFAULT_DESCHEDULING_CONFIG, planDescheduling } from './plan.js';
+import type { DeschedulingConfig } from './plan.js';
+import type { DeschedulingContext, Plan } from './types.js';
+import { GiB, node, pod, snapshot, workload } from './fixtures.test-helper.js';
+
+const now = 3_600_000;
+const ctx: DeschedulingContext = { now, prices: PriceTable.create({ instanceTypes: { 'm5.xlarge': { onDemand: 0.192, spot: 0.08 } } }) };
+const moved = (plan: Plan): string[] => plan.moves.map((m) => `${m.pod.name}:${m.fromNode}->${m.toNode}`);
+
+function only(name: 'spot-reschedule' | 'consolidate' | 'balance', strategy: object = {}, over: Partial<DeschedulingConfig> = {}): DeschedulingConfig {
+  const base = DEFAULT_DESCHEDULING_CONFIG;
+  return {
+    ...base,
+    ...over,
+    strategies: {
+      'spot-reschedule': { ...base.strategies['spot-reschedule'], enabled: name === 'spot-reschedule', ...(name === 'spot-reschedule' ? strategy : {}) },
+      consolidate: { ...base.strategies.consolidate, enabled: name === 'consolidate', ...(name === 'consolidate' ? strategy : {}) },
+      balance: { ...base.strategies.balance, enabled: name === 'balance', ...(name === 'balance' ? strategy : {}) },
+    },
+  };
+}
+
+const CANDIDATE: Taint = { key: 'DeletionCandidateOfClusterAutoscaler', value: '1700000000', effect: 'PreferNoSchedule' };
+const TO_BE_DELETED: Taint = { key: 'ToBeDeletedByClusterAutoscaler', value: '1700000000', effect: 'NoSchedule' };
+const DISRUPTED: Taint = { key: 'karpenter.sh/disrupted', effect: 'NoSchedule' };
+
+test('autoscalerRemoving reads Cluster Autoscaler\'s and Karpenter\'s taints', () => {
+  assert.match(autoscalerRemoving(node('n', { taints: [CANDIDATE] })) ?? '', /scale-down candidate of Cluster Autoscaler/);
+  assert.match(autoscalerRemoving(node('n', { taints: [TO_BE_DELETED] })) ?? '', /being deleted by Cluster Autoscaler/);
+  assert.match(autoscalerRemoving(node('n', { taints: [DISRUPTED] })) ?? '', /being disrupted by Karpenter/);
+  assert.equal(autoscalerRemoving(node('n', { taints: [{ key: 'dedicated', value: 'x', effect: 'NoSchedule' }] })), undefined);
+  assert.equal(removalUtilization({ cpu: 1000, memory: 12 * GiB }, { cpu: 4000, memory: 16 * GiB }), 0.75);
+});
+
+/**
+ * od-1 holds two pods that may go to spot. spot-1 is the emptiest spot node (spot-reschedule's
+ * first choice) and spot-2 a busier one.
+ */
+function spotCluster(spot1Taints: readonly Taint[], spot2Pods = 4): ReturnType<typeof snapshot> {
+  const filler: PodView[] = [];
+  for (let i = 0; i < spot2Pods; i++) filler.push(pod(`fill-${i}`, 'spot-2', { owner: { kind: 'Deployment', namespace: 'default', name: `fill${i}` } }));
+  return snapshot({
+    nodes: [node('od-1'), node('spot-1', { capacityType: 'spot', taints: spot1Taints }), node('spot-2', { capacityType: 'spot' })],
+    pods: [pod('web-a', 'od-1'), pod('web-b', 'spot-2'), pod('api-a', 'od-1'), pod('api-b', 'spot-2'), ...filler],
+    workloads: [workload('web', 2), workload('api', 2), ...filler.map((_, i) => workload(`fill${i}`, 1))],
+  });
+}
+
+test('no strategy moves a pod onto a node the autoscaler removes or means to remove', () => {
+  for (const taint of [CANDIDATE, TO_BE_DELETED, DISRUPTED]) {
+    const plan = planDescheduling(spotCluster([taint]), only('spot-reschedule'), ctx);
+    assert.deepEqual(moved(plan), ['api-a:od-1->spot-2', 'web-a:od-1->spot-2'], `never onto a node tainted ${taint.key}`);
+  }
+  // With spot-2 full, the tainted node is still no destination: the drain is skipped, saying why.
+  const full = planDescheduling(spotCluster([CANDIDATE], 6), only('spot-reschedule'), ctx);
+  assert.deepEqual(full.moves, []);
+  assert.match(full.skipped.find((s) => s.node === 'od-1')?.reason.message ?? '', /marked for removal by the autoscaler/);
+});
+
+test('a node below the autoscaler\'s removal threshold is a destination of last resort', () => {
+  // spot-1 is empty (0%, a removal candidate), spot-2 at 75% cpu: the pods go to spot-2 though
+  // spot-1 has the most room, so the autoscaler can still remove spot-1.
+  const plan = planDescheduling(spotCluster([]), only('spot-reschedule'), ctx);
+  assert.deepEqual(moved(plan), ['api-a:od-1->spot-2', 'web-a:od-1->spot-2']);
+  // spot-2 too full to take both: the second pod goes to the last resort.
+  const tight = planDescheduling(spotCluster([], 5), only('spot-reschedule'), ctx);
+  assert.deepEqual(moved(tight), ['api-a:od-1->spot-2', 'web-a:od-1->spot-1']);
+  // With the threshold at 0 no node is below it: the emptiest spot node comes first again.
+  const off = planDescheduling(spotCluster([]), only('spot-reschedule', {}, { autoscaler: { scaleDownUtilizationThreshold: 0 } }), ctx);
+  assert.deepEqual(moved(off), ['api-a:od-1->spot-1', 'web-a:od-1->spot-1']);
+});
+
+test('a node the autoscaler is draining is no source either', () => {
+  const s = snapshot({
+    nodes: [node('od-1', { taints: [TO_BE_DELETED] }), node('od-2')],
+    pods: [pod('web-a', 'od-1'), pod('web-b', 'od-2')],
+    workloads: [workload('web', 2)],
+  });
+  const plan = planDescheduling(s, only('consolidate', { settleSeconds: 0 }), ctx);
+  const skip = plan.skipped.find((x) => x.node === 'od-1');
+  assert.equal(skip?.reason.code, 'autoscaler-removing');
+  assert.ok(plan.moves.every((m) => m.fromNode !== 'od-1' && m.toNode !== 'od-1'));
+});
+
+test('balance follows the scheduler: deviation from the mean when it spreads, no moves when it packs', () => {
+  const pods = [
+    pod('a-1', 'spot-1', { requests: { cpu: 1200 } }), pod('a-2', 'spot-2', { requests: { cpu: 1200 } }),
+    pod('b-1', 'spot-1', { requests: { cpu: 1000 } }), pod('b-2', 'spot-2', { requests: { cpu: 1000 } }),
+    pod('c-1', 'spot-1', { requests: { cpu: 1000 } }), pod('c-2', 'spot-3', { requests: { cpu: 1000 } }),
+  ];
+  const s = snapshot({
+    nodes: [node('spot-1', { capacityType: 'spot' }), node('spot-2', { capacityType: 'spot' }), node('spot-3', { capacityType: 'spot' })],
+    pods,
+    workloads: [workload('a', 2), workload('b', 2), workload('c', 2)],
+  });
+  // cpu 80%, 55%, 25%: mean 53%, so over above 63% (spot-1) and under at or below 43% (spot-3).
+  const spread = planDescheduling(s, only('balance', { enabled: true }), ctx);
+  assert.deepEqual(moved(spread), ['a-1:spot-1->spot-3']);
+  // A packing scheduler fills nodes on purpose: balancing its full nodes would undo it.
+  assert.deepEqual(planDescheduling(s, only('balance', { enabled: true, schedulerScoring: 'MostAllocated' }), ctx).moves, []);
+  // Fixed thresholds, when set, replace both rules.
+  const fixed = planDescheduling(s, only('balance', { enabled: true, schedulerScoring: 'MostAllocated', low: { cpu: 30, memory: 100, pods: 100 }, high: { cpu: 70, memory: 100, pods: 100 } }), ctx);
+  assert.deepEqual(moved(fixed), ['a-1:spot-1->spot-3']);
+});
+
+test('Job pods are not evicted unless configured: their work would start over', () => {
+  const job = { kind: 'Job', namespace: 'default', name: 'report' } as const;
+  const s = snapshot({
+    nodes: [node('od-1'), node('od-2')],
+    pods: [pod('report-x', 'od-1', { owner: job }), pod('web-a', 'od-2', { requests: { cpu: 2500, memory: GiB } })],
+    workloads: [{ ref: job, selector: { matchLabels: { app: 'report' } }, annotations: {}, labels: {} }],
+  });
+  const plan = planDescheduling(s, only('consolidate', { settleSeconds: 0 }), ctx);
+  assert.deepEqual(plan.moves, []);
+  const skip = plan.skipped.find((x) => x.node === 'od-1');
+  assert.match(skip?.reason.message ?? '', /belongs to Job "report".*evictJobPods/);
+  assert.equal(skip?.reason.code, 'not-movable');
+  // Configured, the Job pod is judged like any other pod: here the availability guard holds it.
+  const allowed = planDescheduling(s, only('consolidate', { settleSeconds: 0 }, { eviction: { ...DEFAULT_DESCHEDULING_CONFIG.eviction, evictJobPods: true } }), ctx);
+  assert.equal(allowed.skipped.find((x) => x.node === 'od-1')?.reason.code, 'single-replica');
+});

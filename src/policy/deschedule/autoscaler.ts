@@ -1,0 +1,69 @@
+/**
+ * What the cluster's autoscaler says about a node, read from the taints it sets, so that no
+ * strategy works against it: a pod moved onto a node the autoscaler is removing is disrupted a
+ * second time when the node goes, and a pod moved onto a node the autoscaler wants to remove keeps
+ * that node alive.
+ *
+ * - Cluster Autoscaler taints a node it has found unneeded with `DeletionCandidateOfClusterAutoscaler`
+ *   (PreferNoSchedule, its soft taint) and a node it drains and deletes with
+ *   `ToBeDeletedByClusterAutoscaler` (NoSchedule); both in `cluster-autoscaler/utils/taints`.
+ * - Karpenter taints a node it is disrupting (consolidation, drift, expiry) with
+ *   `karpenter.sh/disrupted` (NoSchedule, Karpenter v1).
+ * - A node whose requests are below Cluster Autoscaler's `--scale-down-utilization-threshold`
+ *   (the larger of cpu and memory, as CA computes it) is one CA will try to remove.
+ */
+import type { NodeView, Resources } from '../../core/model.js';
+
+/** Taint keys by which an autoscaler marks a node it removes or wants to remove. */
+export const AutoscalerTaint = {
+  /** Cluster Autoscaler, while it drains and deletes the node (NoSchedule). */
+  ToBeDeleted: 'ToBeDeletedByClusterAutoscaler',
+  /** Cluster Autoscaler, on a node it found unneeded (PreferNoSchedule). */
+  DeletionCandidate: 'DeletionCandidateOfClusterAutoscaler',
+  /** Karpenter, while it disrupts the node (NoSchedule). */
+  KarpenterDisrupted: 'karpenter.sh/disrupted',
+} as const;
+
+/** How planning sees the autoscaler. */
+export interface AutoscalerAwareness {
+  /** Cluster Autoscaler's `--scale-down-utilization-threshold` (0.5 by default). */
+  readonly scaleDownUtilizationThreshold: number;
+}
+
+/** Cluster Autoscaler's default threshold. */
+export const DEFAULT_AUTOSCALER_AWARENESS: AutoscalerAwareness = { scaleDownUtilizationThreshold: 0.5 };
+
+/**
+ * Why the autoscaler is removing, or means to remove, the node (one of its taints), or undefined.
+ * Such a node is never a destination: whatever lands there is disrupted again when it goes.
+ */
+export function autoscalerRemoving(node: NodeView): string | undefined {
+  for (const taint of node.taints) {
+    switch (taint.key) {
+      case AutoscalerTaint.ToBeDeleted:
+        return `Node "${node.name}" is being deleted by Cluster Autoscaler (taint ${taint.key})`;
+      case AutoscalerTaint.DeletionCandidate:
+        return `Node "${node.name}" is a scale-down candidate of Cluster Autoscaler (taint ${taint.key})`;
+      case AutoscalerTaint.KarpenterDisrupted:
+        return `Node "${node.name}" is being disrupted by Karpenter (taint ${taint.key})`;
+    }
+  }
+  return undefined;
+}
+
+/** Whether the autoscaler is draining the node itself (a hard taint): no strategy should drain it too. */
+export function autoscalerDraining(node: NodeView): boolean {
+  return node.taints.some((t) => t.key === AutoscalerTaint.ToBeDeleted || t.key === AutoscalerTaint.KarpenterDisrupted);
+}
+
+/**
+ * Requested utilisation as Cluster Autoscaler computes it for scale-down: the larger of the cpu
+ * and memory shares of allocatable (DaemonSet and mirror pods included, CA's default).
+ */
+export function removalUtilization(requested: Resources, allocatable: Resources): number {
+  const share = (name: string): number => {
+    const total = allocatable[name] ?? 0;
+    return total > 0 ? (requested[name] ?? 0) / total : 0;
+  };
+  return Math.max(share('cpu'), share('memory'));
+}
