@@ -16,6 +16,7 @@ export const SummaryColumn = {
   uptimeA1: 'uptimeA1',
   uptimeA2: 'uptimeA2',
   outages: 'outages',
+  outageCauses: 'outageCauses',
   evictions: 'evictions',
   pendingP99: 'pendingP99',
   verdict: 'verdict',
@@ -66,6 +67,13 @@ export function summaryColumns(baseline: string): readonly ColumnSpec[] {
     { id: 'uptimeA1', header: 'A1 % mean/worst', help: 'Share of time with at least one Ready replica, in %: mean over services / worst service', align: 'right', group: 'uptime' },
     { id: 'uptimeA2', header: 'A2 % mean/worst', help: 'Share of time with at least (desired − allowed disruptions) Ready replicas, in %: mean over services / worst service', align: 'right', group: 'uptime' },
     { id: 'outages', header: 'Outages n/time', help: 'Outages (no Ready replica) per run, and their total duration', align: 'right', group: 'uptime' },
+    {
+      id: 'outageCauses',
+      header: 'Cause: out/A2',
+      help: 'Outages and A2 dips per run by what took the replicas down: stowage (its evictions and surges, and pods it moved that the autoscaler took down soon after; meant to be 0), spot (reclaims), autoscaler (drains), naive (restarts), scale-down, no capacity (replicas that never came)',
+      align: 'left',
+      group: 'uptime',
+    },
     { id: 'evictions', header: 'Evictions', help: 'Pods evicted per run (descheduling, consolidation, spot reclaims, restarts)', align: 'right', group: 'uptime' },
     { id: 'pendingP99', header: 'p99 pending', help: '99th percentile of the time a pod waits to be scheduled and started', align: 'right', group: 'uptime' },
     { id: 'verdict', header: 'Verdict', help: `Saving against ${baseline} and whether uptime is non-inferior to it`, align: 'left', group: 'verdict' },
@@ -131,12 +139,43 @@ function _row(arm: ArmResult, isBaseline: boolean): SummaryRow {
     uptimeA1: `${formatUptime(m.uptimeA1.mean, false)} / ${formatUptime(m.worstServiceA1.mean, false)}`,
     uptimeA2: `${formatUptime(m.uptimeA2.mean, false)} / ${formatUptime(m.worstServiceA2.mean, false)}`,
     outages: `${formatNumber(m.outages.mean, m.outages.mean >= 100 ? 0 : 1)} / ${formatDuration(m.outageSeconds.mean)}`,
+    outageCauses: formatCauses(m.outagesByCause, m.a2DipsByCause),
     evictions: formatNumber(m.evictions.mean, m.evictions.mean >= 10 || m.evictions.mean === Math.round(m.evictions.mean) ? 0 : 1),
     pendingP99: formatDuration(m.pendingP99Seconds.mean),
     verdict: text,
   };
   const summary = isBaseline ? `baseline: ${arm.description}` : arm.verdict?.summary.trim() || text;
   return { arm: arm.name, description: arm.description, status, cells, verdict: text, summary };
+}
+
+/** Short names of the outage causes, Stowage's first: it is the one meant to stay at zero. */
+const _CAUSE_LABELS: readonly (readonly [string, string])[] = [
+  ['stowage', 'stowage'],
+  ['spot-reclaim', 'spot'],
+  ['autoscaler-drain', 'autoscaler'],
+  ['naive-restart', 'naive'],
+  ['scale-down', 'scale-down'],
+  ['no-capacity', 'no capacity'],
+];
+
+/**
+ * Outages / A2 dips per run by cause, e.g. `stowage 0/0 · spot 0.4/1.2`: Stowage's always, the
+ * others when any run had one. Empty (`—`) for a result without attribution.
+ */
+export function formatCauses(outages: Readonly<Record<string, Estimate>> | undefined, dips: Readonly<Record<string, Estimate>> | undefined): string {
+  if (outages === undefined && dips === undefined) return '—';
+  const n = (e: Estimate | undefined): string => {
+    const v = e?.mean ?? 0;
+    return formatNumber(v, v === Math.round(v) || v >= 100 ? 0 : 1);
+  };
+  const parts: string[] = [];
+  for (const [cause, label] of _CAUSE_LABELS) {
+    const o = outages?.[cause];
+    const d = dips?.[cause];
+    if (cause !== 'stowage' && (o?.mean ?? 0) === 0 && (d?.mean ?? 0) === 0) continue;
+    parts.push(`${label} ${n(o)}/${n(d)}`);
+  }
+  return parts.join(' · ');
 }
 
 function _formatSavingCell(saving: Estimate): string {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeFixture } from './fixture.test-helper.js';
 import { renderTable } from './table.js';
+import { formatCauses } from './summary.js';
 
 // eslint-disable-next-line no-control-regex -- matching ANSI escapes is the point
 const ANSI = /\x1b\[[\d;]*m/;
@@ -58,7 +59,8 @@ test('a narrow terminal gets the table in blocks, every line within its width', 
   }
   const wide = renderTable(makeFixture(), { width: 400 });
   assert.equal(wide.split('\n').filter((l) => l.startsWith('Arm ')).length, 1);
-  assert.equal(renderTable(makeFixture(), { width: 80 }).split('\n').filter((l) => l.startsWith('Arm ')).length, 2);
+  // 80 columns hold neither the whole table nor the uptime part with its causes: three blocks.
+  assert.equal(renderTable(makeFixture(), { width: 80 }).split('\n').filter((l) => l.startsWith('Arm ')).length, 3);
 });
 
 test('columns line up: every row of a block is as wide as its rule', () => {
@@ -80,4 +82,11 @@ test('an arm without a verdict and a one-seed run still print', () => {
   const table = renderTable({ ...base, seeds: [7], arms: [base.arms[0] ?? arm, withoutVerdict] });
   assert.match(table, / 1 seed · /);
   assert.ok(rowOf(table, 'T1').includes('no verdict'));
+});
+
+test('outage causes read Stowage first, then the causes any run had', () => {
+  const e = (mean: number) => ({ mean, low: mean, high: mean, samples: [mean] });
+  assert.equal(formatCauses({ 'spot-reclaim': e(0.4) }, { 'spot-reclaim': e(1.2), 'no-capacity': e(3) }), 'stowage 0/0 · spot 0.4/1.2 · no capacity 0/3');
+  assert.equal(formatCauses({}, {}), 'stowage 0/0');
+  assert.equal(formatCauses(undefined, undefined), '—');
 });

@@ -151,6 +151,28 @@ function _deletionCandidateTaint(epochMs: number): Taint {
   return { key: DELETION_CANDIDATE_TAINT_KEY, value: String(Math.floor(epochMs / 1000)), effect: 'PreferNoSchedule' };
 }
 
+/** Why a pod was deleted; the evictions metric counts the voluntary ones by cause. */
+export const DeletionCause = {
+  /** The HPA scaled the workload down. */
+  ScaleDown: 'scale-down',
+  /** Cluster Autoscaler drained the node to remove it. */
+  AutoscalerDrain: 'autoscaler-drain',
+  /** Stowage's descheduler moved the pod. */
+  Descheduler: 'descheduler',
+  /** aws-node-termination-handler drained the node on a spot notice. */
+  SpotDrain: 'spot-drain',
+  /** The naive arm's periodic restart. */
+  NaiveRestart: 'naive-restart',
+  /** A surge replacement that was not Ready in time was withdrawn. */
+  SurgeAbort: 'surge-abort',
+  /** The pod's spot instance was reclaimed by EC2 and the pod died with it. */
+  SpotReclaim: 'spot-reclaim',
+  /** The autoscaler terminated the pod's node and the pod died with it. */
+  NodeRemoved: 'node-removed',
+} as const;
+/** One of {@link DeletionCause}. */
+export type DeletionCause = (typeof DeletionCause)[keyof typeof DeletionCause];
+
 /** What a pod's controller is told about its pods. Implemented by services and jobs. */
 export interface PodOwner {
   readonly ref: WorkloadRef;
@@ -158,8 +180,8 @@ export interface PodOwner {
   readonly labels: Readonly<Record<string, string>>;
   /** The pod became Ready. */
   onPodReady(pod: SimPod): void;
-  /** The pod stopped being Ready, or is deleted (terminating) while not Ready. */
-  onPodDeleting(pod: SimPod, wasReady: boolean): void;
+  /** The pod is deleted (terminating) or killed with its node, for `cause`; `wasReady` if it was Ready until then. */
+  onPodDeleting(pod: SimPod, wasReady: boolean, cause: DeletionCause): void;
   /** The pod is gone from the cluster (terminated, or killed with its node). */
   onPodGone(pod: SimPod): void;
   /** A running pod finished on its own (a job's work is done). */
@@ -208,6 +230,8 @@ export class SimPod {
   backoffUntil = 0;
   /** The replacement waiting for this pod, for a surge-first move. */
   surgeFor: SimPod | undefined;
+  /** Created by a move of Stowage's (a surge, or the replacement of a pod it evicted): where it runs is Stowage's doing. */
+  movedByStowage = false;
   /** Pending timers of this pod (start-up, run, shutdown), cancelled when it is killed. */
   timer: SimEvent | undefined;
   #view: PodView | undefined;

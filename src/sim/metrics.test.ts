@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Billing } from './cloud.js';
-import type { SimCluster } from './cluster.js';
+import type { SimCluster, SimPod } from './cluster.js';
 import { Engine } from './engine.js';
 import { RunRecorder } from './metrics.js';
+import { DeletionCause } from './pods.js';
 import type { Service } from './workloads.js';
 
 const S = 1_000;
@@ -54,4 +55,45 @@ test('time outside the measured window is not counted', () => {
   const m = recorder.finish({ pending: new Set(), meanUtilisation: () => 0 } as unknown as SimCluster, { nodeHours: () => ({ 'on-demand': 0, spot: 0 }), totalUsd: () => 0 } as unknown as Billing);
   assert.equal(m.perService[0]?.a1, 0.5);
   assert.equal(m.perService[0]?.outages, 1, 'an outage in progress when the window opens counts once');
+});
+
+test('each outage and A2 dip is attributed to what took the replicas down', () => {
+  const engine = new Engine();
+  const recorder = new RunRecorder(engine, 0, 1_000 * S, 100 * S);
+  const svc = { key: 'shop/web', ready: 2, desired: 2, availabilityFloor: () => 2 } as unknown as Service & { ready: number };
+  recorder.serviceChanged(svc);
+  recorder.openWindow();
+  const pod = (movedByStowage: boolean, createdAt = 0) => ({ movedByStowage, createdAt }) as unknown as SimPod;
+  const lose = (t: number, cause: DeletionCause, p = pod(false)): void => {
+    engine.at(t * S, () => {
+      svc.ready--;
+      recorder.servicePodLost(svc, p, cause);
+      recorder.serviceChanged(svc);
+    });
+  };
+  const recover = (t: number, ready: number): void => {
+    engine.at(t * S, () => {
+      svc.ready = ready;
+      recorder.serviceChanged(svc);
+    });
+  };
+  lose(100, DeletionCause.SpotReclaim); // dip: spot
+  lose(110, DeletionCause.SpotReclaim); // outage: spot
+  recover(150, 2);
+  lose(200, DeletionCause.Descheduler); // dip: Stowage's eviction
+  lose(210, DeletionCause.AutoscalerDrain); // outage: the autoscaler took the last one, but Stowage's eviction is behind it
+  recover(250, 2);
+  lose(300, DeletionCause.NodeRemoved, pod(true, 290 * S)); // a pod Stowage moved 10 s before, gone with its node: Stowage's
+  recover(350, 2);
+  lose(400, DeletionCause.NodeRemoved, pod(true, -3_600 * S)); // moved by Stowage an hour before: the autoscaler's
+  recover(450, 2);
+  engine.at(500 * S, () => {
+    svc.desired = 3; // scaled up, the new replica not Ready yet: below the floor with nothing lost
+    recorder.serviceChanged(svc);
+  });
+  engine.run(1_000 * S);
+  const m = recorder.finish({ pending: new Set(), meanUtilisation: () => 0 } as unknown as SimCluster, { nodeHours: () => ({ 'on-demand': 0, spot: 0 }), totalUsd: () => 0 } as unknown as Billing);
+  assert.deepEqual(m.outagesByCause, { 'spot-reclaim': 1, stowage: 1 });
+  assert.equal(m.outages, 2);
+  assert.deepEqual(m.a2DipsByCause, { 'autoscaler-drain': 1, 'spot-reclaim': 1, stowage: 2 });
 });

@@ -18,6 +18,30 @@ import { DeletionCause } from './pods.js';
 import { percentile } from './stats.js';
 import type { Service } from './workloads.js';
 
+/**
+ * What took a service's Ready replicas down, for outages and A2 dips. Stowage's share is the one
+ * that must stay at zero: its evictions and surges, and pods it moved that the autoscaler then
+ * took down with their node (it moved them onto a node about to go).
+ */
+export const OutageCause = {
+  SpotReclaim: 'spot-reclaim',
+  AutoscalerDrain: 'autoscaler-drain',
+  Stowage: 'stowage',
+  NaiveRestart: 'naive-restart',
+  ScaleDown: 'scale-down',
+  /** Replicas missing with no pod lost: pending pods waiting for capacity (a scale-up, a new node). */
+  NoCapacity: 'no-capacity',
+} as const;
+/** One of {@link OutageCause}. Rollouts are not modelled yet, so none is attributed to one. */
+export type OutageCause = (typeof OutageCause)[keyof typeof OutageCause];
+
+/**
+ * A pod Stowage moved and the autoscaler took down within this time counts as Stowage's: the
+ * autoscaler removes a node after 10 minutes unneeded and a drain of up to a few minutes, so a
+ * pod lost that soon after its move was moved onto a node already on its way out.
+ */
+const _STOWAGE_PLACEMENT_BLAME_MS = 30 * 60_000;
+
 /** Deletions that count as evictions: disruptions a controller chose, not scale-down. */
 const _EVICTION_CAUSES: ReadonlySet<DeletionCause> = new Set([DeletionCause.AutoscalerDrain, DeletionCause.Descheduler, DeletionCause.SpotDrain, DeletionCause.NaiveRestart]);
 
@@ -45,6 +69,10 @@ export interface RunMetrics {
   readonly outageSeconds: number;
   readonly evictions: number;
   readonly evictionsByCause: Readonly<Record<string, number>>;
+  /** Outages (see `outages`) by the cause of the lost replicas, see {@link OutageCause}. */
+  readonly outagesByCause: Readonly<Record<string, number>>;
+  /** A2 dips (intervals below the availability floor, started in the window) by cause. */
+  readonly a2DipsByCause: Readonly<Record<string, number>>;
   readonly spotInterruptions: number;
   readonly pendingP50Seconds: number;
   readonly pendingP99Seconds: number;
@@ -60,6 +88,8 @@ interface _ServiceState {
   a2DownMs: number;
   outages: number;
   outageMs: number;
+  /** Causes of the Ready replicas lost since the service was last fully Ready, oldest first. */
+  losses: OutageCause[];
 }
 
 /** Collects a run's metrics from the models' events. */
@@ -69,6 +99,8 @@ export class RunRecorder {
   readonly #windowEnd: number;
   readonly #services = new Map<Service, _ServiceState>();
   readonly #evictions = new Map<string, number>();
+  readonly #outageCauses = new Map<OutageCause, number>();
+  readonly #dipCauses = new Map<OutageCause, number>();
   #pending: number[] = [];
   #spotInterruptions = 0;
   readonly #series: {
@@ -93,14 +125,29 @@ export class RunRecorder {
     const now = this.#engine.now;
     let state = this.#services.get(service);
     if (state === undefined) {
-      state = { lastAt: now, ready: service.ready, floor: service.availabilityFloor(), a1DownMs: 0, a2DownMs: 0, outages: 0, outageMs: 0 };
+      state = { lastAt: now, ready: service.ready, floor: service.availabilityFloor(), a1DownMs: 0, a2DownMs: 0, outages: 0, outageMs: 0, losses: [] };
       this.#services.set(service, state);
       return;
     }
     this.#accrue(state, now);
-    if (state.ready > 0 && service.ready === 0 && now >= this.#windowStart && now < this.#windowEnd) state.outages++;
+    const floor = service.availabilityFloor();
+    if (now >= this.#windowStart && now < this.#windowEnd) {
+      if (state.ready > 0 && service.ready === 0) {
+        state.outages++;
+        _count(this.#outageCauses, _attribute(state.losses));
+      }
+      if (state.ready >= state.floor && service.ready < floor) _count(this.#dipCauses, _attribute(state.losses));
+    }
     state.ready = service.ready;
-    state.floor = service.availabilityFloor();
+    state.floor = floor;
+    if (service.ready >= service.desired) state.losses.length = 0;
+  }
+
+  /** A Ready pod of the service was lost for `cause`: remembered until the service is fully Ready again. */
+  servicePodLost(service: Service, pod: SimPod, cause: DeletionCause): void {
+    const state = this.#services.get(service);
+    if (state === undefined) return;
+    state.losses.push(_outageCause(pod, cause, this.#engine.now));
   }
 
   #accrue(state: _ServiceState, now: number): void {
@@ -116,11 +163,15 @@ export class RunRecorder {
     state.lastAt = now;
   }
 
-  /** The window opens: services already out count as an outage in progress. */
+  /** The window opens: services already out count as an outage in progress, and those below their floor as a dip. */
   openWindow(): void {
     for (const state of this.#services.values()) {
       this.#accrue(state, this.#engine.now);
-      if (state.ready === 0) state.outages++;
+      if (state.ready === 0) {
+        state.outages++;
+        _count(this.#outageCauses, _attribute(state.losses));
+      }
+      if (state.ready < state.floor) _count(this.#dipCauses, _attribute(state.losses));
     }
   }
 
@@ -205,7 +256,9 @@ export class RunRecorder {
       outages: perService.reduce((n, s) => n + s.outages, 0),
       outageSeconds: perService.reduce((n, s) => n + s.outageSeconds, 0),
       evictions,
-      evictionsByCause: Object.fromEntries([...this.#evictions].sort(([a], [b]) => (a < b ? -1 : 1))),
+      evictionsByCause: _sorted(this.#evictions),
+      outagesByCause: _sorted(this.#outageCauses),
+      a2DipsByCause: _sorted(this.#dipCauses),
       spotInterruptions: this.#spotInterruptions,
       pendingP50Seconds: pending.length === 0 ? 0 : percentile(pending, 50),
       pendingP99Seconds: pending.length === 0 ? 0 : percentile(pending, 99),
@@ -213,6 +266,43 @@ export class RunRecorder {
       series: { stepSeconds: this.#stepMs / 1_000, ...this.#series },
     };
   }
+}
+
+function _sorted(counts: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function _count(counts: Map<OutageCause, number>, cause: OutageCause): void {
+  counts.set(cause, (counts.get(cause) ?? 0) + 1);
+}
+
+/** The cause of one lost Ready pod. */
+function _outageCause(pod: SimPod, cause: DeletionCause, now: number): OutageCause {
+  switch (cause) {
+    case DeletionCause.Descheduler:
+    case DeletionCause.SurgeAbort:
+      return OutageCause.Stowage;
+    case DeletionCause.AutoscalerDrain:
+    case DeletionCause.NodeRemoved:
+      return pod.movedByStowage && now - pod.createdAt < _STOWAGE_PLACEMENT_BLAME_MS ? OutageCause.Stowage : OutageCause.AutoscalerDrain;
+    case DeletionCause.SpotDrain:
+    case DeletionCause.SpotReclaim:
+      return OutageCause.SpotReclaim;
+    case DeletionCause.NaiveRestart:
+      return OutageCause.NaiveRestart;
+    case DeletionCause.ScaleDown:
+      return OutageCause.ScaleDown;
+  }
+}
+
+/**
+ * The cause of an outage or dip from the losses behind it: Stowage's whenever one of them is
+ * (it must never contribute, even alongside a spot reclaim), else the loss that took the last
+ * replica (or the floor's last one); none at all means replicas that never came (no capacity).
+ */
+function _attribute(losses: readonly OutageCause[]): OutageCause {
+  if (losses.includes(OutageCause.Stowage)) return OutageCause.Stowage;
+  return losses[losses.length - 1] ?? OutageCause.NoCapacity;
 }
 
 function _mean(values: readonly number[]): number {

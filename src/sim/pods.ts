@@ -7,25 +7,9 @@
  * controllers watch their pods: a deleted pod is replaced at once, while it still terminates.
  */
 import type { Engine } from './engine.js';
-import type { SimCluster, SimNode, SimPod, PodSpec } from './cluster.js';
+import type { DeletionCause, SimCluster, SimNode, SimPod, PodSpec } from './cluster.js';
 
-/** Why a pod was deleted; the evictions metric counts the voluntary ones by cause. */
-export const DeletionCause = {
-  /** The HPA scaled the workload down. */
-  ScaleDown: 'scale-down',
-  /** Cluster Autoscaler drained the node to remove it. */
-  AutoscalerDrain: 'autoscaler-drain',
-  /** Stowage's descheduler moved the pod. */
-  Descheduler: 'descheduler',
-  /** aws-node-termination-handler drained the node on a spot notice. */
-  SpotDrain: 'spot-drain',
-  /** The naive arm's periodic restart. */
-  NaiveRestart: 'naive-restart',
-  /** A surge replacement that was not Ready in time was withdrawn. */
-  SurgeAbort: 'surge-abort',
-} as const;
-/** One of {@link DeletionCause}. */
-export type DeletionCause = (typeof DeletionCause)[keyof typeof DeletionCause];
+export { DeletionCause } from './cluster.js';
 
 /** Who the lifecycle tells about scheduling-relevant changes. */
 export interface PodLifecycleListener {
@@ -106,7 +90,7 @@ export class PodLifecycle {
     this.#engine.cancel(pod.timer);
     pod.timer = undefined;
     this.#listener.onPodDeleted(pod, cause);
-    pod.owner.onPodDeleting(pod, wasReady);
+    pod.owner.onPodDeleting(pod, wasReady, cause);
     if (pod.node === undefined) {
       this.#cluster.removePod(pod, now);
       pod.owner.onPodGone(pod);
@@ -127,8 +111,8 @@ export class PodLifecycle {
     if (node !== undefined) this.#listener.onCapacityFreed(node);
   }
 
-  /** The pod's node is gone: the pod dies now, without a graceful shutdown. */
-  kill(pod: SimPod): void {
+  /** The pod's node is gone (for `cause`): the pod dies now, without a graceful shutdown. */
+  kill(pod: SimPod, cause: DeletionCause): void {
     if (!this.#cluster.pods.has(pod.uid)) return;
     const now = this.#engine.now;
     this.#engine.cancel(pod.timer);
@@ -137,7 +121,7 @@ export class PodLifecycle {
       const wasReady = pod.ready;
       pod.deletionRequestedAt = now;
       pod.ready = false;
-      pod.owner.onPodDeleting(pod, wasReady);
+      pod.owner.onPodDeleting(pod, wasReady, cause);
     }
     pod.phase = 'Failed';
     pod.invalidate();

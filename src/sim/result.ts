@@ -42,6 +42,14 @@ export interface ArmMetrics {
   readonly perService: readonly ServiceUptime[];
   /** Evictions by cause (autoscaler-drain, descheduler, spot-drain, naive-restart), and scale-downs for context. */
   readonly evictionsByCause?: Readonly<Record<string, Estimate>>;
+  /**
+   * Outages by cause (spot-reclaim, autoscaler-drain, stowage, naive-restart, scale-down,
+   * no-capacity): what took the replicas down. `stowage` counts Stowage's evictions and surges and
+   * the pods it moved that the autoscaler took down soon after; it is meant to stay at zero.
+   */
+  readonly outagesByCause?: Readonly<Record<string, Estimate>>;
+  /** A2 dips (intervals below the availability floor) by the same causes. */
+  readonly a2DipsByCause?: Readonly<Record<string, Estimate>>;
 }
 
 export interface ArmVerdict {

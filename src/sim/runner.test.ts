@@ -22,6 +22,8 @@ function run(arm: string, seed: number, totalUsd: number, a1: number, a2: number
     outageSeconds: 0,
     evictions: 0,
     evictionsByCause: {},
+    outagesByCause: {},
+    a2DipsByCause: {},
     spotInterruptions: 0,
     pendingP50Seconds: 1,
     pendingP99Seconds: 2,

@@ -147,7 +147,7 @@ function _spawnWorker(): Worker {
   return new Worker(code, { eval: true });
 }
 
-type _ScalarKey = Exclude<keyof RunMetrics, 'perService' | 'series' | 'evictionsByCause'>;
+type _ScalarKey = Exclude<keyof RunMetrics, 'perService' | 'series' | 'evictionsByCause' | 'outagesByCause' | 'a2DipsByCause'>;
 
 const _SCALARS: readonly _ScalarKey[] = [
   'totalUsd',
@@ -210,10 +210,13 @@ function _armMetrics(runs: readonly RunOutput[]): ArmMetrics {
     const pick = (key: 'a1' | 'a2' | 'outages' | 'outageSeconds'): Estimate => estimate(runs.map((r) => r.metrics.perService.find((s) => s.service === name)?.[key] ?? Number.NaN));
     return { service: name, a1: pick('a1'), a2: pick('a2'), outages: pick('outages'), outageSeconds: pick('outageSeconds') };
   });
-  const causes = new Set<string>();
-  for (const r of runs) for (const c of Object.keys(r.metrics.evictionsByCause)) causes.add(c);
-  const evictionsByCause: Record<string, Estimate> = {};
-  for (const c of [...causes].sort()) evictionsByCause[c] = estimate(runs.map((r) => r.metrics.evictionsByCause[c] ?? 0));
+  const byCause = (key: 'evictionsByCause' | 'outagesByCause' | 'a2DipsByCause'): Record<string, Estimate> => {
+    const causes = new Set<string>();
+    for (const r of runs) for (const c of Object.keys(r.metrics[key])) causes.add(c);
+    const out: Record<string, Estimate> = {};
+    for (const c of [...causes].sort()) out[c] = estimate(runs.map((r) => r.metrics[key][c] ?? 0));
+    return out;
+  };
   return {
     totalUsd: scalar('totalUsd'),
     usdPerDay: scalar('usdPerDay'),
@@ -231,7 +234,9 @@ function _armMetrics(runs: readonly RunOutput[]): ArmMetrics {
     pendingP50Seconds: scalar('pendingP50Seconds'),
     pendingP99Seconds: scalar('pendingP99Seconds'),
     perService,
-    evictionsByCause,
+    evictionsByCause: byCause('evictionsByCause'),
+    outagesByCause: byCause('outagesByCause'),
+    a2DipsByCause: byCause('a2DipsByCause'),
   };
 }
 

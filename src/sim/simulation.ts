@@ -23,7 +23,7 @@ import { InterruptionHandler } from './interruption-handler.js';
 import { RunRecorder } from './metrics.js';
 import type { RunMetrics } from './metrics.js';
 import { NaiveRestarter } from './naive.js';
-import { PodLifecycle } from './pods.js';
+import { DeletionCause, PodLifecycle } from './pods.js';
 import { RandomSource } from './random.js';
 import type { Scenario } from './scenario.js';
 import { DefaultScheduler } from './scheduler.js';
@@ -138,6 +138,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
     lifecycle,
     {
       onServiceChanged: (service) => recorder.serviceChanged(service),
+      onServicePodLost: (service, pod, cause) => recorder.servicePodLost(service, pod, cause),
       ...(naive !== undefined ? { onServicePodReady: (_service, pod) => naive.onPodReady(pod) } : {}),
     },
     placement === undefined ? undefined : { policy: placement, canGrow: (type) => groups.some((g) => g.capacityType === type && late.autoscaler?.canGrow(g) === true) },
@@ -158,7 +159,9 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
       handler.onNotice(node);
     },
     onNodeGone: (node) => {
-      for (const pod of [...node.pods]) lifecycle.kill(pod);
+      // A node goes either reclaimed by EC2 after its notice or terminated by the autoscaler.
+      const cause = node.noticeAt !== undefined ? DeletionCause.SpotReclaim : DeletionCause.NodeRemoved;
+      for (const pod of [...node.pods]) lifecycle.kill(pod, cause);
       late.autoscaler?.onNodeGone(node);
     },
   });

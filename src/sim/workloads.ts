@@ -32,6 +32,8 @@ export interface WorkloadListener {
   onServiceChanged(service: Service): void;
   /** A service pod became Ready (the naive arm schedules its restart from here). */
   onServicePodReady?(service: Service, pod: SimPod): void;
+  /** A Ready service pod stopped being Ready for `cause`; told before `onServiceChanged`. */
+  onServicePodLost?(service: Service, pod: SimPod, cause: DeletionCause): void;
 }
 
 const _NO_CONSTRAINTS: SchedulingConstraints = Object.freeze({});
@@ -61,6 +63,8 @@ export class Service implements PodOwner {
   #view: WorkloadView | undefined;
   #podSeq = 0;
   readonly #floors = new Map<number, number>();
+  /** True while the ReplicaSet replaces a pod Stowage evicted. */
+  #replacingStowageMove = false;
 
   constructor(spec: ServiceSpec, workloads: Workloads, index: number) {
     this.spec = spec;
@@ -177,6 +181,7 @@ export class Service implements PodOwner {
     };
     const pod = w.lifecycle.create(spec);
     pod.surgeFor = surgeFor;
+    pod.movedByStowage = surgeFor !== undefined || this.#replacingStowageMove;
     this.pods.add(pod);
     return pod;
   }
@@ -229,8 +234,11 @@ export class Service implements PodOwner {
     this.#workloads.listener.onServicePodReady?.(this, pod);
   }
 
-  onPodDeleting(pod: SimPod, wasReady: boolean): void {
-    if (wasReady) this.ready--;
+  onPodDeleting(pod: SimPod, wasReady: boolean, cause: DeletionCause): void {
+    if (wasReady) {
+      this.ready--;
+      this.#workloads.listener.onServicePodLost?.(this, pod, cause);
+    }
     const replacement = this.surges.get(pod);
     if (replacement !== undefined) {
       // The old pod went before its replacement was Ready: the replacement simply stays.
@@ -241,7 +249,10 @@ export class Service implements PodOwner {
       this.surges.delete(pod.surgeFor);
       pod.surgeFor = undefined;
     } else {
+      // The replacement of a pod Stowage evicted runs where Stowage's move put it.
+      this.#replacingStowageMove = cause === DeletionCause.Descheduler;
       this.reconcile();
+      this.#replacingStowageMove = false;
     }
     if (wasReady) this.#workloads.listener.onServiceChanged(this);
   }
