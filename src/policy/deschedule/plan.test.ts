@@ -54,7 +54,7 @@ test('no fit: the node is skipped with the scheduler\'s reasons', () => {
   const s = cluster({ extra: { nodes: [node('od-1'), node('spot-1', { capacityType: 'spot', ...small }), node('spot-2', { capacityType: 'spot', ...small })] } });
   const plan = planDescheduling(s, only('spot-reschedule'), ctx);
   assert.deepEqual(plan.moves, []);
-  assert.deepEqual(reasons(plan, 'od-1'), ['Pod "default/api-a" fits nowhere else: 0/2 nodes are available: 2 Insufficient cpu']);
+  assert.deepEqual(reasons(plan, 'od-1'), ['Pod "default/api-a" fits nowhere else: 0/2 nodes are available: 2 Insufficient cpu.']);
 });
 
 test('partial fit: a node with one pod that fits nowhere is untouched, and its tentative moves are rolled back', () => {
@@ -73,7 +73,7 @@ test('partial fit: a node with one pod that fits nowhere is untouched, and its t
   // od-1 (1100m) is tried before od-2 (2500m). spot-1 has 3000m free: a-1 and b-1 fit, picky-1 does not.
   // od-2's 2500m then fit only if a-1's and b-1's tentative 1000m were given back.
   const plan = planDescheduling(s, only('spot-reschedule'), ctx);
-  assert.deepEqual(reasons(plan, 'od-1'), ['Pod "default/picky-1" fits nowhere else: 0/1 nodes are available: 1 node(s) didn\'t match Pod\'s node affinity/selector']);
+  assert.deepEqual(reasons(plan, 'od-1'), ['Pod "default/picky-1" fits nowhere else: 0/1 nodes are available: 1 node(s) didn\'t match Pod\'s node affinity/selector.']);
   assert.deepEqual(moved(plan), ['c-1:od-2->spot-1:surge-first:w0', 'c-2:od-2->spot-1:surge-first:w1']);
   assert.deepEqual(plan.drains.map((d) => d.node), ['od-2']);
 });
@@ -110,7 +110,7 @@ test('tainted spot nodes: no fit without the toleration; the webhook\'s spot tol
   const pods = [pod('web-a', 'od-1'), pod('web-b', 'spot-1', { constraints: tolerate }), pod('api-a', 'od-1'), pod('api-b', 'spot-2', { constraints: tolerate })];
   const s = cluster({ pods, extra: { nodes } });
   assert.deepEqual(reasons(planDescheduling(s, only('spot-reschedule'), ctx), 'od-1'), [
-    'Pod "default/api-a" fits nowhere else: 0/2 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/capacity: spot}',
+    'Pod "default/api-a" fits nowhere else: 0/2 nodes are available: 2 node(s) had untolerated taint(s).',
   ]);
   const placement = { defaults: { ...noFloor, spotToleration: tolerate.tolerations[0] } };
   const plan = planDescheduling(s, only('spot-reschedule'), { ...ctx, placement });
@@ -328,7 +328,7 @@ test('a pod with PersistentVolumeClaims moves only within its zone', () => {
   assert.deepEqual(moved(plan), ['api-a:od-1->spot-1:surge-first:w0', 'web-a:od-1->spot-2:surge-first:w0']);
   const stuck = [node('od-1', { zone: 'zone-a' }), node('spot-1', { capacityType: 'spot', zone: 'zone-b' }), node('spot-2', { capacityType: 'spot', zone: 'zone-b' })];
   assert.deepEqual(reasons(planDescheduling(cluster({ pods, extra: { nodes: stuck } }), only('spot-reschedule'), ctx), 'od-1'), [
-    'Pod "default/web-a" fits nowhere else: 0/2 nodes are available: 2 node(s) had volume node affinity conflict',
+    'Pod "default/web-a" fits nowhere else: 0/2 nodes are available: 2 node(s) had volume node affinity conflict.',
   ]);
 });
 

@@ -21,7 +21,7 @@ const pod = testPod('web', { requests: { cpu: 500 } });
 
 test('checkFit reports the first failing filter in upstream order', () => {
   assert.deepEqual(checkFit(state, pod, 'cordoned'), { ok: false, plugin: 'NodeUnschedulable', reason: 'node(s) were unschedulable' });
-  assert.deepEqual(checkFit(state, pod, 'spot'), { ok: false, plugin: 'TaintToleration', reason: 'node(s) had untolerated taint {spot: true}' });
+  assert.deepEqual(checkFit(state, pod, 'spot'), { ok: false, plugin: 'TaintToleration', reason: 'node(s) had untolerated taint(s)' });
   assert.deepEqual(checkFit(state, pod, 'small'), { ok: false, plugin: 'NodeResourcesFit', reason: 'Insufficient cpu' });
   assert.deepEqual(checkFit(state, pod, 'big'), { ok: true });
   assert.deepEqual(ALL_FILTERS, ['NodeUnschedulable', 'NodeReady', 'TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
@@ -31,7 +31,7 @@ test('checkFit runs only the filters asked for', () => {
   assert.deepEqual(checkFit(state, pod, 'cordoned', ['NodeResourcesFit', 'TaintToleration']), {
     ok: false,
     plugin: 'TaintToleration',
-    reason: 'node(s) had untolerated taint {spot: true}',
+    reason: 'node(s) had untolerated taint(s)',
   });
   assert.deepEqual(checkFit(state, pod, 'cordoned', []), { ok: true });
   assert.throws(() => checkFit(state, pod, 'ghost'), { message: 'Cannot check pod "default/web" on node "ghost": the node is not in the state' });
@@ -41,8 +41,25 @@ test('feasibleNodes and filterNodes list the nodes a pod may go on, and why the 
   assert.deepEqual(feasibleNodes(state, pod), ['big']);
   assert.deepEqual(feasibleNodes(state, testPod('tiny', { requests: { cpu: 10 } })), ['big', 'small']);
   const { rejected } = filterNodes(state, testPod('huge', { requests: { cpu: 8000 } }));
-  assert.equal(describeUnschedulable(state.nodeNames.length, rejected.values()), '0/4 nodes are available: 1 node(s) had untolerated taint {spot: true}, 1 node(s) were unschedulable, 2 Insufficient cpu');
+  assert.equal(describeUnschedulable(state.nodeNames.length, rejected.values()), '0/4 nodes are available: 1 node(s) had untolerated taint(s), 1 node(s) were unschedulable, 2 Insufficient cpu.');
   assert.equal(describeUnschedulable(0, []), '0/0 nodes are available');
+});
+
+test('describeUnschedulable counts each reason of each node apart and sorts the counted strings, as kube-scheduler 1.36', () => {
+  // Two nodes lacking cpu and memory and one lacking cpu alone: upstream's FitError counts
+  // "Insufficient cpu" three times and "Insufficient memory" twice (a Status per node, a count per reason).
+  const tight = [
+    testNode('t1', { allocatable: { cpu: 100, memory: GI, pods: 10 } }),
+    testNode('t2', { allocatable: { cpu: 100, memory: GI, pods: 10 } }),
+    testNode('t3', { allocatable: { cpu: 100, memory: 8 * GI, pods: 10 } }),
+    testNode('t4', { taints: [spotTaint] }),
+  ];
+  const { rejected } = filterNodes(FitState.fromSnapshot(testSnapshot(tight)), testPod('big', { requests: { cpu: 500, memory: 2 * GI } }));
+  assert.equal(rejected.get('t1')?.reason, 'Insufficient cpu, Insufficient memory');
+  assert.equal(
+    describeUnschedulable(tight.length, rejected.values()),
+    '0/4 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient memory, 3 Insufficient cpu.',
+  );
 });
 
 test('a pod placed in the state is checked as if taken off its node', () => {
@@ -58,7 +75,7 @@ test('a pod placed in the state is checked as if taken off its node', () => {
   assert.deepEqual(checkFit(planning, placed, 'full'), { ok: true });
   assert.deepEqual(checkFit(planning, placed, 'other'), { ok: true });
   const twin = { ...placed, name: 'db-2', uid: 'default/db-2' };
-  assert.deepEqual(checkFit(planning, twin, 'full'), { ok: false, plugin: 'NodeResourcesFit', reason: 'Too many pods, Insufficient cpu' });
+  assert.deepEqual(checkFit(planning, twin, 'full'), { ok: false, plugin: 'NodeResourcesFit', reason: 'Too many pods, Insufficient cpu', reasons: ['Too many pods', 'Insufficient cpu'] });
   assert.deepEqual(checkFit(planning, twin, 'full', ['InterPodAffinity']), {
     ok: false,
     plugin: 'InterPodAffinity',

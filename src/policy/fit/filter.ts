@@ -107,14 +107,17 @@ export function feasibleNodes(state: FitState, pod: PodView, filters: readonly F
 }
 
 /**
- * The scheduler's FitError message for a pod no node takes, reasons counted and sorted as
- * upstream: `0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {spot: true}`.
+ * kube-scheduler 1.36's FitError message for a pod no node takes: each reason of each node counted
+ * (a node lacking cpu and memory counts once for each), the `<count> <reason>` strings sorted as
+ * strings, then a period: `0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s).`
  */
 export function describeUnschedulable(nodeCount: number, rejected: Iterable<FitFailure>): string {
   const counts = new Map<string, number>();
-  for (const failure of rejected) counts.set(failure.reason, (counts.get(failure.reason) ?? 0) + 1);
+  for (const failure of rejected) {
+    for (const reason of failure.reasons ?? [failure.reason]) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
   const reasons = [...counts].map(([reason, count]) => `${count} ${reason}`).sort();
-  return reasons.length === 0 ? `0/${nodeCount} nodes are available` : `0/${nodeCount} nodes are available: ${reasons.join(', ')}`;
+  return reasons.length === 0 ? `0/${nodeCount} nodes are available` : `0/${nodeCount} nodes are available: ${reasons.join(', ')}.`;
 }
 
 function _runFilters(plugins: readonly FilterPlugin[], state: FitState, pod: PodView, given: string | NodeInfo): FitResult {

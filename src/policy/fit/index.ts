@@ -34,7 +34,7 @@ export {
   resourceAllocationScore,
 } from './node-resources-fit.js';
 export type { ResourceSpec } from './node-resources-fit.js';
-export { balancedAllocationScore, balancedAllocationScoreOf, balancedResourceScore } from './node-resources-balanced-allocation.js';
+export { balancedAllocationScore, balancedAllocationScoreOf, balancedImprovementScore, balancedResourceScore } from './node-resources-balanced-allocation.js';
 export { podTopologySpread, SPREAD_MISSING_LABEL_REASON, SPREAD_REASON } from './pod-topology-spread.js';
 export {
   AFFINITY_REASON,

@@ -29,13 +29,14 @@ test('NodeResourcesFit rejects a pod that needs more cpu or memory than is free'
     ok: false,
     plugin: 'NodeResourcesFit',
     reason: 'Insufficient cpu, Insufficient memory',
+    reasons: ['Insufficient cpu', 'Insufficient memory'],
   });
 });
 
 test('NodeResourcesFit counts pods against the pods allocatable', () => {
   const state = stateWith({}, {}, {});
   const result = nodeResourcesFitFilter.filter(state, testPod('new', { requests: { cpu: 5000 } }), nodeInfoOf(state, node));
-  assert.deepEqual(result, { ok: false, plugin: 'NodeResourcesFit', reason: 'Too many pods, Insufficient cpu' });
+  assert.deepEqual(result, { ok: false, plugin: 'NodeResourcesFit', reason: 'Too many pods, Insufficient cpu', reasons: ['Too many pods', 'Insufficient cpu'] });
 });
 
 test('NodeResourcesFit lets a pod requesting none of a resource onto a node overcommitted in it', () => {
@@ -46,7 +47,7 @@ test('NodeResourcesFit lets a pod requesting none of a resource onto a node over
 test('NodeResourcesFit reports an extended resource the node lacks, after the native ones', () => {
   const state = stateWith();
   const result = nodeResourcesFitFilter.filter(state, testPod('gpu', { requests: { 'nvidia.com/gpu': 1, cpu: 9000 } }), nodeInfoOf(state, node));
-  assert.deepEqual(result, { ok: false, plugin: 'NodeResourcesFit', reason: 'Insufficient cpu, Insufficient nvidia.com/gpu' });
+  assert.deepEqual(result, { ok: false, plugin: 'NodeResourcesFit', reason: 'Insufficient cpu, Insufficient nvidia.com/gpu', reasons: ['Insufficient cpu', 'Insufficient nvidia.com/gpu'] });
 });
 
 test('leastRequestedScore and mostRequestedScore follow the upstream integer formulas', () => {

@@ -55,7 +55,7 @@ export const nodeResourcesFitFilter: FilterPlugin<'NodeResourcesFit'> = {
     // The scheduler and the simulator call this for hundreds of nodes per pod: decide without
     // allocating, and build the reasons only for a node that is rejected.
     if (_fits(pod, node)) return FIT_OK;
-    return fitFailure('NodeResourcesFit', insufficientResources(state, pod, node.view).join(', '));
+    return fitFailure('NodeResourcesFit', insufficientResources(state, pod, node.view));
   },
 };
 

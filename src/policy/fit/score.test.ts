@@ -26,13 +26,13 @@ const nodes = [testNode('a'), testNode('b')];
 const state = FitState.fromSnapshot(testSnapshot(nodes, [testPod('half', { nodeName: 'b', requests: { cpu: 2000, memory: 4 * GI } })]));
 const pod = testPod('new', { requests: { cpu: 1000, memory: 2 * GI } });
 
-test('the default profile spreads: the empty node wins 475 to 425, with each plugin score reported (a bare pod has no spread to score)', () => {
+test('the default profile spreads: the empty node wins 450 to 400, with each plugin score reported (a bare pod has no spread to score)', () => {
   const choice = selectNode(state, pod, DEFAULT_PROFILE);
   assert.ok(choice.ok);
   assert.equal(choice.nodeName, 'a');
   assert.deepEqual(choice.scores, [
-    { nodeName: 'a', total: 475, plugins: { TaintToleration: 100, NodeAffinity: 0, PodTopologySpread: 0, NodeResourcesLeastAllocated: 75, NodeResourcesBalancedAllocation: 100 } },
-    { nodeName: 'b', total: 425, plugins: { TaintToleration: 100, NodeAffinity: 0, PodTopologySpread: 0, NodeResourcesLeastAllocated: 25, NodeResourcesBalancedAllocation: 100 } },
+    { nodeName: 'a', total: 450, plugins: { TaintToleration: 100, NodeAffinity: 0, PodTopologySpread: 0, NodeResourcesLeastAllocated: 75, NodeResourcesBalancedAllocation: 75 } },
+    { nodeName: 'b', total: 400, plugins: { TaintToleration: 100, NodeAffinity: 0, PodTopologySpread: 0, NodeResourcesLeastAllocated: 25, NodeResourcesBalancedAllocation: 75 } },
   ]);
 });
 
@@ -40,7 +40,7 @@ test('the most-allocated profile bin-packs onto the fuller node', () => {
   const choice = selectNode(state, pod, MOST_ALLOCATED_PROFILE);
   assert.ok(choice.ok);
   assert.equal(choice.nodeName, 'b');
-  assert.deepEqual(choice.scores.map((s) => s.total), [425, 475]);
+  assert.deepEqual(choice.scores.map((s) => s.total), [400, 450]);
 });
 
 test('ties go to the lowest node name unless the caller breaks them', () => {
@@ -63,7 +63,7 @@ test('ties go to the lowest node name unless the caller breaks them', () => {
 
 test('a pod no node takes gets the scheduler-style reason', () => {
   const choice = selectNode(state, testPod('huge', { requests: { cpu: 5000 } }), DEFAULT_PROFILE);
-  assert.deepEqual(choice.ok ? undefined : choice.reason, '0/2 nodes are available: 2 Insufficient cpu');
+  assert.deepEqual(choice.ok ? undefined : choice.reason, '0/2 nodes are available: 2 Insufficient cpu.');
 });
 
 test('scoreNodes scores the feasible nodes, or the ones given, with the profile weights', () => {

@@ -10,14 +10,16 @@ import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
 import type { FitState, NodeInfo } from './state.js';
 
-/** Rejects a node with a NoSchedule or NoExecute taint the pod does not tolerate, naming the first one. */
+/** kube-scheduler 1.36's reason for a node with a NoSchedule or NoExecute taint the pod does not tolerate. */
+export const UNTOLERATED_TAINT_REASON = 'node(s) had untolerated taint(s)';
+
+/** Rejects a node with a NoSchedule or NoExecute taint the pod does not tolerate (upstream names no taint either). */
 export const taintTolerationFilter: FilterPlugin<'TaintToleration'> = {
   name: 'TaintToleration',
   filter(_state: FitState, pod: PodView, { view }: NodeInfo): FitResult {
     if (view.taints.length === 0) return FIT_OK;
-    const [taint] = taintsNotTolerated(pod.constraints.tolerations ?? [], view.taints, ['NoSchedule', 'NoExecute']);
-    if (taint === undefined) return FIT_OK;
-    return fitFailure('TaintToleration', `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
+    if (taintsNotTolerated(pod.constraints.tolerations ?? [], view.taints, ['NoSchedule', 'NoExecute']).length === 0) return FIT_OK;
+    return fitFailure('TaintToleration', UNTOLERATED_TAINT_REASON);
   },
 };
 
