@@ -5,6 +5,7 @@ import {
   ownerResolver,
   pdbFromKube,
   podFromKube,
+  podNonZeroRequests,
   podRequests,
   toMillis,
   workloadFromKube,
@@ -90,6 +91,22 @@ describe('podRequests', () => {
     it(name, () => assert.deepEqual(podRequests(spec), expected));
   }
 
+  it('podNonZeroRequests gives 100m/200Mi to each container that names no cpu or memory request, as kube-scheduler 1.36', () => {
+    const spec = (s: KubePodSpec): { cpu: number; memory: number } => podNonZeroRequests(s, podRequests(s));
+    // Upstream's NonMissingContainerRequests: per container, per resource, only when the key is absent.
+    assert.deepEqual(spec({ containers: [{ name: 'a' }, { name: 'b' }] }), { cpu: 200, memory: 400 * MI });
+    assert.deepEqual(spec({ containers: [container({ cpu: '1' }), { name: 'b' }] }), { cpu: 1100, memory: 400 * MI });
+    // A request named as 0 stays 0.
+    assert.deepEqual(spec({ containers: [container({ cpu: '0', memory: '0' })] }), { cpu: 0, memory: 0 });
+    // Init containers get the defaults too, then the max with the containers' sum, as for requests.
+    assert.deepEqual(spec({ initContainers: [{ name: 'i' }], containers: [container({ cpu: '50m', memory: '10Mi' })] }), { cpu: 100, memory: 200 * MI });
+    // A sidecar adds its defaults to the sum.
+    assert.deepEqual(spec({ initContainers: [{ name: 's', restartPolicy: 'Always' }], containers: [container({ cpu: '1' })] }), { cpu: 1100, memory: 400 * MI });
+    // Pod-level requests: defaults only for a resource the pod names nowhere.
+    assert.deepEqual(spec({ resources: { requests: { cpu: '2' } }, containers: [{ name: 'a' }, { name: 'b' }] }), { cpu: 2000, memory: 400 * MI });
+    assert.deepEqual(spec({ overhead: { cpu: '250m' }, containers: [{ name: 'a' }] }), { cpu: 350, memory: 200 * MI });
+  });
+
   it('names the resource and pod of a bad quantity', () => {
     const pod: KubePod = { metadata: { namespace: 'shop', name: 'cart-1' }, spec: { containers: [container({ cpu: '12x' })] } };
     assert.throws(() => podFromKube(pod, ownerResolver([], [])), (error: unknown) => {
@@ -166,6 +183,7 @@ describe('podFromKube', () => {
       labels: { app: 'cart', 'pod-template-hash': '7f9c' },
       annotations: { 'kubernetes.io/config.mirror': 'abc' },
       requests: { cpu: 500, memory: 256 * MI, pods: 1 },
+      nonZero: { cpu: 500, memory: 256 * MI },
       nodeName: 'node-1',
       phase: 'Running',
       ready: true,

@@ -222,13 +222,16 @@ export function podFromKube(pod: KubePod, resolveOwner: OwnerResolver): PodView 
   const phase = pod.status?.phase;
   const deletionRequestedAt = _toMillis(meta.deletionTimestamp);
   const volumes = spec.volumes ?? [];
+  const context = `in pod "${namespace}/${name}"`;
+  const requests = podRequests(spec, context);
   return {
     namespace,
     name,
     uid: meta.uid ?? '',
     labels: meta.labels ?? {},
     annotations,
-    requests: podRequests(spec, `in pod "${namespace}/${name}"`),
+    requests,
+    nonZero: podNonZeroRequests(spec, requests, context),
     nodeName: spec.nodeName ?? '',
     // The API server sets Pending on creation; a missing phase is a pod not yet seen by it.
     phase: phase === undefined ? 'Pending' : POD_PHASES.has(phase) ? (phase as PodPhase) : 'Unknown',
@@ -272,12 +275,41 @@ export function podFromKube(pod: KubePod, resolveOwner: OwnerResolver): PodView 
  * @param context - words for error messages, e.g. `in pod "shop/cart-1"`
  */
 export function podRequests(spec: KubePodSpec, context = 'in pod spec'): Resources {
+  return _podRequests(spec, context, undefined);
+}
+
+/** The scheduler's default cpu request for scoring a container that sets none (upstream DefaultMilliCPURequest). */
+const _DEFAULT_CPU_REQUEST = '100m';
+/** The scheduler's default memory request for scoring a container that sets none (upstream DefaultMemoryRequest, 200Mi). */
+const _DEFAULT_MEMORY_REQUEST = String(200 * 1024 * 1024);
+
+/**
+ * The pod's cpu and memory as kube-scheduler 1.36 counts them for scoring (its `Non0CPU` and
+ * `Non0Mem`, from `PodInfo.CalculateResource`): {@link podRequests} again, with 100m cpu and
+ * 200Mi memory given to each container (init and sidecar included) that does not name that
+ * resource in its requests (one that names it, even as 0, keeps it). With pod-level requests, only
+ * a resource the pod's requests do not name gets the defaults.
+ *
+ * @param requests - the pod's {@link podRequests}, already computed
+ */
+export function podNonZeroRequests(spec: KubePodSpec, requests: Resources, context = 'in pod spec'): { cpu: number; memory: number } {
+  const podLevel = spec.resources?.requests !== undefined;
+  const missing: Record<string, string> = {};
+  if (!podLevel || requests['cpu'] === undefined) missing['cpu'] = _DEFAULT_CPU_REQUEST;
+  if (!podLevel || requests['memory'] === undefined) missing['memory'] = _DEFAULT_MEMORY_REQUEST;
+  const nonZero = _podRequests(spec, context, missing);
+  return { cpu: nonZero['cpu'] ?? 0, memory: nonZero['memory'] ?? 0 };
+}
+
+/** `podRequests`, with `nonMissing` as upstream's NonMissingContainerRequests: added to each container that names none of it. */
+function _podRequests(spec: KubePodSpec, context: string, nonMissing: KubeResourceList | undefined): Resources {
+  const own = (list: KubeResourceList | undefined): KubeResourceList | undefined => (nonMissing === undefined ? list : { ...nonMissing, ...list });
   const sum = new Map<string, Quantity>();
-  for (const container of spec.containers ?? []) _addList(sum, container.resources?.requests, context);
+  for (const container of spec.containers ?? []) _addList(sum, own(container.resources?.requests), context);
   const sidecars = new Map<string, Quantity>();
   const initPeak = new Map<string, Quantity>();
   for (const container of spec.initContainers ?? []) {
-    const requests = container.resources?.requests;
+    const requests = own(container.resources?.requests);
     if (container.restartPolicy === 'Always') {
       _addList(sum, requests, context);
       _addList(sidecars, requests, context);

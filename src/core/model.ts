@@ -123,6 +123,13 @@ export interface PodView {
   readonly annotations: Readonly<Record<string, string>>;
   /** Requests as the scheduler computes them (max of init, sum of containers and sidecars, plus overhead). */
   readonly requests: Resources;
+  /**
+   * Cpu (millicores) and memory (bytes) as the scheduler's resource scores count them (upstream's
+   * Non0CPU/Non0Mem): the same sums with 100m and 200Mi for each container that sets no cpu or no
+   * memory request. Set by `podFromKube`; when absent, a pod requesting none of one counts the
+   * default once (the same for a pod with one container).
+   */
+  readonly nonZero?: { readonly cpu: number; readonly memory: number };
   /** Empty when not yet bound. */
   readonly nodeName: string;
   readonly phase: PodPhase;

@@ -11,7 +11,8 @@ import {
   leastAllocatedScore,
   mostAllocatedScore,
 } from './node-resources-fit.js';
-import { FitState } from './state.js';
+import { podFromKube } from '../../core/from-kube.js';
+import { FitState, nonZeroRequests } from './state.js';
 
 const node = testNode('n1', { allocatable: { cpu: 4000, memory: 8 * GI, pods: 3 } });
 
@@ -81,6 +82,23 @@ test('resource scores count a pod without requests as 100m cpu and 200Mi memory'
   const withBestEffort = stateWith({});
   assert.deepEqual(withBestEffort.nonZeroRequested('n1'), { cpu: 100, memory: 200 * MI });
   assert.deepEqual(withBestEffort.requested('n1'), {});
+});
+
+test('resource scores give the defaults per container without a request, as kube-scheduler 1.36 (a pod from the API)', () => {
+  // Two containers, one asking 1 cpu and no memory, one asking nothing: upstream's Non0CPU is
+  // 1000m + 100m and Non0Mem 2 × 200Mi (NonMissingContainerRequests), not the pod totals.
+  const kube = { metadata: { namespace: 'default', name: 'two', uid: 'two' }, spec: { containers: [{ name: 'a', resources: { requests: { cpu: '1' } } }, { name: 'b' }] } };
+  const pod = podFromKube(kube, () => ({ kind: 'None', namespace: 'default', name: 'two' }));
+  assert.deepEqual(pod.requests, { cpu: 1000, pods: 1 });
+  assert.deepEqual(nonZeroRequests(pod), { cpu: 1100, memory: 400 * MI });
+  const state = stateWith();
+  // cpu (4000-1100)/4000 = 72.5% → 72; memory (8192-400)/8192 = 95.1% → 95; mean 83.
+  assert.equal(resourceAllocationScore(state, pod, node, leastRequestedScore), 83);
+  assert.deepEqual(leastAllocatedScore.score(state, pod, nodeInfosOf(state, [node])), [83]);
+  // Placed, it counts the same on its node; the filter still sees its actual requests.
+  const placed = FitState.fromSnapshot(testSnapshot([node], [{ ...pod, nodeName: 'n1' }]));
+  assert.deepEqual(placed.nonZeroRequested('n1'), { cpu: 1100, memory: 400 * MI });
+  assert.deepEqual(placed.requested('n1'), { cpu: 1000, pods: 1 });
 });
 
 test('the allocation-free filter agrees with insufficientResources on random nodes and pods', () => {

@@ -183,8 +183,8 @@ export class FitState {
       if (slot === undefined || placement.has(pod.uid)) continue;
       slot.pods.push(pod);
       placement.set(pod.uid, slot);
-      slot.nonZeroCpu += _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST);
-      slot.nonZeroMemory += _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST);
+      slot.nonZeroCpu += _nonZeroCpu(pod);
+      slot.nonZeroMemory += _nonZeroMemory(pod);
     }
     // One sum per node rather than one allocation per pod; the indexes are built when first used.
     for (const slot of slots.values()) {
@@ -566,8 +566,8 @@ export class FitState {
     slot.pods.push(pod);
     const requested = slot.requested;
     for (const name in pod.requests) requested[name] = (requested[name] ?? 0) + (pod.requests[name] as number);
-    slot.nonZeroCpu += _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST);
-    slot.nonZeroMemory += _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST);
+    slot.nonZeroCpu += _nonZeroCpu(pod);
+    slot.nonZeroMemory += _nonZeroMemory(pod);
     this.#placement.set(pod.uid, slot);
     this.#podIndex.add(pod);
     if (this.#namespaceCounts !== undefined) this.#namespaceCounts.set(pod.namespace, (this.#namespaceCounts.get(pod.namespace) ?? 0) + 1);
@@ -584,8 +584,8 @@ export class FitState {
     // the object keeps its shape).
     const requested = slot.requested;
     for (const name in pod.requests) requested[name] = (requested[name] ?? 0) - (pod.requests[name] as number);
-    slot.nonZeroCpu -= _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST);
-    slot.nonZeroMemory -= _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST);
+    slot.nonZeroCpu -= _nonZeroCpu(pod);
+    slot.nonZeroMemory -= _nonZeroMemory(pod);
     this.#placement.delete(pod.uid);
     this.#podIndex.remove(pod);
     if (this.#namespaceCounts !== undefined) {
@@ -657,14 +657,13 @@ export class FitState {
 }
 
 /**
- * The pod's cpu and memory requests as the scheduler's resource scores count them: a pod that
- * requests none of one counts as requesting the default (100m cpu, 200Mi memory). Upstream applies
- * the default per container; the model holds pod totals, so it applies here when the total is zero.
+ * The pod's cpu and memory requests as the scheduler's resource scores count them: `pod.nonZero`
+ * (the default 100m cpu and 200Mi memory given per container, as upstream), or, for a model built
+ * without it, the pod's requests with a zero total counted as the default once.
  */
 export function nonZeroRequests(pod: PodView): NonZeroRequests {
-  return { cpu: _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST), memory: _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST) };
+  return pod.nonZero ?? { cpu: _nonZeroCpu(pod), memory: _nonZeroMemory(pod) };
 }
-
 /**
  * Whether the system-default spread selects the pods of a controller of this kind (upstream's
  * DefaultSelector, Services aside). Plain comparisons: it runs on every assume and forget.
@@ -700,6 +699,14 @@ function _countController(index: Map<string, _ControllerCounts>, pod: PodView, n
   entry.counts[nodeIndex] = (entry.counts[nodeIndex] as number) + delta;
   entry.total += delta;
   if (entry.total === 0) index.delete(ref.uid);
+}
+
+function _nonZeroCpu(pod: PodView): number {
+  return pod.nonZero?.cpu ?? _nonZero(pod.requests['cpu'], DEFAULT_MILLI_CPU_REQUEST);
+}
+
+function _nonZeroMemory(pod: PodView): number {
+  return pod.nonZero?.memory ?? _nonZero(pod.requests['memory'], DEFAULT_MEMORY_REQUEST);
 }
 
 function _nonZero(amount: number | undefined, fallback: number): number {
