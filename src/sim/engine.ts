@@ -8,6 +8,7 @@
  * Time is an integer count of milliseconds since the start of the run. Integers keep the
  * order of events exact: sums of float seconds drift, and a drift can swap two events.
  */
+import { BinaryHeap } from '../core/heap.js';
 
 /** A scheduled callback. Keep the object to cancel it. */
 export interface SimEvent {
@@ -21,63 +22,27 @@ export interface SimEvent {
 const _NOOP = (): void => {};
 
 /**
- * A binary min-heap of events ordered by (time, seq).
- *
- * A hand-written heap instead of a sorted array: push and pop are O(log n) with a few hundred
- * thousand pending events in a large run, where an insertion sort would be O(n).
+ * A binary min-heap of events ordered by (time, seq): push and pop are O(log n) with a few
+ * hundred thousand pending events in a large run, where an insertion sort would be O(n).
  */
 export class EventQueue {
-  readonly #heap: SimEvent[] = [];
+  readonly #heap = new BinaryHeap<SimEvent>(_before);
 
   get size(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   push(event: SimEvent): void {
-    const heap = this.#heap;
-    heap.push(event);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as SimEvent;
-      if (!_before(event, p)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = event;
+    this.#heap.push(event);
   }
 
   /** The earliest event, without removing it. */
   peek(): SimEvent | undefined {
-    return this.#heap[0];
+    return this.#heap.peek();
   }
 
   pop(): SimEvent | undefined {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top === undefined || last === undefined || heap.length === 0) return top;
-    const n = heap.length;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      let child = left;
-      let c = heap[left] as SimEvent;
-      if (right < n) {
-        const r = heap[right] as SimEvent;
-        if (_before(r, c)) {
-          child = right;
-          c = r;
-        }
-      }
-      if (!_before(c, last)) break;
-      heap[i] = c;
-      i = child;
-    }
-    heap[i] = last;
-    return top;
+    return this.#heap.pop();
   }
 }
 

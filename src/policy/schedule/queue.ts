@@ -15,6 +15,7 @@
  *
  * Every pod added and not deleted is in exactly one of the four: none is lost.
  */
+import { BinaryHeap } from '../../core/heap.js';
 
 /** What the queue needs to know of a pod. */
 export interface QueuedPodInfo {
@@ -56,7 +57,7 @@ interface _Entry<T extends QueuedPodInfo> {
   failedAt: number;
   /** The move cycle when the pod was popped: a later move event sends a failure to backoffQ. */
   poppedAtCycle: number;
-  /** Changes on every move, so heap entries left behind are recognised and skipped. */
+  /** Changes on every move, so heap items left behind are recognised and skipped (the heaps have no removal). */
   generation: number;
 }
 
@@ -83,8 +84,8 @@ export class SchedulingQueue<T extends QueuedPodInfo> {
   readonly #maxBackoffMs: number;
   readonly #flushMs: number;
   readonly #entries = new Map<string, _Entry<T>>();
-  readonly #active = new _Heap<_HeapItem<T>>((a, b) => _activeBefore(a.entry, b.entry));
-  readonly #backoff = new _Heap<_HeapItem<T>>((a, b) => this.#backoffUntil(a.entry) < this.#backoffUntil(b.entry));
+  readonly #active = new BinaryHeap<_HeapItem<T>>((a, b) => _activeBefore(a.entry, b.entry));
+  readonly #backoff = new BinaryHeap<_HeapItem<T>>((a, b) => this.#backoffUntil(a.entry) < this.#backoffUntil(b.entry));
   readonly #unschedulable = new Set<_Entry<T>>();
   #moveCycle = 0;
   #activeCount = 0;
@@ -315,50 +316,4 @@ function _activeBefore<T extends QueuedPodInfo>(a: _Entry<T>, b: _Entry<T>): boo
   if (a.pod.priority !== b.pod.priority) return a.pod.priority > b.pod.priority;
   if (a.enqueuedAt !== b.enqueuedAt) return a.enqueuedAt < b.enqueuedAt;
   return a.pod.key < b.pod.key;
-}
-
-/** A binary min-heap under `before`; removal is by skipping stale items (see `_Entry.generation`). */
-class _Heap<T> {
-  readonly #items: T[] = [];
-  readonly #before: (a: T, b: T) => boolean;
-
-  constructor(before: (a: T, b: T) => boolean) {
-    this.#before = before;
-  }
-
-  push(item: T): void {
-    const items = this.#items;
-    items.push(item);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.#before(item, items[parent] as T)) break;
-      items[i] = items[parent] as T;
-      i = parent;
-    }
-    items[i] = item;
-  }
-
-  peek(): T | undefined {
-    return this.#items[0];
-  }
-
-  pop(): T | undefined {
-    const items = this.#items;
-    const top = items[0];
-    const last = items.pop();
-    if (top === undefined || last === undefined || items.length === 0) return top;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= items.length) break;
-      const right = left + 1;
-      const child = right < items.length && this.#before(items[right] as T, items[left] as T) ? right : left;
-      if (!this.#before(items[child] as T, last)) break;
-      items[i] = items[child] as T;
-      i = child;
-    }
-    items[i] = last;
-    return top;
-  }
 }
