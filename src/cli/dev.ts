@@ -26,11 +26,12 @@ export function registerDevCommand(program: Command): void {
     .description('Start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, and create fake nodes')
     .option('--name <name>', 'cluster name (state lives in the Stowage cache)', 'stowage-dev')
     .option('--nodes <file>', 'node fixture YAML (default: dev/nodes.yaml)')
-    .option('--pod-startup-delay <duration>', 'time from binding to Ready for each pod', '1s')
+    .option('--pod-startup-delay <duration>', 'least time from binding to Ready for each pod', '1s')
+    .option('--pod-startup-jitter <duration>', 'random extra start-up time per pod, up to this (default: half the delay)')
     .option('--pod-termination-delay <duration>', 'time a deleted pod stays Terminating', '500ms')
     .addOption(new Option('--autoscaler <name>', 'also start an autoscaler: Karpenter\'s KWOK provider, with the tenant node groups as NodePools').choices(['karpenter']))
     .option('--classes <file>', 'TenantClasses whose node groups the autoscaler gets (default: the built-in premium and standard)')
-    .action(async (opts: { name: string; nodes?: string; podStartupDelay: string; podTerminationDelay: string; autoscaler?: 'karpenter'; classes?: string }) => {
+    .action(async (opts: { name: string; nodes?: string; podStartupDelay: string; podStartupJitter?: string; podTerminationDelay: string; autoscaler?: 'karpenter'; classes?: string }) => {
       const dir = clusterDir(opts.name);
       const started = Date.now();
       const nodes = opts.nodes === undefined ? undefined : loadFile(opts.nodes, 'node fixture', parseNodeFixture);
@@ -41,6 +42,7 @@ export function registerDevCommand(program: Command): void {
         ...(opts.autoscaler ? { autoscaler: opts.autoscaler } : {}),
         ...(tenantClasses ? { tenantClasses } : {}),
         podStartupMs: parseDuration(opts.podStartupDelay, '--pod-startup-delay'),
+        ...(opts.podStartupJitter === undefined ? {} : { podStartupJitterMs: parseDuration(opts.podStartupJitter, '--pod-startup-jitter') }),
         podTerminationMs: parseDuration(opts.podTerminationDelay, '--pod-termination-delay'),
         log: (m) => process.stderr.write(`${m}\n`),
       });

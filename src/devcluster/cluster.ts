@@ -25,8 +25,12 @@ export interface ClusterOptions {
   readonly dir: string;
   /** Node fixture; defaults to dev/nodes.yaml. */
   readonly nodes?: NodeFixture;
-  /** How long a bound pod takes to become Running and Ready. */
+  /** How long a bound pod takes at least to become Running and Ready. Default 1 s. */
   readonly podStartupMs?: number;
+  /**
+   * A random extra on top of {@link podStartupMs}: each pod becomes Ready after a uniform time in
+   * `[podStartupMs, podStartupMs + podStartupJitterMs)`. Default half of `podStartupMs`.
+   */
   readonly podStartupJitterMs?: number;
   /** How long a deleted pod stays Terminating. */
   readonly podTerminationMs?: number;
@@ -129,10 +133,23 @@ function _kubeconfigYaml(server: string, pki: Pki): string {
   ].join('\n');
 }
 
-function _stages(options: ClusterOptions): string {
+/**
+ * The range of a pod's start-up delay, from binding to Ready, for the given options: at least
+ * `minMs`, less than `maxMs` (equal when there is no jitter).
+ */
+export function podStartupRange(options: Pick<ClusterOptions, 'podStartupMs' | 'podStartupJitterMs'>): { minMs: number; maxMs: number } {
+  const minMs = Math.max(0, Math.round(options.podStartupMs ?? 1_000));
+  const jitterMs = Math.max(0, Math.round(options.podStartupJitterMs ?? minMs / 2));
+  return { minMs, maxMs: minMs + jitterMs };
+}
+
+/** The kwok configuration (dev/kwok/stages.yaml with its placeholders filled in) for the options. */
+export function renderStages(options: Omit<ClusterOptions, 'dir'>): string {
+  const startup = podStartupRange(options);
   const values: Record<string, number> = {
-    POD_STARTUP_MS: options.podStartupMs ?? 1_000,
-    POD_STARTUP_JITTER_MS: options.podStartupJitterMs ?? 0,
+    POD_STARTUP_MS: startup.minMs,
+    // kwok's jitter is the latest delay, not an extra (see the comment in stages.yaml).
+    POD_STARTUP_LATEST_MS: startup.maxMs,
     POD_TERMINATION_MS: options.podTerminationMs ?? 500,
     JOB_RUN_MS: options.jobRunMs ?? 5_000,
   };
@@ -274,7 +291,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
 
     log(`starting kwok on 127.0.0.1:${kwok}`);
     const stagesPath = join(dir, 'kwok.yaml');
-    writeFileSync(stagesPath, _stages(options));
+    writeFileSync(stagesPath, renderStages(options));
     const kwokProcess = start('kwok', [
       `--kubeconfig=${kubeconfigPath}`,
       `--config=${stagesPath}`,

@@ -18,9 +18,9 @@ import { DRAIN_ANNOTATION, DRAINING_TAINT } from '../../src/controllers/deschedu
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
 
-// 1.5 s from bind to Ready: a make-before-break bug would show as a window without a Ready pod.
+// Pods take 2-3 s from bind to Ready (the e2e default): a make-before-break bug would show as a
+// window without a Ready pod.
 const cluster = useCluster({
-  podStartupMs: 1500,
   nodes: {
     apiVersion: 'stowage.io/v1alpha1',
     kind: 'NodeFixture',

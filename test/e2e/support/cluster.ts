@@ -19,12 +19,19 @@ export interface TestCluster {
   readonly policy: PolicyV1Api;
 }
 
+/**
+ * How long a pod of an e2e cluster takes from binding to Ready unless a test says otherwise: a few
+ * seconds with jitter, as real containers take, so a test sees replacements that are not Ready yet
+ * (the hard case for availability) and in an order that varies from run to run.
+ */
+export const E2E_POD_STARTUP = { podStartupMs: 2_000, podStartupJitterMs: 1_000 } as const;
+
 /** Registers before/after hooks that run a cluster for the calling test file. */
 export function useCluster(options: Omit<ClusterOptions, 'dir'> = {}): () => TestCluster {
   let cluster: TestCluster | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'stowage-e2e-'));
   before(async () => {
-    const state = await startCluster({ dir, podStartupMs: 500, ...options });
+    const state = await startCluster({ dir, ...E2E_POD_STARTUP, ...options });
     const kc = new KubeConfig();
     kc.loadFromFile(state.kubeconfigPath);
     cluster = { state, kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), policy: kc.makeApiClient(PolicyV1Api) };
