@@ -6,13 +6,20 @@
  *    cluster of 1,000 nodes and 20,000 pods, driven open-loop (requests sent on a fixed
  *    schedule, not when the previous one returns) at 250 and 1,000 reviews/s through a
  *    keep-alive agent of 25 sockets, like the apiserver's client. p50/p99 measured by the client.
+ * 3. With `--flood` (instead of 1 and 2): the webhook server in its own process, over the same
+ *    synthetic cluster, and a no-op server beside it for comparison. First the CPU time each
+ *    process spends per admission at 200 valid reviews/s (a figure this machine's noise disturbs
+ *    less than wall time), then, for Stowage's, a flood of 1,000 hostile requests from 16
+ *    concurrent clients (src/controllers/webhook/hostile.test-helper.ts) while valid reviews keep
+ *    coming at 50/s: their p50/p99, how many were shed, the process's RSS during and after, and
+ *    whether it survived. The goal: p99 < 100 ms, RSS < 256 MiB during and after, no crash.
  * 2. Pod-creation throughput on the real control plane: a Deployment of 200 replicas created
  *    and timed until its ReplicaSet has created every pod and until every pod is Ready, without
  *    with Stowage's webhook registered (`stowage webhook` in its own process), and with a no-op
  *    webhook on the same HTTPS server code (what any webhook costs), in turn, five rounds each (`--rounds N`);
  *    medians and ranges are printed, as the spread between rounds is the noise floor.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -21,26 +28,23 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
-import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type KubernetesObject, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { DEFAULT_WEBHOOK_CONFIG } from '../src/config/webhook-config.js';
 import { PlacementAdmitter } from '../src/controllers/webhook/admitter.js';
 import { ReservationLedger } from '../src/controllers/webhook/ledger.js';
 import { WebhookMetrics } from '../src/controllers/webhook/metrics.js';
-import { PlacementIndex } from '../src/controllers/webhook/placement-index.js';
+import { floodWebhook, streamValidReviews, type FloodResult } from '../src/controllers/webhook/flood.test-helper.js';
 import { urlWebhookConfiguration } from '../src/controllers/webhook/registration.js';
 import { parseAdmissionReview } from '../src/controllers/webhook/review.js';
 import { startWebhookServer } from '../src/controllers/webhook/server.js';
 import { startCluster, stopCluster } from '../src/devcluster/cluster.js';
 import { httpGet } from '../src/devcluster/http.js';
 import { freePorts, waitFor } from '../src/devcluster/processes.js';
-import { InformerStore, keepMetadata } from '../src/kube/informer-store.js';
 import { createCertificateAuthority, issueCertificate, type CertificateKeyPair } from '../src/pki/certs.js';
+import { DEPLOYMENTS, NODES, NS, REPLICAS, reviewBody, syntheticIndex } from './webhook-fixtures.js';
 
-const NODES = 1_000;
-const DEPLOYMENTS = 1_000;
-const REPLICAS = 20;
 const RATES = [
   { perSecond: 250, count: 2_500 },
   { perSecond: 1_000, count: 5_000 },
@@ -48,7 +52,6 @@ const RATES = [
 const CLUSTER_PODS = 200;
 /** Rounds per variant (`--rounds N`): the spread between rounds of one variant is the noise floor. */
 const ROUNDS = _roundsArg(process.argv) ?? 5;
-const NS = 'bench';
 const BIN = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -60,91 +63,6 @@ function summary(samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
   const f = (v: number): string => `${v.toFixed(2)} ms`;
   return `p50 ${f(percentile(sorted, 50))}  p90 ${f(percentile(sorted, 90))}  p99 ${f(percentile(sorted, 99))}  max ${f(sorted[sorted.length - 1] ?? Number.NaN)}  (n=${sorted.length})`;
-}
-
-/** A ReplicaSet pod as the apiserver sends it for admission: no name yet, a realistic spec. */
-function reviewBody(uid: string, deployment: number): string {
-  const name = `app-${deployment}`;
-  const hash = `h${deployment}`;
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      requestKind: { group: '', version: 'v1', kind: 'Pod' },
-      requestResource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: NS,
-      operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:authenticated'] },
-      object: {
-        kind: 'Pod',
-        apiVersion: 'v1',
-        metadata: {
-          generateName: `${name}-${hash}-`,
-          namespace: NS,
-          labels: { app: name, 'pod-template-hash': hash, team: 'payments', tier: 'backend' },
-          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' },
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name}-${hash}`, uid: `rs-${deployment}`, controller: true, blockOwnerDeletion: true }],
-        },
-        spec: {
-          containers: [
-            {
-              name: 'app',
-              image: `registry.example/${name}:1.4.2`,
-              ports: [{ containerPort: 8080, protocol: 'TCP' }],
-              env: Array.from({ length: 12 }, (_, i) => ({ name: `SETTING_${i}`, value: `value-${i}` })),
-              resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-              readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 5 },
-              volumeMounts: [{ name: 'config', mountPath: '/etc/app' }],
-            },
-            { name: 'proxy', image: 'registry.example/proxy:2', resources: { requests: { cpu: '50m', memory: '64Mi' } } },
-          ],
-          volumes: [{ name: 'config', configMap: { name: `${name}-config` } }],
-          affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: name } } } }] } },
-          tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
-          restartPolicy: 'Always',
-          terminationGracePeriodSeconds: 30,
-        },
-      },
-      oldObject: null,
-      dryRun: false,
-    },
-  });
-}
-
-/**
- * The synthetic cluster the admission benchmark decides against. Pods go through an informer
- * store that keeps identities only, into the index, as `stowage webhook` feeds them; the store
- * is returned so that it stays alive for the memory figure.
- */
-function syntheticIndex(): { index: PlacementIndex; pods: InformerStore<KubernetesObject> } {
-  const index = new PlacementIndex({ capacityTypeRules: DEFAULT_WEBHOOK_CONFIG.capacityTypeRules, capacityLabel: DEFAULT_WEBHOOK_CONFIG.capacityLabel });
-  const pods = new InformerStore<KubernetesObject>((event, pod) => (event === 'delete' ? index.deletePod(pod) : index.upsertPod(pod)), keepMetadata);
-  for (let n = 0; n < NODES; n++) {
-    const type = n % 3 === 0 ? 'spot' : 'on-demand';
-    index.upsertNode({
-      metadata: { name: `node-${n}`, labels: { 'node.kubernetes.io/capacity': type } },
-      status: { allocatable: { cpu: '16', memory: '64Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
-    });
-  }
-  index.upsertNamespace({ metadata: { name: NS, annotations: { 'stowage.io/on-demand-percent': '20' } } });
-  let p = 0;
-  for (let d = 0; d < DEPLOYMENTS; d++) {
-    const name = `app-${d}`;
-    index.upsertWorkload('Deployment', { metadata: { name, namespace: NS }, spec: { replicas: REPLICAS + 5 } });
-    index.upsertReplicaSet({ metadata: { name: `${name}-h${d}`, namespace: NS, uid: `rs-${d}`, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: `d-${d}`, controller: true }] } });
-    for (let r = 0; r < REPLICAS; r++, p++) {
-      const pod = {
-        metadata: { name: `${name}-h${d}-${r}`, namespace: NS, uid: `pod-${p}`, resourceVersion: String(1_000 + p), labels: { app: name, 'pod-template-hash': `h${d}` }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name}-h${d}`, uid: `rs-${d}`, controller: true }] },
-        spec: { nodeName: `node-${p % NODES}`, containers: [{ name: 'app', resources: { requests: { cpu: '250m', memory: '256Mi' } } }] },
-        status: { phase: 'Running' },
-      };
-      pods.event('ADDED', pod);
-    }
-  }
-  return { index, pods };
 }
 
 /** Sends `count` reviews at `perSecond`, open-loop, and returns each one's latency in ms. */
@@ -193,11 +111,19 @@ interface DriveJob {
   readonly offset: number;
 }
 
+interface FloodJob {
+  readonly flood: { readonly port: number; readonly ca: string; readonly count: number; readonly clients: number };
+}
+
 /**
  * Runs {@link drive} in a worker thread: the load generator gets its own event loop (and core),
  * as the apiserver is its own process, so its JSON and TLS work doesn't queue behind the server's.
  */
 function driveInWorker(job: DriveJob): Promise<{ latencies: number[]; seconds: number; errors: number }> {
+  return _inWorker(job);
+}
+
+function _inWorker<T>(job: DriveJob | FloodJob): Promise<T> {
   return new Promise((resolve, reject) => {
     // Workers don't inherit tsx's loader: register it in the worker, then load this file there.
     const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
@@ -455,9 +381,90 @@ async function podCreation(): Promise<void> {
   }
 }
 
+// --- 3. the flood --------------------------------------------------------------------------------
+
+/** Resident memory of a process in MiB, from /proc (Linux). */
+function _rssMiB(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return Number(/(\d+)/.exec(line ?? '')?.[1]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function _spawnServer(variant: string): Promise<{ child: ChildProcess; port: number; ca: string }> {
+  // Its own small entry point: this file's imports (the Kubernetes client, the cluster launcher) would weigh on its RSS.
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./webhook-flood-server.ts', import.meta.url)), variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
+    });
+    child.once('exit', (code) => reject(new Error(`The ${variant} server exited with ${code} before serving`)));
+  });
+  const { port, ca } = JSON.parse(first) as { port: number; ca: string };
+  return { child, port, ca };
+}
+
+async function flood(): Promise<void> {
+  process.stdout.write(`\n3. The webhook server in its own process over ${NODES} nodes and ${DEPLOYMENTS * REPLICAS} pods, and a no-op server, on loopback\n`);
+  const cpuPerAdmission: Record<string, number> = {};
+  for (const variant of ['stowage', 'no-op'] as const) {
+    const { child, port, ca } = await _spawnServer(variant);
+    const pid = child.pid ?? 0;
+    try {
+      let offset = 0;
+      const valid = (perSecond: number, stop: Promise<unknown>) =>
+        streamValidReviews({ port, ca, perSecond, stop, body: (i) => reviewBody(`valid-${offset + i}`, (offset + i) % DEPLOYMENTS) }).then((r) => {
+          offset += r.results.length;
+          return r.results;
+        });
+      await valid(200, new Promise((r) => setTimeout(r, 2_000))); // warm-up: JIT
+      const cpuBefore = _cpuMs(pid);
+      const calm = await valid(200, new Promise((r) => setTimeout(r, 10_000)));
+      const cpu = _cpuMs(pid) - cpuBefore;
+      cpuPerAdmission[variant] = cpu / calm.length;
+      const ok = calm.filter((r) => r.status === 200);
+      process.stdout.write(`   ${variant.padEnd(8)} at 200 valid reviews/s: ${calm.length} reviews, ${calm.length - ok.length} errors; ${summary(ok.map((r) => r.ms))}; CPU ${cpu} ms = ${(cpu / calm.length).toFixed(3)} ms per admission; RSS ${_rssMiB(pid).toFixed(0)} MiB\n`);
+      if (variant !== 'stowage') continue;
+
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, _rssMiB(pid))), 50);
+      const flooded = _inWorker<FloodResult>({ flood: { port, ca, count: 1_000, clients: 16 } });
+      const during = valid(50, flooded);
+      const result = await flooded;
+      const reviews = await during;
+      const peakDuring = peak;
+      // After: the process settles (its GC returns memory lazily); sample for 5 s.
+      await new Promise((r) => setTimeout(r, 5_000));
+      clearInterval(sampler);
+      const after = _rssMiB(pid);
+      const answered = reviews.filter((r) => r.status === 200);
+      const patched = answered.filter((r) => r.body.includes('"patch"'));
+      process.stdout.write(`   flood: 1,000 hostile requests from 16 clients in ${result.seconds.toFixed(1)} s, with ${reviews.length} valid reviews at 50/s beside them\n`);
+      for (const [kind, byStatus] of Object.entries(result.statuses)) process.stdout.write(`     ${kind.padEnd(26)} ${Object.entries(byStatus).map(([s, n]) => `${s === '-1' ? 'closed' : s}×${n}`).join(' ')}\n`);
+      process.stdout.write(`     unexpected answers: ${result.unexpected.length}${result.unexpected.length > 0 ? ` (${result.unexpected.slice(0, 3).join('; ')})` : ''}\n`);
+      process.stdout.write(`     valid reviews: ${answered.length}/${reviews.length} answered 200, ${patched.length} placed, ${answered.length - patched.length} admitted unchanged (shed); ${summary(answered.map((r) => r.ms))}\n`);
+      process.stdout.write(`     server process: ${child.exitCode === null ? 'alive' : `EXITED with ${child.exitCode}`}; RSS peak during ${peakDuring.toFixed(0)} MiB, after 5 s ${after.toFixed(0)} MiB (goal < 256 MiB)\n`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }
+  const ratio = (cpuPerAdmission['stowage'] ?? NaN) / (cpuPerAdmission['no-op'] ?? NaN);
+  process.stdout.write(`   CPU per admission: Stowage ${cpuPerAdmission['stowage']?.toFixed(3)} ms, no-op ${cpuPerAdmission['no-op']?.toFixed(3)} ms, ratio ${ratio.toFixed(2)}\n`);
+}
+
 if (isMainThread) {
-  await admissionLatency();
-  if (!process.argv.includes('--no-cluster')) await podCreation();
+  if (process.argv.includes('--flood')) await flood();
+  else {
+    await admissionLatency();
+    if (!process.argv.includes('--no-cluster')) await podCreation();
+  }
+} else if ('flood' in (workerData as DriveJob | FloodJob)) {
+  parentPort?.postMessage(await floodWebhook((workerData as FloodJob).flood));
 } else {
   const job = workerData as DriveJob;
   parentPort?.postMessage(await drive(job.port, job.ca, job.perSecond, job.count, job.offset));

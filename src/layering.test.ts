@@ -22,6 +22,7 @@ const RANK: Readonly<Record<string, number>> = {
   core: 0,
   observability: 0,
   pki: 0,
+  runtime: 0,
   policy: 1,
   // Pure like policy (classes, bundles, node-group renderers, doctor), built on it; kube's tenant adapter imports it.
   tenants: 1.5,

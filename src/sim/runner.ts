@@ -8,7 +8,8 @@
  * interval of (arm − baseline) is above −margin for both mean A1 and mean A2 across services.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../runtime/worker-thread.js';
 import { ARMS, BASELINE_ARM, findArm } from './arms.js';
 import type { ArmConfig } from './arms.js';
 import type { RunMetrics } from './metrics.js';
@@ -134,17 +135,9 @@ async function _runInWorkers(jobs: readonly RunJob[], count: number, onProgress:
   });
 }
 
-/**
- * A worker on `worker.js`, or, when running from the TypeScript sources (through tsx), on
- * `worker.ts` with tsx registered inside the worker first: loader hooks registered in the main
- * thread do not reach worker threads on Node 20.
- */
+/** A worker on `worker.ts` (or `worker.js` when compiled). */
 function _spawnWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
+  return spawnModuleWorker(import.meta.url, 'worker');
 }
 
 type _ScalarKey = Exclude<keyof RunMetrics, 'perService' | 'series' | 'evictionsByCause' | 'outagesByCause' | 'a2DipsByCause'>;

@@ -30,8 +30,11 @@ export type SkipReason =
   | 'dry-run'
   | 'deadline';
 
-/** How a review ended, for the latency histogram. */
-export type ReviewOutcome = 'patched' | 'unchanged' | 'failed-open' | 'rejected';
+/**
+ * How a review ended, for the latency histogram. `shed`: answered at once under overload (more
+ * reviews or large bodies in flight than the limits, or its deadline gone before it was decided).
+ */
+export type ReviewOutcome = 'patched' | 'unchanged' | 'failed-open' | 'rejected' | 'shed';
 
 /** One workload's on-demand pods against its floor. */
 export interface WorkloadSplitSample {
@@ -63,7 +66,10 @@ export class WebhookMetrics {
   readonly reviews: Counter<'outcome'>;
   readonly decisions: Counter<'capacity_type' | 'reason'>;
   readonly skipped: Counter<'reason'>;
-  /** `bad-request`: HTTP 400/405/413/415; `internal`: admitted unchanged after an error (fail-open). */
+  /**
+   * `bad-request`: HTTP 400/404/405/413/415; `internal`: admitted unchanged after an error
+   * (fail-open); `deadline`: no decision in time; `overload`: shed (see {@link ReviewOutcome}).
+   */
   readonly errors: Counter<'kind'>;
   readonly informerRestarts: Counter<'informer'>;
   readonly lookups: Counter<'source'>;
@@ -88,7 +94,7 @@ export class WebhookMetrics {
       registers,
     });
     this.skipped = new Counter({ name: 'stowage_webhook_skipped_total', help: 'Pods admitted unchanged without a decision, by reason', labelNames: ['reason'], registers });
-    this.errors = new Counter({ name: 'stowage_webhook_errors_total', help: 'Reviews rejected as malformed (bad-request) or admitted unchanged after an internal error (internal)', labelNames: ['kind'], registers });
+    this.errors = new Counter({ name: 'stowage_webhook_errors_total', help: 'Reviews rejected as malformed (bad-request), admitted unchanged after an internal error (internal) or too late (deadline), or shed under overload (overload)', labelNames: ['kind'], registers });
     this.informerRestarts = new Counter({ name: 'stowage_webhook_informer_restarts_total', help: 'Informer restarts after watch errors or idle watches', labelNames: ['informer'], registers });
     this.lookups = new Counter({ name: 'stowage_webhook_lookups_total', help: 'Owner and namespace lookups, from the informer cache or, on a miss, the API', labelNames: ['source'], registers });
     this.connections = new Counter({ name: 'stowage_webhook_tls_connections_total', help: 'TLS connections accepted on the webhook port', registers });

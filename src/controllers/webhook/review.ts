@@ -26,9 +26,12 @@ export interface AdmissionRequest {
 
 /** A review the webhook cannot answer: the server replies 400 with the message. */
 export class AdmissionReviewError extends Error {
-  constructor(message: string) {
-    super(`Invalid AdmissionReview: ${message}`);
+  /** What is wrong, without the "Invalid AdmissionReview: " prefix. */
+  readonly detail: string;
+  constructor(detail: string) {
+    super(`Invalid AdmissionReview: ${detail}`);
     this.name = 'AdmissionReviewError';
+    this.detail = detail;
   }
 }
 
@@ -36,28 +39,68 @@ function _isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function _string(value: unknown): string {
-  return typeof value === 'string' ? value : '';
+/** The operations an AdmissionReview v1 carries. */
+export const ADMISSION_OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
+
+/**
+ * A short, one-line description of a value for an error message. Never stringifies a container:
+ * a hostile body's deep array once overflowed the stack here.
+ */
+function _quoted(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return oneLine(JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value));
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value;
 }
 
-function _quoted(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 80);
+/** Collapses control characters and line breaks, and caps the length, so a message is one short line. */
+export function oneLine(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** An optional string field: absent is '', anything but a string is an error naming the field. */
+function _optionalString(record: Record<string, unknown>, key: string, path: string): string {
+  const value = record[key];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new AdmissionReviewError(`${path}.${key} is not a string: ${_quoted(value)}`);
+  return value;
+}
+
+/** An optional group/version/kind-like record of strings. */
+function _optionalRecord(record: Record<string, unknown>, key: string, path: string): Record<string, unknown> {
+  const value = record[key];
+  if (value === undefined || value === null) return {};
+  if (!_isRecord(value)) throw new AdmissionReviewError(`${path}.${key} is not an object: ${_quoted(value)}`);
+  return value;
 }
 
 /**
- * Parses a request body into the request the webhook reads.
+ * Reads an AdmissionReview v1 from a request body (already checked by the JSON pre-scan, see
+ * json-limits.ts) into the request the webhook reads. Every field the webhook reads is checked
+ * for its type, and the first one wrong is named.
  *
  * @example
  * parseAdmissionReview(buffer.toString('utf8')).uid;
- * @throws {AdmissionReviewError} when the body is not JSON, not an AdmissionReview v1, or lacks `request.uid`
+ * @throws {AdmissionReviewError} when the body is not JSON, not an AdmissionReview v1, or lacks
+ *   `request`, `request.uid`, `request.operation`, or `request.object` for a CREATE or UPDATE
  */
 export function parseAdmissionReview(body: string): AdmissionRequest {
   let review: unknown;
   try {
     review = JSON.parse(body);
   } catch (error) {
-    throw new AdmissionReviewError(`body is not JSON: ${(error as Error).message.split('\n')[0] ?? ''}`);
+    throw new AdmissionReviewError(`body is not JSON: ${oneLine((error as Error).message, 120)}`);
   }
+  return readAdmissionReview(review);
+}
+
+/** {@link parseAdmissionReview} on a value already parsed. */
+export function readAdmissionReview(review: unknown): AdmissionRequest {
   if (!_isRecord(review)) throw new AdmissionReviewError(`expected a JSON object, got ${_quoted(review)}`);
   if (review['apiVersion'] !== ADMISSION_API_VERSION || review['kind'] !== 'AdmissionReview') {
     throw new AdmissionReviewError(
@@ -65,25 +108,38 @@ export function parseAdmissionReview(body: string): AdmissionRequest {
     );
   }
   const request = review['request'];
-  if (!_isRecord(request)) throw new AdmissionReviewError('request is missing');
+  if (request === undefined || request === null) throw new AdmissionReviewError('request is missing');
+  if (!_isRecord(request)) throw new AdmissionReviewError(`request is not an object: ${_quoted(request)}`);
   const uid = request['uid'];
-  if (typeof uid !== 'string' || uid === '') throw new AdmissionReviewError('request.uid is missing');
-  const operation = _string(request['operation']);
+  if (uid === undefined || uid === null || uid === '') throw new AdmissionReviewError('request.uid is missing');
+  if (typeof uid !== 'string') throw new AdmissionReviewError(`request.uid is not a string: ${_quoted(uid)}`);
+  const operation = request['operation'];
+  if (operation === undefined || operation === null || operation === '') throw new AdmissionReviewError('request.operation is missing');
+  if (typeof operation !== 'string' || !(ADMISSION_OPERATIONS as readonly string[]).includes(operation)) {
+    throw new AdmissionReviewError(`request.operation ${_quoted(operation)} is not one of ${ADMISSION_OPERATIONS.join(', ')}`);
+  }
   const object = request['object'];
   if (object !== undefined && object !== null && !_isRecord(object)) throw new AdmissionReviewError(`request.object is not an object: ${_quoted(object)}`);
-  if (operation === 'CREATE' && !_isRecord(object)) throw new AdmissionReviewError('request.object is missing for a CREATE');
-  const kind = _isRecord(request['kind']) ? request['kind'] : {};
-  const resource = _isRecord(request['resource']) ? request['resource'] : {};
+  // DELETE carries the object in oldObject, CONNECT its options; CREATE and UPDATE always carry it.
+  if ((operation === 'CREATE' || operation === 'UPDATE') && !_isRecord(object)) throw new AdmissionReviewError(`request.object is missing for a ${operation}`);
+  const kind = _optionalRecord(request, 'kind', 'request');
+  const resource = _optionalRecord(request, 'resource', 'request');
+  const dryRun = request['dryRun'];
+  if (dryRun !== undefined && dryRun !== null && typeof dryRun !== 'boolean') throw new AdmissionReviewError(`request.dryRun is not a boolean: ${_quoted(dryRun)}`);
   return {
     uid,
-    kind: { group: _string(kind['group']), version: _string(kind['version']), kind: _string(kind['kind']) },
-    resource: { group: _string(resource['group']), version: _string(resource['version']), resource: _string(resource['resource']) },
-    subResource: _string(request['subResource']),
-    namespace: _string(request['namespace']),
-    name: _string(request['name']),
+    kind: { group: _optionalString(kind, 'group', 'request.kind'), version: _optionalString(kind, 'version', 'request.kind'), kind: _optionalString(kind, 'kind', 'request.kind') },
+    resource: {
+      group: _optionalString(resource, 'group', 'request.resource'),
+      version: _optionalString(resource, 'version', 'request.resource'),
+      resource: _optionalString(resource, 'resource', 'request.resource'),
+    },
+    subResource: _optionalString(request, 'subResource', 'request'),
+    namespace: _optionalString(request, 'namespace', 'request'),
+    name: _optionalString(request, 'name', 'request'),
     operation,
     object: _isRecord(object) ? object : undefined,
-    dryRun: request['dryRun'] === true,
+    dryRun: dryRun === true,
   };
 }
 

@@ -1,11 +1,21 @@
 /**
  * The HTTPS endpoint the API server calls: `POST /mutate` with an AdmissionReview v1.
  *
- * - A malformed request (not JSON, not an AdmissionReview v1, no `request.uid`, too large, wrong
- *   method or content type) gets a 4xx with a one-line message. The server never throws out of
- *   a request, so one bad client cannot take it down.
+ * - A malformed request (not JSON, not an AdmissionReview v1, no `request.uid`, `operation` or
+ *   `object`, too large, too deep, wrong method, a content type other than `application/json`)
+ *   gets a 4xx with a one-line message naming what is wrong. The server never throws out of a
+ *   request, so one bad client cannot take it down.
+ * - Hostile bodies cost bounded work: the JSON pre-scan (json-limits.ts) refuses a body that is
+ *   not an object, too deep or holding too many values as it streams in, before it is buffered
+ *   whole or parsed; bodies with many values are parsed on a worker thread (review-parser.ts).
+ * - Overload is answered fast, never by making the apiserver wait out its `timeoutSeconds`: past
+ *   `maxInFlight` reviews at once, or once a review has waited past its deadline, the pod is
+ *   admitted unchanged at once; past `maxLargeInFlight` large bodies at once, the request gets
+ *   503 before its body is read (with `failurePolicy: Ignore` the apiserver admits the pod
+ *   unchanged at once). Both are counted (`outcome="shed"`, `kind="overload"`).
  * - Anything that goes wrong while deciding admits the pod unchanged (fail-open), logged and
- *   counted, so a Stowage bug never blocks a pod; so does a decision slower than the deadline.
+ *   counted, so a Stowage bug never blocks a pod; so does a decision slower than the deadline,
+ *   which counts from the request's first byte, as the apiserver's timeout does.
  *
  * Connection handling follows the API server's webhook client: HTTP/1.1 over TLS (admission
  * webhooks stopped using HTTP/2 in Kubernetes 1.17 so that replicas behind a Service share the
@@ -23,8 +33,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { AdmitResult } from './admitter.js';
+import { DEFAULT_JSON_LIMITS, JsonLimitScanner, type JsonLimits } from './json-limits.js';
 import type { ReviewOutcome, WebhookMetrics } from './metrics.js';
-import { parseAdmissionReview, reviewResponse, type AdmissionRequest } from './review.js';
+import { oneLine, reviewResponse, type AdmissionRequest } from './review.js';
+import { ReviewParser } from './review-parser.js';
 
 /** Node's timeouts for the API server's connection reuse; see the module comment. */
 export const SERVER_TIMEOUTS = { keepAliveTimeoutMs: 120_000, headersTimeoutMs: 10_000, requestTimeoutMs: 15_000 } as const;
@@ -38,6 +50,21 @@ export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 /** Decide within this long, or admit unchanged; shortened to 80% of the apiserver's `?timeout=`. */
 export const DEFAULT_DEADLINE_MS = 2_500;
 
+/**
+ * Reviews being read, parsed or decided at once before more are admitted unchanged at once. The
+ * apiserver sends one review per pod creation; a burst of a few hundred ReplicaSet pods fits.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
+
+/** A body above this many bytes is "large": real pods' reviews are a few KiB. */
+export const LARGE_BODY_BYTES = 64 * 1024;
+
+/**
+ * Large bodies being read at once before more get 503: with the 3 MiB body limit this bounds the
+ * memory buffered for them to 12 MiB.
+ */
+export const DEFAULT_MAX_LARGE_IN_FLIGHT = 4;
+
 export interface WebhookServerOptions {
   readonly host: string;
   /** 0 picks a free port; read it back from {@link WebhookServer.port}. */
@@ -48,6 +75,12 @@ export interface WebhookServerOptions {
   readonly metrics?: WebhookMetrics;
   readonly maxBodyBytes?: number;
   readonly deadlineMs?: number;
+  /** Depth and value-count limits of the JSON pre-scan. */
+  readonly jsonLimits?: JsonLimits;
+  /** See {@link DEFAULT_MAX_IN_FLIGHT}. */
+  readonly maxInFlight?: number;
+  /** See {@link DEFAULT_MAX_LARGE_IN_FLIGHT}. */
+  readonly maxLargeInFlight?: number;
 }
 
 export interface WebhookServer {
@@ -61,11 +94,17 @@ export interface WebhookServer {
 
 class _HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** The body was not read to its end: close the connection rather than drain it. */
+  readonly close: boolean;
+  constructor(status: number, message: string, close = false) {
     super(message);
     this.status = status;
+    this.close = close;
   }
 }
+
+/** `application/json`, optionally with `charset=utf-8`: what the apiserver sends, and nothing else. */
+const _JSON_CONTENT_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 /** The apiserver appends `?timeout=<Go duration>` (its `timeoutSeconds`) to the webhook URL. */
 export function parseGoTimeout(query: string): number | undefined {
@@ -75,40 +114,68 @@ export function parseGoTimeout(query: string): number | undefined {
   return Number(match[1]) * unit;
 }
 
-function _readBody(req: IncomingMessage, limit: number): Promise<string> {
+interface _Body {
+  readonly bytes: Buffer;
+  /** Values counted by the JSON pre-scan. */
+  readonly values: number;
+}
+
+interface _BodyLimits {
+  readonly maxBytes: number;
+  readonly json: JsonLimits;
+  /** Called once when the body turns out to be large; false refuses it with 503. */
+  readonly admitLarge: () => boolean;
+}
+
+/** Reads the body, scanning it as it streams in; refuses it as soon as it breaks a limit. */
+function _readBody(req: IncomingMessage, limits: _BodyLimits): Promise<_Body> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new _HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
+  if (Number.isFinite(declared) && declared > limits.maxBytes) {
+    return Promise.reject(new _HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${limits.maxBytes} bytes`, true));
+  }
+  let large = Number.isFinite(declared) && declared > LARGE_BODY_BYTES;
+  if (large && !limits.admitLarge()) return Promise.reject(_tooManyLarge());
+  const scanner = new JsonLimitScanner(limits.json);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const fail = (error: Error): void => {
+      done = true;
+      chunks.length = 0;
+      reject(error);
+    };
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
-      if (size > limit) {
-        done = true;
-        reject(new _HttpError(413, `Request body exceeds the limit of ${limit} bytes`));
-        return;
+      if (size > limits.maxBytes) return fail(new _HttpError(413, `Request body exceeds the limit of ${limits.maxBytes} bytes`, true));
+      if (!large && size > LARGE_BODY_BYTES) {
+        large = true;
+        if (!limits.admitLarge()) return fail(_tooManyLarge());
       }
+      const violation = scanner.feed(chunk);
+      if (violation !== undefined) return fail(new _HttpError(400, `Invalid AdmissionReview: ${violation.message}`, true));
       chunks.push(chunk);
     });
     req.on('end', () => {
       if (done) return;
       done = true;
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      resolve({ bytes: Buffer.concat(chunks), values: scanner.values });
     });
     req.on('error', (error) => {
       if (done) return;
-      done = true;
-      reject(error);
+      fail(error);
     });
     // A client that goes away mid-body may emit neither 'end' nor 'error': never wait forever.
     req.on('close', () => {
       if (done) return;
-      done = true;
-      reject(new _HttpError(400, 'The client closed the connection before the body was complete'));
+      fail(new _HttpError(400, 'The client closed the connection before the body was complete'));
     });
   });
+}
+
+function _tooManyLarge(): _HttpError {
+  return new _HttpError(503, 'Too many large reviews in flight: try again', true);
 }
 
 /**
@@ -118,33 +185,66 @@ function _readBody(req: IncomingMessage, limit: number): Promise<string> {
  * const server = await startWebhookServer({ host: '127.0.0.1', port: 8443, tls, admit: (r, s) => admitter.admit(r, s), log, metrics });
  */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
-  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.log;
   const metrics = options.metrics;
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const maxLargeInFlight = options.maxLargeInFlight ?? DEFAULT_MAX_LARGE_IN_FLIGHT;
   const inFlight = new Set<Promise<void>>();
+  const parser = new ReviewParser();
+  await parser.start();
+  let reviewsInFlight = 0;
+  let largeInFlight = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
+    const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
     let outcome: ReviewOutcome = 'rejected';
+    let counted = false;
+    let large = false;
     const answer = (status: number, body: string, contentType: string, headers: Record<string, string> = {}): void => {
       if (res.headersSent || res.destroyed) return;
       res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers }).end(body);
     };
+    const allowUnchanged = (uid: string): void => answer(200, JSON.stringify(reviewResponse(uid)), 'application/json');
     try {
       const [path = '', query = ''] = (req.url ?? '/').split('?', 2);
       if (path === '/healthz' && req.method === 'GET') {
         answer(200, 'ok', 'text/plain');
         return;
       }
-      if (path !== '/mutate') throw new _HttpError(404, `Not found: "${path}"; AdmissionReviews go to POST /mutate`);
-      if (req.method !== 'POST') throw new _HttpError(405, `Method ${req.method ?? ''} not allowed on /mutate: use POST`);
+      if (path !== '/mutate') throw new _HttpError(404, `Not found: "${path}"; AdmissionReviews go to POST /mutate`, true);
+      if (req.method !== 'POST') throw new _HttpError(405, `Method ${req.method ?? ''} not allowed on /mutate: use POST`, true);
       const type = req.headers['content-type'];
-      if (type !== undefined && !/^application\/json\b/i.test(type)) throw new _HttpError(415, `Unsupported content type "${type}": expected application/json`);
-      const request = parseAdmissionReview(await _readBody(req, limit));
+      if (type === undefined) throw new _HttpError(415, 'Missing content type: expected application/json', true);
+      if (!_JSON_CONTENT_TYPE.test(type)) throw new _HttpError(415, `Unsupported content type "${oneLine(type, 80)}": expected application/json`, true);
+      reviewsInFlight += 1;
+      counted = true;
+      // Counted on arrival, so a burst beyond the limit is shed whatever order the bodies complete in.
+      const overloaded = reviewsInFlight > maxInFlight;
+      const body = await _readBody(req, {
+        maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        json: options.jsonLimits ?? DEFAULT_JSON_LIMITS,
+        admitLarge: () => {
+          if (overloaded || largeInFlight >= maxLargeInFlight) return false;
+          largeInFlight += 1;
+          large = true;
+          return true;
+        },
+      });
+      const request = await parser.parse(body.bytes, body.values);
 
-      const controller = new AbortController();
       const apiserverTimeout = parseGoTimeout(query);
-      const deadlineMs = Math.min(options.deadlineMs ?? DEFAULT_DEADLINE_MS, apiserverTimeout === undefined ? Infinity : apiserverTimeout * 0.8);
+      // From the request's first byte, as the apiserver counts its timeout: time spent queued
+      // behind other work is already gone.
+      const deadlineMs = Math.min(options.deadlineMs ?? DEFAULT_DEADLINE_MS, apiserverTimeout === undefined ? Infinity : apiserverTimeout * 0.8) - elapsedMs();
+      if (overloaded || deadlineMs <= 0) {
+        outcome = 'shed';
+        metrics?.errors.inc({ kind: 'overload' });
+        log?.warn({ uid: request.uid, namespace: request.namespace, reviewsInFlight, waitedMs: Math.round(elapsedMs()) }, overloaded ? `Admitting unchanged: more than ${maxInFlight} reviews in flight` : 'Admitting unchanged: the deadline passed before the review was decided');
+        allowUnchanged(request.uid);
+        return;
+      }
+      const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'deadline'>((resolve) => {
         timer = setTimeout(() => resolve('deadline'), deadlineMs);
@@ -156,7 +256,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         outcome = 'failed-open';
         metrics?.errors.inc({ kind: 'internal' });
         log?.error({ uid: request.uid, namespace: request.namespace, err: error }, `Admitting unchanged after an internal error: ${(error as Error)?.message ?? String(error)}`);
-        answer(200, JSON.stringify(reviewResponse(request.uid)), 'application/json');
+        allowUnchanged(request.uid);
         return;
       } finally {
         clearTimeout(timer);
@@ -165,24 +265,27 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         controller.abort();
         outcome = 'failed-open';
         metrics?.errors.inc({ kind: 'deadline' });
-        log?.warn({ uid: request.uid, namespace: request.namespace, deadlineMs }, `Admitting unchanged: no decision within ${deadlineMs} ms`);
-        answer(200, JSON.stringify(reviewResponse(request.uid)), 'application/json');
+        log?.warn({ uid: request.uid, namespace: request.namespace, deadlineMs: Math.round(deadlineMs) }, `Admitting unchanged: no decision within ${Math.round(deadlineMs)} ms`);
+        allowUnchanged(request.uid);
         return;
       }
       outcome = result.outcome;
       answer(200, JSON.stringify(reviewResponse(request.uid, result.outcome === 'patched' ? result.patch : [])), 'application/json');
     } catch (error) {
-      outcome = 'rejected';
       // Anything else thrown before a review was parsed (a reset while reading) is the client's doing too.
       const status = error instanceof _HttpError ? error.status : 400;
-      const message = error instanceof Error ? error.message : String(error);
-      metrics?.errors.inc({ kind: 'bad-request' });
+      const message = oneLine(error instanceof Error ? error.message : String(error), 300);
+      outcome = status === 503 ? 'shed' : 'rejected';
+      metrics?.errors.inc({ kind: status === 503 ? 'overload' : 'bad-request' });
       log?.warn({ status, remote: req.socket.remoteAddress }, `Rejected a request: ${message}`);
-      // An oversized body is not read to its end: close the connection rather than drain it.
-      const headers: Record<string, string> = status === 413 ? { connection: 'close' } : status === 405 ? { allow: 'POST' } : {};
+      const close = error instanceof _HttpError && error.close;
+      const headers: Record<string, string> = { ...(close ? { connection: 'close' } : {}), ...(status === 405 ? { allow: 'POST' } : {}), ...(status === 503 ? { 'retry-after': '1' } : {}) };
       answer(status, `${message}\n`, 'text/plain; charset=utf-8', headers);
-      if (status === 413) res.on('finish', () => req.destroy());
+      // A body not read to its end: close the connection rather than read the rest.
+      if (close) res.on('finish', () => req.destroy());
     } finally {
+      if (counted) reviewsInFlight -= 1;
+      if (large) largeInFlight -= 1;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics?.admissionDuration.observe({ outcome }, seconds);
       metrics?.reviews.inc({ outcome });
@@ -228,6 +331,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       clearTimeout(timer);
       server.closeAllConnections();
       await closed;
+      await parser.close();
     },
   };
 }

@@ -1,0 +1,38 @@
+/**
+ * The webhook server alone in a process, for `npm run bench:webhook -- --flood`: Stowage's
+ * admitter over the synthetic cluster (`stowage`) or one that admits everything unchanged
+ * (`no-op`). Prints `{"port":…,"ca":…}` on its first line and serves until SIGTERM.
+ * Run: `tsx bench/webhook-flood-server.ts stowage|no-op`.
+ */
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { DEFAULT_WEBHOOK_CONFIG } from '../src/config/webhook-config.js';
+import { PlacementAdmitter } from '../src/controllers/webhook/admitter.js';
+import { ReservationLedger } from '../src/controllers/webhook/ledger.js';
+import { WebhookMetrics } from '../src/controllers/webhook/metrics.js';
+import { startWebhookServer } from '../src/controllers/webhook/server.js';
+import { createCertificateAuthority, issueCertificate } from '../src/pki/certs.js';
+import { syntheticIndex } from './webhook-fixtures.js';
+
+/** `--serve stowage|no-op`: the webhook server alone in this process, for the flood benchmark. */
+async function serve(variant: string): Promise<void> {
+  const authority = await createCertificateAuthority('bench-ca');
+  const serving = await issueCertificate(authority, { commonName: 'bench', ipAddresses: ['127.0.0.1'], usage: 'server' });
+  let admit: Parameters<typeof startWebhookServer>[0]['admit'] = () => Promise.resolve({ outcome: 'unchanged', skipped: 'not-a-pod-create', detail: 'no-op' });
+  let keep: unknown;
+  if (variant === 'stowage') {
+    const { index, pods } = syntheticIndex();
+    keep = pods;
+    const log = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+    const metrics = new WebhookMetrics(new Registry());
+    const admitter = new PlacementAdmitter({ config: DEFAULT_WEBHOOK_CONFIG, index, ledger: new ReservationLedger(DEFAULT_WEBHOOK_CONFIG.reservationTtlMs), log, metrics });
+    admit = (r, signal) => admitter.admit(r, signal);
+  }
+  const server = await startWebhookServer({ host: '127.0.0.1', port: 0, tls: { cert: serving.certPem, key: serving.keyPem }, admit });
+  process.stdout.write(`${JSON.stringify({ port: server.port, ca: authority.certPem })}\n`);
+  await new Promise((resolve) => process.once('SIGTERM', resolve));
+  await server.close(1_000);
+  void keep;
+}
+
+await serve(process.argv[2] ?? 'no-op');

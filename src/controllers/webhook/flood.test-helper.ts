@@ -1,0 +1,101 @@
+/**
+ * A bounded flood of hostile requests against a webhook on loopback, and a steady stream of
+ * valid reviews beside it, for the flood benchmark and the e2e flood test.
+ */
+import { Agent, request } from 'node:https';
+import { hostileRequest, type HostileRequest } from './hostile.test-helper.js';
+
+/** What one request got: an HTTP status, or -1 when the server closed the connection first. */
+export interface SendResult {
+  readonly status: number;
+  readonly body: string;
+  readonly ms: number;
+}
+
+/**
+ * POSTs one body to `/mutate`. A server may answer a refused body (413, 400 from the pre-scan,
+ * 503) and close before the client has written it all: the client then sees the answer or a reset.
+ */
+export function postReview(options: { port: number; agent: Agent; body: Buffer | string; contentType?: string; path?: string; timeoutMs?: number }): Promise<SendResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: options.port,
+        method: 'POST',
+        path: options.path ?? '/mutate?timeout=3s',
+        agent: options.agent,
+        headers: { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(options.body) },
+        timeout: options.timeoutMs ?? 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+        res.on('error', () => resolve({ status: -1, body: 'response error', ms: performance.now() - started }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('client timeout')));
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: -1, body: error.code ?? error.message, ms: performance.now() - started }));
+    req.end(options.body);
+  });
+}
+
+export interface FloodResult {
+  /** Per kind, per status: how many. */
+  readonly statuses: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Answers that are not among the kind's expected statuses (a reset of a refused body is expected). */
+  readonly unexpected: readonly string[];
+  readonly seconds: number;
+}
+
+/**
+ * Sends `count` hostile requests (the kinds in turn) from `clients` concurrent clients, each
+ * sending its next request as soon as the previous one is answered.
+ */
+export async function floodWebhook(options: { port: number; ca: string; count: number; clients: number; path?: string }): Promise<FloodResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.clients, ca: options.ca });
+  const statuses: Record<string, Record<string, number>> = {};
+  const unexpected: string[] = [];
+  let next = 0;
+  const started = performance.now();
+  const client = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= options.count) return;
+      const hostile: HostileRequest = hostileRequest(i);
+      const result = await postReview({ port: options.port, agent, body: hostile.body, contentType: hostile.contentType, ...(options.path === undefined ? {} : { path: options.path }) });
+      const byStatus = (statuses[hostile.kind] ??= {});
+      byStatus[String(result.status)] = (byStatus[String(result.status)] ?? 0) + 1;
+      // A refused body may be answered by a reset while the client still writes it.
+      const refusedMidBody = result.status === -1 && (result.body === 'ECONNRESET' || result.body === 'EPIPE') && !hostile.expect.includes(200);
+      if (!hostile.expect.includes(result.status) && !refusedMidBody) unexpected.push(`${hostile.kind}: ${result.status} ${result.body.slice(0, 120)}`);
+      if (result.status !== -1 && result.status !== 200 && result.body.split('\n').filter((l) => l !== '').length !== 1) unexpected.push(`${hostile.kind}: not one line: ${result.body.slice(0, 120)}`);
+      if (/call stack/i.test(result.body)) unexpected.push(`${hostile.kind}: ${result.body.slice(0, 120)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, () => client()));
+  agent.destroy();
+  return { statuses, unexpected, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Sends valid reviews open-loop at `perSecond` (on a schedule, not when the previous one returns)
+ * until `stop()` resolves, through one keep-alive agent of 25 sockets like the apiserver's.
+ */
+export async function streamValidReviews(options: { port: number; ca: string; perSecond: number; body: (i: number) => string; stop: Promise<unknown> }): Promise<{ results: SendResult[] }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 25, ca: options.ca });
+  const pending: Promise<SendResult>[] = [];
+  let stopped = false;
+  void options.stop.then(() => (stopped = true));
+  const started = performance.now();
+  for (let i = 0; !stopped; i++) {
+    const wait = started + (i * 1000) / options.perSecond - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(postReview({ port: options.port, agent, body: options.body(i) }));
+  }
+  const results = await Promise.all(pending);
+  agent.destroy();
+  return { results };
+}
