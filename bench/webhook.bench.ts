@@ -24,8 +24,6 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
@@ -43,6 +41,7 @@ import { startCluster, stopCluster } from '../src/devcluster/cluster.js';
 import { httpGet } from '../src/devcluster/http.js';
 import { freePorts, waitFor } from '../src/devcluster/processes.js';
 import { createCertificateAuthority, issueCertificate, type CertificateKeyPair } from '../src/pki/certs.js';
+import { heapAfterGc } from '../src/runtime/heap.test-helper.js';
 import { DEPLOYMENTS, NODES, NS, REPLICAS, reviewBody, syntheticIndex } from './webhook-fixtures.js';
 
 const RATES = [
@@ -138,11 +137,11 @@ function _inWorker<T>(job: DriveJob | FloodJob): Promise<T> {
 
 async function admissionLatency(): Promise<void> {
   process.stdout.write(`\n1. Admission latency on loopback: ${NODES} nodes, ${DEPLOYMENTS * REPLICAS} pods in the index\n`);
-  const heapBefore = _heapAfterGc();
+  const heapBefore = heapAfterGc();
   const built = performance.now();
   const { index, pods } = syntheticIndex();
   const seconds = (performance.now() - built) / 1000;
-  const perPod = (_heapAfterGc() - heapBefore) / pods.size;
+  const perPod = (heapAfterGc() - heapBefore) / pods.size;
   process.stdout.write(`   index built in ${seconds.toFixed(2)} s; with the informer's identity cache it holds ${(perPod / 1024).toFixed(2)} KiB of heap per pod (nodes and workloads included)\n`);
   const ledger = new ReservationLedger(DEFAULT_WEBHOOK_CONFIG.reservationTtlMs);
   const registry = new Registry();
@@ -468,15 +467,6 @@ if (isMainThread) {
 } else {
   const job = workerData as DriveJob;
   parentPort?.postMessage(await drive(job.port, job.ca, job.perSecond, job.count, job.offset));
-}
-
-/** Heap in use after a full collection: what live objects hold. */
-function _heapAfterGc(): number {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
 }
 
 function _roundsArg(argv: readonly string[]): number | undefined {

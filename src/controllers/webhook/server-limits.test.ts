@@ -6,11 +6,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:https';
 import { Registry } from 'prom-client';
-import { createCertificateAuthority, issueCertificate } from '../../pki/certs.js';
 import type { AdmitResult } from './admitter.js';
 import { WebhookMetrics } from './metrics.js';
 import type { AdmissionRequest } from './review.js';
-import { startWebhookServer, type WebhookServer } from './server.js';
+import type { WebhookServer } from './server.js';
+import { startLoopbackServer } from './server.test-helper.js';
 
 interface Reply {
   readonly status: number;
@@ -36,19 +36,7 @@ describe('webhook server limits', () => {
   let behaviour: (request: AdmissionRequest, signal: AbortSignal) => Promise<AdmitResult> = async () => PATCHED;
 
   before(async () => {
-    const authority = await createCertificateAuthority('test-ca');
-    const serving = await issueCertificate(authority, { commonName: 'webhook', ipAddresses: ['127.0.0.1'], usage: 'server' });
-    ca = authority.certPem;
-    server = await startWebhookServer({
-      host: '127.0.0.1',
-      port: 0,
-      tls: { cert: serving.certPem, key: serving.keyPem },
-      admit: (r, s) => behaviour(r, s),
-      metrics,
-      maxInFlight: 3,
-      maxLargeInFlight: 1,
-      deadlineMs: 1_000,
-    });
+    ({ server, ca } = await startLoopbackServer({ admit: (r, s) => behaviour(r, s), metrics, maxInFlight: 3, maxLargeInFlight: 1, deadlineMs: 1_000 }));
   });
 
   after(async () => {

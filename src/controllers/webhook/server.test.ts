@@ -2,11 +2,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:https';
 import { Registry } from 'prom-client';
-import { createCertificateAuthority, issueCertificate } from '../../pki/certs.js';
 import type { AdmitResult } from './admitter.js';
 import { WebhookMetrics } from './metrics.js';
 import type { AdmissionRequest } from './review.js';
-import { parseGoTimeout, SERVER_TIMEOUTS, startWebhookServer, type WebhookServer } from './server.js';
+import { parseGoTimeout, SERVER_TIMEOUTS, type WebhookServer } from './server.js';
+import { startLoopbackServer } from './server.test-helper.js';
 
 interface Reply {
   readonly status: number;
@@ -33,17 +33,7 @@ describe('webhook HTTPS server on 127.0.0.1', () => {
   };
 
   before(async () => {
-    const authority = await createCertificateAuthority('test-ca');
-    const serving = await issueCertificate(authority, { commonName: 'webhook', ipAddresses: ['127.0.0.1'], usage: 'server' });
-    ca = authority.certPem;
-    server = await startWebhookServer({
-      host: '127.0.0.1',
-      port: 0,
-      tls: { cert: serving.certPem, key: serving.keyPem },
-      admit: (r, s) => behaviour(r, s),
-      metrics,
-      maxBodyBytes: 64 * 1024,
-    });
+    ({ server, ca } = await startLoopbackServer({ admit: (r, s) => behaviour(r, s), metrics, maxBodyBytes: 64 * 1024 }));
     agent = new Agent({ keepAlive: true, maxSockets: 4, ca });
   });
 
