@@ -51,8 +51,10 @@ export function registerWebhookCommand(program: Command): void {
     .option('--config <file>', 'a WebhookConfiguration YAML (default policy, capacity label, spot taint, opt-out namespaces)')
     .requiredOption('--tls-cert-file <file>', 'serving certificate (PEM), e.g. tls.crt from `stowage certs`')
     .requiredOption('--tls-private-key-file <file>', 'serving private key (PEM), e.g. tls.key from `stowage certs`')
-    .option('--listen <host:port>', 'HTTPS address for AdmissionReviews (POST /mutate)', '0.0.0.0:8443')
-    .option('--metrics-listen <host:port>', 'plain-HTTP address for /metrics, /healthz and /readyz', '0.0.0.0:8080')
+    // Loopback by default: a webhook started by hand on a laptop must not serve the network.
+    // In a cluster the Deployment (deploy/webhook) passes --listen=0.0.0.0:8443 for its Service.
+    .option('--listen <host:port>', 'HTTPS address for AdmissionReviews (POST /mutate); ":8443" listens on every interface', '127.0.0.1:8443')
+    .option('--metrics-listen <host:port>', 'plain-HTTP address for /metrics, /healthz and /readyz; ":8080" listens on every interface', '127.0.0.1:8080')
     .option('--dry-run', 'decide and log every placement, but admit pods unchanged', false)
     .option('--shutdown-delay <duration>', 'keep answering this long after SIGTERM, while the Service drops the endpoint', '0s')
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (default: $STOWAGE_LOG_LEVEL or info)`);
