@@ -127,7 +127,9 @@ describe('webhook HTTPS server on 127.0.0.1', () => {
       const req = request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/mutate', headers: { 'content-type': 'application/json', 'content-length': 10_000 }, agent: new Agent({ ca }) });
       req.on('error', () => resolve());
       req.write('{"apiVersion":');
-      setTimeout(() => req.destroy(), 50);
+      // Only once TLS is up and the headers are out: on a loaded machine the handshake alone can
+      // take longer than a fixed delay, and a connection dropped before it never is a review.
+      req.on('socket', (socket) => socket.once('secureConnect', () => setTimeout(() => req.destroy(), 100)));
     });
     await waitForCondition(async () => (await counter('stowage_webhook_reviews_total', { outcome: 'rejected' })) === before + 1);
     assert.equal((await send(REVIEW(POD_CREATE))).status, 200, 'still serving');
