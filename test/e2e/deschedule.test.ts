@@ -15,12 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { Watch, type V1DeploymentStrategy, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { freePorts, waitFor } from '../../src/devcluster/processes.js';
 import { DRAIN_ANNOTATION, DRAINING_TAINT } from '../../src/controllers/deschedule/drain-state.js';
-import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
+import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
 
-// Pods take 2-3 s from bind to Ready (the e2e default): a make-before-break bug would show as a
-// window without a Ready pod.
+// Pods take 2-3 s from bind to Ready: a make-before-break bug would show as a window without a
+// Ready pod.
 const cluster = useCluster({
+  ...E2E_POD_STARTUP,
   nodes: {
     apiVersion: 'stowage.io/v1alpha1',
     kind: 'NodeFixture',

@@ -33,9 +33,9 @@ import { repoPath } from '../../src/devcluster/paths.js';
 import { describeApiError } from '../../src/kube/errors.js';
 import { ResilientInformer } from '../../src/kube/informer.js';
 import { createCertificateAuthority, issueCertificate, type CertificateKeyPair } from '../../src/pki/certs.js';
-import { createNamespace, useCluster } from './support/cluster.js';
+import { createNamespace, E2E_POD_STARTUP, useCluster } from './support/cluster.js';
 
-const cluster = useCluster();
+const cluster = useCluster({ ...E2E_POD_STARTUP });
 const NS = 'shop';
 const SERVICE_ACCOUNT = 'system:serviceaccount:stowage-system:stowage-webhook';
 const CAPACITY_LABEL = 'node.kubernetes.io/capacity';

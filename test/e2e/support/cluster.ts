@@ -20,9 +20,10 @@ export interface TestCluster {
 }
 
 /**
- * How long a pod of an e2e cluster takes from binding to Ready unless a test says otherwise: a few
- * seconds with jitter, as real containers take, so a test sees replacements that are not Ready yet
- * (the hard case for availability) and in an order that varies from run to run.
+ * How long a pod takes from binding to Ready in the availability tests: a few seconds with jitter,
+ * as real containers take, so a test sees replacements that are not Ready yet (the hard case for
+ * availability) and in an order that varies from run to run. Other e2e files keep the shorter
+ * default of `useCluster` (0.5-0.75 s, also real since kwok's jitter is set right).
  */
 export const E2E_POD_STARTUP = { podStartupMs: 2_000, podStartupJitterMs: 1_000 } as const;
 
@@ -31,7 +32,7 @@ export function useCluster(options: Omit<ClusterOptions, 'dir'> = {}): () => Tes
   let cluster: TestCluster | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'stowage-e2e-'));
   before(async () => {
-    const state = await startCluster({ dir, ...E2E_POD_STARTUP, ...options });
+    const state = await startCluster({ dir, podStartupMs: 500, ...options });
     const kc = new KubeConfig();
     kc.loadFromFile(state.kubeconfigPath);
     cluster = { state, kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), policy: kc.makeApiClient(PolicyV1Api) };
