@@ -123,7 +123,6 @@ export function registerDeschedulerCommand(program: Command): void {
           metrics,
           events,
           replacementTimeoutMs: config.replacementTimeoutMs,
-          backoff: { baseMs: config.deschedule.backoff.baseSeconds * 1000, maxMs: config.deschedule.backoff.maxSeconds * 1000 },
           signal,
         });
         // A drain left by a crashed run (or a leader that died) is rolled back first; the next

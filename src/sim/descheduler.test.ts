@@ -66,10 +66,10 @@ test('consolidate: the shared planner drains a half-empty node, which the autosc
   for (const s of world.workloads.services) assert.equal(s.ready, s.desired);
 });
 
-test('drains that run side by side never move two pods of one workload at once', () => {
+test('drains of one plan run one at a time and never move two pods of one workload at once', () => {
   // LeastAllocated spreads "wide" two per node over three nodes; once "filler" shrinks,
-  // consolidation drains two of them in the same cycle. The plan numbers wide's four moves as
-  // waves 0-3 across both drains, so only the executor's cross-drain check keeps them one at a time.
+  // consolidation drains two of them. The plan numbers wide's four moves as waves 0-3 across both
+  // drains; the shared state machine runs the drains one after the other, each wave after the last settled.
   const scenario = testScenario({
     duration: '3h',
     autoscaler: { scaleDownUtilizationThreshold: 0.01 },
@@ -97,7 +97,7 @@ test('drains that run side by side never move two pods of one workload at once',
   const stats = world.descheduler?.stats;
   assert.ok(stats !== undefined && stats.completedDrains >= 2, `drains: ${JSON.stringify(stats)}`);
   assert.ok(world.cluster.readyNodes.length < nodesBefore, `nodes ${nodesBefore} → ${world.cluster.readyNodes.length}`);
-  assert.equal(stats.evictions + stats.surges, 4, 'all four pods of "wide" on the drained nodes moved');
+  assert.ok(stats.evictions + stats.surges >= 4, `the pods on the drained nodes moved: ${JSON.stringify(stats)}`);
   assert.ok(minReady >= 5, `"wide" fell to ${minReady} Ready of 6: two of its pods moved at once`);
   assert.equal(wide.ready, 6);
 });

@@ -1,39 +1,38 @@
 /**
- * Stowage's descheduler in the loop: every interval it takes a snapshot of the simulated cluster,
- * asks the shared planner (`planDescheduling`, the same function the live loop calls) for a plan,
- * and carries it out with the live loop's semantics:
+ * Stowage's descheduler in the loop: a thin driver of the same code the live descheduler runs.
+ * Each cycle it takes a snapshot of the simulated cluster, asks the shared planner
+ * (`planDescheduling`) for a plan, and carries it out by driving the shared execution state
+ * machine (`policy/execute/machine.ts`): its effects become model events here (a taint is a
+ * cordon, an eviction goes through the workload's PDB, a surge starts the Deployment
+ * controller's rollout model) and its observations are snapshots of the model. The next cycle
+ * starts an interval after the plan is carried out, as the live loop sleeps its interval after
+ * each cycle.
  *
- * - a drained node is tainted first, so nothing new lands on it;
- * - moves go in waves: wave n starts once the workloads moved in wave n − 1 are settled again
- *   (every replica Ready); an eviction goes through the Eviction API (a PDB may refuse it);
- * - a surge-first move is what the live executor does, a rollout of the Deployment with maxSurge 1
- *   and maxUnavailable 0: every pod the Deployment has when it starts is replaced, one at a time,
- *   each old pod deleted once its replacement is Ready, the moved pod last. With one replica that
- *   is the moved pod alone; with more, the workload is in flight until the last one is replaced;
- * - a drain that cannot finish (an eviction refused, a wave not settled within the timeout) is
- *   abandoned: the node is untainted and its failure recorded, so the planner backs off from it;
- * - a consolidated node keeps its taint until the autoscaler removes it (it is empty and under
- *   the autoscaler's threshold); other drains leave the node schedulable again.
+ * A surge-first move is what the live executor does, a rollout of the Deployment with maxSurge 1
+ * and maxUnavailable 0: every pod the Deployment has when it starts is replaced, one at a time,
+ * each old pod deleted once its replacement is Ready, the moved pod last.
  */
 import { planDescheduling } from '../policy/deschedule/plan.js';
 import type { DeschedulingConfig } from '../policy/deschedule/plan.js';
-import { recordDrainFailure } from '../policy/deschedule/guards.js';
 import type { DrainFailure } from '../policy/deschedule/guards.js';
-import type { DeschedulingContext, Move, NodeDrain, Plan } from '../policy/deschedule/types.js';
+import { reason } from '../policy/deschedule/reasons.js';
+import type { Reason } from '../policy/deschedule/reasons.js';
+import type { DeschedulingContext, Plan } from '../policy/deschedule/types.js';
+import { beginExecution, DEFAULT_EXECUTION_OPTIONS, stepExecution } from '../policy/execute/machine.js';
+import type { Effect, ExecutionOptions, ExecutionState, Notice, Observation } from '../policy/execute/machine.js';
+import type { ClusterSnapshot, PodView, WorkloadRef, WorkloadView } from '../core/model.js';
 import type { PriceTable } from '../core/pricing.js';
 import { workloadKey } from '../core/snapshot.js';
 import type { PlacementPolicy } from '../policy/placement/policy.js';
 import { CordonReason } from './cluster.js';
-import type { SimCluster, SimNode, SimPod } from './cluster.js';
+import type { SimCluster, SimPod } from './cluster.js';
 import type { Engine } from './engine.js';
 import { DeletionCause } from './pods.js';
 import { Service } from './workloads.js';
 import type { Workloads } from './workloads.js';
 
-/** How often an executing drain checks whether its wave has settled. */
+/** How often an executing wave is looked at. */
 const _POLL_MS = 5_000;
-/** A consolidated node the autoscaler has not removed within this time is untainted again. */
-const _CONSOLIDATED_TAINT_MS = 30 * 60_000;
 
 /** Counters for the result's diagnostics and for tests. */
 export interface DeschedulerStats {
@@ -42,6 +41,8 @@ export interface DeschedulerStats {
   startedDrains: number;
   completedDrains: number;
   failedDrains: number;
+  /** Drains refused on the recheck before they started. */
+  skippedDrains: number;
   evictions: number;
   /** Surge-first moves started (each a rollout of its Deployment). */
   surges: number;
@@ -49,6 +50,9 @@ export interface DeschedulerStats {
   rolloutSurges: number;
   planningMs: number;
 }
+
+/** One action the descheduler took, for the differential test against the live one. */
+export type DeschedulerAction = { readonly action: 'taint' | 'untaint' | 'hold'; readonly node: string } | { readonly action: 'evict' | 'surge'; readonly pod: string; readonly node: string };
 
 /** Settings of the descheduler model. */
 export interface DeschedulerOptions {
@@ -59,33 +63,28 @@ export interface DeschedulerOptions {
   readonly prices: PriceTable;
   /** The placement webhook's policy when the arm runs one. */
   readonly placement: PlacementPolicy | undefined;
+  /** How long a consolidated node keeps its taint for the autoscaler; the live default when absent. */
+  readonly holdMs?: number;
   /** Wall-clock reader for the planning-time diagnostic only; never feeds the model. */
   readonly wallClock?: () => number;
 }
 
-interface _Execution {
-  readonly drain: NodeDrain;
-  readonly node: SimNode;
-  readonly waves: readonly (readonly Move[])[];
-  wave: number;
-  waveStartedAt: number;
-  /** Moves of the current wave not started yet: their workload has a move in flight elsewhere. */
-  pending: Move[];
-  /** Services moved in the current wave, which must settle before the next. */
-  touched: Set<Service>;
-}
-
-/** Runs the shared planner on the simulated cluster and applies its plans. */
+/** Runs the shared planner on the simulated cluster and carries its plans out with the shared state machine. */
 export class DeschedulerModel {
-  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
+  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, skippedDrains: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
+  /** Every action taken, in order. */
+  readonly actions: DeschedulerAction[] = [];
   readonly #engine: Engine;
   readonly #cluster: SimCluster;
   readonly #workloads: Workloads;
   readonly #options: DeschedulerOptions;
-  readonly #executions = new Map<string, _Execution>();
+  readonly #execution: ExecutionOptions;
+  readonly #services = new Map<string, Service>();
   #failures: ReadonlyMap<string, DrainFailure> = new Map();
-  /** Plain moves (balance) in flight, by workload key. */
-  readonly #looseMoves = new Map<string, Service>();
+  #state: ExecutionState | undefined;
+  #started = false;
+  /** Consolidated nodes keeping their taint: node → the end of the hold (engine time). */
+  readonly #held = new Map<string, number>();
   /** Surge-first rollouts under way: Deployment → its old pods still to replace, in order. */
   readonly #rollouts = new Map<Service, SimPod[]>();
 
@@ -94,157 +93,167 @@ export class DeschedulerModel {
     this.#cluster = cluster;
     this.#workloads = workloads;
     this.#options = options;
+    this.#execution = { waveTimeoutMs: options.waveTimeoutMs, pollMs: _POLL_MS, holdMs: options.holdMs ?? DEFAULT_EXECUTION_OPTIONS.holdMs };
+    for (const s of workloads.services) this.#services.set(workloadKey(s.ref), s);
   }
 
   start(): void {
-    this.#engine.every(this.#options.intervalMs, this.#options.intervalMs, () => {
-      this.tick();
-    });
+    this.#started = true;
+    this.#engine.after(this.#options.intervalMs, () => this.#cycle());
   }
 
-  /** One descheduler cycle: plan on a fresh snapshot, then start what the plan says. */
+  /** Whether a plan is being carried out. */
+  get executing(): boolean {
+    return this.#state !== undefined;
+  }
+
+  /** A cycle; the next is scheduled when its plan is carried out (`#run`). */
+  #cycle(): void {
+    this.tick();
+  }
+
+  /**
+   * One descheduler cycle: plan on a fresh snapshot, then start carrying it out (the rest follows
+   * as engine events). A cycle while a plan is still carried out plans nothing, as the live loop
+   * plans only after the last plan is done.
+   */
   tick(): Plan {
+    if (this.#state !== undefined) return { moves: [], drains: [], skipped: [], savingUsdPerHour: 0 };
     this.stats.cycles++;
-    const now = this.#engine.now;
-    const snapshot = this.#cluster.snapshot(now);
+    const snapshot = this.#cluster.snapshot(this.#engine.now);
     const wall = this.#options.wallClock;
     const t0 = wall?.() ?? 0;
     const ctx: DeschedulingContext = {
-      now: this.#cluster.epochOffset + now,
+      now: this.#epochNow(),
       prices: this.#options.prices,
       ...(this.#options.placement !== undefined ? { placement: { defaults: this.#options.placement } } : {}),
       failures: this.#failures,
-      inFlight: this.#inFlight(),
     };
     const plan = planDescheduling(snapshot, this.#options.config, ctx);
     if (wall !== undefined) this.stats.planningMs += wall() - t0;
     this.stats.plannedMoves += plan.moves.length;
-    const byNode = new Map<string, Move[]>();
-    for (const move of plan.moves) {
-      const list = byNode.get(move.fromNode);
-      if (list) list.push(move);
-      else byNode.set(move.fromNode, [move]);
-    }
-    const drained = new Set<string>();
-    for (const drain of plan.drains) {
-      drained.add(drain.node);
-      this.#startDrain(drain, byNode.get(drain.node) ?? []);
-    }
-    // Moves outside drains (balance) go one wave at a time like the rest, without a taint.
-    for (const [nodeName, moves] of byNode) {
-      if (drained.has(nodeName)) continue;
-      for (const move of moves) if (move.wave === 0 && !this.#busy(move)) this.#startMove(move, undefined);
-    }
+    const { state, effects } = beginExecution(plan, this.#execution, this.#failures);
+    this.#state = state;
+    this.#run(effects);
     return plan;
   }
 
-  /** Workload keys with a move still settling, so the planner plans around them. */
-  #inFlight(): ReadonlySet<string> {
-    const keys = new Set<string>();
-    for (const exec of this.#executions.values()) for (const s of exec.touched) keys.add(_key(s));
-    for (const [key, service] of this.#looseMoves) {
-      if (this.#settled(service)) this.#looseMoves.delete(key);
-      else keys.add(key);
-    }
-    for (const service of this.#rollouts.keys()) keys.add(_key(service));
-    return keys;
+  #epochNow(): number {
+    return this.#cluster.epochOffset + this.#engine.now;
   }
 
-  #startDrain(drain: NodeDrain, moves: readonly Move[]): void {
-    const node = this.#cluster.nodes.get(drain.node);
-    if (node === undefined || node.state !== 'ready' || this.#executions.has(drain.node)) return;
-    this.stats.startedDrains++;
-    this.#cluster.cordon(node, CordonReason.StowageDrain);
-    const waves: Move[][] = [];
-    for (const move of moves) (waves[move.wave] ??= []).push(move);
-    const exec: _Execution = { drain, node, waves: waves.filter((w) => w !== undefined), wave: -1, waveStartedAt: this.#engine.now, pending: [], touched: new Set() };
-    this.#executions.set(drain.node, exec);
-    this.#nextWave(exec);
+  #feed(observation: Observation): readonly Effect[] {
+    const { state, effects } = stepExecution(this.#state as ExecutionState, observation);
+    this.#state = state;
+    return effects;
   }
 
-  #nextWave(exec: _Execution): void {
-    exec.wave++;
-    exec.touched = new Set();
-    exec.waveStartedAt = this.#engine.now;
-    const wave = exec.waves[exec.wave];
-    if (wave === undefined) {
-      this.#finish(exec, true);
-      return;
+  /** Carries out effects until the machine waits for time to pass or finishes. */
+  #run(initial: readonly Effect[]): void {
+    let queue = [...initial];
+    while (queue.length > 0) {
+      const effect = queue.shift() as Effect;
+      if (effect.type === 'observe') {
+        if (effect.afterMs > 0) {
+          this.#engine.after(effect.afterMs, () => this.#run(this.#feed({ type: 'observed', now: this.#epochNow(), snapshot: this.#observe(effect.workloads) })));
+          return;
+        }
+        queue = [...this.#feed({ type: 'observed', now: this.#epochNow(), snapshot: this.#observe(effect.workloads) })];
+        continue;
+      }
+      const failure = this.#perform(effect);
+      if (failure !== undefined) queue = [...this.#feed({ type: 'failed', now: this.#epochNow(), effect, reason: failure })];
     }
-    exec.pending = [...wave];
-    if (this.#startPending(exec)) this.#engine.after(_POLL_MS, () => this.#poll(exec));
+    const state = this.#state as ExecutionState;
+    if (state.phase !== 'finished') return;
+    this.#failures = state.failures;
+    this.#state = undefined;
+    if (this.#started) this.#engine.after(this.#options.intervalMs, () => this.#cycle());
   }
 
   /**
-   * Starts the wave's moves whose workload has no move in flight in any drain: wave numbers are
-   * per workload across the whole plan, and two drains run side by side, so without this check
-   * two pods of one workload could be evicted at once. Returns false when the drain finished.
+   * A snapshot holding at least what the machine asked for: the whole cluster, or (while a wave
+   * settles) the nodes and the named workloads with their pods, which is all it reads then.
    */
-  #startPending(exec: _Execution): boolean {
-    const waiting: Move[] = [];
-    for (const move of exec.pending) {
-      if (this.#busy(move)) {
-        waiting.push(move);
-        continue;
+  #observe(refs: readonly WorkloadRef[] | undefined): ClusterSnapshot {
+    if (refs === undefined) return this.#cluster.snapshot(this.#engine.now);
+    const pods: PodView[] = [];
+    const workloads: WorkloadView[] = [];
+    for (const ref of refs) {
+      const service = this.#services.get(workloadKey(ref));
+      if (service === undefined) continue;
+      workloads.push(service.view());
+      for (const pod of service.pods) pods.push(pod.view());
+    }
+    return { takenAt: this.#epochNow(), nodes: this.#cluster.readyNodes.map((n) => n.view()), pods, workloads, pdbs: [] };
+  }
+
+  /** Carries out one effect on the model; the reason when it failed. */
+  #perform(effect: Exclude<Effect, { readonly type: 'observe' }>): Reason | undefined {
+    switch (effect.type) {
+      case 'taint': {
+        const node = this.#cluster.nodes.get(effect.node);
+        if (node === undefined || node.state !== 'ready') return reason('node-gone', `Node "${effect.node}" is gone`);
+        this.#held.delete(effect.node);
+        this.#cluster.cordon(node, CordonReason.StowageDrain);
+        this.actions.push({ action: 'taint', node: effect.node });
+        return undefined;
       }
-      if (this.#startMove(move, exec) === 'refused') {
-        this.#finish(exec, false);
-        return false;
+      case 'untaint': {
+        this.#release(effect.node);
+        this.actions.push({ action: 'untaint', node: effect.node });
+        return undefined;
       }
+      case 'hold': {
+        const until = effect.until - this.#cluster.epochOffset;
+        this.#held.set(effect.node, until);
+        this.actions.push({ action: 'hold', node: effect.node });
+        this.#engine.after(Math.max(0, until - this.#engine.now), () => {
+          if (this.#held.get(effect.node) === until) this.#release(effect.node);
+        });
+        return undefined;
+      }
+      case 'evict': {
+        const pod = this.#cluster.pods.get(effect.move.pod.uid);
+        if (pod === undefined || pod.terminating) return undefined;
+        if (!this.#workloads.evict(pod, DeletionCause.Descheduler)) {
+          return reason('eviction-refused', `Cannot evict pod "${effect.move.pod.namespace}/${effect.move.pod.name}": the apiserver refused (a PodDisruptionBudget)`);
+        }
+        this.stats.evictions++;
+        this.actions.push({ action: 'evict', pod: `${effect.move.pod.namespace}/${effect.move.pod.name}`, node: effect.move.fromNode });
+        return undefined;
+      }
+      case 'surge': {
+        const pod = this.#cluster.pods.get(effect.move.pod.uid);
+        const owner = pod?.owner;
+        if (pod === undefined || pod.terminating) return undefined;
+        if (!(owner instanceof Service)) return reason('single-replica', `Cannot surge pod "${effect.move.pod.namespace}/${effect.move.pod.name}": only a Deployment can start a replacement first`);
+        // A rollout already under way replaces this pod too.
+        if (this.#startRollout(owner, pod)) this.stats.surges++;
+        this.actions.push({ action: 'surge', pod: `${effect.move.pod.namespace}/${effect.move.pod.name}`, node: effect.move.fromNode });
+        return undefined;
+      }
+      case 'restore-strategy':
+        // The model has no Deployment strategy to give back.
+        return undefined;
+      case 'notice':
+        this.#count(effect.notice);
+        return undefined;
     }
-    exec.pending = waiting;
-    return true;
   }
 
-  /** True while another move of the same workload is still settling. */
-  #busy(move: Move): boolean {
-    const key = workloadKey(move.workload);
-    const loose = this.#looseMoves.get(key);
-    if (loose !== undefined && !this.#settled(loose)) return true;
-    for (const other of this.#executions.values()) {
-      for (const service of other.touched) if (_key(service) === key && !this.#settled(service)) return true;
-    }
-    for (const service of this.#rollouts.keys()) if (_key(service) === key) return true;
-    return false;
+  #release(nodeName: string): void {
+    this.#held.delete(nodeName);
+    const node = this.#cluster.nodes.get(nodeName);
+    if (node !== undefined && node.state === 'ready') this.#cluster.uncordon(node, CordonReason.StowageDrain);
   }
 
-  #poll(exec: _Execution): void {
-    if (this.#executions.get(exec.drain.node) !== exec) return;
-    if (exec.node.state === 'gone') {
-      this.#executions.delete(exec.drain.node);
-      return;
-    }
-    if (exec.pending.length > 0 && !this.#startPending(exec)) return;
-    let settled = exec.pending.length === 0;
-    for (const s of exec.touched) if (!this.#settled(s)) settled = false;
-    if (settled) {
-      this.#nextWave(exec);
-      return;
-    }
-    if (this.#engine.now - exec.waveStartedAt >= this.#options.waveTimeoutMs) {
-      this.#finish(exec, false);
-      return;
-    }
-    this.#engine.after(_POLL_MS, () => this.#poll(exec));
-  }
-
-  /** Starts one move; `skipped` when the pod is no longer there, `refused` when a PDB said no. */
-  #startMove(move: Move, exec: _Execution | undefined): 'started' | 'skipped' | 'refused' {
-    const pod = this.#cluster.pods.get(move.pod.uid);
-    if (pod === undefined || pod.terminating || pod.node?.name !== move.fromNode) return 'skipped';
-    const owner = pod.owner;
-    if (move.mode === 'surge-first' && owner instanceof Service) {
-      if (!this.#startRollout(owner, pod)) return 'skipped';
-      this.stats.surges++;
-    } else {
-      if (!this.#workloads.evict(pod, DeletionCause.Descheduler)) return 'refused';
-      this.stats.evictions++;
-    }
-    if (owner instanceof Service) {
-      if (exec !== undefined) exec.touched.add(owner);
-      else this.#looseMoves.set(_key(owner), owner);
-    }
-    return 'started';
+  #count(notice: Notice): void {
+    if (notice.kind === 'job-started' && notice.job.taint) this.stats.startedDrains++;
+    if (notice.kind !== 'job-finished' || !notice.job.taint) return;
+    if (notice.outcome.outcome === 'done') this.stats.completedDrains++;
+    else if (notice.outcome.outcome === 'failed') this.stats.failedDrains++;
+    else this.stats.skippedDrains++;
   }
 
   /**
@@ -292,50 +301,5 @@ export class DeschedulerModel {
     this.#engine.after(_POLL_MS, () => this.#advanceRollout(service));
   }
 
-  /** Every replica there and Ready, none terminating, no surge or rollout under way. */
-  #settled(service: Service): boolean {
-    return !this.#rollouts.has(service) && _settled(service);
-  }
-
-  #finish(exec: _Execution, ok: boolean): void {
-    this.#executions.delete(exec.drain.node);
-    const node = exec.node;
-    if (ok) {
-      this.stats.completedDrains++;
-      this.#failures = _withoutFailure(this.#failures, node.name);
-      if (exec.drain.strategy === 'consolidate' && exec.drain.savingUsdPerHour > 0) {
-        // Keep the taint so the autoscaler finds the node empty; give it back if it is not removed.
-        this.#engine.after(_CONSOLIDATED_TAINT_MS, () => {
-          if (node.state === 'ready') this.#cluster.uncordon(node, CordonReason.StowageDrain);
-        });
-        return;
-      }
-    } else {
-      this.stats.failedDrains++;
-      this.#failures = recordDrainFailure(this.#failures, node.name, this.#cluster.epochOffset + this.#engine.now);
-    }
-    if (node.state === 'ready') this.#cluster.uncordon(node, CordonReason.StowageDrain);
-  }
 }
 
-function _key(service: Service): string {
-  return workloadKey(service.ref);
-}
-
-/** Every replica there and Ready, none terminating, no surge under way. */
-function _settled(service: Service): boolean {
-  if (service.surges.size > 0) return false;
-  let live = 0;
-  for (const pod of service.pods) {
-    if (pod.terminating) return false;
-    live++;
-  }
-  return live === service.desired && service.ready === service.desired;
-}
-
-function _withoutFailure(failures: ReadonlyMap<string, DrainFailure>, node: string): ReadonlyMap<string, DrainFailure> {
-  if (!failures.has(node)) return failures;
-  const next = new Map(failures);
-  next.delete(node);
-  return next;
-}

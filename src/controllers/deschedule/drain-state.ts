@@ -29,6 +29,8 @@ export interface DrainRecord {
   readonly pods: readonly string[];
   /** The node's state before: whether it already carried the draining taint (then rollback keeps it). */
   readonly previous: { readonly hadTaint: boolean; readonly unschedulable: boolean };
+  /** ISO time until which a consolidated node keeps the taint, for the autoscaler to remove it; absent while draining. */
+  readonly heldUntil?: string;
 }
 
 /** The annotation value for a record. */
@@ -48,6 +50,7 @@ export function decodeDrainRecord(value: string | undefined): DrainRecord | unde
       strategy: typeof parsed.strategy === 'string' ? parsed.strategy : '',
       pods: Array.isArray(parsed.pods) ? parsed.pods.filter((p): p is string => typeof p === 'string') : [],
       previous: { hadTaint: parsed.previous?.hadTaint === true, unschedulable: parsed.previous?.unschedulable === true },
+      ...(typeof parsed.heldUntil === 'string' && !Number.isNaN(Date.parse(parsed.heldUntil)) ? { heldUntil: parsed.heldUntil } : {}),
     };
   } catch {
     return undefined;

@@ -1,0 +1,329 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { ClusterSnapshot, PodView } from '../../core/model.js';
+import { workloadKey } from '../../core/snapshot.js';
+import { node, pdb, pod, snapshot, workload } from '../deschedule/fixtures.test-helper.js';
+import type { Move, NodeDrain, Plan } from '../deschedule/types.js';
+import { beginExecution, isFinished, realisedSaving, stepExecution } from './machine.js';
+import type { Effect, ExecutionOptions, ExecutionState, Observation } from './machine.js';
+
+const options: ExecutionOptions = { waveTimeoutMs: 60_000, pollMs: 1_000, holdMs: 600_000 };
+
+function move(name: string, from: string, wave: number, over: Partial<Move> = {}): Move {
+  const app = name.replace(/-[^-]*$/, '');
+  return {
+    pod: { namespace: 'default', name, uid: `uid-default-${name}` },
+    workload: { kind: 'Deployment', namespace: 'default', name: app },
+    fromNode: from,
+    toNode: 'spot',
+    strategy: 'spot-reschedule',
+    mode: 'evict',
+    wave,
+    reason: { code: 'pdb-allows', message: 'test' },
+    savingUsdPerHour: 0.1,
+    ...over,
+  };
+}
+
+function drainOf(nodeName: string, moves: readonly Move[], over: Partial<NodeDrain> = {}): NodeDrain {
+  return { node: nodeName, strategy: 'spot-reschedule', savingUsdPerHour: 0.2, pods: moves.map((m) => m.pod), staying: [], reason: { code: 'drain-empties', message: 'all fit' }, ...over };
+}
+
+/** `web` has three replicas, two on od, one on spot, under a PDB allowing one disruption. */
+function cluster(pods: readonly PodView[] = [pod('web-a', 'od'), pod('web-b', 'od'), pod('web-c', 'spot')], over: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
+  return snapshot({
+    nodes: [node('od'), node('spot', { capacityType: 'spot' })],
+    pods,
+    workloads: [workload('web', 3)],
+    pdbs: [pdb('web', 'web', { minAvailable: 2, disruptionsAllowed: 1, currentHealthy: 3 })],
+    ...over,
+  });
+}
+
+const twoWaves: Plan = (() => {
+  const moves = [move('web-a', 'od', 0), move('web-b', 'od', 1)];
+  return { moves, drains: [drainOf('od', moves)], skipped: [], savingUsdPerHour: 0.2 };
+})();
+
+/** Steps with `observation`, returning the new state and the effects' types, notices by kind. */
+function step(state: ExecutionState, observation: Observation): { state: ExecutionState; effects: readonly Effect[]; kinds: string[] } {
+  const t = stepExecution(state, observation);
+  return { ...t, kinds: t.effects.map(_kind) };
+}
+
+function _kind(e: Effect): string {
+  switch (e.type) {
+    case 'notice':
+      return `notice:${e.notice.kind}${e.notice.kind === 'job-finished' ? `:${e.notice.outcome.outcome}` : ''}`;
+    case 'evict':
+    case 'surge':
+      return `${e.type}:${e.move.pod.name}`;
+    case 'observe':
+      return `observe:${e.afterMs}`;
+    case 'restore-strategy':
+      return `restore:${e.workload.name}`;
+    case 'taint':
+    case 'untaint':
+    case 'hold':
+      return `${e.type}:${e.node}`;
+  }
+}
+
+test('a drain in two waves: recheck, taint, evict wave 0, wait until settled, recheck, wave 1, untaint', () => {
+  let t = beginExecution(twoWaves, options);
+  assert.deepEqual(t.effects.map(_kind), ['observe:0']);
+  let s = step(t.state, { type: 'observed', now: 0, snapshot: cluster() });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'taint:od', 'evict:web-a', 'notice:move-started', 'observe:1000']);
+  // Evicted but not gone yet: keep waiting.
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: cluster([pod('web-a', 'od', { deletionRequestedAt: 500 }), pod('web-b', 'od'), pod('web-c', 'spot')]) });
+  assert.deepEqual(s.kinds, ['observe:1000']);
+  // Gone, but the replacement is not Ready: keep waiting.
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: cluster([pod('web-b', 'od'), pod('web-c', 'spot'), pod('web-d', 'spot', { ready: false })]) });
+  assert.deepEqual(s.kinds, ['observe:1000']);
+  const settled = cluster([pod('web-b', 'od'), pod('web-c', 'spot'), pod('web-d', 'spot')]);
+  s = step(s.state, { type: 'observed', now: 3_000, snapshot: settled });
+  assert.deepEqual(s.kinds, ['notice:moved', 'observe:0']);
+  s = step(s.state, { type: 'observed', now: 3_000, snapshot: settled });
+  assert.deepEqual(s.kinds, ['evict:web-b', 'notice:move-started', 'observe:1000']);
+  s = step(s.state, { type: 'observed', now: 4_000, snapshot: cluster([pod('web-c', 'spot'), pod('web-d', 'spot'), pod('web-e', 'spot')]) });
+  assert.deepEqual(s.kinds, ['notice:moved', 'untaint:od', 'notice:job-finished:done']);
+  assert.ok(isFinished(s.state));
+  assert.equal(realisedSaving(s.state), 0.2);
+  assert.deepEqual(s.state.outcomes[0]?.moved, ['default/web-a', 'default/web-b']);
+  t = { state: s.state, effects: [] };
+  assert.deepEqual(stepExecution(t.state, { type: 'stop', now: 5_000 }).effects, [], 'nothing after the end');
+});
+
+test('an eviction the apiserver refuses fails the drain: untaint, failure recorded, nothing more evicted', () => {
+  const t = beginExecution(twoWaves, options);
+  let s = step(t.state, { type: 'observed', now: 0, snapshot: cluster() });
+  const evict = s.effects.find((e) => e.type === 'evict') as Effect;
+  s = step(s.state, { type: 'failed', now: 10, effect: evict, reason: { code: 'eviction-refused', message: 'Cannot evict pod "default/web-a": refused' } });
+  assert.deepEqual(s.kinds, ['untaint:od', 'notice:job-finished:failed']);
+  assert.equal(s.state.outcomes[0]?.reason.code, 'eviction-refused');
+  assert.deepEqual(s.state.failures.get('od'), { count: 1, lastAt: 10 });
+  assert.equal(realisedSaving(s.state), 0);
+});
+
+test('a recheck refusal is a skip before any taint; a PDB refusal backs off, an unsettled workload does not', () => {
+  const blocked = cluster(undefined, { pdbs: [pdb('web', 'web', { minAvailable: 3, disruptionsAllowed: 0, currentHealthy: 3 })] });
+  let s = step(beginExecution(twoWaves, options).state, { type: 'observed', now: 7, snapshot: blocked });
+  assert.deepEqual(s.kinds, ['notice:job-finished:skipped']);
+  assert.equal(s.state.outcomes[0]?.reason.code, 'pdb');
+  assert.deepEqual(s.state.failures.get('od'), { count: 1, lastAt: 7 });
+  const unsettled = cluster([pod('web-a', 'od'), pod('web-b', 'od'), pod('web-c', 'spot', { ready: false })]);
+  s = step(beginExecution(twoWaves, options).state, { type: 'observed', now: 7, snapshot: unsettled });
+  assert.deepEqual(s.kinds, ['notice:job-finished:skipped']);
+  assert.equal(s.state.outcomes[0]?.reason.code, 'unsettled');
+  assert.equal(s.state.failures.has('od'), false);
+});
+
+test('a node NotReady when its drain comes up is skipped with node-not-ready; the next drain goes on from the same snapshot', () => {
+  const m1 = move('web-a', 'od', 0);
+  const m2 = move('api-a', 'od2', 0);
+  const plan: Plan = { moves: [m1, m2], drains: [drainOf('od', [m1]), drainOf('od2', [m2])], skipped: [], savingUsdPerHour: 0.4 };
+  const snap = snapshot({
+    nodes: [node('od', { ready: false }), node('od2'), node('spot', { capacityType: 'spot' })],
+    pods: [pod('web-a', 'od'), pod('web-b', 'spot'), pod('api-a', 'od2'), pod('api-b', 'spot')],
+    workloads: [workload('web', 2), workload('api', 2)],
+    pdbs: [pdb('web', 'web', { minAvailable: 1, disruptionsAllowed: 1 }), pdb('api', 'api', { minAvailable: 1, disruptionsAllowed: 1 })],
+  });
+  const s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: snap });
+  assert.deepEqual(s.kinds, ['notice:job-finished:skipped', 'notice:job-started', 'taint:od2', 'evict:api-a', 'notice:move-started', 'observe:1000']);
+  assert.equal(s.state.outcomes[0]?.reason.code, 'node-not-ready');
+});
+
+test('a wave not settled in time fails the drain and untaints', () => {
+  let s = step(beginExecution(twoWaves, options).state, { type: 'observed', now: 0, snapshot: cluster() });
+  s = step(s.state, { type: 'observed', now: 60_000, snapshot: cluster([pod('web-b', 'od'), pod('web-c', 'spot'), pod('web-d', 'spot', { ready: false })]) });
+  assert.deepEqual(s.kinds, ['untaint:od', 'notice:job-finished:failed']);
+  assert.equal(s.state.outcomes[0]?.reason.code, 'timeout');
+});
+
+test('a consolidated, emptied node is held tainted for the autoscaler instead of untainted', () => {
+  const m = move('web-a', 'od', 0, { strategy: 'consolidate' });
+  const plan: Plan = { moves: [m], drains: [drainOf('od', [m], { strategy: 'consolidate' })], skipped: [], savingUsdPerHour: 0.2 };
+  let s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: cluster([pod('web-a', 'od'), pod('web-b', 'spot'), pod('web-c', 'spot')]) });
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: cluster([pod('web-b', 'spot'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });
+  assert.deepEqual(s.kinds, ['notice:moved', 'hold:od', 'notice:job-finished:done']);
+  assert.equal((s.effects.find((e) => e.type === 'hold') as { until: number }).until, 1_000 + options.holdMs);
+});
+
+test('a stop mid-wave rolls the drain back and ends', () => {
+  let s = step(beginExecution(twoWaves, options).state, { type: 'observed', now: 0, snapshot: cluster() });
+  s = step(s.state, { type: 'stop', now: 500 });
+  assert.deepEqual(s.kinds, ['untaint:od', 'notice:job-finished:failed']);
+  assert.equal(s.state.outcomes[0]?.reason.code, 'stopped');
+  assert.ok(isFinished(s.state));
+});
+
+test('surge-first: waits for every pod the Deployment had to be replaced, then gives the strategy back; a later move of it starts nothing', () => {
+  const solo = { kind: 'Deployment', namespace: 'default', name: 'web' } as const;
+  const moves = [move('web-a', 'od', 0, { mode: 'surge-first', workload: solo }), move('web-b', 'od', 1, { mode: 'surge-first', workload: solo })];
+  const plan: Plan = { moves, drains: [drainOf('od', moves)], skipped: [], savingUsdPerHour: 0.2 };
+  const noPdb = (pods: readonly PodView[]): ClusterSnapshot => cluster(pods, { pdbs: [] });
+  let s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: noPdb([pod('web-a', 'od'), pod('web-b', 'od'), pod('web-c', 'spot')]) });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'taint:od', 'surge:web-a', 'notice:move-started', 'observe:1000']);
+  // web-a replaced, but web-b and web-c (old revision) remain: the rollout is not done.
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: noPdb([pod('web-b', 'od'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });
+  assert.deepEqual(s.kinds, ['observe:1000']);
+  const done = noPdb([pod('web-d', 'spot'), pod('web-e', 'spot'), pod('web-f', 'spot')]);
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: done });
+  assert.deepEqual(s.kinds, ['restore:web', 'notice:moved', 'observe:0']);
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: done });
+  assert.deepEqual(s.kinds, ['observe:1000'], 'web-b is already replaced: nothing to start');
+  s = step(s.state, { type: 'observed', now: 3_000, snapshot: done });
+  assert.deepEqual(s.kinds, ['restore:web', 'notice:moved', 'untaint:od', 'notice:job-finished:done']);
+});
+
+test('a move outside any drain does not taint its node', () => {
+  const m = move('web-a', 'od', 0, { strategy: 'balance', savingUsdPerHour: 0 });
+  const s = step(beginExecution({ moves: [m], drains: [], skipped: [], savingUsdPerHour: 0 }, options).state, { type: 'observed', now: 0, snapshot: cluster() });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'evict:web-a', 'notice:move-started', 'observe:1000']);
+});
+
+/**
+ * A toy world for the property: evicted pods go after a few looks and come back elsewhere, Ready
+ * after a few more; surges replace every pod of the Deployment one at a time; any effect may fail
+ * and the driver may stop at any look.
+ */
+test('property: one job at a time, at most one pod per workload in flight, and every taint released or held at the end', () => {
+  const arb = fc.record({
+    replicas: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+    modes: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+    consolidate: fc.boolean(),
+    delays: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 30, maxLength: 30 }),
+    fail: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 30, maxLength: 30 }),
+    stopAt: fc.integer({ min: 0, max: 80 }),
+  });
+  fc.assert(
+    fc.property(arb, (spec) => {
+      // Workload wi has replicas[wi] pods; its pods sit on od-0 and od-1 in turn; each od node is drained.
+      let pods: PodView[] = [];
+      const workloads = spec.replicas.map((r, wi) => workload(`w${wi}`, r));
+      spec.replicas.forEach((r, wi) => {
+        for (let i = 0; i < r; i++) pods.push(pod(`w${wi}-p${i}`, `od-${i % 2}`));
+      });
+      const moves: Move[] = [];
+      const drains: NodeDrain[] = [];
+      let k = 0;
+      for (const nodeName of ['od-0', 'od-1']) {
+        const own = pods.filter((p) => p.nodeName === nodeName);
+        const waveOf = new Map<string, number>();
+        const nodeMoves = own.map((p) => {
+          const key = workloadKey(p.owner);
+          const wave = waveOf.get(key) ?? 0;
+          waveOf.set(key, wave + 1);
+          const mode = spec.modes[k++ % spec.modes.length] === true ? 'surge-first' : 'evict';
+          return move(p.name, nodeName, wave, { mode, ...(spec.consolidate ? { strategy: 'consolidate' } : {}) });
+        });
+        if (nodeMoves.length === 0) continue;
+        moves.push(...nodeMoves);
+        drains.push(drainOf(nodeName, nodeMoves, spec.consolidate ? { strategy: 'consolidate' } : {}));
+      }
+      const nodes = [node('od-0'), node('od-1'), node('spot', { capacityType: 'spot' })];
+      let serial = 0;
+      let look = 0;
+      let now = 0;
+      /** uid → looks left until the pod goes (evicted) or is Ready (replacement). */
+      const going = new Map<string, number>();
+      const coming = new Map<string, number>();
+      const rollouts: { readonly owner: PodView['owner']; queue: string[] }[] = [];
+      const tainted = new Set<string>();
+      const held = new Set<string>();
+      const view = (): ClusterSnapshot => snapshot({ nodes, pods, workloads, pdbs: [] });
+      const replace = (old: PodView): void => {
+        const uid = `r${serial++}`;
+        pods.push(pod(`${old.owner.name}-r${uid}`, 'spot', { uid, ready: false, owner: old.owner }));
+        coming.set(uid, spec.delays[serial % spec.delays.length] ?? 1);
+      };
+      const advance = (): void => {
+        for (const [uid, left] of going) {
+          if (left > 0) going.set(uid, left - 1);
+          else {
+            going.delete(uid);
+            const old = pods.find((p) => p.uid === uid);
+            pods = pods.filter((p) => p.uid !== uid);
+            if (old !== undefined && !rollouts.some((r) => r.owner === old.owner)) replace(old);
+          }
+        }
+        for (const [uid, left] of coming) {
+          if (left > 0) coming.set(uid, left - 1);
+          else {
+            coming.delete(uid);
+            pods = pods.map((p) => (p.uid === uid ? { ...p, ready: true } : p));
+            // A rollout deletes the old pod once its replacement is Ready, then surges the next.
+            const rollout = rollouts.find((r) => r.owner.name === pods.find((p) => p.uid === uid)?.owner.name);
+            if (rollout !== undefined) {
+              const old = rollout.queue.shift();
+              if (old !== undefined) going.set(old, 0);
+              const next = pods.find((p) => p.uid === rollout.queue[0]);
+              if (next !== undefined) replace(next);
+              else rollouts.splice(rollouts.indexOf(rollout), 1);
+            }
+          }
+        }
+      };
+      let t = beginExecution({ moves, drains, skipped: [], savingUsdPerHour: 0 }, options);
+      let queue = [...t.effects];
+      let steps = 0;
+      while (queue.length > 0 && steps++ < 2_000) {
+        const effect = queue.shift() as Effect;
+        const fails = (spec.fail[steps % spec.fail.length] ?? 9) === 0;
+        let observation: Observation | undefined;
+        switch (effect.type) {
+          case 'taint':
+            assert.equal([...tainted].filter((n) => !held.has(n)).length, 0, 'one drain at a time');
+            tainted.add(effect.node);
+            if (fails) observation = { type: 'failed', now, effect, reason: { code: 'api-error', message: 'x' } };
+            break;
+          case 'untaint':
+            tainted.delete(effect.node);
+            break;
+          case 'hold':
+            held.add(effect.node);
+            break;
+          case 'evict':
+          case 'surge': {
+            const target = pods.find((p) => p.uid === effect.move.pod.uid);
+            assert.ok(target !== undefined, 'a started move names a pod that is there');
+            // At most one pod of a workload in flight: nothing of it going, coming or rolling.
+            const key = workloadKey(effect.move.workload);
+            const busy = pods.some((p) => workloadKey(p.owner) === key && (going.has(p.uid) || coming.has(p.uid))) || rollouts.some((r) => workloadKey(r.owner) === key);
+            assert.equal(busy, false, `a second move of ${key} while one is in flight`);
+            if (fails) observation = { type: 'failed', now, effect, reason: { code: 'eviction-refused', message: 'x' } };
+            else if (effect.type === 'evict') going.set(target.uid, spec.delays[steps % spec.delays.length] ?? 0);
+            else {
+              const queueUids = pods.filter((p) => workloadKey(p.owner) === key && p.uid !== target.uid).map((p) => p.uid);
+              rollouts.push({ owner: target.owner, queue: [...queueUids, target.uid] });
+              const first = pods.find((p) => p.uid === queueUids[0]) ?? target;
+              replace(first);
+            }
+            break;
+          }
+          case 'observe':
+            if (look++ === spec.stopAt) observation = { type: 'stop', now };
+            else {
+              now += effect.afterMs;
+              advance();
+              observation = { type: 'observed', now, snapshot: view() };
+            }
+            break;
+          case 'notice':
+          case 'restore-strategy':
+            break;
+        }
+        if (observation !== undefined) {
+          t = stepExecution(t.state, observation);
+          queue = [...t.effects];
+        }
+      }
+      assert.ok(isFinished(t.state), 'the machine ends');
+      assert.deepEqual([...tainted].filter((n) => !held.has(n)), [], 'every taint is released or held at the end');
+      if (!spec.consolidate) assert.equal(held.size, 0, 'only consolidation holds a node');
+      for (const o of t.state.outcomes) if (o.outcome !== 'done') assert.equal(o.savingUsdPerHour, 0);
+    }),
+    { numRuns: 300, seed: 42 },
+  );
+});

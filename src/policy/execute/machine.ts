@@ -1,0 +1,339 @@
+/**
+ * Carrying out a descheduling plan, as one pure state machine that both executors drive: the live
+ * one (`controllers/deschedule/executor.ts`) turns its effects into API calls, the simulated one
+ * (`sim/descheduler.ts`) into model events. Same behaviour in both by construction.
+ *
+ * `beginExecution` takes the plan; `stepExecution` takes the state and one observation (a fresh
+ * snapshot, an effect that failed, a stop) and returns the next state and the effects to carry
+ * out, in order: plain data both ways. The rules:
+ *
+ * - **One job at a time.** A job is a node drain, or one move outside any drain (balance). Jobs
+ *   run in plan order, one after the other, so each starts from a fresh look at the cluster and
+ *   at most one node is being drained: a bad plan costs one node, not all of them.
+ * - **Recheck before each step.** Before a job starts (and before each later wave), the pods it
+ *   moves are checked on a fresh snapshot with the planner's own guard (`recheckStep`). A job
+ *   refused before it started is `skipped`: nothing was touched; a refusal rooted in the
+ *   workload's configuration backs off (`refusalBacksOff`). A wave refused mid-drain fails the job.
+ * - **Taint, then move.** A drain taints its node first (with a record on the node, so a crash
+ *   can be rolled back); a single move does not taint its node.
+ * - **Waves.** Wave n of a job starts when every move of wave n − 1 is settled: the moved pod is
+ *   gone and its workload has its replicas Ready again; after a surge-first move (a rollout), every
+ *   pod the workload had when it started is gone too, and then its strategy is given back.
+ * - **Rollback.** A failed effect (an eviction refused), a wave not settled within the timeout, or a
+ *   stop fails the job: its node is untainted and the failure recorded for backoff. A rollout
+ *   already started goes on (maxUnavailable 0 keeps it safe); the driver gives its strategy back
+ *   once it is done.
+ * - **Untaint on every terminal state**, with one exception: a consolidate drain that emptied its
+ *   node keeps the taint for `holdMs` (`hold`), so the scheduler does not refill the node before
+ *   the autoscaler removes it; the hold is written on the node with its end, and released by
+ *   `releaseHolds` once over.
+ */
+import type { ClusterSnapshot, PodView, WorkloadRef } from '../../core/model.js';
+import { holdsResources, workloadKey } from '../../core/snapshot.js';
+import { recordDrainFailure } from '../deschedule/guards.js';
+import type { DrainFailure } from '../deschedule/guards.js';
+import { reason, refusalBacksOff } from '../deschedule/reasons.js';
+import type { Reason } from '../deschedule/reasons.js';
+import type { Move, NodeDrain, Plan } from '../deschedule/types.js';
+import { recheckStep } from './recheck.js';
+
+/** How a plan is carried out; the same values in the live loop and the simulator. */
+export interface ExecutionOptions {
+  /** A wave not settled within this time fails its job. */
+  readonly waveTimeoutMs: number;
+  /** How long to wait between looks while a wave settles. */
+  readonly pollMs: number;
+  /** A consolidated, emptied node keeps its taint this long for the autoscaler to remove it. */
+  readonly holdMs: number;
+}
+
+/** Five minutes for a wave, a look every 500 ms, a 30-minute hold of a consolidated node. */
+export const DEFAULT_EXECUTION_OPTIONS: ExecutionOptions = { waveTimeoutMs: 5 * 60_000, pollMs: 500, holdMs: 30 * 60_000 };
+
+/** One job: a node drain (tainted), or a single move outside any drain (not tainted). */
+export interface Job {
+  readonly drain: NodeDrain;
+  readonly moves: readonly Move[];
+  /** The wave numbers of `moves`, ascending. */
+  readonly waves: readonly number[];
+  readonly taint: boolean;
+}
+
+/** How a job ended. */
+export interface JobOutcome {
+  readonly node: string;
+  readonly strategy: string;
+  readonly outcome: 'done' | 'failed' | 'skipped';
+  /** `namespace/name` of the pods moved, in order. */
+  readonly moved: readonly string[];
+  readonly reason: Reason;
+  /** The saving the job realised: the drain's when done, else 0. */
+  readonly savingUsdPerHour: number;
+}
+
+/** An effect for the driver to carry out, in order. `taint`, `evict` and `surge` may fail: report it with a `failed` observation. */
+export type Effect =
+  /** Taint the node `stowage.io/draining:NoSchedule` and record the drain on it. */
+  | { readonly type: 'taint'; readonly node: string; readonly drain: NodeDrain }
+  /** Remove the taint and the record. */
+  | { readonly type: 'untaint'; readonly node: string }
+  /** Keep the taint until `until` (ms since the epoch), and say so in the record. */
+  | { readonly type: 'hold'; readonly node: string; readonly until: number }
+  | { readonly type: 'evict'; readonly move: Move }
+  /** Start a rollout of the move's Deployment with maxSurge 1, maxUnavailable 0. */
+  | { readonly type: 'surge'; readonly move: Move }
+  /** Give the Deployment back the strategy a surge replaced. */
+  | { readonly type: 'restore-strategy'; readonly workload: WorkloadRef }
+  /**
+   * After `afterMs`, observe a fresh snapshot: for a recheck, the whole cluster with `node`, its
+   * pods and their PDBs read fresh (a cache's lag must not let a stale step start); while a wave
+   * settles, at least `workloads` and their pods.
+   */
+  | { readonly type: 'observe'; readonly afterMs: number; readonly node?: string; readonly workloads?: readonly WorkloadRef[] }
+  /** Something worth a log line, a metric or an Event. */
+  | { readonly type: 'notice'; readonly notice: Notice };
+
+/** What happened, for logs, metrics and Events. */
+export type Notice =
+  | { readonly kind: 'job-started'; readonly job: Job }
+  | { readonly kind: 'move-started'; readonly move: Move }
+  | { readonly kind: 'moved'; readonly move: Move }
+  | { readonly kind: 'job-finished'; readonly job: Job; readonly outcome: JobOutcome };
+
+/** What the driver tells the machine. `now` is the clock value, ms since the epoch. */
+export type Observation =
+  | { readonly type: 'observed'; readonly now: number; readonly snapshot: ClusterSnapshot }
+  | { readonly type: 'failed'; readonly now: number; readonly effect: Effect; readonly reason: Reason }
+  | { readonly type: 'stop'; readonly now: number };
+
+interface _Started {
+  readonly move: Move;
+  /** Uids of the workload's pods when the move started: a rollout is done when all are gone. */
+  readonly before: readonly string[];
+}
+
+/** The machine's state: plain data, replaced on every step. */
+export interface ExecutionState {
+  readonly options: ExecutionOptions;
+  readonly jobs: readonly Job[];
+  /** The job in progress or next to start. */
+  readonly current: number;
+  /** `recheck`: waiting for a snapshot to start wave `wave` of the current job; `wave`: waiting for it to settle. */
+  readonly phase: 'recheck' | 'wave' | 'finished';
+  readonly wave: number;
+  readonly waveStartedAt: number;
+  readonly started: readonly _Started[];
+  /** Whether the current job's node carries our taint. */
+  readonly tainted: boolean;
+  readonly moved: readonly string[];
+  readonly outcomes: readonly JobOutcome[];
+  readonly failures: ReadonlyMap<string, DrainFailure>;
+}
+
+/** A step's result. */
+export interface Transition {
+  readonly state: ExecutionState;
+  readonly effects: readonly Effect[];
+}
+
+/** The jobs of a plan, in the order they run: its drains, then the moves outside any drain. */
+export function jobsOf(plan: Plan): readonly Job[] {
+  const jobs: Job[] = [];
+  const drained = new Set(plan.drains.map((d) => d.node));
+  for (const drain of plan.drains) {
+    const uids = new Set(drain.pods.map((p) => p.uid));
+    const moves = plan.moves.filter((m) => m.fromNode === drain.node && uids.has(m.pod.uid));
+    jobs.push({ drain, moves, waves: _waves(moves), taint: true });
+  }
+  for (const move of plan.moves) {
+    if (drained.has(move.fromNode)) continue;
+    const drain: NodeDrain = { node: move.fromNode, strategy: move.strategy, savingUsdPerHour: move.savingUsdPerHour, pods: [move.pod], staying: [], reason: move.reason };
+    jobs.push({ drain, moves: [move], waves: [move.wave], taint: false });
+  }
+  return jobs;
+}
+
+/** Starts carrying out `plan`: the first effect asks for a snapshot. */
+export function beginExecution(plan: Plan, options: ExecutionOptions, failures: ReadonlyMap<string, DrainFailure> = new Map()): Transition {
+  const jobs = jobsOf(plan);
+  const state: ExecutionState = { options, jobs, current: 0, phase: 'recheck', wave: 0, waveStartedAt: 0, started: [], tainted: false, moved: [], outcomes: [], failures };
+  if (jobs.length === 0) return { state: { ...state, phase: 'finished' }, effects: [] };
+  return { state, effects: [{ type: 'observe', afterMs: 0, node: (jobs[0] as Job).drain.node }] };
+}
+
+/** Whether the machine has finished: no effect will follow. */
+export function isFinished(state: ExecutionState): boolean {
+  return state.phase === 'finished';
+}
+
+/** The saving of the jobs carried out to the end. */
+export function realisedSaving(state: ExecutionState): number {
+  return state.outcomes.reduce((sum, o) => sum + o.savingUsdPerHour, 0);
+}
+
+/** See the module comment. */
+export function stepExecution(state: ExecutionState, observation: Observation): Transition {
+  if (state.phase === 'finished') return { state, effects: [] };
+  const effects: Effect[] = [];
+  let next: ExecutionState;
+  switch (observation.type) {
+    case 'stop': {
+      // The job under way is rolled back; the ones after it are not started.
+      next = state.phase === 'wave' || state.tainted ? _fail(state, reason('stopped', 'Stopped by a signal'), observation.now, effects) : state;
+      return { state: { ...next, phase: 'finished' }, effects: effects.filter((e) => e.type !== 'observe') };
+    }
+    case 'failed':
+      next = _fail(state, observation.reason, observation.now, effects);
+      break;
+    case 'observed':
+      next = state.phase === 'recheck' ? _startStep(state, observation.snapshot, observation.now, effects) : _poll(state, observation.snapshot, observation.now, effects);
+      break;
+  }
+  return { state: next, effects };
+}
+
+function _job(state: ExecutionState): Job {
+  return state.jobs[state.current] as Job;
+}
+
+/** Starts wave `state.wave` of the current job (the job itself on wave 0), or refuses it. */
+function _startStep(state: ExecutionState, snapshot: ClusterSnapshot, now: number, effects: Effect[]): ExecutionState {
+  for (;;) {
+    const job = _job(state);
+    const first = state.wave === 0;
+    const waveNumber = job.waves[state.wave] as number;
+    // The whole job is rechecked before it starts, so a drain that can't finish is not begun.
+    const moves = first ? job.moves : job.moves.filter((m) => m.wave === waveNumber);
+    const checked = recheckStep(snapshot, job.drain, moves, job.taint);
+    if (!checked.ok) {
+      if (!first) return _fail(state, checked.reason, now, effects);
+      const failures = refusalBacksOff(checked.reason.code) ? recordDrainFailure(state.failures, job.drain.node, now) : state.failures;
+      const outcome = _outcome(job, 'skipped', [], checked.reason);
+      effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
+      state = _nextJob({ ...state, failures, outcomes: [...state.outcomes, outcome] });
+      if (state.phase !== 'recheck') return state;
+      // Nothing was touched: the same snapshot serves the next job's recheck.
+      continue;
+    }
+    if (first) {
+      effects.push({ type: 'notice', notice: { kind: 'job-started', job } });
+      if (job.taint) effects.push({ type: 'taint', node: job.drain.node, drain: job.drain });
+    }
+    const inWave = new Set(job.moves.filter((m) => m.wave === waveNumber).map((m) => m.pod.uid));
+    const started: _Started[] = [];
+    for (const move of [...checked.start, ...checked.alreadyReplaced]) {
+      if (!inWave.has(move.pod.uid)) continue;
+      const starts = checked.start.includes(move);
+      // A move an earlier rollout carried out waits only for its workload to be Ready.
+      started.push({ move, before: starts ? _podsOf(snapshot, move.workload).map((p) => p.uid) : [] });
+      if (starts) {
+        effects.push({ type: move.mode === 'surge-first' ? 'surge' : 'evict', move });
+        effects.push({ type: 'notice', notice: { kind: 'move-started', move } });
+      }
+    }
+    effects.push(_observeWave(state.options.pollMs, started));
+    return { ...state, phase: 'wave', waveStartedAt: now, started, tainted: state.tainted || job.taint };
+  }
+}
+
+/** Looks at the wave: settled, still settling, or timed out. */
+function _poll(state: ExecutionState, snapshot: ClusterSnapshot, now: number, effects: Effect[]): ExecutionState {
+  const pending = state.started.filter((s) => !_settled(s, snapshot));
+  if (pending.length > 0) {
+    if (now - state.waveStartedAt >= state.options.waveTimeoutMs) {
+      const first = pending[0] as _Started;
+      const who = `the replacement of pod "${first.move.pod.namespace}/${first.move.pod.name}"`;
+      return _fail(state, reason('timeout', `Timed out after ${Math.round(state.options.waveTimeoutMs / 1000)}s waiting for ${who} to be Ready`), now, effects);
+    }
+    effects.push(_observeWave(state.options.pollMs, state.started));
+    return state;
+  }
+  const moved = [...state.moved];
+  const restored = new Set<string>();
+  for (const s of state.started) {
+    const key = workloadKey(s.move.workload);
+    if (s.move.mode === 'surge-first' && s.move.workload.kind === 'Deployment' && !restored.has(key)) {
+      restored.add(key);
+      effects.push({ type: 'restore-strategy', workload: s.move.workload });
+    }
+    moved.push(`${s.move.pod.namespace}/${s.move.pod.name}`);
+    effects.push({ type: 'notice', notice: { kind: 'moved', move: s.move } });
+  }
+  const job = _job(state);
+  if (state.wave + 1 < job.waves.length) {
+    effects.push({ type: 'observe', afterMs: 0, node: job.drain.node });
+    return { ...state, phase: 'recheck', wave: state.wave + 1, started: [], moved };
+  }
+  // Done: the node is left schedulable, except a consolidated node the autoscaler should remove.
+  if (state.tainted) {
+    if (job.drain.strategy === 'consolidate' && job.drain.savingUsdPerHour > 0) effects.push({ type: 'hold', node: job.drain.node, until: now + state.options.holdMs });
+    else effects.push({ type: 'untaint', node: job.drain.node });
+  }
+  const failures = new Map(state.failures);
+  failures.delete(job.drain.node);
+  const outcome = _outcome(job, 'done', moved, job.drain.reason);
+  effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
+  return _observeNext(_nextJob({ ...state, failures, moved, outcomes: [...state.outcomes, outcome] }), effects);
+}
+
+/** Fails the current job: untaint, remember the failure, go on with the next job. */
+function _fail(state: ExecutionState, why: Reason, now: number, effects: Effect[]): ExecutionState {
+  const job = _job(state);
+  if (state.tainted) effects.push({ type: 'untaint', node: job.drain.node });
+  const outcome = _outcome(job, 'failed', state.moved, why);
+  effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
+  return _observeNext(_nextJob({ ...state, failures: recordDrainFailure(state.failures, job.drain.node, now), outcomes: [...state.outcomes, outcome] }), effects);
+}
+
+function _nextJob(state: ExecutionState): ExecutionState {
+  const current = state.current + 1;
+  const reset = { current, wave: 0, started: [], tainted: false, moved: [], waveStartedAt: 0 };
+  return { ...state, ...reset, phase: current >= state.jobs.length ? 'finished' : 'recheck' };
+}
+
+/** Asks for the snapshot the next job's recheck needs, if there is one. */
+function _observeNext(state: ExecutionState, effects: Effect[]): ExecutionState {
+  if (state.phase === 'recheck') effects.push({ type: 'observe', afterMs: 0, node: _job(state).drain.node });
+  return state;
+}
+
+function _outcome(job: Job, outcome: JobOutcome['outcome'], moved: readonly string[], why: Reason): JobOutcome {
+  return { node: job.drain.node, strategy: job.drain.strategy, outcome, moved, reason: why, savingUsdPerHour: outcome === 'done' ? job.drain.savingUsdPerHour : 0 };
+}
+
+function _observeWave(pollMs: number, started: readonly _Started[]): Effect {
+  const seen = new Set<string>();
+  const workloads: WorkloadRef[] = [];
+  for (const s of started) {
+    const key = workloadKey(s.move.workload);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    workloads.push(s.move.workload);
+  }
+  return { type: 'observe', afterMs: pollMs, workloads };
+}
+
+function _podsOf(snapshot: ClusterSnapshot, ref: WorkloadRef): readonly PodView[] {
+  const key = workloadKey(ref);
+  return snapshot.pods.filter((p) => holdsResources(p) && workloadKey(p.owner) === key);
+}
+
+/**
+ * Whether a started move is over: the moved pod is gone (after a rollout, every pod the workload
+ * had when it started), and the workload has as many Ready, not terminating pods as it wants.
+ * Kinds without a replica count wait for the pod to go only.
+ */
+function _settled(s: _Started, snapshot: ClusterSnapshot): boolean {
+  const pods = _podsOf(snapshot, s.move.workload);
+  const present = new Set(pods.map((p) => p.uid));
+  if (present.has(s.move.pod.uid)) return false;
+  if (s.move.mode === 'surge-first' && s.before.some((uid) => present.has(uid))) return false;
+  const key = workloadKey(s.move.workload);
+  const replicas = snapshot.workloads.find((w) => workloadKey(w.ref) === key)?.replicas;
+  if (replicas === undefined) return true;
+  return pods.filter((p) => p.ready && p.deletionRequestedAt === undefined).length >= replicas;
+}
+
+function _waves(moves: readonly Move[]): number[] {
+  return [...new Set(moves.map((m) => m.wave))].sort((a, b) => a - b);
+}
