@@ -271,12 +271,13 @@ export class PlanExecutor {
 
   /** Untaints consolidated nodes whose hold is over (the autoscaler did not remove them). */
   async #releaseHolds(): Promise<void> {
-    const nodes = (await withRetry('list nodes', () => this.#o.core.listNode())).items;
+    // The snapshot (the cluster cache in a loop) says which nodes carry a record: no LIST per cycle.
+    const { nodes } = await this.#o.readSnapshot();
     for (const node of nodes) {
-      const record = decodeDrainRecord(node.metadata?.annotations?.[DRAIN_ANNOTATION]);
+      const record = decodeDrainRecord(node.annotations[DRAIN_ANNOTATION]);
       if (record?.heldUntil === undefined || Date.parse(record.heldUntil) > this.#now()) continue;
-      await this.#rollback(node.metadata?.name ?? '', 'done');
-      this.#o.log.info({ node: node.metadata?.name, heldUntil: record.heldUntil }, 'Hold over: consolidated node untainted');
+      await this.#rollback(node.name, 'done');
+      this.#o.log.info({ node: node.name, heldUntil: record.heldUntil }, 'Hold over: consolidated node untainted');
     }
   }
 
