@@ -14,6 +14,8 @@ import { Watch, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
+import { servesTraffic as serves } from './support/ready-watch.js';
+import { deployOnNode, podsOf } from './support/workloads.js';
 
 const cluster = useCluster({
   podStartupMs: 1000,
@@ -65,43 +67,9 @@ async function deschedule(c: TestCluster, path: string, mode: '--once' | '--dry-
   return JSON.parse(result.stdout) as RunReport;
 }
 
-function serves(pod: V1Pod): boolean {
-  return pod.metadata?.deletionTimestamp === undefined && (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
-}
-
-async function podsOf(c: TestCluster, ns: string, app: string): Promise<V1Pod[]> {
-  return (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items;
-}
-
-async function setSpotCordoned(c: TestCluster, unschedulable: boolean): Promise<void> {
-  for (const name of SPOT) await c.core.patchNode({ name, body: [{ op: 'replace', path: '/spec/unschedulable', value: unschedulable }] });
-}
-
 /** A Deployment whose `replicas` pods all run on the on-demand node (spot cordoned while they start). */
 async function deployOnOnDemand(c: TestCluster, ns: string, name: string, replicas: number): Promise<void> {
-  await setSpotCordoned(c, true);
-  try {
-    await c.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name },
-        spec: {
-          replicas,
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: { terminationGracePeriodSeconds: 1, containers: [{ name, image: `registry.example/${name}:1`, resources: { requests: { cpu: '500m', memory: '256Mi' } } }] },
-          },
-        },
-      },
-    });
-    await waitFor(`${replicas} Ready ${name} pods on "${ON_DEMAND}"`, async () => {
-      const pods = await podsOf(c, ns, name);
-      return pods.length === replicas && pods.every((p) => serves(p) && p.spec?.nodeName === ON_DEMAND);
-    }, { timeoutMs: 120_000, intervalMs: 200 });
-  } finally {
-    await setSpotCordoned(c, false);
-  }
+  await deployOnNode(c, ns, name, replicas, { node: ON_DEMAND, cordon: SPOT });
 }
 
 /** Every node a pod of the selector was ever bound to, seen by a watch. */

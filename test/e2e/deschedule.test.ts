@@ -17,6 +17,8 @@ import { freePorts, waitFor } from '../../src/devcluster/processes.js';
 import { DRAIN_ANNOTATION, DRAINING_TAINT } from '../../src/controllers/deschedule/drain-state.js';
 import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
+import { servesTraffic as serves } from './support/ready-watch.js';
+import { deployOnNode, podsOf } from './support/workloads.js';
 
 // Pods take 2-3 s from bind to Ready: a make-before-break bug would show as a window without a
 // Ready pod.
@@ -49,15 +51,6 @@ writeFileSync(
     '',
   ].join('\n'),
 );
-
-function isReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
-/** A Ready replica that is not on its way out. */
-function serves(pod: V1Pod): boolean {
-  return isReady(pod) && pod.metadata?.deletionTimestamp === undefined;
-}
 
 /**
  * Watches the pods of one label selector and checks the Ready count after every event: the
@@ -114,41 +107,8 @@ class ReadyWatcher {
   }
 }
 
-async function setSpotCordoned(c: TestCluster, unschedulable: boolean): Promise<void> {
-  for (const name of SPOT) {
-    await c.core.patchNode({ name, body: [{ op: 'replace', path: '/spec/unschedulable', value: unschedulable }] });
-  }
-}
-
 async function deployOnOnDemand(c: TestCluster, ns: string, name: string, replicas: number, strategy?: V1DeploymentStrategy): Promise<void> {
-  await setSpotCordoned(c, true);
-  try {
-    await c.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name },
-        spec: {
-          replicas,
-          ...(strategy === undefined ? {} : { strategy }),
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: { terminationGracePeriodSeconds: 1, containers: [{ name, image: `registry.example/${name}:1`, resources: { requests: { cpu: '500m', memory: '256Mi' } } }] },
-          },
-        },
-      },
-    });
-    await waitFor(`${replicas} Ready ${name} pods on "${ON_DEMAND}"`, async () => {
-      const pods = await podsOf(c, ns, name);
-      return pods.length === replicas && pods.every((p) => serves(p) && p.spec?.nodeName === ON_DEMAND);
-    }, { timeoutMs: 120_000, intervalMs: 200 });
-  } finally {
-    await setSpotCordoned(c, false);
-  }
-}
-
-async function podsOf(c: TestCluster, ns: string, app: string): Promise<V1Pod[]> {
-  return (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items;
+  await deployOnNode(c, ns, name, replicas, { node: ON_DEMAND, cordon: SPOT }, strategy);
 }
 
 async function nodeState(c: TestCluster, name: string): Promise<{ readonly tainted: boolean; readonly annotated: boolean; readonly unschedulable: boolean; readonly taints: readonly string[] }> {
