@@ -7,12 +7,14 @@ import {
   podFromKube,
   podNonZeroRequests,
   podRequests,
+  spreadSelectorResolver,
   toMillis,
   workloadFromKube,
   type KubeContainer,
   type KubeJob,
   type KubePod,
   type KubePodSpec,
+  type KubeService,
   type KubeReplicaSet,
 } from './from-kube.js';
 import type { WorkloadRef } from './model.js';
@@ -306,6 +308,47 @@ describe('ownerResolver', () => {
   it('does not mix namespaces', () => {
     const pod: KubePod = { metadata: { namespace: 'other', name: 'p', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cart-7f9c', controller: true }] } };
     assert.deepEqual(resolve(pod), { kind: 'ReplicaSet', namespace: 'other', name: 'cart-7f9c' });
+  });
+});
+
+describe('spreadSelectorResolver', () => {
+  // Upstream helper.DefaultSelector (v1.36.3, pkg/scheduler/framework/plugins/helper/spread.go).
+  const pod = (labels: Record<string, string>, owner?: { apiVersion: string; kind: string; name: string }): KubePod => ({
+    metadata: { namespace: 'shop', name: 'p', labels, ...(owner === undefined ? {} : { ownerReferences: [{ ...owner, uid: 'u', controller: true }] }) },
+  });
+  const services: KubeService[] = [
+    { metadata: { namespace: 'shop', name: 'api' }, spec: { selector: { app: 'api' } } },
+    { metadata: { namespace: 'shop', name: 'api-tier' }, spec: { selector: { tier: 'front' } } },
+    { metadata: { namespace: 'shop', name: 'headless' }, spec: {} },
+    { metadata: { namespace: 'other', name: 'api' }, spec: { selector: { app: 'api', zone: 'x' } } },
+  ];
+  const replicaSets = [{ metadata: { namespace: 'shop', name: 'api-7f' }, spec: { selector: { matchLabels: { app: 'api', 'pod-template-hash': '7f' } } } }];
+  const statefulSets = [{ metadata: { namespace: 'shop', name: 'db' }, spec: { selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['db'] }] } } }];
+  const replicationControllers = [{ metadata: { namespace: 'shop', name: 'old' }, spec: { selector: { app: 'old' } } }];
+  const resolve = spreadSelectorResolver({ services, replicaSets, statefulSets, replicationControllers });
+
+  it('merges the selectors of the Services of the namespace that select a bare pod', () => {
+    assert.deepEqual(resolve(pod({ app: 'api', tier: 'front' })), { matchLabels: { app: 'api', tier: 'front' } });
+    assert.deepEqual(resolve(pod({ app: 'api' })), { matchLabels: { app: 'api' } });
+    // No Service and no controller: an empty selector, so no default spread.
+    assert.equal(resolve(pod({ app: 'web' })), undefined);
+  });
+
+  it('adds the ReplicaSet or StatefulSet selector, and merges a ReplicationController map', () => {
+    assert.deepEqual(resolve(pod({ app: 'api', 'pod-template-hash': '7f' }, { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-7f' })), {
+      matchLabels: { app: 'api', 'pod-template-hash': '7f' },
+    });
+    assert.deepEqual(resolve(pod({ app: 'db' }, { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db' })), { matchExpressions: [{ key: 'app', operator: 'In', values: ['db'] }] });
+    assert.deepEqual(resolve(pod({ app: 'old' }, { apiVersion: 'v1', kind: 'ReplicationController', name: 'old' })), { matchLabels: { app: 'old' } });
+    // A Job's pod spreads by Services only; a ReplicaSet the resolver does not know adds nothing.
+    assert.equal(resolve(pod({ app: 'batch' }, { apiVersion: 'batch/v1', kind: 'Job', name: 'j' })), undefined);
+    assert.equal(resolve(pod({ app: 'x' }, { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'gone' })), undefined);
+  });
+
+  it('podFromKube sets spreadSelector from the resolver, and leaves it out without one', () => {
+    const kube = pod({ app: 'api' });
+    assert.deepEqual(podFromKube(kube, ownerResolver([], []), resolve).spreadSelector, { matchLabels: { app: 'api' } });
+    assert.equal('spreadSelector' in podFromKube(kube, ownerResolver([], [])), false);
   });
 });
 

@@ -196,6 +196,23 @@ export type KubeCronJob = KubeWorkload;
 /** Maps a pod to the top-level workload that owns it. */
 export type OwnerResolver = (pod: KubePod) => WorkloadRef;
 
+/** A Service, as far as the scheduler's default spread reads it. */
+export interface KubeService {
+  readonly metadata?: KubeObjectMeta;
+  readonly spec?: { readonly selector?: StringMap };
+}
+
+/** Maps a pod to its default spread selector (`PodView.spreadSelector`), or undefined when none. */
+export type SpreadSelectorResolver = (pod: KubePod) => LabelSelector | undefined;
+
+/** What {@link spreadSelectorResolver} looks a pod's selectors up in; a kind left out selects nothing. */
+export interface SpreadSelectorSources {
+  readonly services?: Iterable<KubeService>;
+  readonly replicaSets?: Iterable<KubeReplicaSet>;
+  readonly statefulSets?: Iterable<KubeStatefulSet>;
+  readonly replicationControllers?: Iterable<KubeWorkload>;
+}
+
 /** The kinds {@link workloadFromKube} builds. */
 export type ControllerKind = Exclude<WorkloadKind, typeof WorkloadKind.None | typeof WorkloadKind.Other>;
 
@@ -212,7 +229,7 @@ const _isPodLevelResource = (name: string): boolean => name === 'cpu' || name ==
  *
  * @throws {QuantityError} when a request is not a quantity, naming the resource and pod
  */
-export function podFromKube(pod: KubePod, resolveOwner: OwnerResolver): PodView {
+export function podFromKube(pod: KubePod, resolveOwner: OwnerResolver, resolveSpreadSelector?: SpreadSelectorResolver): PodView {
   const meta = pod.metadata ?? {};
   const spec = pod.spec ?? {};
   const namespace = meta.namespace ?? '';
@@ -224,6 +241,7 @@ export function podFromKube(pod: KubePod, resolveOwner: OwnerResolver): PodView 
   const volumes = spec.volumes ?? [];
   const context = `in pod "${namespace}/${name}"`;
   const requests = podRequests(spec, context);
+  const spreadSelector = resolveSpreadSelector?.(pod);
   return {
     namespace,
     name,
@@ -241,6 +259,7 @@ export function podFromKube(pod: KubePod, resolveOwner: OwnerResolver): PodView 
     schedulerName: spec.schedulerName ?? 'default-scheduler',
     owner: resolveOwner(pod),
     ...(controller === undefined ? {} : { controllerRef: { kind: controller.kind ?? '', name: controller.name ?? '', uid: controller.uid ?? '' } }),
+    ...(spreadSelector === undefined ? {} : { spreadSelector }),
     constraints: _constraints(spec),
     createdAt: _toMillis(meta.creationTimestamp) ?? 0,
     ...(deletionRequestedAt === undefined ? {} : { deletionRequestedAt }),
@@ -467,6 +486,64 @@ export function ownerResolver(replicaSets: Iterable<KubeReplicaSet>, jobs: Itera
       default:
         return { kind: WorkloadKind.Other, namespace, name };
     }
+  };
+}
+
+/**
+ * kube-scheduler's DefaultSelector (1.36, `helper.DefaultSelector`), the selector of its
+ * system-default topology spread: the selectors of the Services of the pod's namespace that select
+ * it (a Service without a selector selects nothing) merged, then its controller's: a
+ * ReplicationController's map merged in, a ReplicaSet's or StatefulSet's requirements added.
+ * Undefined when that is empty: the pod then has no default spread. Pods of other controllers
+ * (Jobs, DaemonSets) spread only by Services.
+ */
+export function spreadSelectorResolver(sources: SpreadSelectorSources): SpreadSelectorResolver {
+  const services = new Map<string, StringMap[]>();
+  for (const service of sources.services ?? []) {
+    const selector = service.spec?.selector;
+    if (selector === undefined || selector === null) continue;
+    const namespace = service.metadata?.namespace ?? '';
+    let list = services.get(namespace);
+    if (list === undefined) services.set(namespace, (list = []));
+    list.push(selector);
+  }
+  const replicaSets = _indexByName(sources.replicaSets ?? []);
+  const statefulSets = _indexByName(sources.statefulSets ?? []);
+  const controllers = _indexByName(sources.replicationControllers ?? []);
+  return (pod) => {
+    const meta = pod.metadata ?? {};
+    const namespace = meta.namespace ?? '';
+    const labels = meta.labels ?? {};
+    const matchLabels: Record<string, string> = {};
+    for (const selector of services.get(namespace) ?? []) {
+      if (Object.entries(selector).every(([key, value]) => labels[key] === value)) Object.assign(matchLabels, selector);
+    }
+    const expressions: LabelSelectorRequirement[] = [];
+    const ref = _controllerRef(meta);
+    const key = `${namespace}/${ref?.name ?? ''}`;
+    switch (`${_apiGroup(ref?.apiVersion)}/${ref?.kind ?? ''}`) {
+      case '/ReplicationController': {
+        const selector = controllers.get(key)?.spec?.selector;
+        // A ReplicationController's selector is a plain map, merged as upstream merges label sets.
+        if (selector !== undefined && selector !== null) Object.assign(matchLabels, selector);
+        break;
+      }
+      case 'apps/ReplicaSet':
+      case 'apps/StatefulSet': {
+        const owner = ref?.kind === 'ReplicaSet' ? replicaSets.get(key) : statefulSets.get(key);
+        const selector = _labelSelector(owner?.spec?.selector);
+        // Requirements are added, not merged: a key the Services name with another value must match both.
+        for (const [label, value] of Object.entries(selector?.matchLabels ?? {})) {
+          if (matchLabels[label] === undefined || matchLabels[label] === value) matchLabels[label] = value;
+          else expressions.push({ key: label, operator: 'In', values: [value] });
+        }
+        expressions.push(...(selector?.matchExpressions ?? []));
+        break;
+      }
+      default:
+    }
+    if (Object.keys(matchLabels).length === 0 && expressions.length === 0) return undefined;
+    return { ...(Object.keys(matchLabels).length === 0 ? {} : { matchLabels }), ...(expressions.length === 0 ? {} : { matchExpressions: expressions }) };
   };
 }
 

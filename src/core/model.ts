@@ -140,6 +140,13 @@ export interface PodView {
   readonly owner: WorkloadRef;
   /** The direct controller owner (the ReplicaSet of a Deployment's pod), when there is one. */
   readonly controllerRef?: { readonly kind: string; readonly name: string; readonly uid: string };
+  /**
+   * What kube-scheduler's system-default topology spread counts for this pod (its DefaultSelector):
+   * the selectors of the Services that select the pod and of its ReplicaSet, StatefulSet or
+   * ReplicationController, ANDed. Absent when nothing selects it: the pod then has no default
+   * spread. Set at the boundary, where those objects are known (`spreadSelectorResolver`).
+   */
+  readonly spreadSelector?: LabelSelector;
   readonly constraints: SchedulingConstraints;
   /** Milliseconds since the epoch. */
   readonly createdAt: number;

@@ -11,6 +11,7 @@ import {
   ownerResolver,
   pdbFromKube,
   podFromKube,
+  spreadSelectorResolver,
   workloadFromKube,
   type KubeDaemonSet,
   type KubeDeployment,
@@ -90,10 +91,12 @@ export interface ClusterObjects {
 /** The one conversion from API objects to the model, for every reader of the cluster. */
 export function snapshotFromObjects(objects: ClusterObjects, options: { readonly capacityRules: readonly CapacityTypeRule[]; readonly takenAt: number }): ClusterSnapshot {
   const resolve = ownerResolver(objects.replicaSets, objects.jobs);
+  // Services are not read: the default spread counts the pods of a pod's ReplicaSet or StatefulSet.
+  const spreadSelector = spreadSelectorResolver({ replicaSets: objects.replicaSets, statefulSets: objects.statefulSets });
   return {
     takenAt: options.takenAt,
     nodes: objects.nodes.map((n) => nodeFromKube(n, options.capacityRules)),
-    pods: objects.pods.map((p) => podFromKube(p, resolve)),
+    pods: objects.pods.map((p) => podFromKube(p, resolve, spreadSelector)),
     workloads: [
       ...objects.deployments.map((d) => workloadFromKube(d, 'Deployment')),
       ...objects.statefulSets.map((s) => workloadFromKube(s, 'StatefulSet')),

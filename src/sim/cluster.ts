@@ -272,6 +272,8 @@ export class SimPod {
         schedulerName: 'default-scheduler',
         owner: s.owner.ref,
         controllerRef: { kind: s.owner.ref.kind === 'Deployment' ? 'ReplicaSet' : s.owner.ref.kind, name: s.owner.ref.name, uid: s.owner.uid },
+        // The simulated ReplicaSets and StatefulSets select their pods by the owner's labels, and there are no Services.
+        ...(_SPREAD_KINDS.has(s.owner.ref.kind) ? { spreadSelector: { matchLabels: s.owner.labels } } : {}),
         constraints: s.constraints,
         createdAt: offset + this.createdAt,
         ...(this.deletionRequestedAt !== undefined ? { deletionRequestedAt: offset + this.deletionRequestedAt } : {}),
@@ -287,6 +289,9 @@ export class SimPod {
     this.#view = undefined;
   }
 }
+
+/** Owner kinds whose pods kube-scheduler's default spread selects (by their ReplicaSet or StatefulSet). */
+const _SPREAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'ReplicationController']);
 
 /** Supplies the workload and PDB views of a snapshot (the workload models own them). */
 export interface WorkloadViews {

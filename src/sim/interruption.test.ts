@@ -26,8 +26,13 @@ test('a spot notice: the node is cordoned and drained at once, and gone 2 minute
   const fit = world.cluster.fit;
   const slot = node.fitInfo(fit);
   assert.deepEqual(slot?.pods.filter((p) => p.owner.name === 'web').map((p) => p.deletionRequestedAt !== undefined), podsBefore.map(() => true));
-  const uid = podsBefore[0]?.view().controllerRef?.uid ?? '';
-  assert.equal(fit.controllerCounts(uid)?.[slot?.index ?? -1] ?? 0, 0);
+  const selector = podsBefore[0]?.view().spreadSelector;
+  assert.ok(selector);
+  let counted = 0;
+  fit.forEachMatchingPod([podsBefore[0]?.view().namespace ?? ''], selector, (pod, on) => {
+    if (on.name === node.name && pod.deletionRequestedAt === undefined) counted++;
+  });
+  assert.equal(counted, 0);
   assert.equal(web?.active, 2, 'replacements created at once');
   assert.equal(world.cloud.interruptions, 1);
 

@@ -16,7 +16,9 @@ import { FitState } from './state.js';
 
 const nodes: NodeView[] = [testNode('a1', { zone: 'zone-a' }), testNode('a2', { zone: 'zone-a' }), testNode('b1', { zone: 'zone-b' }), testNode('c1', { zone: 'zone-c' })];
 const rs = (uid: string): PodView['controllerRef'] => ({ kind: 'ReplicaSet', name: uid, uid });
-const replica = (name: string, nodeName: string, uid = 'rs-1', extra: Partial<PodView> = {}): PodView => testPod(name, { nodeName, labels: { app: 'web' }, controllerRef: rs(uid), ...extra });
+/** A replica of a ReplicaSet selecting `app: <app>, pod-template-hash: <uid>`, as the deployment controller makes them. */
+const replica = (name: string, nodeName: string, uid = 'rs-1', extra: Partial<PodView> = {}): PodView =>
+  testPod(name, { nodeName, labels: { app: 'web', 'pod-template-hash': uid }, controllerRef: rs(uid), spreadSelector: { matchLabels: { app: 'web', 'pod-template-hash': uid } }, ...extra });
 
 function scores(state: FitState, pod: PodView, on: readonly NodeView[] = nodes): number[] {
   if (podTopologySpreadScore.skip?.(state, pod) === true) return on.map(() => 0);
@@ -30,7 +32,40 @@ test('system defaults: a ReplicaSet pod with no constraints prefers the node and
   const state = FitState.fromSnapshot(testSnapshot(nodes, placed));
   // hostname: weight ln(4+2), +2; zone: weight ln(3+2), +4. Raw: a1 13, a2 9, b1 9, c1 6.
   // Normalized: 100 × (13 + 6 − s) / 13, truncated.
-  assert.deepEqual(scores(state, testPod('new', { labels: { app: 'web' }, controllerRef: rs('rs-1') })), [46, 76, 76, 100]);
+  assert.deepEqual(scores(state, replica('new', '')), [46, 76, 76, 100]);
+});
+
+test('system defaults count every pod the selector selects, whoever owns it, as upstream (not by controller)', () => {
+  // A bare pod that looks like a replica counts; so does one of another ReplicaSet whose labels match.
+  const lookAlikes = [
+    replica('r1', 'a1'),
+    testPod('bare', { nodeName: 'a1', labels: { app: 'web', 'pod-template-hash': 'rs-1' } }),
+    testPod('other', { nodeName: 'a1', labels: { app: 'web', 'pod-template-hash': 'rs-1' }, controllerRef: rs('rs-9') }),
+    replica('r3', 'b1'),
+  ];
+  const state = FitState.fromSnapshot(testSnapshot(nodes, lookAlikes));
+  // hostname ln 6, +2; zone ln 5, +4. a1: 3 host, 3 zone → 3×1.79+2+3×1.61+4 = 16.2 → 16; a2: 0 + 2 + 4.83 + 4 → 11;
+  // b1: 1.79+2+1.61+4 → 9; c1: 6. Normalized 100 × (16 + 6 − s) / 16.
+  assert.deepEqual(scores(state, replica('new', '')), [37, 68, 81, 100]);
+});
+
+test('system defaults spread a bare pod a Service selects (its selector comes from the Service)', () => {
+  const placed = [testPod('s1', { nodeName: 'a1', labels: { app: 'api' } }), testPod('s2', { nodeName: 'b1', labels: { app: 'api' } })];
+  const state = FitState.fromSnapshot(testSnapshot(nodes, placed));
+  const bare = testPod('new', { labels: { app: 'api' }, spreadSelector: { matchLabels: { app: 'api' } } });
+  assert.equal(podTopologySpreadScore.skip?.(state, bare), false);
+  // a1: 1.79+2+1.61+4 = 9.4 → 9; a2: 2+1.61+4 = 7.6 → 8; b1: 1.79+2+1.61+4 → 9; c1: 6. 100 × (9 + 6 − s) / 9.
+  assert.deepEqual(scores(state, bare), [66, 77, 66, 100]);
+});
+
+test('system defaults: a node without the zone label scores on its hostname, and adds a domain "" to the zone weight', () => {
+  const noZone: NodeView = { ...testNode('x1'), labels: { [HOSTNAME]: 'x1' }, zone: '' };
+  const all = [...nodes, noZone];
+  const state = FitState.fromSnapshot(testSnapshot(all, [replica('r1', 'a1'), replica('r2', 'x1')]));
+  // hostname ln(5+2) = 1.95, +2; zone: a, b, c and "" → ln(4+2) = 1.79, +4 (upstream's
+  // requireAllTopologies is false for the system defaults). a1: 1.95+2+1.79+4 = 9.7 → 10; a2: 2+1.79+4 → 8;
+  // b1, c1: 6; x1: 1.95+2 → 4 (no zone term). Normalized 100 × (10 + 4 − s) / 10.
+  assert.deepEqual(scores(state, replica('new', ''), all), [40, 60, 80, 80, 100]);
 });
 
 test('own ScheduleAnyway constraints replace the defaults; a node without the key scores 0', () => {
@@ -50,15 +85,16 @@ test('own ScheduleAnyway constraints replace the defaults; a node without the ke
 test('nothing to spread: skipped for bare pods, DaemonSet pods and pods with only DoNotSchedule constraints', () => {
   const state = FitState.fromSnapshot(testSnapshot(nodes, [replica('r1', 'a1')]));
   const hard = { topologySpread: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' as const, labelSelector: { matchLabels: { app: 'web' } } }] };
-  for (const pod of [testPod('bare'), testPod('ds', { controllerRef: { kind: 'DaemonSet', name: 'ds', uid: 'ds-1' } }), testPod('hard', { controllerRef: rs('rs-1'), constraints: hard })]) {
+  const empty = testPod('empty', { controllerRef: rs('rs-1'), spreadSelector: {} });
+  for (const pod of [testPod('bare'), testPod('ds', { controllerRef: { kind: 'DaemonSet', name: 'ds', uid: 'ds-1' } }), replica('hard', '', 'rs-1', { constraints: hard }), empty]) {
     assert.equal(podTopologySpreadScore.skip?.(state, pod), true, pod.name);
   }
-  assert.equal(podTopologySpreadScore.skip?.(state, testPod('sts', { controllerRef: { kind: 'StatefulSet', name: 'db', uid: 'sts-1' } })), false);
+  assert.equal(podTopologySpreadScore.skip?.(state, testPod('sts', { controllerRef: { kind: 'StatefulSet', name: 'db', uid: 'sts-1' }, spreadSelector: { matchLabels: { app: 'db' } } })), false);
 });
 
 test('with every node holding as many replicas, every node scores 100', () => {
   const state = FitState.fromSnapshot(testSnapshot(nodes.slice(0, 1), []));
-  assert.deepEqual(scores(state, testPod('new', { controllerRef: rs('rs-1') }), nodes.slice(0, 1)), [MAX_NODE_SCORE]);
+  assert.deepEqual(scores(state, replica('new', ''), nodes.slice(0, 1)), [MAX_NODE_SCORE]);
 });
 
 // --- reference ------------------------------------------------------------------------------
@@ -80,10 +116,10 @@ function reference(placed: readonly PodView[], pod: PodView, feasible: readonly 
       });
   } else {
     requireAll = false;
-    const uid = pod.controllerRef?.uid;
-    const kind = pod.controllerRef?.kind ?? '';
-    // DefaultSelector from the pod's ReplicaSet or StatefulSet: its pods (modelled by controller uid).
-    constraints = uid === undefined || !['ReplicaSet', 'StatefulSet', 'ReplicationController'].includes(kind) ? [] : SYSTEM_DEFAULT_SPREAD.map((d) => ({ key: d.topologyKey, maxSkew: d.maxSkew, counts: (p: PodView) => p.controllerRef?.uid === uid }));
+    const sel = pod.spreadSelector;
+    const empty = sel === undefined || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0);
+    // buildDefaultConstraints: no constraints for an empty DefaultSelector; else the pods of the namespace it selects.
+    constraints = empty ? [] : SYSTEM_DEFAULT_SPREAD.map((d) => ({ key: d.topologyKey, maxSkew: d.maxSkew, counts: (p: PodView) => p.namespace === pod.namespace && matchesLabelSelector(sel, p.labels) }));
   }
   if (constraints.length === 0) return feasible.map(() => 0);
   const live = placed.filter((p) => p.uid !== pod.uid && p.nodeName !== '' && p.phase !== 'Succeeded' && p.phase !== 'Failed' && p.deletionRequestedAt === undefined);
@@ -93,17 +129,18 @@ function reference(placed: readonly PodView[], pod: PodView, feasible: readonly 
   for (const n of feasible) {
     if (ignored.has(n.name)) continue;
     constraints.forEach((c, i) => {
-      const v = n.labels[c.key];
-      if (c.key !== HOSTNAME && v !== undefined) tp[i]?.set(v, 0);
+      // A missing label reads as "" (Go's map lookup); only the pod's own constraints leave such nodes out.
+      const v = n.labels[c.key] ?? '';
+      if (c.key !== HOSTNAME) tp[i]?.set(v, 0);
     });
   }
   const size = constraints.map((c, i) => (c.key === HOSTNAME ? feasible.length - ignored.size : (tp[i] as Map<string, number>).size));
   for (const n of CLUSTER_NODES) {
     if (!matchesRequiredNodeAffinity(pod.constraints, n) || (requireAll && !hasAll(n))) continue;
     constraints.forEach((c, i) => {
-      const v = n.labels[c.key];
+      const v = n.labels[c.key] ?? '';
       const m = tp[i] as Map<string, number>;
-      if (c.key === HOSTNAME || v === undefined || !m.has(v)) return;
+      if (c.key === HOSTNAME || !m.has(v)) return;
       m.set(v, (m.get(v) as number) + live.filter((p) => p.nodeName === n.name && c.counts(p)).length);
     });
   }
@@ -124,9 +161,15 @@ function reference(placed: readonly PodView[], pod: PodView, feasible: readonly 
   return raw.map((s) => (s === undefined ? 0 : max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - s)) / max)));
 }
 
-/** Random pods, each of one of two ReplicaSets or none, so the system defaults apply often. */
+/** Random default selectors (of a ReplicaSet, of Services, none, empty), so the system defaults apply often and select look-alikes. */
 const withControllers = (pods: PodView[]): fc.Arbitrary<PodView[]> =>
-  fc.tuple(...pods.map((p) => fc.constantFrom<PodView['controllerRef']>(rs('rs-a'), rs('rs-b'), { kind: 'StatefulSet', name: 'db', uid: 'sts-1' }, undefined).map((ref) => ({ ...p, ...(ref === undefined ? {} : { controllerRef: ref }) }))));
+  fc.tuple(
+    ...pods.map((p) =>
+      fc
+        .constantFrom<PodView['spreadSelector']>({ matchLabels: { app: 'a' } }, { matchLabels: { app: 'b', tier: 'x' } }, { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, {}, undefined)
+        .map((spreadSelector) => ({ ...p, ...(spreadSelector === undefined ? {} : { spreadSelector }) })),
+    ),
+  );
 const scenario = fc.tuple(placedPodsArbitrary(14).chain(withControllers), podArbitrary(99).chain((p) => withControllers([p]).map((ps) => ps[0] as PodView)), fc.subarray([...CLUSTER_NODES], { minLength: 1 }));
 
 test('property: the score equals upstream transcribed, on random clusters', () => {

@@ -11,7 +11,7 @@ import type { LabelSelector, NodeView, PodView, TopologySpreadConstraint } from 
 import { MAX_NODE_SCORE, type FilterPlugin, type ScorePlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
-import { spreadsByController, type FitState, type NodeInfo } from './state.js';
+import type { FitState, NodeInfo } from './state.js';
 
 /** Reason when placing the pod on the node would exceed a constraint's maxSkew. */
 export const SPREAD_REASON = "node(s) didn't match pod topology spread constraints";
@@ -115,9 +115,10 @@ export interface SpreadDefault {
 }
 
 /**
- * kube-scheduler's system-default constraints (`defaultingType: System`), for a pod of a
- * ReplicaSet or StatefulSet that sets none of its own: spread over nodes with maxSkew 3 and over
- * zones with maxSkew 5, as a preference.
+ * kube-scheduler's system-default constraints (`defaultingType: System`), for a pod that sets none
+ * of its own and has a `spreadSelector` (Services or a ReplicaSet, StatefulSet or
+ * ReplicationController select it): spread over nodes with maxSkew 3 and over zones with maxSkew
+ * 5, as a preference, counting every pod of its namespace the selector selects.
  */
 export const SYSTEM_DEFAULT_SPREAD: readonly [SpreadDefault, SpreadDefault] = Object.freeze([
   { topologyKey: HOSTNAME_KEY, maxSkew: 3 },
@@ -136,8 +137,8 @@ interface _ScoreConstraint {
 interface _ScoreSpec {
   /** The pod's own ScheduleAnyway constraints: nodes without every key are left out (scored 0), as upstream. */
   readonly own: readonly _ScoreConstraint[];
-  /** Set for a pod with no constraints of its own: the system defaults over this controller's pods. */
-  readonly systemDefaultOf?: string;
+  /** Set for a pod with no constraints of its own: the system defaults over the pods its `spreadSelector` selects. */
+  readonly systemDefault?: LabelSelector;
 }
 
 /** What a pod spreads by depends on the pod alone: computed once per pod object. */
@@ -145,8 +146,8 @@ const _specs = new WeakMap<PodView, _ScoreSpec>();
 
 /**
  * PodTopologySpread's Score: prefers nodes whose domains hold fewer of the pods a ScheduleAnyway
- * constraint selects, or, for a pod with no constraints of its own, of its controller's pods
- * ({@link SYSTEM_DEFAULT_SPREAD}). As upstream: each node scores the sum over constraints of
+ * constraint selects, or, for a pod with no constraints of its own, of the pods its
+ * `spreadSelector` selects ({@link SYSTEM_DEFAULT_SPREAD}). As upstream: each node scores the sum over constraints of
  * `matching × log(domains + 2) + maxSkew − 1`, rounded, counting per node for the hostname key
  * and per domain (over nodes that pass the pod's node affinity) for the others; then
  * NormalizeScore reverses the range so the emptiest domain scores 100, and a node without a key
@@ -159,7 +160,7 @@ export const podTopologySpreadScore: ScorePlugin<'PodTopologySpread'> = {
   name: 'PodTopologySpread',
   score(state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
     const spec = _scoreSpec(pod);
-    if (spec.systemDefaultOf !== undefined) return _systemDefaultScores(state, pod, nodes, spec.systemDefaultOf);
+    if (spec.systemDefault !== undefined) return _systemDefaultScores(state, pod, nodes, spec.systemDefault);
     const constraints = spec.own;
     const n = nodes.length;
     const m = constraints.length;
@@ -180,7 +181,7 @@ export const podTopologySpreadScore: ScorePlugin<'PodTopologySpread'> = {
     const weights: number[] = [];
     for (let k = 0; k < m; k++) {
       const c = constraints[k] as _ScoreConstraint;
-      const perNode = _countsByNode(state, pod, c);
+      const perNode = _countsByNode(state, pod, c.selector);
       if (c.hostname) {
         // Counted on the node itself, whatever its affinity (as upstream).
         counts.push(perNode);
@@ -212,32 +213,34 @@ export const podTopologySpreadScore: ScorePlugin<'PodTopologySpread'> = {
   },
   skip: (_state, pod) => {
     const spec = _scoreSpec(pod);
-    return spec.own.length === 0 && spec.systemDefaultOf === undefined;
+    return spec.own.length === 0 && spec.systemDefault === undefined;
   },
 };
 
 /**
- * The score for the system defaults (hostname maxSkew 3, zone maxSkew 5, the controller's pods),
- * the one almost every pod takes: the general arithmetic, with the two keys and the controller's
- * counts kept by the state read directly.
+ * The score for the system defaults (hostname maxSkew 3, zone maxSkew 5, the pods the pod's
+ * `spreadSelector` selects), the one almost every pod takes: the general arithmetic with the two
+ * keys. As upstream for the system defaults only, a node without the zone label is not left out:
+ * it scores on the hostname alone, and its missing zone counts as one more domain `""` in the
+ * zone's weight.
  */
-function _systemDefaultScores(state: FitState, pod: PodView, nodes: readonly NodeInfo[], controllerUid: string): number[] {
+function _systemDefaultScores(state: FitState, pod: PodView, nodes: readonly NodeInfo[], selector: LabelSelector): number[] {
   const n = nodes.length;
   const out = new Array<number>(n);
   const hostIds = _topologyDomains(state, HOSTNAME_KEY).ids;
   const zones = _topologyDomains(state, ZONE_KEY);
-  const counts = state.controllerCounts(controllerUid);
+  const counts = _countsByNode(state, pod, selector);
   const { present, size } = _presentDomains(nodes, zones.ids, zones.count, undefined);
-  const perZone = counts === undefined ? new Float64Array(zones.count) : _countsPerDomain(state, pod, counts, zones.ids, present, []);
+  const perZone = _countsPerDomain(state, pod, counts, zones.ids, present, []);
   const hostWeight = Math.log(n + 2);
-  const zoneWeight = Math.log(size + 2);
+  const zoneWeight = Math.log(size + (_lacksDomain(nodes, zones, present) ? 1 : 0) + 2);
   const [host, zone] = SYSTEM_DEFAULT_SPREAD;
   let min = Number.MAX_SAFE_INTEGER;
   let max = 0;
   for (let i = 0; i < n; i++) {
     const index = (nodes[i] as NodeInfo).index;
     let raw = 0;
-    if ((hostIds[index] as number) >= 0) raw += (counts === undefined ? 0 : (counts[index] as number)) * hostWeight + host.maxSkew - 1;
+    if ((hostIds[index] as number) >= 0) raw += (counts[index] as number) * hostWeight + host.maxSkew - 1;
     const zoneId = zones.ids[index] as number;
     if (zoneId >= 0) raw += (perZone[zoneId] as number) * zoneWeight + zone.maxSkew - 1;
     raw = Math.round(raw);
@@ -246,6 +249,16 @@ function _systemDefaultScores(state: FitState, pod: PodView, nodes: readonly Nod
     if (raw > max) max = raw;
   }
   return _normalizeInPlace(out, min, max, undefined);
+}
+
+/**
+ * Whether a scored node lacks the key while no scored node has it set to `""`: upstream reads the
+ * missing label as the value `""`, one more domain.
+ */
+function _lacksDomain(nodes: readonly NodeInfo[], domains: _TopologyDomains, present: Uint8Array): boolean {
+  if (domains.emptyId >= 0 && present[domains.emptyId] === 1) return false;
+  for (const node of nodes) if ((domains.ids[node.index] as number) < 0) return true;
+  return false;
 }
 
 /** Whether the node at `index` carries every key whose domain ids are given. */
@@ -305,17 +318,17 @@ function _scoreSpec(pod: PodView): _ScoreSpec {
   let spec = _specs.get(pod);
   if (spec === undefined) {
     const own = pod.constraints.topologySpread ?? [];
-    const controller = pod.controllerRef;
     if (own.length > 0) {
       spec = {
         own: own
           .filter((c) => c.whenUnsatisfiable === 'ScheduleAnyway')
           .map((c) => ({ topologyKey: c.topologyKey, hostname: c.topologyKey === HOSTNAME_KEY, maxSkew: c.maxSkew, ...(c.labelSelector === undefined ? {} : { selector: c.labelSelector }) })),
       };
-    } else if (controller === undefined || controller.uid === '' || !spreadsByController(controller.kind)) {
+    } else if (pod.spreadSelector === undefined || _isEmptySelector(pod.spreadSelector)) {
+      // Upstream: no default constraints when the default selector is empty.
       spec = { own: [] };
     } else {
-      spec = { own: [], systemDefaultOf: controller.uid };
+      spec = { own: [], systemDefault: pod.spreadSelector };
     }
     _specs.set(pod, spec);
   }
@@ -329,6 +342,8 @@ interface _TopologyDomains {
   readonly ids: Int32Array;
   /** How many distinct values (ids run from 0 to count − 1). */
   readonly count: number;
+  /** The id of the value `""`, or -1 when no node has the label set to it. */
+  readonly emptyId: number;
 }
 
 function _topologyDomains(state: FitState, key: string): _TopologyDomains {
@@ -344,16 +359,16 @@ function _topologyDomains(state: FitState, key: string): _TopologyDomains {
       if (id === undefined) byValue.set(value, (id = byValue.size));
       ids[node.index] = id;
     }
-    return { ids, count: byValue.size };
+    return { ids, count: byValue.size, emptyId: byValue.get('') ?? -1 };
   });
 }
 
 /** The placed, non-terminating pods a constraint's selector selects, per node by `NodeInfo.index`. */
-function _countsByNode(state: FitState, pod: PodView, c: _ScoreConstraint): Float64Array {
+function _countsByNode(state: FitState, pod: PodView, selector: LabelSelector | undefined): Float64Array {
   const perNode = new Float64Array(state.nodeIndexBound);
   // As the filter: an empty selector counts no pod; an absent one matches none.
-  if (c.selector === undefined || _isEmptySelector(c.selector)) return perNode;
-  state.forEachMatchingPod([pod.namespace], c.selector, (other, node) => {
+  if (selector === undefined || _isEmptySelector(selector)) return perNode;
+  state.forEachMatchingPod([pod.namespace], selector, (other, node) => {
     if (other.deletionRequestedAt !== undefined) return;
     const index = state.nodeInfo(node.name)?.index;
     if (index !== undefined) perNode[index] = (perNode[index] as number) + 1;

@@ -16,6 +16,8 @@ import { COST_AWARE_PROFILE, DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from './p
 import { scoreNodes } from './score.js';
 import { FitState } from './state.js';
 
+const RS_SELECTOR = { matchLabels: { app: 'rs' } };
+
 const NAMES = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8'] as const;
 const SPOT_TAINT: Taint = { key: 'spot', value: 'true', effect: 'NoSchedule' };
 const SOFT_TAINT: Taint = { key: 'DeletionCandidateOfClusterAutoscaler', value: '1', effect: 'PreferNoSchedule' };
@@ -199,13 +201,14 @@ test('addNode, removeNode and updateNode refuse what the scheduler cache would r
 
 test('a removed node\'s index is reused by the next node without carrying counts over', () => {
   const rs = { kind: 'ReplicaSet', name: 'rs', uid: 'rs' } as const;
-  const state = FitState.fromSnapshot(testSnapshot([testNode('a'), testNode('b')], [testPod('p1', { nodeName: 'a', controllerRef: rs }), testPod('p2', { nodeName: 'b', controllerRef: rs })]));
-  assert.deepEqual(Array.from(state.controllerCounts('rs') ?? []).slice(0, 2), [1, 1]);
+  const replica = (name: string, nodeName: string): PodView => testPod(name, { nodeName, labels: { app: 'rs' }, controllerRef: rs, spreadSelector: RS_SELECTOR });
+  const state = FitState.fromSnapshot(testSnapshot([testNode('a'), testNode('b')], [replica('p1', 'a'), replica('p2', 'b')]));
+  assert.deepEqual(Array.from(selectedCounts(state)).slice(0, 2), [1, 1]);
   const old = state.nodeInfo('a')?.index;
   state.removeNode('a');
   state.addNode(testNode('c'));
   assert.equal(state.nodeInfo('c')?.index, old);
-  const counts = state.controllerCounts('rs') ?? new Int32Array();
+  const counts = selectedCounts(state);
   assert.equal(counts[state.nodeInfo('c')?.index ?? -1], 0);
   assert.equal(counts[state.nodeInfo('b')?.index ?? -1], 1);
 });
@@ -224,14 +227,25 @@ test('a relabelled node moves its pods\' anti-affinity to the new topology value
 
 test('per-node counts grow with the node set: forty nodes added after the counts were built', () => {
   const rs = { kind: 'ReplicaSet', name: 'rs', uid: 'rs' } as const;
-  const state = FitState.fromSnapshot(testSnapshot([testNode('a')], [testPod('p0', { nodeName: 'a', controllerRef: rs })]));
-  const probe = testPod('probe', { controllerRef: rs });
+  const replica = (name: string, nodeName: string): PodView => testPod(name, { nodeName, labels: { app: 'rs' }, controllerRef: rs, spreadSelector: RS_SELECTOR });
+  const state = FitState.fromSnapshot(testSnapshot([testNode('a')], [replica('p0', 'a')]));
+  const probe = replica('probe', '');
   scoreNodes(state, probe, DEFAULT_PROFILE);
   const names = Array.from({ length: 40 }, (_, i) => `m${String(i).padStart(2, '0')}`);
   for (const n of names) state.addNode(testNode(n, { zone: n < 'm20' ? 'zone-a' : 'zone-b' }));
-  const placed = names.filter((_, i) => i % 3 === 0).map((n, i) => testPod(`q${i}`, { nodeName: n, controllerRef: rs }));
+  const placed = names.filter((_, i) => i % 3 === 0).map((n, i) => replica(`q${i}`, n));
   for (const pod of placed) state.assume(pod, pod.nodeName);
-  const rebuilt = FitState.fromSnapshot(testSnapshot([testNode('a'), ...names.map((n) => testNode(n, { zone: n < 'm20' ? 'zone-a' : 'zone-b' }))], [testPod('p0', { nodeName: 'a', controllerRef: rs }), ...placed]));
+  const rebuilt = FitState.fromSnapshot(testSnapshot([testNode('a'), ...names.map((n) => testNode(n, { zone: n < 'm20' ? 'zone-a' : 'zone-b' }))], [replica('p0', 'a'), ...placed]));
   assert.deepEqual(scoreNodes(state, probe, DEFAULT_PROFILE), scoreNodes(rebuilt, probe, DEFAULT_PROFILE));
-  assert.equal(state.controllerCounts('rs')?.[state.nodeInfo('m39')?.index ?? -1], 1);
+  assert.equal(selectedCounts(state)[state.nodeInfo('m39')?.index ?? -1], 1);
 });
+
+/** What the system-default spread counts for the ReplicaSet "rs": its placed, non-terminating pods per node index. */
+function selectedCounts(state: FitState): Int32Array {
+  const counts = new Int32Array(state.nodeIndexBound);
+  state.forEachMatchingPod(['default'], RS_SELECTOR, (pod, node) => {
+    const index = state.nodeInfo(node.name)?.index;
+    if (pod.deletionRequestedAt === undefined && index !== undefined) counts[index] = (counts[index] as number) + 1;
+  });
+  return counts;
+}

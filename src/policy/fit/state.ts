@@ -113,12 +113,6 @@ export class FitState {
   /** Built at the first inter-pod affinity check, then kept up to date. */
   #antiAffinity: AntiAffinityIndex | undefined;
   /**
-   * Placed, non-terminating pods of each ReplicaSet, StatefulSet and ReplicationController, by
-   * controller uid and node index: what the scheduler's system-default topology spread counts.
-   * Built at the first spread score, then kept up to date; a controller with no pod left is dropped.
-   */
-  #byController: Map<string, _ControllerCounts> | undefined;
-  /**
    * Data derived from the nodes' labels and slots, shared with clones until either changes its
    * nodes: then that state starts a new map, and the others keep theirs.
    */
@@ -414,10 +408,6 @@ export class FitState {
       this.#namespaceLabelCache,
     );
     copy.#namespaceCounts = this.#namespaceCounts === undefined ? undefined : new Map(this.#namespaceCounts);
-    if (this.#byController !== undefined) {
-      copy.#byController = new Map();
-      for (const [uid, entry] of this.#byController) copy.#byController.set(uid, { counts: entry.counts.slice(), total: entry.total });
-    }
     copy.#version = this.#version;
     return copy;
   }
@@ -447,16 +437,6 @@ export class FitState {
   /** Calls `visit` for every placed pod in one of `namespaces` whose labels match `selector` (undefined matches none). */
   forEachMatchingPod(namespaces: readonly string[], selector: LabelSelector | undefined, visit: (pod: PodView, node: NodeView) => void): void {
     for (const namespace of namespaces) this.#podIndex.forEachMatching(namespace, selector, visit);
-  }
-
-  /**
-   * The placed, non-terminating pods of the controller with uid `uid` (one that
-   * {@link spreadsByController}), counted by `NodeInfo.index`: the pods a system-default spread
-   * selects, at least `nodeIndexBound` long. Read-only and valid until the state next changes;
-   * undefined when the controller has no such pod in this state.
-   */
-  controllerCounts(uid: string): Readonly<Int32Array> | undefined {
-    return this.#controllerIndex().get(uid)?.counts;
   }
 
   /** Calls `visit` for every placed pod that a pod affinity term of `owner` selects (by namespaces and labels). */
@@ -550,15 +530,6 @@ export class FitState {
       namespaces: this.#namespaceCounts === undefined ? undefined : [...this.#namespaceCounts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
       podIndex: this.#podIndex.canonical(),
       antiAffinity: this.#antiAffinity?.canonical(),
-      byController:
-        this.#byController === undefined
-          ? undefined
-          : [...this.#byController]
-              .flatMap(([uid, { counts }]) => {
-                const on = this.#nodeNames.flatMap((name, i) => ((counts[i] ?? 0) > 0 ? [`${name}=${counts[i] ?? 0}`] : []));
-                return on.length === 0 ? [] : [`${uid}:${on.join(',')}`];
-              })
-              .sort(),
     };
   }
 
@@ -572,7 +543,6 @@ export class FitState {
     this.#podIndex.add(pod);
     if (this.#namespaceCounts !== undefined) this.#namespaceCounts.set(pod.namespace, (this.#namespaceCounts.get(pod.namespace) ?? 0) + 1);
     this.#antiAffinity?.add(pod, slot.view);
-    if (this.#byController !== undefined) _countController(this.#byController, pod, slot.index, this.#indexCapacity, 1);
   }
 
   #remove(pod: PodView, slot: NodeSlot): void {
@@ -594,7 +564,6 @@ export class FitState {
       else this.#namespaceCounts.delete(pod.namespace);
     }
     this.#antiAffinity?.remove(pod, slot.view);
-    if (this.#byController !== undefined) _countController(this.#byController, pod, slot.index, this.#indexCapacity, -1);
   }
 
   /** After the node set or a node's labels changed: memos of nodes start over. */
@@ -606,13 +575,6 @@ export class FitState {
   /** Makes the per-node arrays at least `needed` long, doubling so that growing node by node stays cheap. */
   #growIndexes(needed: number): void {
     const capacity = Math.max(needed, this.#indexCapacity * 2);
-    if (this.#byController !== undefined) {
-      for (const entry of this.#byController.values()) {
-        const counts = new Int32Array(capacity);
-        counts.set(entry.counts);
-        entry.counts = counts;
-      }
-    }
     this.#indexCapacity = capacity;
   }
 
@@ -638,17 +600,6 @@ export class FitState {
     return this.#antiAffinity;
   }
 
-  #controllerIndex(): Map<string, _ControllerCounts> {
-    if (this.#byController === undefined) {
-      const index = new Map<string, _ControllerCounts>();
-      for (const slot of this.#slots.values()) {
-        for (const pod of slot.pods) _countController(index, pod, slot.index, this.#indexCapacity, 1);
-      }
-      this.#byController = index;
-    }
-    return this.#byController;
-  }
-
   #slot(nodeName: string, action: string): NodeSlot {
     const slot = this.#slots.get(nodeName);
     if (slot === undefined) throw new Error(`Cannot ${action} node "${nodeName}": the node is not in the state`);
@@ -664,20 +615,6 @@ export class FitState {
 export function nonZeroRequests(pod: PodView): NonZeroRequests {
   return pod.nonZero ?? { cpu: _nonZeroCpu(pod), memory: _nonZeroMemory(pod) };
 }
-/**
- * Whether the system-default spread selects the pods of a controller of this kind (upstream's
- * DefaultSelector, Services aside). Plain comparisons: it runs on every assume and forget.
- */
-export function spreadsByController(kind: string): boolean {
-  return kind === 'ReplicaSet' || kind === 'StatefulSet' || kind === 'ReplicationController';
-}
-
-interface _ControllerCounts {
-  /** By `NodeInfo.index`, `#indexCapacity` long (replaced when it grows). */
-  counts: Int32Array;
-  total: number;
-}
-
 /** The smallest per-node array length, so a small state that grows does not reallocate at every node. */
 const _MIN_INDEX_CAPACITY = 16;
 
@@ -688,17 +625,6 @@ function _sameLabels(a: Labels, b: Labels): boolean {
   if (keys.length !== Object.keys(b).length) return false;
   for (const key of keys) if (a[key] !== b[key]) return false;
   return true;
-}
-
-/** Adds `delta` to the pod's controller count on the node at `nodeIndex` (arrays `nodeCount` long). */
-function _countController(index: Map<string, _ControllerCounts>, pod: PodView, nodeIndex: number, nodeCount: number, delta: 1 | -1): void {
-  const ref = pod.controllerRef;
-  if (ref === undefined || ref.uid === '' || pod.deletionRequestedAt !== undefined || !spreadsByController(ref.kind)) return;
-  let entry = index.get(ref.uid);
-  if (entry === undefined) index.set(ref.uid, (entry = { counts: new Int32Array(nodeCount), total: 0 }));
-  entry.counts[nodeIndex] = (entry.counts[nodeIndex] as number) + delta;
-  entry.total += delta;
-  if (entry.total === 0) index.delete(ref.uid);
 }
 
 function _nonZeroCpu(pod: PodView): number {
