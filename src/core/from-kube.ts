@@ -141,6 +141,7 @@ export interface KubePodSpec {
   readonly resources?: { readonly requests?: KubeResourceList };
   readonly priority?: number;
   readonly priorityClassName?: string;
+  readonly preemptionPolicy?: string;
   readonly schedulerName?: string;
   readonly nodeSelector?: StringMap;
   readonly affinity?: KubeAffinity;
@@ -256,6 +257,7 @@ export function podFromKube(pod: KubePod, resolveOwner: OwnerResolver, resolveSp
     ready: _conditionTrue(pod.status?.conditions, 'Ready'),
     priority: spec.priority ?? 0,
     priorityClassName: spec.priorityClassName ?? '',
+    ...(spec.preemptionPolicy === 'Never' || spec.preemptionPolicy === 'PreemptLowerPriority' ? { preemptionPolicy: spec.preemptionPolicy } : {}),
     schedulerName: spec.schedulerName ?? 'default-scheduler',
     owner: resolveOwner(pod),
     ...(controller === undefined ? {} : { controllerRef: { kind: controller.kind ?? '', name: controller.name ?? '', uid: controller.uid ?? '' } }),

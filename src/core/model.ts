@@ -136,6 +136,8 @@ export interface PodView {
   readonly ready: boolean;
   readonly priority: number;
   readonly priorityClassName: string;
+  /** `spec.preemptionPolicy`: `Never` keeps the pod from preempting others; absent is `PreemptLowerPriority`. */
+  readonly preemptionPolicy?: 'Never' | 'PreemptLowerPriority';
   readonly schedulerName: string;
   readonly owner: WorkloadRef;
   /** The direct controller owner (the ReplicaSet of a Deployment's pod), when there is one. */

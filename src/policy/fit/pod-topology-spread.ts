@@ -229,7 +229,7 @@ function _systemDefaultScores(state: FitState, pod: PodView, nodes: readonly Nod
   const out = new Array<number>(n);
   const hostIds = _topologyDomains(state, HOSTNAME_KEY).ids;
   const zones = _topologyDomains(state, ZONE_KEY);
-  const counts = _countsByNode(state, pod, selector);
+  const counts = state.selectedCounts(pod.namespace, selector);
   const { present, size } = _presentDomains(nodes, zones.ids, zones.count, undefined);
   const perZone = _countsPerDomain(state, pod, counts, zones.ids, present, []);
   const hostWeight = Math.log(n + 2);

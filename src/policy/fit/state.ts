@@ -127,6 +127,12 @@ export class FitState {
   readonly #namespaceLabelCache: Map<string, Labels>;
   /** Placed pods per namespace, built when a namespace selector first needs the namespaces. */
   #namespaceCounts: Map<string, number> | undefined;
+  /**
+   * Placed, non-terminating pods per node (by `NodeInfo.index`) of each `matchLabels`-only
+   * selector asked for by `selectedCounts`, kept up to date on every assume and forget: the
+   * system-default spread asks for the same few selectors on every pod it scores.
+   */
+  readonly #selected = new _SelectedCounts();
   readonly #namespaceLabelsOf: NamespaceLabels = (namespace) => this.namespaceLabels(namespace);
 
   private constructor(
@@ -408,6 +414,7 @@ export class FitState {
       this.#namespaceLabelCache,
     );
     copy.#namespaceCounts = this.#namespaceCounts === undefined ? undefined : new Map(this.#namespaceCounts);
+    copy.#selected.copyFrom(this.#selected);
     copy.#version = this.#version;
     return copy;
   }
@@ -432,6 +439,25 @@ export class FitState {
       this.#add(placed, slot);
       this.#excluded = excluded;
     }
+  }
+
+  /**
+   * The placed, non-terminating pods of `namespace` that `selector` selects, counted by
+   * `NodeInfo.index`: read-only, valid until the state next changes. A selector of `matchLabels`
+   * only is counted once and then kept up to date (what the system-default spread asks for on
+   * every pod); others are counted on each call.
+   */
+  selectedCounts(namespace: string, selector: LabelSelector): ArrayLike<number> {
+    const cached = this.#selected.get(namespace, selector);
+    if (cached !== undefined) return cached;
+    const counts = new Int32Array(this.#indexCapacity);
+    this.forEachMatchingPod([namespace], selector, (other, node) => {
+      if (other.deletionRequestedAt !== undefined) return;
+      const index = this.#slots.get(node.name)?.index;
+      if (index !== undefined) counts[index] = (counts[index] as number) + 1;
+    });
+    this.#selected.keep(namespace, selector, counts);
+    return counts;
   }
 
   /** Calls `visit` for every placed pod in one of `namespaces` whose labels match `selector` (undefined matches none). */
@@ -543,6 +569,7 @@ export class FitState {
     this.#podIndex.add(pod);
     if (this.#namespaceCounts !== undefined) this.#namespaceCounts.set(pod.namespace, (this.#namespaceCounts.get(pod.namespace) ?? 0) + 1);
     this.#antiAffinity?.add(pod, slot.view);
+    this.#selected.count(pod, slot.index, 1);
   }
 
   #remove(pod: PodView, slot: NodeSlot): void {
@@ -564,6 +591,7 @@ export class FitState {
       else this.#namespaceCounts.delete(pod.namespace);
     }
     this.#antiAffinity?.remove(pod, slot.view);
+    this.#selected.count(pod, slot.index, -1);
   }
 
   /** After the node set or a node's labels changed: memos of nodes start over. */
@@ -575,6 +603,7 @@ export class FitState {
   /** Makes the per-node arrays at least `needed` long, doubling so that growing node by node stays cheap. */
   #growIndexes(needed: number): void {
     const capacity = Math.max(needed, this.#indexCapacity * 2);
+    this.#selected.grow(capacity);
     this.#indexCapacity = capacity;
   }
 
@@ -624,6 +653,89 @@ function _sameLabels(a: Labels, b: Labels): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   for (const key of keys) if (a[key] !== b[key]) return false;
+  return true;
+}
+
+interface _SelectedEntry {
+  readonly matchLabels: Readonly<Record<string, string>>;
+  /** By `NodeInfo.index`, the state's index capacity long (replaced when it grows). */
+  counts: Int32Array;
+}
+
+/**
+ * Counts per node of `matchLabels`-only selectors, each filed under its namespace and its first
+ * label, so that an assumed or forgotten pod finds the selectors that may select it by its own
+ * labels: a few map lookups per pod, whatever the number of selectors.
+ */
+class _SelectedCounts {
+  /** `namespace \0 key \0 value` of a selector's first label → the selectors filed there. */
+  #byAnchor = new Map<string, _SelectedEntry[]>();
+  /** `namespace \0 canonical selector` → its entry. */
+  #byKey = new Map<string, _SelectedEntry>();
+  readonly #keys = new WeakMap<LabelSelector, string | null>();
+
+  get(namespace: string, selector: LabelSelector): Int32Array | undefined {
+    const key = this.#keyOf(selector);
+    return key === null ? undefined : this.#byKey.get(`${namespace}\u0000${key}`)?.counts;
+  }
+
+  keep(namespace: string, selector: LabelSelector, counts: Int32Array): void {
+    const key = this.#keyOf(selector);
+    const matchLabels = selector.matchLabels;
+    if (key === null || matchLabels === undefined) return;
+    const entry: _SelectedEntry = { matchLabels, counts };
+    this.#byKey.set(`${namespace}\u0000${key}`, entry);
+    const [anchor] = Object.keys(matchLabels).sort();
+    const anchorKey = `${namespace}\u0000${anchor as string}\u0000${matchLabels[anchor as string] as string}`;
+    const list = this.#byAnchor.get(anchorKey);
+    if (list === undefined) this.#byAnchor.set(anchorKey, [entry]);
+    else list.push(entry);
+  }
+
+  count(pod: PodView, nodeIndex: number, delta: 1 | -1): void {
+    if (this.#byKey.size === 0 || pod.deletionRequestedAt !== undefined) return;
+    for (const label in pod.labels) {
+      const list = this.#byAnchor.get(`${pod.namespace}\u0000${label}\u0000${pod.labels[label] as string}`);
+      if (list === undefined) continue;
+      for (const entry of list) {
+        if (_selects(entry.matchLabels, pod.labels)) entry.counts[nodeIndex] = (entry.counts[nodeIndex] as number) + delta;
+      }
+    }
+  }
+
+  /** Makes every count array `capacity` long, as the state's per-node arrays grow. */
+  grow(capacity: number): void {
+    for (const entry of this.#byKey.values()) {
+      const counts = new Int32Array(capacity);
+      counts.set(entry.counts);
+      entry.counts = counts;
+    }
+  }
+
+  copyFrom(other: _SelectedCounts): void {
+    const copies = new Map<_SelectedEntry, _SelectedEntry>();
+    for (const [key, entry] of other.#byKey) {
+      const copy = { matchLabels: entry.matchLabels, counts: entry.counts.slice() };
+      copies.set(entry, copy);
+      this.#byKey.set(key, copy);
+    }
+    for (const [anchor, list] of other.#byAnchor) this.#byAnchor.set(anchor, list.map((entry) => copies.get(entry) as _SelectedEntry));
+  }
+
+  /** A canonical string of a `matchLabels`-only, non-empty selector; null for any other. */
+  #keyOf(selector: LabelSelector): string | null {
+    let key = this.#keys.get(selector);
+    if (key === undefined) {
+      const labels = Object.entries(selector.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      key = (selector.matchExpressions ?? []).length > 0 || labels.length === 0 ? null : JSON.stringify(labels);
+      this.#keys.set(selector, key);
+    }
+    return key;
+  }
+}
+
+function _selects(matchLabels: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+  for (const key in matchLabels) if (labels[key] !== matchLabels[key]) return false;
   return true;
 }
 
