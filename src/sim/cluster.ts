@@ -11,7 +11,7 @@
  *   does. It is updated with `assume`/`forget` on every bind and termination, `addNode` when a
  *   node becomes Ready, `removeNode` when it goes, and cordon or taint changes, never rebuilt.
  */
-import type { CapacityType, ClusterSnapshot, NodeView, PdbView, PodView, SchedulingConstraints, Taint, WorkloadRef, WorkloadView } from '../core/model.js';
+import type { CapacityType, ClusterSnapshot, LabelSelector, NodeView, PdbView, PodView, SchedulingConstraints, Taint, WorkloadRef, WorkloadView } from '../core/model.js';
 import { FitState, type NodeInfo } from '../policy/fit/index.js';
 import type { NodeGroup } from './node-group.js';
 import type { SimEvent } from './engine.js';
@@ -273,7 +273,7 @@ export class SimPod {
         owner: s.owner.ref,
         controllerRef: { kind: s.owner.ref.kind === 'Deployment' ? 'ReplicaSet' : s.owner.ref.kind, name: s.owner.ref.name, uid: s.owner.uid },
         // The simulated ReplicaSets and StatefulSets select their pods by the owner's labels, and there are no Services.
-        ...(_SPREAD_KINDS.has(s.owner.ref.kind) ? { spreadSelector: { matchLabels: s.owner.labels } } : {}),
+        ...(_SPREAD_KINDS.has(s.owner.ref.kind) ? { spreadSelector: _spreadSelectorOf(s.owner.labels) } : {}),
         constraints: s.constraints,
         createdAt: offset + this.createdAt,
         ...(this.deletionRequestedAt !== undefined ? { deletionRequestedAt: offset + this.deletionRequestedAt } : {}),
@@ -288,6 +288,15 @@ export class SimPod {
   invalidate(): void {
     this.#view = undefined;
   }
+}
+
+/** One selector object per owner's labels: the fit state keys its counts by the object, and views are rebuilt often. */
+const _spreadSelectors = new WeakMap<Readonly<Record<string, string>>, LabelSelector>();
+
+function _spreadSelectorOf(labels: Readonly<Record<string, string>>): LabelSelector {
+  let selector = _spreadSelectors.get(labels);
+  if (selector === undefined) _spreadSelectors.set(labels, (selector = { matchLabels: labels }));
+  return selector;
 }
 
 /** Owner kinds whose pods kube-scheduler's default spread selects (by their ReplicaSet or StatefulSet). */

@@ -668,8 +668,8 @@ interface _SelectedEntry {
  * labels: a few map lookups per pod, whatever the number of selectors.
  */
 class _SelectedCounts {
-  /** `namespace \0 key \0 value` of a selector's first label → the selectors filed there. */
-  #byAnchor = new Map<string, _SelectedEntry[]>();
+  /** Namespace → a selector's first label → its value → the selectors filed there (nested: no key string per lookup). */
+  #byAnchor = new Map<string, Map<string, Map<string, _SelectedEntry[]>>>();
   /** `namespace \0 canonical selector` → its entry. */
   #byKey = new Map<string, _SelectedEntry>();
   readonly #keys = new WeakMap<LabelSelector, string | null>();
@@ -685,17 +685,23 @@ class _SelectedCounts {
     if (key === null || matchLabels === undefined) return;
     const entry: _SelectedEntry = { matchLabels, counts };
     this.#byKey.set(`${namespace}\u0000${key}`, entry);
-    const [anchor] = Object.keys(matchLabels).sort();
-    const anchorKey = `${namespace}\u0000${anchor as string}\u0000${matchLabels[anchor as string] as string}`;
-    const list = this.#byAnchor.get(anchorKey);
-    if (list === undefined) this.#byAnchor.set(anchorKey, [entry]);
+    const anchor = Object.keys(matchLabels).sort()[0] as string;
+    let byLabel = this.#byAnchor.get(namespace);
+    if (byLabel === undefined) this.#byAnchor.set(namespace, (byLabel = new Map<string, Map<string, _SelectedEntry[]>>()));
+    let byValue = byLabel.get(anchor);
+    if (byValue === undefined) byLabel.set(anchor, (byValue = new Map<string, _SelectedEntry[]>()));
+    const value = matchLabels[anchor] as string;
+    const list = byValue.get(value);
+    if (list === undefined) byValue.set(value, [entry]);
     else list.push(entry);
   }
 
   count(pod: PodView, nodeIndex: number, delta: 1 | -1): void {
     if (this.#byKey.size === 0 || pod.deletionRequestedAt !== undefined) return;
+    const byLabel = this.#byAnchor.get(pod.namespace);
+    if (byLabel === undefined) return;
     for (const label in pod.labels) {
-      const list = this.#byAnchor.get(`${pod.namespace}\u0000${label}\u0000${pod.labels[label] as string}`);
+      const list = byLabel.get(label)?.get(pod.labels[label] as string);
       if (list === undefined) continue;
       for (const entry of list) {
         if (_selects(entry.matchLabels, pod.labels)) entry.counts[nodeIndex] = (entry.counts[nodeIndex] as number) + delta;
@@ -719,7 +725,15 @@ class _SelectedCounts {
       copies.set(entry, copy);
       this.#byKey.set(key, copy);
     }
-    for (const [anchor, list] of other.#byAnchor) this.#byAnchor.set(anchor, list.map((entry) => copies.get(entry) as _SelectedEntry));
+    for (const [namespace, byLabel] of other.#byAnchor) {
+      const labels = new Map<string, Map<string, _SelectedEntry[]>>();
+      for (const [label, byValue] of byLabel) {
+        const values = new Map<string, _SelectedEntry[]>();
+        for (const [value, list] of byValue) values.set(value, list.map((entry) => copies.get(entry) as _SelectedEntry));
+        labels.set(label, values);
+      }
+      this.#byAnchor.set(namespace, labels);
+    }
   }
 
   /** A canonical string of a `matchLabels`-only, non-empty selector; null for any other. */
