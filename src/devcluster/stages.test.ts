@@ -41,3 +41,36 @@ test('the jitter defaults to half the start-up delay', () => {
 test('every placeholder is filled in', () => {
   assert.doesNotMatch(renderStages({}), /\$\{[A-Z_]+\}/);
 });
+
+interface NodeStageDoc {
+  kind: string;
+  metadata?: { name?: string };
+  spec?: {
+    resourceRef?: { kind?: string };
+    selector?: { matchExpressions?: { key: string; operator: string }[] };
+    next?: { patches?: { type?: string; root?: string; template?: string }[] };
+  };
+}
+
+function nodeStages(): Map<string, NodeStageDoc> {
+  const docs = parseAllDocuments(renderStages({})).map((d) => d.toJS() as NodeStageDoc);
+  return new Map(docs.filter((d) => d.kind === 'Stage' && d.spec?.resourceRef?.kind === 'Node').map((d) => [d.metadata?.name ?? '', d]));
+}
+
+const HOSTNAME_KEY = '.metadata.labels["kubernetes.io/hostname"]';
+
+test('a node without a kubernetes.io/hostname label is labelled with its own name', () => {
+  const stage = nodeStages().get('node-hostname');
+  assert.ok(stage, 'there is a node-hostname stage');
+  assert.deepEqual(stage.spec?.selector?.matchExpressions, [{ key: HOSTNAME_KEY, operator: 'DoesNotExist' }]);
+  const patch = stage.spec?.next?.patches?.[0];
+  assert.equal(patch?.root, 'metadata');
+  assert.match(patch?.template ?? '', /kubernetes\.io\/hostname: \{\{ \.metadata\.name \| Quote \}\}/);
+});
+
+test('no node becomes Ready before it has its hostname label', () => {
+  // kwok picks one matching stage at random: node-initialize must not match a node that
+  // node-hostname still has to label, or it could become schedulable without one.
+  const initialize = nodeStages().get('node-initialize');
+  assert.ok(initialize?.spec?.selector?.matchExpressions?.some((e) => e.key === HOSTNAME_KEY && e.operator === 'Exists'));
+});
