@@ -3,7 +3,7 @@
  */
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { readClusterState, startCluster, stopCluster } from '../devcluster/cluster.js';
+import { DEV_AUTOSCALERS, readClusterState, startCluster, stopCluster, type DevAutoscaler } from '../devcluster/cluster.js';
 import { parseNodeFixture } from '../devcluster/nodes.js';
 import { cacheDir } from '../devcluster/paths.js';
 import { isAlive } from '../devcluster/processes.js';
@@ -29,9 +29,9 @@ export function registerDevCommand(program: Command): void {
     .option('--pod-startup-delay <duration>', 'least time from binding to Ready for each pod', '1s')
     .option('--pod-startup-jitter <duration>', 'random extra start-up time per pod, up to this (default: half the delay)')
     .option('--pod-termination-delay <duration>', 'time a deleted pod stays Terminating', '500ms')
-    .addOption(new Option('--autoscaler <name>', 'also start an autoscaler: Karpenter\'s KWOK provider, with the tenant node groups as NodePools').choices(['karpenter']))
+    .addOption(new Option('--autoscaler <name>', 'also start an autoscaler for the tenant node groups: Karpenter\'s KWOK provider, or Cluster Autoscaler\'s kwok provider (binary from STOWAGE_CLUSTER_AUTOSCALER_BINARY)').choices(DEV_AUTOSCALERS))
     .option('--classes <file>', 'TenantClasses whose node groups the autoscaler gets (default: the built-in premium and standard)')
-    .action(async (opts: { name: string; nodes?: string; podStartupDelay: string; podStartupJitter?: string; podTerminationDelay: string; autoscaler?: 'karpenter'; classes?: string }) => {
+    .action(async (opts: { name: string; nodes?: string; podStartupDelay: string; podStartupJitter?: string; podTerminationDelay: string; autoscaler?: DevAutoscaler; classes?: string }) => {
       const dir = clusterDir(opts.name);
       const started = Date.now();
       const nodes = opts.nodes === undefined ? undefined : loadFile(opts.nodes, 'node fixture', parseNodeFixture);

@@ -16,6 +16,7 @@ import { resolveBinaries, type Binaries } from './binaries.js';
 import { httpGet } from './http.js';
 import { fixtureNodes, parseNodeFixture, type NodeFixture } from './nodes.js';
 import { repoPath } from './paths.js';
+import { applyClusterAutoscalerNodeGroups, clusterAutoscalerArgs, clusterAutoscalerEnvironment, resolveClusterAutoscalerBinary } from './cluster-autoscaler.js';
 import { applyKarpenterCrds, applyKarpenterNodeGroups, karpenterCrdFiles, karpenterEnvironment, resolveKarpenterBinary, writeInstanceTypes } from './karpenter.js';
 import type { TenantClasses } from '../tenants/classes.js';
 import { freePorts, isAlive, startProcess, stopProcess, tailLog, waitFor, type RunningProcess } from './processes.js';
@@ -43,15 +44,21 @@ export interface ClusterOptions {
    */
   readonly apiserverArgs?: readonly string[];
   /**
-   * An autoscaler to start after the nodes: `karpenter` is Karpenter's KWOK provider, with the
-   * tenant classes' node groups (`tenantClasses`, the built-in ones by default) as NodePools.
+   * An autoscaler to start after the nodes, for the tenant classes' node groups (`tenantClasses`,
+   * the built-in ones by default): `karpenter` is Karpenter's KWOK provider, with the groups as
+   * NodePools; `cluster-autoscaler` is Cluster Autoscaler's kwok provider, with the groups as its
+   * template nodes (the binary from `STOWAGE_CLUSTER_AUTOSCALER_BINARY`).
    */
-  readonly autoscaler?: 'karpenter';
+  readonly autoscaler?: DevAutoscaler;
   readonly tenantClasses?: TenantClasses;
   /** Progress messages ("starting etcd"). */
   readonly log?: (message: string) => void;
   readonly timeoutMs?: number;
 }
+
+/** The autoscalers `dev cluster up --autoscaler` can start. */
+export const DEV_AUTOSCALERS = ['karpenter', 'cluster-autoscaler'] as const;
+export type DevAutoscaler = (typeof DEV_AUTOSCALERS)[number];
 
 export interface ClusterState {
   readonly dir: string;
@@ -346,6 +353,19 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       });
       log('applying the tenant node groups as NodePools');
       await applyKarpenterNodeGroups(kc, options.tenantClasses);
+    }
+    if (options.autoscaler === 'cluster-autoscaler') {
+      const binary = resolveClusterAutoscalerBinary();
+      log('applying the tenant node groups as Cluster Autoscaler kwok-provider templates');
+      await applyClusterAutoscalerNodeGroups(kc, options.tenantClasses);
+      const [port] = (await freePorts(1)) as [number];
+      ports['clusterAutoscaler'] = port;
+      log(`starting Cluster Autoscaler (kwok provider) on 127.0.0.1:${port}`);
+      const autoscaler = start('cluster-autoscaler', clusterAutoscalerArgs({ kubeconfigPath, port }), binary, clusterAutoscalerEnvironment());
+      await waitFor('Cluster Autoscaler to be healthy', async () => (await httpGet(`http://127.0.0.1:${port}/health-check`)).status === 200, {
+        timeoutMs,
+        abortIf: diedEarly(autoscaler),
+      });
     }
     saveState();
     return state();

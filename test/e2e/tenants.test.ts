@@ -1,8 +1,12 @@
 /**
- * Tenants end to end, on the real control plane with a real autoscaler (Karpenter's KWOK
- * provider) and both tenant node groups at zero nodes: tenants created at once each get their own
- * new node of their group; re-applying changes nothing; a pod that does not tolerate a group's
- * taint stays Pending and `doctor` names the taint; deleting the tenants empties both groups.
+ * Tenants end to end, on the real control plane with a real autoscaler and both tenant node
+ * groups at zero nodes: tenants created at once each get their own new node of their group;
+ * re-applying changes nothing; a pod that does not tolerate a group's taint stays Pending and
+ * `doctor` names the taint; deleting the tenants empties both groups.
+ *
+ * The same tests run once per autoscaler: Karpenter's KWOK provider (built from the Go module
+ * proxy, always), and Cluster Autoscaler's kwok provider when `STOWAGE_CLUSTER_AUTOSCALER_BINARY`
+ * names a binary (no module proxy serves it; skipped otherwise, with the reason printed).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,11 +14,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { CLUSTER_AUTOSCALER_BINARY_ENV } from '../../src/devcluster/cluster-autoscaler.js';
+import { DEV_AUTOSCALERS, type DevAutoscaler } from '../../src/devcluster/cluster.js';
 import { waitFor } from '../../src/devcluster/processes.js';
-import { useCluster } from './support/cluster.js';
+import { useCluster, type TestCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
 
-const cluster = useCluster({ autoscaler: 'karpenter', podStartupMs: 500 });
+const AUTOSCALER_NAMES: Record<DevAutoscaler, string> = { 'karpenter': 'Karpenter', 'cluster-autoscaler': 'Cluster Autoscaler' };
 const TENANTS = [
   { name: 'premium-1', class: 'premium', group: 'large' },
   { name: 'premium-2', class: 'premium', group: 'large' },
@@ -26,24 +32,32 @@ writeFileSync(
   TENANTS.map((t) => `apiVersion: stowage.io/v1alpha1\nkind: Tenant\nmetadata: { name: ${t.name} }\nspec: { class: ${t.class} }\n`).join('---\n'),
 );
 
-const cli = (...args: string[]) => runCli([...args, '--kubeconfig', cluster().state.kubeconfigPath]);
-
-async function groupNodes(group: string): Promise<V1Node[]> {
-  return (await cluster().core.listNode({ labelSelector: `stowage.io/node-group=${group}` })).items;
-}
-
 function isReady(pod: V1Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-describe('tenants with Karpenter', () => {
+for (const autoscaler of DEV_AUTOSCALERS) {
+  const name = AUTOSCALER_NAMES[autoscaler];
+  const skip = autoscaler === 'cluster-autoscaler' && !process.env[CLUSTER_AUTOSCALER_BINARY_ENV]
+    ? `${CLUSTER_AUTOSCALER_BINARY_ENV} is not set: no Go module proxy serves Cluster Autoscaler, so its run needs a binary built from kubernetes/autoscaler`
+    : false;
+  if (skip) process.stdout.write(`# tenants with ${name}: skipped (${skip})\n`);
+  describe(`tenants with ${name}`, { skip }, () => {
+    if (!skip) tenantTests(autoscaler, useCluster({ autoscaler, podStartupMs: 500 }));
+  });
+}
+
+function tenantTests(autoscaler: DevAutoscaler, cluster: () => TestCluster): void {
+  const cli = (...args: string[]) => runCli([...args, '--kubeconfig', cluster().state.kubeconfigPath]);
+  const groupNodes = async (group: string): Promise<V1Node[]> => (await cluster().core.listNode({ labelSelector: `stowage.io/node-group=${group}` })).items;
+
   test('three tenants created at once from zero nodes each get their own new node of their group', async () => {
     assert.equal((await groupNodes('large')).length, 0);
     assert.equal((await groupNodes('medium')).length, 0);
     const started = Date.now();
     const result = await cli('tenants', 'apply', '-f', tenantsFile, '--wait', '--timeout', '3m');
     assert.equal(result.code, 0, result.stderr);
-    process.stdout.write(`# create → Ready from zero nodes (3 tenants, 2 groups): ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    process.stdout.write(`# ${autoscaler}: create → Ready from zero nodes (3 tenants, 2 groups): ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
 
     const pods = (await cluster().core.listPodForAllNamespaces({ labelSelector: 'stowage.io/tenant' })).items;
     assert.equal(pods.length, 3);
@@ -95,11 +109,14 @@ describe('tenants with Karpenter', () => {
       const pod = await core.readNamespacedPod({ name: 'stray', namespace: 'default' });
       return pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') ?? false;
     }, { timeoutMs: 30_000 });
-    // Karpenter batches pending pods within a few seconds; give it three times that.
+    // Karpenter batches pending pods within a few seconds, Cluster Autoscaler scans every 2 s:
+    // give them several times that.
     await new Promise((r) => setTimeout(r, 15_000));
     const pod = await core.readNamespacedPod({ name: 'stray', namespace: 'default' });
     assert.equal(pod.spec?.nodeName ?? '', '', 'the stray pod is still Pending');
     assert.equal((await groupNodes('large')).length, 2, 'no large node was added for it');
+    const hostnames = (await groupNodes('large')).map((n) => n.metadata?.labels?.['kubernetes.io/hostname']);
+    assert.deepEqual(hostnames, (await groupNodes('large')).map((n) => n.metadata?.name), 'every new node carries its own hostname label');
     const doctor = await cli('tenants', 'doctor', '--pod', 'default/stray');
     assert.equal(doctor.code, 0, doctor.stderr);
     process.stdout.write(`# doctor:\n${doctor.stdout.replace(/^/gm, '#   ')}\n`);
@@ -115,8 +132,8 @@ describe('tenants with Karpenter', () => {
       timeoutMs: 120_000,
       intervalMs: 1_000,
     });
-    process.stdout.write(`# delete → zero nodes: ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    process.stdout.write(`# ${autoscaler}: delete → zero nodes: ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
     const list = await cli('tenants', 'list');
     for (const tenant of TENANTS) assert.doesNotMatch(list.stdout, new RegExp(`${tenant.name}\\s+\\S+\\s+(Pending|Scheduled|Ready)`), 'a deleted tenant is gone or Terminating');
   });
-});
+}
