@@ -131,10 +131,14 @@ describe('indexSnapshot at scale', () => {
     const snapshot: ClusterSnapshot = { takenAt: 0, nodes, pods, workloads: [], pdbs };
 
     indexSnapshot(snapshot); // warm up the JIT once, as a long-running controller would be
-    const start = performance.now();
+    // CPU time of this process, not wall time: other jobs sharing the machine's cores inflate the
+    // latter (this test once failed at 1.36 s wall under a load of 14 on 2 cores).
+    const start = process.cpuUsage();
+    const wallStart = performance.now();
     const index = indexSnapshot(snapshot);
-    const elapsed = performance.now() - start;
-    t.diagnostic(`indexed in ${elapsed.toFixed(1)} ms`);
+    const cpu = process.cpuUsage(start);
+    const elapsed = (cpu.user + cpu.system) / 1000;
+    t.diagnostic(`indexed in ${elapsed.toFixed(1)} ms CPU (${(performance.now() - wallStart).toFixed(1)} ms wall)`);
 
     // Node 0 gets pods 0, 5000, …, 145000: 30 pods, of which those with i % 50 === 0 (all of them,
     // as 5000 is a multiple of 50) are Succeeded. Node 1 gets 30 running pods.
@@ -145,6 +149,6 @@ describe('indexSnapshot at scale', () => {
     assert.deepEqual(index.pdbsForPod(pods[7] as PodView).map((p) => p.name), ['app-7']);
     // The budget is 100 ms on an idle machine; this bound only catches a quadratic regression
     // while other jobs share the CPU.
-    assert.ok(elapsed < 1000, `indexing took ${elapsed.toFixed(1)} ms`);
+    assert.ok(elapsed < 1000, `indexing took ${elapsed.toFixed(1)} ms of CPU`);
   });
 });
