@@ -8,6 +8,7 @@ import { registerCertsCommand } from './certs.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerWebhookCommand } from './webhook.js';
 import { registerDeschedulerCommand } from './deschedule.js';
+import { registerSchedulerCommand } from './scheduler.js';
 import { registerTenantsCommand } from './tenants.js';
 import { CliError } from './errors.js';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerCertsCommand(program);
   registerWebhookCommand(program);
   registerDeschedulerCommand(program);
+  registerSchedulerCommand(program);
   registerTenantsCommand(program);
   registerDevCommand(program);
   return program;

@@ -15,7 +15,7 @@
 import { CoreV1Api, PolicyV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import type { CapacityTypeRule } from '../core/capacity.js';
-import type { KubeDaemonSet, KubeDeployment, KubeJob, KubeNode, KubeObjectMeta, KubePdb, KubePod, KubeReplicaSet, KubeStatefulSet } from '../core/from-kube.js';
+import type { KubeDaemonSet, KubeDeployment, KubeJob, KubeNode, KubeObjectMeta, KubePdb, KubePod, KubeReplicaSet, KubeService, KubeStatefulSet } from '../core/from-kube.js';
 import type { ClusterSnapshot } from '../core/model.js';
 import type { Logger } from '../observability/log.js';
 import { describeApiError } from './errors.js';
@@ -40,15 +40,20 @@ export interface CachedObjects {
   readonly daemonsets: KubeDaemonSet;
   readonly jobs: KubeJob;
   readonly poddisruptionbudgets: KubePdb;
+  /** Only for the scheduler's default topology spread (a pod's Services select its peers). */
+  readonly services: KubeService;
 }
 
 export type CacheKind = keyof CachedObjects;
 
 /** Every kind, in start order: owners before the pods that point at them. */
-export const CACHE_KINDS = ['nodes', 'namespaces', 'replicasets', 'deployments', 'statefulsets', 'daemonsets', 'jobs', 'poddisruptionbudgets', 'pods'] as const satisfies readonly CacheKind[];
+export const CACHE_KINDS = ['nodes', 'namespaces', 'services', 'replicasets', 'deployments', 'statefulsets', 'daemonsets', 'jobs', 'poddisruptionbudgets', 'pods'] as const satisfies readonly CacheKind[];
 
-/** The kinds a {@link ClusterSnapshot} is built from (all but namespaces). */
-export const SNAPSHOT_KINDS = CACHE_KINDS.filter((k) => k !== 'namespaces');
+/**
+ * The kinds a {@link ClusterSnapshot} is built from (all but namespaces and Services). A cache that
+ * also watches Services gives pods the default spread selector kube-scheduler builds from them.
+ */
+export const SNAPSHOT_KINDS = CACHE_KINDS.filter((k) => k !== 'namespaces' && k !== 'services');
 
 const _API: Readonly<Record<CacheKind, { readonly prefix: string; readonly namespaced: boolean }>> = {
   nodes: { prefix: '/api/v1', namespaced: false },
@@ -60,6 +65,7 @@ const _API: Readonly<Record<CacheKind, { readonly prefix: string; readonly names
   daemonsets: { prefix: '/apis/apps/v1', namespaced: true },
   jobs: { prefix: '/apis/batch/v1', namespaced: true },
   poddisruptionbudgets: { prefix: '/apis/policy/v1', namespaced: true },
+  services: { prefix: '/api/v1', namespaced: true },
 };
 
 /** Called with each change the cache applies; `update` and `add` get the whole new object. */
@@ -260,6 +266,7 @@ export class ClusterCache {
       daemonSets: of('daemonsets'),
       jobs: of('jobs'),
       pdbs: of('poddisruptionbudgets'),
+      ...(this.#informers.has('services') ? { services: of('services') } : {}),
     };
   }
 

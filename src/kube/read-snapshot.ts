@@ -20,6 +20,7 @@ import {
   type KubePdb,
   type KubePod,
   type KubeReplicaSet,
+  type KubeService,
   type KubeStatefulSet,
 } from '../core/from-kube.js';
 import type { ClusterSnapshot } from '../core/model.js';
@@ -86,13 +87,15 @@ export interface ClusterObjects {
   readonly daemonSets: readonly KubeDaemonSet[];
   readonly jobs: readonly KubeJob[];
   readonly pdbs: readonly KubePdb[];
+  /** When given, pods' default spread selectors include the Services that select them, as kube-scheduler's. */
+  readonly services?: readonly KubeService[];
 }
 
 /** The one conversion from API objects to the model, for every reader of the cluster. */
 export function snapshotFromObjects(objects: ClusterObjects, options: { readonly capacityRules: readonly CapacityTypeRule[]; readonly takenAt: number }): ClusterSnapshot {
   const resolve = ownerResolver(objects.replicaSets, objects.jobs);
-  // Services are not read: the default spread counts the pods of a pod's ReplicaSet or StatefulSet.
-  const spreadSelector = spreadSelectorResolver({ replicaSets: objects.replicaSets, statefulSets: objects.statefulSets });
+  // Without Services, the default spread counts the pods of a pod's ReplicaSet or StatefulSet only.
+  const spreadSelector = spreadSelectorResolver({ replicaSets: objects.replicaSets, statefulSets: objects.statefulSets, ...(objects.services === undefined ? {} : { services: objects.services }) });
   return {
     takenAt: options.takenAt,
     nodes: objects.nodes.map((n) => nodeFromKube(n, options.capacityRules)),

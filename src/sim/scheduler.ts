@@ -11,6 +11,7 @@
  */
 import { bestScoredNodes, feasibleAmong } from '../policy/fit/index.js';
 import type { NodeInfo, SchedulingProfile } from '../policy/fit/index.js';
+import { numFeasibleNodesToFind } from '../policy/schedule/framework.js';
 import type { Engine } from './engine.js';
 import type { RandomStream } from './random.js';
 import type { Scenario } from './scenario.js';
@@ -137,23 +138,13 @@ export class DefaultScheduler {
     this.#unschedulable.set(pod, { at: now, changeSeq: this.#changeSeq });
   }
 
-  /** How many feasible nodes to find before scoring: kube-scheduler's numFeasibleNodesToFind. */
-  #numFeasibleToFind(n: number): number {
-    const minFeasible = 100;
-    if (n < minFeasible) return n;
-    let pct = this.#config.percentageOfNodesToScore;
-    if (pct <= 0) pct = Math.max(5, 50 - n / 125);
-    if (pct >= 100) return n;
-    return Math.max(minFeasible, Math.floor((n * pct) / 100));
-  }
-
   #scheduleOne(pod: SimPod, nodes: readonly SimNode[]): boolean {
     this.stats.attempts++;
     const lifecycle = this.#lifecycle;
     if (lifecycle === undefined) throw new Error('Cannot schedule: the scheduler has no pod lifecycle wired');
     const n = nodes.length;
     if (n === 0) return false;
-    const want = this.#numFeasibleToFind(n);
+    const want = numFeasibleNodesToFind(n, this.#config.percentageOfNodesToScore);
     const fit = this.#cluster.fit;
     const view = pod.view();
     const feasible: NodeInfo[] = [];

@@ -13,16 +13,10 @@
  *   (the larger of cpu and memory, as CA computes it) is one CA will try to remove.
  */
 import type { NodeView, Resources } from '../../core/model.js';
+import { AutoscalerTaint } from '../fit/autoscaler-removal.js';
 
-/** Taint keys by which an autoscaler marks a node it removes or wants to remove. */
-export const AutoscalerTaint = {
-  /** Cluster Autoscaler, while it drains and deletes the node (NoSchedule). */
-  ToBeDeleted: 'ToBeDeletedByClusterAutoscaler',
-  /** Cluster Autoscaler, on a node it found unneeded (PreferNoSchedule). */
-  DeletionCandidate: 'DeletionCandidateOfClusterAutoscaler',
-  /** Karpenter, while it disrupts the node (NoSchedule). */
-  KarpenterDisrupted: 'karpenter.sh/disrupted',
-} as const;
+// The taints live beside the fit plugin that scores them; planning reads them from there too.
+export { AutoscalerTaint, autoscalerRemoving } from '../fit/autoscaler-removal.js';
 
 /** How planning sees the autoscaler. */
 export interface AutoscalerAwareness {
@@ -32,24 +26,6 @@ export interface AutoscalerAwareness {
 
 /** Cluster Autoscaler's default threshold. */
 export const DEFAULT_AUTOSCALER_AWARENESS: AutoscalerAwareness = { scaleDownUtilizationThreshold: 0.5 };
-
-/**
- * Why the autoscaler is removing, or means to remove, the node (one of its taints), or undefined.
- * Such a node is never a destination: whatever lands there is disrupted again when it goes.
- */
-export function autoscalerRemoving(node: NodeView): string | undefined {
-  for (const taint of node.taints) {
-    switch (taint.key) {
-      case AutoscalerTaint.ToBeDeleted:
-        return `Node "${node.name}" is being deleted by Cluster Autoscaler (taint ${taint.key})`;
-      case AutoscalerTaint.DeletionCandidate:
-        return `Node "${node.name}" is a scale-down candidate of Cluster Autoscaler (taint ${taint.key})`;
-      case AutoscalerTaint.KarpenterDisrupted:
-        return `Node "${node.name}" is being disrupted by Karpenter (taint ${taint.key})`;
-    }
-  }
-  return undefined;
-}
 
 /** Whether the autoscaler is draining the node itself (a hard taint): no strategy should drain it too. */
 export function autoscalerDraining(node: NodeView): boolean {

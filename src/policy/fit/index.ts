@@ -43,3 +43,4 @@ export {
   interPodAffinity,
 } from './inter-pod-affinity.js';
 export { costAwareScore, podHourlyCostOnNode } from './cost-aware.js';
+export { AutoscalerTaint, autoscalerRemoving, autoscalerRemovalScore } from './autoscaler-removal.js';

@@ -3,6 +3,7 @@
  * types, `ALL_FILTERS` and the score lookup are built from them, and profiles name plugins from
  * them. A plugin is added with its own file and one line here.
  */
+import { autoscalerRemovalScore } from './autoscaler-removal.js';
 import { costAwareScore } from './cost-aware.js';
 import { interPodAffinity } from './inter-pod-affinity.js';
 import { nodeAffinityFilter, nodeAffinityScore } from './node-affinity.js';
@@ -37,6 +38,7 @@ export const SCORE_PLUGINS = [
   nodeAffinityScore,
   podTopologySpreadScore,
   costAwareScore,
+  autoscalerRemovalScore,
 ] as const satisfies readonly ScorePlugin[];
 
 /** A filter plugin's name, as kube-scheduler names it (NodeReady is Stowage's, see `./node-ready.ts`). */

@@ -88,6 +88,21 @@ export function selectVictimsOnNode(state: FitState, pod: PodView, nodeName: str
   }
 }
 
+/**
+ * Upstream's PodEligibleToPreemptOthers: a pod with `preemptionPolicy: Never` never preempts, and
+ * one nominated to a node where a lower-priority pod is still terminating waits for it instead of
+ * choosing more victims (that pod is likely its own victim, still going). Returns the PostFilter
+ * message when not eligible.
+ */
+export function preemptionIneligibility(state: FitState, pod: PodView, nominatedNodeName: string | undefined): string | undefined {
+  if (pod.preemptionPolicy === 'Never') return 'not eligible due to preemptionPolicy=Never.';
+  if (nominatedNodeName === undefined || nominatedNodeName === '') return undefined;
+  for (const other of state.podsOn(nominatedNodeName)) {
+    if (other.uid !== pod.uid && other.deletionRequestedAt !== undefined && other.priority < pod.priority) return 'not eligible due to a terminating pod on the nominated node.';
+  }
+  return undefined;
+}
+
 /** Upstream's pickOneNodeForPreemption over candidates in node-name order; undefined for none. */
 export function pickCandidate(candidates: readonly PreemptionCandidate[]): PreemptionCandidate | undefined {
   let remaining = [...candidates].sort((a, b) => (a.nodeName < b.nodeName ? -1 : a.nodeName > b.nodeName ? 1 : 0));

@@ -1,0 +1,177 @@
+/**
+ * The scheduler's view of the cluster, as kube-scheduler's cache: one {@link FitState} built once
+ * from the cluster cache's first snapshot and then kept current by its watch events (a node added,
+ * changed or removed; a pod bound, changed or gone) and by the scheduler's own assumptions (a pod
+ * reserved on a node before its bind is confirmed). Never rebuilt per pod.
+ *
+ * An assumed pod stays on its node until the watch shows it bound (the assumption is confirmed and
+ * replaced by the pod as the apiserver has it) or its bind fails (`forget`).
+ */
+import type { CapacityTypeRule } from '../../core/capacity.js';
+import { nodeFromKube, ownerResolver, podFromKube, spreadSelectorResolver, type KubeNode, type KubePod, type OwnerResolver, type SpreadSelectorResolver } from '../../core/from-kube.js';
+import type { Labels } from '../../core/labels.js';
+import type { PdbView, PodView } from '../../core/model.js';
+import type { PriceTable } from '../../core/pricing.js';
+import { pdbFromKube } from '../../core/from-kube.js';
+import { FitState } from '../../policy/fit/index.js';
+import type { ClusterCache } from '../../kube/cluster-cache.js';
+
+/** What a change of the cluster may do for pods waiting as unschedulable. */
+export type ClusterChange = 'none' | 'room';
+
+/** Options of {@link LiveFitState}. */
+export interface LiveFitStateOptions {
+  readonly capacityRules: readonly CapacityTypeRule[];
+  readonly prices?: PriceTable;
+}
+
+/** See the module comment. */
+export class LiveFitState {
+  readonly fit: FitState;
+  readonly #cache: ClusterCache;
+  readonly #capacityRules: readonly CapacityTypeRule[];
+  /** uid → the node the scheduler reserved the pod on, until the watch confirms the bind. */
+  readonly #assumed = new Map<string, string>();
+  /** uid → the node a preemptor is nominated to, while it waits for its victims to go. */
+  readonly #nominated = new Map<string, string>();
+  #owner: OwnerResolver | undefined;
+  #spread: SpreadSelectorResolver | undefined;
+  #pdbs: readonly PdbView[] | undefined;
+
+  /** Builds the state from the cache's current content; call with the cache synced. */
+  constructor(cache: ClusterCache, options: LiveFitStateOptions) {
+    this.#cache = cache;
+    this.#capacityRules = options.capacityRules;
+    const namespaceLabels: Record<string, Labels> = {};
+    for (const ns of cache.list('namespaces')) namespaceLabels[ns.metadata?.name ?? ''] = ns.metadata?.labels ?? {};
+    this.fit = FitState.fromSnapshot(cache.snapshot(), { ...(options.prices === undefined ? {} : { prices: options.prices }), namespaceLabels });
+  }
+
+  /** The pod as the fit plugins read it (owner and default spread selector resolved from the cache). */
+  podView(pod: KubePod): PodView {
+    this.#owner ??= ownerResolver(this.#cache.list('replicasets'), this.#cache.list('jobs'));
+    this.#spread ??= spreadSelectorResolver({ services: this.#cache.list('services'), replicaSets: this.#cache.list('replicasets'), statefulSets: this.#cache.list('statefulsets') });
+    return podFromKube(pod, this.#owner, this.#spread);
+  }
+
+  /** The PodDisruptionBudgets, for preemption's choice of victims. */
+  pdbs(): readonly PdbView[] {
+    this.#pdbs ??= this.#cache.list('poddisruptionbudgets').map(pdbFromKube);
+    return this.#pdbs;
+  }
+
+  /** An owner, Service or PDB changed: the resolvers and PDBs are rebuilt when next needed. */
+  invalidate(kind: 'owners' | 'pdbs'): void {
+    if (kind === 'owners') {
+      this.#owner = undefined;
+      this.#spread = undefined;
+    } else {
+      this.#pdbs = undefined;
+    }
+  }
+
+  /** Whether the pod is reserved on a node by the scheduler and its bind not yet seen. */
+  isAssumed(uid: string): boolean {
+    return this.#assumed.has(uid);
+  }
+
+  /** Reserve: the pod counts on the node from now on (replacing any placement it had, as a nomination). */
+  assume(pod: PodView, nodeName: string): void {
+    this.#nominated.delete(pod.uid);
+    if (this.fit.nodeOf(pod.uid) !== undefined) this.fit.forget(pod.uid);
+    this.fit.assume(pod, nodeName);
+    this.#assumed.set(pod.uid, nodeName);
+  }
+
+  /**
+   * Unreserve after a failed bind: the pod leaves the node, unless the watch already confirmed
+   * the bind (then the apiserver's word stands). Returns whether it was taken off.
+   */
+  forget(uid: string): boolean {
+    if (!this.#assumed.delete(uid)) return false;
+    if (this.fit.nodeOf(uid) !== undefined) this.fit.forget(uid);
+    return true;
+  }
+
+  /**
+   * Holds room for a preemptor on its nominated node while the victims terminate, as upstream's
+   * nominator does: pods scheduled meanwhile see the node as holding it. Not an assumption: no
+   * bind follows, and the preemptor's own next cycle does not count it against itself.
+   */
+  nominate(pod: PodView, nodeName: string): void {
+    if (this.#assumed.has(pod.uid) || this.fit.node(nodeName) === undefined) return;
+    if (this.fit.nodeOf(pod.uid) !== undefined) this.fit.forget(pod.uid);
+    this.fit.assume(pod, nodeName);
+    this.#nominated.set(pod.uid, nodeName);
+  }
+
+  /** Drops the pod's nomination (its room goes back); false when it had none. */
+  unnominate(uid: string): boolean {
+    if (!this.#nominated.delete(uid)) return false;
+    if (this.fit.nodeOf(uid) !== undefined) this.fit.forget(uid);
+    return true;
+  }
+
+  /** The node the pod is nominated to, or undefined. */
+  nominatedNode(uid: string): string | undefined {
+    return this.#nominated.get(uid);
+  }
+
+  /** A node event from the cache. */
+  applyNode(event: 'add' | 'update' | 'delete', node: KubeNode): ClusterChange {
+    const name = node.metadata?.name ?? '';
+    if (event === 'delete') {
+      if (this.fit.node(name) === undefined) return 'none';
+      for (const pod of this.fit.podsOn(name)) {
+        this.#assumed.delete(pod.uid);
+        this.#nominated.delete(pod.uid);
+      }
+      this.fit.removeNode(name);
+      return 'none';
+    }
+    const view = nodeFromKube(node, this.#capacityRules);
+    if (this.fit.node(name) !== undefined) {
+      this.fit.updateNode(view);
+      return 'room';
+    }
+    this.fit.addNode(view);
+    // Pods the watch delivered before their node count from now on.
+    for (const pod of this.#cache.list('pods')) {
+      if (pod.spec?.nodeName === name && _counts(pod) && this.fit.nodeOf(pod.metadata?.uid ?? '') === undefined) this.fit.assume(this.podView(pod), name);
+    }
+    return 'room';
+  }
+
+  /** A pod event from the cache; `room` when it may have freed room (a pod gone or finished). */
+  applyPod(event: 'add' | 'update' | 'delete', pod: KubePod): ClusterChange {
+    const uid = pod.metadata?.uid ?? '';
+    const placed = this.fit.nodeOf(uid);
+    if (event === 'delete') {
+      this.#assumed.delete(uid);
+      this.#nominated.delete(uid);
+      if (placed === undefined) return 'none';
+      this.fit.forget(uid);
+      return 'room';
+    }
+    const nodeName = pod.spec?.nodeName ?? '';
+    // Our reservation (or nomination) stands until the watch shows the bind (or the bind fails).
+    if (nodeName === '' && (this.#assumed.has(uid) || this.#nominated.has(uid)) && pod.metadata?.deletionTimestamp == null) return 'none';
+    this.#assumed.delete(uid);
+    this.#nominated.delete(uid);
+    if (nodeName !== '' && _counts(pod) && this.fit.node(nodeName) !== undefined) {
+      if (placed !== undefined) this.fit.forget(uid);
+      this.fit.assume(this.podView(pod), nodeName);
+      return 'none';
+    }
+    if (placed === undefined) return 'none';
+    this.fit.forget(uid);
+    // A pod that finished frees its room; a pending pod losing its nomination frees none.
+    return nodeName === '' ? 'none' : 'room';
+  }
+}
+
+/** Whether a bound pod takes room: not Succeeded or Failed (terminating pods still count, as upstream). */
+function _counts(pod: KubePod): boolean {
+  const phase = pod.status?.phase;
+  return phase !== 'Succeeded' && phase !== 'Failed';
+}

@@ -1,0 +1,458 @@
+/**
+ * `stowage scheduler`'s loop, as kube-scheduler's scheduleOne: driven by the cluster cache's watch
+ * events (no polling), it pops the next pod from the scheduling queue, runs one pure scheduling
+ * cycle (`src/policy/schedule/framework.ts`) on the incrementally kept fit state, reserves the
+ * pod on the chosen node (assume) and goes on to the next pod at once while the bind runs in the
+ * background, a bounded number at a time. A failed bind forgets the reservation and the pod backs
+ * off. A pod that fits nowhere gets the PodScheduled=False condition and a FailedScheduling Event
+ * in kube-scheduler's words, and, when lower-priority pods stand in its way, preempts them: its
+ * `status.nominatedNodeName` is set, the victims are deleted with their grace period, and room is
+ * held for it on that node until it is bound.
+ *
+ * Only pods whose `spec.schedulerName` names one of the profiles are touched.
+ */
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
+import type { KubePod } from '../../core/from-kube.js';
+import type { PodView } from '../../core/model.js';
+import type { SchedulerConfig } from '../../config/scheduler-config.js';
+import type { ClusterCache } from '../../kube/cluster-cache.js';
+import { describeApiError } from '../../kube/errors.js';
+import type { EventRecorder, EventType } from '../../kube/events.js';
+import { objectKey } from '../../kube/informer-store.js';
+import type { TokenBucket } from '../../kube/rate-limit.js';
+import { withRetry } from '../../kube/retry.js';
+import type { Logger } from '../../observability/log.js';
+import { scheduleOne, type SchedulerProfile } from '../../policy/schedule/framework.js';
+import type { PreemptionCandidate } from '../../policy/schedule/preemption.js';
+import { SchedulingQueue, type QueuedPodInfo } from '../../policy/schedule/queue.js';
+import type { LiveFitState } from './live-state.js';
+import type { SchedulerMetrics } from './metrics.js';
+
+/** A pod in the queue: its key and priority, and the object as last seen. */
+interface _Queued extends QueuedPodInfo {
+  readonly pod: KubePod;
+}
+
+/** What {@link LiveScheduler} works with; the cache must be started and synced. */
+export interface LiveSchedulerOptions {
+  readonly core: CoreV1Api;
+  readonly cache: ClusterCache;
+  readonly state: LiveFitState;
+  readonly config: SchedulerConfig;
+  readonly log: Logger;
+  readonly metrics: SchedulerMetrics;
+  /** One recorder per profile: Events name the scheduler (`source.component`) as kube-scheduler's do. */
+  readonly events: (schedulerName: string) => EventRecorder;
+  /** The client budget of binds, deletes and status writes (`--kube-api-qps`, `--kube-api-burst`). */
+  readonly limiter: TokenBucket;
+  /** Events have their own budget, as kube-scheduler's event client. */
+  readonly eventLimiter: TokenBucket;
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
+
+/** kube-scheduler's flushUnschedulablePodsLeftover period. */
+const _FLUSH_INTERVAL_MS = 30_000;
+/** Events and status writes waiting beyond this are dropped (counted): they explain, they do not decide. */
+const _MAX_PENDING_WRITES = 5_000;
+const _WRITE_CONCURRENCY = 8;
+
+/** See the module comment. */
+export class LiveScheduler {
+  readonly metrics: SchedulerMetrics;
+  readonly #o: LiveSchedulerOptions;
+  readonly #profiles: ReadonlyMap<string, SchedulerProfile>;
+  readonly #queue: SchedulingQueue<_Queued>;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #bindSlots: _Semaphore;
+  readonly #writes: _BoundedWork;
+  /** key → when the pod first entered the queue, for the end-to-end latency. */
+  readonly #firstSeen = new Map<string, number>();
+  /** uid → the last unschedulable message written to its PodScheduled condition. */
+  readonly #lastMessage = new Map<string, string>();
+  readonly #binds = new Set<Promise<void>>();
+  #startIndex = 0;
+  #wake: (() => void) | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(options: LiveSchedulerOptions) {
+    this.#o = options;
+    this.#profiles = new Map(options.config.profiles.map((p) => [p.schedulerName, p]));
+    this.#queue = new SchedulingQueue<_Queued>({ initialBackoffMs: options.config.podInitialBackoffMs, maxBackoffMs: options.config.podMaxBackoffMs });
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#bindSlots = new _Semaphore(options.config.bindConcurrency);
+    this.metrics = options.metrics;
+    this.metrics.watchQueue(() => this.#queue.lengths());
+    this.#writes = new _BoundedWork(_WRITE_CONCURRENCY, _MAX_PENDING_WRITES, (kind) => this.metrics.dropped.inc({ kind }));
+  }
+
+  /** How many pods the queue holds, in flight included. */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  /** Schedules until `signal` aborts, then waits for the binds in flight. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.#signal = signal;
+    const { cache, state } = this.#o;
+    const unsubscribe = [
+      cache.on('pods', (event, pod) => this.#onPod(event, pod)),
+      cache.on('nodes', (event, node) => {
+        if (state.applyNode(event, node) === 'room') this.#moveAll();
+      }),
+      ...(['replicasets', 'statefulsets', 'services', 'jobs'] as const).map((kind) => cache.on(kind, () => state.invalidate('owners'))),
+      cache.on('poddisruptionbudgets', () => state.invalidate('pdbs')),
+    ];
+    for (const pod of cache.list('pods')) if (this.#wants(pod)) this.#enqueue(pod);
+    const flush = setInterval(() => {
+      this.#queue.flushUnschedulable(this.#now());
+      this.#kick();
+    }, _FLUSH_INTERVAL_MS);
+    const onAbort = (): void => this.#kick();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#o.log.info({ profiles: [...this.#profiles.keys()], nodes: state.fit.nodeNames.length, queued: this.#queue.size }, 'Scheduler started');
+    try {
+      while (!signal.aborted) {
+        await this.#bindSlots.acquire();
+        const item = this.#queue.pop(this.#now());
+        if (item === undefined) {
+          this.#bindSlots.release();
+          await this.#idle(signal);
+          continue;
+        }
+        try {
+          this.#cycle(item);
+        } catch (error) {
+          // A bug or a malformed pod: the pod backs off rather than stopping every other.
+          this.#bindSlots.release();
+          this.#o.log.error({ pod: item.key, error: (error as Error).message }, 'Scheduling cycle failed');
+          this.metrics.attempts.inc({ result: 'error', profile: item.pod.spec?.schedulerName ?? '' });
+          this.#queue.requeueBackoff(item.key, this.#now());
+        }
+        // Let watch events in between pods: the state stays as current as the cache.
+        await yieldToEvents();
+      }
+    } finally {
+      clearInterval(flush);
+      signal.removeEventListener('abort', onAbort);
+      for (const off of unsubscribe) off();
+      await Promise.allSettled([...this.#binds]);
+      await this.#writes.drain();
+    }
+  }
+
+  #wants(pod: KubePod): boolean {
+    const spec = pod.spec;
+    if (spec === undefined || (spec.nodeName ?? '') !== '' || pod.metadata?.deletionTimestamp != null) return false;
+    if (!this.#profiles.has(spec.schedulerName ?? 'default-scheduler')) return false;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return false;
+    // Upstream's SchedulingGates PreEnqueue: a gated pod waits outside the queue.
+    return ((spec as { schedulingGates?: readonly unknown[] }).schedulingGates ?? []).length === 0;
+  }
+
+  #enqueue(pod: KubePod): void {
+    const key = objectKey(pod as { metadata?: { name?: string; namespace?: string } });
+    const now = this.#now();
+    if (!this.#firstSeen.has(key)) this.#firstSeen.set(key, now);
+    this.#queue.add({ key, priority: pod.spec?.priority ?? 0, pod }, now);
+    this.#kick();
+  }
+
+  #onPod(event: 'add' | 'update' | 'delete', pod: KubePod): void {
+    const change = this.#o.state.applyPod(event, pod);
+    const key = objectKey(pod as { metadata?: { name?: string; namespace?: string } });
+    if (event !== 'delete' && this.#wants(pod)) this.#enqueue(pod);
+    else if (this.#queue.locationOf(key) !== undefined) {
+      this.#queue.delete(key);
+      this.#firstSeen.delete(key);
+    }
+    if (event === 'delete') this.#lastMessage.delete(pod.metadata?.uid ?? '');
+    if (change === 'room') this.#moveAll();
+  }
+
+  /** A cluster event that may let unschedulable pods fit: they go back to be tried. */
+  #moveAll(): void {
+    if (this.#queue.moveAllToActiveOrBackoff(this.#now()) > 0) this.#kick();
+  }
+
+  #kick(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Waits for a pod to schedule: a queue change, the end of a backoff, or the stop signal. */
+  async #idle(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const now = this.#now();
+    const at = this.#queue.nextWakeAt(now);
+    if (at !== undefined && at <= now) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(_FLUSH_INTERVAL_MS, at === undefined ? _FLUSH_INTERVAL_MS : at - now));
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** One scheduling cycle: decide, then reserve and bind, or report and maybe preempt. */
+  #cycle(item: _Queued): void {
+    const { state } = this.#o;
+    const metrics = this.metrics;
+    const pod = item.pod;
+    const profile = this.#profiles.get(pod.spec?.schedulerName ?? '') as SchedulerProfile;
+    const view = state.podView(pod);
+    const started = performance.now();
+    const nominated = state.nominatedNode(view.uid) ?? (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
+    const { decision, nextStartIndex } = scheduleOne(state.fit, view, profile, {
+      pdbs: state.pdbs(),
+      percentageOfNodesToScore: this.#o.config.percentageOfNodesToScore,
+      random: this.#random,
+      startIndex: this.#startIndex,
+      ...(nominated === undefined ? {} : { nominatedNodeName: nominated }),
+    });
+    this.#startIndex = nextStartIndex;
+    const seconds = (performance.now() - started) / 1000;
+    const result = decision.ok ? 'scheduled' : 'unschedulable';
+    metrics.attempts.inc({ result, profile: profile.schedulerName });
+    metrics.attemptSeconds.observe({ result, profile: profile.schedulerName }, seconds);
+    if (decision.ok) {
+      state.assume(view, decision.nodeName);
+      const bind = this.#bind(item, view, decision.nodeName, profile).finally(() => {
+        this.#binds.delete(bind);
+        this.#bindSlots.release();
+        this.#kick();
+      });
+      this.#binds.add(bind);
+      return;
+    }
+    this.#bindSlots.release();
+    this.#queue.requeueUnschedulable(item.key, this.#now());
+    this.#o.log.debug({ pod: item.key, reason: decision.reason.message }, 'Pod is unschedulable');
+    if (decision.preemption !== undefined) this.#preempt(view, decision.preemption, profile);
+    this.#reportUnschedulable(pod, profile, decision.reason.message, decision.preemption?.nodeName);
+  }
+
+  async #bind(item: _Queued, view: PodView, nodeName: string, profile: SchedulerProfile): Promise<void> {
+    const { core, state, log } = this.#o;
+    const metrics = this.metrics;
+    const started = performance.now();
+    const signal = this.#signal;
+    try {
+      await this.#o.limiter.take(signal);
+      await withRetry(
+        `bind pod "${item.key}" to node "${nodeName}"`,
+        () =>
+          core.createNamespacedPodBinding({
+            name: view.name,
+            namespace: view.namespace,
+            body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: view.name, namespace: view.namespace, uid: view.uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
+          }),
+        { attempts: 4, baseMs: 100, maxMs: 2_000, ...(signal === undefined ? {} : { signal }) },
+      );
+      metrics.bindSeconds.observe((performance.now() - started) / 1000);
+      metrics.binds.inc({ result: 'bound' });
+      const attempts = this.#queue.attemptsOf(item.key) + 1;
+      const first = this.#firstSeen.get(item.key);
+      if (first !== undefined) metrics.podSchedulingSeconds.observe({ attempts: attempts >= 15 ? '15+' : String(attempts) }, (this.#now() - first) / 1000);
+      this.#queue.done(item.key);
+      this.#firstSeen.delete(item.key);
+      this.#lastMessage.delete(view.uid);
+      this.#event(profile, view, 'Normal', 'Scheduled', `Successfully assigned ${view.namespace}/${view.name} to ${nodeName}`);
+    } catch (error) {
+      const info = describeApiError((error as { cause?: unknown }).cause ?? error);
+      // Unreserve: the room goes back, and pods waiting for room may take it.
+      if (state.forget(view.uid)) this.#moveAll();
+      if (info.status === 404) {
+        // Deleted mid-cycle: nothing to schedule.
+        metrics.binds.inc({ result: 'gone' });
+        this.#queue.delete(item.key);
+        this.#firstSeen.delete(item.key);
+        return;
+      }
+      metrics.binds.inc({ result: info.status === 409 ? 'conflict' : 'error' });
+      metrics.attempts.inc({ result: 'error', profile: profile.schedulerName });
+      // A conflict is usually a pod bound meanwhile (the watch then drops it from the queue) or
+      // replaced by a namesake; anything else is passing. Either way the pod backs off.
+      this.#queue.requeueBackoff(item.key, this.#now());
+      log.warn({ pod: item.key, node: nodeName, status: info.status, error: info.message }, 'Bind failed: the pod backs off');
+      if (info.status !== 409) this.#event(profile, view, 'Warning', 'FailedScheduling', `Binding rejected: ${info.message}`);
+      this.#kick();
+    }
+  }
+
+  /**
+   * Carries out a preemption: the preemptor is nominated (room held for it in the state, and
+   * `status.nominatedNodeName` set), each victim gets the DisruptionTarget condition and is
+   * deleted with its own grace period. A victim that is itself only nominated there (a pending
+   * pod) loses its nomination instead: there is nothing to delete.
+   */
+  #preempt(view: PodView, candidate: PreemptionCandidate, profile: SchedulerProfile): void {
+    const { state, log } = this.#o;
+    const metrics = this.metrics;
+    const victims: PodView[] = [];
+    for (const victim of candidate.victims) {
+      if (!state.unnominate(victim.uid)) victims.push(victim);
+    }
+    state.nominate(view, candidate.nodeName);
+    metrics.preemptionAttempts.inc();
+    metrics.preemptionVictims.inc(victims.length);
+    log.info({ pod: `${view.namespace}/${view.name}`, node: candidate.nodeName, victims: victims.map((v) => `${v.namespace}/${v.name}`) }, 'Preempting lower-priority pods');
+    this.#event(profile, view, 'Normal', 'Preempting', `Preempting ${victims.length} lower-priority pod(s) on node ${candidate.nodeName}: ${victims.map((v) => `${v.namespace}/${v.name}`).join(', ')}`);
+    for (const victim of victims) {
+      this.#write('delete', async () => {
+        const ref = { name: victim.name, namespace: victim.namespace };
+        try {
+          await this.#o.limiter.take(this.#signal);
+          await this.#o.core.patchNamespacedPodStatus(
+            { ...ref, body: { status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message: `${profile.schedulerName}: preempting to accommodate a higher priority pod`, lastTransitionTime: new Date() }] } } },
+            setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+          );
+        } catch (error) {
+          log.debug({ pod: `${victim.namespace}/${victim.name}`, error: describeApiError(error).message }, 'Cannot set the DisruptionTarget condition');
+        }
+        try {
+          await this.#o.limiter.take(this.#signal);
+          await withRetry(`delete preempted pod "${victim.namespace}/${victim.name}"`, () => this.#o.core.deleteNamespacedPod({ ...ref, body: { preconditions: { uid: victim.uid } } }), this.#signal === undefined ? {} : { signal: this.#signal });
+          this.#event(profile, victim, 'Normal', 'Preempted', `Preempted by pod ${view.uid} on node ${candidate.nodeName}`);
+        } catch (error) {
+          const info = describeApiError((error as { cause?: unknown }).cause ?? error);
+          // Gone already, or replaced by a namesake: either way it no longer stands in the way.
+          if (info.status !== 404 && info.status !== 409) log.warn({ pod: `${victim.namespace}/${victim.name}`, error: info.message }, 'Cannot delete a preempted pod');
+        }
+      });
+    }
+  }
+
+  /** The PodScheduled=False condition (when its message changed) and a FailedScheduling Event. */
+  #reportUnschedulable(pod: KubePod, profile: SchedulerProfile, message: string, nominatedNodeName: string | undefined): void {
+    const uid = pod.metadata?.uid ?? '';
+    const name = pod.metadata?.name ?? '';
+    const namespace = pod.metadata?.namespace ?? '';
+    const view = { name, namespace, uid };
+    this.#event(profile, view, 'Warning', 'FailedScheduling', message);
+    const conditions = (pod.status?.conditions ?? []) as readonly { readonly type?: string; readonly status?: string; readonly message?: string }[];
+    const current = conditions.find((c) => c.type === 'PodScheduled');
+    const nominatedBefore = (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
+    const nominationChanges = nominatedNodeName !== undefined && nominatedNodeName !== nominatedBefore;
+    const written = this.#lastMessage.get(uid) ?? (current?.status === 'False' ? current.message : undefined);
+    if (written === message && !nominationChanges) return;
+    this.#lastMessage.set(uid, message);
+    this.#write('status', async () => {
+      try {
+        await this.#o.limiter.take(this.#signal);
+        await this.#o.core.patchNamespacedPodStatus(
+          {
+            name,
+            namespace,
+            body: {
+              status: {
+                conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: new Date(), lastProbeTime: null }],
+                ...(nominationChanges ? { nominatedNodeName } : {}),
+              },
+            },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        );
+      } catch (error) {
+        this.#lastMessage.delete(uid);
+        const info = describeApiError(error);
+        if (info.status !== 404) this.#o.log.warn({ pod: `${namespace}/${name}`, error: info.message }, 'Cannot update the PodScheduled condition');
+      }
+    });
+  }
+
+  #event(profile: SchedulerProfile, pod: { readonly name: string; readonly namespace: string; readonly uid: string }, type: EventType, reason: string, message: string): void {
+    const recorder = this.#o.events(profile.schedulerName);
+    this.#write('event', async () => {
+      await this.#o.eventLimiter.take(this.#signal);
+      await recorder.record({ kind: 'Pod', apiVersion: 'v1', name: pod.name, namespace: pod.namespace, uid: pod.uid }, type, reason, message);
+    });
+  }
+
+  #write(kind: string, work: () => Promise<void>): void {
+    this.#writes.run(kind, async () => {
+      try {
+        await work();
+      } catch (error) {
+        // Aborted on stop, or a write that retried out: logged, never fatal.
+        if (this.#signal?.aborted !== true) this.#o.log.debug({ kind, error: (error as Error).message }, 'A background write failed');
+      }
+    });
+  }
+}
+
+/** Counts slots; `acquire` waits for a free one. */
+class _Semaphore {
+  #free: number;
+  readonly #waiters: (() => void)[] = [];
+
+  constructor(slots: number) {
+    this.#free = slots;
+  }
+
+  acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiters.shift();
+    if (next !== undefined) next();
+    else this.#free++;
+  }
+}
+
+/** Runs background work a few at a time; beyond `maxPending` waiting, new work is dropped. */
+class _BoundedWork {
+  readonly #concurrency: number;
+  readonly #maxPending: number;
+  readonly #onDrop: (kind: string) => void;
+  readonly #pending: (() => Promise<void>)[] = [];
+  #running = 0;
+  readonly #idle = new Set<() => void>();
+
+  constructor(concurrency: number, maxPending: number, onDrop: (kind: string) => void) {
+    this.#concurrency = concurrency;
+    this.#maxPending = maxPending;
+    this.#onDrop = onDrop;
+  }
+
+  run(kind: string, work: () => Promise<void>): void {
+    if (this.#pending.length >= this.#maxPending) {
+      this.#onDrop(kind);
+      return;
+    }
+    this.#pending.push(work);
+    this.#next();
+  }
+
+  /** Resolves once nothing runs or waits. */
+  drain(): Promise<void> {
+    if (this.#running === 0 && this.#pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.add(resolve));
+  }
+
+  #next(): void {
+    while (this.#running < this.#concurrency && this.#pending.length > 0) {
+      const work = this.#pending.shift() as () => Promise<void>;
+      this.#running++;
+      void work().finally(() => {
+        this.#running--;
+        this.#next();
+        if (this.#running === 0 && this.#pending.length === 0) {
+          for (const resolve of this.#idle) resolve();
+          this.#idle.clear();
+        }
+      });
+    }
+  }
+}
