@@ -1,5 +1,6 @@
 /**
  * `stowage dev cluster up|down|status`: the local control plane for development and tests.
+ * `stowage dev webhook up|down`: the placement webhook run locally and registered against it.
  */
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -7,6 +8,8 @@ import { DEV_AUTOSCALERS, readClusterState, startCluster, stopCluster, type DevA
 import { parseNodeFixture } from '../devcluster/nodes.js';
 import { cacheDir } from '../devcluster/paths.js';
 import { isAlive } from '../devcluster/processes.js';
+import { parseWebhookConfig } from '../config/webhook-config.js';
+import { startLocalWebhook, stopLocalWebhook } from '../controllers/webhook/local.js';
 import { loadFile } from './common.js';
 import { parseDuration } from './flags.js';
 import { CliError } from './errors.js';
@@ -15,6 +18,63 @@ import { loadTenantClasses } from './tenants.js';
 function clusterDir(name: string): string {
   if (!/^[a-z0-9][-a-z0-9]*$/.test(name)) throw new CliError(`Invalid cluster name "${name}": use lowercase letters, digits and dashes`);
   return join(cacheDir(), 'clusters', name);
+}
+
+function _port(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new CliError(`Invalid ${flag} "${value}": expected a port from 1 to 65535`);
+  return port;
+}
+
+function _registerWebhook(dev: Command): void {
+  const webhook = dev.command('webhook').description('The placement webhook run locally and registered against a local cluster');
+  webhook
+    .command('up')
+    .description('Start `stowage webhook` on 127.0.0.1 with a fresh certificate and register it with the cluster (a url clientConfig)')
+    .option('--name <name>', 'the cluster (from `stowage dev cluster up --name`)', 'stowage-dev')
+    .option('--config <file>', 'a file with a WebhookConfiguration, as `stowage webhook --config` reads it (default: the built-in defaults)')
+    .option('--port <port>', 'HTTPS port on 127.0.0.1 (default: a free port)')
+    .option('--metrics-port <port>', 'port on 127.0.0.1 for /metrics, /healthz and /readyz (default: a free port)')
+    .option('--dry-run', 'decide and log every placement, but admit pods unchanged', false)
+    .action(async (opts: { name: string; config?: string; port?: string; metricsPort?: string; dryRun: boolean }) => {
+      const dir = clusterDir(opts.name);
+      // A bad file is reported here, in one line, rather than in the webhook's log.
+      if (opts.config !== undefined) loadFile(opts.config, 'webhook configuration', parseWebhookConfig);
+      const port = _port(opts.port, '--port');
+      const metricsPort = _port(opts.metricsPort, '--metrics-port');
+      const apiserver = readClusterState(dir)?.processes.find((p) => p.name === 'kube-apiserver');
+      if (apiserver === undefined || !isAlive(apiserver.pid)) throw new CliError(`Cluster "${opts.name}" is not running: start it with \`stowage dev cluster up --name ${opts.name}\``, 3);
+      try {
+        const started = await startLocalWebhook({
+          clusterDir: dir,
+          ...(opts.config === undefined ? {} : { configFile: opts.config }),
+          ...(port === undefined ? {} : { port }),
+          ...(metricsPort === undefined ? {} : { metricsPort }),
+          dryRun: opts.dryRun,
+          log: (m) => process.stderr.write(`${m}\n`),
+        });
+        process.stderr.write(
+          `the apiserver calls the webhook (${(started.calledAfterMs / 1000).toFixed(1)}s after registering): pods created in cluster "${opts.name}" are placed now\n` +
+            `metrics ${started.metricsUrl}, logs ${started.logPath}; stop with \`stowage dev webhook down --name ${opts.name}\`\n`,
+        );
+        process.stdout.write(`${started.url}\n`);
+      } catch (error) {
+        throw new CliError(`Cannot start the webhook for cluster "${opts.name}": ${(error as Error).message}`);
+      }
+    });
+  webhook
+    .command('down')
+    .description('Remove the registration and stop the local webhook')
+    .option('--name <name>', 'the cluster', 'stowage-dev')
+    .action(async (opts: { name: string }) => {
+      const done = await stopLocalWebhook(clusterDir(opts.name));
+      const said = [
+        ...(done.unregistered === undefined ? [] : [`deleted MutatingWebhookConfiguration "${done.unregistered}"`]),
+        ...(done.stopped === undefined ? [] : [`stopped the webhook (pid ${done.stopped})`]),
+      ];
+      process.stderr.write(said.length > 0 ? `${said.join(', ')}\n` : `no local webhook in cluster "${opts.name}"\n`);
+    });
 }
 
 export function registerDevCommand(program: Command): void {
@@ -70,4 +130,6 @@ export function registerDevCommand(program: Command): void {
       for (const p of state.processes) process.stdout.write(`${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${isAlive(p.pid) ? 'running' : 'exited'}\n`);
       process.stdout.write(`kubeconfig ${state.kubeconfigPath}\n`);
     });
+
+  _registerWebhook(dev);
 }

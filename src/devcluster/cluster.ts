@@ -403,6 +403,25 @@ export async function restartComponent(dir: string, name: string, options: { dow
   return next;
 }
 
+/**
+ * Adds a process started beside the cluster (a Stowage component run against it) to its state,
+ * replacing one of the same name, so `stowage dev cluster down` stops it with the rest.
+ */
+export function recordProcess(dir: string, process: RunningProcess): ClusterState {
+  const state = readClusterState(dir);
+  if (!state) throw new Error(`No cluster in "${dir}"`);
+  const next: ClusterState = { ...state, processes: [...state.processes.filter((p) => p.name !== process.name), process] };
+  writeFileSync(join(dir, STATE_FILE), JSON.stringify(next, null, 2));
+  return next;
+}
+
+/** Removes the process `name` from the cluster's state (it is not stopped here). */
+export function forgetProcess(dir: string, name: string): void {
+  const state = readClusterState(dir);
+  if (!state) return;
+  writeFileSync(join(dir, STATE_FILE), JSON.stringify({ ...state, processes: state.processes.filter((p) => p.name !== name) }, null, 2));
+}
+
 /** Reads the state of a cluster started in `dir`, or undefined when there is none. */
 export function readClusterState(dir: string): ClusterState | undefined {
   const path = join(dir, STATE_FILE);
