@@ -4,7 +4,7 @@
  * rights the manifests grant (a missing verb fails the test), and the apiserver sees it under its
  * own name: an audit log or a FlowSchema can pick its requests out.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
@@ -13,23 +13,35 @@ import type { TestCluster } from './cluster.js';
 const _RBAC_KINDS = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 
 /**
- * Creates the Namespace, ServiceAccount and RBAC objects of `deploy/<component>/{namespace,rbac}.yaml`
- * and returns the path of a kubeconfig that authenticates as `namespace/name`.
+ * The Namespace, ServiceAccount and RBAC objects of every manifest of `deploy/<component>`, in
+ * file order: what a cluster admin applies to give the component its rights.
  */
-export async function kubeconfigForServiceAccount(c: TestCluster, component: string, namespace: string, name: string, dir: string): Promise<string> {
+export function shippedRbacObjects(component: string): KubernetesObject[] {
+  const dir = new URL(`../../../deploy/${component}/`, import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
+  const objects = files.flatMap((file) =>
+    parseAllDocuments(readFileSync(new URL(file, dir), 'utf8'))
+      .map((doc) => doc.toJS() as KubernetesObject | null)
+      .filter((obj): obj is KubernetesObject => obj !== null && _RBAC_KINDS.has(obj.kind ?? '')),
+  );
+  // Namespaces first: the ServiceAccount and Roles live in them.
+  return [...objects.filter((o) => o.kind === 'Namespace'), ...objects.filter((o) => o.kind !== 'Namespace')];
+}
+
+/** Creates `objects`, leaving those that exist already as they are. */
+export async function createAll(c: TestCluster, objects: readonly KubernetesObject[]): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(c.kc);
-  for (const file of ['namespace.yaml', 'rbac.yaml']) {
-    const text = readFileSync(new URL(`../../../deploy/${component}/${file}`, import.meta.url), 'utf8');
-    for (const doc of parseAllDocuments(text)) {
-      const obj = doc.toJS() as KubernetesObject | null;
-      if (obj === null || !_RBAC_KINDS.has(obj.kind ?? '')) continue;
-      try {
-        await api.create(obj);
-      } catch (error) {
-        if ((error as { code?: number }).code !== 409) throw error;
-      }
+  for (const obj of objects) {
+    try {
+      await api.create(obj);
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409) throw error;
     }
   }
+}
+
+/** Writes a kubeconfig at `<dir>/<name>.kubeconfig` that authenticates with a token of `namespace/name`. */
+export async function tokenKubeconfig(c: TestCluster, namespace: string, name: string, dir: string): Promise<string> {
   const token = await c.core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
   const server = c.state.server;
   const ca = readFileSync(join(c.state.dir, 'pki', 'ca.crt')).toString('base64');
@@ -54,6 +66,15 @@ export async function kubeconfigForServiceAccount(c: TestCluster, component: str
     { mode: 0o600 },
   );
   return path;
+}
+
+/**
+ * Creates the Namespace, ServiceAccount and RBAC objects of `deploy/<component>` and returns the
+ * path of a kubeconfig that authenticates as `namespace/name`.
+ */
+export async function kubeconfigForServiceAccount(c: TestCluster, component: string, namespace: string, name: string, dir: string): Promise<string> {
+  await createAll(c, shippedRbacObjects(component));
+  return tokenKubeconfig(c, namespace, name, dir);
 }
 
 /** One request in the apiserver's audit log (level Metadata). */
