@@ -44,6 +44,16 @@ export interface ClusterOptions {
    */
   readonly apiserverArgs?: readonly string[];
   /**
+   * More kube-scheduler flags, after the defaults (a later flag wins): a verbosity for tests that
+   * read its per-plugin scores (`--vmodule=schedule_one=10`), or its client QPS and burst.
+   */
+  readonly schedulerArgs?: readonly string[];
+  /**
+   * More kube-controller-manager flags, after the defaults (a later flag wins): a `--controllers`
+   * list for tests that keep objects as they made them (no ReplicaSet controller adding pods).
+   */
+  readonly controllerManagerArgs?: readonly string[];
+  /**
    * An autoscaler to start after the nodes, for the tenant classes' node groups (`tenantClasses`,
    * the built-in ones by default): `karpenter` is Karpenter's KWOK provider, with the groups as
    * NodePools; `cluster-autoscaler` is Cluster Autoscaler's kwok provider, with the groups as its
@@ -285,8 +295,9 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       '--cluster-name=stowage-dev',
       // No cloud: IPAM, routes and service load balancers have nothing to act on.
       '--controllers=*,-service-lb-controller,-node-route-controller',
+      ...(options.controllerManagerArgs ?? []),
     ]);
-    const schedulerProcess = start('kube-scheduler', [...componentAuth, `--secure-port=${scheduler}`]);
+    const schedulerProcess = start('kube-scheduler', [...componentAuth, `--secure-port=${scheduler}`, ...(options.schedulerArgs ?? [])]);
     await waitFor('kube-controller-manager to be healthy', async () => (await httpGet(`https://127.0.0.1:${kcm}/healthz`, { tls: pki })).status === 200, {
       timeoutMs,
       abortIf: diedEarly(kcmProcess),
