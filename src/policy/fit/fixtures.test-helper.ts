@@ -3,7 +3,16 @@ export { GI, MI, testNode, testPod, testSnapshot } from '../../core/fixtures.tes
 export type { NodeOverrides, PodOverrides } from '../../core/fixtures.test-helper.js';
 
 import type { NodeView } from '../../core/model.js';
+import { testNode } from '../../core/fixtures.test-helper.js';
 import type { FitState, NodeInfo } from './state.js';
+
+export const HOSTNAME = 'kubernetes.io/hostname';
+export const ZONE = 'topology.kubernetes.io/zone';
+
+/** Four nodes in three zones: a1 and a2 in zone-a, b1 in zone-b, c1 in zone-c. */
+export function threeZoneNodes(): NodeView[] {
+  return [testNode('a1', { zone: 'zone-a' }), testNode('a2', { zone: 'zone-a' }), testNode('b1', { zone: 'zone-b' }), testNode('c1', { zone: 'zone-c' })];
+}
 
 /** The node as plugins receive it from `state`; throws when the state does not hold it. */
 export function nodeInfoOf(state: FitState, node: NodeView): NodeInfo {

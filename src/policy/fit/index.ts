@@ -42,5 +42,6 @@ export {
   EXISTING_ANTI_AFFINITY_REASON,
   interPodAffinity,
 } from './inter-pod-affinity.js';
+export { HARD_POD_AFFINITY_WEIGHT, interPodAffinityScore } from './inter-pod-affinity-score.js';
 export { costAwareScore, podHourlyCostOnNode } from './cost-aware.js';
 export { AutoscalerTaint, autoscalerRemoving, autoscalerRemovalScore } from './autoscaler-removal.js';

@@ -1,18 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NodeView, PodAffinityTerm, PodView } from '../../core/model.js';
-import { nodeInfoOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { HOSTNAME, nodeInfoOf, testNode, testPod, testSnapshot, threeZoneNodes, ZONE } from './fixtures.test-helper.js';
 import { AFFINITY_REASON, ANTI_AFFINITY_REASON, EXISTING_ANTI_AFFINITY_REASON, interPodAffinity } from './inter-pod-affinity.js';
 import { FitState } from './state.js';
 
-const HOSTNAME = 'kubernetes.io/hostname';
-const ZONE = 'topology.kubernetes.io/zone';
-const nodes: NodeView[] = [
-  testNode('a1', { zone: 'zone-a' }),
-  testNode('a2', { zone: 'zone-a' }),
-  testNode('b1', { zone: 'zone-b' }),
-  testNode('c1', { zone: 'zone-c' }),
-];
+const nodes: NodeView[] = threeZoneNodes();
 
 function verdicts(state: FitState, pod: PodView): Record<string, string> {
   const out: Record<string, string> = {};

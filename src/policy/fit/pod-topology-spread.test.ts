@@ -1,17 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NodeView, PodView, TopologySpreadConstraint } from '../../core/model.js';
-import { nodeInfoOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { nodeInfoOf, testNode, testPod, testSnapshot, threeZoneNodes, ZONE } from './fixtures.test-helper.js';
 import { podTopologySpread, SPREAD_MISSING_LABEL_REASON, SPREAD_REASON } from './pod-topology-spread.js';
 import { FitState } from './state.js';
 
-const ZONE = 'topology.kubernetes.io/zone';
-const nodes: NodeView[] = [
-  testNode('a1', { zone: 'zone-a' }),
-  testNode('a2', { zone: 'zone-a' }),
-  testNode('b1', { zone: 'zone-b' }),
-  testNode('c1', { zone: 'zone-c' }),
-];
+const nodes: NodeView[] = threeZoneNodes();
 const zoneSpread = (extra: Partial<TopologySpreadConstraint> = {}): TopologySpreadConstraint => ({
   maxSkew: 1,
   topologyKey: ZONE,

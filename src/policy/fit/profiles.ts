@@ -6,8 +6,9 @@ import type { SchedulingProfile } from './score.js';
 /**
  * kube-scheduler's default profile, restricted to the score plugins Stowage implements, with
  * upstream's default weights: TaintToleration 3, NodeAffinity 2, PodTopologySpread 2 (with the
- * system-default constraints), NodeResourcesFit (LeastAllocated) 1, NodeResourcesBalancedAllocation 1.
- * Not implemented: InterPodAffinity's and ImageLocality's scores. The simulator's default scheduler uses it.
+ * system-default constraints), InterPodAffinity 2, NodeResourcesFit (LeastAllocated) 1,
+ * NodeResourcesBalancedAllocation 1. Not implemented: ImageLocality (nodes report no images to
+ * Stowage) and DynamicResources (no resource claims). The simulator's default scheduler uses it.
  */
 export const DEFAULT_PROFILE: SchedulingProfile = Object.freeze({
   name: 'default-scheduler',
@@ -15,6 +16,7 @@ export const DEFAULT_PROFILE: SchedulingProfile = Object.freeze({
     { plugin: 'TaintToleration', weight: 3 },
     { plugin: 'NodeAffinity', weight: 2 },
     { plugin: 'PodTopologySpread', weight: 2 },
+    { plugin: 'InterPodAffinity', weight: 2 },
     { plugin: 'NodeResourcesLeastAllocated', weight: 1 },
     { plugin: 'NodeResourcesBalancedAllocation', weight: 1 },
   ] as const),
@@ -27,6 +29,7 @@ export const MOST_ALLOCATED_PROFILE: SchedulingProfile = Object.freeze({
     { plugin: 'TaintToleration', weight: 3 },
     { plugin: 'NodeAffinity', weight: 2 },
     { plugin: 'PodTopologySpread', weight: 2 },
+    { plugin: 'InterPodAffinity', weight: 2 },
     { plugin: 'NodeResourcesMostAllocated', weight: 1 },
     { plugin: 'NodeResourcesBalancedAllocation', weight: 1 },
   ] as const),
@@ -44,6 +47,7 @@ export const COST_AWARE_PROFILE: SchedulingProfile = Object.freeze({
     { plugin: 'TaintToleration', weight: 3 },
     { plugin: 'NodeAffinity', weight: 2 },
     { plugin: 'PodTopologySpread', weight: 2 },
+    { plugin: 'InterPodAffinity', weight: 2 },
     { plugin: 'CostAware', weight: 4 },
     { plugin: 'NodeResourcesMostAllocated', weight: 1 },
     { plugin: 'NodeResourcesBalancedAllocation', weight: 1 },

@@ -6,6 +6,7 @@
 import { autoscalerRemovalScore } from './autoscaler-removal.js';
 import { costAwareScore } from './cost-aware.js';
 import { interPodAffinity } from './inter-pod-affinity.js';
+import { interPodAffinityScore } from './inter-pod-affinity-score.js';
 import { nodeAffinityFilter, nodeAffinityScore } from './node-affinity.js';
 import { nodeReady } from './node-ready.js';
 import { balancedAllocationScore } from './node-resources-balanced-allocation.js';
@@ -37,6 +38,7 @@ export const SCORE_PLUGINS = [
   taintTolerationScore,
   nodeAffinityScore,
   podTopologySpreadScore,
+  interPodAffinityScore,
   costAwareScore,
   autoscalerRemovalScore,
 ] as const satisfies readonly ScorePlugin[];

@@ -31,8 +31,8 @@ test('the default profile spreads: the empty node wins 450 to 400, with each plu
   assert.ok(choice.ok);
   assert.equal(choice.nodeName, 'a');
   assert.deepEqual(choice.scores, [
-    { nodeName: 'a', total: 450, plugins: { TaintToleration: 100, NodeAffinity: 0, PodTopologySpread: 0, NodeResourcesLeastAllocated: 75, NodeResourcesBalancedAllocation: 75 } },
-    { nodeName: 'b', total: 400, plugins: { TaintToleration: 100, NodeAffinity: 0, PodTopologySpread: 0, NodeResourcesLeastAllocated: 25, NodeResourcesBalancedAllocation: 75 } },
+    { nodeName: 'a', total: 450, plugins: { TaintToleration: 100, NodeAffinity: 0, PodTopologySpread: 0, InterPodAffinity: 0, NodeResourcesLeastAllocated: 75, NodeResourcesBalancedAllocation: 75 } },
+    { nodeName: 'b', total: 400, plugins: { TaintToleration: 100, NodeAffinity: 0, PodTopologySpread: 0, InterPodAffinity: 0, NodeResourcesLeastAllocated: 25, NodeResourcesBalancedAllocation: 75 } },
   ]);
 });
 

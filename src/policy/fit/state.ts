@@ -127,6 +127,8 @@ export class FitState {
   readonly #namespaceLabelCache: Map<string, Labels>;
   /** Placed pods per namespace, built when a namespace selector first needs the namespaces. */
   #namespaceCounts: Map<string, number> | undefined;
+  /** Placed pods with pod-affinity terms InterPodAffinity's score reads (see `scoringAffinityPods`), counted at first use. */
+  #scoringAffinityPods: number | undefined;
   /**
    * Placed, non-terminating pods per node (by `NodeInfo.index`) of each `matchLabels`-only
    * selector asked for by `selectedCounts`, kept up to date on every assume and forget: the
@@ -414,6 +416,7 @@ export class FitState {
       this.#namespaceLabelCache,
     );
     copy.#namespaceCounts = this.#namespaceCounts === undefined ? undefined : new Map(this.#namespaceCounts);
+    copy.#scoringAffinityPods = this.#scoringAffinityPods;
     copy.#selected.copyFrom(this.#selected);
     copy.#version = this.#version;
     return copy;
@@ -481,6 +484,21 @@ export class FitState {
   /** Calls `visit` for every distinct required anti-affinity term of placed pods that selects `pod`. */
   forEachAntiAffinityAgainst(pod: PodView, visit: (group: AntiAffinityGroup) => void): void {
     this.#antiAffinityIndex().forEachMatching(pod, this.#namespaceLabelsOf, visit);
+  }
+
+  /**
+   * How many placed pods carry pod-affinity terms that score other pods (required or preferred
+   * affinity, preferred anti-affinity): InterPodAffinity's score reads only those pods when the pod
+   * it scores has no preferred terms of its own, and nothing when there are none (upstream's
+   * `HavePodsWithAffinityList`). Counted at the first call, then kept up to date.
+   */
+  scoringAffinityPods(): number {
+    if (this.#scoringAffinityPods === undefined) {
+      let count = 0;
+      for (const slot of this.#slots.values()) for (const pod of slot.pods) if (hasScoringAffinityTerms(pod)) count++;
+      this.#scoringAffinityPods = count;
+    }
+    return this.#scoringAffinityPods;
   }
 
   /** A namespace's labels as namespace selectors see them: those given, plus `kubernetes.io/metadata.name`. */
@@ -568,6 +586,7 @@ export class FitState {
     this.#placement.set(pod.uid, slot);
     this.#podIndex.add(pod);
     if (this.#namespaceCounts !== undefined) this.#namespaceCounts.set(pod.namespace, (this.#namespaceCounts.get(pod.namespace) ?? 0) + 1);
+    if (this.#scoringAffinityPods !== undefined && hasScoringAffinityTerms(pod)) this.#scoringAffinityPods++;
     this.#antiAffinity?.add(pod, slot.view);
     this.#selected.count(pod, slot.index, 1);
   }
@@ -590,6 +609,7 @@ export class FitState {
       if (count > 0) this.#namespaceCounts.set(pod.namespace, count);
       else this.#namespaceCounts.delete(pod.namespace);
     }
+    if (this.#scoringAffinityPods !== undefined && hasScoringAffinityTerms(pod)) this.#scoringAffinityPods--;
     this.#antiAffinity?.remove(pod, slot.view);
     this.#selected.count(pod, slot.index, -1);
   }
@@ -768,4 +788,10 @@ function _nonZero(amount: number | undefined, fallback: number): number {
 /** `namespace/name`, as reasons quote pods. */
 export function _podName(pod: PodView): string {
   return `${pod.namespace}/${pod.name}`;
+}
+
+/** Whether a placed pod's pod-affinity terms can score another pod: required or preferred affinity, preferred anti-affinity. */
+export function hasScoringAffinityTerms(pod: PodView): boolean {
+  const { podAffinity, podAntiAffinity } = pod.constraints;
+  return (podAffinity?.required?.length ?? 0) > 0 || (podAffinity?.preferred?.length ?? 0) > 0 || (podAntiAffinity?.preferred?.length ?? 0) > 0;
 }
