@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_DESCHEDULING_CONFIG, withStrategies } from '../policy/deschedule/plan.js';
 import { MOST_ALLOCATED_PROFILE } from '../policy/fit/index.js';
+import { DeschedulerModel } from './descheduler.js';
 import { testArm, testScenario, testWorld } from './harness.test-helper.js';
+import { scenarioPriceTable } from './simulation.js';
 
 const MIN = 60_000;
 
@@ -143,4 +146,50 @@ test('surge-first of a multi-replica Deployment without a PDB is a rollout: ever
   assert.ok(maxLive <= 4, `maxSurge 1: at most 4 live pods, saw ${maxLive}`);
   assert.equal(trio.ready, 3);
   assert.equal(trio.surges.size, 0);
+});
+
+test('the simulator honours the anti-flap rules it shares with the live loop: the churn budget and the rest after a move', () => {
+  // The world of the test above, with a descheduler model built here so its config can be set.
+  const scenario = testScenario({
+    duration: '4h',
+    autoscaler: { scaleDownUtilizationThreshold: 0.01 },
+    services: {
+      list: [
+        { name: 'wide', replicas: 6, cpu: '300m', memory: '256Mi', startup: '30s' },
+        { name: 'filler', replicas: 6, cpu: '1200m', memory: '1Gi', startup: '10s' },
+      ],
+    },
+  });
+  const run = (antiFlap: { readonly minMoveIntervalSeconds: number; readonly maxMovesPerHour: number }): DeschedulerModel => {
+    const world = testWorld(scenario);
+    const config = { ...withStrategies(DEFAULT_DESCHEDULING_CONFIG, ['consolidate']), autoscaler: { scaleDownUtilizationThreshold: 0.01 }, antiFlap };
+    const model = new DeschedulerModel(world.engine, world.cluster, world.workloads, { config, intervalMs: MIN, waveTimeoutMs: 10 * MIN, prices: scenarioPriceTable(scenario), placement: undefined });
+    world.engine.run(10 * MIN);
+    world.workloads.services.find((s) => s.ref.name === 'filler')?.setDesired(1);
+    model.start();
+    world.engine.run(4 * 60 * MIN);
+    return model;
+  };
+  const moves = (model: DeschedulerModel): { readonly workload: string; readonly at: number }[] =>
+    model.actions.flatMap((a) => (a.action === 'evict' || a.action === 'surge' ? [{ workload: a.workload, at: a.at }] : []));
+  const maxInAnHour = (list: readonly { readonly at: number }[]): number => Math.max(0, ...list.map((m) => list.filter((o) => o.at >= m.at && o.at < m.at + 60 * MIN).length));
+
+  const free = run({ minMoveIntervalSeconds: 0, maxMovesPerHour: 1000 });
+  assert.ok(maxInAnHour(moves(free)) >= 3, `the control moves several pods within an hour: ${JSON.stringify(moves(free))}`);
+  const capped = run({ minMoveIntervalSeconds: 0, maxMovesPerHour: 2 });
+  assert.ok(moves(capped).length >= 2, `the capped run still moves: ${JSON.stringify(capped.stats)}`);
+  assert.ok(maxInAnHour(moves(capped)) <= 2, `at most 2 moves in any hour: ${JSON.stringify(moves(capped))}`);
+
+  // A workload moved by one cycle's plan is not moved by a later plan for 90 minutes; without the rule it is, 10 minutes later.
+  const replans = (model: DeschedulerModel): number[] => {
+    const list = model.actions.flatMap((a) => (a.action === 'evict' || a.action === 'surge' ? [a] : []));
+    return list.flatMap((m, i) => {
+      const earlier = list.slice(0, i).filter((o) => o.workload === m.workload && o.cycle < m.cycle).at(-1);
+      return earlier === undefined ? [] : [(m.at - earlier.at) / MIN];
+    });
+  };
+  assert.ok(replans(free).some((gap) => gap < 90), `the control moves "wide" again within 90 min: ${JSON.stringify(replans(free))}`);
+  const rested = run({ minMoveIntervalSeconds: 90 * 60, maxMovesPerHour: 1000 });
+  assert.ok(replans(rested).length >= 1, "the rested run moves \"wide\" again once the interval is over");
+  assert.ok(replans(rested).every((gap) => gap >= 90), `a later plan waits 90 min: ${JSON.stringify(replans(rested))}`);
 });

@@ -14,6 +14,8 @@
  */
 import { planDescheduling } from '../policy/deschedule/plan.js';
 import type { DeschedulingConfig } from '../policy/deschedule/plan.js';
+import { EMPTY_MOVE_HISTORY } from '../policy/deschedule/anti-flap.js';
+import type { MoveHistory } from '../policy/deschedule/anti-flap.js';
 import type { DrainFailure } from '../policy/deschedule/guards.js';
 import { reason } from '../policy/deschedule/reasons.js';
 import type { Reason } from '../policy/deschedule/reasons.js';
@@ -43,6 +45,8 @@ export interface DeschedulerStats {
   failedDrains: number;
   /** Drains refused on the recheck before they started. */
   skippedDrains: number;
+  /** Moves whose replacement ran where the plan did not mean (each fails its job). */
+  misplacedMoves: number;
   evictions: number;
   /** Surge-first moves started (each a rollout of its Deployment). */
   surges: number;
@@ -52,7 +56,10 @@ export interface DeschedulerStats {
 }
 
 /** One action the descheduler took, for the differential test against the live one. */
-export type DeschedulerAction = { readonly action: 'taint' | 'untaint' | 'hold'; readonly node: string } | { readonly action: 'evict' | 'surge'; readonly pod: string; readonly node: string };
+export type DeschedulerAction =
+  | { readonly action: 'taint' | 'untaint' | 'hold'; readonly node: string }
+  /** `at` is the engine time (ms), `workload` its key (`workloadKey`), `cycle` the number of the cycle whose plan moved it. */
+  | { readonly action: 'evict' | 'surge'; readonly pod: string; readonly node: string; readonly workload: string; readonly at: number; readonly cycle: number };
 
 /** Settings of the descheduler model. */
 export interface DeschedulerOptions {
@@ -71,7 +78,7 @@ export interface DeschedulerOptions {
 
 /** Runs the shared planner on the simulated cluster and carries its plans out with the shared state machine. */
 export class DeschedulerModel {
-  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, skippedDrains: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
+  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, skippedDrains: 0, misplacedMoves: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
   /** Every action taken, in order. */
   readonly actions: DeschedulerAction[] = [];
   readonly #engine: Engine;
@@ -81,6 +88,7 @@ export class DeschedulerModel {
   readonly #execution: ExecutionOptions;
   readonly #services = new Map<string, Service>();
   #failures: ReadonlyMap<string, DrainFailure> = new Map();
+  #history: MoveHistory = EMPTY_MOVE_HISTORY;
   #state: ExecutionState | undefined;
   #started = false;
   /** Consolidated nodes keeping their taint: node → the end of the hold (engine time). */
@@ -128,11 +136,12 @@ export class DeschedulerModel {
       prices: this.#options.prices,
       ...(this.#options.placement !== undefined ? { placement: { defaults: this.#options.placement } } : {}),
       failures: this.#failures,
+      history: this.#history,
     };
     const plan = planDescheduling(snapshot, this.#options.config, ctx);
     if (wall !== undefined) this.stats.planningMs += wall() - t0;
     this.stats.plannedMoves += plan.moves.length;
-    const { state, effects } = beginExecution(plan, this.#execution, this.#failures);
+    const { state, effects } = beginExecution(plan, this.#execution, this.#failures, this.#history);
     this.#state = state;
     this.#run(effects);
     return plan;
@@ -167,6 +176,7 @@ export class DeschedulerModel {
     const state = this.#state as ExecutionState;
     if (state.phase !== 'finished') return;
     this.#failures = state.failures;
+    this.#history = state.history;
     this.#state = undefined;
     if (this.#started) this.#engine.after(this.#options.intervalMs, () => this.#cycle());
   }
@@ -220,7 +230,7 @@ export class DeschedulerModel {
           return reason('eviction-refused', `Cannot evict pod "${effect.move.pod.namespace}/${effect.move.pod.name}": the apiserver refused (a PodDisruptionBudget)`);
         }
         this.stats.evictions++;
-        this.actions.push({ action: 'evict', pod: `${effect.move.pod.namespace}/${effect.move.pod.name}`, node: effect.move.fromNode });
+        this.actions.push({ action: 'evict', pod: `${effect.move.pod.namespace}/${effect.move.pod.name}`, node: effect.move.fromNode, workload: workloadKey(effect.move.workload), at: this.#engine.now, cycle: this.stats.cycles });
         return undefined;
       }
       case 'surge': {
@@ -230,7 +240,7 @@ export class DeschedulerModel {
         if (!(owner instanceof Service)) return reason('single-replica', `Cannot surge pod "${effect.move.pod.namespace}/${effect.move.pod.name}": only a Deployment can start a replacement first`);
         // A rollout already under way replaces this pod too.
         if (this.#startRollout(owner, pod)) this.stats.surges++;
-        this.actions.push({ action: 'surge', pod: `${effect.move.pod.namespace}/${effect.move.pod.name}`, node: effect.move.fromNode });
+        this.actions.push({ action: 'surge', pod: `${effect.move.pod.namespace}/${effect.move.pod.name}`, node: effect.move.fromNode, workload: workloadKey(effect.move.workload), at: this.#engine.now, cycle: this.stats.cycles });
         return undefined;
       }
       case 'restore-strategy':
@@ -250,6 +260,7 @@ export class DeschedulerModel {
 
   #count(notice: Notice): void {
     if (notice.kind === 'job-started' && notice.job.taint) this.stats.startedDrains++;
+    if (notice.kind === 'misplaced') this.stats.misplacedMoves++;
     if (notice.kind !== 'job-finished' || !notice.job.taint) return;
     if (notice.outcome.outcome === 'done') this.stats.completedDrains++;
     else if (notice.outcome.outcome === 'failed') this.stats.failedDrains++;

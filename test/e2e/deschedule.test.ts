@@ -8,7 +8,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,41 +16,20 @@ import { Watch, type V1DeploymentStrategy, type V1Node, type V1Pod } from '@kube
 import { freePorts, waitFor } from '../../src/devcluster/processes.js';
 import { DRAIN_ANNOTATION, DRAINING_TAINT } from '../../src/controllers/deschedule/drain-state.js';
 import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
+import { writeDeschedulerConfig } from './support/descheduler-config.js';
 import { runCli } from './support/exec.js';
+import { capacityNodes } from './support/nodes.js';
 import { servesTraffic as serves } from './support/ready-watch.js';
 import { deployOnNode, podsOf } from './support/workloads.js';
 
 // Pods take 2-3 s from bind to Ready: a make-before-break bug would show as a window without a
 // Ready pod.
-const cluster = useCluster({
-  ...E2E_POD_STARTUP,
-  nodes: {
-    apiVersion: 'stowage.io/v1alpha1',
-    kind: 'NodeFixture',
-    nodes: [
-      { name: 'on-demand', count: 1, capacityType: 'on-demand', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '4', memory: '16Gi', pods: '110' } },
-      { name: 'spot', count: 2, capacityType: 'spot', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '4', memory: '16Gi', pods: '110' } },
-    ],
-  },
-});
+const cluster = useCluster({ ...E2E_POD_STARTUP, nodes: capacityNodes(1, 2) });
 const ON_DEMAND = 'on-demand';
 const SPOT = ['spot-1', 'spot-2'];
 const BIN = fileURLToPath(new URL('../../bin/stowage.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'stowage-deschedule-e2e-'));
-const CONFIG = join(dir, 'descheduler.yaml');
-writeFileSync(
-  CONFIG,
-  [
-    'apiVersion: stowage.io/v1alpha1',
-    'kind: DeschedulerConfiguration',
-    'spec:',
-    '  deschedule:',
-    '    eviction: { minPodAgeSeconds: 0 }',
-    '    strategies: { consolidate: { enabled: false } }',
-    '  replacementTimeoutSeconds: 120',
-    '',
-  ].join('\n'),
-);
+const CONFIG = writeDeschedulerConfig(dir, 'descheduler');
 
 /**
  * Watches the pods of one label selector and checks the Ready count after every event: the

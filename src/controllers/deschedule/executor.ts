@@ -23,6 +23,8 @@ import { evictPod } from '../../kube/evict.js';
 import type { EventRecorder } from '../../kube/events.js';
 import { withRetry } from '../../kube/retry.js';
 import type { Logger } from '../../observability/log.js';
+import { EMPTY_MOVE_HISTORY } from '../../policy/deschedule/anti-flap.js';
+import type { MoveHistory } from '../../policy/deschedule/anti-flap.js';
 import type { DrainFailure } from '../../policy/deschedule/guards.js';
 import { reason } from '../../policy/deschedule/reasons.js';
 import type { Reason } from '../../policy/deschedule/reasons.js';
@@ -88,6 +90,7 @@ export class PlanExecutor {
   readonly #now: () => number;
   readonly #options: ExecutionOptions;
   #failures: ReadonlyMap<string, DrainFailure> = new Map();
+  #history: MoveHistory = EMPTY_MOVE_HISTORY;
 
   constructor(options: ExecutorOptions) {
     this.#o = options;
@@ -102,6 +105,11 @@ export class PlanExecutor {
   /** Nodes whose drains failed, for the next plan's backoff. */
   get failures(): ReadonlyMap<string, DrainFailure> {
     return this.#failures;
+  }
+
+  /** The moves carried out, for the next plan's anti-flap rule. */
+  get history(): MoveHistory {
+    return this.#history;
   }
 
   /**
@@ -138,7 +146,7 @@ export class PlanExecutor {
   async execute(plan: Plan, planId: string): Promise<ExecutionReport> {
     await this.#restoreFinishedSurges();
     await this.#releaseHolds();
-    let { state, effects } = beginExecution(plan, this.#options, this.#failures);
+    let { state, effects } = beginExecution(plan, this.#options, this.#failures, this.#history);
     let stopped = false;
     let queue = [...effects];
     const feed = (observation: Observation): void => {
@@ -176,6 +184,7 @@ export class PlanExecutor {
       }
     }
     this.#failures = state.failures;
+    this.#history = state.history;
     return { planId, drains: state.outcomes, realisedSavingUsdPerHour: realisedSaving(state) };
   }
 
@@ -249,6 +258,18 @@ export class PlanExecutor {
         'Normal',
         'Descheduled',
         `Moved off node "${move.fromNode}" by ${move.strategy} (${move.mode}, plan "${planId}"): ${move.reason.message}`,
+      );
+      return;
+    }
+    if (notice.kind === 'misplaced') {
+      const move = notice.move;
+      this.#o.metrics?.evictions.inc({ strategy: move.strategy, mode: move.mode, outcome: 'misplaced' });
+      this.#o.log.warn({ planId, pod: `${move.pod.namespace}/${move.pod.name}`, mode: move.mode, code: notice.reason.code, reason: notice.reason.message }, 'Pod moved, but its replacement runs where the plan did not mean');
+      await this.#o.events?.record(
+        { kind: 'Pod', namespace: move.pod.namespace, name: move.pod.name, uid: move.pod.uid, apiVersion: 'v1' },
+        'Warning',
+        'MoveMisplaced',
+        `Moved off node "${move.fromNode}" by ${move.strategy} (plan "${planId}"), but not done: ${notice.reason.message}`,
       );
       return;
     }

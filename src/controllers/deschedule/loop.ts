@@ -44,7 +44,7 @@ export async function runCycle(options: CycleOptions): Promise<CycleResult> {
     now: now(),
     prices: options.prices,
     ...(options.placement === undefined ? {} : { placement: { defaults: options.placement } }),
-    ...(options.executor === undefined ? {} : { failures: options.executor.failures }),
+    ...(options.executor === undefined ? {} : { failures: options.executor.failures, history: options.executor.history }),
   });
   options.metrics?.projectedSaving.set(plan.savingUsdPerHour);
   options.log.info({ planId, drains: plan.drains.length, moves: plan.moves.length, skipped: plan.skipped.length, savingUsdPerHour: plan.savingUsdPerHour }, 'Planned');

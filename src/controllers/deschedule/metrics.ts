@@ -17,7 +17,7 @@ export class DeschedulerMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.evictions = new Counter({ name: 'stowage_descheduler_evictions_total', help: 'Pods moved, by strategy, mode (evict, surge-first) and outcome', labelNames: ['strategy', 'mode', 'outcome'], registers });
+    this.evictions = new Counter({ name: 'stowage_descheduler_evictions_total', help: 'Pods moved, by strategy, mode (evict, surge-first) and outcome (done, blocked, misplaced: the replacement runs where the plan did not mean)', labelNames: ['strategy', 'mode', 'outcome'], registers });
     this.drains = new Counter({ name: 'stowage_descheduler_drains_total', help: 'Node drains, by strategy and outcome (done, failed, skipped)', labelNames: ['strategy', 'outcome'], registers });
     this.skipped = new Counter({ name: 'stowage_descheduler_skipped_nodes_total', help: 'Nodes a strategy left alone and drains refused on recheck, by reason code', labelNames: ['strategy', 'reason'], registers });
     this.projectedSaving = new Gauge({ name: 'stowage_descheduler_projected_saving_usd_per_hour', help: 'The $/h the last plan projects to save', registers });

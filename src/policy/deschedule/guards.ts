@@ -111,6 +111,7 @@ export class AvailabilityGuard {
   readonly #index: SnapshotIndex;
   readonly #selectPods: PodSelection;
   readonly #inFlight: ReadonlySet<string>;
+  readonly #resting: (workloadKey: string) => number | undefined;
   readonly #workloads = new Map<string, _WorkloadState>();
   readonly #pdbs = new Map<PdbView, _PdbState>();
   /** workload key → waves holding one of its pods. */
@@ -123,11 +124,13 @@ export class AvailabilityGuard {
    * @param selectPods the pods of a namespace a selector matches (a label index makes PDBs cheap);
    *   by default a scan of the snapshot's pods
    * @param inFlight workload keys with a move already under way (from the live loop's or simulator's memory)
+   * @param resting how long (ms) a workload moved lately must still rest (the anti-flap rule), or undefined when it may move
    */
-  constructor(index: SnapshotIndex, selectPods?: PodSelection, inFlight: ReadonlySet<string> = new Set()) {
+  constructor(index: SnapshotIndex, selectPods?: PodSelection, inFlight: ReadonlySet<string> = new Set(), resting: (workloadKey: string) => number | undefined = () => undefined) {
     this.#index = index;
     this.#selectPods = selectPods ?? ((namespace, selector) => index.snapshot.pods.filter((p) => p.namespace === namespace && matchesLabelSelector(selector, p.labels)));
     this.#inFlight = inFlight;
+    this.#resting = resting;
   }
 
   /** The PDB's allowance, computed on first ask. */
@@ -148,6 +151,8 @@ export class AvailabilityGuard {
       const key = workloadKey(pod.owner);
       const who = `pod "${pod.namespace}/${pod.name}"`;
       if (this.#inFlight.has(key)) return { ok: false, reason: reason('in-flight', `Cannot move ${who}: ${_workloadLabel(pod.owner)} has a move in flight`) };
+      const resting = this.#resting(key);
+      if (resting !== undefined) return { ok: false, reason: reason('recently-moved', `Cannot move ${who}: ${_workloadLabel(pod.owner)} was moved lately and rests another ${Math.ceil(resting / 1000)}s (anti-flap)`) };
       const workload = this.#workload(pod.owner, key);
       if (workload.unsettled !== undefined) return { ok: false, reason: reason('unsettled', `Cannot move ${who}: ${workload.unsettled}`) };
       const pdbViews = this.#index.pdbsForPod(pod);
@@ -289,12 +294,15 @@ export const DEFAULT_EVICTION_BUDGETS: EvictionBudgets = { maxEvictionsPerCycle:
 /** What the plan has spent of the budgets; `check` a group of moves, then `spend` it. */
 export class BudgetLedger {
   readonly #budgets: EvictionBudgets;
+  readonly #hourly: { readonly maxMovesPerHour: number; readonly left: number } | undefined;
   #total = 0;
   readonly #perNamespace = new Map<string, number>();
   readonly #perNode = new Map<string, number>();
 
-  constructor(budgets: EvictionBudgets) {
+  /** @param hourly the churn budget: moves allowed an hour, and how many of them are left now */
+  constructor(budgets: EvictionBudgets, hourly?: { readonly maxMovesPerHour: number; readonly left: number }) {
     this.#budgets = budgets;
+    this.#hourly = hourly;
   }
 
   /** Moves planned so far. */
@@ -304,7 +312,14 @@ export class BudgetLedger {
 
   /** Whether the cycle budget has room for even one more move. */
   get exhausted(): boolean {
-    return this.#total >= this.#budgets.maxEvictionsPerCycle;
+    return this.#total >= this.#budgets.maxEvictionsPerCycle || (this.#hourly !== undefined && this.#total >= this.#hourly.left);
+  }
+
+  /** Why not even one more move fits, or undefined. */
+  exhaustion(): Reason | undefined {
+    if (this.#total >= this.#budgets.maxEvictionsPerCycle) return reason('budget', `The per-cycle budget of ${this.#budgets.maxEvictionsPerCycle} evictions is spent`);
+    if (this.#hourly !== undefined && this.#total >= this.#hourly.left) return reason('churn-budget', `The churn budget of ${this.#hourly.maxMovesPerHour} moves an hour is spent`);
+    return undefined;
   }
 
   /** Undefined when `pods` (moves from `nodeName`) fit every budget, else why not. */
@@ -315,6 +330,9 @@ export class BudgetLedger {
       return reason('budget', usedOnNode === 0
         ? `Draining node "${nodeName}" needs ${pods.length} evictions, over the per-node budget of ${b.maxEvictionsPerNode}`
         : `Node "${nodeName}" needs ${pods.length} more evictions, and ${b.maxEvictionsPerNode - usedOnNode} of its ${b.maxEvictionsPerNode} per cycle are left`);
+    }
+    if (this.#hourly !== undefined && this.#total + pods.length > this.#hourly.left) {
+      return reason('churn-budget', `Draining node "${nodeName}" needs ${pods.length} moves, and ${Math.max(0, this.#hourly.left - this.#total)} of the ${this.#hourly.maxMovesPerHour} an hour are left`);
     }
     if (this.#total + pods.length > b.maxEvictionsPerCycle) {
       return reason('budget', `Draining node "${nodeName}" needs ${pods.length} evictions, and ${b.maxEvictionsPerCycle - this.#total} of the ${b.maxEvictionsPerCycle} per cycle are left`);

@@ -8,6 +8,7 @@ import type { StrategyName } from './strategies/index.js';
 import type { DeschedulingConfig } from './plan.js';
 import type { DeschedulingContext, Plan } from './types.js';
 import { GiB, node, pdb, pod, snapshot, workload } from './fixtures.test-helper.js';
+import { EMPTY_MOVE_HISTORY, recordMove } from './anti-flap.js';
 
 const now = 3_600_000;
 const prices = PriceTable.create({ instanceTypes: { 'm5.xlarge': { onDemand: 0.192, spot: 0.08 } } });
@@ -265,6 +266,29 @@ test('a node whose drain failed waits out its backoff', () => {
   assert.equal(later.drains.length, 1);
 });
 
+test('anti-flap: a workload moved lately rests, and the hourly churn budget caps the moves', () => {
+  const antiFlap = { minMoveIntervalSeconds: 600, maxMovesPerHour: 120 };
+  const history = recordMove(EMPTY_MOVE_HISTORY, 'Deployment/default/web', now - 60_000);
+  const resting = planDescheduling(cluster(), only('spot-reschedule', { antiFlap }), { ...ctx, history });
+  assert.deepEqual(resting.moves, []);
+  assert.deepEqual(reasons(resting, 'od-1'), ['Cannot move pod "default/web-a": Deployment "default/web" was moved lately and rests another 540s (anti-flap)']);
+  assert.equal(resting.skipped[0]?.reason.code, 'recently-moved');
+  // Once the interval is over, or with the rule off, the same node drains.
+  assert.equal(planDescheduling(cluster(), only('spot-reschedule', { antiFlap }), { ...ctx, history, now: now + 540_000 }).drains.length, 1);
+  assert.equal(planDescheduling(cluster(), only('spot-reschedule', { antiFlap: { ...antiFlap, minMoveIntervalSeconds: 0 } }), { ...ctx, history }).drains.length, 1);
+  // 119 moves in the last hour (of other workloads) leave 1: the drain needs 2.
+  let busy = EMPTY_MOVE_HISTORY;
+  for (let i = 0; i < 119; i++) busy = recordMove(busy, `Deployment/other/w${i}`, now - 3_000_000 + i);
+  const churned = planDescheduling(cluster(), only('spot-reschedule', { antiFlap }), { ...ctx, history: busy });
+  assert.deepEqual(churned.moves, []);
+  assert.equal(churned.skipped[0]?.reason.code, 'churn-budget');
+  assert.equal(churned.skipped[0]?.reason.message, 'Draining node "od-1" needs 2 moves, and 1 of the 120 an hour are left');
+  // Those moves leave the window an hour after they were made.
+  assert.equal(planDescheduling(cluster(), only('spot-reschedule', { antiFlap }), { ...ctx, history: busy, now: now + 600_001 }).drains.length, 1);
+  const spent = recordMove(busy, 'Deployment/other/last', now - 1);
+  assert.equal(planDescheduling(cluster(), only('spot-reschedule', { antiFlap }), { ...ctx, history: spent }).skipped[0]?.reason.message, 'The churn budget of 120 moves an hour is spent');
+});
+
 test('consolidate empties the node that costs most per use, with its price as the saving', () => {
   const pods = [
     pod('web-a', 'od-1', { requests: { cpu: 400, memory: GiB } }), pod('web-b', 'od-2', { requests: { cpu: 400, memory: GiB } }),
@@ -319,6 +343,10 @@ test('parseDeschedulingConfig fills defaults and names bad fields', () => {
   const bad = parseDeschedulingConfig({ budgets: { maxEvictionsPerNode: -1 }, strategies: { consolidate: { minSaving: 1 } } });
   assert.equal(bad.ok, false);
   assert.match(bad.ok ? '' : bad.error, /^Invalid deschedule config: budgets\.maxEvictionsPerNode: .+; strategies\.consolidate: .+minSaving/);
+  assert.deepEqual(DEFAULT_DESCHEDULING_CONFIG.antiFlap, { minMoveIntervalSeconds: 3600, maxMovesPerHour: 120 });
+  const flap = parseDeschedulingConfig({ antiFlap: { minMoveIntervalSeconds: -5, maxMovesPerHour: 1.5 } });
+  assert.match(flap.ok ? '' : flap.error, /^Invalid deschedule config: antiFlap\.minMoveIntervalSeconds: .+; antiFlap\.maxMovesPerHour: .+$/);
+  assert.doesNotMatch(flap.ok ? '' : flap.error, /\n/);
 });
 
 test('a pod with PersistentVolumeClaims moves only within its zone', () => {

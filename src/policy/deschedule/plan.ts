@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { formatZodError } from '../../core/validation.js';
 import type { ClusterSnapshot } from '../../core/model.js';
+import { DEFAULT_ANTI_FLAP } from './anti-flap.js';
 import { DEFAULT_AUTOSCALER_AWARENESS } from './autoscaler.js';
 import { DEFAULT_EVICTION_OPTIONS } from './evictable.js';
 import { DEFAULT_BACKOFF, DEFAULT_EVICTION_BUDGETS } from './guards.js';
@@ -54,6 +55,13 @@ export function deschedulingConfigSchemaOf<const R extends StrategyRegistry>(reg
       .strictObject({
         baseSeconds: z.number().int().min(1).default(DEFAULT_BACKOFF.baseMs / 1000),
         maxSeconds: z.number().int().min(1).default(DEFAULT_BACKOFF.maxMs / 1000),
+      })
+      .prefault({}),
+    /** A workload just moved is not moved again for a while; the moves of any hour are capped. */
+    antiFlap: z
+      .strictObject({
+        minMoveIntervalSeconds: z.number().int().min(0).default(DEFAULT_ANTI_FLAP.minMoveIntervalMs / 1000),
+        maxMovesPerHour: z.number().int().min(0).default(DEFAULT_ANTI_FLAP.maxMovesPerHour),
       })
       .prefault({}),
     strategies,
@@ -112,6 +120,7 @@ export function planDescheduling<R extends StrategyRegistry = typeof STRATEGIES>
       autoscaler: config.autoscaler,
       budgets: config.budgets,
       backoff: { baseMs: config.backoff.baseSeconds * 1000, maxMs: config.backoff.maxSeconds * 1000 },
+      antiFlap: { minMoveIntervalMs: config.antiFlap.minMoveIntervalSeconds * 1000, maxMovesPerHour: config.antiFlap.maxMovesPerHour },
     },
     ctx,
   );

@@ -19,6 +19,8 @@ import type { PlacementPatchOptions } from '../placement/patch.js';
 import type { PlacementPolicy } from '../placement/policy.js';
 import { resolvePlacementPolicy } from '../placement/policy.js';
 import { replacementPod } from '../placement/replacement.js';
+import { movesInLastHour, restingUntil } from './anti-flap.js';
+import type { AntiFlapOptions } from './anti-flap.js';
 import { autoscalerDraining, autoscalerRemoving, DEFAULT_AUTOSCALER_AWARENESS, removalUtilization } from './autoscaler.js';
 import type { AutoscalerAwareness } from './autoscaler.js';
 import { evictionBlockers } from './evictable.js';
@@ -36,6 +38,7 @@ export interface SessionSettings {
   readonly backoff: BackoffOptions;
   /** The autoscaler's removal threshold; Cluster Autoscaler's default when absent. */
   readonly autoscaler?: AutoscalerAwareness;
+  readonly antiFlap: AntiFlapOptions;
 }
 
 /** How a strategy drains one node. */
@@ -54,6 +57,8 @@ export interface DrainRequest {
   readonly confirmKept?: (nodeName: string) => Reason | undefined;
   /** Why the drain is wanted, for the plan's explanation. */
   readonly why: string;
+  /** The capacity type the moves are for (spot-reschedule: spot); the replacements must run there (see `Move.landOn`). */
+  readonly landOn?: PlacedCapacityType;
 }
 
 /** A drain planned, or why the node was left alone. */
@@ -123,8 +128,13 @@ export class PlanningSession {
       this.state.forEachMatchingPod([namespace], selector, (pod) => pods.push(pod));
       return pods;
     };
-    this.guard = new AvailabilityGuard(this.index, selectPods, context.inFlight);
-    this.budget = new BudgetLedger(settings.budgets);
+    const resting = (key: string): number | undefined => {
+      const until = restingUntil(context.history, key, context.now, settings.antiFlap);
+      return until === undefined ? undefined : until - context.now;
+    };
+    this.guard = new AvailabilityGuard(this.index, selectPods, context.inFlight, resting);
+    const hourlyLeft = context.history === undefined ? settings.antiFlap.maxMovesPerHour : settings.antiFlap.maxMovesPerHour - movesInLastHour(context.history, context.now);
+    this.budget = new BudgetLedger(settings.budgets, { maxMovesPerHour: settings.antiFlap.maxMovesPerHour, left: hourlyLeft });
     this.#capacityLabel = context.placement?.capacityLabel ?? DEFAULT_PLACEMENT_PATCH_OPTIONS.capacityLabel;
     this.#removalThreshold = (settings.autoscaler ?? DEFAULT_AUTOSCALER_AWARENESS).scaleDownUtilizationThreshold;
   }
@@ -213,7 +223,8 @@ export class PlanningSession {
       const failure = this.context.failures?.get(node.name);
       return reason('backoff', `Node "${node.name}" failed to drain ${failure?.count ?? 0} time(s): retrying in ${Math.ceil((retryAt - this.context.now) / 1000)}s`);
     }
-    if (this.budget.exhausted) return reason('budget', `The per-cycle budget of ${this.settings.budgets.maxEvictionsPerCycle} evictions is spent`);
+    const spent = this.budget.exhaustion();
+    if (spent !== undefined) return spent;
     return undefined;
   }
 
@@ -472,7 +483,7 @@ export class PlanningSession {
     this.budget.spend(nodeName, movable);
     const byUid = new Map(done.map((t) => [t.original.uid, t] as const));
     const share = saving / movable.length;
-    const moves = admitted.admissions.map((a) => this.#move(a, nodeName, byUid.get(a.pod.uid) as _Tentative, request.strategy, request.why, share));
+    const moves = admitted.admissions.map((a) => this.#move(a, nodeName, byUid.get(a.pod.uid) as _Tentative, request, share));
     const drain: NodeDrain = {
       node: nodeName,
       strategy: request.strategy,
@@ -513,16 +524,20 @@ export class PlanningSession {
     this.guard.commit([admission]);
     this.budget.spend(from, [pod]);
     const tentative: _Tentative = { original: pod, replacement: replacement.pod, target: found.node, capacityType: replacement.capacityType, group: replacement.group };
-    return { ok: true, move: this.#move(admission, from, tentative, request.strategy, request.why, 0) };
+    return { ok: true, move: this.#move(admission, from, tentative, request, 0) };
   }
 
-  #move(a: Admission, from: string, t: _Tentative, strategy: string, why: string, saving: number): Move {
+  #move(a: Admission, from: string, t: _Tentative, request: Pick<DrainRequest, 'strategy' | 'why' | 'landOn'>, saving: number): Move {
+    const { strategy, why } = request;
+    // Only a strategy that moves for the capacity type checks it; the webhook's choice is the one that counts then.
+    const landOn = request.landOn === undefined ? undefined : (t.capacityType ?? request.landOn);
     return {
       pod: _ref(a.pod),
       workload: a.pod.owner,
       fromNode: from,
       toNode: t.target,
       ...(t.capacityType === undefined ? {} : { capacityType: t.capacityType }),
+      ...(landOn === undefined ? {} : { landOn }),
       strategy,
       mode: a.mode,
       wave: a.wave,

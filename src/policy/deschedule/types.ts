@@ -8,6 +8,7 @@ import type { PlacedCapacityType } from '../placement/decide.js';
 import type { PlacementPatchOptions } from '../placement/patch.js';
 import type { PlacementPolicy } from '../placement/policy.js';
 import type { DrainFailure, MoveMode } from './guards.js';
+import type { MoveHistory } from './anti-flap.js';
 import type { Reason } from './reasons.js';
 
 export type { Reason, ReasonCode } from './reasons.js';
@@ -32,6 +33,8 @@ export interface DeschedulingContext {
   readonly failures?: ReadonlyMap<string, DrainFailure>;
   /** Workload keys (`workloadKey`) with a move still under way from an earlier cycle. */
   readonly inFlight?: ReadonlySet<string>;
+  /** The moves carried out in earlier cycles, for the anti-flap rule. */
+  readonly history?: MoveHistory;
 }
 
 /** A pod as a plan names it. */
@@ -50,6 +53,12 @@ export interface Move {
   readonly toNode: string;
   /** The capacity type the placement webhook will give the replacement, when it places this workload. */
   readonly capacityType?: PlacedCapacityType;
+  /**
+   * The capacity type the replacement must run on for the move to count as done, when the
+   * strategy moves for the capacity type (spot-reschedule): the webhook's choice when it places
+   * the workload, else the strategy's aim (spot). Absent when any node but the one left will do.
+   */
+  readonly landOn?: PlacedCapacityType;
   /** The name of the registered strategy that planned it. */
   readonly strategy: string;
   readonly mode: MoveMode;

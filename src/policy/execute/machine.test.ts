@@ -183,6 +183,78 @@ test('a move outside any drain does not taint its node', () => {
   assert.deepEqual(s.kinds, ['notice:job-started', 'evict:web-a', 'notice:move-started', 'observe:1000']);
 });
 
+test('verified, not assumed: a replacement that lands on on-demand fails the drain, claims nothing, and the workload rests', () => {
+  const m = move('web-a', 'od', 0, { landOn: 'spot' });
+  const plan: Plan = { moves: [m], drains: [drainOf('od', [m])], skipped: [], savingUsdPerHour: 0.2 };
+  const nodes = [node('od'), node('od2'), node('spot', { capacityType: 'spot' })];
+  const at = (pods: readonly PodView[]): ClusterSnapshot => cluster(pods, { nodes });
+  let s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: at([pod('web-a', 'od'), pod('web-b', 'spot'), pod('web-c', 'spot')]) });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'taint:od', 'evict:web-a', 'notice:move-started', 'observe:1000']);
+  // No webhook: the scheduler put the replacement on the other on-demand node.
+  s = step(s.state, { type: 'observed', now: 5_000, snapshot: at([pod('web-b', 'spot'), pod('web-c', 'spot'), pod('web-d', 'od2')]) });
+  assert.deepEqual(s.kinds, ['notice:misplaced', 'untaint:od', 'notice:job-finished:failed']);
+  const outcome = s.state.outcomes[0];
+  assert.equal(outcome?.reason.code, 'misplaced');
+  assert.equal(
+    outcome?.reason.message,
+    'The replacement of pod "default/web-a" landed on on-demand node "od2", not on spot as planned: nothing placed it on spot (no placement webhook admitted it) and the scheduler chose that node; no saving is claimed',
+  );
+  assert.equal(outcome?.savingUsdPerHour, 0);
+  assert.equal(realisedSaving(s.state), 0);
+  assert.deepEqual(s.state.failures.get('od'), { count: 1, lastAt: 5_000 }, 'the node backs off');
+  assert.equal(s.state.history.lastMovedAt.get('Deployment/default/web'), 5_000, 'the workload rests');
+  // Where the webhook's record says on-demand, the message names the floor.
+  s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: at([pod('web-a', 'od'), pod('web-b', 'spot'), pod('web-c', 'spot')]) });
+  const floored = pod('web-d', 'od2', { annotations: { 'stowage.io/capacity-type': 'on-demand' } });
+  s = step(s.state, { type: 'observed', now: 5_000, snapshot: at([pod('web-b', 'spot'), pod('web-c', 'spot'), floored]) });
+  assert.match(s.state.outcomes[0]?.reason.message ?? '', /landed on on-demand node "od2", not on spot as planned: the placement policy put it on on-demand at admission \(its on-demand floor\); no saving is claimed$/);
+  // On spot it is done, saving claimed, and the workload rests all the same.
+  s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: at([pod('web-a', 'od'), pod('web-b', 'spot'), pod('web-c', 'spot')]) });
+  s = step(s.state, { type: 'observed', now: 5_000, snapshot: at([pod('web-b', 'spot'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });
+  assert.deepEqual(s.kinds, ['notice:moved', 'untaint:od', 'notice:job-finished:done']);
+  assert.equal(realisedSaving(s.state), 0.2);
+  assert.equal(s.state.history.lastMovedAt.get('Deployment/default/web'), 5_000);
+});
+
+test('verified: a move outside any drain whose replacement lands back on the node it left is misplaced', () => {
+  const m = move('web-a', 'od', 0, { strategy: 'balance', toNode: 'od2', savingUsdPerHour: 0 });
+  const nodes = [node('od'), node('od2'), node('spot', { capacityType: 'spot' })];
+  let s = step(beginExecution({ moves: [m], drains: [], skipped: [], savingUsdPerHour: 0 }, options).state, { type: 'observed', now: 0, snapshot: cluster(undefined, { nodes }) });
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: cluster([pod('web-b', 'od'), pod('web-c', 'spot'), pod('web-d', 'od')], { nodes }) });
+  assert.deepEqual(s.kinds, ['notice:misplaced', 'notice:job-finished:failed']);
+  assert.equal(s.state.outcomes[0]?.reason.message, 'The replacement of pod "default/web-a" landed back on node "od", the node it left: no saving is claimed');
+});
+
+test('verified: each new pod vouches for one move, and a later job of the plan leaves a misplaced workload alone', () => {
+  // Two moves of `web` (one per node) and one of `api`; web's first replacement lands on on-demand.
+  const m1 = move('web-a', 'od', 0, { landOn: 'spot' });
+  const m2 = move('web-b', 'od2', 0, { landOn: 'spot' });
+  const m3 = move('api-a', 'od3', 0, { landOn: 'spot' });
+  const plan: Plan = { moves: [m1, m2, m3], drains: [drainOf('od', [m1]), drainOf('od2', [m2]), drainOf('od3', [m3])], skipped: [], savingUsdPerHour: 0.6 };
+  const nodes = [node('od'), node('od2'), node('od3'), node('od4'), node('spot', { capacityType: 'spot' })];
+  const pdbs = [pdb('web', 'web', { disruptionsAllowed: 2, currentHealthy: 3 }), pdb('api', 'api')];
+  const at = (pods: readonly PodView[]): ClusterSnapshot => snapshot({ nodes, pods, workloads: [workload('web', 3), workload('api', 2)], pdbs });
+  const web = [pod('web-b', 'od2'), pod('web-c', 'spot')];
+  const api = [pod('api-a', 'od3'), pod('api-b', 'spot')];
+  let s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: at([pod('web-a', 'od'), ...web, ...api]) });
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: at([...web, pod('web-d', 'od4'), ...api]) });
+  assert.deepEqual(s.kinds, ['notice:misplaced', 'untaint:od', 'notice:job-finished:failed', 'observe:0']);
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: at([...web, pod('web-d', 'od4'), ...api]) });
+  assert.deepEqual(s.kinds, ['notice:job-finished:skipped', 'notice:job-started', 'taint:od3', 'evict:api-a', 'notice:move-started', 'observe:1000']);
+  assert.equal(s.state.outcomes[1]?.reason.code, 'recently-moved');
+  assert.equal(s.state.failures.has('od2'), false, 'a skip for anti-flap does not back the node off');
+
+  // Two pods of one workload in one wave of a drain: one replacement on spot vouches for one move only.
+  const w1 = move('web-a', 'od', 0, { landOn: 'spot' });
+  const w2 = move('web-b', 'od', 0, { landOn: 'spot', workload: { kind: 'Deployment', namespace: 'default', name: 'web' } });
+  const both: Plan = { moves: [w1, w2], drains: [drainOf('od', [w1, w2])], skipped: [], savingUsdPerHour: 0.2 };
+  const four = (pods: readonly PodView[]): ClusterSnapshot => snapshot({ nodes, pods, workloads: [workload('web', 4)], pdbs: [pdb('web', 'web', { minAvailable: 2, disruptionsAllowed: 2, currentHealthy: 4 })] });
+  s = step(beginExecution(both, options).state, { type: 'observed', now: 0, snapshot: four([pod('web-a', 'od'), pod('web-b', 'od'), pod('web-c', 'spot'), pod('web-e', 'spot')]) });
+  assert.deepEqual(s.kinds.filter((k) => k.startsWith('evict')), ['evict:web-a', 'evict:web-b']);
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: four([pod('web-c', 'spot'), pod('web-e', 'spot'), pod('web-f', 'spot'), pod('web-g', 'od2')]) });
+  assert.deepEqual(s.kinds, ['notice:moved', 'notice:misplaced', 'untaint:od', 'notice:job-finished:failed']);
+});
+
 /**
  * A toy world for the property: evicted pods go after a few looks and come back elsewhere, Ready
  * after a few more; surges replace every pod of the Deployment one at a time; any effect may fail

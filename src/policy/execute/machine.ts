@@ -19,6 +19,12 @@
  * - **Waves.** Wave n of a job starts when every move of wave n − 1 is settled: the moved pod is
  *   gone and its workload has its replicas Ready again; after a surge-first move (a rollout), every
  *   pod the workload had when it started is gone too, and then its strategy is given back.
+ * - **Verified, not assumed.** A settled move counts only where the plan meant its replacement
+ *   to run (`_verify`): off the node it left and, when the move says so (`landOn`), on that
+ *   capacity type, as the snapshot (the API) shows. A misplaced one fails its job: no saving is
+ *   claimed, the node backs off, and later jobs of the plan leave the workload alone.
+ * - **Anti-flap.** Every settled move is recorded in the history (`anti-flap.ts`) the next plans
+ *   read: a workload moved lately rests, and the moves of any hour are capped.
  * - **Rollback.** A failed effect (an eviction refused), a wave not settled within the timeout, or a
  *   stop fails the job: its node is untainted and the failure recorded for backoff. A rollout
  *   already started goes on (maxUnavailable 0 keeps it safe); the driver gives its strategy back
@@ -30,11 +36,14 @@
  */
 import type { ClusterSnapshot, PodView, WorkloadRef } from '../../core/model.js';
 import { holdsResources, workloadKey } from '../../core/snapshot.js';
+import { EMPTY_MOVE_HISTORY, recordMove } from '../deschedule/anti-flap.js';
+import type { MoveHistory } from '../deschedule/anti-flap.js';
 import { recordDrainFailure } from '../deschedule/guards.js';
 import type { DrainFailure } from '../deschedule/guards.js';
 import { reason, refusalBacksOff } from '../deschedule/reasons.js';
 import type { Reason } from '../deschedule/reasons.js';
 import type { Move, NodeDrain, Plan } from '../deschedule/types.js';
+import { CAPACITY_TYPE_ANNOTATION } from '../placement/patch.js';
 import { recheckStep } from './recheck.js';
 
 /** How a plan is carried out; the same values in the live loop and the simulator. */
@@ -98,6 +107,8 @@ export type Notice =
   | { readonly kind: 'job-started'; readonly job: Job }
   | { readonly kind: 'move-started'; readonly move: Move }
   | { readonly kind: 'moved'; readonly move: Move }
+  /** The move settled, but its replacement runs where the plan did not mean it to: it fails its job. */
+  | { readonly kind: 'misplaced'; readonly move: Move; readonly reason: Reason }
   | { readonly kind: 'job-finished'; readonly job: Job; readonly outcome: JobOutcome };
 
 /** What the driver tells the machine. `now` is the clock value, ms since the epoch. */
@@ -128,6 +139,10 @@ export interface ExecutionState {
   readonly moved: readonly string[];
   readonly outcomes: readonly JobOutcome[];
   readonly failures: ReadonlyMap<string, DrainFailure>;
+  /** Moves carried out, for the anti-flap rule of the next plans. */
+  readonly history: MoveHistory;
+  /** Workloads whose replacements landed where the plan did not mean: later jobs leave them alone. */
+  readonly backedOff: ReadonlySet<string>;
 }
 
 /** A step's result. */
@@ -154,9 +169,9 @@ export function jobsOf(plan: Plan): readonly Job[] {
 }
 
 /** Starts carrying out `plan`: the first effect asks for a snapshot. */
-export function beginExecution(plan: Plan, options: ExecutionOptions, failures: ReadonlyMap<string, DrainFailure> = new Map()): Transition {
+export function beginExecution(plan: Plan, options: ExecutionOptions, failures: ReadonlyMap<string, DrainFailure> = new Map(), history: MoveHistory = EMPTY_MOVE_HISTORY): Transition {
   const jobs = jobsOf(plan);
-  const state: ExecutionState = { options, jobs, current: 0, phase: 'recheck', wave: 0, waveStartedAt: 0, started: [], tainted: false, moved: [], outcomes: [], failures };
+  const state: ExecutionState = { options, jobs, current: 0, phase: 'recheck', wave: 0, waveStartedAt: 0, started: [], tainted: false, moved: [], outcomes: [], failures, history, backedOff: new Set() };
   if (jobs.length === 0) return { state: { ...state, phase: 'finished' }, effects: [] };
   return { state, effects: [{ type: 'observe', afterMs: 0, node: (jobs[0] as Job).drain.node }] };
 }
@@ -204,7 +219,11 @@ function _startStep(state: ExecutionState, snapshot: ClusterSnapshot, now: numbe
     const waveNumber = job.waves[state.wave] as number;
     // The whole job is rechecked before it starts, so a drain that can't finish is not begun.
     const moves = first ? job.moves : job.moves.filter((m) => m.wave === waveNumber);
-    const checked = recheckStep(snapshot, job.drain, moves, job.taint);
+    const resting = moves.find((m) => state.backedOff.has(workloadKey(m.workload)));
+    const checked =
+      resting === undefined
+        ? recheckStep(snapshot, job.drain, moves, job.taint)
+        : ({ ok: false, reason: reason('recently-moved', `Cannot move pod "${resting.pod.namespace}/${resting.pod.name}": its workload's replacement just landed where it was not meant to (anti-flap)`) } as const);
     if (!checked.ok) {
       if (!first) return _fail(state, checked.reason, now, effects);
       const failures = refusalBacksOff(checked.reason.code) ? recordDrainFailure(state.failures, job.drain.node, now) : state.failures;
@@ -250,19 +269,34 @@ function _poll(state: ExecutionState, snapshot: ClusterSnapshot, now: number, ef
   }
   const moved = [...state.moved];
   const restored = new Set<string>();
+  let history = state.history;
+  let backedOff = state.backedOff;
+  let misplaced: Reason | undefined;
+  const verdicts = _verify(state.started, snapshot);
   for (const s of state.started) {
     const key = workloadKey(s.move.workload);
+    // Every move counts for the anti-flap rule, the misplaced ones too: moving them again at once is the flap.
+    history = recordMove(history, key, now);
     if (s.move.mode === 'surge-first' && s.move.workload.kind === 'Deployment' && !restored.has(key)) {
       restored.add(key);
       effects.push({ type: 'restore-strategy', workload: s.move.workload });
     }
     moved.push(`${s.move.pod.namespace}/${s.move.pod.name}`);
-    effects.push({ type: 'notice', notice: { kind: 'moved', move: s.move } });
+    const wrong = verdicts.get(s.move.pod.uid);
+    if (wrong === undefined) {
+      effects.push({ type: 'notice', notice: { kind: 'moved', move: s.move } });
+      continue;
+    }
+    misplaced ??= wrong;
+    backedOff = new Set([...backedOff, key]);
+    effects.push({ type: 'notice', notice: { kind: 'misplaced', move: s.move, reason: wrong } });
   }
   const job = _job(state);
+  // A move counts only where the plan meant it to run: else the job fails and claims no saving.
+  if (misplaced !== undefined) return _fail({ ...state, moved, history, backedOff }, misplaced, now, effects);
   if (state.wave + 1 < job.waves.length) {
     effects.push({ type: 'observe', afterMs: 0, node: job.drain.node });
-    return { ...state, phase: 'recheck', wave: state.wave + 1, started: [], moved };
+    return { ...state, phase: 'recheck', wave: state.wave + 1, started: [], moved, history, backedOff };
   }
   // Done: the node is left schedulable, except a consolidated node the autoscaler should remove.
   if (state.tainted) {
@@ -273,7 +307,7 @@ function _poll(state: ExecutionState, snapshot: ClusterSnapshot, now: number, ef
   failures.delete(job.drain.node);
   const outcome = _outcome(job, 'done', moved, job.drain.reason);
   effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
-  return _observeNext(_nextJob({ ...state, failures, moved, outcomes: [...state.outcomes, outcome] }), effects);
+  return _observeNext(_nextJob({ ...state, failures, moved, history, backedOff, outcomes: [...state.outcomes, outcome] }), effects);
 }
 
 /** Fails the current job: untaint, remember the failure, go on with the next job. */
@@ -332,6 +366,48 @@ function _settled(s: _Started, snapshot: ClusterSnapshot): boolean {
   const replicas = snapshot.workloads.find((w) => workloadKey(w.ref) === key)?.replicas;
   if (replicas === undefined) return true;
   return pods.filter((p) => p.ready && p.deletionRequestedAt === undefined).length >= replicas;
+}
+
+/**
+ * Which settled moves did not land where the plan meant them to, with why; seen on the snapshot,
+ * that is, through the API. A move's replacement is a pod its workload did not have when the move
+ * started; it must run on another node than the one left and, when the move says so, on its
+ * `landOn` capacity type. Moves of one workload share its new pods, each pod vouching for one
+ * move. A workload with no new pod at all shrank meanwhile: no replacement was wanted.
+ */
+function _verify(started: readonly _Started[], snapshot: ClusterSnapshot): ReadonlyMap<string, Reason> {
+  const wrong = new Map<string, Reason>();
+  const types = new Map(snapshot.nodes.map((n) => [n.name, n.capacityType] as const));
+  const used = new Set<string>();
+  for (const s of started) {
+    const before = new Set(s.before);
+    const fresh = _podsOf(snapshot, s.move.workload).filter((p) => !before.has(p.uid) && p.deletionRequestedAt === undefined && p.nodeName !== '' && !used.has(p.uid));
+    if (fresh.length === 0) continue;
+    const fits = (p: PodView): boolean => p.nodeName !== s.move.fromNode && (s.move.landOn === undefined || types.get(p.nodeName) === s.move.landOn);
+    const good = fresh.find(fits);
+    if (good !== undefined) {
+      used.add(good.uid);
+      continue;
+    }
+    const landed = fresh[0] as PodView;
+    used.add(landed.uid);
+    wrong.set(s.move.pod.uid, _misplacedReason(s.move, landed, types.get(landed.nodeName)));
+  }
+  return wrong;
+}
+
+/** Where the replacement ran instead, and the likeliest why, from the webhook's record on the pod. */
+function _misplacedReason(move: Move, landed: PodView, type: string | undefined): Reason {
+  const who = `The replacement of pod "${move.pod.namespace}/${move.pod.name}"`;
+  if (landed.nodeName === move.fromNode) return reason('misplaced', `${who} landed back on node "${landed.nodeName}", the node it left: no saving is claimed`);
+  const placed = landed.annotations[CAPACITY_TYPE_ANNOTATION];
+  const why =
+    placed === undefined
+      ? `nothing placed it on ${move.landOn ?? 'it'} (no placement webhook admitted it) and the scheduler chose that node`
+      : placed === type
+        ? `the placement policy put it on ${placed} at admission${placed === 'on-demand' ? ' (its on-demand floor)' : ''}`
+        : 'the scheduler chose that node';
+  return reason('misplaced', `${who} landed on ${type ?? 'unknown'} node "${landed.nodeName}", not on ${move.landOn ?? 'another node'} as planned: ${why}; no saving is claimed`);
 }
 
 function _waves(moves: readonly Move[]): number[] {

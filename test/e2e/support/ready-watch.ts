@@ -19,6 +19,8 @@ export class MinReadyWatch {
   #armed = false;
   minReady = Number.POSITIVE_INFINITY;
   events = 0;
+  /** Every pod uid seen, in the order first seen: a replacement is a new uid. */
+  readonly uids: string[] = [];
 
   constructor(c: TestCluster, namespace: string, selector: string, settled: number) {
     this.#settled = settled;
@@ -41,7 +43,9 @@ export class MinReadyWatch {
   }
 
   #observe(): void {
-    const ready = this.#informer.list().filter(servesTraffic).length;
+    const pods = this.#informer.list();
+    for (const p of pods) if (!this.uids.includes(p.metadata?.uid ?? '')) this.uids.push(p.metadata?.uid ?? '');
+    const ready = pods.filter(servesTraffic).length;
     if (ready >= this.#settled) this.#armed = true;
     if (this.#armed) this.minReady = Math.min(this.minReady, ready);
   }

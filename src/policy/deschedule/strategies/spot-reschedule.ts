@@ -62,6 +62,8 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
       strategy,
       targets: spot,
       keepFloor: true,
+      // Without the webhook nothing pins a replacement to spot: the executor checks where it ran.
+      landOn: 'spot',
       why: `On-demand node "${name}" can move its pods to spot`,
       accept: ({ emptied }) =>
         config.onlyWhenEmptied && !emptied && session.stuckPendingPods().length === 0
