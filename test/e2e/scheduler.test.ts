@@ -8,10 +8,11 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SchedulingV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubernetesObjectApi, SchedulingV1Api, type CoreV1Event, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { fixtureNodes, type NodeFixture } from '../../src/devcluster/nodes.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
@@ -31,7 +32,11 @@ const node = (name: string, count: number, cpu: string, pool: string): NodeFixtu
 
 const cluster = useCluster({
   podTerminationMs: 300,
-  nodes: { apiVersion: 'stowage.io/v1alpha1', kind: 'NodeFixture', nodes: [node('basic', 1, '4', 'basic'), node('pre', 3, '1', 'pre')] },
+  nodes: {
+    apiVersion: 'stowage.io/v1alpha1',
+    kind: 'NodeFixture',
+    nodes: [node('basic', 1, '4', 'basic'), node('pre', 3, '1', 'pre'), node('gang-fit', 2, '2', 'gang-fit'), node('gang-big', 2, '2', 'gang-big'), node('gang-two', 2, '2', 'gang-two')],
+  },
 });
 const dir = mkdtempSync(join(tmpdir(), 'stowage-scheduler-e2e-'));
 const notes: string[] = [];
@@ -48,6 +53,18 @@ async function ensureScheduler(): Promise<void> {
   const kubeconfig = await kubeconfigForServiceAccount(c, 'scheduler', 'stowage-system', 'stowage-scheduler', dir);
   const config = join(dir, 'scheduler.yaml');
   writeFileSync(config, ['apiVersion: stowage.io/v1alpha1', 'kind: SchedulerConfiguration', 'spec:', '  profiles:', '    - { schedulerName: stowage, plugins: default }', ''].join('\n'));
+  // The PodGroup CRD as shipped: the scheduler finds it served when it starts.
+  const objects = KubernetesObjectApi.makeApiClient(c.kc);
+  const crd = parseAllDocuments(readFileSync(new URL('../../deploy/scheduler/podgroup-crd.yaml', import.meta.url), 'utf8'))[0]?.toJS() as KubernetesObject;
+  await objects.create(crd);
+  await waitFor('the PodGroup CRD to be served', async () => {
+    try {
+      await c.kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'scheduling.x-k8s.io', version: 'v1alpha1', plural: 'podgroups' });
+      return true;
+    } catch {
+      return false;
+    }
+  }, { timeoutMs: 30_000, intervalMs: 200 });
   const scheduling = c.kc.makeApiClient(SchedulingV1Api);
   for (const [name, value] of [['low', 10], ['high', 1000]] as const) {
     await scheduling.createPriorityClass({ body: { metadata: { name }, value, preemptionPolicy: 'PreemptLowerPriority' } });
@@ -56,9 +73,9 @@ async function ensureScheduler(): Promise<void> {
   await waitFor('the scheduler to start', async () => scheduler?.find(/^Scheduler started/).length === 1, { timeoutMs: 60_000, intervalMs: 100, abortIf: () => scheduler?.diedEarly() });
 }
 
-function pod(name: string, pool: string, cpu: string, extra: { schedulerName?: string; priorityClassName?: string; gracePeriod?: number } = {}): V1Pod {
+function pod(name: string, pool: string, cpu: string, extra: { schedulerName?: string; priorityClassName?: string; gracePeriod?: number; group?: string } = {}): V1Pod {
   return {
-    metadata: { name, labels: { test: name } },
+    metadata: { name, labels: { test: name, ...(extra.group === undefined ? {} : { 'scheduling.x-k8s.io/pod-group': extra.group }) } },
     spec: {
       schedulerName: extra.schedulerName ?? 'stowage',
       ...(extra.priorityClassName === undefined ? {} : { priorityClassName: extra.priorityClassName }),
@@ -133,7 +150,7 @@ test('a pending pod is bound within seconds of a node appearing, after FailedSch
   await waitFor('the PodScheduled=False condition', async () => (unschedulable = await read(c, 'late', 'waiting')).status?.conditions?.some((x) => x.type === 'PodScheduled' && x.status === 'False') === true, { timeoutMs: 20_000, intervalMs: 100 });
   const condition = unschedulable?.status?.conditions?.find((x) => x.type === 'PodScheduled');
   assert.equal(condition?.reason, 'Unschedulable');
-  assert.equal(condition?.message, "0/4 nodes are available: 4 node(s) didn't match Pod's node affinity/selector. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.");
+  assert.equal(condition?.message, "0/10 nodes are available: 10 node(s) didn't match Pod's node affinity/selector. preemption: 0/10 nodes are available: 10 Preemption is not helpful for scheduling.");
   const failed = (await eventsOf(c, 'late', 'waiting')).find((e) => e.reason === 'FailedScheduling');
   assert.equal(failed?.type, 'Warning');
   assert.equal(failed?.message, condition?.message);
@@ -184,4 +201,82 @@ test('three low-priority pods fill the nodes; a high-priority pod preempts exact
   assert.equal(preempted?.message, `Preempted by pod ${vip.metadata?.uid ?? ''} on node ${nominated}`);
   assert.ok((await eventsOf(c, 'pre', 'vip')).some((e) => e.reason === 'Preempting' && e.message?.includes(`pre/${victim}`)), 'an Event on the preemptor names its victim');
   notes.push(`preemption: victim ${victim} on ${nominated}; the high-priority pod bound there`);
+});
+
+interface _PodGroupStatus {
+  readonly phase?: string;
+  readonly scheduled?: number;
+  readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[];
+}
+
+async function createPodGroup(c: TestCluster, ns: string, name: string, minMember: number, scheduleTimeoutSeconds = 10): Promise<void> {
+  await c.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: 'scheduling.x-k8s.io', version: 'v1alpha1', plural: 'podgroups', namespace: ns, body: { apiVersion: 'scheduling.x-k8s.io/v1alpha1', kind: 'PodGroup', metadata: { name }, spec: { minMember, scheduleTimeoutSeconds } } });
+}
+
+async function podGroupStatus(c: TestCluster, ns: string, name: string): Promise<_PodGroupStatus> {
+  const obj = (await c.kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'scheduling.x-k8s.io', version: 'v1alpha1', plural: 'podgroups', namespace: ns, name })) as { status?: _PodGroupStatus };
+  return obj.status ?? {};
+}
+
+async function boundMembers(c: TestCluster, ns: string, group: string): Promise<string[]> {
+  const pods = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `scheduling.x-k8s.io/pod-group=${group}` })).items;
+  return pods.filter((p) => (p.spec?.nodeName ?? '') !== '').map((p) => p.metadata?.name ?? '');
+}
+
+test('a gang that fits is bound whole, and its PodGroup says Scheduled', { timeout: 2 * 60_000 }, async () => {
+  await ensureScheduler();
+  const c = cluster();
+  await createNamespace(c.core, 'gang-fit');
+  await createPodGroup(c, 'gang-fit', 'train', 3);
+  for (const name of ['w0', 'w1', 'w2']) await c.core.createNamespacedPod({ namespace: 'gang-fit', body: pod(name, 'gang-fit', '1', { group: 'train' }) });
+  await waitFor('the three members bound', async () => (await boundMembers(c, 'gang-fit', 'train')).length === 3, { timeoutMs: 30_000, intervalMs: 100, abortIf: () => scheduler?.diedEarly() });
+  await waitFor('the PodGroup to say Scheduled', async () => (await podGroupStatus(c, 'gang-fit', 'train')).phase === 'Scheduled', { timeoutMs: 10_000, intervalMs: 100 });
+  assert.equal((await podGroupStatus(c, 'gang-fit', 'train')).scheduled, 3);
+});
+
+test('a gang that cannot fit leaves no member bound, and its PodGroup says why', { timeout: 2 * 60_000 }, async () => {
+  await ensureScheduler();
+  const c = cluster();
+  await createNamespace(c.core, 'gang-big');
+  await createPodGroup(c, 'gang-big', 'big', 3);
+  // 1.5 cpu each on two 2-cpu nodes: two would fit, three never.
+  for (const name of ['w0', 'w1', 'w2']) await c.core.createNamespacedPod({ namespace: 'gang-big', body: pod(name, 'gang-big', '1500m', { group: 'big' }) });
+  let status: _PodGroupStatus = {};
+  await waitFor('the PodGroup to say why', async () => (status = await podGroupStatus(c, 'gang-big', 'big')).conditions?.some((x) => x.type === 'Scheduled' && x.status === 'False' && x.reason === 'GroupDoesNotFit') === true, { timeoutMs: 20_000, intervalMs: 100 });
+  const condition = status.conditions?.find((x) => x.type === 'Scheduled');
+  // 11 nodes: the pools' 10 and the one the pending-pod test added.
+  assert.match(condition?.message ?? '', /^PodGroup "gang-big\/big" cannot place 3 member\(s\) together \(2 fit\): pod "gang-big\/w\d": 0\/11 nodes are available: 2 Insufficient cpu, 9 node\(s\) didn't match Pod's node affinity\/selector\.$/);
+  assert.equal(status.phase, 'Pending');
+  // Through several retries (backoff 1 s, 2 s, 4 s), no member is ever bound.
+  const deadline = Date.now() + 8_000;
+  while (Date.now() < deadline) {
+    assert.deepEqual(await boundMembers(c, 'gang-big', 'big'), []);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  notes.push(`gang that cannot fit: "${condition?.message ?? ''}"`);
+});
+
+test('two gangs that each fit alone but not together: one completes, the other binds none, no deadlock', { timeout: 2 * 60_000 }, async () => {
+  await ensureScheduler();
+  const c = cluster();
+  await createNamespace(c.core, 'gang-two');
+  await createPodGroup(c, 'gang-two', 'a', 3);
+  await createPodGroup(c, 'gang-two', 'b', 3);
+  // 1 cpu each on two 2-cpu nodes: three fit, six do not. Members created interleaved.
+  for (const i of [0, 1, 2]) {
+    await c.core.createNamespacedPod({ namespace: 'gang-two', body: pod(`a${i}`, 'gang-two', '1', { group: 'a' }) });
+    await c.core.createNamespacedPod({ namespace: 'gang-two', body: pod(`b${i}`, 'gang-two', '1', { group: 'b' }) });
+  }
+  await waitFor('one gang bound whole', async () => {
+    const [a, b] = [await boundMembers(c, 'gang-two', 'a'), await boundMembers(c, 'gang-two', 'b')];
+    return a.length === 3 || b.length === 3;
+  }, { timeoutMs: 40_000, intervalMs: 100, abortIf: () => scheduler?.diedEarly() });
+  const deadline = Date.now() + 6_000;
+  while (Date.now() < deadline) {
+    const [a, b] = [await boundMembers(c, 'gang-two', 'a'), await boundMembers(c, 'gang-two', 'b')];
+    assert.ok((a.length === 3 && b.length === 0) || (b.length === 3 && a.length === 0), `one whole, the other none: a ${a.join(',')}, b ${b.join(',')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const [a] = [await boundMembers(c, 'gang-two', 'a')];
+  notes.push(`two gangs: ${a.length === 3 ? 'a' : 'b'} completed, the other bound none`);
 });

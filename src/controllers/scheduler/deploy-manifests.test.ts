@@ -21,7 +21,7 @@ interface _Rule {
 }
 
 test('every manifest parses and the kustomization lists every file', () => {
-  assert.deepEqual(load().map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'ServiceAccount']);
+  assert.deepEqual(load().map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'ServiceAccount']);
   assert.deepEqual(kustomizationResources(DIR), manifestFiles(DIR));
 });
 
@@ -37,9 +37,21 @@ test('the ClusterRole reads exactly the kinds the cache watches and writes only 
   assert.ok(deployment.spec.replicas === 1 || deployment.spec.template.spec.containers[0]?.args.includes('--leader-elect'), 'more than one replica only with leader election');
   const rules = (objects.find((o) => o.kind === 'ClusterRole') as unknown as { rules: _Rule[] }).rules;
   const watched = rules.filter((r) => r.verbs.includes('watch')).flatMap((r) => r.resources).sort();
-  assert.deepEqual(watched, [...SCHEDULER_CACHE_KINDS].sort());
+  assert.deepEqual(watched, [...SCHEDULER_CACHE_KINDS, 'podgroups'].sort());
   const writes = rules.flatMap((r) => r.verbs.filter((v) => !['get', 'list', 'watch'].includes(v)).flatMap((v) => r.resources.map((res) => `${res}:${v}`))).sort();
-  assert.deepEqual(writes, ['events:create', 'events:patch', 'pods/binding:create', 'pods/status:patch', 'pods:delete']);
+  assert.deepEqual(writes, ['events:create', 'events:patch', 'podgroups/status:patch', 'pods/binding:create', 'pods/status:patch', 'pods:delete']);
+});
+
+test('the PodGroup CRD is scheduler-plugins\' group, version and fields, with a status subresource', () => {
+  const crd = load().find((o) => o.kind === 'CustomResourceDefinition') as unknown as {
+    spec: { group: string; names: { kind: string; plural: string }; versions: { name: string; subresources: { status?: object }; schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } } }[] };
+  };
+  assert.equal(crd.spec.group, 'scheduling.x-k8s.io');
+  assert.deepEqual([crd.spec.names.kind, crd.spec.names.plural], ['PodGroup', 'podgroups']);
+  const version = crd.spec.versions[0];
+  assert.equal(version?.name, 'v1alpha1');
+  assert.ok(version?.subresources.status !== undefined);
+  assert.deepEqual(Object.keys(version?.schema.openAPIV3Schema.properties.spec.properties ?? {}).sort(), ['minMember', 'minResources', 'scheduleTimeoutSeconds']);
 });
 
 test('the leader election Role is namespaced and names its one Lease for get and update', () => {

@@ -21,6 +21,8 @@ export class SchedulerMetrics {
   readonly binds: Counter<'result'>;
   readonly preemptionAttempts: Counter;
   readonly preemptionVictims: Counter;
+  /** PodGroups admitted (minMember held room, all bound) or rejected, by outcome (admitted, or the rejection's code). */
+  readonly gangOutcomes: Counter<'outcome'>;
   /** Events and status writes dropped because too many were waiting (the work goes on). */
   readonly dropped: Counter<'kind'>;
 
@@ -37,6 +39,7 @@ export class SchedulerMetrics {
     this.binds = new Counter({ name: 'stowage_scheduler_binds_total', help: 'Binds, by result (bound, conflict, gone, error)', labelNames: ['result'], registers });
     this.preemptionAttempts = new Counter({ name: 'stowage_scheduler_preemption_attempts_total', help: 'Preemptions carried out (a node nominated and its victims deleted)', registers });
     this.preemptionVictims = new Counter({ name: 'stowage_scheduler_preemption_victims_total', help: 'Pods deleted to make room for a higher-priority pod', registers });
+    this.gangOutcomes = new Counter({ name: 'stowage_scheduler_gang_outcomes_total', help: 'PodGroups admitted, or rejected by reason (GroupDoesNotFit, Timeout, Yielded)', labelNames: ['outcome'], registers });
     this.dropped = new Counter({ name: 'stowage_scheduler_dropped_writes_total', help: 'Events and pod status writes dropped because too many were waiting, by kind', labelNames: ['kind'], registers });
     new Gauge({
       name: 'stowage_scheduler_pending_pods',

@@ -11,6 +11,7 @@ import type { EventRecorder } from '../../kube/events.js';
 import { TokenBucket } from '../../kube/rate-limit.js';
 import type { Logger } from '../../observability/log.js';
 import { LiveFitState } from './live-state.js';
+import { PodGroups } from './pod-groups.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { LiveScheduler } from './scheduler.js';
 
@@ -43,9 +44,14 @@ export interface RunSchedulerOptions {
 export async function runScheduler(options: RunSchedulerOptions): Promise<void> {
   const { signal, log } = options;
   // No registry for the cache's own counters: a second leadership term would register them twice.
+  let podGroups: PodGroups | undefined;
   const cache = new ClusterCache(options.kc, { capacityRules: options.capacityRules, kinds: SCHEDULER_CACHE_KINDS, log });
   try {
-    await Promise.race([cache.start(), new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+    // Gang scheduling reads the PodGroup CRD (deploy/scheduler/podgroup-crd.yaml); without it a pod
+    // with the pod-group label waits (its group cannot be found) rather than be bound alone.
+    podGroups = (await PodGroups.served(options.kc)) ? new PodGroups(options.kc, log) : undefined;
+    if (podGroups === undefined) log.warn('The PodGroup CRD (scheduling.x-k8s.io/v1alpha1) is not served: pods of a pod group stay pending');
+    await Promise.race([Promise.all([cache.start(), podGroups?.start()]), new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
     if (signal.aborted) return;
     // Built and subscribed in the same turn as the snapshot it starts from: no event falls between.
     const state = new LiveFitState(cache, { capacityRules: options.capacityRules, ...(options.prices === undefined ? {} : { prices: options.prices }) });
@@ -59,10 +65,11 @@ export async function runScheduler(options: RunSchedulerOptions): Promise<void> 
       events: options.events,
       limiter: new TokenBucket(options.qps, options.burst),
       eventLimiter: new TokenBucket(options.qps, options.burst),
+      ...(podGroups === undefined ? {} : { podGroups }),
     });
     options.onSynced?.();
     await scheduler.run(signal);
   } finally {
-    await cache.stop();
+    await Promise.all([cache.stop(), podGroups?.stop()]);
   }
 }

@@ -25,7 +25,9 @@ import { withRetry } from '../../kube/retry.js';
 import type { Logger } from '../../observability/log.js';
 import { scheduleOne, type SchedulerProfile } from '../../policy/schedule/framework.js';
 import type { PreemptionCandidate } from '../../policy/schedule/preemption.js';
+import { GangPermits, gangFits, gangPreFilter, podGroupKeyOf, POD_GROUP_LABEL, type GangOrderKey } from '../../policy/schedule/gang.js';
 import { SchedulingQueue, type QueuedPodInfo } from '../../policy/schedule/queue.js';
+import type { PodGroups } from './pod-groups.js';
 import type { LiveFitState } from './live-state.js';
 import type { SchedulerMetrics } from './metrics.js';
 
@@ -48,8 +50,18 @@ export interface LiveSchedulerOptions {
   readonly limiter: TokenBucket;
   /** Events have their own budget, as kube-scheduler's event client. */
   readonly eventLimiter: TokenBucket;
+  /** PodGroups, when the CRD is served; without it a pod with the pod-group label is never scheduled (its group cannot be read). */
+  readonly podGroups?: PodGroups;
   readonly random?: () => number;
   readonly now?: () => number;
+}
+
+/** A gang member reserved on a node and waiting at Permit for the rest of its group. */
+interface _Waiting {
+  readonly item: _Queued;
+  readonly view: PodView;
+  readonly nodeName: string;
+  readonly profile: SchedulerProfile;
 }
 
 /** kube-scheduler's flushUnschedulablePodsLeftover period. */
@@ -73,6 +85,11 @@ export class LiveScheduler {
   /** uid → the last unschedulable message written to its PodScheduled condition. */
   readonly #lastMessage = new Map<string, string>();
   readonly #binds = new Set<Promise<void>>();
+  readonly #permits = new GangPermits();
+  /** Gang members waiting at Permit, by pod key. */
+  readonly #waiting = new Map<string, _Waiting>();
+  /** Per group: failed attempts, and the end of its backoff (the group backs off as one). */
+  readonly #gangBackoff = new Map<string, { attempts: number; until: number }>();
   #startIndex = 0;
   #wake: (() => void) | undefined;
   #signal: AbortSignal | undefined;
@@ -106,6 +123,8 @@ export class LiveScheduler {
       ...(['replicasets', 'statefulsets', 'services', 'jobs'] as const).map((kind) => cache.on(kind, () => state.invalidate('owners'))),
       cache.on('poddisruptionbudgets', () => state.invalidate('pdbs')),
     ];
+    // A PodGroup created or changed (minMember lowered) may let its members through.
+    this.#o.podGroups?.onChange(() => this.#moveAll());
     for (const pod of cache.list('pods')) if (this.#wants(pod)) this.#enqueue(pod);
     const flush = setInterval(() => {
       this.#queue.flushUnschedulable(this.#now());
@@ -116,6 +135,7 @@ export class LiveScheduler {
     this.#o.log.info({ profiles: [...this.#profiles.keys()], nodes: state.fit.nodeNames.length, queued: this.#queue.size }, 'Scheduler started');
     try {
       while (!signal.aborted) {
+        this.#expireGangs();
         await this.#bindSlots.acquire();
         const item = this.#queue.pop(this.#now());
         if (item === undefined) {
@@ -158,19 +178,31 @@ export class LiveScheduler {
     const key = objectKey(pod as { metadata?: { name?: string; namespace?: string } });
     const now = this.#now();
     if (!this.#firstSeen.has(key)) this.#firstSeen.set(key, now);
-    this.#queue.add({ key, priority: pod.spec?.priority ?? 0, pod }, now);
+    const gangKey = podGroupKeyOf({ namespace: pod.metadata?.namespace ?? '', labels: pod.metadata?.labels ?? {} });
+    const gang = gangKey === undefined ? undefined : { key: gangKey, createdAt: this.#o.podGroups?.get(gangKey)?.createdAt ?? 0 };
+    this.#queue.add({ key, priority: pod.spec?.priority ?? 0, pod, ...(gang === undefined ? {} : { gang }) }, now);
     this.#kick();
   }
 
   #onPod(event: 'add' | 'update' | 'delete', pod: KubePod): void {
     const change = this.#o.state.applyPod(event, pod);
     const key = objectKey(pod as { metadata?: { name?: string; namespace?: string } });
-    if (event !== 'delete' && this.#wants(pod)) this.#enqueue(pod);
-    else if (this.#queue.locationOf(key) !== undefined) {
+    if (event !== 'delete' && this.#wants(pod)) {
+      this.#enqueue(pod);
+      // A new member may be what its group lacked (Coscheduling requeues the group on a pod add).
+      if (event === 'add' && (pod.metadata?.labels?.[POD_GROUP_LABEL] ?? '') !== '') this.#moveAll();
+    } else if (this.#queue.locationOf(key) !== undefined) {
       this.#queue.delete(key);
       this.#firstSeen.delete(key);
     }
-    if (event === 'delete') this.#lastMessage.delete(pod.metadata?.uid ?? '');
+    if (event === 'delete') {
+      this.#lastMessage.delete(pod.metadata?.uid ?? '');
+      const waiting = this.#waiting.get(key);
+      if (waiting !== undefined) {
+        this.#waiting.delete(key);
+        this.#permits.drop(waiting.item.gang?.key ?? '', key);
+      }
+    }
     if (change === 'room') this.#moveAll();
   }
 
@@ -189,7 +221,9 @@ export class LiveScheduler {
   async #idle(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     const now = this.#now();
-    const at = this.#queue.nextWakeAt(now);
+    const queued = this.#queue.nextWakeAt(now);
+    const deadline = this.#permits.nextDeadline();
+    const at = queued === undefined ? deadline : deadline === undefined ? queued : Math.min(queued, deadline);
     if (at !== undefined && at <= now) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Math.min(_FLUSH_INTERVAL_MS, at === undefined ? _FLUSH_INTERVAL_MS : at - now));
@@ -207,6 +241,10 @@ export class LiveScheduler {
     const pod = item.pod;
     const profile = this.#profiles.get(pod.spec?.schedulerName ?? '') as SchedulerProfile;
     const view = state.podView(pod);
+    if (item.gang !== undefined) {
+      this.#gangCycle(item, view, profile, item.gang.key, this.#o.podGroups);
+      return;
+    }
     const started = performance.now();
     const nominated = state.nominatedNode(view.uid) ?? (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
     const { decision, nextStartIndex } = scheduleOne(state.fit, view, profile, {
@@ -223,12 +261,7 @@ export class LiveScheduler {
     metrics.attemptSeconds.observe({ result, profile: profile.schedulerName }, seconds);
     if (decision.ok) {
       state.assume(view, decision.nodeName);
-      const bind = this.#bind(item, view, decision.nodeName, profile).finally(() => {
-        this.#binds.delete(bind);
-        this.#bindSlots.release();
-        this.#kick();
-      });
-      this.#binds.add(bind);
+      this.#startBind(item, view, decision.nodeName, profile, true);
       return;
     }
     this.#bindSlots.release();
@@ -236,6 +269,135 @@ export class LiveScheduler {
     this.#o.log.debug({ pod: item.key, reason: decision.reason.message }, 'Pod is unschedulable');
     if (decision.preemption !== undefined) this.#preempt(view, decision.preemption, profile);
     this.#reportUnschedulable(pod, profile, decision.reason.message, decision.preemption?.nodeName);
+  }
+
+  /** Binds in the background; a bind that does not hold a slot yet (a gang member let through) waits for one. */
+  #startBind(item: _Queued, view: PodView, nodeName: string, profile: SchedulerProfile, holdsSlot: boolean): void {
+    const bind = (async () => {
+      if (!holdsSlot) await this.#bindSlots.acquire();
+      try {
+        await this.#bind(item, view, nodeName, profile);
+      } finally {
+        this.#bindSlots.release();
+        this.#kick();
+      }
+    })().finally(() => this.#binds.delete(bind));
+    this.#binds.add(bind);
+  }
+
+  /**
+   * A gang member's cycle (see `src/policy/schedule/gang.ts`): PreFilter (the group exists, has
+   * minMember pods, is not backing off); before the group's first reservation, the whole group
+   * tried on the state; then the member's own cycle without preemption; a member that fits nowhere
+   * makes later-ordered waiting groups yield; a reserved member waits at Permit until minMember
+   * hold room, and then all of them are bound.
+   */
+  #gangCycle(item: _Queued, view: PodView, profile: SchedulerProfile, gangKey: string, podGroups: PodGroups | undefined): void {
+    const { state, cache } = this.#o;
+    const now = this.#now();
+    const started = performance.now();
+    const group = podGroups?.get(gangKey);
+    const groupName = gangKey.slice(view.namespace.length + 1);
+    const members = cache.list('pods', view.namespace).filter((p) => p.metadata?.labels?.[POD_GROUP_LABEL] === groupName && p.metadata?.deletionTimestamp == null && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    // Bound, or let through and binding (assumed, no longer waiting at Permit).
+    const bound = members.filter((p) => (p.spec?.nodeName ?? '') !== '' || (state.isAssumed(p.metadata?.uid ?? '') && !this.#waiting.has(`${view.namespace}/${p.metadata?.name ?? ''}`))).length;
+    const order: GangOrderKey = { priority: view.priority, createdAt: group?.createdAt ?? 0, key: gangKey };
+    const context = { pdbs: [], percentageOfNodesToScore: this.#o.config.percentageOfNodesToScore, random: this.#random, startIndex: this.#startIndex };
+    const fail = (message: string, backoff: boolean): void => {
+      this.#bindSlots.release();
+      this.metrics.attempts.inc({ result: 'unschedulable', profile: profile.schedulerName });
+      this.metrics.attemptSeconds.observe({ result: 'unschedulable', profile: profile.schedulerName }, (performance.now() - started) / 1000);
+      if (backoff) this.#queue.requeueBackoff(item.key, now);
+      else this.#queue.requeueUnschedulable(item.key, now);
+      this.#reportUnschedulable(item.pod, profile, message, undefined);
+    };
+    const rejection = gangPreFilter(gangKey, group, members.length, this.#gangBackoff.get(gangKey)?.until, now);
+    if (rejection !== undefined || group === undefined) {
+      const message = rejection?.message ?? `PodGroup "${gangKey}" does not exist`;
+      if (rejection?.code !== 'GroupBackoff') void podGroups?.report(gangKey, { phase: 'Pending', reason: { code: rejection?.code ?? 'PodGroupNotFound', message } });
+      fail(message, rejection?.code === 'GroupBackoff');
+      return;
+    }
+    if (this.#permits.waitingCount(gangKey) === 0 && bound < group.minMember) {
+      const unplaced = members
+        .filter((p) => (p.spec?.nodeName ?? '') === '' && !state.isAssumed(p.metadata?.uid ?? ''))
+        .map((p) => state.podView(p))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const whole = gangFits(state.fit, gangKey, unplaced, group.minMember - bound, profile, context);
+      if (whole !== undefined) {
+        this.#rejectGang(gangKey, whole, now);
+        fail(whole.message, true);
+        return;
+      }
+    }
+    const { decision, nextStartIndex } = scheduleOne(state.fit, view, { ...profile, preemption: false }, context);
+    this.#startIndex = nextStartIndex;
+    if (!decision.ok) {
+      // Room held by a group later in the order may be what this one lacks: that group yields.
+      for (const key of this.#permits.yieldingGroups(gangKey, order)) {
+        this.#rejectGang(key, { code: 'Yielded', message: `PodGroup "${key}" released its reservations for PodGroup "${gangKey}", which comes first` }, now);
+      }
+      fail(decision.reason.message, false);
+      return;
+    }
+    state.assume(view, decision.nodeName);
+    this.metrics.attempts.inc({ result: 'scheduled', profile: profile.schedulerName });
+    this.metrics.attemptSeconds.observe({ result: 'scheduled', profile: profile.schedulerName }, (performance.now() - started) / 1000);
+    const verdict = this.#permits.permit(gangKey, group, order, { podKey: item.key, nodeName: decision.nodeName }, bound, now);
+    if (verdict.kind === 'wait') {
+      // The reservation stays; the bind slot does not (a group may be larger than the bind concurrency).
+      this.#waiting.set(item.key, { item, view, nodeName: decision.nodeName, profile });
+      this.#bindSlots.release();
+      void podGroups?.report(gangKey, { phase: 'Scheduling', scheduled: bound, reason: { code: 'WaitingForMembers', message: `${bound + this.#permits.waitingCount(gangKey)} of ${group.minMember} member(s) hold room; waiting for the rest` } });
+      return;
+    }
+    this.#gangBackoff.delete(gangKey);
+    for (const member of verdict.members) {
+      if (member.podKey === item.key) {
+        this.#startBind(item, view, decision.nodeName, profile, true);
+        continue;
+      }
+      const waiting = this.#waiting.get(member.podKey);
+      this.#waiting.delete(member.podKey);
+      if (waiting !== undefined) this.#startBind(waiting.item, waiting.view, waiting.nodeName, waiting.profile, false);
+    }
+    this.metrics.gangOutcomes.inc({ outcome: 'admitted' });
+    this.#o.log.info({ podGroup: gangKey, members: verdict.members.length, bound }, 'PodGroup admitted: binding its members');
+    void podGroups?.report(gangKey, { phase: 'Scheduled', scheduled: bound + verdict.members.length });
+  }
+
+  /**
+   * Rejects a group: every waiting member's reservation is released and it backs off, and the
+   * group backs off as one (1 s doubling to 10 s, as a pod), with the reason on the PodGroup.
+   */
+  #rejectGang(gangKey: string, reason: { readonly code: string; readonly message: string }, now: number): void {
+    const { state } = this.#o;
+    const released = this.#permits.reject(gangKey);
+    for (const member of released) {
+      const waiting = this.#waiting.get(member.podKey);
+      this.#waiting.delete(member.podKey);
+      if (waiting === undefined) continue;
+      state.forget(waiting.view.uid);
+      this.#queue.requeueBackoff(member.podKey, now);
+    }
+    this.metrics.gangOutcomes.inc({ outcome: reason.code });
+    const attempts = (this.#gangBackoff.get(gangKey)?.attempts ?? 0) + 1;
+    this.#gangBackoff.set(gangKey, { attempts, until: now + this.#queue.backoffMs(attempts) });
+    this.#o.log.info({ podGroup: gangKey, code: reason.code }, `PodGroup rejected: ${reason.message}`);
+    void this.#o.podGroups?.report(gangKey, { phase: 'Pending', scheduled: 0, reason });
+    // Released room may let others fit.
+    if (released.length > 0) this.#moveAll();
+  }
+
+  /** Groups waiting at Permit past their scheduleTimeoutSeconds are rejected whole. */
+  #expireGangs(): void {
+    const now = this.#now();
+    for (const key of this.#permits.expired(now)) {
+      const group = this.#o.podGroups?.get(key);
+      const waiting = this.#permits.waitingCount(key);
+      const timeout = (group?.scheduleTimeoutMs ?? 0) / 1000;
+      this.#rejectGang(key, { code: 'Timeout', message: `PodGroup "${key}": only ${waiting} of ${group?.minMember ?? '?'} member(s) held room within ${timeout}s; every reservation released` }, now);
+    }
   }
 
   async #bind(item: _Queued, view: PodView, nodeName: string, profile: SchedulerProfile): Promise<void> {

@@ -17,6 +17,18 @@ test('activeQ pops by priority, then by arrival (PrioritySort)', () => {
   assert.deepEqual(queue.lengths(), { active: 0, backoff: 0, unschedulable: 0, inFlight: 4 });
 });
 
+test('gang members pop together, groups by their creation time then key, whatever their arrival', () => {
+  const queue = new SchedulingQueue();
+  const member = (key: string, group: string, createdAt: number): QueuedPodInfo => ({ key, priority: 0, gang: { key: group, createdAt } });
+  queue.add(member('b-1', 'ns/b', 5), 1);
+  queue.add(member('a-1', 'ns/a', 5), 2);
+  queue.add(pod('solo'), 3);
+  queue.add(member('b-0', 'ns/b', 5), 4);
+  queue.add(member('a-0', 'ns/a', 5), 5);
+  queue.add(member('old-0', 'ns/old', 0), 6);
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => queue.pop(10)?.key), ['old-0', 'solo', 'a-0', 'a-1', 'b-0', 'b-1']);
+});
+
 test('backoff doubles from 1 s to at most 10 s', () => {
   const queue = new SchedulingQueue();
   assert.deepEqual([0, 1, 2, 3, 4, 5, 9].map((n) => queue.backoffMs(n)), [0, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);

@@ -22,6 +22,12 @@ export interface QueuedPodInfo {
   /** `namespace/name` (or uid): one entry per key. */
   readonly key: string;
   readonly priority: number;
+  /**
+   * The pod's gang (PodGroup), when it has one: members sort by the group's creation time and key
+   * instead of their own arrival, so a group's members come out together and groups in a fixed
+   * order (Coscheduling's QueueSort).
+   */
+  readonly gang?: { readonly key: string; readonly createdAt: number };
 }
 
 /** Options of {@link SchedulingQueue}; the defaults are kube-scheduler's. */
@@ -311,9 +317,17 @@ export class SchedulingQueue<T extends QueuedPodInfo> {
   }
 }
 
-/** PrioritySort: higher priority first, then the earlier arrival in activeQ, then the key (a total order). */
+/**
+ * PrioritySort: higher priority first, then the earlier arrival in activeQ (a gang member: its
+ * group's creation), then the group's key, then the pod's key (a total order).
+ */
 function _activeBefore<T extends QueuedPodInfo>(a: _Entry<T>, b: _Entry<T>): boolean {
   if (a.pod.priority !== b.pod.priority) return a.pod.priority > b.pod.priority;
-  if (a.enqueuedAt !== b.enqueuedAt) return a.enqueuedAt < b.enqueuedAt;
+  const aAt = a.pod.gang?.createdAt ?? a.enqueuedAt;
+  const bAt = b.pod.gang?.createdAt ?? b.enqueuedAt;
+  if (aAt !== bAt) return aAt < bAt;
+  const aGroup = a.pod.gang?.key ?? a.pod.key;
+  const bGroup = b.pod.gang?.key ?? b.pod.key;
+  if (aGroup !== bGroup) return aGroup < bGroup;
   return a.pod.key < b.pod.key;
 }
