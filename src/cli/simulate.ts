@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
-import { ARMS, findArm } from '../sim/arms.js';
+import { ARMS, findArm, OPT_IN_ARMS } from '../sim/arms.js';
 import type { ArmConfig } from '../sim/arms.js';
 import { DEFAULT_SEEDS, runExperiment } from '../sim/runner.js';
 import type { SimulationResult } from '../sim/result.js';
@@ -50,7 +50,7 @@ function _arms(value: string): readonly ArmConfig[] {
   if (names.length === 0) throw new InvalidArgumentError(`Invalid --arms "${value}": name at least one of ${ARMS.map((a) => a.name).join(', ')}`);
   return names.map((name) => {
     const arm = findArm(name);
-    if (arm === undefined) throw new InvalidArgumentError(`Invalid --arms "${value}": unknown arm "${name}"; use ${ARMS.map((a) => a.name).join(', ')}`);
+    if (arm === undefined) throw new InvalidArgumentError(`Invalid --arms "${value}": unknown arm "${name}"; use ${[...ARMS, ...OPT_IN_ARMS].map((a) => a.name).join(', ')}`);
     return arm;
   });
 }
@@ -69,7 +69,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--from <snapshot.yaml>', 'build the scenario from a cluster snapshot (`stowage snapshot -o yaml`)')
     .option('--seeds <n>', 'number of seeds per arm', _positiveInt('--seeds'), DEFAULT_SEEDS)
     .option('--seed <n>', 'first seed; runs seeds n, n+1, …', _int('--seed'), 1)
-    .option('--arms <list>', `comma-separated arms (default: all of ${ARMS.map((a) => a.name).join(', ')}); the baseline B0 is always run`, _arms)
+    .option('--arms <list>', `comma-separated arms (default: all of ${ARMS.map((a) => a.name).join(', ')}; also by name: ${OPT_IN_ARMS.map((a) => a.name).join(', ')}); the baseline B0 is always run`, _arms)
     .option('--duration <dur>', 'measured duration, e.g. 2d or 12h (default: the scenario\'s, 7d)', (v: string) => parseDuration(v, '--duration'))
     .option('-o, --output <format>', 'table or json', _output, 'table')
     .option('--report-dir <dir>', 'where the HTML report and PNG charts go', 'reports')

@@ -10,8 +10,14 @@
  * | T3    | MostAllocated   | spot + on-demand  | T2 + placement webhook (on-demand floor)        |
  * | T4    | MostAllocated   | spot + on-demand  | T3 + descheduler spot-reschedule                |
  * | NAIVE | LeastAllocated  | on-demand         | every pod restarted after a fixed interval      |
+ *
+ * Run by name only (`--arms B0,CA`), not by default:
+ *
+ * | arm   | scheduler score | capacity          | Stowage                                         |
+ * |-------|-----------------|-------------------|-------------------------------------------------|
+ * | CA    | cost-aware      | spot + on-demand  | T4 with `stowage scheduler`'s cost-aware profile |
  */
-import { DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from '../policy/fit/index.js';
+import { COST_AWARE_PROFILE, DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from '../policy/fit/index.js';
 import type { SchedulingProfile } from '../policy/fit/index.js';
 import { DEFAULT_DESCHEDULING_CONFIG, withStrategies } from '../policy/deschedule/plan.js';
 import type { DeschedulingConfig } from '../policy/deschedule/plan.js';
@@ -97,10 +103,26 @@ export const ARMS: readonly ArmConfig[] = [
   },
 ];
 
-/** The arm named `name` (case-insensitive), or undefined. */
+/**
+ * Arms run only when named: the cost-aware arm schedules with the very profile `stowage scheduler`
+ * runs as `cost-aware` (CostAware on the scenario's prices, MostAllocated, AutoscalerRemoval).
+ */
+export const OPT_IN_ARMS: readonly ArmConfig[] = [
+  {
+    name: 'CA',
+    description: "T4 with stowage scheduler's cost-aware profile (the pod's share of the node's price, bin-packing, nodes the autoscaler removes avoided)",
+    profile: COST_AWARE_PROFILE,
+    capacityTypes: _MIXED,
+    placement: true,
+    deschedule: ['spot-reschedule', 'consolidate', 'balance'],
+    naiveRestart: false,
+  },
+];
+
+/** The arm named `name` (case-insensitive), built-in or opt-in, or undefined. */
 export function findArm(name: string): ArmConfig | undefined {
   const wanted = name.trim().toUpperCase();
-  return ARMS.find((a) => a.name === wanted);
+  return ARMS.find((a) => a.name === wanted) ?? OPT_IN_ARMS.find((a) => a.name === wanted);
 }
 
 /**

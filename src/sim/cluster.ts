@@ -13,6 +13,7 @@
  */
 import type { CapacityType, ClusterSnapshot, LabelSelector, NodeView, PdbView, PodView, SchedulingConstraints, Taint, WorkloadRef, WorkloadView } from '../core/model.js';
 import { FitState, type NodeInfo } from '../policy/fit/index.js';
+import type { PriceTable } from '../core/pricing.js';
 import type { NodeGroup } from './node-group.js';
 import type { SimEvent } from './engine.js';
 
@@ -312,6 +313,8 @@ export interface WorkloadViews {
 export interface SimClusterOptions {
   /** Epoch ms of run time 0, so views carry wall-clock instants like a live cluster's. */
   readonly epochOffset: number;
+  /** The run's prices, for the CostAware score of the cost-aware arm. */
+  readonly prices?: PriceTable;
 }
 
 /**
@@ -366,7 +369,8 @@ export class SimCluster {
 
   constructor(options: SimClusterOptions) {
     this.epochOffset = options.epochOffset;
-    this.#fit = FitState.fromSnapshot({ takenAt: 0, nodes: [], pods: [], workloads: [], pdbs: [] });
+    // Prices only for the CostAware score (the cost-aware arm); no other plugin reads them.
+    this.#fit = FitState.fromSnapshot({ takenAt: 0, nodes: [], pods: [], workloads: [], pdbs: [] }, options.prices === undefined ? {} : { prices: options.prices });
   }
 
   /** The shared fit state, kept in step with the cluster: the Ready nodes and their pods. */

@@ -110,7 +110,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
   const groups = buildNodeGroups(scenario, arm.capacityTypes, (type, capacity) => prices.priceOf(type, capacity));
   const windowStart = scenario.warmUpMs;
   const windowEnd = scenario.warmUpMs + scenario.durationMs;
-  const cluster = new SimCluster({ epochOffset: scenario.startEpochMs - scenario.warmUpMs });
+  const cluster = new SimCluster({ epochOffset: scenario.startEpochMs - scenario.warmUpMs, prices });
   const recorder = new RunRecorder(engine, windowStart, windowEnd, scenario.sampleEveryMs);
   const scheduler = new DefaultScheduler(engine, cluster, random.stream('scheduler'), arm.profile, scenario.scheduler);
   let podsCreated = 0;
