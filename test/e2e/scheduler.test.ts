@@ -70,7 +70,8 @@ async function ensureScheduler(): Promise<void> {
     await scheduling.createPriorityClass({ body: { metadata: { name }, value, preemptionPolicy: 'PreemptLowerPriority' } });
   }
   scheduler = new ControllerProcess('stowage scheduler', ['scheduler', `--kubeconfig=${kubeconfig}`, `--config=${config}`, '--log-level=debug']);
-  await waitFor('the scheduler to start', async () => scheduler?.find(/^Scheduler started/).length === 1, { timeoutMs: 60_000, intervalMs: 100, abortIf: () => scheduler?.diedEarly() });
+  // Compiling the CLI and syncing the cache took over 60 s once at load 28 (nice 10 on 2 cores).
+  await waitFor('the scheduler to start', async () => scheduler?.find(/^Scheduler started/).length === 1, { timeoutMs: 240_000, intervalMs: 100, abortIf: () => scheduler?.diedEarly() });
 }
 
 function pod(name: string, pool: string, cpu: string, extra: { schedulerName?: string; priorityClassName?: string; gracePeriod?: number; group?: string } = {}): V1Pod {
@@ -103,7 +104,7 @@ async function bound(c: TestCluster, ns: string, name: string, timeoutMs = 30_00
   return last as V1Pod;
 }
 
-test('a basic pod is bound: spec.nodeName, PodScheduled=True, a Scheduled Event from "stowage"', { timeout: 3 * 60_000 }, async () => {
+test('a basic pod is bound: spec.nodeName, PodScheduled=True, a Scheduled Event from "stowage"', { timeout: 5 * 60_000 }, async () => {
   await ensureScheduler();
   const c = cluster();
   await createNamespace(c.core, 'basic');
