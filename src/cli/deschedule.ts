@@ -6,8 +6,10 @@
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { DEFAULT_CAPACITY_TYPE_RULES } from '../core/capacity.js';
+import type { ClusterSnapshot } from '../core/model.js';
 import { parseYamlDocument } from '../config/yaml.js';
 import { DEFAULT_DESCHEDULER_CONFIG, deschedulerConfigFromDocument, type DeschedulerConfig } from '../config/descheduler-config.js';
+import { leftoverDrainState } from '../controllers/deschedule/drain-state.js';
 import { PlanExecutor } from '../controllers/deschedule/executor.js';
 import { runCycle, runLoop } from '../controllers/deschedule/loop.js';
 import { DeschedulerMetrics } from '../controllers/deschedule/metrics.js';
@@ -78,10 +80,13 @@ export function registerDeschedulerCommand(program: Command): void {
       // Plans exactly as a real cycle does, from the same conversion and config, with no executor;
       // a one-shot read needs no watch, so it LISTs.
       const log = _logger(opts.logLevel);
-      const readSnapshot = () => readClusterSnapshot(kc, { capacityRules: DEFAULT_CAPACITY_TYPE_RULES });
+      let seen: ClusterSnapshot | undefined;
+      const readSnapshot = async () => (seen = await readClusterSnapshot(kc, { capacityRules: DEFAULT_CAPACITY_TYPE_RULES }));
       const { planId, plan } = await runCycle({ readSnapshot, config: config.deschedule, prices, log, ...(config.placement === undefined ? {} : { placement: config.placement }) });
-      if (opts.output === 'table') process.stdout.write(renderPlanTable(plan));
-      else printDocument(planDocument(plan, { planId, context: kc.getCurrentContext(), dryRun: true }), opts.output);
+      // What a crashed run left, from the same snapshot: the next real start rolls it back first.
+      const leftovers = seen === undefined ? undefined : leftoverDrainState(seen, Date.now());
+      if (opts.output === 'table') process.stdout.write(renderPlanTable(plan, leftovers));
+      else printDocument(planDocument(plan, { planId, context: kc.getCurrentContext(), dryRun: true, ...(leftovers === undefined ? {} : { leftovers }) }), opts.output);
       log.flush();
       return;
     }
@@ -127,8 +132,7 @@ export function registerDeschedulerCommand(program: Command): void {
         });
         // A drain left by a crashed run (or a leader that died) is rolled back first; the next
         // plan resumes it if it still pays.
-        const rolled = await executor.recover();
-        if (rolled.length > 0) log.warn({ nodes: rolled }, 'Rolled back drains left by an earlier run');
+        await executor.recover();
         ready = true;
         const cycle = { readSnapshot, config: config.deschedule, prices, log, executor, metrics, events, ...(config.placement === undefined ? {} : { placement: config.placement }) };
         if (opts.once) {

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeDrainRecord, encodeDrainRecord, hasDrainingTaint, surgesSafely, withDrainingTaint, withoutDrainingTaint } from './drain-state.js';
+import { node, snapshot, workload } from '../../policy/deschedule/fixtures.test-helper.js';
+import { decodeDrainRecord, encodeDrainRecord, hasDrainingTaint, leftoverDrainState, surgesSafely, withDrainingTaint, withoutDrainingTaint } from './drain-state.js';
 
 describe('drain state on the node', () => {
   test('a record survives the annotation round trip', () => {
@@ -29,5 +30,38 @@ describe('drain state on the node', () => {
     assert.ok(!surgesSafely({ type: 'Recreate' }, 1));
     assert.ok(!surgesSafely({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }, 1));
     assert.ok(!surgesSafely({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '50%' } }, 2));
+  });
+});
+
+describe('drain state left by an earlier run', () => {
+  test('tainted or recorded nodes and Deployments with a saved strategy are listed, with what a start does', () => {
+    const record = encodeDrainRecord({ planId: 'p1', startedAt: '2026-01-01T00:00:00.000Z', strategy: 'spot-reschedule', pods: ['a/b', 'a/c'], previous: { hadTaint: false, unschedulable: false } });
+    const held = encodeDrainRecord({ planId: 'p0', startedAt: '2026-01-01T00:00:00.000Z', strategy: 'consolidate', pods: [], previous: { hadTaint: false, unschedulable: false }, heldUntil: '2026-01-01T01:00:00.000Z' });
+    const taint = { key: 'stowage.io/draining', value: 'true', effect: 'NoSchedule' } as const;
+    const snap = snapshot({
+      nodes: [
+        node('clean'),
+        node('both', { annotations: { 'stowage.io/drain': record }, taints: [taint] }),
+        node('taint-only', { taints: [taint] }),
+        node('garbled', { annotations: { 'stowage.io/drain': '{' } }),
+        node('held', { annotations: { 'stowage.io/drain': held }, taints: [taint] }),
+      ],
+      workloads: [
+        workload('web', 1, { annotations: { 'stowage.io/surge': JSON.stringify({ strategy: { type: 'Recreate' }, at: '2026-01-01T00:00:01.000Z' }) } }),
+        workload('api', 2),
+        workload('db', 1, { ref: { kind: 'StatefulSet', namespace: 'default', name: 'db' }, annotations: { 'stowage.io/surge': '{}' } }),
+      ],
+    });
+    const before = Date.parse('2026-01-01T00:30:00.000Z');
+    const left = leftoverDrainState(snap, before);
+    assert.deepEqual(left.nodes.map((n) => [n.node, n.tainted, n.annotated, n.record?.planId, n.onStart]), [
+      ['both', true, true, 'p1', 'roll-back'],
+      ['garbled', false, true, undefined, 'roll-back'],
+      ['held', true, true, 'p0', 'keep'],
+      ['taint-only', true, false, undefined, 'roll-back'],
+    ]);
+    assert.deepEqual(left.surges, [{ namespace: 'default', name: 'web', saved: { strategy: { type: 'Recreate' }, at: '2026-01-01T00:00:01.000Z' } }], 'only Deployments surge');
+    assert.equal(leftoverDrainState(snap, Date.parse('2026-01-01T01:00:00.001Z')).nodes.find((n) => n.node === 'held')?.onStart, 'roll-back', 'a hold that is over is rolled back');
+    assert.deepEqual(leftoverDrainState(snapshot({ nodes: [node('clean')] }), before), { nodes: [], surges: [] });
   });
 });

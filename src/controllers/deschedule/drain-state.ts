@@ -5,6 +5,7 @@
  * after a crash. Pure: the executor applies what these functions compute.
  */
 import type { V1Taint } from '@kubernetes/client-node';
+import type { ClusterSnapshot, Taint } from '../../core/model.js';
 import { scaledIntOrPercent } from '../../core/int-or-percent.js';
 
 /** The taint a node carries while it is drained. */
@@ -58,7 +59,7 @@ export function decodeDrainRecord(value: string | undefined): DrainRecord | unde
 }
 
 /** Whether `taints` hold the draining taint. */
-export function hasDrainingTaint(taints: readonly V1Taint[] | undefined): boolean {
+export function hasDrainingTaint(taints: readonly (V1Taint | Taint)[] | undefined): boolean {
   return (taints ?? []).some((t) => t.key === DRAINING_TAINT.key && t.effect === DRAINING_TAINT.effect);
 }
 
@@ -92,4 +93,72 @@ export function surgesSafely(strategy: { readonly type?: string; readonly rollin
   const unavailable = scaledIntOrPercent(strategy?.rollingUpdate?.maxUnavailable ?? '25%', replicas, false);
   // An unreadable setting is not a safe one.
   return surge !== undefined && surge >= 1 && unavailable === 0;
+}
+
+/** A node a drain left: its taint, its record, or both. */
+export interface LeftoverDrain {
+  readonly node: string;
+  readonly tainted: boolean;
+  /** The record, when the annotation holds one; `annotated` without it is an unreadable record. */
+  readonly record?: DrainRecord;
+  readonly annotated: boolean;
+  /**
+   * What the next start does: `roll-back` (untaint, clear the record), or `keep` a consolidated
+   * node whose hold is not over (the autoscaler is to remove it).
+   */
+  readonly onStart: 'roll-back' | 'keep';
+}
+
+/** A Deployment whose strategy a surge-first move replaced, not given back yet. */
+export interface LeftoverSurge {
+  readonly namespace: string;
+  readonly name: string;
+  /** The saved strategy and when it was replaced; undefined when the record is unreadable. */
+  readonly saved?: SavedStrategy;
+}
+
+/** What drains left on the cluster objects: what a dry run reports and a start rolls back. */
+export interface DrainLeftovers {
+  readonly nodes: readonly LeftoverDrain[];
+  readonly surges: readonly LeftoverSurge[];
+}
+
+/**
+ * The drain state left on `snapshot`'s objects at `now` (ms): nodes with the draining taint or a
+ * drain record, and Deployments with a saved strategy. Between cycles of a running descheduler
+ * only held nodes are expected; anything else was left by a run that stopped half-way (a crash).
+ */
+export function leftoverDrainState(snapshot: ClusterSnapshot, now: number): DrainLeftovers {
+  const nodes: LeftoverDrain[] = [];
+  for (const node of snapshot.nodes) {
+    const value = node.annotations[DRAIN_ANNOTATION];
+    const tainted = hasDrainingTaint(node.taints);
+    if (value === undefined && !tainted) continue;
+    const record = decodeDrainRecord(value);
+    const held = record?.heldUntil !== undefined && Date.parse(record.heldUntil) > now;
+    nodes.push({ node: node.name, tainted, ...(record === undefined ? {} : { record }), annotated: value !== undefined, onStart: held ? 'keep' : 'roll-back' });
+  }
+  const surges: LeftoverSurge[] = [];
+  for (const w of snapshot.workloads) {
+    const value = w.ref.kind === 'Deployment' ? w.annotations[SURGE_ANNOTATION] : undefined;
+    if (value === undefined) continue;
+    const saved = decodeSavedStrategy(value);
+    surges.push({ namespace: w.ref.namespace, name: w.ref.name, ...(saved === undefined ? {} : { saved }) });
+  }
+  const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  nodes.sort((a, b) => order(a.node, b.node));
+  surges.sort((a, b) => order(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
+  return { nodes, surges };
+}
+
+/** Reads the Deployment annotation a surge wrote; undefined when it is not a record. */
+export function decodeSavedStrategy(value: string | undefined): SavedStrategy | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(value) as { strategy?: unknown; at?: unknown } | null;
+    if (parsed === null || typeof parsed !== 'object' || typeof parsed.at !== 'string') return undefined;
+    return { strategy: parsed.strategy ?? null, at: parsed.at };
+  } catch {
+    return undefined;
+  }
 }

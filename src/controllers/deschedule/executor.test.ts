@@ -54,8 +54,10 @@ describe('PlanExecutor', () => {
         { metadata: { name: 'clean', resourceVersion: '1' }, spec: {} },
       ],
     });
-    const executor = new PlanExecutor({ core: fake.core, apps: fake.apps, readSnapshot: async () => snapshot({ nodes: [node('od')], pods: [] }), log });
-    assert.deepEqual(await executor.recover(), ['od']);
+    // The snapshot (the cache, synced at start) shows what the nodes carry.
+    const seen = snapshot({ nodes: [...fake.nodes.values()].map((n) => node(n.metadata?.name ?? '', { annotations: n.metadata?.annotations ?? {}, taints: (n.spec?.taints ?? []) as never })), pods: [] });
+    const executor = new PlanExecutor({ core: fake.core, apps: fake.apps, readSnapshot: async () => seen, log });
+    assert.deepEqual(await executor.recover(), { nodes: ['od'], deployments: [] });
     assert.deepEqual(fake.nodes.get('od')?.spec?.taints, [other]);
     assert.equal(fake.nodes.get('od')?.metadata?.annotations?.[DRAIN_ANNOTATION], undefined);
   });

@@ -36,6 +36,7 @@ import {
   DRAIN_ANNOTATION,
   encodeDrainRecord,
   hasDrainingTaint,
+  leftoverDrainState,
   MOVED_AT_ANNOTATION,
   SURGE_ANNOTATION,
   surgesSafely,
@@ -113,33 +114,34 @@ export class PlanExecutor {
   }
 
   /**
-   * Rolls back what a crashed run left: every node with a drain record or the draining taint is
-   * untainted and its record cleared (a consolidated node still within its hold keeps it); every
-   * Deployment whose strategy a surge changed gets it back once its rollout is done. Returns the
-   * nodes rolled back.
+   * Rolls back what a crashed run left (`leftoverDrainState` on a fresh snapshot), before any
+   * planning: every node with a drain record or the draining taint is untainted and its record
+   * cleared (a consolidated node still within its hold keeps it); every Deployment whose strategy
+   * a surge changed gets it back once its rollout is done (the rollout goes on without us, with
+   * maxUnavailable 0, and is waited for: that is the one step a crash leaves to resume).
    */
-  async recover(): Promise<readonly string[]> {
-    const nodes = (await withRetry('list nodes', () => this.#o.core.listNode())).items;
-    const rolled: string[] = [];
-    for (const node of nodes) {
-      const name = node.metadata?.name ?? '';
-      const record = decodeDrainRecord(node.metadata?.annotations?.[DRAIN_ANNOTATION]);
-      if (record === undefined && node.metadata?.annotations?.[DRAIN_ANNOTATION] === undefined && !hasDrainingTaint(node.spec?.taints)) continue;
-      if (record?.heldUntil !== undefined && Date.parse(record.heldUntil) > this.#now()) continue;
-      await this.#rollback(name, 'startup');
-      rolled.push(name);
-      this.#o.log.warn({ node: name, planId: record?.planId, startedAt: record?.startedAt }, 'Rolled back a drain left by an earlier run');
-      await this.#o.events?.record({ kind: 'Node', name, uid: node.metadata?.uid ?? '', apiVersion: 'v1' }, 'Normal', 'DrainRolledBack', `Rolled back drain of plan "${record?.planId ?? 'unknown'}" left by an earlier run: node untainted`);
+  async recover(): Promise<{ readonly nodes: readonly string[]; readonly deployments: readonly string[] }> {
+    const leftovers = leftoverDrainState(await this.#o.readSnapshot(), this.#now());
+    const nodes: string[] = [];
+    for (const left of leftovers.nodes) {
+      if (left.onStart === 'keep') continue;
+      await this.#rollback(left.node, 'startup');
+      nodes.push(left.node);
+      const planId = left.record?.planId ?? 'unknown';
+      this.#o.log.warn({ node: left.node, planId, startedAt: left.record?.startedAt, tainted: left.tainted }, 'Rolled back a drain left by an earlier run');
+      await this.#nodeEvent(left.node, 'Normal', 'DrainRolledBack', `Rolled back drain of plan "${planId}" left by an earlier run: node untainted`);
     }
-    const deployments = (await withRetry('list deployments', () => this.#o.apps.listDeploymentForAllNamespaces())).items;
-    for (const d of deployments) {
-      if (d.metadata?.annotations?.[SURGE_ANNOTATION] === undefined) continue;
-      const ref: WorkloadRef = { kind: 'Deployment', namespace: d.metadata.namespace ?? '', name: d.metadata.name ?? '' };
-      // The rollout goes on without us, with maxUnavailable 0; give the strategy back once it is done.
+    const deployments: string[] = [];
+    for (const left of leftovers.surges) {
+      const ref: WorkloadRef = { kind: 'Deployment', namespace: left.namespace, name: left.name };
       await this.#waitFor(`Deployment "${ref.namespace}/${ref.name}" to finish its rollout`, () => this.#rolledOut(ref));
       await this.#restoreStrategy(ref);
+      deployments.push(`${ref.namespace}/${ref.name}`);
+      this.#o.log.warn({ deployment: `${ref.namespace}/${ref.name}`, surgedAt: left.saved?.at }, 'Gave back a Deployment strategy a surge left by an earlier run replaced');
+      await this.#o.events?.record({ kind: 'Deployment', namespace: ref.namespace, name: ref.name, apiVersion: 'apps/v1' }, 'Normal', 'StrategyRestored', 'Gave back the strategy a surge-first move left by an earlier run replaced, once its rollout was done');
     }
-    return rolled;
+    this.#o.log.info({ nodes: nodes.length, deployments: deployments.length }, 'Start-up recovery done');
+    return { nodes, deployments };
   }
 
   /** Carries out `plan` by driving the execution state machine to its end. */
@@ -317,10 +319,9 @@ export class PlanExecutor {
    * mid-rollout would delete the old pod before the new one is Ready.
    */
   async #restoreFinishedSurges(): Promise<void> {
-    const deployments = (await withRetry('list deployments', () => this.#o.apps.listDeploymentForAllNamespaces())).items;
-    for (const d of deployments) {
-      if (d.metadata?.annotations?.[SURGE_ANNOTATION] === undefined) continue;
-      const ref: WorkloadRef = { kind: 'Deployment', namespace: d.metadata.namespace ?? '', name: d.metadata.name ?? '' };
+    // The snapshot (the cache in a loop) names the Deployments with a saved strategy: no LIST per cycle.
+    for (const left of leftoverDrainState(await this.#o.readSnapshot(), this.#now()).surges) {
+      const ref: WorkloadRef = { kind: 'Deployment', namespace: left.namespace, name: left.name };
       if (await this.#rolledOut(ref)) await this.#restoreStrategy(ref);
     }
   }

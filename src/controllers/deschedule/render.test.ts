@@ -31,6 +31,21 @@ describe('plan rendering', () => {
     assert.match(text, /od-2 +spot-reschedule +PodDisruptionBudget "shop\/db" allows 0 disruptions/);
   });
 
+  test('drain state left by an earlier run comes first, with what the next start does', () => {
+    const leftovers = {
+      nodes: [{ node: 'od-1', tainted: true, annotated: true, record: { planId: 'p9', startedAt: '2026-01-01T00:00:00.000Z', strategy: 'spot-reschedule', pods: ['shop/cart-1'], previous: { hadTaint: false, unschedulable: false } }, onStart: 'roll-back' as const }],
+      surges: [{ namespace: 'shop', name: 'cart', saved: { strategy: { type: 'Recreate' }, at: '2026-01-01T00:00:01.000Z' } }],
+    };
+    const text = renderPlanTable(plan, leftovers);
+    assert.match(text, /^Left by an earlier run that stopped half-way/);
+    assert.match(text, /od-1 +yes +plan "p9" \(spot-reschedule\) since 2026-01-01T00:00:00.000Z, 1 pod\(s\) +roll back: untaint, clear the record/);
+    assert.match(text, /shop\/cart +\{"type":"Recreate"\} since 2026-01-01T00:00:01.000Z +give it back once the rollout is done/);
+    assert.match(text, /Projected saving/);
+    assert.doesNotMatch(renderPlanTable(plan, { nodes: [], surges: [] }), /earlier run/);
+    const doc = planDocument(plan, { planId: 'p', context: 'dev', dryRun: true, leftovers }) as { status: { leftovers: unknown } };
+    assert.deepEqual(doc.status.leftovers, leftovers);
+  });
+
   test('the document carries the plan unchanged', () => {
     const doc = planDocument(plan, { planId: 'p', context: 'dev', dryRun: true }) as { status: { moves: unknown } };
     assert.deepEqual(doc.status.moves, plan.moves);
