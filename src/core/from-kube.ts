@@ -262,7 +262,7 @@ export function podFromKube(pod: KubePod, resolveOwner: OwnerResolver, resolveSp
     owner: resolveOwner(pod),
     ...(controller === undefined ? {} : { controllerRef: { kind: controller.kind ?? '', name: controller.name ?? '', uid: controller.uid ?? '' } }),
     ...(spreadSelector === undefined ? {} : { spreadSelector }),
-    constraints: _constraints(spec),
+    constraints: schedulingConstraintsFromKube(spec),
     createdAt: _toMillis(meta.creationTimestamp) ?? 0,
     ...(deletionRequestedAt === undefined ? {} : { deletionRequestedAt }),
     hasLocalStorage: volumes.some((v) => v.hostPath !== undefined || (v.emptyDir !== undefined && v.emptyDir.medium !== 'Memory')),
@@ -578,7 +578,8 @@ function _conditionTrue(conditions: readonly KubeCondition[] | undefined, type: 
   return conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 }
 
-function _constraints(spec: KubePodSpec): SchedulingConstraints {
+/** The scheduling constraints of a pod spec, as {@link podFromKube} reads them; for callers that need no more of the pod. */
+export function schedulingConstraintsFromKube(spec: KubePodSpec): SchedulingConstraints {
   const affinity = spec.affinity;
   const nodeAffinity = affinity?.nodeAffinity;
   const required = nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;

@@ -7,11 +7,12 @@
  * The placement webhook's decision (spot or on-demand for each new pod) is taken at pod creation
  * with the shared placement policy, as the webhook would take it on pod CREATE.
  */
-import type { NodeAffinity, PdbView, PodView, SchedulingConstraints, Toleration, WorkloadRef, WorkloadView } from '../core/model.js';
-import { decidePlacement, podDeletionCost } from '../policy/placement/decide.js';
+import type { PdbView, PodView, SchedulingConstraints, WorkloadRef, WorkloadView } from '../core/model.js';
+import { podDeletionCost } from '../policy/placement/decide.js';
 import type { PlacedCapacityType, PlacementDecision } from '../policy/placement/decide.js';
-import { CAPACITY_TYPE_ANNOTATION, DEFAULT_PLACEMENT_PATCH_OPTIONS, placementPatch } from '../policy/placement/patch.js';
-import type { JsonPatchOperation } from '../policy/placement/patch.js';
+import { applyPlacement, countedPod, pendingRequests, placeNewPod } from '../policy/placement/inputs.js';
+import { DEFAULT_PLACEMENT_PATCH_OPTIONS } from '../policy/placement/patch.js';
+import type { PlacementPatchOptions } from '../policy/placement/patch.js';
 import type { PlacementPolicy } from '../policy/placement/policy.js';
 import { pdbAllowance } from '../policy/deschedule/guards.js';
 import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
@@ -61,6 +62,7 @@ export class Service implements PodOwner {
   #noise = 0;
   #noiseFactor = 1;
   #view: WorkloadView | undefined;
+  #newPod: PodView | undefined;
   #podSeq = 0;
   readonly #floors = new Map<number, number>();
   /** True while the ReplicaSet replaces a pod Stowage evicted. */
@@ -96,6 +98,35 @@ export class Service implements PodOwner {
       this.#view = { ref: this.ref, replicas: this.desired, selector: { matchLabels: this.labels }, annotations: {}, labels: this.labels };
     }
     return this.#view;
+  }
+
+  /** A pod of this service about to be created, as the webhook sees it at admission (no node, no uid yet); one object per service. */
+  newPodView(): PodView {
+    if (this.#newPod === undefined) {
+      const s = this.spec;
+      this.#newPod = {
+        namespace: s.namespace,
+        name: '',
+        uid: '',
+        labels: this.labels,
+        annotations: this.#annotations,
+        requests: { cpu: s.cpu, memory: s.memory, pods: 1 },
+        nodeName: '',
+        phase: 'Pending',
+        ready: false,
+        priority: 0,
+        priorityClassName: '',
+        schedulerName: 'default-scheduler',
+        owner: this.ref,
+        controllerRef: { kind: 'ReplicaSet', name: this.ref.name, uid: this.uid },
+        constraints: _NO_CONSTRAINTS,
+        createdAt: 0,
+        hasLocalStorage: s.localStorage,
+        isMirror: false,
+        pvcNames: [],
+      };
+    }
+    return this.#newPod;
   }
 
   /** The PDB view with its status as the disruption controller computes it, or undefined without a PDB. */
@@ -614,58 +645,48 @@ export class Workloads {
 
   /**
    * The webhook's decision for a new pod of `service`, as constraints and annotations, or
-   * undefined without a webhook. A surge replacement is counted apart from the pod it replaces,
-   * as the webhook counts a new revision's pods apart from the old one's during a rollout.
+   * undefined without a webhook: the shared placement inputs (counts, room with the full fit
+   * rules on the cluster's fit state, the patch) as the live webhook computes them. A surge
+   * replacement is counted apart from the pod it replaces, as the webhook counts a new
+   * revision's pods apart from the old one's during a rollout.
    */
   placementFor(service: Service, replacing?: SimPod): _Placement | undefined {
     const config = this.#placement;
     if (config === undefined) return undefined;
-    const live = { onDemand: 0, spot: 0 };
-    const reserved = { onDemand: 0, spot: 0 };
-    for (const pod of service.pods) {
-      if (pod.terminating || pod === replacing) continue;
-      const type = pod.node?.capacityType ?? _decidedType(pod);
-      if (type === undefined) continue;
-      const bucket = pod.node === undefined ? reserved : live;
-      if (type === 'spot') bucket.spot++;
-      else bucket.onDemand++;
+    const options = this.#patchOptions(config);
+    const members = [];
+    for (const pod of service.pods) if (pod !== replacing) members.push(countedPod(pod.view(), options.capacityLabel));
+    const canGrow = config.canGrow;
+    // Room the pods not bound yet will take: read only when a type cannot simply grow.
+    const pending = [];
+    if (canGrow?.('on-demand') !== true || canGrow('spot') !== true) {
+      for (const pod of this.#cluster.pending) pending.push({ ...countedPod(pod.view(), options.capacityLabel), requests: pod.view().requests });
     }
-    const decision = decidePlacement({
+    const { decision } = placeNewPod({
+      pod: service.newPodView(),
       workload: { ...service.ref, kind: 'Deployment' },
-      desiredReplicas: service.desired,
-      live,
-      reserved,
-      room: this.#room(service.spec.cpu, service.spec.memory),
+      replicas: service.desired,
+      members,
       policy: config.policy,
+      state: this.#cluster.fit,
+      options: { ...options, reserved: pendingRequests(pending), ...(canGrow === undefined ? {} : { canGrow }) },
     });
-    return this.#placementOf(decision);
+    // The pod `placeNewPod` returns is the same for every pod of a variant: shared, not rebuilt.
+    return this.#placementOf(decision, options);
   }
 
-  /** Whether some schedulable node of each capacity type has room for the requests, or the autoscaler can add one. */
-  #room(cpu: number, memory: number): { onDemand: boolean; spot: boolean } {
-    const canGrow = this.#placement?.canGrow;
-    const room = { onDemand: canGrow?.('on-demand') ?? false, spot: canGrow?.('spot') ?? false };
-    if (room.spot && room.onDemand) return room;
-    for (const node of this.#cluster.readyNodes) {
-      if (!node.schedulable) continue;
-      const a = node.group.allocatable;
-      if ((a['cpu'] ?? 0) - node.cpuRequested < cpu || (a['memory'] ?? 0) - node.memoryRequested < memory) continue;
-      if (node.capacityType === 'spot') room.spot = true;
-      else room.onDemand = true;
-      if (room.spot && room.onDemand) break;
-    }
-    return room;
+  #patchOptions(config: PlacementConfig): PlacementPatchOptions {
+    const toleration = config.policy.spotToleration;
+    return toleration === undefined ? DEFAULT_PLACEMENT_PATCH_OPTIONS : { ...DEFAULT_PLACEMENT_PATCH_OPTIONS, spotToleration: toleration };
   }
 
-  /** The webhook's patch on an empty pod, read back as model constraints; one object per variant. */
-  #placementOf(decision: PlacementDecision): _Placement {
+  /** The webhook's patch applied to a pod with no constraints of its own; one object per variant. */
+  #placementOf(decision: PlacementDecision, options: PlacementPatchOptions): _Placement {
     const key = `${decision.capacityType}|${decision.required}`;
     let placement = this.#placementCache.get(key);
     if (placement === undefined) {
-      const policy = this.#placement?.policy;
-      const options = policy?.spotToleration === undefined ? DEFAULT_PLACEMENT_PATCH_OPTIONS : { ...DEFAULT_PLACEMENT_PATCH_OPTIONS, spotToleration: policy.spotToleration };
-      const raw = _applyPatch({ metadata: {}, spec: {} }, placementPatch({ metadata: {}, spec: {} }, decision, options));
-      placement = { constraints: _constraintsOf(raw), annotations: _annotationsOf(raw) };
+      const placed = applyPlacement({ constraints: _NO_CONSTRAINTS, annotations: {} }, decision, options);
+      placement = { constraints: Object.freeze(placed.constraints), annotations: placed.annotations };
       this.#placementCache.set(key, placement);
     }
     return placement;
@@ -697,63 +718,4 @@ export class Workloads {
     this.#jobs.add(job);
     job.start();
   }
-}
-
-/**
- * The capacity type the webhook decided for a pod not yet bound (its in-flight ledger entry):
- * read back from the decision annotation, whether the decision was required or only preferred.
- */
-function _decidedType(pod: SimPod): PlacedCapacityType | undefined {
-  const type = pod.spec.annotations[CAPACITY_TYPE_ANNOTATION];
-  return type === 'spot' || type === 'on-demand' ? type : undefined;
-}
-
-interface _RawPod {
-  metadata: Record<string, unknown>;
-  spec: Record<string, unknown>;
-}
-
-/** Applies RFC 6902 `add` operations on object members and `-` array appends (all `placementPatch` emits). */
-function _applyPatch(pod: _RawPod, ops: readonly JsonPatchOperation[]): _RawPod {
-  const root = structuredClone(pod) as unknown as Record<string, unknown>;
-  for (const op of ops) {
-    const tokens = op.path.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const leaf = tokens.pop() as string;
-    let parent: unknown = root;
-    for (const t of tokens) parent = Array.isArray(parent) ? parent[Number(t)] : (parent as Record<string, unknown>)[t];
-    if (Array.isArray(parent)) {
-      if (leaf === '-') parent.push(structuredClone(op.value));
-      else parent.splice(Number(leaf), 0, structuredClone(op.value));
-    } else {
-      (parent as Record<string, unknown>)[leaf] = structuredClone(op.value);
-    }
-  }
-  return root as unknown as _RawPod;
-}
-
-interface _RawRequirement {
-  readonly key: string;
-  readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
-  readonly values?: readonly string[];
-}
-
-/** The node affinity and tolerations of a raw pod spec, in the model's shape. */
-function _constraintsOf(raw: _RawPod): SchedulingConstraints {
-  const affinity = raw.spec['affinity'] as { nodeAffinity?: Record<string, unknown> } | undefined;
-  const na = affinity?.nodeAffinity;
-  const required = (na?.['requiredDuringSchedulingIgnoredDuringExecution'] as { nodeSelectorTerms?: { matchExpressions?: _RawRequirement[] }[] } | undefined)?.nodeSelectorTerms;
-  const preferred = na?.['preferredDuringSchedulingIgnoredDuringExecution'] as { weight: number; preference: { matchExpressions?: _RawRequirement[] } }[] | undefined;
-  const nodeAffinity: NodeAffinity = {
-    ...(required ? { required: required.map((t) => ({ matchExpressions: t.matchExpressions ?? [] })) } : {}),
-    ...(preferred ? { preferred: preferred.map((p) => ({ weight: p.weight, preference: { matchExpressions: p.preference.matchExpressions ?? [] } })) } : {}),
-  };
-  const tolerations = raw.spec['tolerations'] as Toleration[] | undefined;
-  return Object.freeze({
-    ...(required || preferred ? { nodeAffinity } : {}),
-    ...(tolerations ? { tolerations } : {}),
-  });
-}
-
-function _annotationsOf(raw: _RawPod): Readonly<Record<string, string>> {
-  return (raw.metadata['annotations'] as Record<string, string> | undefined) ?? {};
 }

@@ -5,7 +5,7 @@
  * bare pods, opted-out workloads, pods the user pinned) are admitted unchanged, with the reason.
  */
 import type { Logger } from 'pino';
-import { podFromKube, type KubePod, type KubeReplicaSet, type KubeWorkload } from '../../core/from-kube.js';
+import { podFromKube, schedulingConstraintsFromKube, type KubePod, type KubeReplicaSet, type KubeWorkload } from '../../core/from-kube.js';
 import type { WorkloadRef, WorkloadView } from '../../core/model.js';
 import { workloadFromKube } from '../../core/from-kube.js';
 import type { WebhookConfig } from '../../config/webhook-config.js';
@@ -22,7 +22,6 @@ import {
   CAPACITY_TYPE_ANNOTATION,
   DEFAULT_PLACEMENT_PATCH_OPTIONS,
   escapeJsonPointer,
-  pinnedCapacityType,
   placementPatch,
   type JsonPatchOperation,
   type PlacementPatchOptions,
@@ -31,7 +30,8 @@ import {
 import { PlacementAnnotation, resolvePlacementPolicy } from '../../policy/placement/policy.js';
 import { RESERVATION_ANNOTATION, type ReservationLedger } from './ledger.js';
 import type { DecisionReason, SkipReason, WebhookMetrics } from './metrics.js';
-import { placementGroup, type PlacementIndex } from './placement-index.js';
+import type { PlacementIndex } from './placement-index.js';
+import { pinnedCapacityType, placementGroupOf, replicasForFloor } from '../../policy/placement/inputs.js';
 import type { AdmissionRequest } from './review.js';
 
 /**
@@ -186,22 +186,20 @@ export class PlacementAdmitter {
       const decision: PlacementDecision = { capacityType: earlier, required: !_prefersOnly(pod, earlier, options), floor: 0, reason: `re-applying the decision recorded on pod "${podName}"` };
       return { outcome: 'patched', patch: placementPatch(pod, decision, options), decision, workload: owner, reinvoked: true };
     }
-    const pinned = pinnedCapacityType(pod, options);
+    const pinned = pinnedCapacityType(schedulingConstraintsFromKube(pod.spec ?? {}), options.capacityLabel);
     if (pinned !== undefined) return _unchanged('pinned-by-user', `Pod "${podName}" already selects ${options.capacityLabel.key}${pinned === 'other' ? '' : `=${options.capacityLabel.values[pinned]}`}`);
 
     // From here to the reservation nothing awaits: concurrent reviews cannot interleave.
     if (signal?.aborted === true) return _unchanged('deadline', `The deadline passed before pod "${podName}" was decided`);
     const view = podFromKube(pod, () => owner);
-    const group = placementGroup(owner, view.controllerRef?.uid);
+    const group = placementGroupOf(view);
     const now = this.#now();
     const live = this.#index.liveCounts(group);
     const reserved = this.#ledger.counts(group, now);
     const ordinal = kind === 'StatefulSet' ? statefulSetOrdinal(name, owner.name) : undefined;
-    // The cache may not have seen a scale-up yet when its first pods arrive: the pods that will
-    // exist once this one does are a lower bound on the replicas, and a higher count only raises the floor.
-    const desiredReplicas = Math.max(workload.replicas ?? 1, live.onDemand + live.spot + reserved.onDemand + reserved.spot + 1, ordinal === undefined ? 0 : ordinal + 1);
+    const desiredReplicas = replicasForFloor(workload.replicas, live, reserved, ordinal);
     const inFlight = { 'on-demand': this.#ledger.requested('on-demand', now), spot: this.#ledger.requested('spot', now) };
-    const room = this.#index.room(view.requests, view.constraints, policy.spotToleration, inFlight);
+    const room = this.#index.room(view, policy.spotToleration, inFlight);
     const input: PlacementInput = {
       workload: { ...owner, kind },
       desiredReplicas,

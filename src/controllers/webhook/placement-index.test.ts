@@ -4,12 +4,16 @@ import { CAPACITY_TYPE_ANNOTATION } from '../../policy/placement/patch.js';
 import { deployment, node, NS, replicaSet, rsPod, statefulSet, stsPod, barePod, twoByTwo } from './fixtures.test-helper.js';
 import { RESERVATION_ANNOTATION } from './ledger.js';
 import { placementGroup } from './placement-index.js';
+import { testPod } from '../../core/fixtures.test-helper.js';
+import type { PodView, Resources, SchedulingConstraints } from '../../core/model.js';
 
 const cart = { kind: 'Deployment', namespace: NS, name: 'cart' } as const;
 const rev1 = placementGroup(cart, 'rs-cart-aaa');
 const rev2 = placementGroup(cart, 'rs-cart-bbb');
 const noConstraints = {};
 const nothingInFlight = { 'on-demand': {}, spot: {} };
+/** A pod at admission: no node, no uid yet. */
+const newPod = (requests: Resources, constraints: SchedulingConstraints): PodView => testPod('new', { uid: '', namespace: NS, requests, constraints });
 
 test('pods count per revision by the capacity type of their node, or of their pin while unbound', () => {
   const index = twoByTwo();
@@ -63,7 +67,7 @@ test('bare pods and pods of other controllers are indexed for room but not count
   assert.equal(index.podCount, 2);
   assert.deepEqual([...index.workloadSplits()], []);
   // Both on-demand nodes are now full for a 200m pod.
-  assert.deepEqual(index.room({ cpu: 200, pods: 1 }, noConstraints, undefined, nothingInFlight), { onDemand: false, spot: true });
+  assert.deepEqual(index.room(newPod({ cpu: 200, pods: 1 }, noConstraints), undefined, nothingInFlight), { onDemand: false, spot: true });
 });
 
 test('room: ready, schedulable, tolerated, with free resources, after pending pinned pods and in-flight decisions', () => {
@@ -71,19 +75,19 @@ test('room: ready, schedulable, tolerated, with free resources, after pending pi
   index.upsertNode(node('spot-1', 'spot', { taints: [{ key: 'spot', value: 'true', effect: 'NoSchedule' }] }));
   index.upsertNode(node('spot-2', 'spot', { unschedulable: true }));
   const request = { cpu: 1000, memory: 0, pods: 1 };
-  assert.equal(index.room(request, noConstraints, undefined, nothingInFlight).spot, false, 'spot-1 is tainted, spot-2 cordoned');
+  assert.equal(index.room(newPod(request, noConstraints), undefined, nothingInFlight).spot, false, 'spot-1 is tainted, spot-2 cordoned');
   const toleration = { key: 'spot', operator: 'Equal', value: 'true', effect: 'NoSchedule' } as const;
-  assert.equal(index.room(request, noConstraints, toleration, nothingInFlight).spot, true, 'the spot toleration is added for spot pods');
-  assert.equal(index.room(request, {}, toleration, nothingInFlight).onDemand, true, 'the spot toleration is not needed for on-demand');
+  assert.equal(index.room(newPod(request, noConstraints), toleration, nothingInFlight).spot, true, 'the spot toleration is added for spot pods');
+  assert.equal(index.room(newPod(request, {}), toleration, nothingInFlight).onDemand, true, 'the spot toleration is not needed for on-demand');
   // Pods pinned to spot but not yet bound take spot-1's room: 4 cpu pinned, 1 more does not fit.
   for (let i = 0; i < 4; i++) index.upsertPod(rsPod('cart', 'aaa', `p${i}`, { cpu: '1', annotations: { [CAPACITY_TYPE_ANNOTATION]: 'spot' } }));
-  assert.equal(index.room(request, noConstraints, toleration, nothingInFlight).spot, false);
+  assert.equal(index.room(newPod(request, noConstraints), toleration, nothingInFlight).spot, false);
   index.deletePod(rsPod('cart', 'aaa', 'p0'));
-  assert.equal(index.room(request, noConstraints, toleration, nothingInFlight).spot, true);
-  assert.equal(index.room(request, noConstraints, toleration, { 'on-demand': {}, spot: { cpu: 500 } }).spot, false, 'in-flight decisions count too');
+  assert.equal(index.room(newPod(request, noConstraints), toleration, nothingInFlight).spot, true);
+  assert.equal(index.room(newPod(request, noConstraints), toleration, { 'on-demand': {}, spot: { cpu: 500 } }).spot, false, 'in-flight decisions count too');
   index.upsertNode(node('od-1', 'on-demand', { ready: false }));
   index.upsertNode(node('od-2', 'on-demand', { pods: '0' }));
-  assert.equal(index.room(request, noConstraints, undefined, nothingInFlight).onDemand, false, 'od-1 not Ready, od-2 has no pod slot');
+  assert.equal(index.room(newPod(request, noConstraints), undefined, nothingInFlight).onDemand, false, 'od-1 not Ready, od-2 has no pod slot');
 });
 
 test("room: only nodes matching the pod's nodeSelector and required node affinity count", () => {
@@ -94,10 +98,10 @@ test("room: only nodes matching the pod's nodeSelector and required node affinit
   index.upsertNode({ ...node('od-1', 'on-demand'), ...zoned('a'), metadata: { ...zoned('a').metadata, name: 'od-1' } });
   index.upsertNode({ ...node('od-2', 'on-demand'), metadata: { ...zoned('b').metadata, name: 'od-2' } });
   const request = { cpu: 500, pods: 1 };
-  assert.equal(index.room(request, noConstraints, undefined, nothingInFlight).onDemand, true, 'od-2 has room for a pod that goes anywhere');
-  assert.equal(index.room(request, { nodeSelector: { 'topology.kubernetes.io/zone': 'a' } }, undefined, nothingInFlight).onDemand, false, 'zone a is full');
+  assert.equal(index.room(newPod(request, noConstraints), undefined, nothingInFlight).onDemand, true, 'od-2 has room for a pod that goes anywhere');
+  assert.equal(index.room(newPod(request, { nodeSelector: { 'topology.kubernetes.io/zone': 'a' } }), undefined, nothingInFlight).onDemand, false, 'zone a is full');
   const affinity = { nodeAffinity: { required: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In' as const, values: ['b'] }] }] } };
-  assert.equal(index.room(request, affinity, undefined, nothingInFlight).onDemand, true, 'zone b has room');
+  assert.equal(index.room(newPod(request, affinity), undefined, nothingInFlight).onDemand, true, 'zone b has room');
 });
 
 test('reservations are reported when their pod is seen, added or deleted', () => {

@@ -1,7 +1,9 @@
 /**
  * What the webhook knows about the cluster, fed by informer events: pods grouped by the workload
- * that owns them, nodes by capacity type with the resources their pods request, and the
- * Deployments, StatefulSets, ReplicaSets and namespaces a decision reads. Everything is rebuilt
+ * that owns them, a fit state of the nodes and their pods (for room with the full fit rules), and
+ * the Deployments, StatefulSets, ReplicaSets and namespaces a decision reads. The rules that turn
+ * this into the decision's inputs (group, counts, room) are the shared ones of
+ * `policy/placement/inputs.ts`, which the descheduler and the simulator use as well. Everything is rebuilt
  * from the informers' first LIST, so a restarted webhook counts what the cluster runs, not what
  * it remembers; a deletion or eviction lowers the counts as soon as its watch event arrives.
  *
@@ -11,20 +13,26 @@ import type { CapacityTypeRule } from '../../core/capacity.js';
 import {
   nodeFromKube,
   ownerResolver,
+  podFromKube,
   podRequests,
+  schedulingConstraintsFromKube,
   workloadFromKube,
   type KubeNode,
   type KubePod,
   type KubeReplicaSet,
   type KubeWorkload,
 } from '../../core/from-kube.js';
-import { matchesRequiredNodeAffinity, taintsNotTolerated } from '../../core/labels.js';
-import type { NodeView, Resources, SchedulingConstraints, TaintEffect, Toleration, WorkloadRef, WorkloadView } from '../../core/model.js';
+import type { NodeView, PodView, Resources, WorkloadRef, WorkloadView } from '../../core/model.js';
 import { addResources, subtractResources } from '../../core/resources.js';
 import { workloadKey } from '../../core/snapshot.js';
+import { FitState } from '../../policy/fit/index.js';
 import type { CapacityCounts, PlacedCapacityType } from '../../policy/placement/decide.js';
-import { CAPACITY_TYPE_ANNOTATION, pinnedCapacityType, type PlacementPatchOptions, type RawPod } from '../../policy/placement/patch.js';
+import { countPlacement, decidedCapacityType, pendingCapacityType, placementGroup, placementRoom, type CountedPod, type Room } from '../../policy/placement/inputs.js';
+import type { PlacementPatchOptions } from '../../policy/placement/patch.js';
+import type { Toleration } from '../../core/model.js';
 import { RESERVATION_ANNOTATION } from './ledger.js';
+
+export { placementGroup, type Room } from '../../policy/placement/inputs.js';
 
 /** How the index reads capacity types from nodes and pods. */
 export interface PlacementIndexOptions {
@@ -36,50 +44,36 @@ export interface PlacementIndexOptions {
   readonly onReservationSeen?: (id: string) => void;
 }
 
-/** What the index keeps of one pod: only what counting and the room check read. */
-interface _PodRecord {
+/** What the index keeps of one pod: what counting reads, and the object for the fit state. */
+interface _PodRecord extends CountedPod {
   /** Deployment or StatefulSet key (`Kind/ns/name`), when the pod belongs to one. */
   readonly workload: string | undefined;
   /** The counting group (see {@link placementGroup}). */
   readonly group: string | undefined;
-  readonly nodeName: string;
-  /** The type the pod is pinned to (by the webhook's annotation or the user's selector), for pods not yet bound. */
-  readonly pinned: PlacedCapacityType | undefined;
+  readonly owner: WorkloadRef;
   readonly requests: Resources;
-  /** Counts toward the split: not terminating, not finished. */
-  readonly active: boolean;
   /** Holds its node's resources: not finished (terminating pods still do, as in the scheduler). */
   readonly holds: boolean;
-}
-
-interface _NodeUse {
-  requested: Resources;
+  /** The object as the informer delivered it; read into a `PodView` only when the fit state needs it. */
+  readonly raw: KubePod;
 }
 
 const NO_RESOURCES: Resources = Object.freeze({});
-const SCHEDULING_EFFECTS: readonly TaintEffect[] = ['NoSchedule', 'NoExecute'];
 
 function _key(namespace: string | undefined, name: string | undefined): string {
   return `${namespace ?? ''}/${name ?? ''}`;
 }
 
-/**
- * The group whose pods a new pod is counted with: for a Deployment, the pod's own revision (its
- * ReplicaSet, by uid), as `decidePlacement` documents, so a rollout's new revision gets its own
- * on-demand replicas instead of leaning on old pods about to go; for a StatefulSet, the set.
- *
- * @example
- * placementGroup({ kind: 'Deployment', namespace: 'shop', name: 'cart' }, 'rs-uid'); // 'Deployment/shop/cart#rs-uid'
- */
-export function placementGroup(owner: WorkloadRef, replicaSetUid: string | undefined): string {
-  const key = workloadKey(owner);
-  return owner.kind === 'Deployment' ? `${key}#${replicaSetUid ?? ''}` : key;
-}
-
-/** Whether some node of each capacity type has room for a pod (see {@link PlacementIndex.room}). */
-export interface Room {
-  readonly onDemand: boolean;
-  readonly spot: boolean;
+/** Whether two views of a node differ in anything a filter reads. */
+function _fitChanged(a: NodeView, b: NodeView): boolean {
+  return (
+    a.ready !== b.ready ||
+    a.unschedulable !== b.unschedulable ||
+    a.capacityType !== b.capacityType ||
+    JSON.stringify(a.labels) !== JSON.stringify(b.labels) ||
+    JSON.stringify(a.taints) !== JSON.stringify(b.taints) ||
+    JSON.stringify(a.allocatable) !== JSON.stringify(b.allocatable)
+  );
 }
 
 /** A Deployment or StatefulSet with its pods counted by capacity type, for the per-workload gauges. */
@@ -104,9 +98,18 @@ export class PlacementIndex {
   readonly #groups = new Map<string, Set<string>>();
   readonly #workloadPods = new Map<string, Set<string>>();
   readonly #nodes = new Map<string, NodeView>();
-  readonly #nodesByType: Record<PlacedCapacityType, Map<string, NodeView>> = { 'on-demand': new Map(), spot: new Map() };
-  readonly #nodeUse = new Map<string, _NodeUse>();
-  /** Requests of active pods pinned to a type but not bound yet: they will take room there. */
+  /**
+   * The nodes and their bound pods as the fit filters read them. Built at the first room check;
+   * pod events reach it through `#stale` at the next check (a burst of status updates of one pod
+   * costs one update), and a node added, removed or changed in what filters read drops it, to be
+   * rebuilt at the next check.
+   */
+  #fit: FitState | undefined;
+  /** Pod keys whose fit-state entry is out of date. */
+  readonly #stale = new Set<string>();
+  /** Pod key → the uid it was assumed under in `#fit`. */
+  readonly #assumed = new Map<string, string>();
+  /** Requests of active pods decided for a type but not bound yet: they will take room there. */
   #pending: Record<PlacedCapacityType, Resources> = { 'on-demand': NO_RESOURCES, spot: NO_RESOURCES };
   readonly #replicaSets = new Map<string, KubeReplicaSet>();
   readonly #workloads = new Map<string, WorkloadView>();
@@ -129,13 +132,16 @@ export class PlacementIndex {
     if (record.group !== undefined) _addTo(this.#groups, record.group, key);
     if (record.workload !== undefined) _addTo(this.#workloadPods, record.workload, key);
     this.#account(record, 1);
+    this.#stale.add(key);
   }
 
   /** Removes a pod (informer `delete`). */
   deletePod(pod: KubePod): void {
     const reservation = pod.metadata?.annotations?.[RESERVATION_ANNOTATION];
     if (reservation !== undefined) this.#options.onReservationSeen?.(reservation);
-    this.#removePod(_key(pod.metadata?.namespace, pod.metadata?.name));
+    const key = _key(pod.metadata?.namespace, pod.metadata?.name);
+    this.#removePod(key);
+    this.#stale.add(key);
   }
 
   /** Pods currently indexed. */
@@ -161,13 +167,14 @@ export class PlacementIndex {
 
   upsertNode(node: KubeNode): void {
     const view = nodeFromKube(node, this.#options.capacityTypeRules);
-    this.#removeNode(view.name);
+    const old = this.#nodes.get(view.name);
     this.#nodes.set(view.name, view);
-    if (view.capacityType !== 'unknown') this.#nodesByType[view.capacityType].set(view.name, view);
+    // Heartbeats change nothing a filter reads: the fit state keeps the view it has.
+    if (old === undefined || _fitChanged(old, view)) this.#fit = undefined;
   }
 
   deleteNode(node: KubeNode): void {
-    this.#removeNode(node.metadata?.name ?? '');
+    if (this.#nodes.delete(node.metadata?.name ?? '')) this.#fit = undefined;
   }
 
   /** The capacity type of a node in the cache, or undefined when the cache does not hold it. */
@@ -183,22 +190,17 @@ export class PlacementIndex {
   }
 
   /**
-   * Whether a pod with these requests and constraints could be placed on each capacity type now.
-   * Not the scheduler's full filter set: a node qualifies when it is Ready, schedulable, matches
-   * the pod's nodeSelector and required node affinity, has no NoSchedule/NoExecute taint the pod
-   * does not tolerate (spot pods also get `spotToleration`), and its free allocatable covers the
-   * requests and one more pod; then the type's free resources summed over qualifying nodes must
-   * still cover the pod after the pods pinned there but not bound yet, and `inFlight` (decisions
-   * not yet in the cache). Pod affinity, spread and volume topology are not checked: a false
-   * "room" only means the decision stays required, which is what it would be without a fallback.
+   * Whether some node of each capacity type takes `pod` now, with the full fit rules on the
+   * cached nodes and pods (see `placementRoom`): spot pods with `spotToleration`, and each type's
+   * nodes must also hold what is promised to it between them: the pods decided for it but not
+   * bound yet, and `inFlight` (decisions not yet in the cache).
    */
-  room(requests: Resources, constraints: SchedulingConstraints, spotToleration: Toleration | undefined, inFlight: Readonly<Record<PlacedCapacityType, Resources>>): Room {
-    const tolerations = constraints.tolerations ?? [];
-    const spotTolerations = spotToleration === undefined ? tolerations : [...tolerations, spotToleration];
-    return {
-      onDemand: this.#roomOn('on-demand', requests, constraints, tolerations, inFlight['on-demand']),
-      spot: this.#roomOn('spot', requests, constraints, spotTolerations, inFlight.spot),
+  room(pod: PodView, spotToleration: Toleration | undefined, inFlight: Readonly<Record<PlacedCapacityType, Resources>>): Room {
+    const reserved = {
+      'on-demand': addResources(this.#pending['on-demand'], inFlight['on-demand']),
+      spot: addResources(this.#pending.spot, inFlight.spot),
     };
+    return placementRoom(this.#fitState(), pod, { capacityLabel: this.#options.capacityLabel, ...(spotToleration === undefined ? {} : { spotToleration }), reserved });
   }
 
   // --- owners, workloads, namespaces --------------------------------------------------------
@@ -266,7 +268,8 @@ export class PlacementIndex {
   /**
    * Reads only what counting needs. Not `podFromKube`: every pod event of the cluster passes
    * here (binds, status changes), and building the full view (constraints, volumes) cost more
-   * than everything else the webhook does per event.
+   * than everything else the webhook does per event; the fit state reads the view later, once
+   * per burst of events.
    */
   #record(pod: KubePod): _PodRecord {
     const meta = pod.metadata ?? {};
@@ -283,29 +286,19 @@ export class PlacementIndex {
     const placed = owner.kind === 'Deployment' || owner.kind === 'StatefulSet';
     const finished = phase === 'Succeeded' || phase === 'Failed';
     const controllerUid = meta.ownerReferences?.find((r) => r.controller === true)?.uid;
+    // Only an unbound pod needs its constraints read: where it is decided to go.
+    const decided = nodeName === '' ? decidedCapacityType({ annotations: meta.annotations ?? {}, constraints: schedulingConstraintsFromKube(pod.spec ?? {}) }, this.#options.capacityLabel) : undefined;
     return {
       workload: placed ? workloadKey(owner) : undefined,
       group: placed ? placementGroup(owner, controllerUid) : undefined,
+      owner,
       nodeName,
-      pinned: nodeName === '' ? this.#pinnedType(pod) : undefined,
+      decided,
       requests,
       active: meta.deletionTimestamp === undefined && !finished,
       holds: !finished,
+      raw: pod,
     };
-  }
-
-  /** The webhook's own annotation first (it knows fallback decisions too), then the user's selector. */
-  #pinnedType(pod: KubePod): PlacedCapacityType | undefined {
-    const annotated = pod.metadata?.annotations?.[CAPACITY_TYPE_ANNOTATION];
-    if (annotated === 'spot' || annotated === 'on-demand') return annotated;
-    const pinned = pinnedCapacityType(pod as RawPod, { capacityLabel: this.#options.capacityLabel });
-    return pinned === 'spot' || pinned === 'on-demand' ? pinned : undefined;
-  }
-
-  #removeNode(name: string): void {
-    this.#nodes.delete(name);
-    this.#nodesByType['on-demand'].delete(name);
-    this.#nodesByType.spot.delete(name);
   }
 
   #removePod(key: string): void {
@@ -317,64 +310,65 @@ export class PlacementIndex {
     this.#account(old, -1);
   }
 
+  /** Keeps `pendingRequests` of every pod, incrementally: every pod event of the cluster passes here. */
   #account(record: _PodRecord, sign: 1 | -1): void {
+    const type = pendingCapacityType(record);
+    if (type === undefined) return;
     const change = sign === 1 ? addResources : subtractResources;
-    if (record.nodeName !== '' && record.holds) {
-      const use = this.#nodeUse.get(record.nodeName) ?? { requested: NO_RESOURCES };
-      use.requested = change(use.requested, record.requests);
-      this.#nodeUse.set(record.nodeName, use);
-    } else if (record.nodeName === '' && record.active && record.pinned !== undefined) {
-      this.#pending = { ...this.#pending, [record.pinned]: change(this.#pending[record.pinned], record.requests) };
-    }
+    this.#pending = { ...this.#pending, [type]: change(this.#pending[type], record.requests) };
   }
 
   #count(keys: ReadonlySet<string> | undefined): CapacityCounts {
-    let onDemand = 0;
-    let spot = 0;
+    const pods: _PodRecord[] = [];
     for (const key of keys ?? []) {
       const pod = this.#pods.get(key);
-      if (pod === undefined || !pod.active) continue;
-      const type = pod.nodeName === '' ? pod.pinned : this.#nodes.get(pod.nodeName)?.capacityType;
-      if (type === 'on-demand') onDemand++;
-      else if (type === 'spot') spot++;
+      if (pod !== undefined) pods.push(pod);
     }
-    return { onDemand, spot };
+    return countPlacement(pods, (name) => this.#nodes.get(name)?.capacityType);
   }
 
-  #roomOn(type: PlacedCapacityType, requests: Resources, constraints: SchedulingConstraints, tolerations: readonly Toleration[], inFlight: Resources): boolean {
-    // What the type's qualifying nodes must hold between them: this pod, the pinned pods not
-    // bound yet, and the decisions in flight. The scan stops as soon as that is covered and one
-    // node fits the pod alone, so a roomy cluster answers after a few nodes.
-    const pending = this.#pending[type];
-    const names = Object.keys(requests).filter((name) => (requests[name] ?? 0) > 0);
-    const needed = names.map((name) => (requests[name] ?? 0) + Math.max(0, pending[name] ?? 0) + Math.max(0, inFlight[name] ?? 0));
-    const total = names.map(() => 0);
-    let fitsSomeNode = false;
-    for (const node of this.#nodesByType[type].values()) {
-      if (!node.ready || node.unschedulable) continue;
-      if (!matchesRequiredNodeAffinity(constraints, node)) continue;
-      if (node.taints.length > 0 && taintsNotTolerated(tolerations, node.taints, SCHEDULING_EFFECTS).length > 0) continue;
-      const requested = this.#nodeUse.get(node.name)?.requested ?? NO_RESOURCES;
-      let fits = true;
-      for (let i = 0; i < names.length; i++) {
-        const name = names[i] as string;
-        // A node without a `pods` allocatable has no pod limit (real nodes always have one).
-        const allocatable = node.allocatable[name] ?? (name === 'pods' ? Number.MAX_SAFE_INTEGER : 0);
-        const free = allocatable - (requested[name] ?? 0);
-        if ((requests[name] ?? 0) > free) fits = false;
-        total[i] = (total[i] ?? 0) + Math.max(0, free);
+  /** The fit state, built when missing and brought up to date with the pods changed since. */
+  #fitState(): FitState {
+    if (this.#fit === undefined) {
+      const pods: PodView[] = [];
+      this.#assumed.clear();
+      for (const [key, record] of this.#pods) {
+        const view = this.#fitView(record);
+        if (view === undefined) continue;
+        pods.push(view);
+        this.#assumed.set(key, view.uid);
       }
-      if (fits) fitsSomeNode = true;
-      if (fitsSomeNode && _covers(total, needed)) return true;
+      this.#stale.clear();
+      this.#fit = FitState.fromSnapshot({ takenAt: 0, nodes: [...this.#nodes.values()], pods, workloads: [], pdbs: [] });
+      return this.#fit;
     }
-    return false;
+    const fit = this.#fit;
+    for (const key of this.#stale) {
+      const uid = this.#assumed.get(key);
+      if (uid !== undefined) {
+        fit.forget(uid);
+        this.#assumed.delete(key);
+      }
+      const record = this.#pods.get(key);
+      const view = record === undefined ? undefined : this.#fitView(record);
+      if (view === undefined || fit.node(view.nodeName) === undefined) continue;
+      fit.assume(view, view.nodeName);
+      this.#assumed.set(key, view.uid);
+    }
+    this.#stale.clear();
+    return fit;
   }
 
-}
-
-function _covers(total: readonly number[], needed: readonly number[]): boolean {
-  for (let i = 0; i < needed.length; i++) if ((total[i] ?? 0) < (needed[i] ?? 0)) return false;
-  return true;
+  /** The view the fit state holds of a pod bound to a known node and holding its resources, else undefined. */
+  #fitView(record: _PodRecord): PodView | undefined {
+    if (record.nodeName === '' || !record.holds || !this.#nodes.has(record.nodeName)) return undefined;
+    try {
+      return podFromKube(record.raw, () => record.owner);
+    } catch {
+      // Requests the parser refuses (see #record): the pod still takes a pod slot there.
+      return { ...podFromKube({ ...record.raw, spec: { ...record.raw.spec, containers: [] } }, () => record.owner), requests: record.requests };
+    }
+  }
 }
 
 function _addTo(map: Map<string, Set<string>>, key: string, value: string): void {

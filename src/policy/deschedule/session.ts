@@ -7,13 +7,14 @@
  */
 import type { ClusterSnapshot, LabelSelector, NodeView, PodView, Resources, WorkloadView } from '../../core/model.js';
 import { fitsIn, subtractResources, wouldFit } from '../../core/resources.js';
-import { holdsResources, indexSnapshot, workloadKey } from '../../core/snapshot.js';
+import { holdsResources, indexSnapshot } from '../../core/snapshot.js';
 import type { SnapshotIndex } from '../../core/snapshot.js';
 import { FitState } from '../fit/state.js';
 import { checkFit, describeUnschedulable } from '../fit/filter.js';
 import type { FitFailure } from '../fit/result.js';
 import { decidePlacement, isPlacedKind, podsKeptByFloor, statefulSetOrdinal } from '../placement/decide.js';
-import type { CapacityCounts, PlacedCapacityType } from '../placement/decide.js';
+import type { CapacityCounts, PlacedCapacityType, PlacedPod } from '../placement/decide.js';
+import { countedCapacityType, countedPod, placementGroupOf, replicasForFloor } from '../placement/inputs.js';
 import { CAPACITY_TYPE_ANNOTATION, DEFAULT_PLACEMENT_PATCH_OPTIONS } from '../placement/patch.js';
 import type { PlacementPatchOptions } from '../placement/patch.js';
 import type { PlacementPolicy } from '../placement/policy.js';
@@ -254,7 +255,8 @@ export class PlanningSession {
     if (this.#policies.has(workload)) return this.#policies.get(workload);
     const placement = this.context.placement;
     let policy: PlacementPolicy | undefined;
-    if (placement !== undefined && isPlacedKind(workload.ref.kind) && workload.replicas !== undefined) {
+    const optedOut = placement?.optOutNamespaces?.includes(workload.ref.namespace) === true;
+    if (placement !== undefined && !optedOut && isPlacedKind(workload.ref.kind) && workload.replicas !== undefined) {
       const resolved = resolvePlacementPolicy(workload.annotations, placement.namespaceAnnotations?.get(workload.ref.namespace), placement.defaults);
       policy = resolved.optOut ? undefined : resolved.policy;
     }
@@ -280,12 +282,15 @@ export class PlanningSession {
     const own = this.#capacityOf(pod);
     const live = { onDemand: counts.onDemand - (own === 'on-demand' ? 1 : 0), spot: counts.spot - (own === 'spot' ? 1 : 0) };
     const ordinal = pod.owner.kind === 'StatefulSet' ? statefulSetOrdinal(pod.name, pod.owner.name) : undefined;
+    const reserved = { onDemand: 0, spot: 0 };
     const decision = decidePlacement({
       workload: { ...pod.owner, kind: pod.owner.kind },
-      desiredReplicas: workload.replicas,
+      desiredReplicas: replicasForFloor(workload.replicas, live, reserved, ordinal),
       live,
-      reserved: { onDemand: 0, spot: 0 },
+      reserved,
       ...(ordinal === undefined ? {} : { ordinal }),
+      // Room only decides whether the webhook requires the type or merely prefers it, never which
+      // type: `findTarget` looks for room on that type itself, node by node, with the moves planned so far.
       room: { onDemand: true, spot: true },
       policy,
     });
@@ -592,8 +597,8 @@ export class PlanningSession {
   }
 
   /** The webhook counts a Deployment's pods per revision (ReplicaSet), a StatefulSet's as one. */
-  #group(pod: PodView, key: string = workloadKey(pod.owner)): string {
-    return pod.owner.kind === 'Deployment' ? `${key}#${pod.controllerRef?.uid ?? ''}` : key;
+  #group(pod: PodView): string {
+    return placementGroupOf(pod);
   }
 
   /**
@@ -606,15 +611,18 @@ export class PlanningSession {
     this.#counted.add(workload);
     const policy = this.#policyOfWorkload(workload);
     if (policy === undefined || workload.replicas === undefined) return;
-    const groups = new Map<string, { readonly placed: { readonly pod: PodView; readonly capacityType: PlacedCapacityType | 'unknown' }[]; onDemand: number; spot: number }>();
-    const key = workloadKey(workload.ref);
+    const groups = new Map<string, { readonly placed: PlacedPod[]; onDemand: number; spot: number }>();
+    const nodeType = (name: string): NodeView['capacityType'] | undefined => this.index.node(name)?.capacityType;
     for (const member of this.index.podsOfWorkload(workload.ref)) {
-      if (!holdsResources(member) || member.deletionRequestedAt !== undefined || member.nodeName === '') continue;
-      const group = this.#group(member, key);
-      const capacityType = this.#capacityOf(member) ?? 'unknown';
+      if (!holdsResources(member)) continue;
+      // Counted as the webhook counts (unbound pods by their decision); only bound pods can hold the floor.
+      const capacityType = countedCapacityType(countedPod(member, this.#capacityLabel), nodeType);
+      const bound = member.nodeName !== '' && member.deletionRequestedAt === undefined;
+      if (capacityType === undefined && !bound) continue;
+      const group = this.#group(member);
       let entry = groups.get(group);
       if (entry === undefined) groups.set(group, (entry = { placed: [], onDemand: 0, spot: 0 }));
-      entry.placed.push({ pod: member, capacityType });
+      if (bound) entry.placed.push({ pod: member, capacityType: capacityType ?? 'unknown' });
       if (capacityType === 'on-demand') entry.onDemand++;
       else if (capacityType === 'spot') entry.spot++;
     }

@@ -20,6 +20,8 @@ export interface PlacementContext {
   readonly namespaceAnnotations?: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** The node label carrying the capacity type, as the webhook writes it; the webhook's default when absent. */
   readonly capacityLabel?: PlacementPatchOptions['capacityLabel'];
+  /** Namespaces whose pods the webhook never places, whatever their annotations say. */
+  readonly optOutNamespaces?: readonly string[];
 }
 
 /** Everything planning takes besides the snapshot and the config: values, never effects. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PlacementDecision } from './decide.js';
 import { DEFAULT_CAPACITY_TYPE_RULES } from '../../core/capacity.js';
-import { capacityLabelFromNodes, DEFAULT_PLACEMENT_PATCH_OPTIONS, escapeJsonPointer, pinnedCapacityType, placementPatch } from './patch.js';
+import { capacityLabelFromNodes, DEFAULT_PLACEMENT_PATCH_OPTIONS, escapeJsonPointer, placementPatch } from './patch.js';
 import type { JsonPatchOperation, PlacementPatchOptions, RawPod } from './patch.js';
 
 /** RFC 6902 `add` only (all placement emits), strict about missing parents as the apiserver is. */
@@ -143,18 +143,6 @@ test('terms that already name the capacity label, or a nodeSelector on it, are t
   ]);
   const selected = { spec: { nodeSelector: { 'node.kubernetes.io/capacity': 'on-demand' } } };
   assert.deepEqual(placementPatch(selected, spotRequired).filter((o) => o.path.startsWith('/spec')), []);
-});
-
-test('pinnedCapacityType reads nodeSelector and required terms', () => {
-  const terms = (...reqs: object[]): RawPod => ({ spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: reqs.map((r) => ({ matchExpressions: [r] })) } } } } });
-  assert.equal(pinnedCapacityType({ spec: { nodeSelector: { 'node.kubernetes.io/capacity': 'spot' } } }), 'spot');
-  assert.equal(pinnedCapacityType({ spec: { nodeSelector: { 'node.kubernetes.io/capacity': 'reserved' } } }), 'other');
-  assert.equal(pinnedCapacityType({ spec: {} }), undefined);
-  assert.equal(pinnedCapacityType(terms(odReq)), 'on-demand');
-  assert.equal(pinnedCapacityType(terms(odReq, odReq)), 'on-demand');
-  assert.equal(pinnedCapacityType(terms(odReq, spotReq)), 'other');
-  assert.equal(pinnedCapacityType(terms(odReq, { key: 'zone', operator: 'In', values: ['a'] })), undefined);
-  assert.equal(pinnedCapacityType(terms({ key: 'node.kubernetes.io/capacity', operator: 'In', values: ['spot', 'on-demand'] })), 'other');
 });
 
 test('capacityLabelFromNodes picks the first rule label that tells both types apart', () => {

@@ -107,30 +107,6 @@ function _termConstrains(term: RawTerm, key: string): boolean {
   return (term.matchExpressions ?? []).some((r) => r.key === key);
 }
 
-/**
- * The capacity type the user already pinned the pod to, through `nodeSelector` or a requirement
- * on the capacity label in every required node selector term; `'other'` when pinned to a value
- * that is neither type; undefined when not pinned. The webhook leaves such pods' placement alone.
- */
-export function pinnedCapacityType(pod: RawPod, options: Pick<PlacementPatchOptions, 'capacityLabel'> = DEFAULT_PLACEMENT_PATCH_OPTIONS): PlacedCapacityType | 'other' | undefined {
-  const { key, values } = options.capacityLabel;
-  const typeOf = (value: string | undefined): PlacedCapacityType | 'other' =>
-    value === values.spot ? 'spot' : value === values['on-demand'] ? 'on-demand' : 'other';
-  const selected = pod.spec?.nodeSelector?.[key];
-  if (selected !== undefined) return typeOf(selected);
-  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
-  if (terms.length === 0 || !terms.every((t) => _termConstrains(t, key))) return undefined;
-  const found = new Set<PlacedCapacityType | 'other'>();
-  for (const term of terms) {
-    for (const r of term.matchExpressions ?? []) {
-      if (r.key !== key) continue;
-      const vals = r.values ?? [];
-      found.add(r.operator === 'In' && vals.length === 1 ? typeOf(vals[0]) : 'other');
-    }
-  }
-  return found.size === 1 ? [...found][0] : 'other';
-}
-
 /** Whether two tolerations are the same term (unset fields as their defaults). */
 export function sameToleration(a: RawToleration, b: Toleration): boolean {
   return (
@@ -153,7 +129,7 @@ export function sameToleration(a: RawToleration, b: Toleration): boolean {
  *   `stowage.io/capacity-type` annotations.
  *
  * Parent objects missing from the pod are created by the patch, since RFC 6902 `add` needs them.
- * A pod whose `nodeSelector` names the capacity label gets no affinity change (see {@link pinnedCapacityType}).
+ * A pod whose `nodeSelector` names the capacity label gets no affinity change (see `pinnedCapacityType` in inputs.ts).
  *
  * @example
  * placementPatch(pod, { capacityType: 'spot', required: true, floor: 1, reason }, options);
