@@ -7,8 +7,9 @@ import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { DEFAULT_CAPACITY_TYPE_RULES } from '../core/capacity.js';
 import type { ClusterSnapshot } from '../core/model.js';
-import { parseYamlDocument } from '../config/yaml.js';
-import { DEFAULT_DESCHEDULER_CONFIG, deschedulerConfigFromDocument, type DeschedulerConfig } from '../config/descheduler-config.js';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DEFAULT_DESCHEDULER_CONFIG, parseDeschedulerConfig, placementContextOf, type DeschedulerConfig } from '../config/descheduler-config.js';
 import { leftoverDrainState } from '../controllers/deschedule/drain-state.js';
 import { PlanExecutor } from '../controllers/deschedule/executor.js';
 import { runCycle, runLoop } from '../controllers/deschedule/loop.js';
@@ -16,8 +17,9 @@ import { DeschedulerMetrics } from '../controllers/deschedule/metrics.js';
 import { planDocument, renderPlanTable } from '../controllers/deschedule/render.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
-import { readClusterSnapshot } from '../kube/read-snapshot.js';
-import { ClusterCache, SNAPSHOT_KINDS, type SnapshotFocus } from '../kube/cluster-cache.js';
+import { readClusterSnapshot, readNamespaceAnnotations } from '../kube/read-snapshot.js';
+import { CACHE_KINDS, ClusterCache, SNAPSHOT_KINDS, type SnapshotFocus } from '../kube/cluster-cache.js';
+import type { PlacementContext } from '../policy/deschedule/types.js';
 import { leaderIdentity, runAsLeader, startRuntime } from '../controllers/runtime/runtime.js';
 import { createLogger, LOG_LEVELS, type Logger } from '../observability/log.js';
 import { addLeaderElectionFlags, leaderElectionFromFlags, type LeaderElectionFlags } from './leader-election-flags.js';
@@ -38,10 +40,22 @@ interface DeschedulerOptions extends ConnectionOptions, LeaderElectionFlags {
   readonly logLevel?: string;
 }
 
-/** Reads `--config FILE`; the defaults when absent. */
+/**
+ * Reads `--config FILE`; the defaults when absent. The placement webhook's configuration comes
+ * from the same file, or from the file it names, relative to it (see `descheduler-config.ts`).
+ */
 export function loadDeschedulerConfig(path: string | undefined): DeschedulerConfig {
   if (path === undefined) return DEFAULT_DESCHEDULER_CONFIG;
-  return loadFile(path, 'descheduler configuration', (text, source) => deschedulerConfigFromDocument(parseYamlDocument(text, source), source));
+  return loadFile(path, 'descheduler configuration', (text, source) =>
+    parseDeschedulerConfig(text, source, (file) => {
+      const other = resolve(dirname(path), file);
+      try {
+        return { text: readFileSync(other, 'utf8'), source: `webhook configuration "${other}"` };
+      } catch (error) {
+        throw new Error(`Cannot read webhook configuration "${other}" (spec.placement.webhookConfigurationFile of ${source}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0]}`);
+      }
+    }),
+  );
 }
 
 function _logger(level: string | undefined): Logger {
@@ -57,7 +71,7 @@ export function registerDeschedulerCommand(program: Command): void {
   const command = program
     .command('deschedule')
     .description('Move pods onto cheaper capacity and empty nodes (spot-reschedule, consolidate, balance) without going below any availability floor')
-    .option('--config <file>', 'a DeschedulerConfiguration YAML (strategies, budgets, eviction, backoff)')
+    .option('--config <file>', 'a DeschedulerConfiguration YAML (strategies, budgets, eviction, backoff); the placement webhook\'s WebhookConfiguration in the same file, the file spec.placement.webhookConfigurationFile names, or the policy given inline as spec.placement, gives the on-demand floor')
     .option('--prices <file>', 'a PriceTable YAML overriding the default prices')
     .option('--interval <duration>', 'time between cycles', '5m')
     .option('--once', 'run one cycle and exit', false)
@@ -75,14 +89,24 @@ export function registerDeschedulerCommand(program: Command): void {
     const metricsListen = opts.metricsListen === undefined ? undefined : parseListenAddress(opts.metricsListen, '--metrics-listen');
     const kc = loadKubeConfig(opts);
     const election = leaderElectionFromFlags(opts);
+    // The webhook's policy, when the file holds it: spot-reschedule then keeps each workload's floor.
+    // Nodes are classified as the webhook classifies them, so both count the same pods as on-demand.
+    const placement = config.placement === undefined ? undefined : placementContextOf(config.placement);
+    const capacityRules = config.placement?.capacityTypeRules ?? DEFAULT_CAPACITY_TYPE_RULES;
+    const logPlacement = (log: Logger): void => {
+      if (placement === undefined) log.info('No placement webhook configuration: planning as if no webhook places pods (no on-demand floor is kept)');
+      else log.info({ base: placement.defaults.base, percent: placement.defaults.percent, capacityLabel: placement.capacityLabel?.key }, 'Keeping the placement webhook\'s on-demand floor');
+    };
 
     if (opts.dryRun) {
       // Plans exactly as a real cycle does, from the same conversion and config, with no executor;
       // a one-shot read needs no watch, so it LISTs.
       const log = _logger(opts.logLevel);
+      logPlacement(log);
       let seen: ClusterSnapshot | undefined;
-      const readSnapshot = async () => (seen = await readClusterSnapshot(kc, { capacityRules: DEFAULT_CAPACITY_TYPE_RULES }));
-      const { planId, plan } = await runCycle({ readSnapshot, config: config.deschedule, prices, log, ...(config.placement === undefined ? {} : { placement: config.placement }) });
+      const readSnapshot = async () => (seen = await readClusterSnapshot(kc, { capacityRules }));
+      const readPlacement = placement === undefined ? undefined : async (): Promise<PlacementContext> => ({ ...placement, namespaceAnnotations: await readNamespaceAnnotations(kc) });
+      const { planId, plan } = await runCycle({ readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), config: config.deschedule, prices, log });
       // What a crashed run left, from the same snapshot: the next real start rolls it back first.
       const leftovers = seen === undefined ? undefined : leftoverDrainState(seen, Date.now());
       if (opts.output === 'table') process.stdout.write(renderPlanTable(plan, leftovers));
@@ -107,6 +131,7 @@ export function registerDeschedulerCommand(program: Command): void {
       throw new CliError((error as Error).message);
     }
     const { log, registry } = runtime;
+    logPlacement(log);
     const core = kc.makeApiClient(CoreV1Api);
     const apps = kc.makeApiClient(AppsV1Api);
     const metrics = new DeschedulerMetrics(registry);
@@ -115,7 +140,8 @@ export function registerDeschedulerCommand(program: Command): void {
 
     /** The work of one leadership term (or of the whole run without election). */
     const act = async (signal: AbortSignal): Promise<void> => {
-      const cache = new ClusterCache(kc, { capacityRules: DEFAULT_CAPACITY_TYPE_RULES, kinds: SNAPSHOT_KINDS, log, registry });
+      // Namespaces only for the placement policy's per-namespace annotations.
+      const cache = new ClusterCache(kc, { capacityRules, kinds: placement === undefined ? SNAPSHOT_KINDS : CACHE_KINDS, log, registry });
       try {
         await Promise.race([cache.start(), new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
         if (signal.aborted) return;
@@ -134,7 +160,11 @@ export function registerDeschedulerCommand(program: Command): void {
         // plan resumes it if it still pays.
         await executor.recover();
         ready = true;
-        const cycle = { readSnapshot, config: config.deschedule, prices, log, executor, metrics, events, ...(config.placement === undefined ? {} : { placement: config.placement }) };
+        const readPlacement =
+          placement === undefined
+            ? undefined
+            : (): Promise<PlacementContext> => Promise.resolve({ ...placement, namespaceAnnotations: new Map(cache.list('namespaces').map((ns) => [ns.metadata?.name ?? '', ns.metadata?.annotations ?? {}] as const)) });
+        const cycle = { readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), config: config.deschedule, prices, log, executor, metrics, events };
         if (opts.once) {
           const { planId, plan, report } = await runCycle(cycle);
           if (opts.output === 'table') {

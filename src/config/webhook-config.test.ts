@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { DEFAULT_CAPACITY_TYPE_RULES } from '../core/capacity.js';
 import { DEFAULT_PLACEMENT_POLICY } from '../policy/placement/policy.js';
-import { DEFAULT_WEBHOOK_CONFIG, parseWebhookConfig, webhookConfigFromDocument } from './webhook-config.js';
+import { DEFAULT_WEBHOOK_CONFIG, parseWebhookConfig } from './webhook-config.js';
 
 const HEADER = 'apiVersion: stowage.io/v1alpha1\nkind: WebhookConfiguration\n';
 
@@ -73,8 +72,8 @@ test('bad files fail with one line naming the source and each field', () => {
   }
 });
 
-test('the ConfigMap shipped in deploy/webhook holds a valid configuration', () => {
-  const docs = parseYaml(readFileSync(new URL('../../deploy/webhook/config.yaml', import.meta.url), 'utf8')) as { data: { 'config.yaml': string } };
-  const config = webhookConfigFromDocument(parseYaml(docs.data['config.yaml']));
+test('the shared configuration file (deploy/config/stowage.yaml) is the defaults written out', () => {
+  const config = parseWebhookConfig(readFileSync(new URL('../../deploy/config/stowage.yaml', import.meta.url), 'utf8'));
+  assert.deepEqual(config, DEFAULT_WEBHOOK_CONFIG);
   assert.deepEqual(config.placement, DEFAULT_PLACEMENT_POLICY);
 });

@@ -19,7 +19,7 @@
  *
  * Every field is optional; an empty file (or no file) gives the built-in defaults.
  */
-import { parseYamlDocument } from './yaml.js';
+import { findConfigDocument, parseConfigDocuments } from './documents.js';
 import { z } from 'zod';
 import { DEFAULT_CAPACITY_TYPE_RULES, type CapacityTypeRule } from '../core/capacity.js';
 import type { Toleration } from '../core/model.js';
@@ -142,12 +142,16 @@ export function webhookConfigFromDocument(document: unknown, source = 'webhook c
 }
 
 /**
- * Parses a configuration file's text (YAML or JSON).
+ * Parses a configuration file's text (YAML or JSON): its `WebhookConfiguration` document, which
+ * may share the file with other components' documents (see `documents.ts`).
  *
  * @example
  * const config = parseWebhookConfig(readFileSync(path, 'utf8'), `webhook configuration "${path}"`);
  * @throws {Error} one line naming the file and each bad field
  */
 export function parseWebhookConfig(text: string, source = 'webhook configuration'): WebhookConfig {
-  return webhookConfigFromDocument(parseYamlDocument(text, source), source);
+  const documents = parseConfigDocuments(text, source);
+  const document = findConfigDocument(documents, 'WebhookConfiguration', source);
+  if (document === undefined && documents.length > 0) throw new Error(`Invalid ${source}: no WebhookConfiguration document among its ${documents.length}`);
+  return webhookConfigFromDocument(document, source);
 }

@@ -108,3 +108,13 @@ export function snapshotFromObjects(objects: ClusterObjects, options: { readonly
     pdbs: objects.pdbs.map((p) => pdbFromKube(p)),
   };
 }
+
+/**
+ * Every namespace's annotations, for the placement policy's per-namespace overrides and opt-outs
+ * (the descheduler resolves each workload's policy as the webhook does).
+ */
+export async function readNamespaceAnnotations(kc: KubeConfig, retry: RetryOptions = {}): Promise<ReadonlyMap<string, Readonly<Record<string, string>>>> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const namespaces = await listAll('namespaces', (c) => core.listNamespace({ limit: PAGE_SIZE, _continue: c }), retry);
+  return new Map(namespaces.map((ns) => [ns.metadata?.name ?? '', ns.metadata?.annotations ?? {}] as const));
+}

@@ -5,8 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kustomizationResources, loadManifests, manifestFiles, type ManifestObject } from '../manifests.test-helper.js';
-import { parse as parseYaml } from 'yaml';
-import { DEFAULT_DESCHEDULER_CONFIG, deschedulerConfigFromDocument } from '../../config/descheduler-config.js';
+import { DEFAULT_DESCHEDULER_CONFIG } from '../../config/descheduler-config.js';
+import { DEFAULT_WEBHOOK_CONFIG } from '../../config/webhook-config.js';
+import { loadDeschedulerConfig } from '../../cli/deschedule.js';
 
 type Obj = ManifestObject;
 
@@ -16,14 +17,15 @@ const load = (): Obj[] => loadManifests(DIR);
 
 test('every manifest parses and the kustomization lists every file', () => {
   const objects = load();
-  assert.deepEqual(objects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'ServiceAccount']);
-  assert.deepEqual(kustomizationResources(DIR), manifestFiles(DIR));
+  assert.deepEqual(objects.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'ServiceAccount']);
+  assert.deepEqual(kustomizationResources(DIR), ['../config', ...manifestFiles(DIR)]);
 });
 
-test('the ConfigMap holds a valid configuration, the defaults written out', () => {
-  const cm = load().find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
-  const config = deschedulerConfigFromDocument(parseYaml(cm.data['config.yaml'] ?? ''));
-  assert.deepEqual(config, DEFAULT_DESCHEDULER_CONFIG);
+test('the shared configuration (deploy/config/stowage.yaml) is the defaults written out, with the webhook\'s policy for the floor', () => {
+  const config = loadDeschedulerConfig(new URL('../../../deploy/config/stowage.yaml', import.meta.url).pathname);
+  assert.deepEqual(config, { ...DEFAULT_DESCHEDULER_CONFIG, placement: DEFAULT_WEBHOOK_CONFIG });
+  const deployment = load().find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { volumes: { configMap?: { name: string } }[] } } } };
+  assert.deepEqual(deployment.spec.template.spec.volumes.map((v) => v.configMap?.name), ['stowage-config']);
 });
 
 test('two replicas under leader election, and the ClusterRole writes only evictions, node and Deployment patches, and events', () => {

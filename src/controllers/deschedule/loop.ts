@@ -8,8 +8,7 @@ import type { PriceTable } from '../../core/pricing.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { Logger } from '../../observability/log.js';
 import { planDescheduling, type DeschedulingConfig } from '../../policy/deschedule/plan.js';
-import type { Plan } from '../../policy/deschedule/types.js';
-import type { PlacementPolicy } from '../../policy/placement/policy.js';
+import type { PlacementContext, Plan } from '../../policy/deschedule/types.js';
 import { newPlanId, type ExecutionReport, type PlanExecutor } from './executor.js';
 import type { DeschedulerMetrics } from './metrics.js';
 
@@ -18,8 +17,11 @@ export interface CycleOptions {
   readonly readSnapshot: () => Promise<ClusterSnapshot>;
   readonly config: DeschedulingConfig;
   readonly prices: PriceTable;
-  /** The placement webhook's policy, when one runs. */
-  readonly placement?: PlacementPolicy;
+  /**
+   * The placement webhook's policy (with the namespaces' annotations, read each cycle), so that
+   * spot-reschedule keeps each workload's on-demand floor; absent when no webhook runs.
+   */
+  readonly readPlacement?: () => Promise<PlacementContext>;
   readonly log: Logger;
   readonly now?: () => number;
   /** Absent in a dry run: nothing is written. */
@@ -38,12 +40,12 @@ export interface CycleResult {
 /** Plans one cycle and, with an executor, carries it out. */
 export async function runCycle(options: CycleOptions): Promise<CycleResult> {
   const now = options.now ?? Date.now;
-  const snapshot = await options.readSnapshot();
+  const [snapshot, placement] = await Promise.all([options.readSnapshot(), options.readPlacement?.()]);
   const planId = newPlanId(now());
   const plan = planDescheduling(snapshot, options.config, {
     now: now(),
     prices: options.prices,
-    ...(options.placement === undefined ? {} : { placement: { defaults: options.placement } }),
+    ...(placement === undefined ? {} : { placement }),
     ...(options.executor === undefined ? {} : { failures: options.executor.failures, history: options.executor.history }),
   });
   options.metrics?.projectedSaving.set(plan.savingUsdPerHour);

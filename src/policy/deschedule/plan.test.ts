@@ -152,6 +152,17 @@ test('the on-demand floor\'s pods stay; a drain that keeps the node and frees no
   assert.deepEqual(reasons(planDescheduling(solo, only('spot-reschedule'), { ...ctx, placement }), 'od-1'), ['Node "od-1" has no pod to move']);
 });
 
+test('a namespace the webhook opts out keeps no floor, as the webhook places none of its pods', () => {
+  const pods = [pod('web-a', 'od-1', { createdAt: 0 }), pod('web-b', 'od-1', { createdAt: 1000 }), pod('web-c', 'spot-1')];
+  const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods, workloads: [workload('web', 3)] });
+  const partial = only('spot-reschedule', {}, { onlyWhenEmptied: false });
+  const kept = planDescheduling(s, partial, { ...ctx, placement: { defaults: { ...noFloor, base: 1 } } });
+  assert.deepEqual(kept.drains[0]?.staying.map((p) => p.name), ['web-a']);
+  const optedOut = planDescheduling(s, partial, { ...ctx, placement: { defaults: { ...noFloor, base: 1 }, optOutNamespaces: [pods[0]?.namespace ?? ''] } });
+  assert.deepEqual(optedOut.drains[0]?.staying, []);
+  assert.equal(optedOut.drains[0]?.pods.length, 2);
+});
+
 test('budgets: per node, per cycle, per namespace', () => {
   const perNode = only('spot-reschedule', { budgets: { ...DEFAULT_DESCHEDULING_CONFIG.budgets, maxEvictionsPerNode: 1 } });
   assert.deepEqual(reasons(planDescheduling(cluster(), perNode, ctx), 'od-1'), ['Draining node "od-1" needs 2 evictions, over the per-node budget of 1']);
