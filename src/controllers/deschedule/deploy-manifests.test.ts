@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kustomizationResources, loadManifests, manifestFiles, type ManifestObject } from '../manifests.test-helper.js';
-import { DEFAULT_DESCHEDULER_CONFIG } from '../../config/descheduler-config.js';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_DESCHEDULER_CONFIG, parseDeschedulerConfig } from '../../config/descheduler-config.js';
 import { DEFAULT_WEBHOOK_CONFIG } from '../../config/webhook-config.js';
-import { loadDeschedulerConfig } from '../../cli/deschedule.js';
 
 type Obj = ManifestObject;
 
@@ -22,7 +22,8 @@ test('every manifest parses and the kustomization lists every file', () => {
 });
 
 test('the shared configuration (deploy/config/stowage.yaml) is the defaults written out, with the webhook\'s policy for the floor', () => {
-  const config = loadDeschedulerConfig(new URL('../../../deploy/config/stowage.yaml', import.meta.url).pathname);
+  const text = readFileSync(new URL('../../../deploy/config/stowage.yaml', import.meta.url), 'utf8');
+  const config = parseDeschedulerConfig(text, 'deploy/config/stowage.yaml', (path) => assert.fail(`The shipped file names no other file, yet "${path}" was read`));
   assert.deepEqual(config, { ...DEFAULT_DESCHEDULER_CONFIG, placement: DEFAULT_WEBHOOK_CONFIG });
   const deployment = load().find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { volumes: { configMap?: { name: string } }[] } } } };
   assert.deepEqual(deployment.spec.template.spec.volumes.map((v) => v.configMap?.name), ['stowage-config']);
