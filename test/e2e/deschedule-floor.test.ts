@@ -21,17 +21,11 @@ import { freePorts, tailLog, waitFor } from '../../src/devcluster/processes.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/pki/certs.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
+import { ONE_ON_DEMAND_TWO_SPOT, serves, setCordoned, SPOT_RESCHEDULE_CONFIG } from './support/pods.js';
 
 const cluster = useCluster({
   podStartupMs: 1000,
-  nodes: {
-    apiVersion: 'stowage.io/v1alpha1',
-    kind: 'NodeFixture',
-    nodes: [
-      { name: 'on-demand', count: 1, capacityType: 'on-demand', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '4', memory: '16Gi', pods: '110' } },
-      { name: 'spot', count: 2, capacityType: 'spot', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity: { cpu: '4', memory: '16Gi', pods: '110' } },
-    ],
-  },
+  nodes: ONE_ON_DEMAND_TWO_SPOT,
 });
 const NS = 'floor';
 const ON_DEMAND = 'on-demand';
@@ -39,16 +33,7 @@ const SPOT = ['spot-1', 'spot-2'];
 const BIN = fileURLToPath(new URL('../../bin/stowage.js', import.meta.url));
 const WORK = mkdtempSync(join(tmpdir(), 'stowage-floor-e2e-'));
 const WEBHOOK_DOCUMENT = ['apiVersion: stowage.io/v1alpha1', 'kind: WebhookConfiguration', 'spec:', '  placement: { base: 1, percent: 0 }', ''].join('\n');
-const DESCHEDULER_DOCUMENT = [
-  'apiVersion: stowage.io/v1alpha1',
-  'kind: DeschedulerConfiguration',
-  'spec:',
-  '  deschedule:',
-  '    eviction: { minPodAgeSeconds: 0 }',
-  '    strategies: { consolidate: { enabled: false } }',
-  '  replacementTimeoutSeconds: 120',
-  '',
-].join('\n');
+const DESCHEDULER_DOCUMENT = SPOT_RESCHEDULE_CONFIG;
 /**
  * One file for both commands, as deploy/config/stowage.yaml ships it but with pods movable at
  * any age and consolidation off, so the cycle is a spot-reschedule cycle.
@@ -67,15 +52,6 @@ const WORKLOADS = [
   { kind: 'StatefulSet', name: 'db', replicas: 3, base: undefined, pdb: true },
 ] as const;
 const FLOOR: Readonly<Record<string, number>> = { web: 2, api: 1, solo: 1, db: 1 };
-
-function isReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
-/** A Ready replica that is not on its way out. */
-function serves(pod: V1Pod): boolean {
-  return isReady(pod) && pod.metadata?.deletionTimestamp === undefined;
-}
 
 /**
  * Watches the namespace's pods and, after every event, counts per workload the serving pods on
@@ -138,9 +114,6 @@ async function podsOf(c: TestCluster, app: string): Promise<V1Pod[]> {
   return (await c.core.listNamespacedPod({ namespace: NS, labelSelector: `app=${app}` })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
 }
 
-async function setSpotCordoned(c: TestCluster, unschedulable: boolean): Promise<void> {
-  for (const name of SPOT) await c.core.patchNode({ name, body: [{ op: 'replace', path: '/spec/unschedulable', value: unschedulable }] });
-}
 
 interface RunReport {
   readonly report?: { readonly drains: readonly { readonly node: string; readonly outcome: string; readonly moved: readonly string[]; readonly reason: string }[] };
@@ -195,7 +168,7 @@ describe('the live descheduler keeps the webhook\'s on-demand floor', () => {
     const c = cluster();
     // Spot is closed while the workloads start: the webhook's floor pods require on-demand, the
     // others prefer spot and fall back to on-demand, so every pod starts on the on-demand node.
-    await setSpotCordoned(c, true);
+    await setCordoned(c, SPOT, true);
     const template = (name: string) => ({
       metadata: { labels: { app: name } },
       spec: { terminationGracePeriodSeconds: 1, containers: [{ name, image: `registry.example/${name}:1`, resources: { requests: { cpu: '100m', memory: '64Mi' } } }] },
@@ -225,7 +198,7 @@ describe('the live descheduler keeps the webhook\'s on-demand floor', () => {
     for (const w of WORKLOADS.filter((x) => x.pdb)) {
       await waitFor(`the PDB of ${w.name} allows 1`, async () => (await c.policy.readNamespacedPodDisruptionBudget({ name: w.name, namespace: NS })).status?.disruptionsAllowed === 1, { timeoutMs: 60_000, intervalMs: 200 });
     }
-    await setSpotCordoned(c, false);
+    await setCordoned(c, SPOT, false);
 
     // Without the webhook's document the descheduler cannot know the floor: its plan moves floor pods too.
     const blind = await runCli(['deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', CONFIG_WITHOUT_WEBHOOK, '--dry-run', '-o', 'json']);
