@@ -21,11 +21,13 @@ import { freePorts, tailLog, waitFor } from '../../src/devcluster/processes.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/pki/certs.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
-import { ONE_ON_DEMAND_TWO_SPOT, serves, setCordoned, SPOT_RESCHEDULE_CONFIG } from './support/pods.js';
+import { setCordoned, SPOT_RESCHEDULE_CONFIG } from './support/workloads.js';
+import { onDemandAndSpot } from './support/nodes.js';
+import { servesTraffic as serves } from './support/ready-watch.js';
 
 const cluster = useCluster({
   podStartupMs: 1000,
-  nodes: ONE_ON_DEMAND_TWO_SPOT,
+  nodes: onDemandAndSpot('4', '16Gi'),
 });
 const NS = 'floor';
 const ON_DEMAND = 'on-demand';
