@@ -19,14 +19,15 @@ import { urlWebhookConfiguration } from '../../src/controllers/webhook/registrat
 import { httpGet } from '../../src/devcluster/http.js';
 import { freePorts, tailLog, waitFor } from '../../src/devcluster/processes.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/pki/certs.js';
-import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
+import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
-import { setCordoned, SPOT_RESCHEDULE_CONFIG } from './support/workloads.js';
+import { podsOf, setCordoned, SPOT_RESCHEDULE_CONFIG } from './support/workloads.js';
 import { onDemandAndSpot } from './support/nodes.js';
 import { servesTraffic as serves } from './support/ready-watch.js';
 
+// Pods take 2-3 s from bind to Ready, as in the other availability tests.
 const cluster = useCluster({
-  podStartupMs: 1000,
+  ...E2E_POD_STARTUP,
   nodes: onDemandAndSpot('4', '16Gi'),
 });
 const NS = 'floor';
@@ -35,10 +36,11 @@ const SPOT = ['spot-1', 'spot-2'];
 const BIN = fileURLToPath(new URL('../../bin/stowage.js', import.meta.url));
 const WORK = mkdtempSync(join(tmpdir(), 'stowage-floor-e2e-'));
 const WEBHOOK_DOCUMENT = ['apiVersion: stowage.io/v1alpha1', 'kind: WebhookConfiguration', 'spec:', '  placement: { base: 1, percent: 0 }', ''].join('\n');
-const DESCHEDULER_DOCUMENT = SPOT_RESCHEDULE_CONFIG;
+// The on-demand node keeps the floor's pods, so spot-reschedule must be allowed to drain a node it does not empty.
+const DESCHEDULER_DOCUMENT = SPOT_RESCHEDULE_CONFIG.replace('strategies: { consolidate: { enabled: false } }', "strategies: { consolidate: { enabled: false }, spot-reschedule: { onlyWhenEmptied: false } }");
 /**
  * One file for both commands, as deploy/config/stowage.yaml ships it but with pods movable at
- * any age and consolidation off, so the cycle is a spot-reschedule cycle.
+ * any age, consolidation off and partial drains allowed, so the cycle is a spot-reschedule cycle.
  */
 const CONFIG = join(WORK, 'stowage.yaml');
 writeFileSync(CONFIG, `${WEBHOOK_DOCUMENT}---\n${DESCHEDULER_DOCUMENT}`);
@@ -112,10 +114,10 @@ class FloorWatcher {
   }
 }
 
-async function podsOf(c: TestCluster, app: string): Promise<V1Pod[]> {
-  return (await c.core.listNamespacedPod({ namespace: NS, labelSelector: `app=${app}` })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
+/** The workload's pods that are not on their way out. */
+async function livePodsOf(c: TestCluster, app: string): Promise<V1Pod[]> {
+  return (await podsOf(c, NS, app)).filter((p) => p.metadata?.deletionTimestamp === undefined);
 }
-
 
 interface RunReport {
   readonly report?: { readonly drains: readonly { readonly node: string; readonly outcome: string; readonly moved: readonly string[]; readonly reason: string }[] };
@@ -184,14 +186,14 @@ describe('the live descheduler keeps the webhook\'s on-demand floor', () => {
     }
     for (const w of WORKLOADS) {
       await waitFor(`${w.replicas} Ready ${w.name} pods on "${ON_DEMAND}"`, async () => {
-        const pods = await podsOf(c, w.name);
+        const pods = await livePodsOf(c, w.name);
         return pods.length === w.replicas && pods.every((p) => serves(p) && p.spec?.nodeName === ON_DEMAND);
       }, { timeoutMs: 120_000, intervalMs: 250 });
     }
     // The webhook decided each pod: the floor's required on on-demand, the rest spot (only preferred, as spot had no room).
     const floorPods = new Map<string, Set<string>>();
     for (const w of WORKLOADS) {
-      const pods = await podsOf(c, w.name);
+      const pods = await livePodsOf(c, w.name);
       const decided = pods.filter((p) => p.metadata?.annotations?.['stowage.io/capacity-type'] === 'on-demand');
       assert.equal(decided.length, FLOOR[w.name], `${w.name}: ${FLOOR[w.name]} pod(s) decided on-demand by the webhook`);
       assert.equal(pods.length - decided.length, w.replicas - (FLOOR[w.name] ?? 0));
@@ -208,7 +210,7 @@ describe('the live descheduler keeps the webhook\'s on-demand floor', () => {
     const blindMoves = (JSON.parse(blind.stdout) as RunReport).status.moves.map((m) => m.pod.name);
     const allFloor = [...floorPods.values()].flatMap((uids) => [...uids]);
     const floorNames = new Set<string>();
-    for (const w of WORKLOADS) for (const p of await podsOf(c, w.name)) if (allFloor.includes(p.metadata?.uid ?? '')) floorNames.add(p.metadata?.name ?? '');
+    for (const w of WORKLOADS) for (const p of await livePodsOf(c, w.name)) if (allFloor.includes(p.metadata?.uid ?? '')) floorNames.add(p.metadata?.name ?? '');
     assert.ok(blindMoves.some((name) => floorNames.has(name)), `without the policy, floor pods are planned to move: ${blindMoves.join(', ')}`);
 
     // With it, the dry run names the floor's pods as staying and moves the rest, each to spot.
@@ -234,10 +236,10 @@ describe('the live descheduler keeps the webhook\'s on-demand floor', () => {
     const end: Record<string, { onDemand: number; spot: number }> = {};
     for (const w of WORKLOADS) {
       await waitFor(`${w.name}: ${w.replicas} Ready pods, ${FLOOR[w.name]} on on-demand`, async () => {
-        const pods = await podsOf(c, w.name);
+        const pods = await livePodsOf(c, w.name);
         return pods.length === w.replicas && pods.every(serves) && pods.filter((p) => p.spec?.nodeName === ON_DEMAND).length === FLOOR[w.name];
       }, { timeoutMs: 120_000, intervalMs: 250 });
-      const pods = await podsOf(c, w.name);
+      const pods = await livePodsOf(c, w.name);
       const onDemand = pods.filter((p) => p.spec?.nodeName === ON_DEMAND);
       end[w.name] = { onDemand: onDemand.length, spot: pods.filter((p) => SPOT.includes(p.spec?.nodeName ?? '')).length };
       assert.deepEqual(new Set(onDemand.map((p) => p.metadata?.uid ?? '')), floorPods.get(w.name), `${w.name}: the floor's pods are the ones that stayed`);

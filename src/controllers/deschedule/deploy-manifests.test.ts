@@ -6,8 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kustomizationResources, loadManifests, manifestFiles, type ManifestObject } from '../manifests.test-helper.js';
 import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { DEFAULT_DESCHEDULER_CONFIG, parseDeschedulerConfig } from '../../config/descheduler-config.js';
 import { DEFAULT_WEBHOOK_CONFIG } from '../../config/webhook-config.js';
+import { DEFAULT_DESCHEDULING_CONFIG } from '../../policy/deschedule/plan.js';
 
 type Obj = ManifestObject;
 
@@ -25,6 +27,9 @@ test('the shared configuration (deploy/config/stowage.yaml) is the defaults writ
   const text = readFileSync(new URL('../../../deploy/config/stowage.yaml', import.meta.url), 'utf8');
   const config = parseDeschedulerConfig(text, 'deploy/config/stowage.yaml', (path) => assert.fail(`The shipped file names no other file, yet "${path}" was read`));
   assert.deepEqual(config, { ...DEFAULT_DESCHEDULER_CONFIG, placement: DEFAULT_WEBHOOK_CONFIG });
+  // Written out, not merely defaulted: the section as written is every default, field by field.
+  const written = (parseAllDocuments(text).map((d) => d.toJS() as { kind?: string; spec?: { deschedule?: unknown } }).find((d) => d.kind === 'DeschedulerConfiguration'))?.spec?.deschedule;
+  assert.deepEqual(written, DEFAULT_DESCHEDULING_CONFIG);
   const deployment = load().find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { volumes: { configMap?: { name: string } }[] } } } };
   assert.deepEqual(deployment.spec.template.spec.volumes.map((v) => v.configMap?.name), ['stowage-config']);
 });
