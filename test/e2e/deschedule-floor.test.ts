@@ -9,18 +9,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { AdmissionregistrationV1Api, Watch, type V1MutatingWebhookConfiguration, type V1Pod } from '@kubernetes/client-node';
-import { urlWebhookConfiguration } from '../../src/controllers/webhook/registration.js';
-import { httpGet } from '../../src/devcluster/http.js';
-import { freePorts, tailLog, waitFor } from '../../src/devcluster/processes.js';
-import { createCertificateAuthority, issueCertificate } from '../../src/pki/certs.js';
+import { Watch, type V1Pod } from '@kubernetes/client-node';
+import { waitFor } from '../../src/devcluster/processes.js';
 import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
+import type { ControllerProcess } from './support/controller-process.js';
 import { runCli } from './support/exec.js';
+import { startPlacementWebhook, stopPlacementWebhook } from './support/placement-webhook.js';
 import { podsOf, setCordoned, SPOT_RESCHEDULE_CONFIG } from './support/workloads.js';
 import { onDemandAndSpot } from './support/nodes.js';
 import { servesTraffic as serves } from './support/ready-watch.js';
@@ -33,7 +30,6 @@ const cluster = useCluster({
 const NS = 'floor';
 const ON_DEMAND = 'on-demand';
 const SPOT = ['spot-1', 'spot-2'];
-const BIN = fileURLToPath(new URL('../../bin/stowage.js', import.meta.url));
 const WORK = mkdtempSync(join(tmpdir(), 'stowage-floor-e2e-'));
 const WEBHOOK_DOCUMENT = ['apiVersion: stowage.io/v1alpha1', 'kind: WebhookConfiguration', 'spec:', '  placement: { base: 1, percent: 0 }', ''].join('\n');
 // The on-demand node keeps the floor's pods, so spot-reschedule must be allowed to drain a node it does not empty.
@@ -128,42 +124,17 @@ interface RunReport {
 }
 
 describe('the live descheduler keeps the webhook\'s on-demand floor', () => {
-  let webhook: ChildProcess | undefined;
-  let webhookLog = '';
+  let webhook: ControllerProcess | undefined;
   const observed: Record<string, unknown> = {};
 
   before(async () => {
     const c = cluster();
     await createNamespace(c.core, NS);
-    const ca = await createCertificateAuthority('stowage-floor-e2e-ca');
-    const serving = await issueCertificate(ca, { commonName: 'stowage-webhook', ipAddresses: ['127.0.0.1'], usage: 'server' });
-    const cert = join(WORK, 'tls.crt');
-    const key = join(WORK, 'tls.key');
-    writeFileSync(cert, serving.certPem);
-    writeFileSync(key, serving.keyPem, { mode: 0o600 });
-    const [port, metricsPort] = (await freePorts(2)) as [number, number];
-    webhookLog = join(WORK, 'webhook.log');
-    const fd = openSync(webhookLog, 'a');
-    const args = [BIN, 'webhook', '--config', CONFIG, '--kubeconfig', c.state.kubeconfigPath, '--tls-cert-file', cert, '--tls-private-key-file', key, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, STOWAGE_LOG_LEVEL: 'info' } });
-    webhook = child;
-    closeSync(fd);
-    await waitFor('the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
-      timeoutMs: 120_000,
-      intervalMs: 200,
-      abortIf: () => (child.exitCode === null ? undefined : `the webhook exited with ${child.exitCode}:\n${tailLog(webhookLog)}`),
-    });
-    await c.kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
-      body: urlWebhookConfiguration(`https://127.0.0.1:${port}/mutate`, ca.certPem) as unknown as V1MutatingWebhookConfiguration,
-    });
+    webhook = await startPlacementWebhook(c, CONFIG, WORK);
   }, { timeout: 5 * 60_000 });
 
   after(async () => {
-    if (webhook !== undefined && webhook.exitCode === null) {
-      const exited = new Promise((resolve) => webhook?.once('exit', resolve));
-      webhook.kill('SIGTERM');
-      await exited;
-    }
+    await stopPlacementWebhook(webhook);
     process.stdout.write(`# DESCHEDULE-FLOOR-E2E ${JSON.stringify(observed)}\n`);
     rmSync(WORK, { recursive: true, force: true });
   });

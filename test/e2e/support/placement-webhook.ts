@@ -1,0 +1,46 @@
+/**
+ * The placement webhook as a real process (`stowage webhook --config F`) with a fresh CA, served on
+ * loopback and registered in the test cluster's kube-apiserver, for the e2e files that run the
+ * webhook beside the descheduler.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AdmissionregistrationV1Api, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
+import { urlWebhookConfiguration } from '../../../src/controllers/webhook/registration.js';
+import { httpGet } from '../../../src/devcluster/http.js';
+import { freePorts, waitFor } from '../../../src/devcluster/processes.js';
+import { createCertificateAuthority, issueCertificate } from '../../../src/pki/certs.js';
+import type { TestCluster } from './cluster.js';
+import { ControllerProcess } from './controller-process.js';
+
+/**
+ * Starts `stowage webhook --config configPath` (its TLS files written into `work`), waits until it
+ * is ready and registers it. Returns the process; kill it (SIGTERM) and await `exited` when done.
+ */
+export async function startPlacementWebhook(c: TestCluster, configPath: string, work: string): Promise<ControllerProcess> {
+  const ca = await createCertificateAuthority('stowage-e2e-webhook-ca');
+  const serving = await issueCertificate(ca, { commonName: 'stowage-webhook', ipAddresses: ['127.0.0.1'], usage: 'server' });
+  const cert = join(work, 'tls.crt');
+  const key = join(work, 'tls.key');
+  writeFileSync(cert, serving.certPem);
+  writeFileSync(key, serving.keyPem, { mode: 0o600 });
+  const [port, metricsPort] = (await freePorts(2)) as [number, number];
+  const args = ['webhook', '--config', configPath, '--kubeconfig', c.state.kubeconfigPath, '--tls-cert-file', cert, '--tls-private-key-file', key, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`];
+  const webhook = new ControllerProcess('the webhook', args, { STOWAGE_LOG_LEVEL: 'info' });
+  await waitFor('the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
+    timeoutMs: 120_000,
+    intervalMs: 200,
+    abortIf: () => webhook.diedEarly(),
+  });
+  await c.kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
+    body: urlWebhookConfiguration(`https://127.0.0.1:${port}/mutate`, ca.certPem) as unknown as V1MutatingWebhookConfiguration,
+  });
+  return webhook;
+}
+
+/** Stops a webhook started by {@link startPlacementWebhook}. */
+export async function stopPlacementWebhook(webhook: ControllerProcess | undefined): Promise<void> {
+  if (webhook === undefined || !webhook.running) return;
+  webhook.kill('SIGTERM');
+  await webhook.exited;
+}
