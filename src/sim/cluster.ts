@@ -36,6 +36,11 @@ export const CordonReason = {
   SpotNotice: 'spot-notice',
   /** Stowage's descheduler taints a node it drains. */
   StowageDrain: 'stowage-drain',
+  /**
+   * The kubelet stopped reporting Ready: the node-lifecycle controller's `not-ready` taint (its
+   * NoExecute twin evicts only after the pods' 300 s toleration, which no run here reaches).
+   */
+  NotReady: 'not-ready',
 } as const;
 /** One of {@link CordonReason}. */
 export type CordonReason = (typeof CordonReason)[keyof typeof CordonReason];
@@ -44,6 +49,7 @@ const _TAINTS: Readonly<Record<CordonReason, Taint>> = {
   'autoscaler-delete': { key: 'ToBeDeletedByClusterAutoscaler', effect: 'NoSchedule' },
   'spot-notice': { key: 'aws-node-termination-handler/spot-itn', effect: 'NoSchedule' },
   'stowage-drain': { key: 'stowage.io/draining', effect: 'NoSchedule' },
+  'not-ready': { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' },
 };
 
 /**
@@ -119,7 +125,7 @@ export class SimNode {
         capacity: g.capacity,
         // aws-node-termination-handler cordons (spec.unschedulable); the others only taint.
         unschedulable: this.cordons.has(CordonReason.SpotNotice),
-        ready: this.state === 'ready',
+        ready: this.state === 'ready' && !this.cordons.has(CordonReason.NotReady),
         capacityType: g.capacityType as CapacityType,
         instanceType: g.instanceType.name,
         zone: g.zone,
@@ -187,6 +193,8 @@ export interface PodOwner {
   onPodGone(pod: SimPod): void;
   /** A running pod finished on its own (a job's work is done). */
   onPodSucceeded?(pod: SimPod): void;
+  /** A Ready pod stopped being Ready without being deleted (its node went NotReady). */
+  onPodUnready?(pod: SimPod): void;
 }
 
 /** What a controller creates a pod from: fixed for the pod's life. Cpu in millicores, memory in bytes. */
@@ -384,9 +392,9 @@ export class SimCluster {
 
   // --- nodes -----------------------------------------------------------------------------------
 
-  /** Registers a launched instance under a fresh name of its group. */
-  addNode(group: NodeGroup, now: number): SimNode {
-    const name = `${group.namePrefix}-${(++this.#nextNode).toString(36).padStart(5, '0')}`;
+  /** Registers a launched instance under a fresh name of its group, or under `name` (a live node's, replayed). */
+  addNode(group: NodeGroup, now: number, name = `${group.namePrefix}-${(++this.#nextNode).toString(36).padStart(5, '0')}`): SimNode {
+    if (this.nodes.has(name)) throw new Error(`Cannot add node "${name}": a node of that name exists`);
     const node = new SimNode(name, group, now, this.epochOffset);
     this.nodes.set(name, node);
     return node;

@@ -19,13 +19,12 @@ import type { MoveHistory } from '../policy/deschedule/anti-flap.js';
 import type { DrainFailure } from '../policy/deschedule/guards.js';
 import { reason } from '../policy/deschedule/reasons.js';
 import type { Reason } from '../policy/deschedule/reasons.js';
-import type { DeschedulingContext, Plan } from '../policy/deschedule/types.js';
+import type { DeschedulingContext, PlacementContext, Plan } from '../policy/deschedule/types.js';
 import { beginExecution, DEFAULT_EXECUTION_OPTIONS, stepExecution } from '../policy/execute/machine.js';
 import type { Effect, ExecutionOptions, ExecutionState, Notice, Observation } from '../policy/execute/machine.js';
 import type { ClusterSnapshot, PodView, WorkloadRef, WorkloadView } from '../core/model.js';
 import type { PriceTable } from '../core/pricing.js';
 import { workloadKey } from '../core/snapshot.js';
-import type { PlacementPolicy } from '../policy/placement/policy.js';
 import { CordonReason } from './cluster.js';
 import type { SimCluster, SimPod } from './cluster.js';
 import type { Engine } from './engine.js';
@@ -68,8 +67,8 @@ export interface DeschedulerOptions {
   /** A wave not settled within this time fails the drain. */
   readonly waveTimeoutMs: number;
   readonly prices: PriceTable;
-  /** The placement webhook's policy when the arm runs one. */
-  readonly placement: PlacementPolicy | undefined;
+  /** The placement webhook's policy when the arm runs one, as the live descheduler is given it. */
+  readonly placement: PlacementContext | undefined;
   /** How long a consolidated node keeps its taint for the autoscaler; the live default when absent. */
   readonly holdMs?: number;
   /** Wall-clock reader for the planning-time diagnostic only; never feeds the model. */
@@ -134,7 +133,7 @@ export class DeschedulerModel {
     const ctx: DeschedulingContext = {
       now: this.#epochNow(),
       prices: this.#options.prices,
-      ...(this.#options.placement !== undefined ? { placement: { defaults: this.#options.placement } } : {}),
+      ...(this.#options.placement !== undefined ? { placement: this.#options.placement } : {}),
       failures: this.#failures,
       history: this.#history,
     };

@@ -2,7 +2,7 @@
  * A scenario from a live cluster: `stowage snapshot -o yaml` writes a snapshot document, and
  * `stowage simulate --from` turns it into a scenario over the default one: the cluster's instance
  * types and zones, one service per Deployment or StatefulSet with its replicas, median requests,
- * PDB and eviction annotations, and the DaemonSet overhead per node. A snapshot holds no load
+ * PDB, eviction annotations and placement annotations, and the DaemonSet overhead per node. A snapshot holds no load
  * history, so the services run at constant replicas (no HPA) and no batch jobs arrive; add them
  * with a scenario file if the cluster has them.
  */
@@ -13,6 +13,7 @@ import type { ClusterSnapshot, NodeView, PodView } from '../core/model.js';
 import { DEFAULT_PRICE_TABLE } from '../core/pricing.js';
 import { parseSnapshotDocument } from '../core/snapshot-document.js';
 import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
+import { PlacementAnnotation } from '../policy/placement/policy.js';
 import { DEFAULT_SCENARIO_DOCUMENT, resolveScenario, ScenarioError } from './scenario.js';
 import type { Scenario } from './scenario.js';
 
@@ -87,6 +88,13 @@ export function scenarioFromSnapshot(snapshot: ClusterSnapshot, source: string):
     else byWorkload.set(key, [pod]);
   }
   const replicasOf = new Map<string, number | undefined>(snapshot.workloads.map((w) => [`${w.ref.namespace}/${w.ref.name}`, w.replicas]));
+  const placementOf = new Map<string, Record<string, string>>();
+  const placementNames = new Set<string>(Object.values(PlacementAnnotation));
+  for (const w of snapshot.workloads) {
+    // The webhook's per-workload policy; the Deployment's other annotations mean nothing to the models.
+    const own = Object.fromEntries(Object.entries(w.annotations).filter(([k]) => placementNames.has(k)));
+    if (Object.keys(own).length > 0) placementOf.set(`${w.ref.namespace}/${w.ref.name}`, own);
+  }
   const services: Record<string, unknown>[] = [];
   for (const [key, pods] of [...byWorkload].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const first = pods[0] as PodView;
@@ -101,6 +109,7 @@ export function scenarioFromSnapshot(snapshot: ClusterSnapshot, source: string):
       ...(pdb?.minAvailable !== undefined ? { pdb: { minAvailable: pdb.minAvailable } } : pdb?.maxUnavailable !== undefined ? { pdb: { maxUnavailable: pdb.maxUnavailable } } : {}),
       ...(safe === 'false' ? { safeToEvict: false } : safe === 'true' ? { safeToEvict: true } : {}),
       localStorage: first.hasLocalStorage,
+      ...(placementOf.has(key) ? { annotations: placementOf.get(key) } : {}),
     });
   }
   const daemon = [...daemonPerNode.values()];

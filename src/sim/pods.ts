@@ -61,6 +61,22 @@ export class PodLifecycle {
     if (runMs !== undefined) pod.timer = this.#engine.after(runMs, () => this.#succeed(pod));
   }
 
+  /**
+   * The pod's node stopped reporting Ready: the node-lifecycle controller marks its pods not
+   * Ready (they stay, and keep their resources), so they leave their Services' endpoints. A
+   * terminating pod is left to finish (the model has no stuck termination).
+   */
+  markNotReady(pod: SimPod): void {
+    if (pod.terminating) return;
+    // No kubelet to start it or run it: a pod still starting never becomes Ready there.
+    this.#engine.cancel(pod.timer);
+    pod.timer = undefined;
+    if (!pod.ready) return;
+    pod.ready = false;
+    pod.invalidate();
+    pod.owner.onPodUnready?.(pod);
+  }
+
   /** A job pod's work is done: it leaves its node as Succeeded. */
   #succeed(pod: SimPod): void {
     pod.timer = undefined;

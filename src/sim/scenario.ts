@@ -114,6 +114,8 @@ const serviceSchema = z.strictObject({
   safeToEvict: z.boolean().optional(),
   /** Has an emptyDir volume: the autoscaler does not evict it unless safe-to-evict is true. */
   localStorage: z.boolean().optional(),
+  /** The Deployment's annotations, such as the placement webhook's per-workload policy (`stowage.io/on-demand-base`). */
+  annotations: z.record(z.string(), z.string()).optional(),
 });
 
 const generateSchema = z.strictObject({
@@ -456,6 +458,8 @@ export interface ServiceSpec {
   readonly gracePeriodMs: number;
   readonly safeToEvict: boolean | undefined;
   readonly localStorage: boolean;
+  /** The Deployment's own annotations (its pods' come from `safeToEvict`). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** Batch job arrivals and sizes, in model units. */
@@ -714,6 +718,7 @@ function _explicitService(s: z.output<typeof serviceSchema>, g: _Generate): Serv
     gracePeriodMs: s.gracePeriod ?? g.gracePeriod,
     safeToEvict: s.safeToEvict,
     localStorage: s.localStorage ?? false,
+    ...(s.annotations === undefined ? {} : { annotations: s.annotations }),
   };
 }
 

@@ -176,7 +176,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
           intervalMs: scenario.stowage.descheduler.interval,
           waveTimeoutMs: scenario.stowage.descheduler.surgeTimeout,
           prices,
-          placement,
+          placement: placement === undefined ? undefined : { defaults: placement },
           ...(options.wallClock !== undefined ? { wallClock: options.wallClock } : {}),
         });
 

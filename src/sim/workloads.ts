@@ -13,6 +13,7 @@ import type { PlacedCapacityType, PlacementDecision } from '../policy/placement/
 import { applyPlacement, countedPod, pendingRequests, placeNewPod } from '../policy/placement/inputs.js';
 import { DEFAULT_PLACEMENT_PATCH_OPTIONS } from '../policy/placement/patch.js';
 import type { PlacementPatchOptions } from '../policy/placement/patch.js';
+import { resolvePlacementPolicy } from '../policy/placement/policy.js';
 import type { PlacementPolicy } from '../policy/placement/policy.js';
 import { pdbAllowance } from '../policy/deschedule/guards.js';
 import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
@@ -95,7 +96,7 @@ export class Service implements PodOwner {
   /** The workload view of a snapshot. */
   view(): WorkloadView {
     if (this.#view === undefined) {
-      this.#view = { ref: this.ref, replicas: this.desired, selector: { matchLabels: this.labels }, annotations: {}, labels: this.labels };
+      this.#view = { ref: this.ref, replicas: this.desired, selector: { matchLabels: this.labels }, annotations: this.spec.annotations ?? {}, labels: this.labels };
     }
     return this.#view;
   }
@@ -263,6 +264,12 @@ export class Service implements PodOwner {
     }
     this.#workloads.listener.onServiceChanged(this);
     this.#workloads.listener.onServicePodReady?.(this, pod);
+  }
+
+  /** A Ready pod stopped being Ready without being deleted (its node went NotReady). */
+  onPodUnready(): void {
+    this.ready--;
+    this.#workloads.listener.onServiceChanged(this);
   }
 
   onPodDeleting(pod: SimPod, wasReady: boolean, cause: DeletionCause): void {
@@ -481,7 +488,10 @@ const _DAEMONSET_TOLERATIONS: SchedulingConstraints = Object.freeze({ toleration
 
 /** The placement webhook as the arm runs it. */
 export interface PlacementConfig {
+  /** The webhook's default policy; a Deployment's annotations override it field by field, as live. */
   readonly policy: PlacementPolicy;
+  /** Namespaces whose pods the webhook never places. */
+  readonly optOutNamespaces?: readonly string[];
   /**
    * Whether capacity of a type can still be added (an autoscaler node group of that type can
    * grow). In an autoscaled cluster "no node has room now" is transient: a pod required on a type
@@ -639,6 +649,41 @@ export class Workloads {
     return this.lifecycle.delete(pod, cause);
   }
 
+  /**
+   * Takes over a pod that already runs on `node` (a live cluster's, replayed): bound and Ready
+   * now, with the pod's own name, labels, annotations, constraints and creation time, counted by
+   * its service's ReplicaSet as one of its replicas.
+   */
+  adoptPod(service: Service, view: PodView, node: SimNode): SimPod {
+    const s = service.spec;
+    const now = this.#engine.now;
+    const pod = this.#cluster.createPod(
+      {
+        name: view.name,
+        namespace: view.namespace,
+        owner: service,
+        cpu: view.requests['cpu'] ?? s.cpu,
+        memory: view.requests['memory'] ?? s.memory,
+        labels: service.labels,
+        annotations: view.annotations,
+        constraints: view.constraints,
+        hasLocalStorage: view.hasLocalStorage,
+        priority: view.priority,
+        startupMs: s.startupMs,
+        shutdownMs: s.shutdownMs,
+      },
+      view.createdAt - this.#cluster.epochOffset,
+    );
+    this.#cluster.bind(pod, node, now);
+    pod.phase = 'Running';
+    pod.ready = view.ready;
+    pod.readyAt = view.ready ? now : undefined;
+    pod.invalidate();
+    service.pods.add(pod);
+    if (view.ready) service.ready++;
+    return pod;
+  }
+
   jobFinished(job: Job): void {
     this.#jobs.delete(job);
   }
@@ -652,7 +697,10 @@ export class Workloads {
    */
   placementFor(service: Service, replacing?: SimPod): _Placement | undefined {
     const config = this.#placement;
-    if (config === undefined) return undefined;
+    if (config === undefined || config.optOutNamespaces?.includes(service.spec.namespace) === true) return undefined;
+    // The webhook's own resolution: the Deployment's annotations over the defaults (the simulator has no namespace annotations).
+    const resolved = service.spec.annotations === undefined ? { optOut: false as const, policy: config.policy } : resolvePlacementPolicy(service.spec.annotations, undefined, config.policy);
+    if (resolved.optOut) return undefined;
     const options = this.#patchOptions(config);
     const members = [];
     for (const pod of service.pods) if (pod !== replacing) members.push(countedPod(pod.view(), options.capacityLabel));
@@ -667,7 +715,7 @@ export class Workloads {
       workload: { ...service.ref, kind: 'Deployment' },
       replicas: service.desired,
       members,
-      policy: config.policy,
+      policy: resolved.policy,
       state: this.#cluster.fit,
       options: { ...options, reserved: pendingRequests(pending), ...(canGrow === undefined ? {} : { canGrow }) },
     });
