@@ -21,7 +21,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Watch, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
@@ -29,28 +29,20 @@ import { parseDeschedulerConfig, placementContextOf } from '../../src/config/des
 import { DRAINING_TAINT, MOVED_AT_ANNOTATION } from '../../src/controllers/deschedule/drain-state.js';
 import type { ClusterSnapshot } from '../../src/core/model.js';
 import { DEFAULT_PRICE_TABLE } from '../../src/core/pricing.js';
-import type { NodeFixture } from '../../src/devcluster/nodes.js';
 import { KWOK_NODE_ANNOTATION } from '../../src/devcluster/nodes.js';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { readClusterSnapshot } from '../../src/kube/read-snapshot.js';
 import { replayWorld } from '../../src/sim/replay.js';
 import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
 import type { ControllerProcess } from './support/controller-process.js';
+import { writeDeschedulerConfig } from './support/descheduler-config.js';
 import { runCli } from './support/exec.js';
+import { capacityNodes } from './support/nodes.js';
 import { startPlacementWebhook, stopPlacementWebhook } from './support/placement-webhook.js';
 import { servesTraffic } from './support/ready-watch.js';
-import { podsOf, setCordoned, SPOT_RESCHEDULE_CONFIG } from './support/workloads.js';
+import { podsOf, setCordoned } from './support/workloads.js';
 
-const capacity = { cpu: '4', memory: '16Gi', pods: '110' };
-const NODES: NodeFixture = {
-  apiVersion: 'stowage.io/v1alpha1',
-  kind: 'NodeFixture',
-  nodes: [
-    { name: 'on-demand', count: 3, capacityType: 'on-demand', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity },
-    { name: 'spot', count: 2, capacityType: 'spot', instanceType: 'm5.xlarge', labels: {}, annotations: {}, taints: [], capacity },
-  ],
-};
-const cluster = useCluster({ ...E2E_POD_STARTUP, nodes: NODES });
+const cluster = useCluster({ ...E2E_POD_STARTUP, nodes: capacityNodes(3, 2) });
 const NS = 'diff';
 const ON_DEMAND = ['on-demand-1', 'on-demand-2', 'on-demand-3'];
 const SPOT = ['spot-1', 'spot-2'];
@@ -61,19 +53,8 @@ const NO_FLOOR = ['on-demand-2', 'on-demand-3'];
 const SIM_POD_STARTUP_MS = 2_500;
 
 const WORK = mkdtempSync(join(tmpdir(), 'stowage-differential-e2e-'));
-const CONFIG = join(WORK, 'stowage.yaml');
-writeFileSync(
-  CONFIG,
-  [
-    'apiVersion: stowage.io/v1alpha1',
-    'kind: WebhookConfiguration',
-    'spec:',
-    '  placement: { base: 1, percent: 0 }',
-    '---',
-    // on-demand-1 keeps its floor pod, so spot-reschedule must be allowed to drain a node it does not empty.
-    SPOT_RESCHEDULE_CONFIG.replace('strategies: { consolidate: { enabled: false } }', 'strategies: { consolidate: { enabled: false }, spot-reschedule: { onlyWhenEmptied: false } }'),
-  ].join('\n'),
-);
+// on-demand-1 keeps its floor pod, so spot-reschedule must be allowed to drain a node it does not empty.
+const CONFIG = writeDeschedulerConfig(WORK, 'stowage', [], { strategies: '{ consolidate: { enabled: false }, spot-reschedule: { onlyWhenEmptied: false } }', webhookPlacement: '{ base: 1, percent: 0 }' });
 
 interface WorkloadSpec {
   readonly name: string;

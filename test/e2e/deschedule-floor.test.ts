@@ -9,7 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Watch, type V1Pod } from '@kubernetes/client-node';
@@ -18,31 +18,29 @@ import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from '
 import type { ControllerProcess } from './support/controller-process.js';
 import { runCli } from './support/exec.js';
 import { startPlacementWebhook, stopPlacementWebhook } from './support/placement-webhook.js';
-import { podsOf, setCordoned, SPOT_RESCHEDULE_CONFIG } from './support/workloads.js';
-import { onDemandAndSpot } from './support/nodes.js';
+import { writeDeschedulerConfig } from './support/descheduler-config.js';
+import { capacityNodes } from './support/nodes.js';
+import { podsOf, setCordoned } from './support/workloads.js';
 import { servesTraffic as serves } from './support/ready-watch.js';
 
 // Pods take 2-3 s from bind to Ready, as in the other availability tests.
 const cluster = useCluster({
   ...E2E_POD_STARTUP,
-  nodes: onDemandAndSpot('4', '16Gi'),
+  nodes: capacityNodes(1, 2),
 });
 const NS = 'floor';
 const ON_DEMAND = 'on-demand';
 const SPOT = ['spot-1', 'spot-2'];
 const WORK = mkdtempSync(join(tmpdir(), 'stowage-floor-e2e-'));
-const WEBHOOK_DOCUMENT = ['apiVersion: stowage.io/v1alpha1', 'kind: WebhookConfiguration', 'spec:', '  placement: { base: 1, percent: 0 }', ''].join('\n');
 // The on-demand node keeps the floor's pods, so spot-reschedule must be allowed to drain a node it does not empty.
-const DESCHEDULER_DOCUMENT = SPOT_RESCHEDULE_CONFIG.replace('strategies: { consolidate: { enabled: false } }', "strategies: { consolidate: { enabled: false }, spot-reschedule: { onlyWhenEmptied: false } }");
+const STRATEGIES = '{ consolidate: { enabled: false }, spot-reschedule: { onlyWhenEmptied: false } }';
 /**
  * One file for both commands, as deploy/config/stowage.yaml ships it but with pods movable at
  * any age, consolidation off and partial drains allowed, so the cycle is a spot-reschedule cycle.
  */
-const CONFIG = join(WORK, 'stowage.yaml');
-writeFileSync(CONFIG, `${WEBHOOK_DOCUMENT}---\n${DESCHEDULER_DOCUMENT}`);
+const CONFIG = writeDeschedulerConfig(WORK, 'stowage', [], { strategies: STRATEGIES, webhookPlacement: '{ base: 1, percent: 0 }' });
 /** The same descheduler settings without the webhook's document: what the live descheduler knew before. */
-const CONFIG_WITHOUT_WEBHOOK = join(WORK, 'descheduler-only.yaml');
-writeFileSync(CONFIG_WITHOUT_WEBHOOK, DESCHEDULER_DOCUMENT);
+const CONFIG_WITHOUT_WEBHOOK = writeDeschedulerConfig(WORK, 'descheduler-only', [], { strategies: STRATEGIES });
 
 /** The workloads, their floors under the file's policy (base 1, or the workload's annotation) and their PDBs. */
 const WORKLOADS = [

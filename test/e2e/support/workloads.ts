@@ -1,6 +1,6 @@
 /**
  * Workloads for the descheduler e2e files: a Deployment started on one node (the others cordoned
- * while its pods start), its pods, cordoning by name, and a spot-reschedule configuration.
+ * while its pods start), its pods, and cordoning by name.
  */
 import type { V1DeploymentStrategy, V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../../../src/devcluster/processes.js';
@@ -54,15 +54,3 @@ export async function deployOnNode(
     await setCordoned(c, where.cordon, false);
   }
 }
-
-/** A DeschedulerConfiguration for tests: pods movable at any age, consolidation off (spot-reschedule), two minutes per replacement. */
-export const SPOT_RESCHEDULE_CONFIG = [
-  'apiVersion: stowage.io/v1alpha1',
-  'kind: DeschedulerConfiguration',
-  'spec:',
-  '  deschedule:',
-  '    eviction: { minPodAgeSeconds: 0 }',
-  '    strategies: { consolidate: { enabled: false } }',
-  '  replacementTimeoutSeconds: 120',
-  '',
-].join('\n');
