@@ -14,9 +14,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { readClusterState } from '../../src/devcluster/cluster.js';
 import { BINARY_ENV, COMPONENTS, resolveBinaries } from '../../src/devcluster/binaries.js';
@@ -200,6 +200,25 @@ describe('README, run as written', () => {
     const pids = readClusterState(dir)?.processes ?? [];
     await shell.runAll(down.filter((l) => !l.includes('dev webhook down')));
     assert.deepEqual(pids.filter((p) => isAlive(p.pid)).map((p) => p.name), [], 'every process of the cluster is stopped');
+  });
+
+  test('no step in README.md or deploy/*/README.md edits a file in place', () => {
+    const tracked = new Set(spawnSync('git', ['ls-files'], { cwd: repoPath(), encoding: 'utf8' }).stdout.split('\n'));
+    const docs = ['README.md', ...readdirSync(repoPath('deploy')).map((d) => join('deploy', d, 'README.md')).filter((f) => existsSync(repoPath(f)))];
+    const found: string[] = [];
+    for (const doc of docs) {
+      const text = readFileSync(repoPath(doc), 'utf8');
+      // Anywhere, prose included: the commands that rewrite a file where it is.
+      for (const m of text.matchAll(/\b(sed\s+(?:-[a-zA-Z]*i\b|--in-place)|perl\s+-[a-zA-Z]*i\b|kustomize\s+edit\b)[^\n`]*/g)) found.push(`${doc}: ${m[0]}`);
+      // In shell blocks: a redirection into a file git tracks (relative to the root or to the README's folder).
+      for (const block of text.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)) {
+        for (const m of (block[1] ?? '').matchAll(/(?:^|[^0-9&>])>>?\s*([^\s|;&)]+)/gm)) {
+          const target = m[1] ?? '';
+          if (tracked.has(target) || tracked.has(join(dirname(doc), target))) found.push(`${doc}: redirects into "${target}"`);
+        }
+      }
+    }
+    assert.deepEqual(found, [], 'no documented step changes a tracked file');
   });
 
   test('no step changed a file git tracks or left one behind', () => {
