@@ -121,7 +121,7 @@ test('only the leader acts; SIGKILL hands over within the lease time and leaves 
     const pods = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
     return pods.length === 3 && pods.every((p) => servesTraffic(p) && SPOT.includes(p.spec?.nodeName ?? '')) && (await tainted(c)).length === 0;
   }, { timeoutMs: 180_000, intervalMs: 250, abortIf: () => standby.diedEarly() });
-  const untaintedAt = standby.find(/^Rolled back drains left by an earlier run$/)[0]?.at;
+  const untaintedAt = standby.find(/^Rolled back a drain left by an earlier run$/)[0]?.at;
   assert.ok(untaintedAt !== undefined, 'the new leader rolled back the drain the dead leader left');
   assert.deepEqual(await tainted(c), [], 'no node tainted');
   await watch.stop();
