@@ -29,7 +29,8 @@ const RANK: Readonly<Record<string, number>> = {
   config: 2,
   kube: 2,
   sim: 2,
-  devcluster: 2,
+  // The local control plane launcher applies objects with kube's adapters; controllers' dev launchers use it.
+  devcluster: 2.5,
   controllers: 3,
   report: 3,
   cli: 4,

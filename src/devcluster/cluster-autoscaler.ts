@@ -11,7 +11,8 @@
  * it before the node becomes Ready.
  */
 import { existsSync } from 'node:fs';
-import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { serverSideApply } from '../kube/apply.js';
 import { DEFAULT_TENANT_CLASSES, type TenantClasses } from '../tenants/classes.js';
 import { KWOK_PROVIDER_CONFIG_MAP, renderClusterAutoscalerKwok } from '../tenants/nodegroups/cluster-autoscaler-kwok.js';
 
@@ -62,8 +63,5 @@ export function clusterAutoscalerEnvironment(): Record<string, string> {
 
 /** Applies the provider's configuration and template ConfigMaps for the tenant node groups (server-side apply: idempotent). */
 export async function applyClusterAutoscalerNodeGroups(kc: KubeConfig, classes: TenantClasses = DEFAULT_TENANT_CLASSES): Promise<void> {
-  const client = KubernetesObjectApi.makeApiClient(kc);
-  for (const object of renderClusterAutoscalerKwok(classes, CLUSTER_AUTOSCALER_NAMESPACE) as unknown as KubernetesObject[]) {
-    await client.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-  }
+  await serverSideApply(kc, renderClusterAutoscalerKwok(classes, CLUSTER_AUTOSCALER_NAMESPACE), FIELD_MANAGER);
 }

@@ -11,8 +11,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ApiextensionsV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { serverSideApply, type ObjectRef } from '../kube/apply.js';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../core/pricing.js';
 import { DEFAULT_TENANT_CLASSES, type TenantClasses } from '../tenants/classes.js';
 import { kwokInstanceTypes, renderKarpenter, zonesOf } from '../tenants/nodegroups/karpenter.js';
@@ -57,15 +58,10 @@ export async function karpenterCrdFiles(): Promise<string[]> {
   return files;
 }
 
-async function _apply(kc: KubeConfig, objects: readonly KubernetesObject[]): Promise<void> {
-  const client = KubernetesObjectApi.makeApiClient(kc);
-  for (const object of objects) await client.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-}
-
 /** Applies the CRDs and waits until the API server serves them. */
 export async function applyKarpenterCrds(kc: KubeConfig, files: readonly string[], timeoutMs = 60_000): Promise<void> {
-  const crds = files.flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as KubernetesObject).filter((o) => o?.kind === 'CustomResourceDefinition'));
-  await _apply(kc, crds);
+  const crds = files.flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as ObjectRef).filter((o) => o?.kind === 'CustomResourceDefinition'));
+  await serverSideApply(kc, crds, FIELD_MANAGER);
   const api = kc.makeApiClient(ApiextensionsV1Api);
   for (const crd of crds) {
     const name = crd.metadata?.name ?? '';
@@ -105,8 +101,8 @@ export function karpenterEnvironment(options: { kubeconfigPath: string; instance
  * is not Ready launches nothing; the KWOK provider has no such controller.
  */
 export async function applyKarpenterNodeGroups(kc: KubeConfig, classes: TenantClasses = DEFAULT_TENANT_CLASSES): Promise<void> {
-  const objects = renderKarpenter(classes) as unknown as KubernetesObject[];
-  await _apply(kc, objects);
+  const objects = renderKarpenter(classes);
+  await serverSideApply(kc, objects, FIELD_MANAGER);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const now = new Date().toISOString();
   for (const nodeClass of objects.filter((o) => o.kind === 'KWOKNodeClass')) {

@@ -17,7 +17,8 @@ export interface AppliedObject {
   readonly resourceVersion: string;
 }
 
-interface ObjectRef {
+/** What an applied object must name: its type and where it lives. */
+export interface ObjectRef {
   readonly apiVersion: string;
   readonly kind: string;
   readonly metadata: { readonly name: string; readonly namespace?: string };
