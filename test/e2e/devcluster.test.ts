@@ -18,16 +18,13 @@ import { waitFor } from '../../src/devcluster/processes.js';
 import { ResilientInformer } from '../../src/kube/informer.js';
 import { createNamespace } from './support/cluster.js';
 import { runCli } from './support/exec.js';
+import { isReady } from './support/ready-watch.js';
 
 const NAME = `e2e-startup-${process.pid}`;
 const DELAY_MS = 3_000;
 const JITTER_MS = 2_000;
 const PODS = 12;
 const NS = 'startup';
-
-function isReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
 
 describe('dev cluster up', () => {
   let kubeconfig = '';

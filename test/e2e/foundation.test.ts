@@ -11,13 +11,10 @@ import { DEFAULT_PRICE_TABLE } from '../../src/core/pricing.js';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { createNamespace, useCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
+import { isReady } from './support/ready-watch.js';
 
 const cluster = useCluster();
 const NS = 'shop';
-
-function isReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
 
 describe('foundation', () => {
   test('the fake nodes are Ready and carry their capacity-type labels', async () => {

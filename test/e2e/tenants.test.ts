@@ -13,12 +13,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubernetesObjectApi, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { KubernetesObjectApi, type V1Node } from '@kubernetes/client-node';
 import { CLUSTER_AUTOSCALER_BINARY_ENV } from '../../src/devcluster/cluster-autoscaler.js';
 import { DEV_AUTOSCALERS, type DevAutoscaler } from '../../src/devcluster/cluster.js';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { useCluster, type TestCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
+import { isReady } from './support/ready-watch.js';
 
 const AUTOSCALER_NAMES: Record<DevAutoscaler, string> = { 'karpenter': 'Karpenter', 'cluster-autoscaler': 'Cluster Autoscaler' };
 const TENANTS = [
@@ -31,10 +32,6 @@ writeFileSync(
   tenantsFile,
   TENANTS.map((t) => `apiVersion: stowage.io/v1alpha1\nkind: Tenant\nmetadata: { name: ${t.name} }\nspec: { class: ${t.class} }\n`).join('---\n'),
 );
-
-function isReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
 
 for (const autoscaler of DEV_AUTOSCALERS) {
   const name = AUTOSCALER_NAMES[autoscaler];

@@ -34,6 +34,7 @@ import { describeApiError } from '../../src/kube/errors.js';
 import { ResilientInformer } from '../../src/kube/informer.js';
 import { createCertificateAuthority, issueCertificate, type CertificateKeyPair } from '../../src/pki/certs.js';
 import { createNamespace, E2E_POD_STARTUP, useCluster } from './support/cluster.js';
+import { isReady } from './support/ready-watch.js';
 
 const cluster = useCluster({ ...E2E_POD_STARTUP });
 const NS = 'shop';
@@ -128,10 +129,6 @@ function podTemplate(app: string, extra: Partial<V1PodSpec> = {}, labels: Record
 
 function deploymentBody(name: string, replicas: number, annotations: Record<string, string> = {}, extra: Partial<V1PodSpec> = {}, labels: Record<string, string> = {}): V1Deployment {
   return { metadata: { name, annotations }, spec: { replicas, selector: { matchLabels: { app: name } }, template: podTemplate(name, extra, labels) } };
-}
-
-function isReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 describe('placement webhook on a real control plane', () => {

@@ -7,9 +7,14 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { ResilientInformer } from '../../../src/kube/informer.js';
 import type { TestCluster } from './cluster.js';
 
+/** A pod whose Ready condition is True. */
+export function isReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
 /** A Ready pod that is not on its way out. */
 export function servesTraffic(pod: V1Pod): boolean {
-  return (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false) && pod.metadata?.deletionTimestamp === undefined;
+  return isReady(pod) && pod.metadata?.deletionTimestamp === undefined;
 }
 
 /** Counts Ready pods of one selector after every change, once the workload first had `settled`. */
