@@ -67,9 +67,17 @@ interface _Entry<T extends QueuedPodInfo> {
   generation: number;
 }
 
+/**
+ * A pod's place in a heap. The ordering key (pod, enqueuedAt, backoff end) is copied at push: the
+ * entry changes in place (a priority update, a new failure) while older, stale items of it are
+ * still in the heap, and a key that changed under a heap would break its order for every pod.
+ */
 interface _HeapItem<T extends QueuedPodInfo> {
   readonly entry: _Entry<T>;
   readonly generation: number;
+  readonly pod: T;
+  readonly enqueuedAt: number;
+  readonly until: number;
 }
 
 /**
@@ -90,8 +98,8 @@ export class SchedulingQueue<T extends QueuedPodInfo> {
   readonly #maxBackoffMs: number;
   readonly #flushMs: number;
   readonly #entries = new Map<string, _Entry<T>>();
-  readonly #active = new BinaryHeap<_HeapItem<T>>((a, b) => _activeBefore(a.entry, b.entry));
-  readonly #backoff = new BinaryHeap<_HeapItem<T>>((a, b) => this.#backoffUntil(a.entry) < this.#backoffUntil(b.entry));
+  readonly #active = new BinaryHeap<_HeapItem<T>>((a, b) => _activeBefore(a, b));
+  readonly #backoff = new BinaryHeap<_HeapItem<T>>((a, b) => a.until < b.until);
   readonly #unschedulable = new Set<_Entry<T>>();
   #moveCycle = 0;
   #activeCount = 0;
@@ -259,6 +267,10 @@ export class SchedulingQueue<T extends QueuedPodInfo> {
     return Math.min(duration, this.#maxBackoffMs);
   }
 
+  #item(entry: _Entry<T>): _HeapItem<T> {
+    return { entry, generation: entry.generation, pod: entry.pod, enqueuedAt: entry.enqueuedAt, until: this.#backoffUntil(entry) };
+  }
+
   #backoffUntil(entry: _Entry<T>): number {
     return entry.failedAt + this.backoffMs(entry.attempts);
   }
@@ -284,14 +296,14 @@ export class SchedulingQueue<T extends QueuedPodInfo> {
     entry.enqueuedAt = enqueuedAt;
     entry.generation++;
     this.#activeCount++;
-    this.#active.push({ entry, generation: entry.generation });
+    this.#active.push(this.#item(entry));
   }
 
   #toBackoff(entry: _Entry<T>): void {
     entry.location = 'backoff';
     entry.generation++;
     this.#backoffCount++;
-    this.#backoff.push({ entry, generation: entry.generation });
+    this.#backoff.push(this.#item(entry));
   }
 
   /** Takes the entry out of its part's count; heap items left behind are skipped by generation. */
@@ -321,7 +333,7 @@ export class SchedulingQueue<T extends QueuedPodInfo> {
  * PrioritySort: higher priority first, then the earlier arrival in activeQ (a gang member: its
  * group's creation), then the group's key, then the pod's key (a total order).
  */
-function _activeBefore<T extends QueuedPodInfo>(a: _Entry<T>, b: _Entry<T>): boolean {
+function _activeBefore<T extends QueuedPodInfo>(a: Pick<_HeapItem<T>, 'pod' | 'enqueuedAt'>, b: Pick<_HeapItem<T>, 'pod' | 'enqueuedAt'>): boolean {
   if (a.pod.priority !== b.pod.priority) return a.pod.priority > b.pod.priority;
   const aAt = a.pod.gang?.createdAt ?? a.enqueuedAt;
   const bAt = b.pod.gang?.createdAt ?? b.enqueuedAt;
