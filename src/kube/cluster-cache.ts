@@ -123,8 +123,8 @@ export class ClusterCache {
   constructor(kc: KubeConfig, options: ClusterCacheOptions) {
     this.#kc = kc;
     this.#options = options;
-    const restarts = options.registry === undefined ? undefined : new Counter({ name: 'stowage_cache_watch_restarts_total', help: 'Watches of the cluster cache restarted after a failure or a silent spell, by kind', labelNames: ['kind'] as const, registers: [options.registry] });
-    const relists = options.registry === undefined ? undefined : new Counter({ name: 'stowage_cache_relists_total', help: 'Full re-LISTs of the cluster cache after a 410 Gone, by kind', labelNames: ['kind'] as const, registers: [options.registry] });
+    const restarts = options.registry === undefined ? undefined : _kindCounter(options.registry, 'stowage_cache_watch_restarts_total', 'Watches of the cluster cache restarted after a failure or a silent spell, by kind');
+    const relists = options.registry === undefined ? undefined : _kindCounter(options.registry, 'stowage_cache_relists_total', 'Full re-LISTs of the cluster cache after a 410 Gone, by kind');
     const kinds = options.kinds ?? CACHE_KINDS;
     for (const kind of CACHE_KINDS.filter((k) => kinds.includes(k))) {
       const handlers = new Set<CacheHandler<CacheKind>>();
@@ -305,4 +305,15 @@ function _overlay<T>(base: readonly T[], fresh: readonly T[]): T[] {
   for (const obj of base) byKey.set(objectKey(obj as KubernetesObject), obj);
   for (const obj of fresh) byKey.set(objectKey(obj as KubernetesObject), obj);
   return [...byKey.values()];
+}
+
+/**
+ * The counter of that name in `registry`, made on first use. A controller builds a new cache for
+ * each leadership term on the same registry; prom-client refuses a second registration of a name,
+ * which made the descheduler fail when it won the Lease a second time.
+ */
+function _kindCounter(registry: Registry, name: string, help: string): Counter<'kind'> {
+  const existing = registry.getSingleMetric(name);
+  if (existing !== undefined) return existing as Counter<'kind'>;
+  return new Counter({ name, help, labelNames: ['kind'] as const, registers: [registry] });
 }

@@ -3,14 +3,15 @@
  * ServiceAccount (so the Lease Role in deploy/descheduler is what they have): only the Lease's
  * holder plans and drains; SIGKILL it mid-drain and the other takes the Lease within the lease
  * time, rolls the dead leader's drain back and finishes the job; no node is left tainted, and the
- * workload never goes below its PDB's floor.
+ * workload never goes below its PDB's floor. A leader that loses the Lease without dying wins it
+ * back and works on (a second term builds a new cluster cache on the same metrics registry).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
 import { DRAINING_TAINT } from '../../src/controllers/deschedule/drain-state.js';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { onDemandAndSpot } from './support/nodes.js';
@@ -31,6 +32,7 @@ const cluster = useCluster({
 });
 const dir = mkdtempSync(join(tmpdir(), 'stowage-leader-e2e-'));
 const notes: string[] = [];
+const CONFIG = ['apiVersion: stowage.io/v1alpha1', 'kind: DeschedulerConfiguration', 'spec:', '  deschedule:', '    eviction: { minPodAgeSeconds: 0 }', '    strategies: { consolidate: { enabled: false } }', '  replacementTimeoutSeconds: 120', ''].join('\n');
 after(() => process.stdout.write(`# leader election e2e observations:\n${notes.map((l) => `#   ${l}\n`).join('')}`));
 
 async function tainted(c: TestCluster): Promise<string[]> {
@@ -49,7 +51,7 @@ test('only the leader acts; SIGKILL hands over within the lease time and leaves 
   const c = cluster();
   const kubeconfig = await kubeconfigForServiceAccount(c, 'descheduler', 'stowage-system', 'stowage-descheduler', dir);
   const config = join(dir, 'descheduler.yaml');
-  writeFileSync(config, ['apiVersion: stowage.io/v1alpha1', 'kind: DeschedulerConfiguration', 'spec:', '  deschedule:', '    eviction: { minPodAgeSeconds: 0 }', '    strategies: { consolidate: { enabled: false } }', '  replacementTimeoutSeconds: 120', ''].join('\n'));
+  writeFileSync(config, CONFIG);
 
   // Three replicas on the on-demand node under a PDB allowing one disruption: a drain of three waves.
   const ns = 'le';
@@ -144,4 +146,34 @@ test('only the leader acts; SIGKILL hands over within the lease time and leaves 
   assert.equal(await standby.exited, 0, standby.stderr.slice(-2000));
   assert.equal(await holder(c), '', 'SIGTERM released the Lease');
   notes.push(`leader killed (SIGKILL) with the node tainted and ${evictedAtKill} of 3 pods evicted; handover ${handoverMs} ms (lease ${LEASE_S}s, renew ${RENEW_S}s, retry ${RETRY_MS}ms; bound ${bound} ms); drain rolled back ${untaintedAt - killedAt} ms after the kill; min Ready ${watch.minReady}/3 (PDB floor 2); Descheduled Events ${events.length} from ${writers.size} leader(s)`);
+});
+
+test('a leader that loses the Lease while alive wins it back and plans again', { timeout: 4 * 60_000 }, async (t) => {
+  const c = cluster();
+  const kubeconfig = await kubeconfigForServiceAccount(c, 'descheduler', 'stowage-system', 'stowage-descheduler', dir);
+  const config = join(dir, 'descheduler.yaml');
+  writeFileSync(config, CONFIG);
+  const p = new ControllerProcess('descheduler-c', ['deschedule', '--kubeconfig', kubeconfig, '--config', config, '--interval', '1s', '--leader-elect', `--leader-elect-lease-duration=${LEASE_S}s`, `--leader-elect-renew-deadline=${RENEW_S}s`, `--leader-elect-retry-period=${RETRY_MS}ms`]);
+  t.after(async () => {
+    p.kill('SIGKILL');
+    await p.exited;
+  });
+  const terms = (): number => p.find(/^Became leader$/).length;
+  await waitFor('the replica to lead and plan', async () => terms() === 1 && p.find(/^Planned$/).length > 0, { timeoutMs: 60_000, intervalMs: 100, abortIf: () => p.diedEarly() });
+  const identity = await holder(c);
+
+  // Another holder renews the Lease as if it had won it: the replica fails to renew, stops
+  // working, and takes the Lease back once that holder stops renewing.
+  const leases = c.kc.makeApiClient(CoordinationV1Api);
+  const stolenAt = Date.now();
+  const lease = await leases.readNamespacedLease({ name: 'stowage-descheduler', namespace: 'stowage-system' });
+  await leases.replaceNamespacedLease({ name: 'stowage-descheduler', namespace: 'stowage-system', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'e2e-thief', leaseDurationSeconds: LEASE_S, renewTime: new V1MicroTime(stolenAt), acquireTime: new V1MicroTime(stolenAt) } } });
+  await waitFor('the replica to lose and win the Lease back', async () => terms() === 2 && (await holder(c)) === identity, { timeoutMs: 60_000, intervalMs: 100, abortIf: () => p.diedEarly() });
+  const regainedMs = Date.now() - stolenAt;
+  assert.ok(p.find(/^Lost leadership/).length === 1, 'the first term ended on the failed renewals');
+  const plannedBefore = p.find(/^Planned$/).length;
+  await waitFor('a plan in the second term', async () => p.find(/^Planned$/).length > plannedBefore, { timeoutMs: 30_000, intervalMs: 100, abortIf: () => p.diedEarly() });
+  assert.equal(p.find(/^Cluster cache synced$/).length, 2, 'one cluster cache per term');
+  assert.equal(p.diedEarly(), undefined);
+  notes.push(`Lease taken by another holder: the replica lost it and led again ${regainedMs} ms later, planning in its second term`);
 });
