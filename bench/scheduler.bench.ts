@@ -212,9 +212,12 @@ async function _deleteAll(core: CoreV1Api, count: number): Promise<void> {
 async function _startStowage(kubeconfigPath: string, dir: string): Promise<{ process: ChildProcess }> {
   const [metricsPort] = (await freePorts(1)) as [number];
   const logFd = openSync(join(dir, 'stowage-scheduler.log'), 'a');
+  // STOWAGE_BENCH_PROFILE=DIR writes the scheduler process's CPU profile there (as bench:webhook).
+  const profile = process.env['STOWAGE_BENCH_PROFILE'];
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
   const child = spawn(
     process.execPath,
-    [BIN, 'scheduler', `--kubeconfig=${kubeconfigPath}`, `--kube-api-qps=${QPS}`, `--kube-api-burst=${BURST}`, `--metrics-listen=127.0.0.1:${metricsPort}`, '--log-level=warn'],
+    [...nodeArgs, BIN, 'scheduler', `--kubeconfig=${kubeconfigPath}`, `--kube-api-qps=${QPS}`, `--kube-api-burst=${BURST}`, `--metrics-listen=127.0.0.1:${metricsPort}`, '--log-level=warn'],
     { stdio: ['ignore', logFd, logFd] },
   );
   closeSync(logFd);
