@@ -273,30 +273,31 @@ export class ClusterAutoscaler {
 
   /** Requested utilisation as CA computes it: the larger of cpu and memory. */
   static utilisation(node: SimNode): number {
-    const a = node.group.allocatable;
-    return Math.max(node.cpuRequested / (a['cpu'] ?? 1), node.memoryRequested / (a['memory'] ?? 1));
+    return Math.max(node.cpuRequested / node.allocatableCpu, node.memoryRequested / node.allocatableMemory);
   }
 
   #isCandidate(node: SimNode): boolean {
+    // Utilisation first: it rules out most nodes of a packed cluster on two divisions.
     return (
+      ClusterAutoscaler.utilisation(node) < this.#config.scaleDownUtilizationThreshold &&
       node.state === 'ready' &&
       // A node Stowage drained for consolidation stays a candidate: emptying it was the point.
       !node.cordons.has(CordonReason.AutoscalerDelete) &&
       !node.cordons.has(CordonReason.SpotNotice) &&
-      this.#cloud.groupSize(node.group) > node.group.minSize &&
-      ClusterAutoscaler.utilisation(node) < this.#config.scaleDownUtilizationThreshold
+      this.#cloud.groupSize(node.group) > node.group.minSize
     );
   }
 
   #updateUnneeded(now: number): void {
     const empty: SimNode[] = [];
     const nonEmpty: SimNode[] = [];
+    const unneeded = this.#unneededSince;
     for (const node of this.#cluster.readyNodes) {
       if (!this.#isCandidate(node)) {
-        this.#unneededSince.delete(node);
+        if (unneeded.size > 0) unneeded.delete(node);
         continue;
       }
-      if (_movablePods(node).length === 0) empty.push(node);
+      if (!_hasMovablePods(node)) empty.push(node);
       else if ((this.#unremovableUntil.get(node) ?? 0) <= now) nonEmpty.push(node);
     }
     for (const node of empty) if (!this.#unneededSince.has(node)) this.#unneededSince.set(node, now);
@@ -389,14 +390,8 @@ export class ClusterAutoscaler {
     // The node the pod was last placed on usually still takes it.
     const hinted = this.#cluster.nodes.get(this.#hints.get(pod.uid) ?? '');
     if (hinted !== undefined && _mayTake(fit, hinted, pod, from, removing) && firstFeasibleNode(fit, view, [hinted.name]) !== undefined) return hinted;
-    // Each node's fit-state entry is looked up once per state, not once per pod and node.
-    const candidates: NodeInfo[] = [];
-    for (const node of this.#cluster.readyNodes) {
-      if (node === hinted || !_eligible(node, from, removing)) continue;
-      const info = node.fitInfo(fit);
-      if (info !== undefined && _roomIn(info.requested, node.group, pod)) candidates.push(info);
-    }
-    const found = firstFeasibleNode(fit, view, candidates);
+    // Read lazily: the search stops at the first feasible node, usually long before the last.
+    const found = firstFeasibleNode(fit, view, _destinationCandidates(fit, this.#cluster.readyNodes, hinted, pod, from, removing));
     return found === undefined ? undefined : this.#cluster.nodes.get(found.view.name);
   }
 
@@ -407,7 +402,7 @@ export class ClusterAutoscaler {
     }
     if (ripe.length === 0) return;
     ripe.sort((a, b) => (this.#unneededSince.get(a) as number) - (this.#unneededSince.get(b) as number) || (a.name < b.name ? -1 : 1));
-    const empty = ripe.filter((n) => _movablePods(n).length === 0).slice(0, this.#config.maxEmptyBulkDelete);
+    const empty = ripe.filter((n) => !_hasMovablePods(n)).slice(0, this.#config.maxEmptyBulkDelete);
     if (empty.length > 0) {
       for (const node of empty) this.#delete(node);
       return;
@@ -525,6 +520,12 @@ function _templateName(group: NodeGroup, i: number): string {
   return `${group.namePrefix}-template-${i}`;
 }
 
+/** Whether the node runs a pod a drain moves (`_movablePods` is not empty), without building the list. */
+function _hasMovablePods(node: SimNode): boolean {
+  for (const pod of node.pods) if (pod.owner.ref.kind !== 'DaemonSet') return true;
+  return false;
+}
+
 /** Pods of the node that a drain moves: everything but DaemonSet pods. */
 function _movablePods(node: SimNode): SimPod[] {
   const pods: SimPod[] = [];
@@ -538,6 +539,18 @@ function _blocksScaleDown(pod: SimPod): boolean {
   if (safeToEvict === 'false') return true;
   if (pod.spec.hasLocalStorage && safeToEvict !== 'true') return true;
   return false;
+}
+
+/**
+ * The nodes `pod` may move to off `from`, in `readyNodes` order, as fit-state entries (each looked
+ * up once per state): eligible, with room on plain numbers, and not the hinted node (tried first).
+ */
+function* _destinationCandidates(fit: FitState, nodes: readonly SimNode[], hinted: SimNode | undefined, pod: SimPod, from: SimNode, removing: ReadonlySet<SimNode>): Generator<NodeInfo> {
+  for (const node of nodes) {
+    if (node === hinted || !_eligible(node, from, removing)) continue;
+    const info = node.fitInfo(fit);
+    if (info !== undefined && _roomIn(info.requested, node.group, pod)) yield info;
+  }
 }
 
 /** Whether `node` may take `pod` off `from` in a removal simulation, on plain numbers: not a node being removed, and room. */

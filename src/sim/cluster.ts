@@ -81,6 +81,13 @@ export class SimNode {
   deletionCandidateSince: number | undefined;
   /** Index in `SimCluster.readyNodes`, for O(1) removal. */
   _readyIndex = -1;
+  /**
+   * The group's allocatable cpu (millicores), memory (bytes) and pod slots as plain fields: the
+   * scheduler's and the autoscaler's hot loops read them for every node, many times a second.
+   */
+  readonly allocatableCpu: number;
+  readonly allocatableMemory: number;
+  readonly allocatablePods: number;
   #view: NodeView | undefined;
   #fitState: FitState | undefined;
   #fitInfo: NodeInfo | undefined;
@@ -91,6 +98,9 @@ export class SimNode {
     this.group = group;
     this.launchedAt = launchedAt;
     this.#epochOffset = epochOffset;
+    this.allocatableCpu = group.allocatable['cpu'] ?? 0;
+    this.allocatableMemory = group.allocatable['memory'] ?? 0;
+    this.allocatablePods = group.allocatable['pods'] ?? Number.POSITIVE_INFINITY;
   }
 
   get capacityType(): 'spot' | 'on-demand' {
@@ -243,6 +253,8 @@ export class SimPod {
   movedByStowage = false;
   /** Pending timers of this pod (start-up, run, shutdown), cancelled when it is killed. */
   timer: SimEvent | undefined;
+  /** The scheduler's equivalence-class key of the pod, built once (its parts never change). */
+  _schedulingClass: string | undefined;
   #view: PodView | undefined;
   readonly #epochOffset: number;
 
@@ -408,8 +420,8 @@ export class SimCluster {
     node.invalidate();
     node._readyIndex = this.readyNodes.length;
     this.readyNodes.push(node);
-    this.#allocCpu += node.group.allocatable['cpu'] ?? 0;
-    this.#allocMemory += node.group.allocatable['memory'] ?? 0;
+    this.#allocCpu += node.allocatableCpu;
+    this.#allocMemory += node.allocatableMemory;
     this.#reqCpu += node.cpuRequested;
     this.#reqMemory += node.memoryRequested;
     this.#fit.addNode(fitNodeView(node.name, node.group, node.fitTaints()));
@@ -427,8 +439,8 @@ export class SimCluster {
         last._readyIndex = node._readyIndex;
       }
       node._readyIndex = -1;
-      this.#allocCpu -= node.group.allocatable['cpu'] ?? 0;
-      this.#allocMemory -= node.group.allocatable['memory'] ?? 0;
+      this.#allocCpu -= node.allocatableCpu;
+      this.#allocMemory -= node.allocatableMemory;
       this.#reqCpu -= node.cpuRequested;
       this.#reqMemory -= node.memoryRequested;
     }

@@ -119,7 +119,7 @@ export class DefaultScheduler {
       if (pod.node !== undefined || pod.terminating || !this.#cluster.pods.has(pod.uid)) continue;
       // Pods of one workload with the same constraints are one equivalence class: after one
       // failed this cycle, the others (the cluster only filled up since) fail too.
-      const cls = `${pod.owner.uid}|${pod.spec.cpu}|${pod.spec.memory}|${_constraintsId(pod)}`;
+      const cls = (pod._schedulingClass ??= `${pod.owner.uid}|${pod.spec.cpu}|${pod.spec.memory}|${_constraintsId(pod)}`);
       if (failedClasses.has(cls) || pod.spec.cpu > bound.cpu || pod.spec.memory > bound.memory || !this.#scheduleOne(pod, nodes)) {
         failedClasses.add(cls);
         this.#markUnschedulable(pod, now);
@@ -151,14 +151,17 @@ export class DefaultScheduler {
     const chunk = this.#chunk;
     let processed = 0;
     const start = this.#nextStart % n;
+    const { cpu, memory } = pod.spec;
     while (processed < n && feasible.length < want) {
       chunk.length = 0;
       while (chunk.length < _CHUNK && processed < n) {
-        const node = nodes[(start + processed) % n] as SimNode;
+        let at = start + processed;
+        if (at >= n) at -= n;
+        const node = nodes[at] as SimNode;
         processed++;
         // A necessary condition of NodeResourcesFit, checked on plain numbers first: most full
         // nodes are passed over without building the filters' views.
-        if (!_hasRoom(node, pod)) continue;
+        if (!_hasRoom(node, cpu, memory)) continue;
         const info = node.fitInfo(fit);
         if (info === undefined) throw new Error(`Cannot schedule pod "${pod.spec.name}": node "${node.name}" is not in the fit state`);
         chunk.push(info);
@@ -184,21 +187,15 @@ function _freeBound(nodes: readonly SimNode[]): { cpu: number; memory: number } 
   let cpu = 0;
   let memory = 0;
   for (const node of nodes) {
-    const a = node.group.allocatable;
-    cpu = Math.max(cpu, (a['cpu'] ?? 0) - node.cpuRequested);
-    memory = Math.max(memory, (a['memory'] ?? 0) - node.memoryRequested);
+    cpu = Math.max(cpu, node.allocatableCpu - node.cpuRequested);
+    memory = Math.max(memory, node.allocatableMemory - node.memoryRequested);
   }
   return { cpu, memory };
 }
 
 /** Free cpu, memory and a pod slot on the node: what NodeResourcesFit needs at the least. */
-function _hasRoom(node: SimNode, pod: SimPod): boolean {
-  const a = node.group.allocatable;
-  return (
-    (a['cpu'] ?? 0) - node.cpuRequested >= pod.spec.cpu &&
-    (a['memory'] ?? 0) - node.memoryRequested >= pod.spec.memory &&
-    node.pods.size < (a['pods'] ?? Number.POSITIVE_INFINITY)
-  );
+function _hasRoom(node: SimNode, cpu: number, memory: number): boolean {
+  return node.allocatableCpu - node.cpuRequested >= cpu && node.allocatableMemory - node.memoryRequested >= memory && node.pods.size < node.allocatablePods;
 }
 
 const _constraintIds = new WeakMap<object, number>();

@@ -249,3 +249,26 @@ function selectedCounts(state: FitState): Int32Array {
   });
   return counts;
 }
+
+test('a node added then removed gives the node memos of before back; any other node change starts them over', () => {
+  const state = FitState.fromSnapshot(testSnapshot([testNode('a', { zone: 'zone-a' }), testNode('b', { zone: 'zone-b' })], []));
+  let computed = 0;
+  const memo = (): number => state.nodeMemo('test', () => ++computed);
+  assert.equal(memo(), 1);
+  state.addNode(testNode('t1'));
+  state.addNode(testNode('t2'));
+  assert.equal(memo(), 2, 'a new node set computes anew');
+  state.removeNode('t2');
+  state.removeNode('t1');
+  assert.equal(memo(), 1, 'trial nodes undone in reverse order: the memo of the original nodes is back');
+  state.addNode(testNode('t1'));
+  state.addNode(testNode('t2'));
+  state.removeNode('t1');
+  assert.equal(memo(), 3, 'not the node added last: nothing is restored');
+  state.removeNode('t2');
+  assert.equal(memo(), 4, 'an undo chain broken once stays broken');
+  state.addNode(testNode('t3'));
+  state.updateNode(testNode('a', { zone: 'zone-c' }));
+  state.removeNode('t3');
+  assert.equal(memo(), 5, 'a relabelled node forbids restoring a memo made before it');
+});

@@ -117,6 +117,13 @@ export class FitState {
    * nodes: then that state starts a new map, and the others keep theirs.
    */
   #nodeMemo: Map<string, unknown>;
+  /**
+   * The node memo from before each `addNode` not yet undone, newest last: removing the node added
+   * last restores its memo, so a planner's trial nodes (added, then removed in reverse order, as
+   * Cluster Autoscaler's template and upcoming nodes are) do not make the scheduler rebuild every
+   * memo of the real nodes. Any other change of the node set empties it.
+   */
+  readonly #memoUndo: { readonly name: string; readonly memo: Map<string, unknown> }[] = [];
   readonly #podMemo = new WeakMap<PodView, PodMemo>();
   #version = 0;
   /** The uids of the pods `withoutPod` has taken out, while it runs. */
@@ -307,6 +314,7 @@ export class FitState {
    */
   addNode(view: NodeView): void {
     if (this.#slots.has(view.name)) throw new Error(`Cannot add node "${view.name}": the state already holds it`);
+    const memo = this.#nodeMemo;
     const index = this.#freeIndexes.pop() ?? this.#byIndex.length;
     const slot: NodeSlot = { view, index, pods: [], requested: {}, nonZeroCpu: 0, nonZeroMemory: 0, cordoned: false };
     this.#slots.set(view.name, slot);
@@ -317,6 +325,9 @@ export class FitState {
     while (at > 0 && (names[at - 1] as string) > view.name) at--;
     this.#nodeNames = [...names.slice(0, at), view.name, ...names.slice(at)];
     this.#nodesChanged();
+    const undo = this.#memoUndo;
+    undo.push({ name: view.name, memo });
+    if (undo.length > _MEMO_UNDO_DEPTH) undo.shift();
   }
 
   /**
@@ -325,12 +336,17 @@ export class FitState {
    */
   removeNode(nodeName: string): void {
     const slot = this.#slot(nodeName, 'remove');
+    const undone = this.#memoUndo.at(-1)?.name === nodeName ? this.#memoUndo.pop() : undefined;
     while (slot.pods.length > 0) this.#remove(slot.pods[slot.pods.length - 1] as PodView, slot);
     this.#slots.delete(nodeName);
     this.#byIndex[slot.index] = undefined;
     this.#freeIndexes.push(slot.index);
     this.#nodeNames = this.#nodeNames.filter((name) => name !== nodeName);
     this.#nodesChanged();
+    // The node set is what it was before the node came, each node in the slot it had then: what
+    // was derived from it then holds again (a larger `nodeIndexBound` leaves no present node out).
+    if (undone !== undefined) this.#nodeMemo = undone.memo;
+    else this.#memoUndo.length = 0;
   }
 
   /**
@@ -350,6 +366,7 @@ export class FitState {
     slot.view = view;
     if (this.#antiAffinity !== undefined) for (const pod of slot.pods) this.#antiAffinity.add(pod, view);
     this.#nodesChanged();
+    this.#memoUndo.length = 0;
   }
 
   /**
@@ -666,6 +683,9 @@ export function nonZeroRequests(pod: PodView): NonZeroRequests {
 }
 /** The smallest per-node array length, so a small state that grows does not reallocate at every node. */
 const _MIN_INDEX_CAPACITY = 16;
+
+/** Node memos kept for undoing `addNode`: deeper than a Cluster Autoscaler trial's template and upcoming nodes. */
+const _MEMO_UNDO_DEPTH = 512;
 
 /** Whether two label sets are equal (the same object, or the same keys and values). */
 function _sameLabels(a: Labels, b: Labels): boolean {
