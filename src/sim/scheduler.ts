@@ -15,7 +15,7 @@ import { numFeasibleNodesToFind } from '../policy/schedule/framework.js';
 import type { Engine } from './engine.js';
 import type { RandomStream } from './random.js';
 import type { Scenario } from './scenario.js';
-import type { SimCluster, SimNode, SimPod } from './cluster.js';
+import type { SchedulableRoom, SimCluster, SimNode, SimPod } from './cluster.js';
 import type { PodLifecycle } from './pods.js';
 
 /** kube-scheduler's podMaxInUnschedulablePodsDuration: an unschedulable pod is retried at least this often. */
@@ -113,7 +113,7 @@ export class DefaultScheduler {
     queue.sort((a, b) => b.spec.priority - a.spec.priority || a.createdAt - b.createdAt || (a.uid < b.uid ? -1 : 1));
     // Within a cycle only binds happen, which change no node's schedulability.
     const nodes = this.#cluster.schedulableNodes;
-    const bound = _freeBound(nodes);
+    const bound = _freeBound(this.#cluster.schedulableRoom);
     const failedClasses = new Set<string>();
     for (const pod of queue) {
       if (pod.node !== undefined || pod.terminating || !this.#cluster.pods.has(pod.uid)) continue;
@@ -152,16 +152,17 @@ export class DefaultScheduler {
     let processed = 0;
     const start = this.#nextStart % n;
     const { cpu, memory } = pod.spec;
+    const room = this.#cluster.schedulableRoom;
     while (processed < n && feasible.length < want) {
       chunk.length = 0;
       while (chunk.length < _CHUNK && processed < n) {
         let at = start + processed;
         if (at >= n) at -= n;
-        const node = nodes[at] as SimNode;
         processed++;
         // A necessary condition of NodeResourcesFit, checked on plain numbers first: most full
-        // nodes are passed over without building the filters' views.
-        if (!_hasRoom(node, cpu, memory)) continue;
+        // nodes are passed over without touching the node or the filters.
+        if (!((room.cpu[at] as number) >= cpu && (room.memory[at] as number) >= memory && (room.pods[at] as number) >= 1)) continue;
+        const node = nodes[at] as SimNode;
         const info = node.fitInfo(fit);
         if (info === undefined) throw new Error(`Cannot schedule pod "${pod.spec.name}": node "${node.name}" is not in the fit state`);
         chunk.push(info);
@@ -182,20 +183,15 @@ export class DefaultScheduler {
   }
 }
 
-/** The most free cpu and memory on any of `nodes`: a pod asking more fits nowhere. */
-function _freeBound(nodes: readonly SimNode[]): { cpu: number; memory: number } {
+/** The most free cpu and memory on any schedulable node: a pod asking more fits nowhere. */
+function _freeBound(room: SchedulableRoom): { cpu: number; memory: number } {
   let cpu = 0;
   let memory = 0;
-  for (const node of nodes) {
-    cpu = Math.max(cpu, node.allocatableCpu - node.cpuRequested);
-    memory = Math.max(memory, node.allocatableMemory - node.memoryRequested);
+  for (let i = 0; i < room.cpu.length; i++) {
+    cpu = Math.max(cpu, room.cpu[i] as number);
+    memory = Math.max(memory, room.memory[i] as number);
   }
   return { cpu, memory };
-}
-
-/** Free cpu, memory and a pod slot on the node: what NodeResourcesFit needs at the least. */
-function _hasRoom(node: SimNode, cpu: number, memory: number): boolean {
-  return node.allocatableCpu - node.cpuRequested >= cpu && node.allocatableMemory - node.memoryRequested >= memory && node.pods.size < node.allocatablePods;
 }
 
 const _constraintIds = new WeakMap<object, number>();
