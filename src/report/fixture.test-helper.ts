@@ -81,6 +81,9 @@ export function makeFixture(options: FixtureOptions = {}): SimulationResult {
         outageSeconds: estimate(spec.outageSeconds, 0, spec.outageSeconds * 2),
         evictions: estimate(spec.evictions, spec.evictions * 0.9, spec.evictions * 1.1),
         spotInterruptions: estimate(spec.spotNodes > 0 ? 3 : 0),
+        // The bound: $900/day on on-demand nodes, $380 with spot; the arm's cost above it ±2 points.
+        boundUsdPerDay: estimate(spec.spotNodes > 0 ? 380 : 900),
+        aboveBound: estimate(spec.usdPerDay[0] / (spec.spotNodes > 0 ? 380 : 900) - 1, spec.usdPerDay[0] / (spec.spotNodes > 0 ? 380 : 900) - 1.02, spec.usdPerDay[0] / (spec.spotNodes > 0 ? 380 : 900) - 0.98),
         pendingP50Seconds: estimate(spec.p99 / 4),
         pendingP99Seconds: estimate(spec.p99, spec.p99 * 0.9, spec.p99 * 1.1),
         perService: _services(spec),

@@ -87,7 +87,7 @@ ${tableBody}
 </tbody>
 </table>
 </div>
-<p class="note">Means over seeds; ± is the half-width of the 95% confidence interval and ranges in brackets are 95% confidence intervals. OD = on-demand. Hover a column title for its definition.</p>
+<p class="note">Means over seeds; ± is the half-width of the 95% confidence interval and ranges in brackets are 95% confidence intervals. OD = on-demand. "Above bound" is how far each arm's cost is above the perfect-packing lower bound: the cheapest fractional set of the arm's node types that holds the pods the workloads request (an LP relaxation, averaged over samples), DaemonSet pods counted on every node. Hover a column title for its definition.</p>
 </section>
 <section id="charts">
 <h2>Charts</h2>

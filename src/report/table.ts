@@ -61,6 +61,7 @@ export function renderTable(result: SimulationResult, options: TableOptions = {}
   const notes = [
     '± is the half-width of the 95% confidence interval over seeds; ranges in brackets are 95% CIs.',
     'OD = on-demand. A1 = share of time with >= 1 Ready replica; A2 = with >= desired minus allowed disruptions Ready.',
+    "Above bound: cost over the perfect-packing lower bound ($/day of the cheapest fractional set of the arm's node types holding the requested pods).",
   ];
   for (const note of notes) lines.push(..._wrap(note, width, '').map((l) => paint(l, 'dim')));
   return `${lines.join('\n')}\n`;

@@ -14,6 +14,7 @@ import type { ArmSeries } from './result.js';
 import type { Billing } from './cloud.js';
 import type { SimCluster, SimPod } from './cluster.js';
 import type { Engine } from './engine.js';
+import type { PackingFigures } from './packing-bound.js';
 import { DeletionCause } from './pods.js';
 import { percentile } from './stats.js';
 import type { Service } from './workloads.js';
@@ -74,6 +75,13 @@ export interface RunMetrics {
   /** A2 dips (intervals below the availability floor, started in the window) by cause. */
   readonly a2DipsByCause: Readonly<Record<string, number>>;
   readonly spotInterruptions: number;
+  /**
+   * The perfect-packing lower bound (LP relaxation) of the cost, $/day: the mean over samples of
+   * the cheapest fractional set of the arm's node types holding the requested pods.
+   */
+  readonly boundUsdPerDay: number;
+  /** First-fit decreasing of the requested pods on the cheapest single node type, $/day: a feasible packing. */
+  readonly ffdUsdPerDay: number;
   readonly pendingP50Seconds: number;
   readonly pendingP99Seconds: number;
   readonly perService: readonly ServiceRunMetrics[];
@@ -103,6 +111,10 @@ export class RunRecorder {
   readonly #dipCauses = new Map<OutageCause, number>();
   #pending: number[] = [];
   #spotInterruptions = 0;
+  #boundSamples = 0;
+  #lpUsdPerHour = 0;
+  #ffdSamples = 0;
+  #ffdUsdPerHour = 0;
   readonly #series: {
     usdPerHour: number[];
     cumulativeUsd: number[];
@@ -192,7 +204,15 @@ export class RunRecorder {
   }
 
   /** Samples the time series; call every `stepMs` over the window. */
-  sample(cluster: SimCluster, billing: Billing, services: readonly Service[]): void {
+  sample(cluster: SimCluster, billing: Billing, services: readonly Service[], bound?: PackingFigures): void {
+    if (bound !== undefined) {
+      this.#boundSamples++;
+      this.#lpUsdPerHour += bound.lpUsdPerHour;
+      if (bound.ffdUsdPerHour !== undefined) {
+        this.#ffdSamples++;
+        this.#ffdUsdPerHour += bound.ffdUsdPerHour;
+      }
+    }
     const s = this.#series;
     s.usdPerHour.push(_round(billing.hourlyRate, 4));
     s.cumulativeUsd.push(_round(billing.totalUsd(this.#engine.now), 4));
@@ -260,6 +280,8 @@ export class RunRecorder {
       outagesByCause: _sorted(this.#outageCauses),
       a2DipsByCause: _sorted(this.#dipCauses),
       spotInterruptions: this.#spotInterruptions,
+      boundUsdPerDay: this.#boundSamples === 0 ? Number.NaN : (this.#lpUsdPerHour / this.#boundSamples) * 24,
+      ffdUsdPerDay: this.#ffdSamples === 0 ? Number.NaN : (this.#ffdUsdPerHour / this.#ffdSamples) * 24,
       pendingP50Seconds: pending.length === 0 ? 0 : percentile(pending, 50),
       pendingP99Seconds: pending.length === 0 ? 0 : percentile(pending, 99),
       perService,

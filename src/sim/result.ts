@@ -37,6 +37,15 @@ export interface ArmMetrics {
   readonly outageSeconds: Estimate;
   readonly evictions: Estimate;
   readonly spotInterruptions: Estimate;
+  /**
+   * The perfect-packing lower bound of the cost, $/day (LP relaxation: the cheapest fractional set
+   * of the arm's node types holding the requested pods, averaged over samples).
+   */
+  readonly boundUsdPerDay?: Estimate;
+  /** First-fit decreasing of the requested pods on the cheapest single node type, $/day: a packing that exists. */
+  readonly ffdUsdPerDay?: Estimate;
+  /** How far the arm's cost is above the bound: usdPerDay / boundUsdPerDay − 1, per seed (0.2 = 20% above). */
+  readonly aboveBound?: Estimate;
   readonly pendingP50Seconds: Estimate;
   readonly pendingP99Seconds: Estimate;
   readonly perService: readonly ServiceUptime[];

@@ -25,6 +25,8 @@ function run(arm: string, seed: number, totalUsd: number, a1: number, a2: number
     outagesByCause: {},
     a2DipsByCause: {},
     spotInterruptions: 0,
+    boundUsdPerDay: 50,
+    ffdUsdPerDay: 60,
     pendingP50Seconds: 1,
     pendingP99Seconds: 2,
     perService: [{ service: 'a/web', a1, a2, outages: 0, outageSeconds: 0 }],

@@ -156,6 +156,8 @@ const _SCALARS: readonly _ScalarKey[] = [
   'outageSeconds',
   'evictions',
   'spotInterruptions',
+  'boundUsdPerDay',
+  'ffdUsdPerDay',
   'pendingP50Seconds',
   'pendingP99Seconds',
 ];
@@ -224,6 +226,9 @@ function _armMetrics(runs: readonly RunOutput[]): ArmMetrics {
     outageSeconds: scalar('outageSeconds'),
     evictions: scalar('evictions'),
     spotInterruptions: scalar('spotInterruptions'),
+    boundUsdPerDay: scalar('boundUsdPerDay'),
+    ffdUsdPerDay: scalar('ffdUsdPerDay'),
+    aboveBound: estimate(runs.map((r) => r.metrics.usdPerDay / r.metrics.boundUsdPerDay - 1)),
     pendingP50Seconds: scalar('pendingP50Seconds'),
     pendingP99Seconds: scalar('pendingP99Seconds'),
     perService,

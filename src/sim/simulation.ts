@@ -23,6 +23,9 @@ import { InterruptionHandler } from './interruption-handler.js';
 import { RunRecorder } from './metrics.js';
 import type { RunMetrics } from './metrics.js';
 import { NaiveRestarter } from './naive.js';
+import type { NodeGroup } from './node-group.js';
+import { PackingBound } from './packing-bound.js';
+import type { BinType } from './packing-bound.js';
 import { DeletionCause, PodLifecycle } from './pods.js';
 import { RandomSource } from './random.js';
 import type { Scenario } from './scenario.js';
@@ -79,6 +82,23 @@ export function scenarioPriceTable(scenario: Scenario): PriceTable {
 /** The placement webhook's policy for the scenario: its floor, the webhook's default fallbacks. */
 export function scenarioPlacementPolicy(scenario: Scenario): PlacementPolicy {
   return { ...DEFAULT_PLACEMENT_POLICY, base: scenario.stowage.placement.base, percent: scenario.stowage.placement.percent };
+}
+
+/**
+ * The node types the perfect-packing bound may buy: one per instance type and capacity type of the
+ * arm's node groups (zones cost the same), at its cheapest price, with the room its DaemonSet pod
+ * leaves.
+ */
+export function packingCatalogue(groups: readonly NodeGroup[], daemonSet: { readonly cpu: number; readonly memory: number }): BinType[] {
+  const byName = new Map<string, BinType>();
+  for (const g of groups) {
+    const name = `${g.instanceType.name}/${g.capacityType}`;
+    const a = g.allocatable;
+    const type: BinType = { name, cpu: (a['cpu'] ?? 0) - daemonSet.cpu, memory: (a['memory'] ?? 0) - daemonSet.memory, pods: (a['pods'] ?? 110) - 1, hourlyPrice: g.hourlyPrice };
+    const known = byName.get(name);
+    if (known === undefined || type.hourlyPrice < known.hourlyPrice) byName.set(name, type);
+  }
+  return [...byName.values()];
 }
 
 /** Every model of one run, wired together: what `runSimulation` drives and what tests poke at. */
@@ -166,6 +186,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
     },
   });
   cloud.billing.setWindow(windowStart, windowEnd);
+  const bound = new PackingBound(packingCatalogue(groups, scenario.daemonSet));
   const autoscaler = new ClusterAutoscaler(engine, cluster, cloud, groups, scenario, random.stream('autoscaler'), workloads);
   late.autoscaler = autoscaler;
   const descheduler =
@@ -203,7 +224,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
       });
       engine.every(scenario.sampleEveryMs, windowStart, () => {
         if (engine.now >= windowEnd) return false;
-        recorder.sample(cluster, cloud.billing, workloads.services);
+        recorder.sample(cluster, cloud.billing, workloads.services, bound.figures(workloads.demand()));
         return true;
       });
     },

@@ -24,6 +24,7 @@ import type { ServiceSpec, Scenario } from './scenario.js';
 import type { PodOwner, SimCluster, SimNode, SimPod, PodSpec } from './cluster.js';
 import { DeletionCause } from './pods.js';
 import type { PodLifecycle } from './pods.js';
+import type { PodGroup } from './packing-bound.js';
 
 const _HOUR_MS = 3_600_000;
 const _DAY_MS = 24 * _HOUR_MS;
@@ -455,6 +456,11 @@ class Job implements PodOwner {
 
   onPodReady(): void {}
 
+  /** The pods this Job still runs or will run (its work not done), with their requests. */
+  demand(): PodGroup {
+    return { cpu: this.#cpu, memory: this.#memory, count: this.#index.size };
+  }
+
   onPodSucceeded(pod: SimPod): void {
     this.#index.delete(pod);
     this.#done++;
@@ -569,6 +575,17 @@ export class Workloads {
     const views: WorkloadView[] = this.services.map((s) => s.view());
     for (const job of this.#jobs) views.push(job.view());
     return views;
+  }
+
+  /**
+   * The pods the controllers want running now, by shape: each service's desired replicas and each
+   * Job's unfinished pods (DaemonSet pods aside: they come with every node). What the
+   * perfect-packing bound packs.
+   */
+  demand(): PodGroup[] {
+    const groups: PodGroup[] = this.services.map((s) => ({ cpu: s.spec.cpu, memory: s.spec.memory, count: s.desired }));
+    for (const job of this.#jobs) groups.push(job.demand());
+    return groups;
   }
 
   pdbViews(): PdbView[] {
