@@ -6,7 +6,7 @@ import { autoscalerRemoving, removalUtilization } from './autoscaler.js';
 import { DEFAULT_DESCHEDULING_CONFIG, planDescheduling } from './plan.js';
 import type { DeschedulingConfig } from './plan.js';
 import type { DeschedulingContext, Plan } from './types.js';
-import { GiB, node, pod, snapshot, workload } from './fixtures.test-helper.js';
+import { GiB, node, pdb, pod, snapshot, workload } from './fixtures.test-helper.js';
 
 const now = 3_600_000;
 const ctx: DeschedulingContext = { now, prices: PriceTable.create({ instanceTypes: { 'm5.xlarge': { onDemand: 0.192, spot: 0.08 } } }) };
@@ -123,4 +123,42 @@ test('Job pods are not evicted unless configured: their work would start over', 
   // Configured, the Job pod is judged like any other pod: here the availability guard holds it.
   const allowed = planDescheduling(s, only('consolidate', { settleSeconds: 0 }, { eviction: { ...DEFAULT_DESCHEDULING_CONFIG.eviction, evictJobPods: true } }), ctx);
   assert.equal(allowed.skipped.find((x) => x.node === 'od-1')?.reason.code, 'single-replica');
+});
+
+/**
+ * The regression behind the attribution property's counterexample (T3, seed 509): consolidate
+ * surged a single-replica pod onto a node held above the removal threshold only by Job pods; the
+ * Jobs finished, the autoscaler removed the node within half an hour and evicted the pod (it does
+ * not surge), an outage caused by the move. od-1 is the candidate (svc-a, 900m, alone), od-2 holds
+ * five Job pods (2500m, 62%, nothing that stays), od-3 is full.
+ */
+function jobInflated(od2: 'jobs' | 'deployments', svc: { readonly replicas: number; readonly pdb: boolean }): ReturnType<typeof snapshot> {
+  const job = { kind: 'Job', namespace: 'default', name: 'batch' } as const;
+  const fillers = [1, 2, 3, 4, 5].map((i) =>
+    od2 === 'jobs' ? pod(`batch-${i}`, 'od-2', { owner: job }) : pod(`keep${i}-a`, 'od-2'),
+  );
+  const others = [2, 3, 4].slice(0, svc.replicas - 1).map((i) => pod(`svc-${String.fromCharCode(96 + i)}`, 'od-3', { requests: { cpu: 100, memory: GiB } }));
+  return snapshot({
+    nodes: [node('od-1'), node('od-2'), node('od-3')],
+    pods: [pod('svc-a', 'od-1', { requests: { cpu: 900, memory: GiB } }), ...others, ...fillers, pod('big-a', 'od-3', { requests: { cpu: 3500, memory: GiB } })],
+    workloads: [
+      workload('svc', svc.replicas),
+      workload('big', 1),
+      ...(od2 === 'jobs' ? [{ ref: job, selector: { matchLabels: { app: 'batch' } }, annotations: {}, labels: {} }] : [1, 2, 3, 4, 5].map((i) => workload(`keep${i}`, 1))),
+    ],
+    pdbs: svc.pdb ? [pdb('svc', 'svc', { currentHealthy: svc.replicas, expectedPods: svc.replicas })] : [],
+  });
+}
+
+test('consolidate never surges a pod onto a node that only Job pods keep above the removal threshold', () => {
+  const config = only('consolidate', { settleSeconds: 0 });
+  const plan = planDescheduling(jobInflated('jobs', { replicas: 1, pdb: false }), config, ctx);
+  assert.deepEqual(moved(plan), [], 'od-2 falls below the threshold once its Jobs finish: the autoscaler would evict the moved pod');
+  const skip = plan.skipped.find((s) => s.node === 'od-1');
+  assert.equal(skip?.reason.code, 'no-fit');
+  assert.match(skip?.reason.message ?? '', /below the autoscaler's removal threshold/);
+  // Control: the same requests held by Deployment pods, which stay: od-2 keeps above the threshold and takes svc-a.
+  assert.deepEqual(moved(planDescheduling(jobInflated('deployments', { replicas: 1, pdb: false }), config, ctx)), ['svc-a:od-1->od-2']);
+  // A workload with a replica to spare (its PDB allows an eviction) survives an autoscaler drain: od-2 stays its last resort.
+  assert.deepEqual(moved(planDescheduling(jobInflated('jobs', { replicas: 2, pdb: true }), config, ctx)), ['svc-a:od-1->od-2']);
 });

@@ -6,7 +6,7 @@
  * @internal Built by `planDescheduling`; strategies receive it in their context.
  */
 import type { ClusterSnapshot, LabelSelector, NodeView, PodView, Resources, WorkloadView } from '../../core/model.js';
-import { fitsIn, subtractResources, wouldFit } from '../../core/resources.js';
+import { addResources, fitsIn, subtractResources, wouldFit } from '../../core/resources.js';
 import { holdsResources, indexSnapshot } from '../../core/snapshot.js';
 import type { SnapshotIndex } from '../../core/snapshot.js';
 import { FitState } from '../fit/state.js';
@@ -60,6 +60,14 @@ export interface DrainRequest {
   readonly why: string;
   /** The capacity type the moves are for (spot-reschedule: spot); the replacements must run there (see `Move.landOn`). */
   readonly landOn?: PlacedCapacityType;
+  /**
+   * Never move a pod whose workload can't lose a replica (it moves surge-first) onto a node below
+   * the autoscaler's removal threshold, not even as a last resort: the autoscaler evicts without
+   * surging, so its drain of that node would take the workload below its floor. Consolidation
+   * sets it: it drains a node so the autoscaler removes it, and moving a pod onto another node the
+   * autoscaler will remove only moves the removal one node over, with an unsurged disruption.
+   */
+  readonly surgeAvoidsRemovalCandidates?: boolean;
 }
 
 /** A drain planned, or why the node was left alone. */
@@ -109,6 +117,7 @@ export class PlanningSession {
   readonly #drained = new Set<string>();
   readonly #receiving = new Set<string>();
   readonly #free = new Map<string, Resources>();
+  readonly #stayingByNode = new Map<string, Resources>();
   readonly #targetsByType = new WeakMap<readonly string[], Map<PlacedCapacityType, string[]>>();
   readonly #bounds = new WeakMap<readonly string[], _Bound>();
   readonly #boundList: _Bound[] = [];
@@ -169,12 +178,29 @@ export class PlanningSession {
   }
 
   /**
-   * Whether the node's requests, with the moves planned so far, are below the autoscaler's removal
-   * threshold: the autoscaler will try to remove it, so it is a destination of last resort.
+   * Whether the node, given the moves planned so far and `incoming` placed on it, stays below the
+   * autoscaler's removal threshold once the pods about to leave it have left (Job pods, which run
+   * to completion, and pods being deleted): the autoscaler will try to remove it, so it is a
+   * destination of last resort. Counting only the pods that stay matters: a node kept above the
+   * threshold by a batch of Job pods falls below it minutes later, and a pod moved there is
+   * disrupted again when the autoscaler removes the node.
    */
-  isBelowRemovalThreshold(nodeName: string): boolean {
+  isBelowRemovalThreshold(nodeName: string, incoming?: PodView): boolean {
     const node = this.index.node(nodeName);
-    return node !== undefined && removalUtilization(this.state.requested(nodeName), node.allocatable) < this.#removalThreshold;
+    if (node === undefined) return false;
+    const staying = this.#staying(nodeName);
+    return removalUtilization(incoming === undefined ? staying : addResources(staying, incoming.requests), node.allocatable) < this.#removalThreshold;
+  }
+
+  /** Requests of the node's pods that stay on it (not Job pods, not being deleted), with the moves planned so far; memoized like `free`. */
+  #staying(nodeName: string): Resources {
+    let staying = this.#stayingByNode.get(nodeName);
+    if (staying === undefined) {
+      staying = this.state.requested(nodeName);
+      for (const pod of this.state.podsOn(nodeName)) if (_leavesSoon(pod)) staying = subtractResources(staying, pod.requests);
+      this.#stayingByNode.set(nodeName, staying);
+    }
+    return staying;
   }
 
   /** The node's view, or undefined. */
@@ -304,9 +330,16 @@ export class PlanningSession {
    * another capacity type than the webhook will require are passed over. So are nodes the
    * autoscaler is removing or means to (its taints), and nodes below its removal threshold are
    * tried only after all the others: a pod moved there would be disrupted again when the node
-   * goes, or would keep alive a node the autoscaler wants to remove.
+   * goes, or would keep alive a node the autoscaler wants to remove. `lastResort: false` passes
+   * them over too (see `DrainRequest.surgeAvoidsRemovalCandidates`).
    */
-  findTarget(replacement: Replacement, from: string, targets: readonly string[], accept?: (target: string) => boolean): { readonly ok: true; readonly node: string } | { readonly ok: false; readonly reason: string } {
+  findTarget(
+    replacement: Replacement,
+    from: string,
+    targets: readonly string[],
+    accept?: (target: string) => boolean,
+    lastResort = true,
+  ): { readonly ok: true; readonly node: string } | { readonly ok: false; readonly reason: string } {
     const pod = replacement.pod;
     // The webhook pins the replacement to its capacity type: other nodes would fail NodeAffinity anyway.
     const candidates = replacement.capacityType === undefined ? targets : this.#ofCapacityType(targets, replacement.capacityType);
@@ -340,7 +373,7 @@ export class PlanningSession {
       rejected.push(fit);
       return false;
     };
-    let lastResort: string[] | undefined;
+    let belowThreshold: string[] | undefined;
     for (const target of candidates) {
       if (target === from || this.#drained.has(target)) continue;
       if (accept !== undefined && !accept(target)) continue;
@@ -349,13 +382,14 @@ export class PlanningSession {
         rejected.push(_REMOVED_BY_AUTOSCALER);
         continue;
       }
-      if (this.isBelowRemovalThreshold(target)) {
-        (lastResort ??= []).push(target);
+      if (this.isBelowRemovalThreshold(target, pod)) {
+        if (lastResort) (belowThreshold ??= []).push(target);
+        else rejected.push(_BELOW_REMOVAL_THRESHOLD);
         continue;
       }
       if (fits(target)) return { ok: true, node: target };
     }
-    for (const target of lastResort ?? []) if (fits(target)) return { ok: true, node: target };
+    for (const target of belowThreshold ?? []) if (fits(target)) return { ok: true, node: target };
     return { ok: false, reason: describeUnschedulable(considered, rejected) };
   }
 
@@ -451,7 +485,8 @@ export class PlanningSession {
     for (const admission of order) {
       const replacement = this.replacement(admission.pod);
       this.#forget(admission.pod);
-      const found = this.findTarget(replacement, nodeName, request.targets);
+      const lastResort = request.surgeAvoidsRemovalCandidates !== true || admission.mode !== 'surge-first';
+      const found = this.findTarget(replacement, nodeName, request.targets, undefined, lastResort);
       if (!found.ok) {
         this.#assume(admission.pod, nodeName);
         this.#undo(done, nodeName);
@@ -518,7 +553,8 @@ export class PlanningSession {
     const replacement = this.replacement(pod);
     this.#forget(pod);
     const accept = request.accept;
-    const found = this.findTarget(replacement, from, request.targets, accept === undefined ? undefined : (t) => accept(t, replacement.pod));
+    const lastResort = request.surgeAvoidsRemovalCandidates !== true || admission.mode !== 'surge-first';
+    const found = this.findTarget(replacement, from, request.targets, accept === undefined ? undefined : (t) => accept(t, replacement.pod), lastResort);
     if (!found.ok) {
       this.#assume(pod, from);
       return { ok: false, reason: reason('no-fit', `Pod "${pod.namespace}/${pod.name}" fits nowhere else: ${found.reason}`) };
@@ -564,6 +600,7 @@ export class PlanningSession {
     this.state.forget(pod);
     if (node === undefined) return;
     this.#free.delete(node);
+    this.#stayingByNode.delete(node);
     // A node being drained is cordoned: its room is no destination, so the bounds need not grow.
     if (!this.state.isCordoned(node)) this.#raiseBounds(node);
   }
@@ -575,6 +612,7 @@ export class PlanningSession {
   #assume(pod: PodView, node: string): void {
     this.state.assume(pod, node);
     this.#free.delete(node);
+    this.#stayingByNode.delete(node);
   }
 
   /** Moves one pod of a revision group from one capacity type to another in the counts. */
@@ -658,6 +696,14 @@ const _MAX_STUCK_PODS = 50;
 
 /** A destination the autoscaler is removing or means to remove (`autoscalerRemoving`). */
 const _REMOVED_BY_AUTOSCALER: FitFailure = { ok: false, plugin: 'TaintToleration', reason: 'node(s) were marked for removal by the autoscaler' };
+
+/** A destination the autoscaler would remove, for a pod the autoscaler's own drain would take below its workload's floor. */
+const _BELOW_REMOVAL_THRESHOLD: FitFailure = { ok: false, plugin: 'AutoscalerRemoval', reason: "node(s) were below the autoscaler's removal threshold" };
+
+/** Pods that leave their node on their own soon: Job pods run to completion; deleted pods are going. */
+function _leavesSoon(pod: PodView): boolean {
+  return pod.owner.kind === 'Job' || pod.owner.kind === 'CronJob' || pod.deletionRequestedAt !== undefined;
+}
 
 const _INSUFFICIENT = new Map<string, FitFailure>();
 

@@ -62,6 +62,7 @@ export function planConsolidate(snapshot: ClusterSnapshot, config: ConsolidateCo
       strategy,
       targets,
       keepFloor: false,
+      surgeAvoidsRemovalCandidates: true,
       why: `Node "${name}" costs $${price.toFixed(4)}/h at ${Math.round((utilization.get(name) ?? 0) * 100)}% requested`,
       accept: ({ saving }) =>
         saving < config.minSavingUsdPerHour ? reason('not-worth-it', `Draining node "${name}" saves $${saving.toFixed(4)}/h, below the minimum of $${config.minSavingUsdPerHour}/h`) : undefined,
