@@ -40,7 +40,7 @@ import { runCli } from './support/exec.js';
 import { capacityNodes } from './support/nodes.js';
 import { startPlacementWebhook, stopPlacementWebhook } from './support/placement-webhook.js';
 import { servesTraffic } from './support/ready-watch.js';
-import { podsOf, setCordoned } from './support/workloads.js';
+import { createDeployment, podsOf, setCordoned } from './support/workloads.js';
 
 const cluster = useCluster({ ...E2E_POD_STARTUP, nodes: capacityNodes(3, 2) });
 const NS = 'diff';
@@ -212,22 +212,13 @@ async function makeNotReady(c: TestCluster, name: string): Promise<void> {
 async function deploy(c: TestCluster, w: WorkloadSpec): Promise<void> {
   await setCordoned(c, ALL.filter((n) => n !== w.node), true);
   try {
-    const annotations = w.base === undefined ? undefined : { 'stowage.io/on-demand-base': String(w.base) };
-    await c.apps.createNamespacedDeployment({
-      namespace: NS,
-      body: {
-        metadata: { name: w.name, ...(annotations === undefined ? {} : { annotations }) },
-        spec: {
-          replicas: w.replicas,
-          selector: { matchLabels: { app: w.name } },
-          template: {
-            metadata: { labels: { app: w.name } },
-            spec: { terminationGracePeriodSeconds: 1, containers: [{ name: w.name, image: `registry.example/${w.name}:1`, resources: { requests: { cpu: '500m', memory: '256Mi' } } }] },
-          },
-        },
-      },
+    await createDeployment(c, NS, {
+      name: w.name,
+      replicas: w.replicas,
+      requests: { cpu: '500m', memory: '256Mi' },
+      ...(w.base === undefined ? {} : { annotations: { 'stowage.io/on-demand-base': String(w.base) } }),
+      ...(w.pdb === undefined ? {} : { pdb: w.pdb }),
     });
-    if (w.pdb !== undefined) await c.policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: { metadata: { name: w.name }, spec: { ...w.pdb, selector: { matchLabels: { app: w.name } } } } });
     await waitFor(`${w.replicas} Ready ${w.name} pods on "${w.node}"`, async () => {
       const pods = await podsOf(c, NS, w.name);
       return pods.length === w.replicas && pods.every((p) => servesTraffic(p) && p.spec?.nodeName === w.node);

@@ -17,6 +17,38 @@ export async function setCordoned(c: TestCluster, nodes: readonly string[], unsc
   for (const name of nodes) await c.core.patchNode({ name, body: [{ op: 'replace', path: '/spec/unschedulable', value: unschedulable }] });
 }
 
+/** A Deployment of pods labelled `app=<name>` that stop in 1 s, and a PodDisruptionBudget for them if `pdb` is given. */
+export interface DeploymentSpec {
+  readonly name: string;
+  readonly replicas: number;
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly strategy?: V1DeploymentStrategy;
+  /** The PDB's spec without its selector (the Deployment's). */
+  readonly pdb?: { readonly minAvailable?: number | string; readonly maxUnavailable?: number | string };
+}
+
+/** Creates the Deployment (and its PDB) of `spec`; does not wait for its pods. */
+export async function createDeployment(c: TestCluster, ns: string, spec: DeploymentSpec): Promise<void> {
+  const { name } = spec;
+  await c.apps.createNamespacedDeployment({
+    namespace: ns,
+    body: {
+      metadata: { name, ...(spec.annotations === undefined ? {} : { annotations: { ...spec.annotations } }) },
+      spec: {
+        replicas: spec.replicas,
+        ...(spec.strategy === undefined ? {} : { strategy: spec.strategy }),
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { terminationGracePeriodSeconds: 1, containers: [{ name, image: `registry.example/${name}:1`, resources: { requests: { ...spec.requests } } }] },
+        },
+      },
+    },
+  });
+  if (spec.pdb !== undefined) await c.policy.createNamespacedPodDisruptionBudget({ namespace: ns, body: { metadata: { name }, spec: { ...spec.pdb, selector: { matchLabels: { app: name } } } } });
+}
+
 /**
  * Creates a Deployment of `replicas` pods (500m / 256Mi each) and waits until all serve on
  * `where.node`; the nodes in `where.cordon` are cordoned while they start and uncordoned after.
@@ -31,21 +63,7 @@ export async function deployOnNode(
 ): Promise<void> {
   await setCordoned(c, where.cordon, true);
   try {
-    await c.apps.createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name },
-        spec: {
-          replicas,
-          ...(strategy === undefined ? {} : { strategy }),
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: { terminationGracePeriodSeconds: 1, containers: [{ name, image: `registry.example/${name}:1`, resources: { requests: { cpu: '500m', memory: '256Mi' } } }] },
-          },
-        },
-      },
-    });
+    await createDeployment(c, ns, { name, replicas, requests: { cpu: '500m', memory: '256Mi' }, ...(strategy === undefined ? {} : { strategy }) });
     await waitFor(`${replicas} Ready ${name} pods on "${where.node}"`, async () => {
       const pods = await podsOf(c, ns, name);
       return pods.length === replicas && pods.every((p) => servesTraffic(p) && p.spec?.nodeName === where.node);
