@@ -12,6 +12,8 @@ import type { SimulationResult } from '../sim/result.js';
 import { defaultScenario, loadScenarioFile, ScenarioError, withDuration } from '../sim/scenario.js';
 import type { Scenario } from '../sim/scenario.js';
 import { loadScenarioFromSnapshot } from '../sim/from-snapshot.js';
+import { parseVary, runSweep } from '../sim/sweep.js';
+import type { SweepAxis } from '../sim/sweep.js';
 import { CliError } from './errors.js';
 import { parseDuration } from './flags.js';
 
@@ -27,6 +29,7 @@ interface SimulateOptions {
   readonly report: boolean;
   readonly progress: boolean;
   readonly workers?: number;
+  readonly vary: readonly SweepAxis[];
 }
 
 function _positiveInt(flag: string) {
@@ -55,6 +58,14 @@ function _arms(value: string): readonly ArmConfig[] {
   });
 }
 
+function _vary(value: string, previous: readonly SweepAxis[]): readonly SweepAxis[] {
+  try {
+    return [...previous, parseVary(value)];
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 function _output(value: string): 'table' | 'json' {
   if (value === 'table' || value === 'json') return value;
   throw new InvalidArgumentError(`Invalid --output "${value}": use table or json`);
@@ -76,9 +87,14 @@ export function registerSimulateCommand(program: Command): void {
     .option('--no-report', 'write no HTML or PNG report')
     .option('--workers <n>', 'worker threads (default: the machine\'s cores, at most 4)', _positiveInt('--workers'))
     .option('--no-progress', 'no progress bar on stderr')
+    .option('--vary <path=values>', 'run every combination of these values of a scenario field (repeatable), e.g. spec.services.generate.cpu.median=100m,250m,1; prints saving and Stowage-caused outages per arm and combination, and writes charts against each field', _vary, [])
     .action(async (opts: SimulateOptions) => {
       const scenario = await _scenario(opts);
       const seeds = Array.from({ length: opts.seeds }, (_, i) => opts.seed + i);
+      if (opts.vary.length > 0) {
+        await _sweep(opts, scenario, seeds, program.version() ?? '0.1.0');
+        return;
+      }
       const progress = opts.progress && process.stderr.isTTY ? new _ProgressBar(`${scenario.name}: ${(opts.arms ?? ARMS).length} arms × ${seeds.length} seeds`) : undefined;
       let result: SimulationResult;
       try {
@@ -97,6 +113,37 @@ export function registerSimulateCommand(program: Command): void {
       else process.stdout.write(await _table(result));
       if (opts.report) await _writeReports(result, opts.reportDir, opts.output === 'json' ? process.stderr : process.stdout);
     });
+}
+
+async function _sweep(opts: SimulateOptions, scenario: Scenario, seeds: readonly number[], version: string): Promise<void> {
+  const combinations = opts.vary.reduce((n, a) => n * a.labels.length, 1);
+  const progress = opts.progress && process.stderr.isTTY ? new _ProgressBar(`${scenario.name}: ${combinations} combinations × ${(opts.arms ?? ARMS).length} arms × ${seeds.length} seeds`) : undefined;
+  let result;
+  try {
+    result = await runSweep({
+      scenario,
+      axes: opts.vary,
+      ...(opts.arms !== undefined ? { arms: opts.arms } : {}),
+      seeds,
+      ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+      ...(progress !== undefined ? { onProgress: (f: number) => progress.update(f) } : {}),
+      stowageVersion: version,
+    });
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new CliError(error.message);
+    throw error;
+  } finally {
+    progress?.done();
+  }
+  const { renderSweepTable, writeSweepReport } = await import('../report/sweep.js');
+  if (opts.output === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else process.stdout.write(renderSweepTable(result));
+  if (!opts.report) return;
+  const out = opts.output === 'json' ? process.stderr : process.stdout;
+  const written = await writeSweepReport(result, opts.reportDir);
+  out.write(`Report: ${written.html}\n`);
+  if (written.pngs.length > 0) out.write(`Charts: ${written.pngs.join(', ')}\n`);
+  if (written.pngError !== undefined) process.stderr.write(`stowage: Cannot write PNG charts: ${written.pngError}\n`);
 }
 
 async function _scenario(opts: SimulateOptions): Promise<Scenario> {

@@ -107,7 +107,7 @@ const _EM_PER_CHAR = 0.62;
 const _EM_PER_BOLD_CHAR = 0.7;
 
 /** The colour of each arm, stable across charts: the baseline dark grey, the others in order. */
-export function armColors(result: SimulationResult): ReadonlyMap<string, string> {
+export function armColors(result: { readonly arms: readonly { readonly name: string }[]; readonly baseline: string }): ReadonlyMap<string, string> {
   const colors = new Map<string, string>();
   let next = 0;
   for (const arm of result.arms) {
@@ -123,13 +123,13 @@ export function armColors(result: SimulationResult): ReadonlyMap<string, string>
  */
 export function renderCharts(result: SimulationResult): readonly Chart[] {
   const charts: Chart[] = [
-    _chart('cost-rate', 'Cost per hour', `What each arm pays per hour over the simulated time (first seed, ${_seedText(result)}). Cheaper arms run lower; spikes are scale-ups and replacements.`, costRateChart(result)),
-    _chart('cumulative-cost', 'Cumulative cost', `Total spend since the start of the run (first seed); the legend gives each arm's total. The gap between two lines at the right edge is what one saves over the other.`, cumulativeCostChart(result)),
-    _chart('nodes', 'Nodes by capacity type', 'Nodes running over time, on-demand stacked under spot, one panel per arm on a shared scale (first seed).', nodesByCapacityChart(result)),
-    _chart('uptime', 'Uptime', 'Mean A1 and A2 over services and seeds, with 95% confidence intervals. The axis is zoomed in near 100%: compare the whiskers, not the bar heights from zero.', uptimeChart(result)),
+    toChart('cost-rate', 'Cost per hour', `What each arm pays per hour over the simulated time (first seed, ${_seedText(result)}). Cheaper arms run lower; spikes are scale-ups and replacements.`, costRateChart(result)),
+    toChart('cumulative-cost', 'Cumulative cost', `Total spend since the start of the run (first seed); the legend gives each arm's total. The gap between two lines at the right edge is what one saves over the other.`, cumulativeCostChart(result)),
+    toChart('nodes', 'Nodes by capacity type', 'Nodes running over time, on-demand stacked under spot, one panel per arm on a shared scale (first seed).', nodesByCapacityChart(result)),
+    toChart('uptime', 'Uptime', 'Mean A1 and A2 over services and seeds, with 95% confidence intervals. The axis is zoomed in near 100%: compare the whiskers, not the bar heights from zero.', uptimeChart(result)),
   ];
   if (result.arms.some((a) => a.name !== result.baseline && a.verdict !== undefined)) {
-    charts.push(_chart('saving', `Saving vs ${result.baseline}`, `Share of ${result.baseline}'s cost each arm saves, with its 95% confidence interval; green where uptime is non-inferior to ${result.baseline}.`, savingChart(result)));
+    charts.push(toChart('saving', `Saving vs ${result.baseline}`, `Share of ${result.baseline}'s cost each arm saves, with its 95% confidence interval; green where uptime is non-inferior to ${result.baseline}.`, savingChart(result)));
   }
   return charts;
 }
@@ -455,7 +455,8 @@ export function stepDecimals(step: number): number {
 
 type _Attrs = Readonly<Record<string, string | number | undefined>>;
 
-function _chart(id: string, title: string, caption: string, svg: string): Chart {
+/** A {@link Chart} of an SVG document, its size read from the document. */
+export function toChart(id: string, title: string, caption: string, svg: string): Chart {
   const match = /^<svg[^>]* width="([\d.]+)" height="([\d.]+)"/.exec(svg);
   return { id, title, caption, width: Number(match?.[1] ?? _WIDTH), height: Number(match?.[2] ?? _HEIGHT), svg };
 }

@@ -106,3 +106,37 @@ export interface SimulationResult {
   readonly wallSeconds: number;
   readonly stowageVersion: string;
 }
+
+/** One arm at one combination of a sweep. */
+export interface SweepArm {
+  readonly name: string;
+  readonly description: string;
+  readonly usdPerDay: Estimate;
+  /** Against the baseline, paired by seed; absent for the baseline itself. */
+  readonly saving?: Estimate;
+  readonly uptimeNonInferior?: boolean;
+  readonly outages: Estimate;
+  /** Outages whose cause is a Stowage eviction or surge (meant to stay at zero). */
+  readonly stowageOutages: Estimate;
+  readonly evictions: Estimate;
+}
+
+/** One combination of the varied values, by path (values as written on the command line). */
+export interface SweepPoint {
+  readonly settings: Readonly<Record<string, string>>;
+  readonly arms: readonly SweepArm[];
+}
+
+/** What `stowage simulate --vary` produces; `-o json` prints it as is. */
+export interface SweepResult {
+  readonly apiVersion: 'stowage.io/v1alpha1';
+  readonly kind: 'SweepResult';
+  readonly scenario: { readonly name: string; readonly source: string; readonly durationSeconds: number };
+  readonly seeds: readonly number[];
+  readonly baseline: string;
+  readonly axes: readonly { readonly path: string; readonly values: readonly string[] }[];
+  /** Every combination, the first axis varying slowest. */
+  readonly points: readonly SweepPoint[];
+  readonly wallSeconds: number;
+  readonly stowageVersion: string;
+}

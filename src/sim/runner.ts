@@ -58,19 +58,28 @@ export type WorkerMessage =
 /** Runs the experiment. */
 export async function runExperiment(options: ExperimentOptions): Promise<SimulationResult> {
   const started = performance.now();
-  const arms = _withBaseline(options.arms ?? ARMS);
+  const arms = withBaseline(options.arms ?? ARMS);
   const seeds = options.seeds;
   if (seeds.length === 0) throw new RangeError('Cannot run an experiment without seeds');
   const jobs: RunJob[] = [];
   // Seed-major order: the first results of every arm arrive early, and a run cut short is balanced.
   for (const seed of seeds) for (const arm of arms) jobs.push({ scenario: options.scenario, arm: arm.name, seed });
-  const workers = Math.max(1, Math.min(options.workers ?? Math.min(4, availableParallelism()), jobs.length));
-  const outputs = workers === 1 ? _runInline(jobs, options.onProgress) : await _runInWorkers(jobs, workers, options.onProgress);
+  const outputs = await runJobs(jobs, options);
   const result = aggregate(options.scenario, arms, seeds, outputs, options.stowageVersion ?? '0.1.0');
   return { ...result, wallSeconds: (performance.now() - started) / 1_000 };
 }
 
-function _withBaseline(arms: readonly ArmConfig[]): readonly ArmConfig[] {
+/**
+ * Runs simulations in worker threads (one in this thread when `workers` is 1) and returns their
+ * outputs in the order of `jobs`. The experiment and the sweep both run their jobs through it.
+ */
+export async function runJobs(jobs: readonly RunJob[], options: { readonly workers?: number | undefined; readonly onProgress?: ((fraction: number) => void) | undefined } = {}): Promise<RunOutput[]> {
+  const workers = Math.max(1, Math.min(options.workers ?? Math.min(4, availableParallelism()), jobs.length));
+  return workers === 1 ? _runInline(jobs, options.onProgress) : await _runInWorkers(jobs, workers, options.onProgress);
+}
+
+/** The arms with the baseline first (added when missing): every verdict needs it. */
+export function withBaseline(arms: readonly ArmConfig[]): readonly ArmConfig[] {
   if (arms.some((a) => a.name === BASELINE_ARM)) return [...arms].sort((a, b) => (a.name === BASELINE_ARM ? -1 : b.name === BASELINE_ARM ? 1 : 0));
   const baseline = findArm(BASELINE_ARM);
   if (baseline === undefined) throw new Error(`Cannot find the baseline arm "${BASELINE_ARM}"`);

@@ -594,6 +594,50 @@ export function withDuration(scenario: Scenario, durationMs: number): Scenario {
   return { ...scenario, durationMs, document: { ...scenario.document, spec: { ...scenario.document.spec, duration: `${durationMs / 1000}s` } } };
 }
 
+/** One field of a scenario document set to a value, as `--vary` sets it: `spec.services.generate.cpu.median` = `250m`. */
+export interface ScenarioSetting {
+  /** Dotted path from the document root; it starts at `spec.`; array items by index (`spec.cloud.instanceTypes.0.cpu`). */
+  readonly path: string;
+  readonly value: unknown;
+}
+
+/**
+ * The scenario with these fields of its document set, resolved and validated again (a bad path
+ * or value fails as a bad scenario file would, naming the field). Setting one key of
+ * minAvailable/maxUnavailable drops the other, as merging a user's file does.
+ */
+export function withSettings(scenario: Scenario, settings: readonly ScenarioSetting[]): Scenario {
+  let document: unknown = scenario.document;
+  for (const setting of settings) document = _setPath(document, setting);
+  const label = settings.map((s) => `${s.path}=${typeof s.value === 'string' ? s.value : JSON.stringify(s.value)}`).join(', ');
+  const resolved = resolveScenario(document, `${scenario.source} with ${label}`);
+  // The name stays the scenario's; the source says what was set.
+  return { ...resolved, name: scenario.name, description: scenario.description };
+}
+
+function _setPath(document: unknown, setting: ScenarioSetting): unknown {
+  const segments = setting.path.split('.');
+  if (segments[0] !== 'spec' || segments.length < 2 || segments.some((s) => s === '')) throw new ScenarioError(`Invalid setting ${JSON.stringify(setting.path)}: a path starts at spec., e.g. spec.services.generate.cpu.median`);
+  const set = (node: unknown, at: number): unknown => {
+    const key = segments[at] as string;
+    const last = at === segments.length - 1;
+    const where = segments.slice(0, at).join('.');
+    if (Array.isArray(node)) {
+      const index = Number(key);
+      if (!Number.isSafeInteger(index) || index < 0 || index >= node.length) throw new ScenarioError(`Invalid setting ${JSON.stringify(setting.path)}: ${where} is a list of ${node.length}; use an index from 0 to ${node.length - 1}`);
+      const copy: unknown[] = [...(node as unknown[])];
+      copy[index] = last ? setting.value : set(node[index], at + 1);
+      return copy;
+    }
+    if (node !== undefined && !_isPlainObject(node)) throw new ScenarioError(`Invalid setting ${JSON.stringify(setting.path)}: ${where} is ${JSON.stringify(node)}, not an object`);
+    const copy: Record<string, unknown> = { ...(node ?? {}) };
+    if (last) for (const group of _EXCLUSIVE_KEYS) if (group.includes(key)) for (const other of group) delete copy[other];
+    copy[key] = last ? setting.value : set(copy[key], at + 1);
+    return copy;
+  };
+  return set(document, 0);
+}
+
 function _crossFieldProblems(spec: _Spec): string[] {
   const problems: string[] = [];
   const range = (path: string, r: { min: number; max: number }): void => {

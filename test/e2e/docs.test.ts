@@ -141,6 +141,18 @@ describe('README, run as written', () => {
     for (const arm of ['B0', 'T1', 'T2', 'T3', 'T4', 'NAIVE']) assert.match(result.stdout, new RegExp(`\\b${arm}\\b`), `the table has arm ${arm}`);
   });
 
+  test('the sweep: every combination of the varied values, as a table and sweep.json', { timeout: 10 * 60_000 }, async () => {
+    const lines = markedBlock('sweep');
+    assert.equal(lines.length, 1);
+    const result = await shell.run(lines[0] as string, 10 * 60_000);
+    assert.equal(result.code, 0, result.stderr.slice(-3000));
+    const rows = result.stdout.split('\n').filter((l) => /^\s*[48]\s+[36]\s+(B0|T1|T3)\s/.test(l));
+    assert.equal(rows.length, 2 * 2 * 3, `a row per combination and arm:\n${result.stdout}`);
+    const json = JSON.parse(readFileSync(repoPath('reports', 'sweep.json'), 'utf8')) as { kind: string; points: { settings: Record<string, string> }[] };
+    assert.equal(json.kind, 'SweepResult');
+    assert.deepEqual(json.points.map((p) => Object.values(p.settings).join('/')), ['4/3', '4/6', '8/3', '8/6']);
+  });
+
   test('the webhook on a local cluster: up, a Deployment split by it, down', { timeout: 15 * 60_000 }, async (t) => {
     // 1. The cluster and the webhook, as the README says.
     await shell.runAll(markedBlock('webhook-up'));
