@@ -72,3 +72,20 @@ test('a PDB field stated in a file replaces the default PDB field it excludes', 
     /spec\.services\.generate\.pdb: set exactly one of minAvailable and maxUnavailable/,
   );
 });
+
+test('every shipped scenario file loads, and states the shape its comment promises', async () => {
+  const { readdir } = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  const { loadScenarioFile } = await import('./scenario.js');
+  const dir = fileURLToPath(new URL('./scenarios/', import.meta.url));
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
+  assert.deepEqual(files, ['large.yaml', 'mixed-catalogue.yaml', 'single-replica.yaml', 'small.yaml', 'spot-stress.yaml']);
+  const byName = new Map<string, Awaited<ReturnType<typeof loadScenarioFile>>>();
+  for (const f of files) byName.set(f, await loadScenarioFile(`${dir}${f}`));
+  const mixed = byName.get('mixed-catalogue.yaml');
+  assert.deepEqual(new Set(mixed?.cloud.instanceTypes.map((t) => t.name.split('.')[0])), new Set(['c5', 'm5', 'r5']));
+  const single = byName.get('single-replica.yaml')?.services ?? [];
+  assert.ok(single.filter((s) => s.replicas === 1).length / single.length >= 0.6, 'mostly single replicas');
+  assert.ok(single.filter((s) => s.replicas > 1).every((s) => s.pdb !== undefined), 'every service of several replicas under a PDB');
+  assert.equal(byName.get('large.yaml')?.services.length, 600);
+});
