@@ -59,7 +59,8 @@ test('a narrow terminal gets the table in blocks, every line within its width', 
   }
   const wide = renderTable(makeFixture(), { width: 400 });
   assert.equal(wide.split('\n').filter((l) => l.startsWith('Arm ')).length, 1);
-  // 80 columns hold neither the whole table, nor the cost part with the bound, nor the uptime part with its causes: four blocks.
+  // 80 columns hold neither the whole table, nor the cost part with the bound and CPU use, nor the
+  // uptime part with its causes: four blocks.
   assert.equal(renderTable(makeFixture(), { width: 80 }).split('\n').filter((l) => l.startsWith('Arm ')).length, 4);
   assert.ok(renderTable(makeFixture(), { width: 80 }).includes('33% (31–35%) of $900'), 'the distance to the bound went missing');
 });

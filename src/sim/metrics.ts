@@ -43,6 +43,9 @@ export type OutageCause = (typeof OutageCause)[keyof typeof OutageCause];
  */
 const _STOWAGE_PLACEMENT_BLAME_MS = 30 * 60_000;
 
+/** A node with more than this share of its allocatable CPU in use runs hot. */
+const _HOT_NODE_SHARE = 0.8;
+
 /** Deletions that count as evictions: disruptions a controller chose, not scale-down. */
 const _EVICTION_CAUSES: ReadonlySet<DeletionCause> = new Set([DeletionCause.AutoscalerDrain, DeletionCause.Descheduler, DeletionCause.SpotDrain, DeletionCause.NaiveRestart]);
 
@@ -86,6 +89,12 @@ export interface RunMetrics {
   readonly pendingP99Seconds: number;
   readonly perService: readonly ServiceRunMetrics[];
   readonly series: ArmSeries;
+  /** CPU in use over allocatable CPU of the Ready nodes, over the samples (what `kubectl top` shows, not requests). */
+  readonly meanUsageUtilisation: number;
+  /** Evenness: the standard deviation of the nodes' CPU usage shares at a sample, averaged over the samples (0 = perfectly even). */
+  readonly nodeUsageSpread: number;
+  /** Share of node samples with more than 80% of allocatable CPU in use: time nodes run hot. */
+  readonly hotNodeShare: number;
 }
 
 interface _ServiceState {
@@ -124,6 +133,13 @@ export class RunRecorder {
     pendingPods: number[];
   } = { usdPerHour: [], cumulativeUsd: [], nodesOnDemand: [], nodesSpot: [], readyShare: [], pendingPods: [] };
   readonly #stepMs: number;
+  /** Usage sums over the samples: in-use and allocatable CPU, spread sum, node samples, hot node samples. */
+  #usedCpu = 0;
+  #allocCpu = 0;
+  #spreadSum = 0;
+  #usageSamples = 0;
+  #nodeSamples = 0;
+  #hotNodeSamples = 0;
 
   constructor(engine: Engine, windowStart: number, windowEnd: number, stepMs: number) {
     this.#engine = engine;
@@ -203,8 +219,14 @@ export class RunRecorder {
     if (now >= this.#windowStart && now < this.#windowEnd) this.#spotInterruptions++;
   }
 
-  /** Samples the time series; call every `stepMs` over the window. */
-  sample(cluster: SimCluster, billing: Billing, services: readonly Service[], bound?: PackingFigures): void {
+  /**
+   * Samples the time series; call every `stepMs` over the window. `bound` is the perfect-packing
+   * bound at this instant; `cpuUsage` gives a pod's CPU in use now (millicores), for the usage and
+   * evenness figures (without it they stay 0).
+   */
+  sample(cluster: SimCluster, billing: Billing, services: readonly Service[], extras: { readonly bound?: PackingFigures; readonly cpuUsage?: (pod: SimPod) => number } = {}): void {
+    const { bound, cpuUsage } = extras;
+    if (cpuUsage !== undefined) this.#sampleUsage(cluster, cpuUsage);
     if (bound !== undefined) {
       this.#boundSamples++;
       this.#lpUsdPerHour += bound.lpUsdPerHour;
@@ -234,6 +256,30 @@ export class RunRecorder {
     let pending = 0;
     for (const pod of cluster.pending) if (!pod.terminating) pending++;
     s.pendingPods.push(pending);
+  }
+
+  #sampleUsage(cluster: SimCluster, cpuUsage: (pod: SimPod) => number): void {
+    let n = 0;
+    let sum = 0;
+    let sumSq = 0;
+    for (const node of cluster.readyNodes) {
+      const alloc = node.group.allocatable['cpu'] ?? 0;
+      if (alloc <= 0) continue;
+      let used = 0;
+      for (const pod of node.pods) used += cpuUsage(pod);
+      const share = used / alloc;
+      this.#usedCpu += used;
+      this.#allocCpu += alloc;
+      n++;
+      sum += share;
+      sumSq += share * share;
+      if (share > _HOT_NODE_SHARE) this.#hotNodeSamples++;
+    }
+    if (n === 0) return;
+    const mean = sum / n;
+    this.#spreadSum += Math.sqrt(Math.max(0, sumSq / n - mean * mean));
+    this.#usageSamples++;
+    this.#nodeSamples += n;
   }
 
   /** Closes the window and returns the run's metrics. */
@@ -286,6 +332,9 @@ export class RunRecorder {
       pendingP99Seconds: pending.length === 0 ? 0 : percentile(pending, 99),
       perService,
       series: { stepSeconds: this.#stepMs / 1_000, ...this.#series },
+      meanUsageUtilisation: this.#allocCpu > 0 ? this.#usedCpu / this.#allocCpu : 0,
+      nodeUsageSpread: this.#usageSamples > 0 ? this.#spreadSum / this.#usageSamples : 0,
+      hotNodeShare: this.#nodeSamples > 0 ? this.#hotNodeSamples / this.#nodeSamples : 0,
     };
   }
 }

@@ -49,6 +49,12 @@ export interface ArmMetrics {
   readonly pendingP50Seconds: Estimate;
   readonly pendingP99Seconds: Estimate;
   readonly perService: readonly ServiceUptime[];
+  /** CPU in use over allocatable CPU of the Ready nodes (actual usage, not requests). */
+  readonly meanUsageUtilisation?: Estimate;
+  /** Evenness of load: the standard deviation of the nodes' CPU usage shares, averaged over time (0 = even). */
+  readonly nodeUsageSpread?: Estimate;
+  /** Share of node time with more than 80% of allocatable CPU in use. */
+  readonly hotNodeShare?: Estimate;
   /** Evictions by cause (autoscaler-drain, descheduler, spot-drain, naive-restart), and scale-downs for context. */
   readonly evictionsByCause?: Readonly<Record<string, Estimate>>;
   /**

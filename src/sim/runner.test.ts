@@ -31,6 +31,9 @@ function run(arm: string, seed: number, totalUsd: number, a1: number, a2: number
     pendingP99Seconds: 2,
     perService: [{ service: 'a/web', a1, a2, outages: 0, outageSeconds: 0 }],
     series: { stepSeconds: 60, usdPerHour: [], cumulativeUsd: [], nodesOnDemand: [], nodesSpot: [], readyShare: [], pendingPods: [] },
+    meanUsageUtilisation: 0.2,
+    nodeUsageSpread: 0.1,
+    hotNodeShare: 0,
   };
   return { arm, seed, metrics, diagnostics: { events: 0, simulatedSeconds: 0, maxNodes: 0, maxPods: 0, podsCreated: 0, scheduler: { attempts: 0, binds: 0, failures: 0 }, autoscaler: { scaleUps: 0, nodesAdded: 0, nodesRemoved: 0, drains: 0, failedDrains: 0, launchFailures: 0 } } };
 }

@@ -169,6 +169,9 @@ const _SCALARS: readonly _ScalarKey[] = [
   'ffdUsdPerDay',
   'pendingP50Seconds',
   'pendingP99Seconds',
+  'meanUsageUtilisation',
+  'nodeUsageSpread',
+  'hotNodeShare',
 ];
 
 /** Builds the result from per-run outputs (in any order). Pure: the same outputs give the same result. */
@@ -240,6 +243,9 @@ function _armMetrics(runs: readonly RunOutput[]): ArmMetrics {
     aboveBound: estimate(runs.map((r) => r.metrics.usdPerDay / r.metrics.boundUsdPerDay - 1)),
     pendingP50Seconds: scalar('pendingP50Seconds'),
     pendingP99Seconds: scalar('pendingP99Seconds'),
+    meanUsageUtilisation: scalar('meanUsageUtilisation'),
+    nodeUsageSpread: scalar('nodeUsageSpread'),
+    hotNodeShare: scalar('hotNodeShare'),
     perService,
     evictionsByCause: byCause('evictionsByCause'),
     outagesByCause: byCause('outagesByCause'),

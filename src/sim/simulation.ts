@@ -224,7 +224,8 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
       });
       engine.every(scenario.sampleEveryMs, windowStart, () => {
         if (engine.now >= windowEnd) return false;
-        recorder.sample(cluster, cloud.billing, workloads.services, bound.figures(workloads.demand()));
+        const epoch = workloads.epoch(engine.now);
+        recorder.sample(cluster, cloud.billing, workloads.services, { bound: bound.figures(workloads.demand()), cpuUsage: (pod) => workloads.cpuUsage(pod, epoch) });
         return true;
       });
     },

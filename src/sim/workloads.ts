@@ -20,7 +20,7 @@ import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
 import type { Engine } from './engine.js';
 import type { RandomSource, RandomStream } from './random.js';
 import { drawLognormal } from './scenario.js';
-import type { ServiceSpec, Scenario } from './scenario.js';
+import type { ServiceSpec, Scenario, UsageSpec } from './scenario.js';
 import type { PodOwner, SimCluster, SimNode, SimPod, PodSpec } from './cluster.js';
 import { DeletionCause } from './pods.js';
 import type { PodLifecycle } from './pods.js';
@@ -92,6 +92,19 @@ export class Service implements PodOwner {
     let n = 0;
     for (const pod of this.pods) if (!pod.terminating && pod.surgeFor === undefined) n++;
     return n;
+  }
+
+  /**
+   * CPU (millicores) each Ready replica uses at an instant: the service's load (its requested CPU
+   * at `spec.replicas` times its usage ratio, following its daily cycle and noise when it has an
+   * HPA) shared by the Ready replicas, each capped at `burstLimit` times its request.
+   */
+  cpuUsagePerReadyPod(epochMs: number, usage: UsageSpec): number {
+    const s = this.spec;
+    const hpa = s.hpa;
+    const load = hpa === undefined ? 1 : loadFactor(epochMs, hpa.amplitude, hpa.peakHour, hpa.weekendFactor) * this.#noiseFactor;
+    const total = s.cpu * (s.usageRatio ?? usage.defaultRatio) * s.replicas * load;
+    return Math.min(s.cpu * usage.burstLimit, total / Math.max(1, this.ready));
   }
 
   /** The workload view of a snapshot. */
@@ -539,6 +552,19 @@ export class Workloads {
     this.#placement = placement;
     this.podStream = random.stream('pods');
     this.services = scenario.services.map((spec, i) => new Service(spec, this, i));
+  }
+
+  /**
+   * CPU (millicores) a pod uses now, as `kubectl top pod` would show it: a Ready service replica
+   * its share of the service's load, a running batch pod or node agent a fixed share of its
+   * request, a pod starting or stopping nothing.
+   */
+  cpuUsage(pod: SimPod, epochMs: number): number {
+    if (pod.phase !== 'Running' || pod.terminating) return 0;
+    const owner = pod.owner;
+    const usage = this.#scenario.usage;
+    if (owner instanceof Service) return pod.ready ? owner.cpuUsagePerReadyPod(epochMs, usage) : 0;
+    return pod.spec.cpu * (owner === this.#daemonSet ? usage.daemonSetRatio : usage.jobRatio);
   }
 
   /** Epoch ms at run time `now`. */
