@@ -18,7 +18,7 @@ import { CliError } from './errors.js';
 import { parseDuration } from './flags.js';
 
 interface SimulateOptions {
-  readonly scenario?: string;
+  readonly scenario: readonly string[];
   readonly from?: string;
   readonly seeds: number;
   readonly seed: number;
@@ -76,7 +76,7 @@ export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description('Simulate the cluster under each strategy (arm) and report cost and uptime, with 95% confidence intervals')
-    .option('--scenario <file>', 'a Scenario YAML (apiVersion stowage.io/v1alpha1); fields left out come from the default scenario')
+    .option('--scenario <file>', 'a Scenario YAML (apiVersion stowage.io/v1alpha1); fields left out come from the default scenario. Repeat it to run a set of scenarios as a sweep (one row per scenario and arm)', (v: string, previous: readonly string[]) => [...previous, v], [] as readonly string[])
     .option('--from <snapshot.yaml>', 'build the scenario from a cluster snapshot (`stowage snapshot -o yaml`)')
     .option('--seeds <n>', 'number of seeds per arm', _positiveInt('--seeds'), DEFAULT_SEEDS)
     .option('--seed <n>', 'first seed; runs seeds n, n+1, …', _int('--seed'), 1)
@@ -89,10 +89,11 @@ export function registerSimulateCommand(program: Command): void {
     .option('--no-progress', 'no progress bar on stderr')
     .option('--vary <path=values>', 'run every combination of these values of a scenario field (repeatable), e.g. spec.services.generate.cpu.median=100m,250m,1; prints saving and Stowage-caused outages per arm and combination, and writes charts against each field', _vary, [])
     .action(async (opts: SimulateOptions) => {
-      const scenario = await _scenario(opts);
+      const scenarios = await _scenarios(opts);
       const seeds = Array.from({ length: opts.seeds }, (_, i) => opts.seed + i);
-      if (opts.vary.length > 0) {
-        await _sweep(opts, scenario, seeds, program.version() ?? '0.1.0');
+      const scenario = scenarios[0] as Scenario;
+      if (opts.vary.length > 0 || scenarios.length > 1) {
+        await _sweep(opts, scenarios, seeds, program.version() ?? '0.1.0');
         return;
       }
       const progress = opts.progress && process.stderr.isTTY ? new _ProgressBar(`${scenario.name}: ${(opts.arms ?? ARMS).length} arms × ${seeds.length} seeds`) : undefined;
@@ -115,13 +116,14 @@ export function registerSimulateCommand(program: Command): void {
     });
 }
 
-async function _sweep(opts: SimulateOptions, scenario: Scenario, seeds: readonly number[], version: string): Promise<void> {
-  const combinations = opts.vary.reduce((n, a) => n * a.labels.length, 1);
-  const progress = opts.progress && process.stderr.isTTY ? new _ProgressBar(`${scenario.name}: ${combinations} combinations × ${(opts.arms ?? ARMS).length} arms × ${seeds.length} seeds`) : undefined;
+async function _sweep(opts: SimulateOptions, scenarios: readonly Scenario[], seeds: readonly number[], version: string): Promise<void> {
+  const combinations = opts.vary.reduce((n, a) => n * a.labels.length, scenarios.length);
+  const label = scenarios.map((s) => s.name).join(', ');
+  const progress = opts.progress && process.stderr.isTTY ? new _ProgressBar(`${label}: ${combinations} combinations × ${(opts.arms ?? ARMS).length} arms × ${seeds.length} seeds`) : undefined;
   let result;
   try {
     result = await runSweep({
-      scenario,
+      scenario: scenarios.length === 1 ? (scenarios[0] as Scenario) : scenarios,
       axes: opts.vary,
       ...(opts.arms !== undefined ? { arms: opts.arms } : {}),
       seeds,
@@ -146,18 +148,19 @@ async function _sweep(opts: SimulateOptions, scenario: Scenario, seeds: readonly
   if (written.pngError !== undefined) process.stderr.write(`stowage: Cannot write PNG charts: ${written.pngError}\n`);
 }
 
-async function _scenario(opts: SimulateOptions): Promise<Scenario> {
-  if (opts.scenario !== undefined && opts.from !== undefined) throw new CliError('Cannot use --scenario and --from together: --from builds the scenario from the snapshot');
-  let scenario: Scenario;
+async function _scenarios(opts: SimulateOptions): Promise<readonly Scenario[]> {
+  if (opts.scenario.length > 0 && opts.from !== undefined) throw new CliError('Cannot use --scenario and --from together: --from builds the scenario from the snapshot');
+  let scenarios: readonly Scenario[];
   try {
-    if (opts.from !== undefined) scenario = await loadScenarioFromSnapshot(opts.from);
-    else if (opts.scenario !== undefined) scenario = await loadScenarioFile(opts.scenario);
-    else scenario = defaultScenario();
+    if (opts.from !== undefined) scenarios = [await loadScenarioFromSnapshot(opts.from)];
+    else if (opts.scenario.length > 0) scenarios = await Promise.all(opts.scenario.map((file) => loadScenarioFile(file)));
+    else scenarios = [defaultScenario()];
   } catch (error) {
     if (error instanceof ScenarioError) throw new CliError(error.message);
     throw error;
   }
-  return opts.duration === undefined ? scenario : withDuration(scenario, opts.duration);
+  const duration = opts.duration;
+  return duration === undefined ? scenarios : scenarios.map((s) => withDuration(s, duration));
 }
 
 async function _table(result: SimulationResult): Promise<string> {

@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Estimate, SweepResult } from '../sim/result.js';
+import { SCENARIO_AXIS } from '../sim/sweep.js';
 import { escapeXml, formatNumber, formatRange, formatUsd, percentDecimals } from './format.js';
 import { renderPng } from './png.js';
 import type { PngOptions } from './png.js';
@@ -18,13 +19,15 @@ import { renderTextTable } from './text-table.js';
 /** File names written by {@link writeSweepReport}. */
 export const SWEEP_FILES = { html: 'sweep.html', json: 'sweep.json' } as const;
 
-/** The terminal table: the varied values, then per arm its cost, saving and outages. */
+/** The terminal table: the varied values, then per arm its cost, saving, distance above the packing bound and outages. */
 export function renderSweepTable(result: SweepResult): string {
+  const bound = result.points.some((p) => p.arms.some((a) => a.aboveBound !== undefined));
   const columns = [
-    ...result.axes.map((a) => ({ header: _shortPath(a.path), align: 'right' as const })),
+    ...result.axes.map((a) => ({ header: _shortPath(a.path), align: a.path === SCENARIO_AXIS ? ('left' as const) : ('right' as const) })),
     { header: 'arm' },
     { header: '$/day', align: 'right' as const },
     { header: `saving vs ${result.baseline} (95% CI)`, align: 'right' as const },
+    ...(bound ? [{ header: 'above bound', align: 'right' as const }] : []),
     { header: 'outages', align: 'right' as const },
     { header: 'by Stowage', align: 'right' as const },
     { header: 'evictions', align: 'right' as const },
@@ -35,6 +38,7 @@ export function renderSweepTable(result: SweepResult): string {
       arm.name,
       formatUsd(arm.usdPerDay.mean),
       arm.saving === undefined ? '—' : _savingText(arm.saving),
+      ...(bound ? [arm.aboveBound === undefined ? '—' : `${formatNumber(arm.aboveBound.mean * 100, 1)}%`] : []),
       formatNumber(arm.outages.mean, 1),
       formatNumber(arm.stowageOutages.mean, 1),
       formatNumber(arm.evictions.mean, 0),

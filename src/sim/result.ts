@@ -125,9 +125,11 @@ export interface SweepArm {
   /** Outages whose cause is a Stowage eviction or surge (meant to stay at zero). */
   readonly stowageOutages: Estimate;
   readonly evictions: Estimate;
+  /** How far the arm's cost is above the perfect-packing bound (0.2 = 20% above), when measured. */
+  readonly aboveBound?: Estimate;
 }
 
-/** One combination of the varied values, by path (values as written on the command line). */
+/** One combination of the varied values, by path (values as written on the command line; `scenario` for the scenario's name). */
 export interface SweepPoint {
   readonly settings: Readonly<Record<string, string>>;
   readonly arms: readonly SweepArm[];

@@ -105,3 +105,16 @@ test('a sweep refuses a path varied twice and too many combinations, before runn
   await assert.rejects(runSweep({ scenario, axes: [parseVary(`spec.services.list.0.replicas=${many}`)], seeds: [1] }), /at most 64 run in one sweep/);
   await assert.rejects(runSweep({ scenario, axes: [parseVary('spec.cloud.instanceTypes.0.cpu=4,lots')], seeds: [1] }), /instanceTypes\.0\.cpu/);
 });
+
+test('several scenarios are a sweep whose first axis is the scenario, crossed with any --vary', { timeout: 120_000 }, async () => {
+  const a = parseScenario(SMALL, 'a.yaml');
+  const b = parseScenario(SMALL.replace('name: tiny', 'name: tiny-b').replace('replicas: 6', 'replicas: 2'), 'b.yaml');
+  const result = await runSweep({ scenario: [a, b], axes: [parseVary('spec.cloud.instanceTypes.0.cpu=4,8')], arms: [T1], seeds: [1, 2], workers: 1 });
+  assert.deepEqual(result.axes.map((x) => x.path), ['scenario', 'spec.cloud.instanceTypes.0.cpu']);
+  assert.deepEqual(result.points.map((p) => Object.values(p.settings).join('/')), ['tiny/4', 'tiny/8', 'tiny-b/4', 'tiny-b/8']);
+  assert.equal(result.scenario.name, 'tiny, tiny-b');
+  // The two scenarios differ (6 against 2 replicas of web): so do their baselines' costs.
+  assert.notEqual(result.points[0]?.arms[0]?.usdPerDay.mean, result.points[2]?.arms[0]?.usdPerDay.mean);
+  await assert.rejects(runSweep({ scenario: [a, a], axes: [], seeds: [1] }), /two scenarios have the same name/);
+  await assert.rejects(runSweep({ scenario: [a], axes: [], seeds: [1] }), /without a --vary or a second --scenario/);
+});

@@ -26,7 +26,8 @@ export interface SweepAxis {
 
 /** Options of {@link runSweep}. */
 export interface SweepOptions {
-  readonly scenario: Scenario;
+  /** One scenario, or several: then they are the first axis (`scenario`, by name). */
+  readonly scenario: Scenario | readonly Scenario[];
   readonly axes: readonly SweepAxis[];
   readonly arms?: readonly ArmConfig[];
   readonly seeds: readonly number[];
@@ -34,6 +35,9 @@ export interface SweepOptions {
   readonly onProgress?: (fraction: number) => void;
   readonly stowageVersion?: string;
 }
+
+/** The axis of a sweep over several scenarios: its values are the scenarios' names. */
+export const SCENARIO_AXIS = 'scenario';
 
 /** The most combinations one sweep runs: each is a whole experiment. */
 export const MAX_SWEEP_POINTS = 64;
@@ -74,14 +78,21 @@ export function sweepPoints(axes: readonly SweepAxis[]): readonly (readonly numb
 export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const started = performance.now();
   const { axes, seeds } = options;
-  if (axes.length === 0) throw new ScenarioError('Cannot sweep without a --vary');
+  const bases: readonly Scenario[] = Array.isArray(options.scenario) ? options.scenario : [options.scenario as Scenario];
+  const first = bases[0];
+  if (first === undefined) throw new ScenarioError('Cannot sweep without a scenario');
+  if (axes.length === 0 && bases.length < 2) throw new ScenarioError('Cannot sweep without a --vary or a second --scenario');
+  const names = bases.map((b) => b.name);
+  if (new Set(names).size !== names.length) throw new ScenarioError(`Invalid --scenario: two scenarios have the same name (${names.join(', ')}); set metadata.name`);
   if (seeds.length === 0) throw new RangeError('Cannot run a sweep without seeds');
   const paths = axes.map((a) => a.path);
   if (new Set(paths).size !== paths.length) throw new ScenarioError(`Invalid --vary: a path is varied twice (${paths.join(', ')})`);
-  const points = sweepPoints(axes);
-  if (points.length > MAX_SWEEP_POINTS) throw new ScenarioError(`Invalid --vary: ${points.length} combinations; at most ${MAX_SWEEP_POINTS} run in one sweep`);
+  const combos = sweepPoints(axes);
+  if (combos.length * bases.length > MAX_SWEEP_POINTS) throw new ScenarioError(`Invalid --vary: ${combos.length * bases.length} combinations; at most ${MAX_SWEEP_POINTS} run in one sweep`);
   const arms = withBaseline(options.arms ?? ARMS);
-  const scenarios = points.map((point) => withSettings(options.scenario, point.map((v, a): ScenarioSetting => ({ path: (axes[a] as SweepAxis).path, value: (axes[a] as SweepAxis).values[v] }))));
+  const multi = bases.length > 1;
+  const points: { readonly base: Scenario; readonly combo: readonly number[] }[] = bases.flatMap((base) => combos.map((combo) => ({ base, combo })));
+  const scenarios = points.map(({ base, combo }) => (combo.length === 0 ? base : withSettings(base, combo.map((v, a): ScenarioSetting => ({ path: (axes[a] as SweepAxis).path, value: (axes[a] as SweepAxis).values[v] })))));
   const jobs: RunJob[] = [];
   // Seed-major within each point, as an experiment orders its runs.
   for (const scenario of scenarios) for (const seed of seeds) for (const arm of arms) jobs.push({ scenario, arm: arm.name, seed });
@@ -93,12 +104,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   return {
     apiVersion: 'stowage.io/v1alpha1',
     kind: 'SweepResult',
-    scenario: { name: options.scenario.name, source: options.scenario.source, durationSeconds: options.scenario.durationMs / 1_000 },
+    scenario: multi ? { name: names.join(', '), source: bases.map((b) => b.source).join(', '), durationSeconds: Math.max(...bases.map((b) => b.durationMs / 1_000)) } : { name: first.name, source: first.source, durationSeconds: first.durationMs / 1_000 },
     seeds: [...seeds],
     baseline: results[0]?.baseline ?? arms[0]?.name ?? '',
-    axes: axes.map((a) => ({ path: a.path, values: [...a.labels] })),
+    axes: [...(multi ? [{ path: SCENARIO_AXIS, values: names }] : []), ...axes.map((a) => ({ path: a.path, values: [...a.labels] }))],
     points: results.map((result, i) => ({
-      settings: Object.fromEntries((points[i] as readonly number[]).map((v, a) => [(axes[a] as SweepAxis).path, (axes[a] as SweepAxis).labels[v] as string])),
+      settings: {
+        ...(multi ? { [SCENARIO_AXIS]: (points[i] as (typeof points)[number]).base.name } : {}),
+        ...Object.fromEntries((points[i] as (typeof points)[number]).combo.map((v, a) => [(axes[a] as SweepAxis).path, (axes[a] as SweepAxis).labels[v] as string])),
+      },
       arms: result.arms.map((arm) => ({
         name: arm.name,
         description: arm.description,
@@ -107,6 +121,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
         outages: arm.metrics.outages,
         stowageOutages: arm.metrics.outagesByCause?.['stowage'] ?? zero,
         evictions: arm.metrics.evictions,
+        ...(arm.metrics.aboveBound === undefined ? {} : { aboveBound: arm.metrics.aboveBound }),
       })),
     })),
     wallSeconds: (performance.now() - started) / 1_000,
