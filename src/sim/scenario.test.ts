@@ -79,9 +79,12 @@ test('every shipped scenario file loads, and states the shape its comment promis
   const { loadScenarioFile } = await import('./scenario.js');
   const dir = fileURLToPath(new URL('./scenarios/', import.meta.url));
   const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
-  assert.deepEqual(files, ['large.yaml', 'mixed-catalogue.yaml', 'single-replica.yaml', 'small.yaml', 'spot-stress.yaml']);
+  assert.deepEqual(files, ['default.yaml', 'large.yaml', 'mixed-catalogue.yaml', 'single-replica.yaml', 'small.yaml', 'spot-stress.yaml']);
   const byName = new Map<string, Awaited<ReturnType<typeof loadScenarioFile>>>();
   for (const f of files) byName.set(f, await loadScenarioFile(`${dir}${f}`));
+  const { document: _fileDocument, source: _fileSource, ...fromFile } = byName.get('default.yaml') ?? defaultScenario();
+  const { document: _document, source: _source, ...embedded } = defaultScenario();
+  assert.deepEqual(fromFile, embedded, 'default.yaml is the embedded default');
   const mixed = byName.get('mixed-catalogue.yaml');
   assert.deepEqual(new Set(mixed?.cloud.instanceTypes.map((t) => t.name.split('.')[0])), new Set(['c5', 'm5', 'r5']));
   const single = byName.get('single-replica.yaml')?.services ?? [];
