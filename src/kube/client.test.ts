@@ -27,13 +27,17 @@ test('without reuseConnections every request gets a new agent (a new connection)
 });
 
 test('reuseConnections: requests share one keep-alive agent until the TLS settings change', async () => {
-  const kc = reuseConnections(kubeconfig(Buffer.from('ca one').toString('base64')));
+  let clock = 0;
+  const kc = reuseConnections(kubeconfig(Buffer.from('ca one').toString('base64')), { now: () => clock });
   const first = (await agentOf(kc)) as { keepAlive?: boolean; options: { ca?: unknown } };
   assert.equal(await agentOf(kc), first);
   assert.equal(first.keepAlive, true);
   assert.equal(String(first.options.ca), 'ca one');
   // A rotated CA (or client certificate) is a new identity: a new agent.
   kc.clusters[0] = { ...kc.clusters[0]!, caData: Buffer.from('ca two').toString('base64') };
+  // Read again after a second.
+  assert.equal(await agentOf(kc), first);
+  clock = 1_000;
   const second = (await agentOf(kc)) as { options: { ca?: unknown } };
   assert.notEqual(second, first);
   assert.equal(String(second.options.ca), 'ca two');

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, RequestContext } from '@kubernetes/client-node';
 
 export interface ConnectionFlags {
   readonly kubeconfig?: string;
@@ -44,31 +44,51 @@ export function loadKubeConfig(flags: ConnectionFlags = {}): KubeConfig {
 /** Distinct TLS identities kept at once; a rotated client certificate adds one. */
 const _MAX_AGENTS = 4;
 
+/** Options of {@link reuseConnections}. */
+export interface ReuseConnectionsOptions {
+  /** How long the credentials read for one request serve the next ones (default 1 s). */
+  readonly maxAgeMs?: number;
+  readonly now?: () => number;
+}
+
 /**
  * Makes the API clients of `kc` (`kc.makeApiClient`) keep their connections open and reuse them,
  * as client-go does. client-node 1.4 builds a new `https.Agent` for every request, so each call
  * paid a TCP connect, a TLS handshake and a fresh secure context (parsing the CA and the client
- * key): 60% of `stowage scheduler`'s CPU under `npm run bench:scheduler`. Requests with the same
- * TLS settings share one keep-alive agent; the settings are compared by content on each request,
- * so a client certificate rotated on disk gets a new agent. Returns `kc`.
+ * key): 60% of `stowage scheduler`'s CPU under `npm run bench:scheduler`. It also reads the CA,
+ * certificate and key files again for every request; what it adds to a request (credentials
+ * and TLS settings) now serves the requests of the next second. Requests with the same TLS
+ * settings share one keep-alive agent; the settings are compared by content, so a certificate
+ * rotated on disk is picked up within a second, with a new agent. Returns `kc`.
  */
-export function reuseConnections(kc: KubeConfig): KubeConfig {
+export function reuseConnections(kc: KubeConfig, options: ReuseConnectionsOptions = {}): KubeConfig {
+  const maxAgeMs = options.maxAgeMs ?? 1_000;
+  const now = options.now ?? Date.now;
   const agents = new Map<string, HttpsAgent>();
   const apply = kc.applySecurityAuthentication.bind(kc);
-  kc.applySecurityAuthentication = async (context) => {
-    await apply(context);
-    const fresh = context.getAgent();
+  let current: { readonly at: number; readonly headers: Readonly<Record<string, string>>; readonly agent: ReturnType<RequestContext['getAgent']> } | undefined;
+  const pooled = (fresh: ReturnType<RequestContext['getAgent']>): ReturnType<RequestContext['getAgent']> => {
     // Only plain TLS agents: a proxy agent is left as client-node made it.
-    if (fresh?.constructor !== HttpsAgent) return;
-    const options = fresh.options;
-    const key = _agentKey(options);
+    if (fresh?.constructor !== HttpsAgent) return fresh;
+    const key = _agentKey(fresh.options);
     let agent = agents.get(key);
     if (agent === undefined) {
-      agent = new HttpsAgent({ ...options, keepAlive: true });
+      agent = new HttpsAgent({ ...fresh.options, keepAlive: true });
       agents.set(key, agent);
       if (agents.size > _MAX_AGENTS) agents.delete(agents.keys().next().value as string);
     }
-    context.setAgent(agent);
+    return agent;
+  };
+  kc.applySecurityAuthentication = async (context) => {
+    const at = now();
+    if (current === undefined || at - current.at >= maxAgeMs) {
+      // What the kubeconfig adds to a request does not depend on the request: read it on a blank one.
+      const blank = new RequestContext(context.getUrl(), context.getHttpMethod());
+      await apply(blank);
+      current = { at, headers: blank.getHeaders(), agent: pooled(blank.getAgent()) };
+    }
+    for (const [name, value] of Object.entries(current.headers)) context.setHeaderParam(name, value);
+    if (current.agent !== undefined) context.setAgent(current.agent);
   };
   return kc;
 }
