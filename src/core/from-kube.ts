@@ -56,6 +56,8 @@ export interface KubeObjectMeta {
   readonly creationTimestamp?: KubeTime;
   readonly deletionTimestamp?: KubeTime;
   readonly ownerReferences?: readonly KubeOwnerReference[];
+  /** Counts spec changes (pods since Kubernetes 1.33). */
+  readonly generation?: number;
 }
 
 export interface KubeLabelSelector {
@@ -225,6 +227,20 @@ const TAINT_EFFECTS: ReadonlySet<string> = new Set<TaintEffect>(['NoSchedule', '
 const _isPodLevelResource = (name: string): boolean => name === 'cpu' || name === 'memory' || name.startsWith('hugepages-');
 
 /**
+ * The fields of a pod's view that its binding and status updates change (node, phase,
+ * readiness): what a caller refreshes when it reuses a view made before such an update.
+ */
+export function podPlacementFields(pod: KubePod): Pick<PodView, 'nodeName' | 'phase' | 'ready'> {
+  const phase = pod.status?.phase;
+  return {
+    nodeName: pod.spec?.nodeName ?? '',
+    // The API server sets Pending on creation; a missing phase is a pod not yet seen by it.
+    phase: phase === undefined ? 'Pending' : POD_PHASES.has(phase) ? (phase as PodPhase) : 'Unknown',
+    ready: _conditionTrue(pod.status?.conditions, 'Ready'),
+  };
+}
+
+/**
  * Builds a {@link PodView}. Requests are computed as the scheduler does
  * (see {@link podRequests}); `resolveOwner` usually comes from {@link ownerResolver}.
  *
@@ -237,7 +253,6 @@ export function podFromKube(pod: KubePod, resolveOwner: OwnerResolver, resolveSp
   const name = meta.name ?? '';
   const annotations = meta.annotations ?? {};
   const controller = _controllerRef(meta);
-  const phase = pod.status?.phase;
   const deletionRequestedAt = _toMillis(meta.deletionTimestamp);
   const volumes = spec.volumes ?? [];
   const context = `in pod "${namespace}/${name}"`;
@@ -251,10 +266,7 @@ export function podFromKube(pod: KubePod, resolveOwner: OwnerResolver, resolveSp
     annotations,
     requests,
     nonZero: podNonZeroRequests(spec, requests, context),
-    nodeName: spec.nodeName ?? '',
-    // The API server sets Pending on creation; a missing phase is a pod not yet seen by it.
-    phase: phase === undefined ? 'Pending' : POD_PHASES.has(phase) ? (phase as PodPhase) : 'Unknown',
-    ready: _conditionTrue(pod.status?.conditions, 'Ready'),
+    ...podPlacementFields(pod),
     priority: spec.priority ?? 0,
     priorityClassName: spec.priorityClassName ?? '',
     ...(spec.preemptionPolicy === 'Never' || spec.preemptionPolicy === 'PreemptLowerPriority' ? { preemptionPolicy: spec.preemptionPolicy } : {}),

@@ -8,13 +8,27 @@
  * replaced by the pod as the apiserver has it) or its bind fails (`forget`).
  */
 import type { CapacityTypeRule } from '../../core/capacity.js';
-import { nodeFromKube, ownerResolver, podFromKube, spreadSelectorResolver, type KubeNode, type KubePod, type OwnerResolver, type SpreadSelectorResolver } from '../../core/from-kube.js';
+import { nodeFromKube, ownerResolver, podFromKube, podPlacementFields, spreadSelectorResolver, type KubeNode, type KubePod, type OwnerResolver, type SpreadSelectorResolver } from '../../core/from-kube.js';
 import type { Labels } from '../../core/labels.js';
 import type { PdbView, PodView } from '../../core/model.js';
 import type { PriceTable } from '../../core/pricing.js';
 import { pdbFromKube } from '../../core/from-kube.js';
 import { FitState } from '../../policy/fit/index.js';
 import type { ClusterCache } from '../../kube/cluster-cache.js';
+
+/**
+ * A pod's view and what it was made from. A pod's spec changes only with its
+ * `metadata.generation` (Kubernetes 1.33+); labels, annotations, owners and deletion are
+ * metadata, compared on their own.
+ */
+interface _ViewMemo {
+  readonly generation: number;
+  readonly labels: Labels | undefined;
+  readonly annotations: Readonly<Record<string, string>> | undefined;
+  readonly owners: string;
+  readonly deletion: unknown;
+  view: PodView;
+}
 
 /** What a change of the cluster may do for pods waiting as unschedulable. */
 export type ClusterChange = 'none' | 'room';
@@ -34,6 +48,8 @@ export class LiveFitState {
   readonly #assumed = new Map<string, string>();
   /** uid → the node a preemptor is nominated to, while it waits for its victims to go. */
   readonly #nominated = new Map<string, string>();
+  /** uid → its last view, reused across the pod's status updates (see {@link _ViewMemo}). */
+  readonly #views = new Map<string, _ViewMemo>();
   #owner: OwnerResolver | undefined;
   #spread: SpreadSelectorResolver | undefined;
   #pdbs: readonly PdbView[] | undefined;
@@ -47,11 +63,30 @@ export class LiveFitState {
     this.fit = FitState.fromSnapshot(cache.snapshot(), { ...(options.prices === undefined ? {} : { prices: options.prices }), namespaceLabels });
   }
 
-  /** The pod as the fit plugins read it (owner and default spread selector resolved from the cache). */
+  /**
+   * The pod as the fit plugins read it (owner and default spread selector resolved from the
+   * cache). Converted once: while its spec (generation), labels, annotations, owners and deletion
+   * stand, a status update or its bind only refreshes node, phase and readiness of the last view.
+   */
   podView(pod: KubePod): PodView {
+    const meta = pod.metadata;
+    const uid = meta?.uid ?? '';
+    const generation = meta?.generation;
+    const memo = this.#views.get(uid);
+    if (memo !== undefined && generation !== undefined && memo.generation === generation && _sameMap(memo.labels, meta?.labels) && _sameMap(memo.annotations, meta?.annotations) && memo.deletion === meta?.deletionTimestamp?.valueOf() && memo.owners === _owners(pod)) {
+      const placement = podPlacementFields(pod);
+      const last = memo.view;
+      if (last.nodeName !== placement.nodeName || last.phase !== placement.phase || last.ready !== placement.ready) memo.view = { ...last, ...placement };
+      return memo.view;
+    }
     this.#owner ??= ownerResolver(this.#cache.list('replicasets'), this.#cache.list('jobs'));
     this.#spread ??= spreadSelectorResolver({ services: this.#cache.list('services'), replicaSets: this.#cache.list('replicasets'), statefulSets: this.#cache.list('statefulsets') });
-    return podFromKube(pod, this.#owner, this.#spread);
+    const view = podFromKube(pod, this.#owner, this.#spread);
+    // Without a generation (before Kubernetes 1.33) a spec change cannot be told: converted each time.
+    if (generation !== undefined && uid !== '') {
+      this.#views.set(uid, { generation, labels: meta?.labels, annotations: meta?.annotations, owners: _owners(pod), deletion: meta?.deletionTimestamp?.valueOf(), view });
+    }
+    return view;
   }
 
   /** The PodDisruptionBudgets, for preemption's choice of victims. */
@@ -65,6 +100,8 @@ export class LiveFitState {
     if (kind === 'owners') {
       this.#owner = undefined;
       this.#spread = undefined;
+      // Views carry the owner and spread selector resolved then.
+      this.#views.clear();
     } else {
       this.#pdbs = undefined;
     }
@@ -149,6 +186,7 @@ export class LiveFitState {
     if (event === 'delete') {
       this.#assumed.delete(uid);
       this.#nominated.delete(uid);
+      this.#views.delete(uid);
       if (placed === undefined) return 'none';
       this.fit.forget(uid);
       return 'room';
@@ -159,8 +197,11 @@ export class LiveFitState {
     this.#assumed.delete(uid);
     this.#nominated.delete(uid);
     if (nodeName !== '' && _counts(pod) && this.fit.node(nodeName) !== undefined) {
+      const view = this.podView(pod);
+      // The same view on the same node (a status update that changed nothing it holds): nothing to redo.
+      if (placed === nodeName && this.fit.podsOn(nodeName).includes(view)) return 'none';
       if (placed !== undefined) this.fit.forget(uid);
-      this.fit.assume(this.podView(pod), nodeName);
+      this.fit.assume(view, nodeName);
       return 'none';
     }
     if (placed === undefined) return 'none';
@@ -168,6 +209,22 @@ export class LiveFitState {
     // A pod that finished frees its room; a pending pod losing its nomination frees none.
     return nodeName === '' ? 'none' : 'room';
   }
+}
+
+/** Two label or annotation maps with the same entries (the watch makes a new object each time). */
+function _sameMap(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  if (a === b) return true;
+  const ka = a === undefined ? [] : Object.keys(a);
+  const kb = b === undefined ? [] : Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if ((a as Record<string, string>)[k] !== b?.[k]) return false;
+  return true;
+}
+
+function _owners(pod: KubePod): string {
+  const refs = pod.metadata?.ownerReferences;
+  if (refs === undefined || refs.length === 0) return '';
+  return refs.map((r) => `${r.uid}/${r.controller === true ? 'c' : ''}`).join(',');
 }
 
 /** Whether a bound pod takes room: not Succeeded or Failed (terminating pods still count, as upstream). */
