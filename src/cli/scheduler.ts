@@ -13,6 +13,7 @@ import { SchedulerMetrics } from '../controllers/scheduler/metrics.js';
 import { runScheduler, SCHEDULER_CACHE_KINDS } from '../controllers/scheduler/run.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
+import { withLeanWrites } from '../kube/lean-writes.js';
 import { LOG_LEVELS } from '../observability/log.js';
 import { addLeaderElectionFlags, leaderElectionFromFlags, type LeaderElectionFlags } from './leader-election-flags.js';
 import { addConnectionFlags, loadFile, type ConnectionOptions } from './common.js';
@@ -77,7 +78,8 @@ export function registerSchedulerCommand(program: Command): void {
     } catch (error) {
       throw new CliError((error as Error).message);
     }
-    const core = kc.makeApiClient(CoreV1Api);
+    // A bind and a Scheduled Event per pod: those two are sent as plain JSON (see lean-writes).
+    const core = withLeanWrites(kc.makeApiClient(CoreV1Api), kc);
     const metrics = new SchedulerMetrics(runtime.registry);
     const recorders = new Map<string, EventRecorder>();
     const events = (schedulerName: string): EventRecorder => {
