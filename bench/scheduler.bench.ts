@@ -121,7 +121,12 @@ async function _workload(pods: number, nodes: number, withStowage: boolean): Pro
       _print(results[1] as RunResult);
     }
   } finally {
-    if (stowage?.pid !== undefined && isAlive(stowage.pid)) await stopProcess(stowage.pid, 10_000);
+    if (stowage?.pid !== undefined && isAlive(stowage.pid)) {
+      // A minute: it finishes its binds and Events, and writes its CPU profile when asked to.
+      const stopping = Date.now();
+      await stopProcess(stowage.pid, 60_000);
+      process.stdout.write(`  stowage scheduler stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s\n`);
+    }
     await stopCluster(join(dir, 'cluster'), { purge: true });
   }
   return results;
