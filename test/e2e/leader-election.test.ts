@@ -17,6 +17,7 @@ import { waitFor } from '../../src/devcluster/processes.js';
 import { onDemandAndSpot } from './support/nodes.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { ControllerProcess } from './support/controller-process.js';
+import { handoverBoundMs, leaseHolder } from './support/leases.js';
 import { MinReadyWatch, servesTraffic } from './support/ready-watch.js';
 import { kubeconfigForServiceAccount } from './support/service-account.js';
 
@@ -40,11 +41,7 @@ async function tainted(c: TestCluster): Promise<string[]> {
 }
 
 async function holder(c: TestCluster): Promise<string> {
-  try {
-    return (await c.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'stowage-descheduler', namespace: 'stowage-system' })).spec?.holderIdentity ?? '';
-  } catch {
-    return '';
-  }
+  return leaseHolder(c, 'stowage-descheduler');
 }
 
 test('only the leader acts; SIGKILL hands over within the lease time and leaves no node tainted', { timeout: 8 * 60_000 }, async (t) => {
@@ -111,11 +108,7 @@ test('only the leader acts; SIGKILL hands over within the lease time and leaves 
   }, { timeoutMs: 60_000, intervalMs: 50, abortIf: () => standby.diedEarly() });
   const standbyId = identity(standby) || (await holder(c));
   assert.equal(await holder(c), standbyId);
-  // As client-go: a candidate takes over one lease duration after it *saw* the record last change
-  // (its own clock), and it looks every 1 to 2.2 retry periods: it sees the last renewal up to 2.2
-  // periods late and takes the Lease up to 2.2 periods after it expired. A second of slack for
-  // request latency on a busy machine.
-  const bound = LEASE_S * 1000 + 2 * 2.2 * RETRY_MS + 1000;
+  const bound = handoverBoundMs(LEASE_S, RETRY_MS);
   assert.ok(handoverMs <= bound, `handover in ${handoverMs} ms, within ${bound} ms`);
 
   // The new leader rolls the dead one's drain back, then finishes the move from a fresh plan.

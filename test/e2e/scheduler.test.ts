@@ -8,16 +8,15 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CustomObjectsApi, KubernetesObjectApi, SchedulingV1Api, type CoreV1Event, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { SchedulingV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { fixtureNodes, type NodeFixture } from '../../src/devcluster/nodes.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { ControllerProcess } from './support/controller-process.js';
-import { kubeconfigForServiceAccount } from './support/service-account.js';
+import { boundMembers, createPodGroup, installScheduler, podGroupStatus, schedulerPod, type PodGroupStatus } from './support/scheduler.js';
 
 const node = (name: string, count: number, cpu: string, pool: string): NodeFixture['nodes'][number] => ({
   name,
@@ -50,21 +49,7 @@ after(() => {
 async function ensureScheduler(): Promise<void> {
   if (scheduler !== undefined) return;
   const c = cluster();
-  const kubeconfig = await kubeconfigForServiceAccount(c, 'scheduler', 'stowage-system', 'stowage-scheduler', dir);
-  const config = join(dir, 'scheduler.yaml');
-  writeFileSync(config, ['apiVersion: stowage.io/v1alpha1', 'kind: SchedulerConfiguration', 'spec:', '  profiles:', '    - { schedulerName: stowage, plugins: default }', ''].join('\n'));
-  // The PodGroup CRD as shipped: the scheduler finds it served when it starts.
-  const objects = KubernetesObjectApi.makeApiClient(c.kc);
-  const crd = parseAllDocuments(readFileSync(new URL('../../deploy/scheduler/podgroup-crd.yaml', import.meta.url), 'utf8'))[0]?.toJS() as KubernetesObject;
-  await objects.create(crd);
-  await waitFor('the PodGroup CRD to be served', async () => {
-    try {
-      await c.kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'scheduling.x-k8s.io', version: 'v1alpha1', plural: 'podgroups' });
-      return true;
-    } catch {
-      return false;
-    }
-  }, { timeoutMs: 30_000, intervalMs: 200 });
+  const { kubeconfig, config } = await installScheduler(c, dir);
   const scheduling = c.kc.makeApiClient(SchedulingV1Api);
   for (const [name, value] of [['low', 10], ['high', 1000]] as const) {
     await scheduling.createPriorityClass({ body: { metadata: { name }, value, preemptionPolicy: 'PreemptLowerPriority' } });
@@ -74,18 +59,7 @@ async function ensureScheduler(): Promise<void> {
   await waitFor('the scheduler to start', async () => scheduler?.find(/^Scheduler started/).length === 1, { timeoutMs: 240_000, intervalMs: 100, abortIf: () => scheduler?.diedEarly() });
 }
 
-function pod(name: string, pool: string, cpu: string, extra: { schedulerName?: string; priorityClassName?: string; gracePeriod?: number; group?: string } = {}): V1Pod {
-  return {
-    metadata: { name, labels: { test: name, ...(extra.group === undefined ? {} : { 'scheduling.x-k8s.io/pod-group': extra.group }) } },
-    spec: {
-      schedulerName: extra.schedulerName ?? 'stowage',
-      ...(extra.priorityClassName === undefined ? {} : { priorityClassName: extra.priorityClassName }),
-      terminationGracePeriodSeconds: extra.gracePeriod ?? 1,
-      nodeSelector: { pool },
-      containers: [{ name: 'c', image: 'registry.example/app:1', resources: { requests: { cpu, memory: '128Mi' } } }],
-    },
-  };
-}
+const pod = schedulerPod;
 
 async function read(c: TestCluster, ns: string, name: string): Promise<V1Pod> {
   return c.core.readNamespacedPod({ name, namespace: ns });
@@ -204,26 +178,6 @@ test('three low-priority pods fill the nodes; a high-priority pod preempts exact
   notes.push(`preemption: victim ${victim} on ${nominated}; the high-priority pod bound there`);
 });
 
-interface _PodGroupStatus {
-  readonly phase?: string;
-  readonly scheduled?: number;
-  readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[];
-}
-
-async function createPodGroup(c: TestCluster, ns: string, name: string, minMember: number, scheduleTimeoutSeconds = 10): Promise<void> {
-  await c.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: 'scheduling.x-k8s.io', version: 'v1alpha1', plural: 'podgroups', namespace: ns, body: { apiVersion: 'scheduling.x-k8s.io/v1alpha1', kind: 'PodGroup', metadata: { name }, spec: { minMember, scheduleTimeoutSeconds } } });
-}
-
-async function podGroupStatus(c: TestCluster, ns: string, name: string): Promise<_PodGroupStatus> {
-  const obj = (await c.kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'scheduling.x-k8s.io', version: 'v1alpha1', plural: 'podgroups', namespace: ns, name })) as { status?: _PodGroupStatus };
-  return obj.status ?? {};
-}
-
-async function boundMembers(c: TestCluster, ns: string, group: string): Promise<string[]> {
-  const pods = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `scheduling.x-k8s.io/pod-group=${group}` })).items;
-  return pods.filter((p) => (p.spec?.nodeName ?? '') !== '').map((p) => p.metadata?.name ?? '');
-}
-
 test('a gang that fits is bound whole, and its PodGroup says Scheduled', { timeout: 2 * 60_000 }, async () => {
   await ensureScheduler();
   const c = cluster();
@@ -242,7 +196,7 @@ test('a gang that cannot fit leaves no member bound, and its PodGroup says why',
   await createPodGroup(c, 'gang-big', 'big', 3);
   // 1.5 cpu each on two 2-cpu nodes: two would fit, three never.
   for (const name of ['w0', 'w1', 'w2']) await c.core.createNamespacedPod({ namespace: 'gang-big', body: pod(name, 'gang-big', '1500m', { group: 'big' }) });
-  let status: _PodGroupStatus = {};
+  let status: PodGroupStatus = {};
   await waitFor('the PodGroup to say why', async () => (status = await podGroupStatus(c, 'gang-big', 'big')).conditions?.some((x) => x.type === 'Scheduled' && x.status === 'False' && x.reason === 'GroupDoesNotFit') === true, { timeoutMs: 20_000, intervalMs: 100 });
   const condition = status.conditions?.find((x) => x.type === 'Scheduled');
   // 11 nodes: the pools' 10 and the one the pending-pod test added.
