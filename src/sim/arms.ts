@@ -6,7 +6,9 @@
  * |-------|-----------------|-------------------|-------------------------------------------------|
  * | B0    | LeastAllocated  | on-demand         | —  (the default cluster: kube-scheduler + CA)   |
  * | T1    | MostAllocated   | on-demand         | —                                               |
- * | T2    | MostAllocated   | on-demand         | descheduler: consolidate + balance (eager)      |
+ * | T2    | MostAllocated   | on-demand         | T1 + descheduler consolidate                    |
+ * | T2B   | MostAllocated   | on-demand         | T1 + descheduler balance                        |
+ * | T2K   | MostAllocated   | on-demand         | T1 + descheduler karpenter-consolidate          |
  * | T3    | MostAllocated   | spot + on-demand  | T2 + placement webhook (on-demand floor)        |
  * | T4    | MostAllocated   | spot + on-demand  | T3 + descheduler spot-reschedule                |
  * | NAIVE | LeastAllocated  | on-demand         | every pod restarted after a fixed interval      |
@@ -67,11 +69,29 @@ export const ARMS: readonly ArmConfig[] = [
   },
   {
     name: 'T2',
-    description: 'T1 with eager descheduling: consolidate and balance',
+    description: 'T1 with consolidate: half-empty nodes drained so the autoscaler removes them',
     profile: MOST_ALLOCATED_PROFILE,
     capacityTypes: _ON_DEMAND,
     placement: false,
-    deschedule: ['consolidate', 'balance'],
+    deschedule: ['consolidate'],
+    naiveRestart: false,
+  },
+  {
+    name: 'T2B',
+    description: 'T1 with balance: load evened against the packing the scheduler produces (under MostAllocated a full node is the goal, so it plans little)',
+    profile: MOST_ALLOCATED_PROFILE,
+    capacityTypes: _ON_DEMAND,
+    placement: false,
+    deschedule: ['balance'],
+    naiveRestart: false,
+  },
+  {
+    name: 'T2K',
+    description: 'T1 with Karpenter-style consolidation: any node whose pods fit elsewhere drained, by savings per disruption, and deleted at once',
+    profile: MOST_ALLOCATED_PROFILE,
+    capacityTypes: _ON_DEMAND,
+    placement: false,
+    deschedule: ['karpenter-consolidate'],
     naiveRestart: false,
   },
   {
@@ -80,7 +100,7 @@ export const ARMS: readonly ArmConfig[] = [
     profile: MOST_ALLOCATED_PROFILE,
     capacityTypes: _MIXED,
     placement: true,
-    deschedule: ['consolidate', 'balance'],
+    deschedule: ['consolidate'],
     naiveRestart: false,
   },
   {
@@ -89,7 +109,7 @@ export const ARMS: readonly ArmConfig[] = [
     profile: MOST_ALLOCATED_PROFILE,
     capacityTypes: _MIXED,
     placement: true,
-    deschedule: ['spot-reschedule', 'consolidate', 'balance'],
+    deschedule: ['spot-reschedule', 'consolidate'],
     naiveRestart: false,
   },
   {
@@ -114,7 +134,7 @@ export const OPT_IN_ARMS: readonly ArmConfig[] = [
     profile: COST_AWARE_PROFILE,
     capacityTypes: _MIXED,
     placement: true,
-    deschedule: ['spot-reschedule', 'consolidate', 'balance'],
+    deschedule: ['spot-reschedule', 'consolidate'],
     naiveRestart: false,
   },
 ];

@@ -12,7 +12,7 @@ import type { ArmConfig } from './arms.js';
 import { testScenario } from './harness.test-helper.js';
 import { createWorld } from './simulation.js';
 
-const ARMS = ['T2', 'T3', 'T4'].map((name) => findArm(name) as ArmConfig);
+const ARMS = ['T2', 'T2K', 'T3', 'T4'].map((name) => findArm(name) as ArmConfig);
 
 const serviceArbitrary = fc.record({
   replicas: fc.integer({ min: 1, max: 4 }),

@@ -193,3 +193,43 @@ test('the simulator honours the anti-flap rules it shares with the live loop: th
   assert.ok(replans(rested).length >= 1, "the rested run moves \"wide\" again once the interval is over");
   assert.ok(replans(rested).every((gap) => gap >= 90), `a later plan waits 90 min: ${JSON.stringify(replans(rested))}`);
 });
+
+test('karpenter-consolidate (T2K) deletes a node above the autoscaler\'s threshold whose pods fit elsewhere; the control keeps it', () => {
+  // "p" packs three 1100m pods per node (MostAllocated) on three nodes; scaled to 6 it keeps two
+  // per node, 56% each: above Cluster Autoscaler's 50%, so neither it nor consolidate removes a
+  // node, yet one node's two pods fit one beside each of the others.
+  const scenario = testScenario({
+    duration: '3h',
+    stowage: { descheduler: { interval: '1m' } },
+    services: { list: [{ name: 'p', replicas: 9, cpu: '1100m', memory: '1Gi', startup: '20s', shutdown: '5s' }] },
+  });
+  const run = (deschedule: readonly ('karpenter-consolidate' | 'consolidate')[]) => {
+    const world = testWorld(scenario, testArm({ name: 'T2K', profile: MOST_ALLOCATED_PROFILE, deschedule }));
+    world.engine.run(10 * MIN);
+    const p = world.workloads.services[0];
+    assert.ok(p);
+    const nodesBefore = world.cluster.readyNodes.length;
+    p.setDesired(6);
+    let minReady = Number.POSITIVE_INFINITY;
+    world.engine.every(1_000, world.engine.now + 60_000, () => {
+      minReady = Math.min(minReady, p.ready);
+      return true;
+    });
+    world.engine.run(120 * MIN);
+    const usd = world.cloud.billing.totalUsd(world.engine.now);
+    return { world, p, nodesBefore, nodesAfter: world.cluster.readyNodes.length, minReady, usd };
+  };
+  const t2k = run(['karpenter-consolidate']);
+  const control = run(['consolidate']);
+  assert.equal(t2k.nodesBefore, 3);
+  assert.equal(control.nodesAfter, 3, 'consolidate and the autoscaler leave nodes at 56% alone');
+  assert.equal(t2k.nodesAfter, 2, 'T2K drained one node and deleted it');
+  const stats = t2k.world.descheduler?.stats;
+  assert.ok(stats !== undefined && stats.nodesDeleted === 1 && stats.completedDrains === 1, JSON.stringify(stats));
+  assert.equal(t2k.world.autoscaler.stats.nodesRemoved, 0, 'the node went by the descheduler\'s delete, not the autoscaler');
+  assert.ok(stats.evictions === 2, `the drained node's two pods were moved: ${JSON.stringify(stats)}`);
+  // Availability: 6 replicas without a PDB may lose one (25% of 6); never more.
+  assert.ok(t2k.minReady >= 5, `p fell to ${t2k.minReady} Ready`);
+  assert.equal(t2k.p.ready, 6);
+  assert.ok(t2k.usd < control.usd, `T2K cost $${t2k.usd.toFixed(3)}, the control $${control.usd.toFixed(3)}`);
+});

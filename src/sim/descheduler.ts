@@ -26,7 +26,7 @@ import type { ClusterSnapshot, PodView, WorkloadRef, WorkloadView } from '../cor
 import type { PriceTable } from '../core/pricing.js';
 import { workloadKey } from '../core/snapshot.js';
 import { CordonReason } from './cluster.js';
-import type { SimCluster, SimPod } from './cluster.js';
+import type { SimCluster, SimNode, SimPod } from './cluster.js';
 import type { Engine } from './engine.js';
 import { DeletionCause } from './pods.js';
 import { Service } from './workloads.js';
@@ -46,6 +46,8 @@ export interface DeschedulerStats {
   skippedDrains: number;
   /** Moves whose replacement ran where the plan did not mean (each fails its job). */
   misplacedMoves: number;
+  /** Drained nodes deleted directly (karpenter-consolidate), not left to the autoscaler. */
+  nodesDeleted: number;
   evictions: number;
   /** Surge-first moves started (each a rollout of its Deployment). */
   surges: number;
@@ -56,7 +58,7 @@ export interface DeschedulerStats {
 
 /** One action the descheduler took, for the differential test against the live one. */
 export type DeschedulerAction =
-  | { readonly action: 'taint' | 'untaint' | 'hold'; readonly node: string }
+  | { readonly action: 'taint' | 'untaint' | 'hold' | 'delete'; readonly node: string }
   /** `at` is the engine time (ms), `workload` its key (`workloadKey`), `cycle` the number of the cycle whose plan moved it. */
   | { readonly action: 'evict' | 'surge'; readonly pod: string; readonly node: string; readonly workload: string; readonly at: number; readonly cycle: number };
 
@@ -73,11 +75,13 @@ export interface DeschedulerOptions {
   readonly holdMs?: number;
   /** Wall-clock reader for the planning-time diagnostic only; never feeds the model. */
   readonly wallClock?: () => number;
+  /** Deletes a drained node when its node group allows (the cloud's API, as Karpenter would); false when it does not. */
+  readonly deleteNode?: (node: SimNode) => boolean;
 }
 
 /** Runs the shared planner on the simulated cluster and carries its plans out with the shared state machine. */
 export class DeschedulerModel {
-  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, skippedDrains: 0, misplacedMoves: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
+  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, skippedDrains: 0, misplacedMoves: 0, nodesDeleted: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
   /** Every action taken, in order. */
   readonly actions: DeschedulerAction[] = [];
   readonly #engine: Engine;
@@ -212,6 +216,16 @@ export class DeschedulerModel {
         this.#release(effect.node);
         this.actions.push({ action: 'untaint', node: effect.node });
         return undefined;
+      }
+      case 'delete-node': {
+        const node = this.#cluster.nodes.get(effect.node);
+        if (node !== undefined && node.state === 'ready' && this.#options.deleteNode?.(node) === true) {
+          this.#held.delete(effect.node);
+          this.stats.nodesDeleted++;
+          this.actions.push({ action: 'delete', node: effect.node });
+          return undefined;
+        }
+        return this.#perform({ type: 'hold', node: effect.node, until: effect.holdUntil });
       }
       case 'hold': {
         const until = effect.until - this.#cluster.epochOffset;

@@ -198,6 +198,13 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
           waveTimeoutMs: scenario.stowage.descheduler.surgeTimeout,
           prices,
           placement: placement === undefined ? undefined : { defaults: placement },
+          // As Karpenter deletes a node (or CA's DeleteNodes with a lower desired size): only above the group's minimum.
+          deleteNode: (node) => {
+            if (cloud.groupSize(node.group) <= node.group.minSize) return false;
+            // Still tainted by the drain, so nothing lands on it; gone at the next instant, as the autoscaler deletes.
+            engine.after(0, () => cloud.terminate(node));
+            return true;
+          },
           ...(options.wallClock !== undefined ? { wallClock: options.wallClock } : {}),
         });
 

@@ -205,6 +205,11 @@ export class PlanExecutor {
         case 'hold':
           await this.#hold(effect.node, effect.until);
           return undefined;
+        case 'delete-node':
+          // Deleting nodes needs a node provisioner's delete (a Karpenter NodeClaim) and its RBAC; not
+          // yet live: the node is held for the autoscaler, as consolidate's are.
+          await this.#hold(effect.node, effect.holdUntil);
+          return undefined;
         case 'evict':
           return await this.#evict(effect.move);
         case 'surge':
@@ -221,7 +226,7 @@ export class PlanExecutor {
     } catch (error) {
       // untaint never throws; a failed restore is retried by the next cycle's housekeeping.
       const message = error instanceof Error ? error.message : String(error);
-      if (effect.type === 'restore-strategy' || effect.type === 'hold' || effect.type === 'notice') {
+      if (effect.type === 'restore-strategy' || effect.type === 'hold' || effect.type === 'delete-node' || effect.type === 'notice') {
         this.#o.log.warn({ effect: effect.type, error: message }, 'Effect failed; the next cycle retries it');
         return undefined;
       }

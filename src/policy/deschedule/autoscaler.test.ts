@@ -20,6 +20,7 @@ function only(name: 'spot-reschedule' | 'consolidate' | 'balance', strategy: obj
     strategies: {
       'spot-reschedule': { ...base.strategies['spot-reschedule'], enabled: name === 'spot-reschedule', ...(name === 'spot-reschedule' ? strategy : {}) },
       consolidate: { ...base.strategies.consolidate, enabled: name === 'consolidate', ...(name === 'consolidate' ? strategy : {}) },
+      'karpenter-consolidate': { ...base.strategies['karpenter-consolidate'], enabled: false },
       balance: { ...base.strategies.balance, enabled: name === 'balance', ...(name === 'balance' ? strategy : {}) },
     },
   };

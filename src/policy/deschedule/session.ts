@@ -68,6 +68,8 @@ export interface DrainRequest {
    * autoscaler will remove only moves the removal one node over, with an unsurged disruption.
    */
   readonly surgeAvoidsRemovalCandidates?: boolean;
+  /** Delete the node once drained instead of leaving it to the autoscaler (see `NodeDrain.deleteNode`). */
+  readonly deleteNode?: boolean;
 }
 
 /** A drain planned, or why the node was left alone. */
@@ -530,6 +532,7 @@ export class PlanningSession {
       savingUsdPerHour: saving,
       pods: movable.map(_ref),
       staying: staying.map(_ref),
+      ...(emptied && request.deleteNode === true ? { deleteNode: true } : {}),
       reason: emptied
         ? reason('drain-empties', `${request.why}: all ${movable.length} movable pod(s) fit elsewhere, so the node can be removed`)
         : reason('drain-keeps-floor', `${request.why}: ${movable.length} pod(s) move; ${floorStays} pod(s) of an on-demand floor stay, so the node is not removed yet`),

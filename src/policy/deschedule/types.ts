@@ -82,6 +82,11 @@ export interface NodeDrain {
   readonly pods: readonly PodRef[];
   /** Pods that stay: DaemonSet, mirror, and the on-demand floor's pods when moving them would only bring them back. */
   readonly staying: readonly PodRef[];
+  /**
+   * Delete the node once it is drained, rather than hold it tainted for the autoscaler to remove
+   * (Karpenter-style consolidation): the executor does when the node's group allows, else holds it.
+   */
+  readonly deleteNode?: boolean;
   /** `drain-empties` or `drain-keeps-floor`. */
   readonly reason: Reason;
 }

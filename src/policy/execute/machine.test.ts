@@ -66,6 +66,7 @@ function _kind(e: Effect): string {
     case 'taint':
     case 'untaint':
     case 'hold':
+    case 'delete-node':
       return `${e.type}:${e.node}`;
   }
 }
@@ -148,6 +149,19 @@ test('a consolidated, emptied node is held tainted for the autoscaler instead of
   s = step(s.state, { type: 'observed', now: 1_000, snapshot: cluster([pod('web-b', 'spot'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });
   assert.deepEqual(s.kinds, ['notice:moved', 'hold:od', 'notice:job-finished:done']);
   assert.equal((s.effects.find((e) => e.type === 'hold') as { until: number }).until, 1_000 + options.holdMs);
+});
+
+test('a drain that asks for its node\'s deletion ends with delete-node (held if its group does not allow it); a failed one is untainted', () => {
+  const m = move('web-a', 'od', 0, { strategy: 'karpenter-consolidate' });
+  const plan: Plan = { moves: [m], drains: [drainOf('od', [m], { strategy: 'karpenter-consolidate', deleteNode: true })], skipped: [], savingUsdPerHour: 0.2 };
+  let s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: cluster([pod('web-a', 'od'), pod('web-b', 'spot'), pod('web-c', 'spot')]) });
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: cluster([pod('web-b', 'spot'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });
+  assert.deepEqual(s.kinds, ['notice:moved', 'delete-node:od', 'notice:job-finished:done']);
+  assert.equal((s.effects.find((e) => e.type === 'delete-node') as { holdUntil: number }).holdUntil, 1_000 + options.holdMs);
+  // Timed out: no deletion, the node is given back.
+  s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: cluster([pod('web-a', 'od'), pod('web-b', 'spot'), pod('web-c', 'spot')]) });
+  s = step(s.state, { type: 'observed', now: 60_000, snapshot: cluster([pod('web-b', 'spot'), pod('web-c', 'spot'), pod('web-d', 'spot', { ready: false })]) });
+  assert.deepEqual(s.kinds, ['untaint:od', 'notice:job-finished:failed']);
 });
 
 test('a stop mid-wave rolls the drain back and ends', () => {
@@ -354,6 +368,7 @@ test('property: one job at a time, at most one pod per workload in flight, and e
             tainted.delete(effect.node);
             break;
           case 'hold':
+          case 'delete-node':
             held.add(effect.node);
             break;
           case 'evict':

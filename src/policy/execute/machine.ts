@@ -29,10 +29,11 @@
  *   stop fails the job: its node is untainted and the failure recorded for backoff. A rollout
  *   already started goes on (maxUnavailable 0 keeps it safe); the driver gives its strategy back
  *   once it is done.
- * - **Untaint on every terminal state**, with one exception: a consolidate drain that emptied its
+ * - **Untaint on every terminal state**, with two exceptions: a consolidate drain that emptied its
  *   node keeps the taint for `holdMs` (`hold`), so the scheduler does not refill the node before
  *   the autoscaler removes it; the hold is written on the node with its end, and released by
- *   `releaseHolds` once over.
+ *   `releaseHolds` once over. A drain that asks for its node's deletion (`deleteNode`) ends with
+ *   `delete-node`: deleted where its group allows, else held the same way.
  */
 import type { ClusterSnapshot, PodView, WorkloadRef } from '../../core/model.js';
 import { holdsResources, workloadKey } from '../../core/snapshot.js';
@@ -88,6 +89,11 @@ export type Effect =
   | { readonly type: 'untaint'; readonly node: string }
   /** Keep the taint until `until` (ms since the epoch), and say so in the record. */
   | { readonly type: 'hold'; readonly node: string; readonly until: number }
+  /**
+   * Delete the drained node (a `deleteNode` drain) when its node group allows: live, a node of a
+   * Karpenter NodePool (its termination finalizer stops the instance); else hold it like `hold`.
+   */
+  | { readonly type: 'delete-node'; readonly node: string; readonly holdUntil: number }
   | { readonly type: 'evict'; readonly move: Move }
   /** Start a rollout of the move's Deployment with maxSurge 1, maxUnavailable 0. */
   | { readonly type: 'surge'; readonly move: Move }
@@ -300,7 +306,8 @@ function _poll(state: ExecutionState, snapshot: ClusterSnapshot, now: number, ef
   }
   // Done: the node is left schedulable, except a consolidated node the autoscaler should remove.
   if (state.tainted) {
-    if (job.drain.strategy === 'consolidate' && job.drain.savingUsdPerHour > 0) effects.push({ type: 'hold', node: job.drain.node, until: now + state.options.holdMs });
+    if (job.drain.deleteNode === true) effects.push({ type: 'delete-node', node: job.drain.node, holdUntil: now + state.options.holdMs });
+    else if (job.drain.strategy === 'consolidate' && job.drain.savingUsdPerHour > 0) effects.push({ type: 'hold', node: job.drain.node, until: now + state.options.holdMs });
     else effects.push({ type: 'untaint', node: job.drain.node });
   }
   const failures = new Map(state.failures);

@@ -6,11 +6,11 @@
  */
 import { z } from 'zod';
 import type { ClusterSnapshot, NodeView } from '../../../core/model.js';
-import type { Move, NodeDrain, SkippedNode, StrategyResult } from '../types.js';
+import type { StrategyResult } from '../types.js';
 import { reason } from '../reasons.js';
 import type { Reason } from '../reasons.js';
 import type { Strategy, StrategyContext } from './strategy.js';
-import { requestedFractions, sortNodes } from './strategy.js';
+import { requestedFractions, settlingReason, sortNodes, StrategyResultBuilder } from './strategy.js';
 
 /** The `strategies.consolidate` config. */
 export const consolidateConfigSchema = z.strictObject({
@@ -29,9 +29,7 @@ export type ConsolidateConfig = z.infer<typeof consolidateConfigSchema>;
 export function planConsolidate(snapshot: ClusterSnapshot, config: ConsolidateConfig, ctx: StrategyContext): StrategyResult {
   const { session } = ctx;
   const strategy = 'consolidate';
-  const moves: Move[] = [];
-  const drains: NodeDrain[] = [];
-  const skipped: SkippedNode[] = [];
+  const result = new StrategyResultBuilder(strategy);
 
   // Dollars per hour per used share of the node (the larger of cpu and memory); an idle node is dearest.
   const costPerUse = new Map<string, number>();
@@ -54,7 +52,7 @@ export function planConsolidate(snapshot: ClusterSnapshot, config: ConsolidateCo
     const node = session.node(name) as NodeView;
     const skip = session.nodeSkipReason(node) ?? _candidateSkip(node, config, ctx.now, utilization.get(name) ?? 0, session.index.podsOnNode(name));
     if (skip !== undefined) {
-      skipped.push({ node: name, strategy, reason: skip });
+      result.skip(name, skip);
       continue;
     }
     const price = session.price(node);
@@ -67,14 +65,9 @@ export function planConsolidate(snapshot: ClusterSnapshot, config: ConsolidateCo
       accept: ({ saving }) =>
         saving < config.minSavingUsdPerHour ? reason('not-worth-it', `Draining node "${name}" saves $${saving.toFixed(4)}/h, below the minimum of $${config.minSavingUsdPerHour}/h`) : undefined,
     });
-    if (attempt.ok) {
-      drains.push(attempt.drain);
-      moves.push(...attempt.moves);
-    } else {
-      skipped.push({ node: name, strategy, reason: attempt.reason });
-    }
+    result.add(name, attempt);
   }
-  return { moves, drains, skipped };
+  return result.result();
 }
 
 function _candidateSkip(
@@ -84,12 +77,8 @@ function _candidateSkip(
   utilization: number,
   pods: readonly { readonly createdAt: number }[],
 ): Reason | undefined {
-  let lastChange = node.createdAt;
-  for (const p of pods) if (p.createdAt > lastChange) lastChange = p.createdAt;
-  const settleMs = config.settleSeconds * 1000;
-  if (now - lastChange < settleMs) {
-    return reason('settling', `Node "${node.name}" changed ${Math.floor((now - lastChange) / 1000)}s ago, within the settle time of ${config.settleSeconds}s`);
-  }
+  const settling = settlingReason(node, config.settleSeconds, now, pods);
+  if (settling !== undefined) return settling;
   if (utilization * 100 > config.maxUtilizationPercent) {
     return reason('utilized', `Node "${node.name}" is ${Math.round(utilization * 100)}% requested, above the ${config.maxUtilizationPercent}% consolidation ceiling`);
   }

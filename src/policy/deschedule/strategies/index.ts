@@ -6,12 +6,13 @@
 import type { z } from 'zod';
 import { balance } from './balance.js';
 import { consolidate } from './consolidate.js';
+import { karpenterConsolidate } from './karpenter-consolidate.js';
 import { spotReschedule } from './spot-reschedule.js';
 import { strategyNames } from './strategy.js';
 import type { StrategyRegistry } from './strategy.js';
 
 /** Every strategy, in plan order: each sees the moves of the ones before. */
-export const STRATEGIES = [spotReschedule, consolidate, balance] as const satisfies StrategyRegistry;
+export const STRATEGIES = [spotReschedule, consolidate, karpenterConsolidate, balance] as const satisfies StrategyRegistry;
 
 /** The name of a built-in strategy. */
 export type StrategyName = (typeof STRATEGIES)[number]['name'];
@@ -28,4 +29,5 @@ export type { Strategy, StrategyConfigBase, StrategyContext, StrategyRegistry } 
 export { strategyNames } from './strategy.js';
 export { balanceConfigSchema, planBalance } from './balance.js';
 export { consolidateConfigSchema, planConsolidate } from './consolidate.js';
+export { karpenterConsolidateConfigSchema, planKarpenterConsolidate } from './karpenter-consolidate.js';
 export { planSpotReschedule, spotRescheduleConfigSchema } from './spot-reschedule.js';

@@ -4,9 +4,11 @@
  * them; the config schema, the name list and the simulator's arms are built from it.
  */
 import type { z } from 'zod';
-import type { ClusterSnapshot } from '../../../core/model.js';
-import type { PlanningSession } from '../session.js';
-import type { DeschedulingContext, StrategyResult } from '../types.js';
+import type { ClusterSnapshot, NodeView } from '../../../core/model.js';
+import { reason } from '../reasons.js';
+import type { Reason } from '../reasons.js';
+import type { DrainAttempt, PlanningSession } from '../session.js';
+import type { DeschedulingContext, Move, NodeDrain, SkippedNode, StrategyResult } from '../types.js';
 
 /** What a strategy's `plan` gets besides the snapshot and its config: the shared planning session. */
 export interface StrategyContext extends DeschedulingContext {
@@ -66,4 +68,46 @@ export function sortNodes(names: readonly string[], key: (name: string) => reado
     }
     return a < b ? -1 : a > b ? 1 : 0;
   });
+}
+
+/**
+ * Why a node is left alone to settle: it was created, or last received a pod, less than
+ * `settleSeconds` ago (consolidation waits for the scheduler and autoscaler to finish with it).
+ */
+export function settlingReason(node: NodeView, settleSeconds: number, now: number, pods: readonly { readonly createdAt: number }[]): Reason | undefined {
+  let lastChange = node.createdAt;
+  for (const p of pods) if (p.createdAt > lastChange) lastChange = p.createdAt;
+  if (now - lastChange >= settleSeconds * 1000) return undefined;
+  return reason('settling', `Node "${node.name}" changed ${Math.floor((now - lastChange) / 1000)}s ago, within the settle time of ${settleSeconds}s`);
+}
+
+/** A strategy's result as it grows: a drain attempt goes into the drains and moves, or the skipped nodes. */
+export class StrategyResultBuilder {
+  readonly moves: Move[] = [];
+  readonly drains: NodeDrain[] = [];
+  readonly skipped: SkippedNode[] = [];
+  readonly #strategy: string;
+
+  constructor(strategy: string) {
+    this.#strategy = strategy;
+  }
+
+  /** Records that `node` was left alone, and why. */
+  skip(node: string, why: Reason): void {
+    this.skipped.push({ node, strategy: this.#strategy, reason: why });
+  }
+
+  /** Records a drain attempt of `node`: its drain and moves, or why it was refused. */
+  add(node: string, attempt: DrainAttempt): void {
+    if (attempt.ok) {
+      this.drains.push(attempt.drain);
+      this.moves.push(...attempt.moves);
+    } else {
+      this.skip(node, attempt.reason);
+    }
+  }
+
+  result(): StrategyResult {
+    return { moves: this.moves, drains: this.drains, skipped: this.skipped };
+  }
 }
