@@ -33,7 +33,7 @@ import { DEFAULT_WEBHOOK_CONFIG } from '../src/config/webhook-config.js';
 import { PlacementAdmitter } from '../src/controllers/webhook/admitter.js';
 import { ReservationLedger } from '../src/controllers/webhook/ledger.js';
 import { WebhookMetrics } from '../src/controllers/webhook/metrics.js';
-import { floodWebhook, streamValidReviews, type FloodResult } from '../src/controllers/webhook/flood.test-helper.js';
+import { floodInWorker, rssMiB, streamValidReviews } from '../src/controllers/webhook/flood.test-helper.js';
 import { urlWebhookConfiguration } from '../src/controllers/webhook/registration.js';
 import { parseAdmissionReview } from '../src/controllers/webhook/review.js';
 import { startWebhookServer } from '../src/controllers/webhook/server.js';
@@ -110,10 +110,6 @@ interface DriveJob {
   readonly offset: number;
 }
 
-interface FloodJob {
-  readonly flood: { readonly port: number; readonly ca: string; readonly count: number; readonly clients: number };
-}
-
 /**
  * Runs {@link drive} in a worker thread: the load generator gets its own event loop (and core),
  * as the apiserver is its own process, so its JSON and TLS work doesn't queue behind the server's.
@@ -122,7 +118,7 @@ function driveInWorker(job: DriveJob): Promise<{ latencies: number[]; seconds: n
   return _inWorker(job);
 }
 
-function _inWorker<T>(job: DriveJob | FloodJob): Promise<T> {
+function _inWorker<T>(job: DriveJob): Promise<T> {
   return new Promise((resolve, reject) => {
     // Workers don't inherit tsx's loader: register it in the worker, then load this file there.
     const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
@@ -382,16 +378,6 @@ async function podCreation(): Promise<void> {
 
 // --- 3. the flood --------------------------------------------------------------------------------
 
-/** Resident memory of a process in MiB, from /proc (Linux). */
-function _rssMiB(pid: number): number {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-    return Number(/(\d+)/.exec(line ?? '')?.[1]) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 async function _spawnServer(variant: string): Promise<{ child: ChildProcess; port: number; ca: string }> {
   // Its own small entry point: this file's imports (the Kubernetes client, the cluster launcher) would weigh on its RSS.
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./webhook-flood-server.ts', import.meta.url)), variant], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -426,12 +412,12 @@ async function flood(): Promise<void> {
       const cpu = _cpuMs(pid) - cpuBefore;
       cpuPerAdmission[variant] = cpu / calm.length;
       const ok = calm.filter((r) => r.status === 200);
-      process.stdout.write(`   ${variant.padEnd(8)} at 200 valid reviews/s: ${calm.length} reviews, ${calm.length - ok.length} errors; ${summary(ok.map((r) => r.ms))}; CPU ${cpu} ms = ${(cpu / calm.length).toFixed(3)} ms per admission; RSS ${_rssMiB(pid).toFixed(0)} MiB\n`);
+      process.stdout.write(`   ${variant.padEnd(8)} at 200 valid reviews/s: ${calm.length} reviews, ${calm.length - ok.length} errors; ${summary(ok.map((r) => r.ms))}; CPU ${cpu} ms = ${(cpu / calm.length).toFixed(3)} ms per admission; RSS ${rssMiB(pid).toFixed(0)} MiB\n`);
       if (variant !== 'stowage') continue;
 
       let peak = 0;
-      const sampler = setInterval(() => (peak = Math.max(peak, _rssMiB(pid))), 50);
-      const flooded = _inWorker<FloodResult>({ flood: { port, ca, count: 1_000, clients: 16 } });
+      const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
+      const flooded = floodInWorker({ port, ca, count: 1_000, clients: 16 });
       const during = valid(50, flooded);
       const result = await flooded;
       const reviews = await during;
@@ -439,7 +425,7 @@ async function flood(): Promise<void> {
       // After: the process settles (its GC returns memory lazily); sample for 5 s.
       await new Promise((r) => setTimeout(r, 5_000));
       clearInterval(sampler);
-      const after = _rssMiB(pid);
+      const after = rssMiB(pid);
       const answered = reviews.filter((r) => r.status === 200);
       const patched = answered.filter((r) => r.body.includes('"patch"'));
       process.stdout.write(`   flood: 1,000 hostile requests from 16 clients in ${result.seconds.toFixed(1)} s, with ${reviews.length} valid reviews at 50/s beside them\n`);
@@ -462,8 +448,6 @@ if (isMainThread) {
     await admissionLatency();
     if (!process.argv.includes('--no-cluster')) await podCreation();
   }
-} else if ('flood' in (workerData as DriveJob | FloodJob)) {
-  parentPort?.postMessage(await floodWebhook((workerData as FloodJob).flood));
 } else {
   const job = workerData as DriveJob;
   parentPort?.postMessage(await drive(job.port, job.ca, job.perSecond, job.count, job.offset));

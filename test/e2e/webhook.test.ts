@@ -8,9 +8,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -26,6 +26,8 @@ import {
   type V1StatefulSet,
 } from '@kubernetes/client-node';
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
+import { createRequest } from '../../src/controllers/webhook/fixtures.test-helper.js';
+import { floodInWorker, rssMiB, streamValidReviews } from '../../src/controllers/webhook/flood.test-helper.js';
 import { urlWebhookConfiguration } from '../../src/controllers/webhook/registration.js';
 import { httpGet } from '../../src/devcluster/http.js';
 import { freePorts, isAlive, tailLog, waitFor } from '../../src/devcluster/processes.js';
@@ -69,10 +71,11 @@ class WebhookProcess {
   }
 
   /** Starts `stowage webhook` and waits until /readyz says its caches are synced and HTTPS serves. */
-  static async start(kubeconfig: string, tls: { cert: string; key: string }, port: number, metricsPort: number, name: string): Promise<WebhookProcess> {
+  /** `entry` is the CLI to run: bin/stowage.js (the sources through tsx) unless given. */
+  static async start(kubeconfig: string, tls: { cert: string; key: string }, port: number, metricsPort: number, name: string, entry = BIN): Promise<WebhookProcess> {
     const logPath = join(WORK, `${name}.log`);
     const fd = openSync(logPath, 'a');
-    const args = [BIN, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`];
+    const args = [entry, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`];
     const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, STOWAGE_LOG_LEVEL: 'info' } });
     closeSync(fd);
     const webhook = new WebhookProcess(child, logPath, port, metricsPort);
@@ -82,6 +85,11 @@ class WebhookProcess {
       abortIf: () => (child.exitCode === null ? undefined : `the webhook exited with ${child.exitCode}; last lines of ${logPath}:\n${tailLog(logPath)}`),
     });
     return webhook;
+  }
+
+  /** The process id, for its RSS from /proc. */
+  get pid(): number {
+    return this.#child.pid ?? 0;
   }
 
   get running(): boolean {
@@ -129,6 +137,40 @@ function podTemplate(app: string, extra: Partial<V1PodSpec> = {}, labels: Record
 
 function deploymentBody(name: string, replicas: number, annotations: Record<string, string> = {}, extra: Partial<V1PodSpec> = {}, labels: Record<string, string> = {}): V1Deployment {
   return { metadata: { name, annotations }, spec: { replicas, selector: { matchLabels: { app: name } }, template: podTemplate(name, extra, labels) } };
+}
+
+/**
+ * Compiles the sources as the Dockerfile does (`tsc -p tsconfig.build.json`) into `<dir>/dist`,
+ * with `<dir>/node_modules` linked to the repository's, and returns the CLI's entry point: the
+ * webhook as the image runs it, plain JavaScript without tsx's loader threads.
+ */
+function compileAsTheImage(dir: string): string {
+  const tsc = join(repoPath('node_modules'), 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '-p', repoPath('tsconfig.build.json'), '--outDir', join(dir, 'dist')], { stdio: 'inherit' });
+  symlinkSync(repoPath('node_modules'), join(dir, 'node_modules'), 'dir');
+  return join(dir, 'dist', 'cli', 'main.js');
+}
+
+/**
+ * True when the webhook placed the pod: it recorded a capacity type, set the matching
+ * pod-deletion-cost and constrained the pod to that capacity type's nodes (required or preferred).
+ */
+function placedByWebhook(pod: V1Pod): boolean {
+  const type = pod.metadata?.annotations?.['stowage.io/capacity-type'];
+  if (type !== 'spot' && type !== 'on-demand') return false;
+  if (pod.metadata?.annotations?.['controller.kubernetes.io/pod-deletion-cost'] !== (type === 'spot' ? '-100' : '100')) return false;
+  const affinity = pod.spec?.affinity?.nodeAffinity;
+  const expressions = [
+    ...(affinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []).flatMap((t) => t.matchExpressions ?? []),
+    ...(affinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).flatMap((p) => p.preference?.matchExpressions ?? []),
+  ];
+  return expressions.some((e) => e.key === CAPACITY_LABEL && e.operator === 'In' && e.values?.length === 1 && e.values[0] === type);
+}
+
+/** A valid AdmissionReview of the CREATE of a pod of ReplicaSet `owner`, sent to the webhook directly. */
+function floodReview(uid: string, owner: { readonly name: string; readonly uid: string }): object {
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: NS, labels: { app: 'flood-direct' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner.name, uid: owner.uid, controller: true }] }, spec: podTemplate('flood-direct').spec };
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: createRequest(pod, uid) };
 }
 
 describe('placement webhook on a real control plane', () => {
@@ -385,6 +427,104 @@ describe('placement webhook on a real control plane', () => {
     const text = await webhook.metrics();
     assert.equal(metricSum(text, 'stowage_webhook_workload_on_demand_desired', { name: 'solo' }), 2);
     assert.equal(metricSum(text, 'stowage_webhook_workload_pods', { name: 'solo', capacity_type: 'on-demand' }), 2);
+  });
+
+  test('a flood of 1,000 hostile requests from 16 clients: the webhook (compiled, as the image runs it) stays up and places every pod the apiserver creates meanwhile; its RSS is measured', async (t) => {
+    assert.ok(webhook?.running);
+    // The image runs compiled JavaScript (Dockerfile); from the sources, tsx's loader threads
+    // alone hold some 90 MiB more. The same port: the registration stays as it is.
+    const entry = compileAsTheImage(WORK);
+    assert.equal(await webhook.stop(), 0);
+    webhook = await WebhookProcess.start(kubeconfigAsWebhook, tlsFiles, ports.https, ports.metrics, 'webhook-compiled', entry);
+    const wh = webhook;
+    await waitUntilCalled(wh);
+    const { apps, core } = cluster();
+    // The valid reviews sent directly are for pods of a real ReplicaSet, so the webhook decides them in full.
+    await apps.createNamespacedDeployment({ namespace: NS, body: deploymentBody('flood-direct', 1, {}, {}, { flood: 'yes' }) });
+    let owner = { name: '', uid: '' };
+    await waitFor('the ReplicaSet of "flood-direct"', async () => {
+      const rs = (await apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: 'app=flood-direct' })).items[0];
+      owner = { name: rs?.metadata?.name ?? '', uid: rs?.metadata?.uid ?? '' };
+      return owner.uid !== '';
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    const reviewsBefore = metricSum(await wh.metrics(), 'stowage_webhook_reviews_total');
+    let peak = rssMiB(wh.pid);
+    const rssBefore = peak;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(wh.pid))), 50);
+    // The flood hits the webhook directly on loopback (its own worker thread, so this test's API
+    // calls and the RSS sampler keep their pace), while Deployments are created through the API
+    // for as long as it lasts: the apiserver calls the webhook for each of their pods.
+    const started = Date.now();
+    const flood = floodInWorker({ port: ports.https, ca: ca.certPem, count: 1_000, clients: 16 });
+    let floodEnded = 0;
+    void flood.then(() => (floodEnded = Date.now()), () => (floodEnded = Date.now()));
+    // Valid reviews sent directly too, at 20/s: their latency is the one a flood must not spoil.
+    const direct = streamValidReviews({ port: ports.https, ca: ca.certPem, perSecond: 20, stop: flood.catch(() => undefined), body: (i) => JSON.stringify(floodReview(`flood-direct-${i}`, owner)) });
+    const created: string[] = [];
+    // Small pods (10m), at most 40 Deployments of two: whatever the flood's length, they fit the four nodes.
+    const small: Partial<V1PodSpec> = { containers: [{ name: 'app', image: 'registry.example/flood:1', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] };
+    try {
+      while (floodEnded === 0 && created.length < 40) {
+        const name = `flood-${created.length}`;
+        await apps.createNamespacedDeployment({ namespace: NS, body: deploymentBody(name, 2, {}, small, { flood: 'yes' }) });
+        created.push(name);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const result = await flood;
+      const answers = (await direct).results;
+      await new Promise((r) => setTimeout(r, 5_000));
+      clearInterval(sampler);
+      const rssAfter = rssMiB(wh.pid);
+      let pods: V1Pod[] = [];
+      try {
+        await waitFor('every pod of the flood Deployments created', async () => {
+          pods = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'flood=yes,app!=flood-direct' })).items;
+          return pods.length === created.length * 2;
+        }, { timeoutMs: 120_000, intervalMs: 500 });
+      } finally {
+        // The figures, even when the pods did not all come.
+        observed['floodPartial'] = { floodSeconds: result.seconds, deployments: created.length, pods: pods.length, rssMiB: { before: Math.round(rssBefore), peakDuring: Math.round(peak), after5s: Math.round(rssAfter) } };
+      }
+      // creationTimestamp has whole seconds: a pod stamped a full second before the flood ended was admitted during it.
+      const during = pods.filter((p) => (p.metadata?.creationTimestamp?.getTime() ?? Infinity) + 1_000 <= floodEnded).length;
+      const unplaced = pods.filter((p) => !placedByWebhook(p)).map((p) => p.metadata?.name);
+      const ok = answers.filter((r) => r.status === 200);
+      const placedDirect = ok.filter((r) => r.body.includes('"patch"')).length;
+      const ms = ok.map((r) => r.ms).sort((a, b) => a - b);
+      const p99 = ms[Math.min(ms.length - 1, Math.ceil(0.99 * ms.length) - 1)] ?? NaN;
+      observed['flood'] = {
+        hostileRequests: 1_000,
+        clients: 16,
+        floodSeconds: result.seconds,
+        statuses: result.statuses,
+        unexpectedAnswers: result.unexpected.length,
+        podsCreatedThroughApi: pods.length,
+        podsAdmittedDuringFlood: during,
+        podsUnplaced: unplaced.length,
+        directValidReviews: { sent: answers.length, answered200: ok.length, placed: placedDirect, p50Ms: ms[Math.floor(ms.length / 2)], p99Ms: p99 },
+        rssMiB: { before: Math.round(rssBefore), peakDuring: Math.round(peak), after5s: Math.round(rssAfter) },
+        webhookReviewsDuringTest: metricSum(await wh.metrics(), 'stowage_webhook_reviews_total') - reviewsBefore,
+        load: loadavg().map((l) => Number(l.toFixed(1))),
+        wallSeconds: (Date.now() - started) / 1000,
+      };
+      process.stdout.write(`# WEBHOOK-FLOOD ${JSON.stringify(observed['flood'])}\n`);
+      assert.ok(wh.running, `the webhook survived the flood; log: ${tailLog(wh.logPath)}`);
+      assert.deepEqual(result.unexpected, [], 'every hostile request got one of its expected answers, in one line');
+      assert.ok(during >= 10, `pods were admitted while the flood ran (${during} of ${pods.length})`);
+      assert.deepEqual(unplaced, [], 'no pod was admitted unplaced: the apiserver never gave up on the webhook');
+      assert.equal(ok.length, answers.length, 'every valid review sent directly was answered 200');
+      // Not met yet (open work, issue 12): the main heap grows with the parsed large bodies until a
+      // major GC, and does not give the memory back soon after. Checked and printed, not failed on.
+      await t.test('RSS < 256 MiB during and 5 s after the flood', { todo: `peak ${peak.toFixed(0)} MiB, after ${rssAfter.toFixed(0)} MiB: the goal is open work` }, () => {
+        assert.ok(peak < 256, `RSS during the flood ${peak.toFixed(0)} MiB < 256 MiB`);
+        assert.ok(rssAfter < 256, `RSS after the flood ${rssAfter.toFixed(0)} MiB < 256 MiB`);
+      });
+    } finally {
+      clearInterval(sampler);
+      await flood.catch(() => undefined);
+      for (const name of [...created, 'flood-direct']) await apps.deleteNamespacedDeployment({ name, namespace: NS });
+      await waitFor('the flood Deployments\' pods to be gone', async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: 'flood=yes' })).items.length === 0, { timeoutMs: 120_000, intervalMs: 500 });
+    }
   });
 
   test('every spot node deleted at once: each workload keeps at least one Ready replica and recovers on on-demand', async () => {

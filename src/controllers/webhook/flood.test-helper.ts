@@ -2,7 +2,9 @@
  * A bounded flood of hostile requests against a webhook on loopback, and a steady stream of
  * valid reviews beside it, for the flood benchmark and the e2e flood test.
  */
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { Worker } from 'node:worker_threads';
 import { hostileRequest, type HostileRequest } from './hostile.test-helper.js';
 
 /** What one request got: an HTTP status, or -1 when the server closed the connection first. */
@@ -50,11 +52,21 @@ export interface FloodResult {
   readonly seconds: number;
 }
 
+/** Where to send a flood and how much. */
+export interface FloodOptions {
+  readonly port: number;
+  /** The PEM of the CA that signed the server's certificate. */
+  readonly ca: string;
+  readonly count: number;
+  readonly clients: number;
+  readonly path?: string;
+}
+
 /**
  * Sends `count` hostile requests (the kinds in turn) from `clients` concurrent clients, each
  * sending its next request as soon as the previous one is answered.
  */
-export async function floodWebhook(options: { port: number; ca: string; count: number; clients: number; path?: string }): Promise<FloodResult> {
+export async function floodWebhook(options: FloodOptions): Promise<FloodResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.clients, ca: options.ca });
   const statuses: Record<string, Record<string, number>> = {};
   const unexpected: string[] = [];
@@ -98,4 +110,32 @@ export async function streamValidReviews(options: { port: number; ca: string; pe
   const results = await Promise.all(pending);
   agent.destroy();
   return { results };
+}
+
+/**
+ * Runs {@link floodWebhook} in a worker thread: the flood's TLS work gets its own event loop, so
+ * it does not delay the caller's own timers (an RSS sampler, valid reviews, API calls).
+ */
+export function floodInWorker(options: FloodOptions): Promise<FloodResult> {
+  return new Promise((resolve, reject) => {
+    // Workers don't inherit tsx's loader: register it in the worker, then load the entry there.
+    const entry = new URL('./flood-worker.test-helper.ts', import.meta.url).href;
+    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+    const worker = new Worker(boot, { eval: true, workerData: options });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`The flood worker exited with ${code}`));
+    });
+  });
+}
+
+/** Resident memory of a process in MiB, from /proc (Linux); NaN once it is gone. */
+export function rssMiB(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return Number(/(\d+)/.exec(line ?? '')?.[1]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
 }
