@@ -83,7 +83,10 @@ export interface RunMetrics {
    * the cheapest fractional set of the arm's node types holding the requested pods.
    */
   readonly boundUsdPerDay: number;
-  /** First-fit decreasing of the requested pods on the cheapest single node type, $/day: a feasible packing. */
+  /**
+   * First-fit decreasing of the requested pods on the cheapest single node type, $/day: a feasible
+   * packing (recomputed once a simulated hour, held between samples).
+   */
   readonly ffdUsdPerDay: number;
   readonly pendingP50Seconds: number;
   readonly pendingP99Seconds: number;

@@ -86,8 +86,8 @@ export class PackingBound {
     return best;
   }
 
-  /** Both figures for the demand `groups`. */
-  figures(groups: readonly PodGroup[]): PackingFigures {
+  /** The LP bound, $/h, for the demand `groups`. */
+  lpOf(groups: readonly PodGroup[]): number {
     let cpu = 0;
     let memory = 0;
     let pods = 0;
@@ -96,7 +96,12 @@ export class PackingBound {
       memory += g.memory * g.count;
       pods += g.count;
     }
-    return { lpUsdPerHour: this.lpUsdPerHour(cpu, memory, pods), ffdUsdPerHour: this.ffdUsdPerHour(groups) };
+    return this.lpUsdPerHour(cpu, memory, pods);
+  }
+
+  /** Both figures for the demand `groups`. */
+  figures(groups: readonly PodGroup[]): PackingFigures {
+    return { lpUsdPerHour: this.lpOf(groups), ffdUsdPerHour: this.ffdUsdPerHour(groups) };
   }
 }
 

@@ -42,7 +42,7 @@ export interface ArmMetrics {
    * of the arm's node types holding the requested pods, averaged over samples).
    */
   readonly boundUsdPerDay?: Estimate;
-  /** First-fit decreasing of the requested pods on the cheapest single node type, $/day: a packing that exists. */
+  /** First-fit decreasing of the requested pods on the cheapest single node type, $/day: a packing that exists (recomputed hourly). */
   readonly ffdUsdPerDay?: Estimate;
   /** How far the arm's cost is above the bound: usdPerDay / boundUsdPerDay − 1, per seed (0.2 = 20% above). */
   readonly aboveBound?: Estimate;
