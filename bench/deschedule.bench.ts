@@ -1,160 +1,76 @@
 /**
- * Times `planDescheduling` on a synthetic cluster of 5,000 nodes and 150,000 pods (goal: under
- * 1 s per plan). 2,000 on-demand nodes lightly loaded, 3,000 tainted spot nodes with room; 5,000
- * Deployments of 30 replicas, a third host anti-affine, a third zone-spread, a fifth under a PDB;
- * the placement webhook's floor (base 1, 10%) keeps some replicas on on-demand. Prints figures;
- * not a test. Run: `node --import tsx bench/deschedule.bench.ts`. Wall time suffers on a shared
- * machine; cpu time (user + system, GC threads included) is the steadier figure.
+ * Times `planDescheduling` on the cluster of `deschedule-cluster.ts`: 5,000 nodes and 150,000
+ * pods (goal: under 1 s per plan). Prints figures; not a test. Run: `npm run bench:deschedule`.
+ * Wall time suffers on a shared machine; cpu time (user + system of the process, GC threads
+ * included) is the steadier figure.
+ *
+ * `--against DIR` also times the planner of another checkout (e.g. `git worktree add ../base main`)
+ * on the same snapshots, run for run in turn, and prints the ratio: a before/after on one machine
+ * under one load.
  */
-import type { NodeView, PdbView, PodView, SchedulingConstraints, Toleration, WorkloadView } from '../src/core/model.js';
-import { DEFAULT_PRICE_TABLE } from '../src/core/pricing.js';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import type { ClusterSnapshot } from '../src/core/model.js';
 import { DEFAULT_DESCHEDULING_CONFIG, planDescheduling } from '../src/policy/deschedule/plan.js';
 import type { DeschedulingConfig } from '../src/policy/deschedule/plan.js';
-import type { DeschedulingContext, Plan } from '../src/policy/deschedule/types.js';
-import { GiB, node, pod } from '../src/policy/deschedule/fixtures.test-helper.js';
+import type { Plan } from '../src/policy/deschedule/types.js';
+import { CONFIGS, CONTEXT, LARGE, largeCluster, withFullSpot } from './deschedule-cluster.js';
 
-const ON_DEMAND = 2_000;
-const SPOT = 3_000;
-const WORKLOADS = 5_000;
-const REPLICAS = 30;
-const RUNS = 5;
-const ZONES = ['zone-a', 'zone-b', 'zone-c'];
-const NOW = 30 * 24 * 3_600_000;
+const { values } = parseArgs({ options: { against: { type: 'string' }, runs: { type: 'string', default: '5' } } });
+const RUNS = Number(values.runs);
 
-const spotToleration: Toleration = { key: 'node.kubernetes.io/capacity', operator: 'Equal', value: 'spot', effect: 'NoSchedule' };
-
-function buildNodes(): NodeView[] {
-  const nodes: NodeView[] = [];
-  for (let i = 0; i < ON_DEMAND + SPOT; i++) {
-    const spot = i >= ON_DEMAND;
-    nodes.push(
-      node(`${spot ? 'spot' : 'od'}-${String(i).padStart(5, '0')}`, {
-        capacityType: spot ? 'spot' : 'on-demand',
-        zone: ZONES[i % ZONES.length] as string,
-        instanceType: 'm5.4xlarge',
-        allocatable: { cpu: 16_000, memory: 64 * GiB, pods: 110 },
-        taints: spot ? [{ key: 'node.kubernetes.io/capacity', value: 'spot', effect: 'NoSchedule' }] : [],
-      }),
-    );
-  }
-  return nodes;
+type Planner = typeof planDescheduling;
+const planners: [string, Planner][] = [['this tree', planDescheduling]];
+if (values.against !== undefined) {
+  const module = (await import(pathToFileURL(path.resolve(values.against, 'src/policy/deschedule/plan.ts')).href)) as { planDescheduling: Planner };
+  planners.push([`--against ${values.against}`, module.planDescheduling]);
 }
 
-function constraintsOf(w: number, onSpot: boolean): SchedulingConstraints {
-  const app = { matchLabels: { app: `app-${w}` } };
-  const base = onSpot ? { tolerations: [spotToleration] } : {};
-  switch (w % 3) {
-    case 0:
-      return { ...base, podAntiAffinity: { required: [{ labelSelector: app, topologyKey: 'kubernetes.io/hostname' }] } };
-    case 1:
-      return { ...base, topologySpread: [{ maxSkew: 3, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: app }] };
-    default:
-      return base;
-  }
-}
+const snapshot = largeCluster();
+console.log(`cluster: ${snapshot.nodes.length} nodes (${LARGE.onDemand} on-demand, ${LARGE.spot} spot), ${snapshot.pods.length} pods, ${snapshot.workloads.length} Deployments, ${snapshot.pdbs.length} PDBs`);
 
-/** 6 replicas of each workload on on-demand nodes (15 pods a node), 24 on spot (40 a node). */
-function buildPods(nodes: readonly NodeView[]): PodView[] {
-  const pods: PodView[] = [];
-  let od = 0;
-  let spot = 0;
-  for (let w = 0; w < WORKLOADS; w++) {
-    for (let r = 0; r < REPLICAS; r++) {
-      const onSpot = r >= 6;
-      const host = onSpot ? (nodes[ON_DEMAND + (spot++ % SPOT)] as NodeView) : (nodes[od++ % ON_DEMAND] as NodeView);
-      pods.push(
-        pod(`app-${w}-${r}`, host.name, {
-          namespace: `ns-${w % 50}`,
-          owner: { kind: 'Deployment', namespace: `ns-${w % 50}`, name: `app-${w}` },
-          labels: { app: `app-${w}` },
-          requests: { cpu: 250, memory: GiB },
-          annotations: { 'stowage.io/capacity-type': onSpot ? 'spot' : 'on-demand' },
-          constraints: constraintsOf(w, onSpot),
-          createdAt: r * 1000,
-        }),
-      );
-    }
-  }
-  return pods;
-}
-
-const nodes = buildNodes();
-const pods = buildPods(nodes);
-const workloads: WorkloadView[] = Array.from({ length: WORKLOADS }, (_, w) => ({
-  ref: { kind: 'Deployment', namespace: `ns-${w % 50}`, name: `app-${w}` },
-  replicas: REPLICAS,
-  selector: { matchLabels: { app: `app-${w}` } },
-  annotations: {},
-  labels: {},
-}));
-const pdbs: PdbView[] = Array.from({ length: WORKLOADS / 5 }, (_, i) => ({
-  namespace: `ns-${(i * 5) % 50}`,
-  name: `app-${i * 5}`,
-  selector: { matchLabels: { app: `app-${i * 5}` } },
-  maxUnavailable: 1,
-  disruptionsAllowed: 1,
-  currentHealthy: REPLICAS,
-  desiredHealthy: REPLICAS - 1,
-  expectedPods: REPLICAS,
-}));
-const snapshot = { takenAt: NOW, nodes, pods, workloads, pdbs };
-const ctx: DeschedulingContext = {
-  now: NOW,
-  prices: DEFAULT_PRICE_TABLE,
-  placement: { defaults: { base: 1, percent: 10, fallback: { onDemandToSpot: true, spotToOnDemand: true }, spotToleration } },
-};
-console.log(`cluster: ${nodes.length} nodes (${ON_DEMAND} on-demand, ${SPOT} spot), ${pods.length} pods, ${WORKLOADS} Deployments, ${pdbs.length} PDBs`);
-
-// The same cluster with no room left on spot (each spot node's cpu all requested): nothing moves,
-// and every on-demand node is tried and refused, the slowest plan there is with budgets.
-const full = {
-  ...snapshot,
-  nodes: nodes.map((n) => (n.capacityType === 'spot' ? { ...n, allocatable: { ...n.allocatable, cpu: 10_000 } } : n)),
-};
-
-const unbounded = 1_000_000_000;
-const arms: readonly [string, DeschedulingConfig, typeof snapshot?][] = [
-  ['default config (50 evictions a cycle)', DEFAULT_DESCHEDULING_CONFIG],
-  ['default config, spot full (nothing fits)', DEFAULT_DESCHEDULING_CONFIG, full],
-  [
-    'no budgets (every drain that fits)',
-    { ...DEFAULT_DESCHEDULING_CONFIG, budgets: { maxEvictionsPerCycle: unbounded, maxEvictionsPerNode: unbounded, maxEvictionsPerNamespace: unbounded } },
-  ],
-  [
-    'no budgets, balance on too',
-    {
-      ...DEFAULT_DESCHEDULING_CONFIG,
-      budgets: { maxEvictionsPerCycle: unbounded, maxEvictionsPerNode: unbounded, maxEvictionsPerNamespace: unbounded },
-      strategies: { ...DEFAULT_DESCHEDULING_CONFIG.strategies, balance: { ...DEFAULT_DESCHEDULING_CONFIG.strategies.balance, enabled: true } },
-    },
-  ],
+// The cluster with spot full: every on-demand node is tried and refused, the slowest plan there is with budgets.
+const arms: readonly (readonly [string, DeschedulingConfig, ClusterSnapshot])[] = [
+  [CONFIGS[0]?.[0] as string, DEFAULT_DESCHEDULING_CONFIG, snapshot],
+  ['default config, spot full (nothing fits)', DEFAULT_DESCHEDULING_CONFIG, withFullSpot(snapshot)],
+  ...CONFIGS.slice(1).map(([label, config]) => [label, config, snapshot] as const),
 ];
 
-for (const [label, config, cluster = snapshot] of arms) {
-  const times: number[] = [];
-  const cpu: number[] = [];
-  let plan: Plan | undefined;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+for (const [label, config, cluster] of arms) {
+  const wall = planners.map(() => [] as number[]);
+  const cpu = planners.map(() => [] as number[]);
+  const plans: (Plan | undefined)[] = planners.map(() => undefined);
   for (let run = 0; run < RUNS; run++) {
-    const start = performance.now();
-    const startCpu = process.cpuUsage();
-    plan = planDescheduling(cluster, config, ctx);
-    const used = process.cpuUsage(startCpu);
-    times.push(performance.now() - start);
-    cpu.push((used.user + used.system) / 1000);
+    // In turn, so both planners see the same load.
+    planners.forEach(([, plan], i) => {
+      const start = performance.now();
+      const startCpu = process.cpuUsage();
+      plans[i] = plan(cluster, config, CONTEXT);
+      const used = process.cpuUsage(startCpu);
+      wall[i]?.push(performance.now() - start);
+      cpu[i]?.push((used.user + used.system) / 1000);
+    });
   }
-  times.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
-  const p = plan as Plan;
+  console.log(`\n${label}`);
+  planners.forEach(([name], i) => {
+    const w = wall[i] as number[];
+    console.log(
+      `  ${name}: median ${median(w).toFixed(0)} ms wall (min ${Math.min(...w).toFixed(0)}, max ${Math.max(...w).toFixed(0)}), median ${median(cpu[i] as number[]).toFixed(0)} ms cpu, over ${RUNS} runs`,
+    );
+  });
+  if (planners.length === 2) {
+    const ratio = (xs: number[][]): string => (median(xs[1] as number[]) / median(xs[0] as number[])).toFixed(2);
+    console.log(`  --against / this tree: ${ratio(cpu)}× cpu, ${ratio(wall)}× wall`);
+  }
+  const p = plans[0] as Plan;
   const byStrategy = (kind: 'drains' | 'moves' | 'skipped'): string => {
     const counts = new Map<string, number>();
     for (const x of p[kind]) counts.set(x.strategy, (counts.get(x.strategy) ?? 0) + 1);
     return [...counts].map(([k, n]) => `${k} ${n}`).join(', ') || '0';
   };
-  console.log(`\n${label}`);
-  console.log(
-    `  planDescheduling: median ${(times[Math.floor(RUNS / 2)] as number).toFixed(0)} ms wall (min ${(times[0] as number).toFixed(0)}, max ${(times[RUNS - 1] as number).toFixed(0)}), ` +
-      `median ${(cpu[Math.floor(RUNS / 2)] as number).toFixed(0)} ms cpu, over ${RUNS} runs`,
-  );
   console.log(`  drains: ${byStrategy('drains')}; moves: ${byStrategy('moves')}; skipped: ${byStrategy('skipped')}`);
   console.log(`  projected saving: $${p.savingUsdPerHour.toFixed(2)}/h; waves: ${1 + Math.max(-1, ...p.moves.map((m) => m.wave))}`);
+  if (planners.length === 2 && JSON.stringify(plans[0]) !== JSON.stringify(plans[1])) console.log('  the two planners decided differently (see bench/deschedule-decisions.ts)');
 }

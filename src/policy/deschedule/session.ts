@@ -654,15 +654,26 @@ export class PlanningSession {
     if (policy === undefined || workload.replicas === undefined) return;
     const groups = new Map<string, { readonly placed: PlacedPod[]; onDemand: number; spot: number }>();
     const nodeType = (name: string): NodeView['capacityType'] | undefined => this.index.node(name)?.capacityType;
+    // A workload's pods share one or two revisions: the group of the pod before is reused when it
+    // is the same (this runs for every pod of every workload a plan looks at).
+    let last: { readonly owner: PodView['owner']; readonly revision: string | undefined; readonly entry: { readonly placed: PlacedPod[]; onDemand: number; spot: number } } | undefined;
     for (const member of this.index.podsOfWorkload(workload.ref)) {
       if (!holdsResources(member)) continue;
       // Counted as the webhook counts (unbound pods by their decision); only bound pods can hold the floor.
       const capacityType = countedCapacityType(countedPod(member, this.#capacityLabel), nodeType);
       const bound = member.nodeName !== '' && member.deletionRequestedAt === undefined;
       if (capacityType === undefined && !bound) continue;
-      const group = this.#group(member);
-      let entry = groups.get(group);
-      if (entry === undefined) groups.set(group, (entry = { placed: [], onDemand: 0, spot: 0 }));
+      const owner = member.owner;
+      let entry =
+        last !== undefined && last.revision === member.controllerRef?.uid && last.owner.name === owner.name && last.owner.namespace === owner.namespace && last.owner.kind === owner.kind
+          ? last.entry
+          : undefined;
+      if (entry === undefined) {
+        const group = this.#group(member);
+        entry = groups.get(group);
+        if (entry === undefined) groups.set(group, (entry = { placed: [], onDemand: 0, spot: 0 }));
+        last = { owner: member.owner, revision: member.controllerRef?.uid, entry };
+      }
       if (bound) entry.placed.push({ pod: member, capacityType: capacityType ?? 'unknown' });
       if (capacityType === 'on-demand') entry.onDemand++;
       else if (capacityType === 'spot') entry.spot++;

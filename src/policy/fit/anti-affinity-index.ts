@@ -42,7 +42,10 @@ export class AntiAffinityIndex {
 
   /** Records the anti-affinity terms of `pod`, placed on `node`. */
   add(pod: PodView, node: NodeView): void {
-    for (const term of pod.constraints.podAntiAffinity?.required ?? []) {
+    // Most pods carry no term: return before making an iterator (the index is built over every pod).
+    const required = pod.constraints.podAntiAffinity?.required;
+    if (required === undefined || required.length === 0) return;
+    for (const term of required) {
       // An absent selector selects nothing, as upstream: the term can never repel anyone.
       if (term.labelSelector === undefined) continue;
       const key = _termKey(pod, term);
@@ -60,7 +63,9 @@ export class AntiAffinityIndex {
 
   /** Undoes `add(pod, node)`; groups left without carriers are dropped. */
   remove(pod: PodView, node: NodeView): void {
-    for (const term of pod.constraints.podAntiAffinity?.required ?? []) {
+    const required = pod.constraints.podAntiAffinity?.required;
+    if (required === undefined || required.length === 0) return;
+    for (const term of required) {
       if (term.labelSelector === undefined) continue;
       const key = _termKey(pod, term);
       const group = this.#groups.get(key);

@@ -30,6 +30,18 @@ test('fromSnapshot counts bound pods that are not finished, terminating ones inc
   assert.deepEqual(state.requested('unknown'), {});
 });
 
+test('fromSnapshot places the first of two pods sharing a uid and leaves the second out, wherever it is bound', () => {
+  const first = testPod('web', { uid: 'same', nodeName: 'a', requests: { cpu: 100 } });
+  const second = testPod('web-copy', { uid: 'same', nodeName: 'b', requests: { cpu: 300 } });
+  const state = FitState.fromSnapshot(testSnapshot(nodes, [first, testPod('other', { nodeName: 'b', requests: { cpu: 50 } }), second]));
+  assert.equal(state.nodeOf('same'), 'a');
+  assert.deepEqual(state.requested('a'), { cpu: 100 });
+  assert.deepEqual(state.requested('b'), { cpu: 50 });
+  assert.deepEqual(state.podsOn('b').map((p) => p.name), ['other']);
+  state.forget('same');
+  assert.deepEqual(state.requested('a'), { cpu: 0 });
+});
+
 test('assume and forget move a pod, and refuse what the scheduler cache would refuse', () => {
   const state = FitState.fromSnapshot(testSnapshot(nodes));
   const pod = testPod('web', { requests: { cpu: 250 } });
