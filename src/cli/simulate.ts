@@ -11,7 +11,8 @@ import { DEFAULT_SEEDS, runExperiment } from '../sim/runner.js';
 import type { SimulationResult } from '../sim/result.js';
 import { defaultScenario, loadScenarioFile, ScenarioError, withDuration } from '../sim/scenario.js';
 import type { Scenario } from '../sim/scenario.js';
-import { loadScenarioFromSnapshot } from '../sim/from-snapshot.js';
+import type { ClusterSnapshot } from '../core/model.js';
+import { readSnapshotFile, scenarioFromSnapshot, todayOf } from '../sim/from-snapshot.js';
 import { parseVary, runSweep } from '../sim/sweep.js';
 import type { SweepAxis } from '../sim/sweep.js';
 import { CliError } from './errors.js';
@@ -89,7 +90,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--no-progress', 'no progress bar on stderr')
     .option('--vary <path=values>', 'run every combination of these values of a scenario field (repeatable), e.g. spec.services.generate.cpu.median=100m,250m,1; prints saving and Stowage-caused outages per arm and combination, and writes charts against each field', _vary, [])
     .action(async (opts: SimulateOptions) => {
-      const scenarios = await _scenarios(opts);
+      const { scenarios, snapshot } = await _scenarios(opts);
       const seeds = Array.from({ length: opts.seeds }, (_, i) => opts.seed + i);
       const scenario = scenarios[0] as Scenario;
       if (opts.vary.length > 0 || scenarios.length > 1) {
@@ -110,6 +111,8 @@ export function registerSimulateCommand(program: Command): void {
       } finally {
         progress?.done();
       }
+      // From a snapshot, the first row is the cluster as it runs now: today → B0 → each arm.
+      if (snapshot !== undefined) result = { ...result, today: todayOf(snapshot, result.scenario.durationSeconds) };
       if (opts.output === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else process.stdout.write(await _table(result));
       if (opts.report) await _writeReports(result, opts.reportDir, opts.output === 'json' ? process.stderr : process.stdout);
@@ -148,11 +151,16 @@ async function _sweep(opts: SimulateOptions, scenarios: readonly Scenario[], see
   if (written.pngError !== undefined) process.stderr.write(`stowage: Cannot write PNG charts: ${written.pngError}\n`);
 }
 
-async function _scenarios(opts: SimulateOptions): Promise<readonly Scenario[]> {
+/** The scenarios to run, and the snapshot the scenario was built from when `--from` gave one. */
+async function _scenarios(opts: SimulateOptions): Promise<{ readonly scenarios: readonly Scenario[]; readonly snapshot?: ClusterSnapshot }> {
   if (opts.scenario.length > 0 && opts.from !== undefined) throw new CliError('Cannot use --scenario and --from together: --from builds the scenario from the snapshot');
   let scenarios: readonly Scenario[];
+  let snapshot: ClusterSnapshot | undefined;
   try {
-    if (opts.from !== undefined) scenarios = [await loadScenarioFromSnapshot(opts.from)];
+    if (opts.from !== undefined) {
+      snapshot = await readSnapshotFile(opts.from);
+      scenarios = [scenarioFromSnapshot(snapshot, `snapshot:${opts.from}`)];
+    }
     else if (opts.scenario.length > 0) scenarios = await Promise.all(opts.scenario.map((file) => loadScenarioFile(file)));
     else scenarios = [defaultScenario()];
   } catch (error) {
@@ -160,7 +168,8 @@ async function _scenarios(opts: SimulateOptions): Promise<readonly Scenario[]> {
     throw error;
   }
   const duration = opts.duration;
-  return duration === undefined ? scenarios : scenarios.map((s) => withDuration(s, duration));
+  const resolved = duration === undefined ? scenarios : scenarios.map((s) => withDuration(s, duration));
+  return snapshot === undefined ? { scenarios: resolved } : { scenarios: resolved, snapshot };
 }
 
 async function _table(result: SimulationResult): Promise<string> {

@@ -129,7 +129,7 @@ th.left, td.left, tbody th { text-align: left; }
 .saves { color: var(--good); }
 .uptime-risk { color: var(--bad); }
 .costs-more { color: var(--warn); }
-.baseline, .no-verdict, .unclear { color: var(--muted); }
+.today, .baseline, .no-verdict, .unclear { color: var(--muted); }
 ul.verdicts { list-style: none; padding: 0; }
 ul.verdicts li { margin: .3em 0; padding: .4em .7em; border-left: 4px solid var(--line); }
 ul.verdicts li.saves { border-color: var(--good); }
@@ -148,6 +148,7 @@ code { font-family: "DejaVu Sans Mono", monospace; }
 function _verdictItem(row: SummaryRow): string {
   const e = escapeXml;
   const label: Record<VerdictStatus, string> = {
+    today: 'today',
     baseline: 'baseline',
     saves: 'saves, safe',
     'costs-more': 'costs more',
@@ -156,7 +157,8 @@ function _verdictItem(row: SummaryRow): string {
     'no-verdict': 'no verdict',
   };
   const detail = row.summary !== row.verdict && row.status !== 'baseline' ? ` <span class="detail">${e(row.summary)}</span>` : '';
-  const text = row.status === 'baseline' ? `${e(row.description)}; savings and uptime below are measured against it.` : `${e(row.verdict)}.${detail}`;
+  const text =
+    row.status === 'baseline' ? `${e(row.description)}; savings and uptime below are measured against it.` : row.status === 'today' ? `${e(row.summary)}.` : `${e(row.verdict)}.${detail}`;
   return `<li class="${row.status}"><strong>${e(row.arm)}</strong> <span class="badge ${row.status}">${e(label[row.status])}</span> ${text}</li>`;
 }
 

@@ -3,7 +3,7 @@
  * cells per arm, and a verdict a person can act on. Formatting lives here once so the two never
  * disagree.
  */
-import type { ArmResult, Estimate, SimulationResult } from '../sim/result.js';
+import type { ArmResult, Estimate, SimulationResult, TodayResult } from '../sim/result.js';
 import { formatDuration, formatNumber, formatPercent, formatRange, formatUptime, formatUsd, autoDecimals, percentDecimals } from './format.js';
 
 /** The columns of the summary, in display order. */
@@ -42,9 +42,9 @@ export interface ColumnSpec {
  * What a verdict says, for colouring it: `saves` (cheaper, with a CI above zero, and uptime
  * non-inferior), `costs-more` (dearer, CI below zero), `unclear` (the saving's CI spans zero),
  * `uptime-risk` (uptime not shown non-inferior, whatever the saving), `baseline`, or `no-verdict`
- * (the simulator gave none).
+ * (the simulator gave none); `today` is the cluster as it runs now (a run from a snapshot), not an arm.
  */
-export type VerdictStatus = 'baseline' | 'saves' | 'costs-more' | 'unclear' | 'uptime-risk' | 'no-verdict';
+export type VerdictStatus = 'today' | 'baseline' | 'saves' | 'costs-more' | 'unclear' | 'uptime-risk' | 'no-verdict';
 
 /** One arm's row: formatted cells keyed by column, its verdict and the sentence that explains it. */
 export interface SummaryRow {
@@ -96,9 +96,47 @@ export function summaryColumns(baseline: string): readonly ColumnSpec[] {
   ];
 }
 
-/** Builds the summary rows, in the result's arm order. */
+/** Builds the summary rows, in the result's arm order, after the `today` row of a run from a snapshot. */
 export function summaryRows(result: SimulationResult): readonly SummaryRow[] {
-  return result.arms.map((arm) => _row(arm, arm.name === result.baseline));
+  const arms = result.arms.map((arm) => _row(arm, arm.name === result.baseline));
+  return result.today === undefined ? arms : [_todayRow(result.today, result.arms.find((a) => a.name === result.baseline)), ...arms];
+}
+
+/** The name of the row of the cluster as it runs now. */
+export const TODAY_ROW = 'today';
+
+/**
+ * The cluster as it runs now: its cost and capacity, no uptime (it is not simulated), and how the
+ * baseline compares, so the rows read today → baseline → each arm.
+ */
+function _todayRow(today: TodayResult, baseline: ArmResult | undefined): SummaryRow {
+  const usdDecimals = autoDecimals(today.usdPerDay);
+  const hourDecimals = Math.min(autoDecimals(today.nodeHoursOnDemand + today.nodeHoursSpot), 1);
+  const usd = formatUsd(today.usdPerDay, usdDecimals);
+  let versus = '';
+  if (baseline !== undefined && today.usdPerDay > 0) {
+    const change = baseline.metrics.usdPerDay.mean / today.usdPerDay - 1;
+    const pct = formatNumber(Math.abs(change) * 100, Math.abs(change) >= 0.1 ? 0 : 1);
+    const baselineUsd = formatUsd(baseline.metrics.usdPerDay.mean, autoDecimals(baseline.metrics.usdPerDay.mean));
+    versus = `; ${baseline.name}, the same workloads under the autoscaler, costs ${baselineUsd}/day (${pct}% ${change <= 0 ? 'less' : 'more'})`;
+  }
+  const cells: Record<SummaryColumn, string> = {
+    arm: TODAY_ROW,
+    usdPerDay: usd,
+    saving: '—',
+    aboveBound: '—',
+    nodeHours: `${formatNumber(today.nodeHoursOnDemand, hourDecimals)} / ${formatNumber(today.nodeHoursSpot, hourDecimals)}`,
+    utilisation: formatPercent(today.requestedUtilisation),
+    usage: '—',
+    uptimeA1: '—',
+    uptimeA2: '—',
+    outages: '—',
+    outageCauses: '—',
+    evictions: '—',
+    pendingP99: '—',
+    verdict: 'the cluster now',
+  };
+  return { arm: TODAY_ROW, description: today.description, status: 'today', cells, verdict: 'the cluster now', summary: `${today.description}: ${usd}/day${versus}` };
 }
 
 /**

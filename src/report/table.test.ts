@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeFixture } from './fixture.test-helper.js';
 import { renderTable } from './table.js';
-import { formatCauses } from './summary.js';
+import type { TodayResult } from '../sim/result.js';
+import { renderHtmlReport } from './html.js';
+import { formatCauses, summaryRows } from './summary.js';
 
 // eslint-disable-next-line no-control-regex -- matching ANSI escapes is the point
 const ANSI = /\x1b\[[\d;]*m/;
@@ -91,4 +93,29 @@ test('outage causes read Stowage first, then the causes any run had', () => {
   assert.equal(formatCauses({ 'spot-reclaim': e(0.4) }, { 'spot-reclaim': e(1.2), 'no-capacity': e(3) }), 'stowage 0/0 · spot 0.4/1.2 · no capacity 0/3');
   assert.equal(formatCauses({}, {}), 'stowage 0/0');
   assert.equal(formatCauses(undefined, undefined), '—');
+});
+
+test('a run from a snapshot starts with today, the cluster as it runs now, then the baseline and each arm', () => {
+  const today: TodayResult = {
+    description: 'the cluster as it runs now: its 4 nodes (2 on-demand, 2 spot) from the snapshot, kept as they are (no autoscaler, no Stowage)',
+    takenAt: '2024-05-01T12:00:00.000Z',
+    usdPerDay: 1500,
+    nodes: { onDemand: 2, spot: 2, unknown: 0 },
+    nodeHoursOnDemand: 96,
+    nodeHoursSpot: 96,
+    requestedUtilisation: 0.25,
+  };
+  const result = { ...makeFixture(), today };
+  const rows = summaryRows(result);
+  assert.deepEqual(rows.map((r) => r.arm), ['today', 'B0', 'T1', 'T2', 'T3', 'T4', 'NAIVE']);
+  const first = rows[0];
+  assert.equal(first?.status, 'today');
+  assert.deepEqual([first?.cells.usdPerDay, first?.cells.saving, first?.cells.nodeHours, first?.cells.utilisation, first?.cells.uptimeA1], ['$1,500', '—', '96 / 96', '25%', '—']);
+  // B0 of the fixture costs $1,200 a day: 20% less than today.
+  assert.equal(first?.summary, `${today.description}: $1,500/day; B0, the same workloads under the autoscaler, costs $1,200/day (20% less)`);
+  const lines = renderTable(result).split('\n');
+  const at = (arm: string): number => lines.findIndex((l) => l.startsWith(`${arm} `));
+  assert.ok(at('today') > 0 && at('today') < at('B0') && at('B0') < at('T1'), 'rows read today → B0 → each arm');
+  assert.match(renderHtmlReport(result), /<th scope="row" title="the cluster as it runs now[^"]*">today<\/th>/);
+  assert.equal(summaryRows(makeFixture())[0]?.arm, 'B0', 'no today row without a snapshot');
 });

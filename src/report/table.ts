@@ -139,6 +139,7 @@ function _statusStyles(status: VerdictStatus): readonly (keyof typeof _ANSI)[] {
       return ['red'];
     case 'costs-more':
       return ['yellow'];
+    case 'today':
     case 'baseline':
     case 'no-verdict':
       return ['dim'];

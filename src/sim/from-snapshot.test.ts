@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterSnapshot, NodeView, PodView } from '../core/model.js';
 import { testPod } from '../core/fixtures.test-helper.js';
-import { scenarioFromSnapshot } from './from-snapshot.js';
+import { DEFAULT_PRICE_TABLE } from '../core/pricing.js';
+import { scenarioFromSnapshot, todayOf } from './from-snapshot.js';
 
 const GI = 2 ** 30;
 
@@ -56,4 +57,35 @@ test('a snapshot becomes a scenario: its instance types, zones, services, PDBs a
   assert.deepEqual([byName.get('web')?.replicas, byName.get('web')?.cpu, byName.get('web')?.pdb], [3, 300, { maxUnavailable: 1 }]);
   assert.equal(byName.get('web')?.hpa, undefined, 'a snapshot has no load history: constant replicas');
   assert.equal(byName.get('db')?.safeToEvict, false);
+});
+
+test('today: the snapshot\'s nodes at the prices its scenario bills, kept for the duration', () => {
+  const web = { kind: 'Deployment', namespace: 'shop', name: 'web' } as const;
+  const spotNode: NodeView = { ...node('s1', 'us-east-1a'), capacityType: 'spot', instanceType: 'm5.large', allocatable: { cpu: 1930, memory: 7 * GI, pods: 29 } };
+  // No instance type the table knows: priced from its size, as the scenario built from it is.
+  const custom: NodeView = { ...node('c1', 'us-east-1b'), instanceType: '', allocatable: { cpu: 2000, memory: 8 * GI, pods: 29 } };
+  const snapshot: ClusterSnapshot = {
+    takenAt: Date.parse('2024-05-01T12:00:00Z'),
+    nodes: [node('n1', 'us-east-1a'), node('n2', 'us-east-1b'), spotNode, custom],
+    pods: [pod('web-1', web, 1000, 'n1'), pod('web-2', web, 1000, 's1'), { ...pod('web-old', web, 3000, 'n2'), phase: 'Succeeded' }],
+    workloads: [{ ref: web, replicas: 2, selector: { matchLabels: { app: 'web' } }, annotations: {}, labels: {} }],
+    pdbs: [],
+  };
+  const perHour = (n: NodeView): number => DEFAULT_PRICE_TABLE.hourlyPriceOfNode(n).usdPerHour;
+  const today = todayOf(snapshot, 2 * 86_400);
+  assert.equal(today.takenAt, '2024-05-01T12:00:00.000Z');
+  assert.deepEqual(today.nodes, { onDemand: 3, spot: 1, unknown: 0 });
+  const expected = 24 * snapshot.nodes.reduce((sum, n) => sum + perHour(n), 0);
+  assert.ok(Math.abs(today.usdPerDay - expected) < 1e-9, `${today.usdPerDay} = 24 × the nodes' prices (${expected})`);
+  assert.ok(perHour(spotNode) < (DEFAULT_PRICE_TABLE.priceOf('m5.large', 'on-demand') ?? 0), 'the spot node at its spot price');
+  assert.deepEqual([today.nodeHoursOnDemand, today.nodeHoursSpot], [3 * 48, 48]);
+  // 2 cpu of 3920 + 3920 + 1930 + 2000 requested (the finished pod holds nothing); 2 GiB of 14 + 14 + 7 + 8.
+  const cpu = 2000 / (3920 + 3920 + 1930 + 2000);
+  const memory = (2 * GI) / (43 * GI);
+  assert.ok(Math.abs(today.requestedUtilisation - (cpu + memory) / 2) < 1e-12);
+  // The scenario bills the same prices, so today and the arms compare like with like.
+  const types = new Map(scenarioFromSnapshot(snapshot, 'snapshot:test.yaml').cloud.instanceTypes.map((t) => [t.name, t]));
+  assert.equal(types.get('m5.large')?.spot, perHour(spotNode));
+  assert.equal(types.get('m5.xlarge')?.onDemand, perHour(node('n1', 'us-east-1a')));
+
 });

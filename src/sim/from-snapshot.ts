@@ -10,15 +10,18 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { matchesLabelSelector } from '../core/labels.js';
 import type { ClusterSnapshot, NodeView, PodView } from '../core/model.js';
+import { summarizeCluster } from '../core/cluster-summary.js';
 import { DEFAULT_PRICE_TABLE } from '../core/pricing.js';
+import type { PriceTable } from '../core/pricing.js';
 import { parseSnapshotDocument } from '../core/snapshot-document.js';
 import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
 import { PlacementAnnotation } from '../policy/placement/policy.js';
 import { DEFAULT_SCENARIO_DOCUMENT, resolveScenario, ScenarioError } from './scenario.js';
 import type { Scenario } from './scenario.js';
+import type { TodayResult } from './result.js';
 
-/** Reads a snapshot file and builds its scenario. */
-export async function loadScenarioFromSnapshot(path: string): Promise<Scenario> {
+/** Reads and validates a snapshot file (`stowage snapshot -o yaml`); a bad file is a `ScenarioError` of one line. */
+export async function readSnapshotFile(path: string): Promise<ClusterSnapshot> {
   let raw: unknown;
   try {
     raw = parseYaml(await readFile(path, 'utf8'));
@@ -26,13 +29,37 @@ export async function loadScenarioFromSnapshot(path: string): Promise<Scenario> 
     const code = (error as NodeJS.ErrnoException).code;
     throw new ScenarioError(`Cannot read snapshot ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
   }
-  let snapshot: ClusterSnapshot;
   try {
-    snapshot = parseSnapshotDocument(raw);
+    return parseSnapshotDocument(raw);
   } catch (error) {
     throw new ScenarioError(`Invalid snapshot ${JSON.stringify(path)}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return scenarioFromSnapshot(snapshot, `snapshot:${path}`);
+}
+
+/**
+ * The cluster of a snapshot as it runs now, over `durationSeconds`: its nodes at the prices the
+ * scenario built from it bills (the built-in table, or an estimate from a node's size), kept as
+ * they are: no autoscaler, no Stowage. The first row of `simulate --from`.
+ *
+ * @example
+ * todayOf(snapshot, 7 * 86_400).usdPerDay; // 24 × the nodes' hourly prices
+ */
+export function todayOf(snapshot: ClusterSnapshot, durationSeconds: number, prices: PriceTable = DEFAULT_PRICE_TABLE): TodayResult {
+  const summary = summarizeCluster(snapshot, prices);
+  const count = (type: NodeView['capacityType']): number => summary.groups.find((g) => g.capacityType === type)?.nodes ?? 0;
+  const nodes = { onDemand: count('on-demand'), spot: count('spot'), unknown: count('unknown') };
+  const hours = durationSeconds / 3600;
+  const { cpu, memory } = summary.totals.utilisation;
+  const described = `${nodes.onDemand} on-demand, ${nodes.spot} spot${nodes.unknown > 0 ? `, ${nodes.unknown} of unknown type` : ''}`;
+  return {
+    description: `the cluster as it runs now: its ${summary.totals.nodes} nodes (${described}) from the snapshot, kept as they are (no autoscaler, no Stowage)`,
+    takenAt: new Date(snapshot.takenAt).toISOString(),
+    usdPerDay: summary.totals.usdPerHour * 24,
+    nodes,
+    nodeHoursOnDemand: (nodes.onDemand + nodes.unknown) * hours,
+    nodeHoursSpot: nodes.spot * hours,
+    requestedUtilisation: (cpu + memory) / 2,
+  };
 }
 
 function _median(values: readonly number[]): number {

@@ -101,6 +101,25 @@ export interface ArmResult {
   readonly diagnostics?: readonly Readonly<Record<string, unknown>>[];
 }
 
+/**
+ * The cluster as it runs now, for a run from a snapshot (`simulate --from`): its nodes at their
+ * prices, kept as they are for the whole duration (no autoscaler, no Stowage), so the table reads
+ * today → the baseline → each arm.
+ */
+export interface TodayResult {
+  readonly description: string;
+  /** When the snapshot was taken (ISO 8601). */
+  readonly takenAt: string;
+  readonly usdPerDay: number;
+  readonly nodes: { readonly onDemand: number; readonly spot: number; readonly unknown: number };
+  /** Node-hours over the simulated duration: the nodes, kept. */
+  readonly nodeHoursOnDemand: number;
+  /** Spot node-hours; nodes of unknown capacity type count as on-demand, as they are priced. */
+  readonly nodeHoursSpot: number;
+  /** requested / allocatable of the whole cluster (cpu and memory averaged), 0..1. */
+  readonly requestedUtilisation: number;
+}
+
 export interface SimulationResult {
   readonly apiVersion: 'stowage.io/v1alpha1';
   readonly kind: 'SimulationResult';
@@ -109,6 +128,8 @@ export interface SimulationResult {
   readonly seeds: readonly number[];
   readonly baseline: string;
   readonly arms: readonly ArmResult[];
+  /** The cluster as it runs now, when the scenario was built from a snapshot. */
+  readonly today?: TodayResult;
   readonly wallSeconds: number;
   readonly stowageVersion: string;
 }

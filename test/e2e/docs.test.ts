@@ -4,8 +4,8 @@
  * line by line in one bash session from the repository's root, as a reader pastes them. Between
  * blocks the test checks through the API what the text promises: the registration uses a url on
  * 127.0.0.1 with a caBundle, a Deployment created afterwards is split between on-demand and spot
- * (pods seen on nodes of that type), `down` removes the registration (a later pod is not
- * patched) and the cluster stops. No step may change a file git tracks.
+ * (pods seen on nodes of that type), `simulate --from` a snapshot of the cluster starts from
+ * today, `down` removes the registration (a later pod is not patched) and the cluster stops. No step may change a file git tracks.
  *
  * Isolation: the session gets its own STOWAGE_CACHE_DIR, so the README's default cluster name
  * does not touch a developer's own `stowage-dev`; the control-plane binaries come from the shared
@@ -199,7 +199,14 @@ describe('README, run as written', () => {
       assert.ok(terms?.requiredDuringSchedulingIgnoredDuringExecution ?? terms?.preferredDuringSchedulingIgnoredDuringExecution, `pod ${pod.metadata?.name} carries the webhook's node affinity`);
     }
 
-    // 3. down: the registration goes first, so a pod created after it is admitted unchanged.
+    // 3. The cluster as it runs now, simulated from today: a snapshot, and the table's first row
+    // is that cluster (its four nodes), before B0 and the arms.
+    const simulated = (await shell.runAll(markedBlock('simulate-from'))).split('\n');
+    const row = (arm: string): number => simulated.findIndex((l) => l.startsWith(`${arm} `));
+    assert.ok(row('today') >= 0 && row('today') < row('B0') && row('B0') < row('T1'), `rows read today → B0 → each arm:\n${simulated.join('\n')}`);
+    assert.ok(simulated.some((l) => /^today {2,}the cluster as it runs now: its 4 nodes \(2 on-demand, 2 spot\)/.test(l)), 'today is the local cluster\'s four nodes');
+
+    // 4. down: the registration goes first, so a pod created after it is admitted unchanged.
     const down = markedBlock('webhook-down');
     await shell.runAll(down.filter((l) => l.includes('dev webhook down')));
     await assert.rejects(admission.readMutatingWebhookConfiguration({ name: 'stowage-placement' }), (e: { code?: number }) => e.code === 404, 'the registration is deleted');

@@ -1,13 +1,18 @@
 /**
  * The foundation, end to end: a real control plane with KWOK nodes labelled on-demand and spot,
- * a Deployment placed by the real kube-scheduler, and `stowage snapshot` checked against what the
- * API server says.
+ * a Deployment placed by the real kube-scheduler, `stowage snapshot` checked against what the
+ * API server says, and `stowage simulate --from` that snapshot starting from the cluster as it is.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { V1Pod } from '@kubernetes/client-node';
 import { DEFAULT_PRICE_TABLE } from '../../src/core/pricing.js';
+import { renderTable } from '../../src/report/table.js';
+import type { SimulationResult } from '../../src/sim/result.js';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { createNamespace, useCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
@@ -114,6 +119,36 @@ describe('foundation', () => {
     assert.match(table.stdout, /on-demand/);
     assert.match(table.stdout, /spot/);
     assert.match(table.stdout, /TOTAL/i);
+  });
+
+  test('`stowage simulate --from` a snapshot of this cluster starts from today: its nodes at their prices, then B0 and the arms', async () => {
+    const { core, state } = cluster();
+    const yaml = await runCli(['snapshot', '--kubeconfig', state.kubeconfigPath, '-o', 'yaml']);
+    assert.equal(yaml.code, 0, yaml.stderr);
+    const file = join(mkdtempSync(join(tmpdir(), 'stowage-snapshot-')), 'snapshot.yaml');
+    writeFileSync(file, yaml.stdout);
+
+    const json = await runCli(['simulate', '--from', file, '--seeds', '1', '--duration', '1h', '--arms', 'T1', '--no-report', '--no-progress', '-o', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    const result = JSON.parse(json.stdout) as SimulationResult;
+    // Today is what the API server says the nodes are, at the built-in prices: nothing simulated.
+    const nodes = (await core.listNode()).items;
+    const count = (type: string): number => nodes.filter((n) => n.metadata?.labels?.['node.kubernetes.io/capacity'] === type).length;
+    assert.deepEqual(result.today?.nodes, { onDemand: count('on-demand'), spot: count('spot'), unknown: 0 });
+    const perHour = nodes.reduce((sum, n) => {
+      const type = n.metadata?.labels?.['node.kubernetes.io/capacity'] === 'spot' ? 'spot' : 'on-demand';
+      return sum + (DEFAULT_PRICE_TABLE.priceOf(n.metadata?.labels?.['node.kubernetes.io/instance-type'] ?? '', type) ?? Number.NaN);
+    }, 0);
+    assert.ok(Math.abs((result.today?.usdPerDay ?? 0) - 24 * perHour) < 1e-6, `today ${result.today?.usdPerDay} $/day = 24 × ${perHour} $/h`);
+    assert.equal(result.today?.nodeHoursOnDemand, count('on-demand'), 'the nodes are kept for the hour simulated');
+    assert.deepEqual(result.arms.map((a) => a.name), ['B0', 'T1']);
+
+    // The table the command prints without -o json, from the same result (the CLI's own renderer).
+    const table = renderTable(result);
+    const lines = table.split('\n');
+    const at = (arm: string): number => lines.findIndex((l) => l.startsWith(`${arm} `));
+    assert.ok(at('today') > 0 && at('today') < at('B0') && at('B0') < at('T1'), `rows read today → B0 → T1:\n${table}`);
+    assert.match(table, /today {2,}the cluster as it runs now: its 4 nodes \(2 on-demand, 2 spot\)/);
   });
 
   test('a wrong --context fails with one clear line', async () => {
