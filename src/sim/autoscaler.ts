@@ -293,13 +293,13 @@ export class ClusterAutoscaler {
     const nonEmpty: SimNode[] = [];
     const unneeded = this.#unneededSince;
     for (const node of this.#cluster.readyNodes) {
-      if (!this.#isCandidate(node)) {
-        if (unneeded.size > 0) unneeded.delete(node);
-        continue;
-      }
+      // Non-candidates leave the unneeded set below, in one pass over that set (tens of nodes),
+      // not a map deletion per ready node per scan.
+      if (!this.#isCandidate(node)) continue;
       if (!_hasMovablePods(node)) empty.push(node);
       else if ((this.#unremovableUntil.get(node) ?? 0) <= now) nonEmpty.push(node);
     }
+    for (const node of unneeded.keys()) if (node.state === 'ready' && !this.#isCandidate(node)) unneeded.delete(node);
     for (const node of empty) if (!this.#unneededSince.has(node)) this.#unneededSince.set(node, now);
     // Nodes already unneeded are checked first so their clocks keep running; then the rest, from
     // a rotating start, up to CA's per-scan limit of non-empty candidates.

@@ -63,6 +63,10 @@ export class Service implements PodOwner {
   #sinPeak = 0;
   #noise = 0;
   #noiseFactor = 1;
+  /** The load `cpuUsagePerReadyPod` last computed, at which instant and noise. */
+  #load = 1;
+  #loadAt = Number.NaN;
+  #loadNoise = Number.NaN;
   #view: WorkloadView | undefined;
   #newPod: PodView | undefined;
   #podSeq = 0;
@@ -100,10 +104,15 @@ export class Service implements PodOwner {
    * HPA) shared by the Ready replicas, each capped at `burstLimit` times its request.
    */
   cpuUsagePerReadyPod(epochMs: number, usage: UsageSpec): number {
+    // Asked for every Ready replica at each sample: the service's load is computed once per instant.
+    if (epochMs !== this.#loadAt || this.#noiseFactor !== this.#loadNoise) {
+      const hpa = this.spec.hpa;
+      this.#load = hpa === undefined ? 1 : loadFactor(epochMs, hpa.amplitude, hpa.peakHour, hpa.weekendFactor) * this.#noiseFactor;
+      this.#loadAt = epochMs;
+      this.#loadNoise = this.#noiseFactor;
+    }
     const s = this.spec;
-    const hpa = s.hpa;
-    const load = hpa === undefined ? 1 : loadFactor(epochMs, hpa.amplitude, hpa.peakHour, hpa.weekendFactor) * this.#noiseFactor;
-    const total = s.cpu * (s.usageRatio ?? usage.defaultRatio) * s.replicas * load;
+    const total = s.cpu * (s.usageRatio ?? usage.defaultRatio) * s.replicas * this.#load;
     return Math.min(s.cpu * usage.burstLimit, total / Math.max(1, this.ready));
   }
 
