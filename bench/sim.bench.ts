@@ -2,9 +2,7 @@
  * Simulates one week of a 1,000-node, 20,000-pod cluster for one arm and prints the wall time and
  * simulated seconds per wall second (goal: under 60 s). Prints figures; not a test.
  *
- * Run: `node --max-semi-space-size=64 --import tsx bench/sim.bench.ts [arm] [duration-hours] [seed]` (default
- * B0, 168, 1), as `npm run bench:sim` does: the larger young generation is what `stowage simulate`
- * gives its workers (`WORKER_YOUNG_GENERATION_MB`).
+ * Run: `node --import tsx bench/sim.bench.ts [arm] [duration-hours] [seed]` (default B0, 168, 1).
  *
  * The cluster: 2,000 services of about 10 replicas (lognormal, 2–60) at ~330m cpu and 3 GiB per
  * core, on m5.2xlarge nodes in three zones, with the default scenario's daily load cycle, HPA,

@@ -144,17 +144,9 @@ async function _runInWorkers(jobs: readonly RunJob[], count: number, onProgress:
   });
 }
 
-/**
- * The young generation of a simulation worker, MiB: a run allocates many short-lived objects
- * (views, trial closures, score arrays), and with V8's default young generation most of its
- * collector time went to scavenges that promote still-live objects; a larger one cut the CPU time
- * of a run by about 14%, for about 100 MiB more memory per worker. Results do not depend on it.
- */
-export const WORKER_YOUNG_GENERATION_MB = 192;
-
 /** A worker on `worker.ts` (or `worker.js` when compiled). */
 function _spawnWorker(): Worker {
-  return spawnModuleWorker(import.meta.url, 'worker', { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+  return spawnModuleWorker(import.meta.url, 'worker');
 }
 
 type _ScalarKey = Exclude<keyof RunMetrics, 'perService' | 'series' | 'evictionsByCause' | 'outagesByCause' | 'a2DipsByCause'>;
