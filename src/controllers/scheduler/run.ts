@@ -43,7 +43,7 @@ export interface RunSchedulerOptions {
 /** Runs the scheduler until `signal` aborts. */
 export async function runScheduler(options: RunSchedulerOptions): Promise<void> {
   const { signal, log } = options;
-  // No registry for the cache's own counters: a second leadership term would register them twice.
+  // The cache's watch-restart counters are not exported by the scheduler yet (no registry passed); since 5302e70 a cache per leadership term on one registry would be safe.
   let podGroups: PodGroups | undefined;
   const cache = new ClusterCache(options.kc, { capacityRules: options.capacityRules, kinds: SCHEDULER_CACHE_KINDS, log });
   try {
