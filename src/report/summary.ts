@@ -86,7 +86,7 @@ export function summaryColumns(baseline: string): readonly ColumnSpec[] {
     {
       id: 'outageCauses',
       header: 'Cause: out/A2',
-      help: 'Outages and A2 dips per run by what took the replicas down: stowage (its evictions and surges, and pods it moved that the autoscaler took down soon after; meant to be 0), spot (reclaims), autoscaler (drains), naive (restarts), scale-down, no capacity (replicas that never came)',
+      help: 'Outages and A2 dips per run by what took the replicas down: stowage (its evictions and surges, and pods it moved that the autoscaler took down soon after; meant to be 0), spot (reclaims), autoscaler (drains), naive (restarts), scale-down, rollout (a Deployment rollout replacing pods), no capacity (replicas that never came)',
       align: 'left',
       group: 'uptime',
     },
@@ -211,6 +211,7 @@ const _CAUSE_LABELS: readonly (readonly [string, string])[] = [
   ['autoscaler-drain', 'autoscaler'],
   ['naive-restart', 'naive'],
   ['scale-down', 'scale-down'],
+  ['rollout', 'rollout'],
   ['no-capacity', 'no capacity'],
 ];
 

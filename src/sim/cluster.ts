@@ -188,6 +188,8 @@ export const DeletionCause = {
   SpotReclaim: 'spot-reclaim',
   /** The autoscaler terminated the pod's node and the pod died with it. */
   NodeRemoved: 'node-removed',
+  /** A Deployment rollout scaled down the pod's (old) ReplicaSet. */
+  Rollout: 'rollout',
 } as const;
 /** One of {@link DeletionCause}. */
 export type DeletionCause = (typeof DeletionCause)[keyof typeof DeletionCause];
@@ -227,6 +229,13 @@ export interface PodSpec {
   readonly shutdownMs: number;
   /** For a job pod: how long it runs once Ready before it succeeds. */
   readonly runMs?: number;
+  /**
+   * The uid of the pod's controller when it is not the owner's own: a Deployment's pods belong to
+   * one ReplicaSet per revision (their labels then carry its `pod-template-hash`).
+   */
+  readonly controllerUid?: string;
+  /** The Deployment revision (its ReplicaSet) the pod belongs to; 0 for every other pod. */
+  readonly revision?: number;
 }
 
 /** The pod phases the simulator uses (no `Unknown`: it never loses track of a pod). */
@@ -294,9 +303,10 @@ export class SimPod {
         priorityClassName: '',
         schedulerName: 'default-scheduler',
         owner: s.owner.ref,
-        controllerRef: { kind: s.owner.ref.kind === 'Deployment' ? 'ReplicaSet' : s.owner.ref.kind, name: s.owner.ref.name, uid: s.owner.uid },
-        // The simulated ReplicaSets and StatefulSets select their pods by the owner's labels, and there are no Services.
-        ...(_SPREAD_KINDS.has(s.owner.ref.kind) ? { spreadSelector: _spreadSelectorOf(s.owner.labels) } : {}),
+        controllerRef: { kind: s.owner.ref.kind === 'Deployment' ? 'ReplicaSet' : s.owner.ref.kind, name: s.owner.ref.name, uid: s.controllerUid ?? s.owner.uid },
+        // The simulated ReplicaSets and StatefulSets select their pods by their labels (a revision's
+        // carry its pod-template-hash), and there are no Services.
+        ...(_SPREAD_KINDS.has(s.owner.ref.kind) ? { spreadSelector: _spreadSelectorOf(s.labels) } : {}),
         constraints: s.constraints,
         createdAt: offset + this.createdAt,
         ...(this.deletionRequestedAt !== undefined ? { deletionRequestedAt: offset + this.deletionRequestedAt } : {}),

@@ -30,10 +30,12 @@ export const OutageCause = {
   Stowage: 'stowage',
   NaiveRestart: 'naive-restart',
   ScaleDown: 'scale-down',
+  /** A Deployment rollout replaced the replicas (its maxUnavailable, or new pods slow to become Ready). */
+  Rollout: 'rollout',
   /** Replicas missing with no pod lost: pending pods waiting for capacity (a scale-up, a new node). */
   NoCapacity: 'no-capacity',
 } as const;
-/** One of {@link OutageCause}. Rollouts are not modelled yet, so none is attributed to one. */
+/** One of {@link OutageCause}. */
 export type OutageCause = (typeof OutageCause)[keyof typeof OutageCause];
 
 /**
@@ -366,6 +368,8 @@ function _outageCause(pod: SimPod, cause: DeletionCause, now: number): OutageCau
       return OutageCause.NaiveRestart;
     case DeletionCause.ScaleDown:
       return OutageCause.ScaleDown;
+    case DeletionCause.Rollout:
+      return OutageCause.Rollout;
   }
 }
 

@@ -55,10 +55,10 @@ export interface ArmMetrics {
   readonly nodeUsageSpread?: Estimate;
   /** Share of node time with more than 80% of allocatable CPU in use. */
   readonly hotNodeShare?: Estimate;
-  /** Evictions by cause (autoscaler-drain, descheduler, spot-drain, naive-restart), and scale-downs for context. */
+  /** Evictions by cause (autoscaler-drain, descheduler, spot-drain, naive-restart), and scale-downs and rollout deletions for context. */
   readonly evictionsByCause?: Readonly<Record<string, Estimate>>;
   /**
-   * Outages by cause (spot-reclaim, autoscaler-drain, stowage, naive-restart, scale-down,
+   * Outages by cause (spot-reclaim, autoscaler-drain, stowage, naive-restart, scale-down, rollout,
    * no-capacity): what took the replicas down. `stowage` counts Stowage's evictions and surges and
    * the pods it moved that the autoscaler took down soon after; it is meant to stay at zero.
    */

@@ -35,7 +35,7 @@ function run(arm: string, seed: number, totalUsd: number, a1: number, a2: number
     nodeUsageSpread: 0.1,
     hotNodeShare: 0,
   };
-  return { arm, seed, metrics, diagnostics: { events: 0, simulatedSeconds: 0, maxNodes: 0, maxPods: 0, podsCreated: 0, scheduler: { attempts: 0, binds: 0, failures: 0 }, autoscaler: { scaleUps: 0, nodesAdded: 0, nodesRemoved: 0, drains: 0, failedDrains: 0, launchFailures: 0 } } };
+  return { arm, seed, metrics, diagnostics: { events: 0, simulatedSeconds: 0, maxNodes: 0, maxPods: 0, podsCreated: 0, rollouts: 0, scheduler: { attempts: 0, binds: 0, failures: 0 }, autoscaler: { scaleUps: 0, nodesAdded: 0, nodesRemoved: 0, drains: 0, failedDrains: 0, launchFailures: 0 } } };
 }
 
 const arms = [findArm('B0'), findArm('T1'), findArm('T2')] as ArmConfig[];

@@ -56,6 +56,9 @@ test('invalid scenarios give one-line errors naming the field', () => {
   assert.match(bad('apiVersion: v1\nkind: Scenario\n'), /apiVersion: Invalid input: expected "stowage\.io\/v1alpha1"/);
   assert.match(bad(`${head}spec:\n  cloud:\n    provisioning: { min: 90s, max: 45s }\n`), /spec\.cloud\.provisioning: min 90000 is greater than max 45000/);
   assert.match(bad('apiVersion: [\n'), /^Cannot parse scenario "bad.yaml": /);
+  assert.match(bad(`${head}spec:\n  rollouts: { maxSurge: 0, maxUnavailable: 0% }\n`), /spec\.rollouts\.maxUnavailable: may not be 0 when maxSurge is 0$/);
+  assert.match(bad(`${head}spec:\n  rollouts: { maxSurge: lots }\n`), /spec\.rollouts\.maxSurge: /);
+  assert.match(bad(`${head}spec:\n  services:\n    list:\n      - { name: a, replicas: 1, cpu: 1, memory: 1Gi, strategy: { maxSurge: 0, maxUnavailable: 0 } }\n`), /spec\.services\.list\[0\]\.strategy\.maxUnavailable: may not be 0 when maxSurge is 0/);
 });
 
 test('a PDB field stated in a file replaces the default PDB field it excludes', () => {
@@ -79,7 +82,7 @@ test('every shipped scenario file loads, and states the shape its comment promis
   const { loadScenarioFile } = await import('./scenario.js');
   const dir = fileURLToPath(new URL('./scenarios/', import.meta.url));
   const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
-  assert.deepEqual(files, ['default.yaml', 'large.yaml', 'mixed-catalogue.yaml', 'single-replica.yaml', 'small.yaml', 'spot-stress.yaml']);
+  assert.deepEqual(files, ['default.yaml', 'large.yaml', 'mixed-catalogue.yaml', 'rollouts.yaml', 'single-replica.yaml', 'small.yaml', 'spot-stress.yaml']);
   const byName = new Map<string, Awaited<ReturnType<typeof loadScenarioFile>>>();
   for (const f of files) byName.set(f, await loadScenarioFile(`${dir}${f}`));
   const { document: _fileDocument, source: _fileSource, ...fromFile } = byName.get('default.yaml') ?? defaultScenario();
@@ -91,4 +94,8 @@ test('every shipped scenario file loads, and states the shape its comment promis
   assert.ok(single.filter((s) => s.replicas === 1).length / single.length >= 0.6, 'mostly single replicas');
   assert.ok(single.filter((s) => s.replicas > 1).every((s) => s.pdb !== undefined), 'every service of several replicas under a PDB');
   assert.equal(byName.get('large.yaml')?.services.length, 600);
+  const cd = byName.get('rollouts.yaml');
+  assert.ok((cd?.rollouts.perServicePerDay ?? 0) >= 2, 'several rollouts per service per day');
+  assert.deepEqual(cd?.services, defaultScenario().services, 'the default services, rolled out often');
+  assert.equal(defaultScenario().rollouts.perServicePerDay, 0, 'the default has no rollouts: the other scenarios answer about placement alone');
 });

@@ -56,6 +56,12 @@ const memorySchema = _quantitySchema('memory');
 
 const share = z.number().min(0).max(1);
 
+/** A Deployment strategy field: a count of pods or a percentage of the replicas (`25%`). */
+const intOrPercentSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,3}%$/, 'expected a count or a percentage like "25%"')]);
+
+/** `spec.strategy.rollingUpdate` of a Deployment. */
+const strategySchema = z.strictObject({ maxSurge: intOrPercentSchema.optional(), maxUnavailable: intOrPercentSchema.optional() });
+
 /** A lognormal given by median and log-spread, clipped to [min, max]: how trace papers quote sizes. */
 function _lognormalSchema<T extends z.ZodType<number, unknown>>(value: T) {
   return z.strictObject({ median: value, sigma: z.number().min(0).max(5), min: value.optional(), max: value.optional() });
@@ -118,6 +124,8 @@ const serviceSchema = z.strictObject({
   annotations: z.record(z.string(), z.string()).optional(),
   /** Mean CPU used over CPU requested; drawn from `spec.usage.ratio` when absent. */
   usageRatio: z.number().positive().max(5).optional(),
+  /** The Deployment's `strategy.rollingUpdate`; `spec.rollouts`' when absent. */
+  strategy: strategySchema.optional(),
 });
 
 const generateSchema = z.strictObject({
@@ -171,6 +179,18 @@ const usageSchema = z.strictObject({
   daemonSetRatio: z.number().positive().max(5),
   /** A pod uses at most this multiple of its request (a CPU limit), however few replicas share the load. */
   burstLimit: z.number().min(1).max(100),
+});
+
+const rolloutsSchema = z.strictObject({
+  /** Mean rollouts (new pod template, new ReplicaSet) of each service per weekday; 0 turns them off. */
+  perServicePerDay: z.number().min(0).max(100),
+  /** The hours of the day (UTC) rollouts happen in: deploys follow the working day. */
+  hours: _rangeSchema(z.number().min(0).max(24)),
+  /** The rate on Saturdays and Sundays against a weekday's. */
+  weekendFactor: z.number().min(0).max(1),
+  /** Every Deployment's `strategy.rollingUpdate` unless a listed service states its own. */
+  maxSurge: intOrPercentSchema,
+  maxUnavailable: intOrPercentSchema,
 });
 
 const specSchema = z.strictObject({
@@ -241,6 +261,8 @@ const specSchema = z.strictObject({
     list: z.array(serviceSchema),
   }),
   jobs: jobsSchema,
+  /** Deployment rollouts: when services change their pod template, and how their pods are replaced. */
+  rollouts: rolloutsSchema,
   /** Actual CPU use against requests: what `kubectl top` would show. It never changes placement or cost. */
   usage: usageSchema,
   hpa: z.strictObject({ syncPeriod: durationSchema, tolerance: share, downscaleStabilization: durationSchema, noiseInterval: durationSchema }),
@@ -329,6 +351,13 @@ const documentHeaderSchema = z.strictObject({
  *   replicas, each capped at twice its request (a common CPU limit). Batch pods use 80% of their
  *   request, node agents 30%: assumptions. Usage is measured, not acted on: cost and placement
  *   never read it.
+ * - **Rollouts**: off by default (`perServicePerDay: 0`), so the other scenarios' answers are
+ *   about placement alone; `scenarios/rollouts.yaml` turns them on. When on, each service rolls
+ *   out at the stated mean rate per weekday, in working hours (9–17 UTC) with a tenth of that on
+ *   weekends, with Kubernetes' default strategy (maxSurge 25%, maxUnavailable 25%). For scale:
+ *   DORA's State of DevOps reports (2019–2023) put elite teams at several deploys a day ("on
+ *   demand") and medium ones between once a week and once a month; each deploy of a service is
+ *   one rollout of its Deployment. The working-hours window and the weekend share are assumptions.
  * - **Naive arm**: restarts every pod after it has run 1 hour: the seed question's "crash all pods
  *   on a fixed interval", with an interval short enough to matter for packing.
  * - **Stowage descheduler**: a cycle every 5 minutes (the upstream descheduler's deployment-mode
@@ -416,6 +445,7 @@ export const DEFAULT_SCENARIO_DOCUMENT = {
       startup: { median: '10s', sigma: 0.5, min: '2s', max: '2m' },
       safeToEvictFalseShare: 0.5,
     },
+    rollouts: { perServicePerDay: 0, hours: { min: 9, max: 17 }, weekendFactor: 0.1, maxSurge: '25%', maxUnavailable: '25%' },
     usage: { seed: 2, ratio: { median: 0.3, sigma: 0.5, min: 0.05, max: 1.5 }, jobRatio: 0.8, daemonSetRatio: 0.3, burstLimit: 2 },
     hpa: { syncPeriod: '15s', tolerance: 0.1, downscaleStabilization: '5m', noiseInterval: '5m' },
     interruptionHandler: { enabled: true, evictionRetry: '5s' },
@@ -488,6 +518,18 @@ export interface ServiceSpec {
   readonly annotations?: Readonly<Record<string, string>>;
   /** Mean CPU used over CPU requested at mean load; absent in a service not from a scenario file (then `UsageSpec.defaultRatio`). */
   readonly usageRatio?: number;
+  /** The Deployment's own `strategy.rollingUpdate` fields; the scenario's `rollouts` fill the rest. */
+  readonly strategy?: { readonly maxSurge?: number | string; readonly maxUnavailable?: number | string };
+}
+
+/** When services roll out, and the strategy they roll out with unless their own says otherwise. */
+export interface RolloutsSpec {
+  readonly perServicePerDay: number;
+  /** Hours of the day (UTC), `min` ≤ hour < `max`. */
+  readonly hours: { readonly min: number; readonly max: number };
+  readonly weekendFactor: number;
+  readonly maxSurge: number | string;
+  readonly maxUnavailable: number | string;
 }
 
 /** Actual CPU use against requests, see `spec.usage`. */
@@ -532,6 +574,7 @@ export interface Scenario {
   readonly daemonSet: _Spec['daemonSet'];
   readonly services: readonly ServiceSpec[];
   readonly jobs: JobsSpec;
+  readonly rollouts: RolloutsSpec;
   readonly usage: UsageSpec;
   readonly hpa: _Spec['hpa'];
   readonly interruptionHandler: _Spec['interruptionHandler'];
@@ -591,6 +634,7 @@ export function resolveScenario(input: unknown, source: string): Scenario {
       memoryPerCpu: _lognormal(spec.jobs.memoryPerCpu),
       startupMs: _lognormal(spec.jobs.startup),
     },
+    rollouts: spec.rollouts,
     usage: { defaultRatio: spec.usage.ratio.median, jobRatio: spec.usage.jobRatio, daemonSetRatio: spec.usage.daemonSetRatio, burstLimit: spec.usage.burstLimit },
     hpa: spec.hpa,
     interruptionHandler: spec.interruptionHandler,
@@ -690,6 +734,11 @@ function _crossFieldProblems(spec: _Spec): string[] {
   range('spec.services.generate.hpa.amplitude', spec.services.generate.hpa.amplitude);
   range('spec.services.generate.hpa.peakHour', spec.services.generate.hpa.peakHour);
   range('spec.jobs.parallelism', spec.jobs.parallelism);
+  range('spec.rollouts.hours', spec.rollouts.hours);
+  if (spec.rollouts.perServicePerDay > 0 && spec.rollouts.hours.min === spec.rollouts.hours.max) problems.push('spec.rollouts.hours: min and max are equal, so no hour is left for rollouts');
+  const bothZero = (s: { maxSurge?: number | string | undefined; maxUnavailable?: number | string | undefined }): boolean => _isZero(s.maxSurge ?? spec.rollouts.maxSurge) && _isZero(s.maxUnavailable ?? spec.rollouts.maxUnavailable);
+  // The apiserver's own rule for a Deployment: a rollout that may neither add nor remove a pod cannot progress.
+  if (bothZero({})) problems.push('spec.rollouts.maxUnavailable: may not be 0 when maxSurge is 0');
   if (spec.nodeGroups.minSize > spec.nodeGroups.maxSize) problems.push(`spec.nodeGroups.minSize: ${spec.nodeGroups.minSize} is greater than maxSize ${spec.nodeGroups.maxSize}`);
   if (spec.duration <= 0) problems.push('spec.duration: must be positive');
   if (spec.sampleEvery <= 0) problems.push('spec.sampleEvery: must be positive');
@@ -706,6 +755,7 @@ function _crossFieldProblems(spec: _Spec): string[] {
     const key = `${s.namespace ?? 'default'}/${s.name}`;
     if (services.has(key)) problems.push(`spec.services.list[${i}].name: duplicate service ${JSON.stringify(key)}`);
     services.add(key);
+    if (s.strategy !== undefined && bothZero(s.strategy)) problems.push(`spec.services.list[${i}].strategy.maxUnavailable: may not be 0 when maxSurge is 0`);
     if (s.pdb && (s.pdb.minAvailable === undefined) === (s.pdb.maxUnavailable === undefined)) {
       problems.push(`spec.services.list[${i}].pdb: set exactly one of minAvailable and maxUnavailable`);
     }
@@ -713,6 +763,10 @@ function _crossFieldProblems(spec: _Spec): string[] {
   const pdb = spec.services.generate.pdb;
   if ((pdb.minAvailable === undefined) === (pdb.maxUnavailable === undefined)) problems.push('spec.services.generate.pdb: set exactly one of minAvailable and maxUnavailable');
   return problems;
+}
+
+function _isZero(value: number | string): boolean {
+  return value === 0 || (typeof value === 'string' && Number(value.replace(/%$/, '')) === 0);
 }
 
 function _lognormal(spec: { median: number; sigma: number; min?: number | undefined; max?: number | undefined }): Lognormal {
@@ -816,6 +870,7 @@ function _explicitService(s: z.output<typeof serviceSchema>, g: _Generate): Serv
     localStorage: s.localStorage ?? false,
     ...(s.annotations === undefined ? {} : { annotations: s.annotations }),
     ...(s.usageRatio === undefined ? {} : { usageRatio: s.usageRatio }),
+    ...(s.strategy === undefined ? {} : { strategy: { ...(s.strategy.maxSurge === undefined ? {} : { maxSurge: s.strategy.maxSurge }), ...(s.strategy.maxUnavailable === undefined ? {} : { maxUnavailable: s.strategy.maxUnavailable }) } }),
   };
 }
 

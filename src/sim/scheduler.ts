@@ -119,7 +119,7 @@ export class DefaultScheduler {
       if (pod.node !== undefined || pod.terminating || !this.#cluster.pods.has(pod.uid)) continue;
       // Pods of one workload with the same constraints are one equivalence class: after one
       // failed this cycle, the others (the cluster only filled up since) fail too.
-      const cls = (pod._schedulingClass ??= `${pod.owner.uid}|${pod.spec.cpu}|${pod.spec.memory}|${_constraintsId(pod)}`);
+      const cls = (pod._schedulingClass ??= `${pod.spec.controllerUid ?? pod.owner.uid}|${pod.spec.cpu}|${pod.spec.memory}|${_constraintsId(pod)}`);
       if (failedClasses.has(cls) || pod.spec.cpu > bound.cpu || pod.spec.memory > bound.memory || !this.#scheduleOne(pod, nodes)) {
         failedClasses.add(cls);
         this.#markUnschedulable(pod, now);

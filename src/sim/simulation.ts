@@ -47,6 +47,8 @@ export interface RunDiagnostics {
   readonly maxNodes: number;
   readonly maxPods: number;
   readonly podsCreated: number;
+  /** Deployment rollouts started, warm-up included. */
+  readonly rollouts: number;
   readonly scheduler: SchedulerStats;
   readonly autoscaler: AutoscalerStats;
   readonly descheduler?: DeschedulerStats;
@@ -261,6 +263,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
           maxNodes,
           maxPods,
           podsCreated,
+          rollouts: workloads.rolloutsStarted,
           scheduler: { ...scheduler.stats },
           autoscaler: { ...autoscaler.stats },
           ...(descheduler !== undefined ? { descheduler: { ...descheduler.stats } } : {}),

@@ -25,6 +25,8 @@ import type { PodOwner, SimCluster, SimNode, SimPod, PodSpec } from './cluster.j
 import { DeletionCause } from './pods.js';
 import type { PodLifecycle } from './pods.js';
 import type { PodGroup } from './packing-bound.js';
+import { rollingUpdateStep } from './rollout.js';
+import type { RollingUpdateStrategy } from './rollout.js';
 
 const _HOUR_MS = 3_600_000;
 const _DAY_MS = 24 * _HOUR_MS;
@@ -41,7 +43,23 @@ export interface WorkloadListener {
 
 const _NO_CONSTRAINTS: SchedulingConstraints = Object.freeze({});
 
-/** A Deployment, its ReplicaSet controller, its HPA and its PDB. */
+/** One ReplicaSet of a service's Deployment: one per revision of its pod template. */
+interface _ReplicaSet {
+  readonly revision: number;
+  readonly uid: string;
+  /** Its pods' labels: the Deployment's, plus the revision's `pod-template-hash` after the first. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** `spec.replicas`, as the Deployment controller sets it. */
+  replicas: number;
+}
+
+/** Rounds of the Deployment and ReplicaSet controllers in one reconcile before it must have settled. */
+const _MAX_SYNC_ROUNDS = 16;
+
+/**
+ * A Deployment with its Deployment controller (rolling updates across ReplicaSets, see
+ * `rollout.ts`), its ReplicaSet controller, its HPA and its PDB.
+ */
 export class Service implements PodOwner {
   readonly spec: ServiceSpec;
   readonly ref: WorkloadRef;
@@ -73,14 +91,21 @@ export class Service implements PodOwner {
   readonly #floors = new Map<number, number>();
   /** True while the ReplicaSet replaces a pod Stowage evicted. */
   #replacingStowageMove = false;
+  /** The ReplicaSets, oldest first; the last is the current revision's. One unless a rollout is under way. */
+  readonly #sets: _ReplicaSet[];
+  readonly #strategy: RollingUpdateStrategy;
+  /** True while the controllers reconcile: a pod event they cause does not start another round. */
+  #syncing = false;
 
-  constructor(spec: ServiceSpec, workloads: Workloads, index: number) {
+  constructor(spec: ServiceSpec, workloads: Workloads, index: number, rollingUpdate: RollingUpdateStrategy = { maxSurge: '25%', maxUnavailable: '25%' }) {
     this.spec = spec;
     this.ref = { kind: 'Deployment', namespace: spec.namespace, name: spec.name };
     this.uid = `rs-${index}`;
     this.labels = { app: spec.name };
     this.desired = spec.replicas;
     this.#workloads = workloads;
+    this.#sets = [{ revision: 0, uid: this.uid, labels: this.labels, replicas: spec.replicas }];
+    this.#strategy = { maxSurge: spec.strategy?.maxSurge ?? rollingUpdate.maxSurge, maxUnavailable: spec.strategy?.maxUnavailable ?? rollingUpdate.maxUnavailable };
     const annotations: Record<string, string> = {};
     if (spec.safeToEvict === false) annotations[EvictionAnnotation.SafeToEvict] = 'false';
     if (spec.safeToEvict === true) annotations[EvictionAnnotation.SafeToEvict] = 'true';
@@ -91,11 +116,26 @@ export class Service implements PodOwner {
     return `${this.spec.namespace}/${this.spec.name}`;
   }
 
-  /** Pods that count for the ReplicaSet: not terminating, not a surge replacement still waiting. */
+  /** Pods that count for the ReplicaSets: not terminating, not a surge replacement still waiting. */
   get active(): number {
     let n = 0;
     for (const pod of this.pods) if (!pod.terminating && pod.surgeFor === undefined) n++;
     return n;
+  }
+
+  /** The current revision (the pod template new pods get). */
+  get revision(): number {
+    return (this.#sets[this.#sets.length - 1] as _ReplicaSet).revision;
+  }
+
+  /** Whether a rollout is under way: pods of an older revision are still wanted or still running. */
+  get rollingOut(): boolean {
+    return this.#sets.length > 1;
+  }
+
+  /** The ReplicaSets' revisions and replicas, oldest first, for tests and diagnostics. */
+  replicaSets(): readonly { readonly revision: number; readonly uid: string; readonly replicas: number }[] {
+    return this.#sets.map((s) => ({ revision: s.revision, uid: s.uid, replicas: s.replicas }));
   }
 
   /**
@@ -202,20 +242,96 @@ export class Service implements PodOwner {
 
   // --- the ReplicaSet controller ---------------------------------------------------------------
 
-  /** Creates or deletes pods until the active count matches the desired replicas. */
+  /**
+   * The Deployment and ReplicaSet controllers: without a rollout, pods are created or deleted until
+   * the active count matches the desired replicas; during one, each ReplicaSet's replicas follow
+   * the rolling update (`rollingUpdateStep`) and its pods follow them, round after round, as the
+   * controllers react to each other's changes, until nothing moves. Old ReplicaSets whose pods are
+   * all gone are dropped: the rollout is complete.
+   */
   reconcile(): void {
-    const diff = this.desired - this.active;
-    if (diff > 0) {
-      for (let i = 0; i < diff; i++) this.createPod();
-    } else if (diff < 0) {
-      for (const pod of this.#scaleDownVictims(-diff)) this.#workloads.lifecycle.delete(pod, DeletionCause.ScaleDown);
+    if (this.#syncing) return;
+    const sets = this.#sets;
+    if (sets.length === 1) {
+      // No rollout: the one ReplicaSet at the Deployment's replicas (the common path, kept lean).
+      (sets[0] as _ReplicaSet).replicas = this.desired;
+      const diff = this.desired - this.active;
+      if (diff > 0) {
+        for (let i = 0; i < diff; i++) this.createPod();
+      } else if (diff < 0) {
+        for (const pod of this.#scaleDownVictims(-diff, this.revision)) this.#workloads.lifecycle.delete(pod, DeletionCause.ScaleDown);
+      }
+      return;
+    }
+    this.#syncing = true;
+    try {
+      for (let round = 0; round < _MAX_SYNC_ROUNDS; round++) {
+        if (!this.#rollingRound()) break;
+      }
+    } finally {
+      this.#syncing = false;
     }
   }
 
-  /** Creates one pod of this service, placed by the webhook when the arm runs one. */
-  createPod(surgeFor?: SimPod): SimPod {
+  /** One round of a rollout: the ReplicaSets' replicas, then their pods; true when anything changed. */
+  #rollingRound(): boolean {
+    const sets = this.#sets;
+    const counts = sets.map((set) => ({ replicas: set.replicas, available: 0, active: 0 }));
+    const index = new Map<number, number>();
+    sets.forEach((set, i) => index.set(set.revision, i));
+    for (const pod of this.pods) {
+      if (pod.terminating) continue;
+      const c = counts[index.get(pod.spec.revision ?? 0) ?? -1];
+      if (c === undefined || pod.surgeFor !== undefined) continue;
+      c.active++;
+      if (pod.ready) c.available++;
+    }
+    const next = rollingUpdateStep(this.desired, this.#strategy, counts);
+    let changed = false;
+    const current = sets.length - 1;
+    sets.forEach((set, i) => {
+      set.replicas = next[i] as number;
+      const diff = set.replicas - (counts[i] as { active: number }).active;
+      if (diff > 0) {
+        for (let k = 0; k < diff; k++) this.createPod(undefined, set);
+      } else if (diff < 0) {
+        // The current ReplicaSet shrinks only when the Deployment does (the HPA); an old one, for the rollout.
+        const cause = i === current ? DeletionCause.ScaleDown : DeletionCause.Rollout;
+        for (const pod of this.#scaleDownVictims(-diff, set.revision)) this.#workloads.lifecycle.delete(pod, cause);
+      }
+      if (diff !== 0) changed = true;
+    });
+    // An old ReplicaSet at 0 replicas with no pod left running is done with.
+    for (let i = current - 1; i >= 0; i--) {
+      const set = sets[i] as _ReplicaSet;
+      if (set.replicas === 0 && !this.#runsRevision(set.revision)) {
+        sets.splice(i, 1);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Whether a pod of `revision` is still running and not terminating (a surge replacement waiting included). */
+  #runsRevision(revision: number): boolean {
+    for (const pod of this.pods) if (!pod.terminating && (pod.spec.revision ?? 0) === revision) return true;
+    return false;
+  }
+
+  /**
+   * Starts a rollout: a new pod template, so a new ReplicaSet (revision), which the Deployment
+   * controller scales up while it scales the old ones down.
+   */
+  startRollout(): void {
+    const revision = this.revision + 1;
+    this.#sets.push({ revision, uid: `${this.uid}-r${revision}`, labels: { ...this.labels, 'pod-template-hash': `r${revision}` }, replicas: 0 });
+    this.reconcile();
+  }
+
+  /** Creates one pod of this service (of ReplicaSet `set`, the current one by default), placed by the webhook when the arm runs one. */
+  createPod(surgeFor?: SimPod, set: _ReplicaSet = this.#sets[this.#sets.length - 1] as _ReplicaSet): SimPod {
     const w = this.#workloads;
-    const placement = w.placementFor(this, surgeFor);
+    const placement = w.placementFor(this, surgeFor, set.revision);
     const stream = w.podStream;
     const s = this.spec;
     const startupMs = Math.round(Math.max(1_000, stream.lognormal(s.startupMs, 0.3)));
@@ -226,13 +342,15 @@ export class Service implements PodOwner {
       owner: this,
       cpu: s.cpu,
       memory: s.memory,
-      labels: this.labels,
+      labels: set.labels,
       annotations: placement === undefined ? this.#annotations : { ...this.#annotations, ...placement.annotations },
       constraints: placement?.constraints ?? _NO_CONSTRAINTS,
       hasLocalStorage: s.localStorage,
       priority: 0,
       startupMs,
       shutdownMs,
+      // The first revision's pods keep the shape they always had (no rollout, no change).
+      ...(set.revision === 0 ? {} : { controllerUid: set.uid, revision: set.revision }),
     };
     const pod = w.lifecycle.create(spec);
     pod.surgeFor = surgeFor;
@@ -247,8 +365,8 @@ export class Service implements PodOwner {
    * pod-deletion-cost, then pods doubled up on a node with more replicas, then the most recently
    * Ready, then the newest.
    */
-  #scaleDownVictims(count: number): SimPod[] {
-    const candidates = [...this.pods].filter((p) => !p.terminating && p.surgeFor === undefined);
+  #scaleDownVictims(count: number, revision: number): SimPod[] {
+    const candidates = [...this.pods].filter((p) => !p.terminating && p.surgeFor === undefined && (p.spec.revision ?? 0) === revision);
     const perNode = new Map<SimNode, number>();
     for (const p of candidates) if (p.node !== undefined) perNode.set(p.node, (perNode.get(p.node) ?? 0) + 1);
     const rank = (p: SimPod): readonly number[] => [
@@ -287,12 +405,15 @@ export class Service implements PodOwner {
     }
     this.#workloads.listener.onServiceChanged(this);
     this.#workloads.listener.onServicePodReady?.(this, pod);
+    // A rollout moves on as its new pods become available: old ones may go, new ones may follow.
+    if (this.#sets.length > 1) this.reconcile();
   }
 
   /** A Ready pod stopped being Ready without being deleted (its node went NotReady). */
   onPodUnready(): void {
     this.ready--;
     this.#workloads.listener.onServiceChanged(this);
+    if (this.#sets.length > 1) this.reconcile();
   }
 
   onPodDeleting(pod: SimPod, wasReady: boolean, cause: DeletionCause): void {
@@ -324,10 +445,12 @@ export class Service implements PodOwner {
 
   /**
    * Starts a surge-first move of `old`: a replacement is created now, and `old` is deleted when
-   * the replacement is Ready. Returns false when a move of this pod is already under way.
+   * the replacement is Ready. Returns false when a move of this pod is already under way, or when
+   * the pod is of an older revision (a rollout replaces it anyway).
    */
   surge(old: SimPod): boolean {
-    if (old.terminating || this.surges.has(old)) return false;
+    // A pod of an older revision is being replaced by a rollout already: nothing to move.
+    if (old.terminating || this.surges.has(old) || (old.spec.revision ?? 0) !== this.revision) return false;
     const replacement = this.createPod(old);
     this.surges.set(old, replacement);
     return true;
@@ -550,6 +673,8 @@ export class Workloads {
   readonly #daemonSet = new DaemonSet();
   readonly #daemonTemplates = new Map<string, PodView>();
   #jobSeq = 0;
+  /** Rollouts started so far (in the warm-up too), for the diagnostics. */
+  rolloutsStarted = 0;
 
   constructor(engine: Engine, random: RandomSource, scenario: Scenario, cluster: SimCluster, lifecycle: PodLifecycle, listener: WorkloadListener, placement: PlacementConfig | undefined) {
     this.#engine = engine;
@@ -560,7 +685,7 @@ export class Workloads {
     this.listener = listener;
     this.#placement = placement;
     this.podStream = random.stream('pods');
-    this.services = scenario.services.map((spec, i) => new Service(spec, this, i));
+    this.services = scenario.services.map((spec, i) => new Service(spec, this, i, scenario.rollouts));
   }
 
   /**
@@ -603,6 +728,32 @@ export class Workloads {
       for (const s of scaled) s.hpaSync(clock, config);
     });
     if (this.#scenario.jobs.arrivalsPerHour > 0) this.#scheduleJobArrival();
+    if (this.#scenario.rollouts.perServicePerDay > 0 && this.services.length > 0) this.#scheduleRollout(this.#random.stream('rollouts'));
+  }
+
+  /**
+   * The next rollout of some service: one Poisson stream for all services at the rate of the
+   * working hours, thinned to zero outside them and to `weekendFactor` on weekends (Lewis–Shedler,
+   * as job arrivals), the service drawn uniformly. One event pending at a time, whatever the count
+   * of services. Each weekday a service rolls out `perServicePerDay` times on average.
+   */
+  #scheduleRollout(stream: RandomStream): void {
+    const r = this.#scenario.rollouts;
+    const hours = r.hours.max - r.hours.min;
+    const perDay = this.services.length * r.perServicePerDay * (24 / hours);
+    this.#engine.after(stream.exponential(_DAY_MS / perDay), () => {
+      const epoch = this.epoch(this.#engine.now);
+      const hour = (((epoch % _DAY_MS) + _DAY_MS) % _DAY_MS) / _HOUR_MS;
+      const weekday = Math.floor(epoch / _DAY_MS + 4) % 7; // 1970-01-01 was a Thursday (4)
+      const keep = (hour >= r.hours.min && hour < r.hours.max ? 1 : 0) * (weekday === 0 || weekday === 6 ? r.weekendFactor : 1);
+      // Both draws every time, so the stream's sequence does not depend on which candidates are kept.
+      const pick = stream.int(0, this.services.length - 1);
+      if (stream.next() < keep) {
+        this.rolloutsStarted++;
+        (this.services[pick] as Service).startRollout();
+      }
+      this.#scheduleRollout(stream);
+    });
   }
 
   /** Views of every workload, for a snapshot. */
@@ -743,11 +894,12 @@ export class Workloads {
   /**
    * The webhook's decision for a new pod of `service`, as constraints and annotations, or
    * undefined without a webhook: the shared placement inputs (counts, room with the full fit
-   * rules on the cluster's fit state, the patch) as the live webhook computes them. A surge
-   * replacement is counted apart from the pod it replaces, as the webhook counts a new
-   * revision's pods apart from the old one's during a rollout.
+   * rules on the cluster's fit state, the patch) as the live webhook computes them. The pod is
+   * counted with the pods of its own revision (ReplicaSet), as the webhook counts a Deployment's
+   * pods (`placementGroup`): a rollout's new revision gets its own floor instead of leaning on old
+   * pods about to go. A surge replacement is counted apart from the pod it replaces likewise.
    */
-  placementFor(service: Service, replacing?: SimPod): _Placement | undefined {
+  placementFor(service: Service, replacing?: SimPod, revision: number = service.revision): _Placement | undefined {
     const config = this.#placement;
     if (config === undefined || config.optOutNamespaces?.includes(service.spec.namespace) === true) return undefined;
     // The webhook's own resolution: the Deployment's annotations over the defaults (the simulator has no namespace annotations).
@@ -755,7 +907,7 @@ export class Workloads {
     if (resolved.optOut) return undefined;
     const options = this.#patchOptions(config);
     const members = [];
-    for (const pod of service.pods) if (pod !== replacing) members.push(countedPod(pod.view(), options.capacityLabel));
+    for (const pod of service.pods) if (pod !== replacing && (pod.spec.revision ?? 0) === revision) members.push(countedPod(pod.view(), options.capacityLabel));
     const canGrow = config.canGrow;
     // Room the pods not bound yet will take: read only when a type cannot simply grow.
     const pending = [];

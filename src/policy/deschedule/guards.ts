@@ -206,6 +206,13 @@ export class AvailabilityGuard {
     if (terminating > 0) unsettled = `${label} has ${terminating} terminating pod${terminating === 1 ? '' : 's'}`;
     else if (ready < current.length) unsettled = `${label} has ${current.length - ready} of ${current.length} pods not Ready`;
     else if (view?.replicas !== undefined && current.length !== view.replicas) unsettled = `${label} has ${current.length} pods for ${view.replicas} replicas`;
+    else if (ref.kind === 'Deployment') {
+      // Pods of two ReplicaSets: a rollout is under way (or paused) even when the counts look settled
+      // for a moment. The Deployment controller spends its own maxUnavailable on it; an eviction on top
+      // would take the workload below what the rollout keeps, and an old pod is about to be replaced anyway.
+      const revisions = _revisions(current);
+      if (revisions > 1) unsettled = `${label} has pods of ${revisions} ReplicaSets (a rollout in progress)`;
+    }
     state = { kind: ref.kind, label, ready, ...(view?.replicas === undefined ? {} : { desired: view.replicas }), ...(unsettled === undefined ? {} : { unsettled }) };
     this.#workloads.set(key, state);
     return state;
@@ -267,6 +274,18 @@ function _decide(workload: _WorkloadState, pdb: _PdbState | undefined, who: stri
   if (ready - 1 >= floor) return { ok: true, mode: 'evict', reason: reason('rollout-budget', `${label} keeps ${ready - 1} of ${ready} Ready replicas: ${budget}`) };
   if (deployment) return { ok: true, mode: 'surge-first', reason: reason('surge-rollout-floor', `${label} has ${budget}, so an eviction would leave ${ready - 1}: surge a replacement first`) };
   return { ok: false, reason: reason('implicit-floor', `Cannot move ${who}: ${label} has ${budget}, so an eviction would leave ${ready - 1}, and only a Deployment can surge a replacement first`) };
+}
+
+/** The distinct controllers (a Deployment's ReplicaSets, one per revision) of `pods`. */
+function _revisions(pods: readonly PodView[]): number {
+  const first = pods[0]?.controllerRef?.uid;
+  let other: Set<string> | undefined;
+  for (const pod of pods) {
+    const uid = pod.controllerRef?.uid;
+    if (uid === undefined || uid === first) continue;
+    (other ??= new Set()).add(uid);
+  }
+  return (first === undefined ? 0 : 1) + (other?.size ?? 0);
 }
 
 function _addWave(map: Map<string, Set<number>>, key: string, wave: number): void {

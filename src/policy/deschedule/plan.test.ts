@@ -269,6 +269,19 @@ test('a workload with a move or rollout under way is left alone', () => {
   assert.equal(inFlight.drains.length + inFlight.skipped.length, 1);
 });
 
+test('a Deployment with pods of two ReplicaSets is mid-rollout and left alone, even when its counts look settled', () => {
+  // web: 2 replicas, 2 Ready pods, none terminating — but web-b belongs to the new revision.
+  const newRevision = { kind: 'ReplicaSet', name: 'web-new', uid: 'rs-default-web-new' } as const;
+  const mixed = [pod('web-a', 'od-1'), pod('web-b', 'spot-1', { controllerRef: newRevision }), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
+  const plan = planDescheduling(cluster({ pods: mixed }), only('spot-reschedule'), ctx);
+  assert.deepEqual(plan.moves, []);
+  assert.deepEqual(reasons(plan, 'od-1'), ['Cannot move pod "default/web-a": Deployment "default/web" has pods of 2 ReplicaSets (a rollout in progress)']);
+  assert.equal(plan.skipped[0]?.reason.code, 'unsettled');
+  // Once the rollout is through (every pod of the new revision), the node drains again.
+  const done = [pod('web-a', 'od-1', { controllerRef: newRevision }), pod('web-b', 'spot-1', { controllerRef: newRevision }), pod('api-a', 'od-1'), pod('api-b', 'spot-2')];
+  assert.equal(planDescheduling(cluster({ pods: done }), only('spot-reschedule'), ctx).drains.length, 1);
+});
+
 test('a node whose drain failed waits out its backoff', () => {
   const failures = new Map([['od-1', { count: 2, lastAt: now - 60_000 }]]);
   // base 300s: the second failure waits 600s.
