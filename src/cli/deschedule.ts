@@ -19,6 +19,7 @@ import { loadKubeConfig } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
 import { readClusterSnapshot, readNamespaceAnnotations } from '../kube/read-snapshot.js';
 import { CACHE_KINDS, ClusterCache, SNAPSHOT_KINDS, type SnapshotFocus } from '../kube/cluster-cache.js';
+import { readPodMetrics } from '../kube/pod-metrics.js';
 import type { PlacementContext } from '../policy/deschedule/types.js';
 import { leaderIdentity, runAsLeader, startRuntime } from '../controllers/runtime/runtime.js';
 import { createLogger, LOG_LEVELS, type Logger } from '../observability/log.js';
@@ -106,7 +107,7 @@ export function registerDeschedulerCommand(program: Command): void {
       let seen: ClusterSnapshot | undefined;
       const readSnapshot = async () => (seen = await readClusterSnapshot(kc, { capacityRules }));
       const readPlacement = placement === undefined ? undefined : async (): Promise<PlacementContext> => ({ ...placement, namespaceAnnotations: await readNamespaceAnnotations(kc) });
-      const { planId, plan } = await runCycle({ readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), config: config.deschedule, prices, log });
+      const { planId, plan } = await runCycle({ readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), config: config.deschedule, prices, log });
       // What a crashed run left, from the same snapshot: the next real start rolls it back first.
       const leftovers = seen === undefined ? undefined : leftoverDrainState(seen, Date.now());
       if (opts.output === 'table') process.stdout.write(renderPlanTable(plan, leftovers));
@@ -164,7 +165,7 @@ export function registerDeschedulerCommand(program: Command): void {
           placement === undefined
             ? undefined
             : (): Promise<PlacementContext> => Promise.resolve({ ...placement, namespaceAnnotations: new Map(cache.list('namespaces').map((ns) => [ns.metadata?.name ?? '', ns.metadata?.annotations ?? {}] as const)) });
-        const cycle = { readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), config: config.deschedule, prices, log, executor, metrics, events };
+        const cycle = { readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), config: config.deschedule, prices, log, executor, metrics, events };
         if (opts.once) {
           const { planId, plan, report } = await runCycle(cycle);
           if (opts.output === 'table') {

@@ -218,4 +218,10 @@ export interface ClusterSnapshot {
   readonly pods: readonly PodView[];
   readonly workloads: readonly WorkloadView[];
   readonly pdbs: readonly PdbView[];
+  /**
+   * Measured use of each pod, by uid, in the units of `Resources` (cpu millicores, memory bytes):
+   * what `metrics.k8s.io` reports live (containers summed), the usage model in the simulator.
+   * Present only when a strategy asked for it; a pod missing from it has no measurement yet.
+   */
+  readonly podUsage?: ReadonlyMap<string, Resources>;
 }

@@ -12,7 +12,7 @@
  * and maxUnavailable 0: every pod the Deployment has when it starts is replaced, one at a time,
  * each old pod deleted once its replacement is Ready, the moved pod last.
  */
-import { planDescheduling } from '../policy/deschedule/plan.js';
+import { needsPodUsage, planDescheduling } from '../policy/deschedule/plan.js';
 import type { DeschedulingConfig } from '../policy/deschedule/plan.js';
 import { EMPTY_MOVE_HISTORY } from '../policy/deschedule/anti-flap.js';
 import type { MoveHistory } from '../policy/deschedule/anti-flap.js';
@@ -22,7 +22,7 @@ import type { Reason } from '../policy/deschedule/reasons.js';
 import type { DeschedulingContext, PlacementContext, Plan } from '../policy/deschedule/types.js';
 import { beginExecution, DEFAULT_EXECUTION_OPTIONS, stepExecution } from '../policy/execute/machine.js';
 import type { Effect, ExecutionOptions, ExecutionState, Notice, Observation } from '../policy/execute/machine.js';
-import type { ClusterSnapshot, PodView, WorkloadRef, WorkloadView } from '../core/model.js';
+import type { ClusterSnapshot, PodView, Resources, WorkloadRef, WorkloadView } from '../core/model.js';
 import type { PriceTable } from '../core/pricing.js';
 import { workloadKey } from '../core/snapshot.js';
 import { CordonReason } from './cluster.js';
@@ -89,6 +89,8 @@ export class DeschedulerModel {
   readonly #workloads: Workloads;
   readonly #options: DeschedulerOptions;
   readonly #execution: ExecutionOptions;
+  /** Whether a strategy plans on the pods' measured use (balance on usage). */
+  readonly #measuresUsage: boolean;
   readonly #services = new Map<string, Service>();
   #failures: ReadonlyMap<string, DrainFailure> = new Map();
   #history: MoveHistory = EMPTY_MOVE_HISTORY;
@@ -104,6 +106,7 @@ export class DeschedulerModel {
     this.#cluster = cluster;
     this.#workloads = workloads;
     this.#options = options;
+    this.#measuresUsage = needsPodUsage(options.config);
     this.#execution = { waveTimeoutMs: options.waveTimeoutMs, pollMs: _POLL_MS, holdMs: options.holdMs ?? DEFAULT_EXECUTION_OPTIONS.holdMs };
     for (const s of workloads.services) this.#services.set(workloadKey(s.ref), s);
   }
@@ -131,7 +134,8 @@ export class DeschedulerModel {
   tick(): Plan {
     if (this.#state !== undefined) return { moves: [], drains: [], skipped: [], savingUsdPerHour: 0 };
     this.stats.cycles++;
-    const snapshot = this.#cluster.snapshot(this.#engine.now);
+    const cluster = this.#cluster.snapshot(this.#engine.now);
+    const snapshot = this.#measuresUsage ? { ...cluster, podUsage: this.#podUsage() } : cluster;
     const wall = this.#options.wallClock;
     const t0 = wall?.() ?? 0;
     const ctx: DeschedulingContext = {
@@ -148,6 +152,19 @@ export class DeschedulerModel {
     this.#state = state;
     this.#run(effects);
     return plan;
+  }
+
+  /**
+   * What each running pod uses now, as metrics.k8s.io would report it to the live descheduler:
+   * a pod that is starting or stopping has no measurement (the planner counts it at its request).
+   */
+  #podUsage(): ReadonlyMap<string, Resources> {
+    const epoch = this.#epochNow();
+    const usage = new Map<string, Resources>();
+    for (const pod of this.#cluster.pods.values()) {
+      if (pod.phase === 'Running' && !pod.terminating) usage.set(pod.uid, { cpu: this.#workloads.cpuUsage(pod, epoch) });
+    }
+    return usage;
   }
 
   #epochNow(): number {

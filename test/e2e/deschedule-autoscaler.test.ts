@@ -154,4 +154,25 @@ describe('stowage deschedule and the autoscaler', () => {
     const node = await c.core.readNode({ name: ON_DEMAND });
     assert.deepEqual(node.spec?.taints ?? [], [], 'the node was not tainted');
   });
+  test('balance on use in a cluster without metrics-server plans nothing and says why, without failing the cycle', { timeout: 2 * 60_000 }, async () => {
+    const c = cluster();
+    const path = join(dir, 'balance-usage.yaml');
+    writeFileSync(
+      path,
+      [
+        'apiVersion: stowage.io/v1alpha1',
+        'kind: DeschedulerConfiguration',
+        'spec:',
+        '  deschedule:',
+        '    strategies: { consolidate: { enabled: false }, balance: { enabled: true, basis: usage } }',
+        '',
+      ].join('\n'),
+    );
+    const result = await runCli(['deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', path, '--dry-run', '-o', 'json'], { STOWAGE_LOG_LEVEL: 'warn' });
+    assert.equal(result.code, 0, `deschedule exited ${result.code}: ${result.stderr}`);
+    // The apiserver serves no metrics.k8s.io here: its 404 is the answer, not a failed cycle.
+    assert.match(result.stderr, /Balancing on use plans nothing this cycle: metrics\.k8s\.io is not available \(404 [^)]*\): is metrics-server installed\?/);
+    const report = JSON.parse(result.stdout) as RunReport;
+    assert.ok(!report.status.skipped.some((s) => s.strategy === 'balance'), 'balance looked at no node');
+  });
 });

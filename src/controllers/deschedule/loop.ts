@@ -7,7 +7,8 @@ import type { ClusterSnapshot } from '../../core/model.js';
 import type { PriceTable } from '../../core/pricing.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { Logger } from '../../observability/log.js';
-import { planDescheduling, type DeschedulingConfig } from '../../policy/deschedule/plan.js';
+import { needsPodUsage, planDescheduling, type DeschedulingConfig } from '../../policy/deschedule/plan.js';
+import { podUsageByUid, type PodMetricsRead } from '../../kube/pod-metrics.js';
 import type { PlacementContext, Plan } from '../../policy/deschedule/types.js';
 import { newPlanId, type ExecutionReport, type PlanExecutor } from './executor.js';
 import type { DeschedulerMetrics } from './metrics.js';
@@ -22,6 +23,8 @@ export interface CycleOptions {
    * spot-reschedule keeps each workload's on-demand floor; absent when no webhook runs.
    */
   readonly readPlacement?: () => Promise<PlacementContext>;
+  /** What pods use (metrics.k8s.io), read only when a strategy balances use. */
+  readonly readPodUsage?: () => Promise<PodMetricsRead>;
   readonly log: Logger;
   readonly now?: () => number;
   /** Absent in a dry run: nothing is written. */
@@ -40,7 +43,11 @@ export interface CycleResult {
 /** Plans one cycle and, with an executor, carries it out. */
 export async function runCycle(options: CycleOptions): Promise<CycleResult> {
   const now = options.now ?? Date.now;
-  const [snapshot, placement] = await Promise.all([options.readSnapshot(), options.readPlacement?.()]);
+  const measure = options.readPodUsage !== undefined && needsPodUsage(options.config) ? options.readPodUsage : undefined;
+  const [read, placement, usage] = await Promise.all([options.readSnapshot(), options.readPlacement?.(), measure?.()]);
+  let snapshot = read;
+  if (usage?.ok === true) snapshot = { ...read, podUsage: podUsageByUid(read, usage.usage) };
+  else if (usage !== undefined) options.log.warn(`Balancing on use plans nothing this cycle: ${usage.message}`);
   const planId = newPlanId(now());
   const plan = planDescheduling(snapshot, options.config, {
     now: now(),

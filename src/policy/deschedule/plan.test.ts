@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ClusterSnapshot, PodView } from '../../core/model.js';
 import { PriceTable } from '../../core/pricing.js';
 import type { PlacementPolicy } from '../placement/policy.js';
-import { DEFAULT_DESCHEDULING_CONFIG, parseDeschedulingConfig, planDescheduling, withStrategies } from './plan.js';
+import { DEFAULT_DESCHEDULING_CONFIG, needsPodUsage, parseDeschedulingConfig, planDescheduling, withStrategies } from './plan.js';
 import type { StrategyName } from './strategies/index.js';
 import type { DeschedulingConfig } from './plan.js';
 import type { DeschedulingContext, Plan } from './types.js';
@@ -333,22 +333,57 @@ test('consolidate empties the node that costs most per use, with its price as th
   assert.deepEqual(reasons(fresh, 'od-1'), ['Node "od-1" changed 400s ago, within the settle time of 600s']);
 });
 
-test('balance moves pods from an overutilized node to an underutilized one of the same capacity type', () => {
+test('balance moves pods from an overutilized node to an underutilized one of the same capacity type, never onto one the autoscaler would remove', () => {
   const pods = [
     pod('a-1', 'spot-1', { requests: { cpu: 1200 } }), pod('a-2', 'spot-2', { requests: { cpu: 1200 } }),
     pod('b-1', 'spot-1', { requests: { cpu: 1000 } }), pod('b-2', 'spot-2', { requests: { cpu: 1000 } }),
     pod('c-1', 'spot-1', { requests: { cpu: 1000 } }), pod('c-2', 'od-1', { requests: { cpu: 100 } }),
   ];
-  const s = snapshot({
-    nodes: [node('spot-1', { capacityType: 'spot' }), node('spot-2', { capacityType: 'spot' }), node('spot-3', { capacityType: 'spot' }), node('od-1')],
-    pods,
-    workloads: [workload('a', 2), workload('b', 2), workload('c', 2)],
-  });
-  // spot-1: 3200m of 4000m = 80% > 70%; spot-3 is empty (under 20%); od-1 is under too but on-demand.
-  const plan = planDescheduling(s, only('balance', {}, { enabled: true }), ctx);
+  const nodes = [node('spot-1', { capacityType: 'spot' }), node('spot-2', { capacityType: 'spot' }), node('spot-3', { capacityType: 'spot' }), node('od-1')];
+  const workloads = [workload('a', 2), workload('b', 2), workload('c', 2), workload('d', 1)];
+  // spot-1 is 80% requested, far above the mean; the only underutilized spot node is empty spot-3,
+  // which any pod moved there would leave below the autoscaler's 50%: it removes such a node, and
+  // with it the replica that moved without a spare (these move surge-first). No move.
+  const empty = planDescheduling(snapshot({ nodes, pods, workloads }), only('balance', {}, { enabled: true }), ctx);
+  assert.deepEqual(moved(empty), []);
+  assert.match(reasons(empty, 'spot-1')[0] ?? '', /fits nowhere else/);
+  // With d-1 on it, spot-3 (25%) takes a-1 to 55%: above the autoscaler's threshold and under the high one.
+  const withD = [...pods, pod('d-1', 'spot-3', { requests: { cpu: 1000 } })];
+  const plan = planDescheduling(snapshot({ nodes, pods: withD, workloads }), only('balance', {}, { enabled: true }), ctx);
   assert.deepEqual(moved(plan), ['a-1:spot-1->spot-3:surge-first:w0']);
   assert.equal(plan.moves[0]?.savingUsdPerHour, 0);
-  assert.equal(plan.moves[0]?.reason.message, 'Node "spot-1" is above its high thresholds (cpu 80%, memory 0%, pods 3%; high cpu 55%, memory 10%, pods 12%); Deployment "default/a" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
+  assert.equal(plan.moves[0]?.reason.message, 'Node "spot-1" is above its high thresholds (cpu 80%, memory 0%, pods 3%; high cpu 63%, memory 10%, pods 12%); Deployment "default/a" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
+});
+
+test('balance on usage moves load off a hot node even when the scheduler packs requests, and only with measurements', () => {
+  // Requests are packed alike (3 cpu of 4 on each node); what the pods use is not: od-1 runs hot.
+  const pods = [
+    pod('a-1', 'od-1', { requests: { cpu: 1000 } }), pod('b-1', 'od-1', { requests: { cpu: 1000 } }), pod('c-1', 'od-1', { requests: { cpu: 1000 } }),
+    pod('a-2', 'od-2', { requests: { cpu: 1000 } }), pod('b-2', 'od-2', { requests: { cpu: 1000 } }), pod('d-1', 'od-2', { requests: { cpu: 1000 } }),
+    pod('c-2', 'od-3', { requests: { cpu: 1000 } }), pod('d-2', 'od-3', { requests: { cpu: 1000 } }),
+  ];
+  const use: Record<string, number> = { 'a-1': 1100, 'b-1': 1000, 'c-1': 900, 'a-2': 100, 'b-2': 150, 'd-1': 150, 'c-2': 600, 'd-2': 600 };
+  const podUsage = new Map(pods.map((p) => [p.uid, { cpu: use[p.name] ?? 0 }] as const));
+  const base = snapshot({ nodes: [node('od-1'), node('od-2'), node('od-3')], pods, workloads: ['a', 'b', 'c', 'd'].map((w) => workload(w, 2)) });
+  const packing = { enabled: true, schedulerScoring: 'MostAllocated' };
+
+  // On requests, a packing scheduler's full nodes are its goal: nothing to do.
+  assert.deepEqual(moved(planDescheduling({ ...base, podUsage }, only('balance', {}, packing), ctx)), []);
+  // On use: od-1 uses 75% against a mean of 38% (high 48%); od-2 uses 10% (low 28%) and has 1 cpu of room.
+  // One move takes od-1 to 48%, below its high threshold: the plan stops there.
+  const plan = planDescheduling({ ...base, podUsage }, only('balance', {}, { ...packing, basis: 'usage' }), ctx);
+  // The lowest-priority, then biggest request, then first by name goes first: a-1 (1100m in use) to od-2.
+  assert.deepEqual(moved(plan), ['a-1:od-1->od-2:surge-first:w0']);
+  assert.match(plan.moves[0]?.reason.message ?? '', /^Node "od-1" is above its high thresholds \(cpu 75%, memory 0% in use; high cpu 48%, memory 10% in use\)/);
+  // A pod not measured yet counts at its request: with d-1 at 1000m od-2 uses 31%, the mean is 45% (high 55%),
+  // so a-1 (27.5%) would take either destination over it; b-1 (25%) fits od-3 (30% → 55%).
+  const unmeasured = new Map([...podUsage].filter(([uid]) => !uid.endsWith('-d-1')));
+  assert.deepEqual(moved(planDescheduling({ ...base, podUsage: unmeasured }, only('balance', {}, { ...packing, basis: 'usage' }), ctx)), ['b-1:od-1->od-3:surge-first:w0']);
+  // Without measurements (metrics.k8s.io not served) it plans nothing rather than balancing requests.
+  assert.deepEqual(moved(planDescheduling(base, only('balance', {}, { ...packing, basis: 'usage' }), ctx)), []);
+  assert.equal(needsPodUsage(only('balance', {}, { basis: 'usage' })), true);
+  assert.equal(needsPodUsage(only('balance', {}, { basis: 'requests' })), false);
+  assert.equal(needsPodUsage(withStrategies(only('balance', {}, { basis: 'usage' }), ['consolidate'])), false);
 });
 
 test('strategies plan around each other, and the same input gives the same plan', () => {

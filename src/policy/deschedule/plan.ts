@@ -98,6 +98,19 @@ export function withStrategies(config: DeschedulingConfig, enabled: Iterable<Str
 }
 
 /**
+ * Whether a plan under `config` reads the pods' measured use (`ClusterSnapshot.podUsage`): the
+ * live loop then reads metrics.k8s.io, the simulator its usage model. Asked of the registry, so a
+ * strategy that balances use says so in its own file.
+ */
+export function needsPodUsage<R extends StrategyRegistry = typeof STRATEGIES>(config: DeschedulingConfigOf<R>, registry: R = STRATEGIES as unknown as R): boolean {
+  const sections = config.strategies as Readonly<Record<string, StrategyConfigBase | undefined>>;
+  return registry.some((strategy) => {
+    const section = sections[strategy.name];
+    return section !== undefined && section.enabled && strategy.needsPodUsage?.(section) === true;
+  });
+}
+
+/**
  * Plans one descheduling cycle: each enabled strategy of `registry` in turn (by default
  * spot-reschedule, consolidate, balance), each seeing the moves of the ones before. Every node a strategy looked at is either
  * drained (all its movable pods have a destination and pass the guards) or skipped with a reason;

@@ -19,6 +19,14 @@
  *   with HighNodeUtilization, which is `consolidate` here). balance then plans no move.
  *
  * Fixed `low`/`high` thresholds (percent of allocatable), when configured, replace both rules.
+ *
+ * `basis: usage` balances what the pods use, not what they request (upstream's
+ * `metricsUtilization`): a node's load is the measured use of its pods (the snapshot's
+ * `podUsage`: `metrics.k8s.io` live, the usage model in the simulator; a pod not measured yet
+ * counts at its request), judged on cpu, and on memory when the measurements carry it; the pod
+ * count is not load and is not judged. Use against the mean is uneven whatever the scheduler's
+ * scoring (it packs requests, not use), so the deviation rule applies under MostAllocated too.
+ * A moved pod's replacement is expected to use what the pod used.
  */
 import { z } from 'zod';
 import type { ClusterSnapshot, NodeView, PodView } from '../../../core/model.js';
@@ -35,6 +43,11 @@ const thresholdsSchema = z.strictObject({
   pods: z.number().min(0).max(100),
 });
 
+/** What balance evens out: requested resources, or measured use. */
+export const BALANCE_BASES = ['requests', 'usage'] as const;
+/** One of {@link BALANCE_BASES}. */
+export type BalanceBasis = (typeof BALANCE_BASES)[number];
+
 /** The NodeResourcesFit scoring strategy of the cluster's scheduler: spreading or packing. */
 export const SCHEDULER_SCORING = ['LeastAllocated', 'MostAllocated'] as const;
 /** One of {@link SCHEDULER_SCORING}. */
@@ -44,6 +57,8 @@ export type SchedulerScoring = (typeof SCHEDULER_SCORING)[number];
 export const balanceConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
+    /** Requested resources (the default), or measured use (needs metrics.k8s.io live). */
+    basis: z.enum(BALANCE_BASES).default('requests'),
     /** How the cluster's scheduler scores resources (kube-scheduler's default is LeastAllocated). */
     schedulerScoring: z.enum(SCHEDULER_SCORING).default('LeastAllocated'),
     /** Points of allocatable above (over) and below (under) the mean of the nodes of a capacity type. */
@@ -61,13 +76,43 @@ export type BalanceConfig = z.infer<typeof balanceConfigSchema>;
 
 type _Usage = { readonly cpu: number; readonly memory: number; readonly pods: number };
 
-function _usage(session: PlanningSession, node: NodeView, extra?: PodView): _Usage {
-  const requested = session.state.requested(node.name);
-  const pct = (used: number, total: number | undefined): number => (total !== undefined && total > 0 ? (100 * used) / total : 0);
-  return {
-    cpu: pct((requested['cpu'] ?? 0) + (extra?.requests['cpu'] ?? 0), node.allocatable['cpu']),
-    memory: pct((requested['memory'] ?? 0) + (extra?.requests['memory'] ?? 0), node.allocatable['memory']),
-    pods: pct(session.state.podCount(node.name) + (extra ? 1 : 0), node.allocatable['pods']),
+/** A node's load in percent of allocatable, with `extra` placed on it; see {@link _meter}. */
+type _Meter = (node: NodeView, extra?: PodView) => _Usage;
+
+const _pct = (used: number, total: number | undefined): number => (total !== undefined && total > 0 ? (100 * used) / total : 0);
+
+/**
+ * How the plan measures a node's load: its requests, or its pods' measured use (see the module
+ * comment). Both follow the moves planned so far, as the session's state does.
+ */
+function _meter(session: PlanningSession, snapshot: ClusterSnapshot, basis: BalanceBasis): _Meter {
+  if (basis === 'requests') {
+    return (node, extra) => {
+      const requested = session.state.requested(node.name);
+      return {
+        cpu: _pct((requested['cpu'] ?? 0) + (extra?.requests['cpu'] ?? 0), node.allocatable['cpu']),
+        memory: _pct((requested['memory'] ?? 0) + (extra?.requests['memory'] ?? 0), node.allocatable['memory']),
+        pods: _pct(session.state.podCount(node.name) + (extra ? 1 : 0), node.allocatable['pods']),
+      };
+    };
+  }
+  const measured = snapshot.podUsage ?? new Map<string, Readonly<Record<string, number>>>();
+  let memoryMeasured = false;
+  for (const u of measured.values()) {
+    if (u['memory'] !== undefined) {
+      memoryMeasured = true;
+      break;
+    }
+  }
+  const used = (pod: PodView, resource: string): number => measured.get(pod.uid)?.[resource] ?? pod.requests[resource] ?? 0;
+  return (node, extra) => {
+    let cpu = extra === undefined ? 0 : used(extra, 'cpu');
+    let memory = extra === undefined || !memoryMeasured ? 0 : used(extra, 'memory');
+    for (const pod of session.state.podsOn(node.name)) {
+      cpu += used(pod, 'cpu');
+      if (memoryMeasured) memory += used(pod, 'memory');
+    }
+    return { cpu: _pct(cpu, node.allocatable['cpu']), memory: _pct(memory, node.allocatable['memory']), pods: 0 };
   };
 }
 
@@ -80,7 +125,8 @@ function _below(u: _Usage, t: _Usage): boolean {
   return u.cpu <= t.cpu && u.memory <= t.memory && u.pods <= t.pods;
 }
 
-function _fmt(u: _Usage): string {
+function _fmt(u: _Usage, basis: BalanceBasis): string {
+  if (basis === 'usage') return `cpu ${Math.round(u.cpu)}%, memory ${Math.round(u.memory)}% in use`;
   return `cpu ${Math.round(u.cpu)}%, memory ${Math.round(u.memory)}%, pods ${Math.round(u.pods)}%`;
 }
 
@@ -94,15 +140,15 @@ interface _Thresholds {
  * The thresholds of each node (see the module comment): fixed ones when configured, else the mean
  * of its capacity type ± the deviation; undefined when the scheduler packs.
  */
-function _thresholds(session: PlanningSession, nodes: readonly NodeView[], config: BalanceConfig): ((node: NodeView) => _Thresholds) | undefined {
+function _thresholds(meter: _Meter, nodes: readonly NodeView[], config: BalanceConfig): ((node: NodeView) => _Thresholds) | undefined {
   if (config.low !== undefined && config.high !== undefined) {
     const fixed = { low: config.low, high: config.high };
     return () => fixed;
   }
-  if (config.schedulerScoring === 'MostAllocated') return undefined;
+  if (config.basis === 'requests' && config.schedulerScoring === 'MostAllocated') return undefined;
   const sums = new Map<string, { cpu: number; memory: number; pods: number; n: number }>();
   for (const node of nodes) {
-    const u = _usage(session, node);
+    const u = meter(node);
     const sum = sums.get(node.capacityType) ?? { cpu: 0, memory: 0, pods: 0, n: 0 };
     sums.set(node.capacityType, { cpu: sum.cpu + u.cpu, memory: sum.memory + u.memory, pods: sum.pods + u.pods, n: sum.n + 1 });
   }
@@ -134,15 +180,18 @@ export function planBalance(snapshot: ClusterSnapshot, config: BalanceConfig, ct
   const strategy = 'balance';
   const moves: Move[] = [];
   const skipped: SkippedNode[] = [];
+  // No measurements (live: metrics.k8s.io not served): balancing requests instead would be a different strategy.
+  if (config.basis === 'usage' && snapshot.podUsage === undefined) return { moves, drains: [], skipped };
   const usable = snapshot.nodes.filter((n) => n.ready && !n.unschedulable && !session.isDrained(n.name));
-  const thresholdsOf = _thresholds(session, usable, config);
+  const meter = _meter(session, snapshot, config.basis);
+  const thresholdsOf = _thresholds(meter, usable, config);
   if (thresholdsOf === undefined) return { moves, drains: [], skipped };
-  const under = usable.filter((n) => _below(_usage(session, n), thresholdsOf(n).low));
-  const over = usable.filter((n) => _above(_usage(session, n), thresholdsOf(n).high));
+  const under = usable.filter((n) => _below(meter(n), thresholdsOf(n).low));
+  const over = usable.filter((n) => _above(meter(n), thresholdsOf(n).high));
   if (under.length === 0 || over.length === 0) return { moves, drains: [], skipped };
 
   const load = (name: string): number => {
-    const u = _usage(session, session.node(name) as NodeView);
+    const u = meter(session.node(name) as NodeView);
     return Math.max(u.cpu, u.memory, u.pods);
   };
   const targets = sortNodes(under.map((n) => n.name), (name) => [load(name)]);
@@ -160,16 +209,18 @@ export function planBalance(snapshot: ClusterSnapshot, config: BalanceConfig, ct
     let lastReason: Reason | undefined;
     let moved = 0;
     for (const pod of pods) {
-      if (!_above(_usage(session, node), thresholdsOf(node).high) || session.budget.exhausted) break;
-      const before = _fmt(_usage(session, node));
+      if (!_above(meter(node), thresholdsOf(node).high) || session.budget.exhausted) break;
+      const before = _fmt(meter(node), config.basis);
       const attempt = session.tryMove(pod, {
         strategy,
         targets,
-        why: `Node "${name}" is above its high thresholds (${before}; high ${_fmt(thresholdsOf(node).high)})`,
+        // A surged pod on a node the autoscaler will remove is disrupted again when it goes, with no spare replica.
+        surgeAvoidsRemovalCandidates: true,
+        why: `Node "${name}" is above its high thresholds (${before}; high ${_fmt(thresholdsOf(node).high, config.basis)})`,
         // Same capacity type only: a replacement the webhook sends elsewhere fails the fit check.
         accept: (target, replacement) => {
           const t = session.node(target) as NodeView;
-          return t.capacityType === node.capacityType && !_above(_usage(session, t, replacement), thresholdsOf(t).high);
+          return t.capacityType === node.capacityType && !_above(meter(t, replacement), thresholdsOf(t).high);
         },
       });
       if (attempt.ok) {
@@ -187,4 +238,5 @@ export const balance: Strategy<'balance', BalanceConfig> = {
   name: 'balance',
   configSchema: balanceConfigSchema,
   plan: planBalance,
+  needsPodUsage: (config) => config.basis === 'usage',
 };

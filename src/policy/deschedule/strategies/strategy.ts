@@ -37,6 +37,8 @@ export interface Strategy<N extends string = string, C extends StrategyConfigBas
   readonly configSchema: z.ZodType<C>;
   // A method, so a strategy with a narrower config is still a `Strategy` in a registry.
   plan(snapshot: ClusterSnapshot, config: C, ctx: StrategyContext): StrategyResult;
+  /** Whether, so configured, it reads the snapshot's `podUsage` (the caller then measures pods); false when absent. */
+  needsPodUsage?(config: C): boolean;
 }
 
 /** A list of strategies, in the order a plan runs them; names are unique. */
