@@ -33,8 +33,8 @@ const SPOT = ['spot-1', 'spot-2'];
 const CANDIDATE_TAINT = { key: 'DeletionCandidateOfClusterAutoscaler', value: String(Math.floor(Date.now() / 1000)), effect: 'PreferNoSchedule' };
 const dir = mkdtempSync(join(tmpdir(), 'stowage-deschedule-autoscaler-e2e-'));
 
-/** A descheduler config file with spot-reschedule alone, and `extra` lines under `spec`. */
-function config(name: string, extra: readonly string[], strategy = '{}'): string {
+/** A descheduler config file with spot-reschedule alone (its section `strategy`) or `more` strategies, and `extra` lines under `spec`. */
+function config(name: string, extra: readonly string[], strategy = '{}', more = ''): string {
   const path = join(dir, `${name}.yaml`);
   writeFileSync(
     path,
@@ -44,7 +44,7 @@ function config(name: string, extra: readonly string[], strategy = '{}'): string
       'spec:',
       '  deschedule:',
       '    eviction: { minPodAgeSeconds: 0 }',
-      `    strategies: { consolidate: { enabled: false }, spot-reschedule: ${strategy} }`,
+      `    strategies: { consolidate: { enabled: false }, spot-reschedule: ${strategy}${more} }`,
       '  replacementTimeoutSeconds: 120',
       ...extra,
       '',
@@ -156,18 +156,7 @@ describe('stowage deschedule and the autoscaler', () => {
   });
   test('balance on use in a cluster without metrics-server plans nothing and says why, without failing the cycle', { timeout: 2 * 60_000 }, async () => {
     const c = cluster();
-    const path = join(dir, 'balance-usage.yaml');
-    writeFileSync(
-      path,
-      [
-        'apiVersion: stowage.io/v1alpha1',
-        'kind: DeschedulerConfiguration',
-        'spec:',
-        '  deschedule:',
-        '    strategies: { consolidate: { enabled: false }, balance: { enabled: true, basis: usage } }',
-        '',
-      ].join('\n'),
-    );
+    const path = config('balance-usage', [], '{ enabled: false }', ', balance: { enabled: true, basis: usage }');
     const result = await runCli(['deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', path, '--dry-run', '-o', 'json'], { STOWAGE_LOG_LEVEL: 'warn' });
     assert.equal(result.code, 0, `deschedule exited ${result.code}: ${result.stderr}`);
     // The apiserver serves no metrics.k8s.io here: its 404 is the answer, not a failed cycle.
