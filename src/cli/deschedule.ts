@@ -20,6 +20,7 @@ import { EventRecorder } from '../kube/events.js';
 import { readClusterSnapshot, readNamespaceAnnotations } from '../kube/read-snapshot.js';
 import { CACHE_KINDS, ClusterCache, SNAPSHOT_KINDS, type SnapshotFocus } from '../kube/cluster-cache.js';
 import { readPodMetrics } from '../kube/pod-metrics.js';
+import { KarpenterNodeDeleter } from '../kube/node-claims.js';
 import type { PlacementContext } from '../policy/deschedule/types.js';
 import { leaderIdentity, runAsLeader, startRuntime } from '../controllers/runtime/runtime.js';
 import { createLogger, LOG_LEVELS, type Logger } from '../observability/log.js';
@@ -156,6 +157,7 @@ export function registerDeschedulerCommand(program: Command): void {
           events,
           replacementTimeoutMs: config.replacementTimeoutMs,
           signal,
+          nodes: new KarpenterNodeDeleter(kc),
         });
         // A drain left by a crashed run (or a leader that died) is rolled back first; the next
         // plan resumes it if it still pays.

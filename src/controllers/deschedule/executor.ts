@@ -44,6 +44,7 @@ import {
   withoutDrainingTaint,
 } from './drain-state.js';
 import type { DeschedulerMetrics } from './metrics.js';
+import type { NodeDeleter } from '../../kube/node-claims.js';
 
 const _MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -68,6 +69,12 @@ export interface ExecutorOptions {
   readonly holdMs?: number;
   /** Stops waiting and rolls the current drain back (SIGTERM). */
   readonly signal?: AbortSignal;
+  /**
+   * Deletes an emptied node whose drain asks for it (karpenter-consolidate) through the node's
+   * provisioner (Karpenter's NodeClaim); absent, or for a node it did not launch, the node is held
+   * for the autoscaler as consolidate's are.
+   */
+  readonly nodes?: NodeDeleter;
 }
 
 /** How one drain (or single move) ended. */
@@ -206,9 +213,7 @@ export class PlanExecutor {
           await this.#hold(effect.node, effect.until);
           return undefined;
         case 'delete-node':
-          // Deleting nodes needs a node provisioner's delete (a Karpenter NodeClaim) and its RBAC; not
-          // yet live: the node is held for the autoscaler, as consolidate's are.
-          await this.#hold(effect.node, effect.holdUntil);
+          await this.#deleteNode(effect.node, effect.holdUntil, planId);
           return undefined;
         case 'evict':
           return await this.#evict(effect.move);
@@ -310,6 +315,32 @@ export class PlanExecutor {
   }
 
   /** Keeps the node's taint and writes the end of the hold into its record. */
+  /**
+   * Deletes an emptied node through its NodeClaim. It is held first, as a consolidated node is:
+   * should the deletion not happen (no provisioner, a node it did not launch, an API error), the
+   * node is untainted when the hold ends. Only an empty node is deleted: a pod other than a
+   * DaemonSet's or a mirror pod that reached it since (one tolerating the taint) keeps it.
+   */
+  async #deleteNode(nodeName: string, holdUntil: number, planId: string): Promise<void> {
+    await this.#hold(nodeName, holdUntil);
+    const deleter = this.#o.nodes;
+    if (deleter === undefined) return;
+    const { pods } = await this.#o.readSnapshot({ nodes: [nodeName] });
+    const left = pods.filter((p) => p.nodeName === nodeName && p.owner.kind !== 'DaemonSet' && !p.isMirror && p.deletionRequestedAt === undefined && p.phase !== 'Succeeded' && p.phase !== 'Failed');
+    if (left.length > 0) {
+      this.#o.log.info({ planId, node: nodeName, pods: left.map((p) => `${p.namespace}/${p.name}`) }, 'Drained node not deleted: pods reached it since; held for the autoscaler');
+      return;
+    }
+    const claim = await deleter.claimOf(nodeName);
+    if (claim === undefined) {
+      this.#o.log.info({ planId, node: nodeName }, 'Drained node has no NodeClaim (not launched by Karpenter): held for the autoscaler');
+      return;
+    }
+    await deleter.deleteClaim(claim);
+    this.#o.log.info({ planId, node: nodeName, nodeClaim: claim }, 'Deleted the drained node\'s NodeClaim');
+    await this.#nodeEvent(nodeName, 'Normal', 'NodeClaimDeleted', `Deleted NodeClaim "${claim}" of the drained node (plan "${planId}"): Karpenter terminates it`);
+  }
+
   async #hold(nodeName: string, until: number): Promise<void> {
     const node = await withRetry(`read node "${nodeName}"`, () => this.#o.core.readNode({ name: nodeName }));
     const record = decodeDrainRecord(node.metadata?.annotations?.[DRAIN_ANNOTATION]);
