@@ -245,6 +245,8 @@ export type SimPodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 export class SimPod {
   readonly uid: string;
   readonly spec: PodSpec;
+  /** `spec.owner`, held on the pod itself: the usage samples and the autoscaler read it for every pod. */
+  readonly owner: PodOwner;
   readonly createdAt: number;
   node: SimNode | undefined;
   phase: SimPodPhase = 'Pending';
@@ -272,13 +274,11 @@ export class SimPod {
   constructor(uid: string, spec: PodSpec, createdAt: number, epochOffset: number) {
     this.uid = uid;
     this.spec = spec;
+    this.owner = spec.owner;
     this.createdAt = createdAt;
     this.#epochOffset = epochOffset;
   }
 
-  get owner(): PodOwner {
-    return this.spec.owner;
-  }
 
   get terminating(): boolean {
     return this.deletionRequestedAt !== undefined;

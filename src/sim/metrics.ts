@@ -268,7 +268,7 @@ export class RunRecorder {
     let sum = 0;
     let sumSq = 0;
     for (const node of cluster.readyNodes) {
-      const alloc = node.group.allocatable['cpu'] ?? 0;
+      const alloc = node.allocatableCpu;
       if (alloc <= 0) continue;
       let used = 0;
       for (const pod of node.pods) used += cpuUsage(pod);
