@@ -294,7 +294,8 @@ export class Cloud {
     const node = this.#cluster.addNode(group, now);
     this.#groupSize.set(group, this.groupSize(group) + 1);
     this.#live++;
-    pool?.nodes.add(node);
+    // An on-demand group shares its pool key (type/zone) with the spot group of that type: only spot nodes are EC2's to reclaim.
+    if (group.capacityType === 'spot') pool?.nodes.add(node);
     this.#engine.after(runningAfter, () => {
       if (node.state !== 'gone') this.billing.start(node, this.#engine.now);
     });

@@ -46,3 +46,26 @@ test('a spot notice: the node is cordoned and drained at once, and gone 2 minute
   world.engine.run(noticeAt + 6 * MIN);
   assert.equal(web?.ready, 2);
 });
+
+test('spot reclaims take spot nodes only, though the on-demand group of the same type and zone shares the pool key', () => {
+  // One instance type in one zone, both capacity types, a reclaim of 30% of the pool about every 16 hours.
+  const world = testWorld(
+    testScenario({
+      duration: '4d',
+      cloud: { instanceTypes: [{ name: 'box', cpu: 4, memory: '16Gi', pods: 58, onDemand: 3.6, spot: 1.44, interruption: '>20%' }], spot: { reclaimShare: 0.3, bandMonthlyRate: { '>20%': 0.999999 } } },
+      stowage: { placement: { base: 1, percent: 0 } },
+      services: { list: [{ name: 'web', replicas: 6, cpu: '1500m', memory: '1Gi', startup: '10s', shutdown: '5s' }] },
+    }),
+    testArm({ capacityTypes: ['on-demand', 'spot'], placement: true }),
+  );
+  const noticed = new Map<string, string>();
+  const send = world.cloud.sendSpotNotice.bind(world.cloud);
+  world.cloud.sendSpotNotice = (node) => {
+    noticed.set(node.name, node.capacityType);
+    send(node);
+  };
+  world.engine.run(4 * 24 * 60 * MIN);
+  const types = [...noticed.values()];
+  assert.ok(types.length >= 2, `reclaims happened (${types.length} notices)`);
+  assert.deepEqual([...new Set(types)], ['spot'], `notices went to: ${[...noticed].map(([n, t]) => `${n} (${t})`).join(', ')}`);
+});
