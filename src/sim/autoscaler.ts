@@ -161,7 +161,7 @@ export class ClusterAutoscaler {
       // Pods that fit on existing nodes wait for the scheduler; pods that fit on nodes already
       // coming are waiting for those (CA's filterOutSchedulable and upcoming-node simulation).
       const existing: _Slot[] = [];
-      for (const node of this.#cluster.schedulableNodes) existing.push({ name: node.name, group: node.group });
+      for (const node of this.#cluster.schedulableNodes) existing.push({ name: node.name, group: node.group, info: _infoOf(fit, node.name, node.fitInfo(fit)) });
       const upcoming: _Slot[] = [];
       for (const node of this.#cluster.nodes.values()) {
         if (node.state !== 'provisioning') continue;
@@ -169,7 +169,7 @@ export class ClusterAutoscaler {
         // CA's upcoming-node templates hold them.
         trial.addNode(fitNodeView(node.name, node.group));
         this.#assumeDaemonPod(trial, node.name);
-        upcoming.push({ name: node.name, group: node.group });
+        upcoming.push({ name: node.name, group: node.group, info: _infoOf(fit, node.name, fit.nodeInfo(node.name)) });
       }
       let rest = _placeFirstFit(trial, pending, existing);
       rest = _placeFirstFit(trial, rest, upcoming);
@@ -333,15 +333,15 @@ export class ClusterAutoscaler {
    * unneeded node is not refilled while its unneeded time runs.
    */
   #updateSoftTaints(now: number): void {
-    let budget = _MAX_BULK_SOFT_TAINT_COUNT;
-    for (const node of this.#cluster.readyNodes) {
-      const unneeded = this.#unneededSince.has(node);
-      if (!unneeded && node.deletionCandidateSince !== undefined) this.#cluster.setDeletionCandidate(node, false, now);
-      else if (unneeded && node.deletionCandidateSince === undefined && budget > 0) {
-        this.#cluster.setDeletionCandidate(node, true, now);
-        budget--;
-      }
+    // From the tens of tainted and unneeded nodes, not the thousand Ready ones (every 10 s); the
+    // budget goes to the first untainted unneeded nodes in `readyNodes` order, as a walk over them would.
+    for (const node of this.#cluster.deletionCandidates) {
+      if (node.state === 'ready' && !this.#unneededSince.has(node)) this.#cluster.setDeletionCandidate(node, false, now);
     }
+    const untainted: SimNode[] = [];
+    for (const node of this.#unneededSince.keys()) if (node.state === 'ready' && node.deletionCandidateSince === undefined) untainted.push(node);
+    untainted.sort((a, b) => a._readyIndex - b._readyIndex);
+    for (const node of untainted.slice(0, _MAX_BULK_SOFT_TAINT_COUNT)) this.#cluster.setDeletionCandidate(node, true, now);
   }
 
   /** Simulates the removal of each checked node, keeping the moves of those found removable. */
@@ -481,6 +481,13 @@ export class ClusterAutoscaler {
 interface _Slot {
   readonly name: string;
   readonly group: NodeGroup;
+  /** The slot in the fit state, updated in place by trial placements: read without a lookup by name. */
+  readonly info: NodeInfo;
+}
+
+function _infoOf(fit: FitState, name: string, info: NodeInfo | undefined): NodeInfo {
+  if (info === undefined) throw new Error(`Cannot simulate a scale-up: node "${name}" is not in the fit state`);
+  return info;
 }
 
 /**
@@ -497,20 +504,20 @@ function _placeFirstFit(trial: _Trial, pods: readonly SimPod[], slots: readonly 
     minMemory = Math.min(minMemory, pod.spec.memory);
   }
   const smallest = { spec: { cpu: minCpu, memory: minMemory } } as SimPod;
-  let open = slots.filter((s) => _hasRoomOn(trial.fit, s.name, s.group, smallest));
+  let open = slots.filter((s) => _roomIn(s.info.requested, s.group, smallest));
   const rest: SimPod[] = [];
   for (const pod of pods) {
     const view = pod.view();
     let placed: _Slot | undefined;
     for (const slot of open) {
-      if (_hasRoomOn(trial.fit, slot.name, slot.group, pod) && checkFit(trial.fit, view, slot.name).ok) {
+      if (_roomIn(slot.info.requested, slot.group, pod) && checkFit(trial.fit, view, slot.name).ok) {
         trial.assume(view, slot.name);
         placed = slot;
         break;
       }
     }
     if (placed === undefined) rest.push(pod);
-    else if (!_hasRoomOn(trial.fit, placed.name, placed.group, smallest)) open = open.filter((s) => s !== placed);
+    else if (!_roomIn(placed.info.requested, placed.group, smallest)) open = open.filter((s) => s !== placed);
   }
   return rest;
 }
