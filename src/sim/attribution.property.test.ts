@@ -44,8 +44,27 @@ const scenarioArbitrary = fc.record({
 const _RUNS = Number(process.env['STOWAGE_PROPERTY_RUNS'] ?? 40);
 type _Scenario = typeof scenarioArbitrary extends fc.Arbitrary<infer T> ? T : never;
 const _svc = (replicas: number, cpu: string, hpa: boolean): _Scenario['services'][number] => ({ replicas, cpu, pdb: undefined, hpa, startup: '5s', strategy: undefined });
+// Regression (fast-check seed -1065360134, T3, rollouts 24/day): svc-2 (HPA, PDB minAvailable 1,
+// rollout maxUnavailable 100%) lost a pod to a Stowage eviction, then its last Ready replica to a
+// rollout that accepts zero Ready: the rollout's outage, once charged to Stowage (metrics.ts `_attribute`).
+const _svcWith = (replicas: number, cpu: string, hpa: boolean, startup: string, pdb: _Scenario['services'][number]['pdb'], strategy: _Scenario['services'][number]['strategy']): _Scenario['services'][number] => ({ replicas, cpu, pdb, hpa, startup, strategy });
 /** Counterexamples found before, run first every time. */
 const _EXAMPLES: [_Scenario][] = [
+  [{
+    cpu: 2,
+    services: [
+      _svcWith(1, '400m', false, '5s', undefined, undefined),
+      _svcWith(4, '100m', false, '27s', { maxUnavailable: 1 }, { maxSurge: 1, maxUnavailable: 0 }),
+      _svcWith(3, '200m', true, '42s', { minAvailable: 1 }, { maxSurge: 0, maxUnavailable: '100%' }),
+      _svcWith(2, '800m', true, '25s', undefined, { maxSurge: 1, maxUnavailable: 0 }),
+      _svcWith(2, '200m', false, '14s', { minAvailable: '50%' }, { maxSurge: 0, maxUnavailable: '100%' }),
+      _svcWith(2, '200m', true, '25s', { minAvailable: '50%' }, { maxSurge: 1, maxUnavailable: 0 }),
+    ],
+    reclaims: [[380, 1440225410], [176, 2105588454], [223, 80437852], [211, 1438959432], [164, 940610625], [337, 2115909803]],
+    jobsPerHour: 4,
+    rolloutsPerDay: 24,
+    seed: 2,
+  }],
   [{
     cpu: 4,
     services: [_svc(1, '1400m', false), _svc(4, '1300m', true), _svc(1, '900m', false), _svc(4, '100m', false), _svc(4, '400m', true)],

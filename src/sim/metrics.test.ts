@@ -87,13 +87,16 @@ test('each outage and A2 dip is attributed to what took the replicas down', () =
   recover(350, 2);
   lose(400, DeletionCause.NodeRemoved, pod(true, -3_600 * S)); // moved by Stowage an hour before: the autoscaler's
   recover(450, 2);
+  lose(460, DeletionCause.Descheduler); // dip: Stowage's eviction
+  lose(470, DeletionCause.Rollout); // outage: a rollout that accepts zero Ready (maxUnavailable 100%) took the last one
+  recover(480, 2);
   engine.at(500 * S, () => {
     svc.desired = 3; // scaled up, the new replica not Ready yet: below the floor with nothing lost
     recorder.serviceChanged(svc);
   });
   engine.run(1_000 * S);
   const m = recorder.finish({ pending: new Set(), meanUtilisation: () => 0 } as unknown as SimCluster, { nodeHours: () => ({ 'on-demand': 0, spot: 0 }), totalUsd: () => 0 } as unknown as Billing);
-  assert.deepEqual(m.outagesByCause, { 'spot-reclaim': 1, stowage: 1 });
-  assert.equal(m.outages, 2);
-  assert.deepEqual(m.a2DipsByCause, { 'autoscaler-drain': 1, 'spot-reclaim': 1, stowage: 2 });
+  assert.deepEqual(m.outagesByCause, { rollout: 1, 'spot-reclaim': 1, stowage: 1 });
+  assert.equal(m.outages, 3);
+  assert.deepEqual(m.a2DipsByCause, { 'autoscaler-drain': 1, 'spot-reclaim': 1, stowage: 3 });
 });

@@ -378,7 +378,15 @@ function _outageCause(pod: SimPod, cause: DeletionCause, now: number): OutageCau
  * (it must never contribute, even alongside a spot reclaim), else the loss that took the last
  * replica (or the floor's last one); none at all means replicas that never came (no capacity).
  */
+/**
+ * The cause of an outage or dip from the losses since the service was last fully Ready: Stowage's
+ * when any of them is (it spent the disruption the others then went past), else the last one. A
+ * rollout that takes the last Ready replica is the cause whatever came before: the Deployment
+ * controller deletes an old pod only while its maxUnavailable allows, so it reaches zero Ready
+ * only when the strategy accepts zero (`maxUnavailable: 100%`), with or without earlier losses.
+ */
 function _attribute(losses: readonly OutageCause[]): OutageCause {
+  if (losses[losses.length - 1] === OutageCause.Rollout) return OutageCause.Rollout;
   if (losses.includes(OutageCause.Stowage)) return OutageCause.Stowage;
   return losses[losses.length - 1] ?? OutageCause.NoCapacity;
 }
