@@ -65,6 +65,11 @@ const _EXAMPLES: [_Scenario][] = [
     rolloutsPerDay: 24,
     seed: 2,
   }],
+  // Regression (fast-check seed 551966066, T2): consolidate surged two single replicas onto a node
+  // that a 900m pod held well above the removal threshold; that pod's rollout then put its new pod
+  // elsewhere, the autoscaler removed the emptied node 24 minutes after the move: the autoscaler's
+  // outage (the rollout's choice emptied the node), once charged to Stowage.
+  [{ cpu: 2, services: [_svc(1, '900m', false), _svc(1, '100m', false), _svc(1, '100m', false)], reclaims: [], jobsPerHour: 0, rolloutsPerDay: 24, seed: 97 }],
   [{
     cpu: 4,
     services: [_svc(1, '1400m', false), _svc(4, '1300m', true), _svc(1, '900m', false), _svc(4, '100m', false), _svc(4, '400m', true)],

@@ -79,6 +79,8 @@ export class SimNode {
   readonly cordons = new Set<CordonReason>();
   /** Run time Cluster Autoscaler soft-tainted the node as a deletion candidate, when it carries the taint. */
   deletionCandidateSince: number | undefined;
+  /** Run time a controller last took a pod off the node by choice (a rollout or a scale-down), for outage attribution. */
+  controllerDeletedAt: number | undefined;
   /** Index in `SimCluster.readyNodes`, for O(1) removal. */
   _readyIndex = -1;
   /** Index in `SimCluster.schedulableNodes` (and its room arrays) while that list stands, else -1. */

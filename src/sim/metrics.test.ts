@@ -90,6 +90,9 @@ test('each outage and A2 dip is attributed to what took the replicas down', () =
   lose(460, DeletionCause.Descheduler); // dip: Stowage's eviction
   lose(470, DeletionCause.Rollout); // outage: a rollout that accepts zero Ready (maxUnavailable 100%) took the last one
   recover(480, 2);
+  // A pod Stowage moved at 482 s, on a node a rollout took a pod off at 483 s: its removal is the autoscaler's.
+  lose(485, DeletionCause.NodeRemoved, { movedByStowage: true, createdAt: 482 * S, node: { controllerDeletedAt: 483 * S } } as unknown as SimPod);
+  recover(490, 2);
   engine.at(500 * S, () => {
     svc.desired = 3; // scaled up, the new replica not Ready yet: below the floor with nothing lost
     recorder.serviceChanged(svc);
@@ -98,5 +101,5 @@ test('each outage and A2 dip is attributed to what took the replicas down', () =
   const m = recorder.finish({ pending: new Set(), meanUtilisation: () => 0 } as unknown as SimCluster, { nodeHours: () => ({ 'on-demand': 0, spot: 0 }), totalUsd: () => 0 } as unknown as Billing);
   assert.deepEqual(m.outagesByCause, { rollout: 1, 'spot-reclaim': 1, stowage: 1 });
   assert.equal(m.outages, 3);
-  assert.deepEqual(m.a2DipsByCause, { 'autoscaler-drain': 1, 'spot-reclaim': 1, stowage: 3 });
+  assert.deepEqual(m.a2DipsByCause, { 'autoscaler-drain': 2, 'spot-reclaim': 1, stowage: 3 });
 });

@@ -41,7 +41,10 @@ export type OutageCause = (typeof OutageCause)[keyof typeof OutageCause];
 /**
  * A pod Stowage moved and the autoscaler took down within this time counts as Stowage's: the
  * autoscaler removes a node after 10 minutes unneeded and a drain of up to a few minutes, so a
- * pod lost that soon after its move was moved onto a node already on its way out.
+ * pod lost that soon after its move was moved onto a node already on its way out. Unless, since
+ * the move, a rollout or a scale-down took pods off that node: what held the node above the
+ * autoscaler's threshold left by a controller's choice no planner can foresee, and the removal is
+ * the autoscaler's, as it would be for a pod the scheduler had placed there.
  */
 const _STOWAGE_PLACEMENT_BLAME_MS = 30 * 60_000;
 
@@ -360,7 +363,7 @@ function _outageCause(pod: SimPod, cause: DeletionCause, now: number): OutageCau
       return OutageCause.Stowage;
     case DeletionCause.AutoscalerDrain:
     case DeletionCause.NodeRemoved:
-      return pod.movedByStowage && now - pod.createdAt < _STOWAGE_PLACEMENT_BLAME_MS ? OutageCause.Stowage : OutageCause.AutoscalerDrain;
+      return pod.movedByStowage && now - pod.createdAt < _STOWAGE_PLACEMENT_BLAME_MS && !((pod.node?.controllerDeletedAt ?? -Infinity) > pod.createdAt) ? OutageCause.Stowage : OutageCause.AutoscalerDrain;
     case DeletionCause.SpotDrain:
     case DeletionCause.SpotReclaim:
       return OutageCause.SpotReclaim;

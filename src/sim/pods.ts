@@ -7,7 +7,8 @@
  * controllers watch their pods: a deleted pod is replaced at once, while it still terminates.
  */
 import type { Engine } from './engine.js';
-import type { DeletionCause, SimCluster, SimNode, SimPod, PodSpec } from './cluster.js';
+import { DeletionCause } from './cluster.js';
+import type { SimCluster, SimNode, SimPod, PodSpec } from './cluster.js';
 
 export { DeletionCause } from './cluster.js';
 
@@ -101,6 +102,7 @@ export class PodLifecycle {
     const now = this.#engine.now;
     const wasReady = pod.ready;
     pod.deletionRequestedAt = now;
+    if (pod.node !== undefined && (cause === DeletionCause.Rollout || cause === DeletionCause.ScaleDown)) pod.node.controllerDeletedAt = now;
     pod.ready = false;
     pod.invalidate();
     this.#engine.cancel(pod.timer);
