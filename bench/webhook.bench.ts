@@ -22,7 +22,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -380,7 +380,10 @@ async function podCreation(): Promise<void> {
 
 async function _spawnServer(variant: string): Promise<{ child: ChildProcess; port: number; ca: string }> {
   // Its own small entry point: this file's imports (the Kubernetes client, the cluster launcher) would weigh on its RSS.
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./webhook-flood-server.ts', import.meta.url)), variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // STOWAGE_BENCH_PROFILE=DIR writes each server's CPU profile there.
+  const profile = process.env['STOWAGE_BENCH_PROFILE'];
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(new URL('./webhook-flood-server.ts', import.meta.url)), variant], { stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve, reject) => {
     let text = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -391,6 +394,13 @@ async function _spawnServer(variant: string): Promise<{ child: ChildProcess; por
   });
   const { port, ca } = JSON.parse(first) as { port: number; ca: string };
   return { child, port, ca };
+}
+
+/** Asks a flood server to print its event-loop delay since the last ask (SIGUSR2): after warm-up, calm, flood. */
+async function _loopDelay(child: ChildProcess): Promise<void> {
+  child.kill('SIGUSR2');
+  // The server writes to the shared stderr: let it, before this process writes on.
+  await new Promise((r) => setTimeout(r, 200));
 }
 
 async function flood(): Promise<void> {
@@ -407,21 +417,25 @@ async function flood(): Promise<void> {
           return r.results;
         });
       await valid(200, new Promise((r) => setTimeout(r, 2_000))); // warm-up: JIT
+      await _loopDelay(child);
       const cpuBefore = _cpuMs(pid);
       const calm = await valid(200, new Promise((r) => setTimeout(r, 10_000)));
       const cpu = _cpuMs(pid) - cpuBefore;
       cpuPerAdmission[variant] = cpu / calm.length;
       const ok = calm.filter((r) => r.status === 200);
       process.stdout.write(`   ${variant.padEnd(8)} at 200 valid reviews/s: ${calm.length} reviews, ${calm.length - ok.length} errors; ${summary(ok.map((r) => r.ms))}; CPU ${cpu} ms = ${(cpu / calm.length).toFixed(3)} ms per admission; RSS ${rssMiB(pid).toFixed(0)} MiB\n`);
+      await _loopDelay(child);
       if (variant !== 'stowage') continue;
 
       let peak = 0;
       const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
+      const cpuFloodBefore = _cpuMs(pid);
       const flooded = floodInWorker({ port, ca, count: 1_000, clients: 16 });
       const during = valid(50, flooded);
       const result = await flooded;
       const reviews = await during;
       const peakDuring = peak;
+      const floodCpu = _cpuMs(pid) - cpuFloodBefore;
       // After: the process settles (its GC returns memory lazily); sample for 5 s.
       await new Promise((r) => setTimeout(r, 5_000));
       clearInterval(sampler);
@@ -432,6 +446,8 @@ async function flood(): Promise<void> {
       for (const [kind, byStatus] of Object.entries(result.statuses)) process.stdout.write(`     ${kind.padEnd(26)} ${Object.entries(byStatus).map(([s, n]) => `${s === '-1' ? 'closed' : s}×${n}`).join(' ')}\n`);
       process.stdout.write(`     unexpected answers: ${result.unexpected.length}${result.unexpected.length > 0 ? ` (${result.unexpected.slice(0, 3).join('; ')})` : ''}\n`);
       process.stdout.write(`     valid reviews: ${answered.length}/${reviews.length} answered 200, ${patched.length} placed, ${answered.length - patched.length} admitted unchanged (shed); ${summary(answered.map((r) => r.ms))}\n`);
+      process.stdout.write(`     server process CPU during the flood: ${floodCpu} ms; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+      await _loopDelay(child);
       process.stdout.write(`     server process: ${child.exitCode === null ? 'alive' : `EXITED with ${child.exitCode}`}; RSS peak during ${peakDuring.toFixed(0)} MiB, after 5 s ${after.toFixed(0)} MiB (goal < 256 MiB)\n`);
     } finally {
       child.kill('SIGTERM');
