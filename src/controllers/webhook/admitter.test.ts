@@ -8,6 +8,7 @@ import { CAPACITY_TYPE_ANNOTATION, type JsonPatchOperation } from '../../policy/
 import { PlacementAdmitter, type AdmitResult, type ObjectLookup } from './admitter.js';
 import { barePod, createRequest, deployment, node, NS, replicaSet, rsPod, statefulSet, stsPod, twoByTwo } from './fixtures.test-helper.js';
 import { RESERVATION_ANNOTATION, ReservationLedger } from './ledger.js';
+import { podFields } from './review.js';
 import type { PlacementIndex } from './placement-index.js';
 
 interface Setup {
@@ -324,4 +325,40 @@ test('property: however pods appear and creates interleave, a revision gets exac
     ),
     { numRuns: 150 },
   );
+});
+
+test('the pod fields the parser keeps decide exactly as the whole pod does: same decision, same patch, same reservation', async () => {
+  const config = parseWebhookConfig('apiVersion: stowage.io/v1alpha1\nkind: WebhookConfiguration\nspec: { spotTaint: { key: spot, effect: NoSchedule } }');
+  const noise = { image: 'registry.example/app:1', env: [{ name: 'A', value: '1' }], ports: [{ containerPort: 80 }], livenessProbe: { httpGet: { path: '/' } } };
+  const specs: Record<string, unknown>[] = [
+    {},
+    { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] }, { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['od-1'] }] }] } } } },
+    { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 5, preference: { matchExpressions: [{ key: 'node.kubernetes.io/capacity', operator: 'In', values: ['spot'] }] } }] } }, tolerations: [{ key: 'spot', operator: 'Exists', effect: 'NoSchedule' }] },
+    { nodeSelector: { 'kubernetes.io/os': 'linux' }, tolerations: [{ key: 'team', operator: 'Exists' }], priorityClassName: 'high', priority: 1000 },
+    { nodeSelector: { 'node.kubernetes.io/capacity': 'spot' } },
+    { containers: [{ name: 'app', ...noise, resources: { requests: { cpu: '3500m', memory: '1Gi' }, limits: { cpu: '4' } } }] },
+    { initContainers: [{ name: 'init', ...noise, resources: { requests: { cpu: '2' } } }, { name: 'sidecar', restartPolicy: 'Always', ...noise, resources: { requests: { cpu: '500m' } } }], overhead: { cpu: '250m' } },
+    { volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'host', hostPath: { path: '/var' } }, { name: 'data', persistentVolumeClaim: { claimName: 'data' } }, { name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: {} } } }] },
+    { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'cart' } } }], affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'cart' } } }] } } },
+  ];
+  const annotations: Record<string, string>[] = [{}, { [CAPACITY_TYPE_ANNOTATION]: 'spot', [RESERVATION_ANNOTATION]: 'earlier' }, { 'controller.kubernetes.io/pod-deletion-cost': '7' }];
+  let n = 0;
+  for (const spec of specs) {
+    for (const a of annotations) {
+      for (const pod of [rsPod('cart', 'aaa', `c${n}`, { spec, annotations: a }), stsPod('db', n % 3, { spec, annotations: a })]) {
+        n += 1;
+        const full = { ...pod, metadata: { ...pod.metadata, managedFields: [{ manager: 'kube-controller-manager', fieldsV1: { 'f:spec': {} } }] } } as KubePod;
+        const results = [];
+        for (const object of [full, podFields(full as Record<string, unknown>)]) {
+          const s = setup({ config });
+          withDeployment(s, deployment('cart', 4));
+          s.index.upsertWorkload('StatefulSet', statefulSet('db', 3));
+          s.index.upsertPod(rsPod('cart', 'aaa', 'running', { nodeName: 'od-1' }));
+          const result = await s.admitter.admit(createRequest(object, `req-${n}`));
+          results.push({ result, counts: [s.ledger.counts('Deployment/shop/cart#rs-cart-aaa', s.now), s.ledger.counts('StatefulSet/shop/db', s.now)] });
+        }
+        assert.deepEqual(results[1], results[0], `pod ${n}: ${JSON.stringify(pod.spec)} ${JSON.stringify(a)}`);
+      }
+    }
+  }
 });

@@ -18,7 +18,10 @@ export interface AdmissionRequest {
   /** Empty for a pod created with `generateName` (every ReplicaSet pod). */
   readonly name: string;
   readonly operation: string;
-  /** The object as JSON; a record whenever the operation is CREATE. */
+  /**
+   * The fields of the object that placement reads (see {@link POD_FIELDS}), copied out of the
+   * parsed body: a record whenever the operation is CREATE.
+   */
   readonly object: Readonly<Record<string, unknown>> | undefined;
   /** Server-side dry run: the webhook must not record anything (`sideEffects: None`). */
   readonly dryRun: boolean;
@@ -80,6 +83,121 @@ function _optionalRecord(record: Record<string, unknown>, key: string, path: str
 }
 
 /**
+ * Which fields of a pod to keep: `true` keeps the value whole, a record keeps those of its keys, a
+ * one-element array keeps each element so, `'present'` keeps only that the field is set (as `{}`).
+ */
+type _Fields = true | 'present' | { readonly [key: string]: _Fields } | readonly [_Fields];
+
+const _CONTAINER_FIELDS: _Fields = { name: true, resources: { requests: true }, restartPolicy: true };
+
+/**
+ * The fields of a pod that the admitter, the pod's requests and constraints (core/from-kube.ts) and
+ * the placement patch (policy/placement/patch.ts) read; a field they start reading must be added
+ * here. Everything else (images, env, probes, managedFields, a hostile body's junk) is left behind
+ * in the parsed body, so the request is small whatever the body held: it is copied from the parse
+ * worker to the event loop, and retained while the review is decided.
+ */
+export const POD_FIELDS: _Fields = {
+  apiVersion: true,
+  kind: true,
+  metadata: { name: true, generateName: true, namespace: true, uid: true, labels: true, annotations: true, ownerReferences: true, creationTimestamp: true, deletionTimestamp: true },
+  spec: {
+    containers: [_CONTAINER_FIELDS],
+    initContainers: [_CONTAINER_FIELDS],
+    resources: { requests: true },
+    overhead: true,
+    nodeName: true,
+    nodeSelector: true,
+    affinity: true,
+    tolerations: true,
+    topologySpreadConstraints: true,
+    priority: true,
+    priorityClassName: true,
+    preemptionPolicy: true,
+    schedulerName: true,
+    volumes: [{ name: true, hostPath: 'present', emptyDir: { medium: true }, persistentVolumeClaim: { claimName: true }, ephemeral: 'present' }],
+  },
+  status: { phase: true, conditions: true },
+};
+
+/**
+ * Bounds on the fields kept: far above a real pod (whose annotations Kubernetes caps at 256 KiB
+ * in all), so only a body built to be large is refused.
+ */
+export const POD_FIELD_LIMITS = { maxValues: 20_000, maxStringBytes: 512 * 1024 } as const;
+
+class _FieldBudget {
+  values = 0;
+  chars = 0;
+  readonly path: string[] = ['request', 'object'];
+
+  spend(value: unknown): void {
+    this.values += 1;
+    if (typeof value === 'string') this.chars += value.length;
+    if (this.values > POD_FIELD_LIMITS.maxValues) {
+      throw new AdmissionReviewError(`${this.path.join('.')} is too large: the pod fields the webhook reads hold more than ${POD_FIELD_LIMITS.maxValues} values`);
+    }
+    if (this.chars > POD_FIELD_LIMITS.maxStringBytes) {
+      throw new AdmissionReviewError(`${this.path.join('.')} is too large: the pod fields the webhook reads hold more than ${POD_FIELD_LIMITS.maxStringBytes} characters`);
+    }
+  }
+}
+
+/** A copy of `value` with only the `fields` kept; a value not of the expected shape is kept whole. */
+function _copyFields(value: unknown, fields: _Fields, budget: _FieldBudget): unknown {
+  if (fields === 'present' && _isRecord(value)) {
+    budget.spend(value);
+    return {};
+  }
+  if (Array.isArray(fields) && Array.isArray(value)) {
+    budget.spend(value);
+    const element = fields[0] as _Fields;
+    const copy: unknown[] = [];
+    for (let i = 0; i < value.length; i++) {
+      budget.path.push(String(i));
+      copy.push(_copyFields(value[i], element, budget));
+      budget.path.pop();
+    }
+    return copy;
+  }
+  if (typeof fields === 'object' && !Array.isArray(fields) && _isRecord(value)) {
+    budget.spend(value);
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(fields)) {
+      if (!Object.hasOwn(value, key) || value[key] === undefined) continue;
+      budget.path.push(key);
+      copy[key] = _copyFields(value[key], (fields as Record<string, _Fields>)[key] as _Fields, budget);
+      budget.path.pop();
+    }
+    return copy;
+  }
+  return _copyWhole(value, budget);
+}
+
+function _copyWhole(value: unknown, budget: _FieldBudget): unknown {
+  budget.spend(value);
+  if (Array.isArray(value)) return value.map((element) => _copyWhole(element, budget));
+  if (_isRecord(value)) {
+    const copy: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(value)) {
+      budget.chars += key.length;
+      copy[key] = _copyWhole(field, budget);
+    }
+    return copy;
+  }
+  return value;
+}
+
+/**
+ * The fields of `object` placement reads ({@link POD_FIELDS}), copied.
+ *
+ * @throws {AdmissionReviewError} naming the field when they exceed {@link POD_FIELD_LIMITS}
+ */
+export function podFields(object: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  return _copyFields(object, POD_FIELDS, new _FieldBudget()) as Record<string, unknown>;
+}
+
+/**
  * Reads an AdmissionReview v1 from a request body (already checked by the JSON pre-scan, see
  * json-limits.ts) into the request the webhook reads. Every field the webhook reads is checked
  * for its type, and the first one wrong is named.
@@ -138,7 +256,7 @@ export function readAdmissionReview(review: unknown): AdmissionRequest {
     namespace: _optionalString(request, 'namespace', 'request'),
     name: _optionalString(request, 'name', 'request'),
     operation,
-    object: _isRecord(object) ? object : undefined,
+    object: _isRecord(object) ? podFields(object) : undefined,
     dryRun: dryRun === true,
   };
 }

@@ -120,10 +120,12 @@ describe('webhook server limits', () => {
     const reply = await send(REVIEW({ ...POD_CREATE, uid: 'big', object: { metadata: {}, spec: { containers: [{ name: 'c', env }] } } }));
     assert.equal(reply.status, 200, reply.body);
     assert.equal((JSON.parse(reply.body) as { response: { uid: string } }).response.uid, 'big');
-    const containers = (seen?.object?.['spec'] as { containers: { env: unknown[] }[] } | undefined)?.containers;
-    assert.equal(containers?.[0]?.env.length, 5_000, 'the whole object reached the admitter');
+    // The worker sends back only the pod fields placement reads: the container's name, not its 5,000 variables.
+    assert.deepEqual(seen?.object, { metadata: {}, spec: { containers: [{ name: 'c' }] } }, 'the pod fields reached the admitter');
     const junk = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"j","operation":"CREATE","object":[${'{},'.repeat(10_000)}{}]}}`;
     assertOneLine(await send(junk), 400, /^Invalid AdmissionReview: request\.object is not an object: an array$/m, 'junk from the worker');
+    const tooLarge = REVIEW({ ...POD_CREATE, object: { metadata: {}, spec: { tolerations: Array.from({ length: 30_000 }, () => ({})) } } });
+    assertOneLine(await send(tooLarge), 400, /^Invalid AdmissionReview: request\.object\.spec\.tolerations is too large: the pod fields the webhook reads hold more than 20000 values$/m, 'too large, refused in the worker');
   });
 
   test('past maxInFlight reviews the pod is admitted unchanged at once, counted as shed', async () => {
