@@ -209,10 +209,10 @@ async function startWebhookProcess(kubeconfig: string, dir: string, tls: Certifi
   };
 }
 
-/** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
-function _cpuMs(pid: number): number {
+/** CPU time (user + system) a process (or with `tid`, one of its threads) has used, in ms, from /proc (Linux). */
+function _cpuMs(pid: number, tid?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
     return (Number(fields[11]) + Number(fields[12])) * 10;
@@ -430,12 +430,15 @@ async function flood(): Promise<void> {
       let peak = 0;
       const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
       const cpuFloodBefore = _cpuMs(pid);
+      // The main thread (its id is the process's) runs the event loop every review waits on.
+      const mainFloodBefore = _cpuMs(pid, pid);
       const flooded = floodInWorker({ port, ca, count: 1_000, clients: 16 });
       const during = valid(50, flooded);
       const result = await flooded;
       const reviews = await during;
       const peakDuring = peak;
       const floodCpu = _cpuMs(pid) - cpuFloodBefore;
+      const floodMainCpu = _cpuMs(pid, pid) - mainFloodBefore;
       // After: the process settles (its GC returns memory lazily); sample for 5 s.
       await new Promise((r) => setTimeout(r, 5_000));
       clearInterval(sampler);
@@ -446,7 +449,7 @@ async function flood(): Promise<void> {
       for (const [kind, byStatus] of Object.entries(result.statuses)) process.stdout.write(`     ${kind.padEnd(26)} ${Object.entries(byStatus).map(([s, n]) => `${s === '-1' ? 'closed' : s}×${n}`).join(' ')}\n`);
       process.stdout.write(`     unexpected answers: ${result.unexpected.length}${result.unexpected.length > 0 ? ` (${result.unexpected.slice(0, 3).join('; ')})` : ''}\n`);
       process.stdout.write(`     valid reviews: ${answered.length}/${reviews.length} answered 200, ${patched.length} placed, ${answered.length - patched.length} admitted unchanged (shed); ${summary(answered.map((r) => r.ms))}\n`);
-      process.stdout.write(`     server process CPU during the flood: ${floodCpu} ms; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+      process.stdout.write(`     server process CPU during the flood: ${floodCpu} ms, of which the main thread ${floodMainCpu} ms (${((floodMainCpu - reviews.length * (cpuPerAdmission[variant] ?? 0)) / 1_000).toFixed(2)} ms per hostile request beyond the valid reviews' share); load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
       await _loopDelay(child);
       process.stdout.write(`     server process: ${child.exitCode === null ? 'alive' : `EXITED with ${child.exitCode}`}; RSS peak during ${peakDuring.toFixed(0)} MiB, after 5 s ${after.toFixed(0)} MiB (goal < 256 MiB)\n`);
     } finally {
