@@ -44,11 +44,11 @@ describe('webhook server limits', () => {
   });
 
   /** One request on its own connection; `pauseMs` holds the body back after the headers. */
-  function send(body: string | Buffer, options: { headers?: Record<string, string>; pauseMs?: number } = {}): Promise<Reply> {
+  function send(body: string | Buffer, options: { headers?: Record<string, string>; pauseMs?: number; port?: number; ca?: string } = {}): Promise<Reply> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...options.headers };
-      const req = request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/mutate', headers, agent: new Agent({ ca }) }, (res) => {
+      const req = request({ host: '127.0.0.1', port: options.port ?? server.port, method: 'POST', path: '/mutate', headers, agent: new Agent({ ca: options.ca ?? ca }) }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
@@ -154,6 +154,23 @@ describe('webhook server limits', () => {
     assert.ok(second.status === 503 || second.status === -1, `refused: ${second.status} ${second.body}`);
     if (second.status === 503) assert.match(second.body, /^Too many large reviews in flight: try again$/m);
     assert.equal((await first).status, 200, 'the first large review is decided');
+  });
+
+  test('large bodies are bounded in bytes too: one that would take the lane past its bytes gets 503 before it is read, a smaller one fits', async () => {
+    const { server: lane, ca: laneCa } = await startLoopbackServer({ admit: async () => PATCHED, maxLargeInFlight: 4, maxLargeBytesInFlight: 300 * 1024 });
+    try {
+      const sized = (kib: number): string => REVIEW({ ...POD_CREATE, object: { metadata: { annotations: { a: 'x'.repeat(kib * 1024) } } } });
+      const held = send(sized(200), { pauseMs: 400, port: lane.port, ca: laneCa });
+      await new Promise((r) => setTimeout(r, 100));
+      const over = await send(sized(200), { port: lane.port, ca: laneCa });
+      assert.ok(over.status === 503 || over.status === -1, `refused: ${over.status} ${over.body}`);
+      if (over.status === 503) assert.match(over.body, /^Too many large reviews in flight: try again$/m);
+      assert.equal((await send(sized(70), { port: lane.port, ca: laneCa })).status, 200, 'a body that fits beside the held one is decided');
+      assert.equal((await held).status, 200, 'the held body is decided');
+      assert.equal((await send(sized(200), { port: lane.port, ca: laneCa })).status, 200, 'its bytes were given back');
+    } finally {
+      await lane.close(100);
+    }
   });
 
   test('the deadline counts from the first byte: a review that waited too long is admitted unchanged without deciding', async () => {

@@ -10,9 +10,11 @@
  *   whole or parsed; bodies with many values are parsed on a worker thread (review-parser.ts).
  * - Overload is answered fast, never by making the apiserver wait out its `timeoutSeconds`: past
  *   `maxInFlight` reviews at once, or once a review has waited past its deadline, the pod is
- *   admitted unchanged at once; past `maxLargeInFlight` large bodies at once, the request gets
- *   503 before its body is read (with `failurePolicy: Ignore` the apiserver admits the pod
- *   unchanged at once). Both are counted (`outcome="shed"`, `kind="overload"`).
+ *   admitted unchanged at once; past `maxLargeInFlight` large bodies or `maxLargeBytesInFlight`
+ *   bytes of them at once (a declared length counts on arrival), the request gets 503 before
+ *   its body is read (with `failurePolicy: Ignore` the apiserver admits the pod unchanged at
+ *   once). Both are counted (`outcome="shed"`, `kind="overload"`). A refused body is not read
+ *   any further: the answer closes the connection.
  * - Anything that goes wrong while deciding admits the pod unchanged (fail-open), logged and
  *   counted, so a Stowage bug never blocks a pod; so does a decision slower than the deadline,
  *   which counts from the request's first byte, as the apiserver's timeout does.
@@ -59,11 +61,15 @@ export const DEFAULT_MAX_IN_FLIGHT = 256;
 /** A body above this many bytes is "large": real pods' reviews are a few KiB. */
 export const LARGE_BODY_BYTES = 64 * 1024;
 
-/**
- * Large bodies being read at once before more get 503: with the 3 MiB body limit this bounds the
- * memory buffered for them to 12 MiB.
- */
+/** Large bodies being read or parsed at once before more get 503. */
 export const DEFAULT_MAX_LARGE_IN_FLIGHT = 4;
+
+/**
+ * Bytes of large bodies being read or parsed at once before more get 503: two bodies at the 3 MiB
+ * limit, or many of a few hundred KiB. With small bodies bounded by {@link DEFAULT_MAX_IN_FLIGHT}
+ * × {@link LARGE_BODY_BYTES}, the request bodies the webhook holds are bounded by 24 MiB.
+ */
+export const DEFAULT_MAX_LARGE_BYTES_IN_FLIGHT = 8 * 1024 * 1024;
 
 export interface WebhookServerOptions {
   readonly host: string;
@@ -81,6 +87,8 @@ export interface WebhookServerOptions {
   readonly maxInFlight?: number;
   /** See {@link DEFAULT_MAX_LARGE_IN_FLIGHT}. */
   readonly maxLargeInFlight?: number;
+  /** See {@link DEFAULT_MAX_LARGE_BYTES_IN_FLIGHT}. */
+  readonly maxLargeBytesInFlight?: number;
 }
 
 export interface WebhookServer {
@@ -123,44 +131,63 @@ interface _Body {
 interface _BodyLimits {
   readonly maxBytes: number;
   readonly json: JsonLimits;
-  /** Called once when the body turns out to be large; false refuses it with 503. */
-  readonly admitLarge: () => boolean;
+  /**
+   * Called when the body turns out to be large, then as it grows: may the request hold `bytes`
+   * bytes (in all) of the large lane? False refuses it with 503.
+   */
+  readonly holdLarge: (bytes: number) => boolean;
 }
 
-/** Reads the body, scanning it as it streams in; refuses it as soon as it breaks a limit. */
+/**
+ * Reads the body, scanning it as it streams in; refuses it as soon as it breaks a limit, and stops
+ * reading there. A body of declared length (the apiserver always declares it) is copied chunk by
+ * chunk into one buffer of that size, which the parse worker then takes over without a copy.
+ */
 function _readBody(req: IncomingMessage, limits: _BodyLimits): Promise<_Body> {
-  const declared = Number(req.headers['content-length']);
+  const header = req.headers['content-length'];
+  const declared = header === undefined ? Number.NaN : Number(header);
   if (Number.isFinite(declared) && declared > limits.maxBytes) {
     return Promise.reject(new _HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${limits.maxBytes} bytes`, true));
   }
-  let large = Number.isFinite(declared) && declared > LARGE_BODY_BYTES;
-  if (large && !limits.admitLarge()) return Promise.reject(_tooManyLarge());
+  const known = Number.isSafeInteger(declared) && declared >= 0;
+  let large = known && declared > LARGE_BODY_BYTES;
+  if (large && !limits.holdLarge(declared)) return Promise.reject(_tooManyLarge());
   const scanner = new JsonLimitScanner(limits.json);
   return new Promise((resolve, reject) => {
+    // Declared length: one buffer, filled as chunks arrive. Otherwise (chunked): the chunks.
+    const body = known ? Buffer.allocUnsafeSlow(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
     const fail = (error: Error): void => {
       done = true;
       chunks.length = 0;
+      // Nothing more of this body is wanted: stop reading it (the answer closes the connection).
+      req.pause();
       reject(error);
     };
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
       if (size > limits.maxBytes) return fail(new _HttpError(413, `Request body exceeds the limit of ${limits.maxBytes} bytes`, true));
-      if (!large && size > LARGE_BODY_BYTES) {
+      if (known && size > declared) return fail(new _HttpError(400, `Request body is longer than its content-length of ${declared} bytes`, true));
+      if (!known && size > LARGE_BODY_BYTES) {
         large = true;
-        if (!limits.admitLarge()) return fail(_tooManyLarge());
+        if (!limits.holdLarge(size)) return fail(_tooManyLarge());
       }
       const violation = scanner.feed(chunk);
       if (violation !== undefined) return fail(new _HttpError(400, `Invalid AdmissionReview: ${violation.message}`, true));
-      chunks.push(chunk);
+      if (body === undefined) chunks.push(chunk);
+      else chunk.copy(body, size - chunk.length);
     });
     req.on('end', () => {
       if (done) return;
       done = true;
-      resolve({ bytes: Buffer.concat(chunks), values: scanner.values });
+      if (body !== undefined && size !== declared) {
+        reject(new _HttpError(400, `Request body of ${size} bytes is shorter than its content-length of ${declared} bytes`, true));
+        return;
+      }
+      resolve({ bytes: body ?? Buffer.concat(chunks), values: scanner.values });
     });
     req.on('error', (error) => {
       if (done) return;
@@ -189,11 +216,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const metrics = options.metrics;
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const maxLargeInFlight = options.maxLargeInFlight ?? DEFAULT_MAX_LARGE_IN_FLIGHT;
+  const maxLargeBytesInFlight = options.maxLargeBytesInFlight ?? DEFAULT_MAX_LARGE_BYTES_IN_FLIGHT;
   const inFlight = new Set<Promise<void>>();
   const parser = new ReviewParser();
   await parser.start();
   let reviewsInFlight = 0;
   let largeInFlight = 0;
+  let largeBytesInFlight = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
@@ -201,6 +230,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     let outcome: ReviewOutcome = 'rejected';
     let counted = false;
     let large = false;
+    let largeBytes = 0;
     const answer = (status: number, body: string, contentType: string, headers: Record<string, string> = {}): void => {
       if (res.headersSent || res.destroyed) return;
       res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers }).end(body);
@@ -224,10 +254,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       const body = await _readBody(req, {
         maxBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         json: options.jsonLimits ?? DEFAULT_JSON_LIMITS,
-        admitLarge: () => {
-          if (overloaded || largeInFlight >= maxLargeInFlight) return false;
-          largeInFlight += 1;
+        holdLarge: (bytes) => {
+          if (overloaded || (!large && largeInFlight >= maxLargeInFlight) || largeBytesInFlight - largeBytes + bytes > maxLargeBytesInFlight) return false;
+          if (!large) largeInFlight += 1;
           large = true;
+          largeBytesInFlight += bytes - largeBytes;
+          largeBytes = bytes;
           return true;
         },
       });
@@ -286,6 +318,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     } finally {
       if (counted) reviewsInFlight -= 1;
       if (large) largeInFlight -= 1;
+      largeBytesInFlight -= largeBytes;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics?.admissionDuration.observe({ outcome }, seconds);
       metrics?.reviews.inc({ outcome });
