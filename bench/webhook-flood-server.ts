@@ -48,7 +48,9 @@ async function serve(variant: string): Promise<void> {
   process.on('SIGUSR2', () => {
     const ms = (ns: number): string => (ns / 1e6).toFixed(1);
     const pauses = [...gc].map(([kind, g]) => `${kind} ${g.count}× ${g.ms.toFixed(0)} ms (max ${g.maxMs.toFixed(0)})`).join(', ');
-    process.stderr.write(`     ${variant} event-loop delay: p50 ${ms(delay.percentile(50))} ms, p99 ${ms(delay.percentile(99))} ms, max ${ms(delay.max)} ms; GC ${pauses || 'none'}\n`);
+    const memory = process.memoryUsage();
+    const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+    process.stderr.write(`     ${variant} event-loop delay: p50 ${ms(delay.percentile(50))} ms, p99 ${ms(delay.percentile(99))} ms, max ${ms(delay.max)} ms; GC ${pauses || 'none'}; main heap ${mib(memory.heapUsed)}/${mib(memory.heapTotal)} MiB, external ${mib(memory.external)} MiB\n`);
     delay.reset();
     gc.clear();
   });

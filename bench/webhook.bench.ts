@@ -20,7 +20,7 @@
  *    medians and ranges are printed, as the spread between rounds is the noise floor.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,7 @@ import { DEFAULT_WEBHOOK_CONFIG } from '../src/config/webhook-config.js';
 import { PlacementAdmitter } from '../src/controllers/webhook/admitter.js';
 import { ReservationLedger } from '../src/controllers/webhook/ledger.js';
 import { WebhookMetrics } from '../src/controllers/webhook/metrics.js';
-import { floodInWorker, rssMiB, streamValidReviews } from '../src/controllers/webhook/flood.test-helper.js';
+import { cpuMs, floodInWorker, rssMiB, streamValidReviews } from '../src/controllers/webhook/flood.test-helper.js';
 import { urlWebhookConfiguration } from '../src/controllers/webhook/registration.js';
 import { parseAdmissionReview } from '../src/controllers/webhook/review.js';
 import { startWebhookServer } from '../src/controllers/webhook/server.js';
@@ -209,18 +209,6 @@ async function startWebhookProcess(kubeconfig: string, dir: string, tls: Certifi
   };
 }
 
-/** CPU time (user + system) a process (or with `tid`, one of its threads) has used, in ms, from /proc (Linux). */
-function _cpuMs(pid: number, tid?: number): number {
-  try {
-    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 function _metricSum(text: string, name: string): number {
   return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
@@ -312,7 +300,7 @@ async function podCreation(): Promise<void> {
       const reviewsBefore = await reviews();
       const connectionsBefore = await metric('stowage_webhook_tls_connections_total');
       const apiserverPid = state.processes.find((p) => p.name === 'kube-apiserver')?.pid ?? 0;
-      const cpuBefore = { webhook: _cpuMs(webhook.pid), apiserver: _cpuMs(apiserverPid) };
+      const cpuBefore = { webhook: cpuMs(webhook.pid), apiserver: cpuMs(apiserverPid) };
       const started = performance.now();
       await apps.createNamespacedDeployment({
         namespace: NS,
@@ -339,7 +327,7 @@ async function podCreation(): Promise<void> {
       }, { timeoutMs: 300_000, intervalMs: 25 });
       if (createdMs === 0) createdMs = readyMs;
       results.push({ variant, createdMs, readyMs });
-      const cpu = `CPU: apiserver ${_cpuMs(apiserverPid) - cpuBefore.apiserver} ms, stowage webhook process ${_cpuMs(webhook.pid) - cpuBefore.webhook} ms`;
+      const cpu = `CPU: apiserver ${cpuMs(apiserverPid) - cpuBefore.apiserver} ms, stowage webhook process ${cpuMs(webhook.pid) - cpuBefore.webhook} ms`;
       const extra = variant === 'stowage' ? `, ${(await reviews()) - reviewsBefore} reviews over ${(await metric('stowage_webhook_tls_connections_total')) - connectionsBefore} new TLS connections` : '';
       process.stdout.write(`   round ${String(round + 1).padStart(2)} ${`${variant} webhook`.padEnd(15)}: ${CLUSTER_PODS} created in ${(createdMs / 1000).toFixed(2)} s (${((CLUSTER_PODS * 1000) / createdMs).toFixed(0)} pods/s), all Ready in ${(readyMs / 1000).toFixed(2)} s; ${cpu}${extra}\n`);
       await apps.deleteNamespacedDeployment({ name, namespace: NS, propagationPolicy: 'Foreground' });
@@ -418,9 +406,9 @@ async function flood(): Promise<void> {
         });
       await valid(200, new Promise((r) => setTimeout(r, 2_000))); // warm-up: JIT
       await _loopDelay(child);
-      const cpuBefore = _cpuMs(pid);
+      const cpuBefore = cpuMs(pid);
       const calm = await valid(200, new Promise((r) => setTimeout(r, 10_000)));
-      const cpu = _cpuMs(pid) - cpuBefore;
+      const cpu = cpuMs(pid) - cpuBefore;
       cpuPerAdmission[variant] = cpu / calm.length;
       const ok = calm.filter((r) => r.status === 200);
       process.stdout.write(`   ${variant.padEnd(8)} at 200 valid reviews/s: ${calm.length} reviews, ${calm.length - ok.length} errors; ${summary(ok.map((r) => r.ms))}; CPU ${cpu} ms = ${(cpu / calm.length).toFixed(3)} ms per admission; RSS ${rssMiB(pid).toFixed(0)} MiB\n`);
@@ -429,16 +417,16 @@ async function flood(): Promise<void> {
 
       let peak = 0;
       const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
-      const cpuFloodBefore = _cpuMs(pid);
+      const cpuFloodBefore = cpuMs(pid);
       // The main thread (its id is the process's) runs the event loop every review waits on.
-      const mainFloodBefore = _cpuMs(pid, pid);
+      const mainFloodBefore = cpuMs(pid, pid);
       const flooded = floodInWorker({ port, ca, count: 1_000, clients: 16 });
       const during = valid(50, flooded);
       const result = await flooded;
       const reviews = await during;
       const peakDuring = peak;
-      const floodCpu = _cpuMs(pid) - cpuFloodBefore;
-      const floodMainCpu = _cpuMs(pid, pid) - mainFloodBefore;
+      const floodCpu = cpuMs(pid) - cpuFloodBefore;
+      const floodMainCpu = cpuMs(pid, pid) - mainFloodBefore;
       // After: the process settles (its GC returns memory lazily); sample for 5 s.
       await new Promise((r) => setTimeout(r, 5_000));
       clearInterval(sampler);

@@ -27,7 +27,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { createRequest } from '../../src/controllers/webhook/fixtures.test-helper.js';
-import { floodInWorker, rssMiB, streamValidReviews } from '../../src/controllers/webhook/flood.test-helper.js';
+import { cpuMs, floodInWorker, rssMiB, streamValidReviews } from '../../src/controllers/webhook/flood.test-helper.js';
 import { urlWebhookConfiguration } from '../../src/controllers/webhook/registration.js';
 import { httpGet } from '../../src/devcluster/http.js';
 import { freePorts, isAlive, tailLog, waitFor } from '../../src/devcluster/processes.js';
@@ -429,7 +429,7 @@ describe('placement webhook on a real control plane', () => {
     assert.equal(metricSum(text, 'stowage_webhook_workload_pods', { name: 'solo', capacity_type: 'on-demand' }), 2);
   });
 
-  test('a flood of 1,000 hostile requests from 16 clients: the webhook (compiled, as the image runs it) stays up and places every pod the apiserver creates meanwhile; its RSS is measured', async (t) => {
+  test('a flood of 1,000 hostile requests from 16 clients: the webhook (compiled, as the image runs it) stays up, places every pod the apiserver creates meanwhile, stays under 256 MiB and spends little of its event loop on each hostile request', async () => {
     assert.ok(webhook?.running);
     // The image runs compiled JavaScript (Dockerfile); from the sources, tsx's loader threads
     // alone hold some 90 MiB more. The same port: the registration stays as it is.
@@ -448,6 +448,15 @@ describe('placement webhook on a real control plane', () => {
       return owner.uid !== '';
     }, { timeoutMs: 30_000, intervalMs: 200 });
     const reviewsBefore = metricSum(await wh.metrics(), 'stowage_webhook_reviews_total');
+    // First 5 s of valid reviews alone: their latency without the flood, and what each costs the
+    // webhook's main thread (the event loop every review waits on; its thread id is the pid).
+    const p99 = (results: readonly { readonly ms: number }[]): number => {
+      const ms = results.map((r) => r.ms).sort((a, b) => a - b);
+      return ms[Math.min(ms.length - 1, Math.ceil(0.99 * ms.length) - 1)] ?? NaN;
+    };
+    const calmCpuBefore = cpuMs(wh.pid, wh.pid);
+    const calm = (await streamValidReviews({ port: ports.https, ca: ca.certPem, perSecond: 20, stop: new Promise((r) => setTimeout(r, 5_000)), body: (i) => JSON.stringify(floodReview(`flood-calm-${i}`, owner)) })).results;
+    const mainMsPerValidReview = (cpuMs(wh.pid, wh.pid) - calmCpuBefore) / calm.length;
     let peak = rssMiB(wh.pid);
     const rssBefore = peak;
     const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(wh.pid))), 50);
@@ -455,6 +464,7 @@ describe('placement webhook on a real control plane', () => {
     // calls and the RSS sampler keep their pace), while Deployments are created through the API
     // for as long as it lasts: the apiserver calls the webhook for each of their pods.
     const started = Date.now();
+    const floodCpuBefore = cpuMs(wh.pid, wh.pid);
     const flood = floodInWorker({ port: ports.https, ca: ca.certPem, count: 1_000, clients: 16 });
     let floodEnded = 0;
     void flood.then(() => (floodEnded = Date.now()), () => (floodEnded = Date.now()));
@@ -472,6 +482,8 @@ describe('placement webhook on a real control plane', () => {
       }
       const result = await flood;
       const answers = (await direct).results;
+      // The event loop's CPU during the flood beyond what the valid reviews sent meanwhile cost.
+      const mainMsPerHostile = (cpuMs(wh.pid, wh.pid) - floodCpuBefore - answers.length * mainMsPerValidReview) / 1_000;
       await new Promise((r) => setTimeout(r, 5_000));
       clearInterval(sampler);
       const rssAfter = rssMiB(wh.pid);
@@ -491,7 +503,6 @@ describe('placement webhook on a real control plane', () => {
       const ok = answers.filter((r) => r.status === 200);
       const placedDirect = ok.filter((r) => r.body.includes('"patch"')).length;
       const ms = ok.map((r) => r.ms).sort((a, b) => a - b);
-      const p99 = ms[Math.min(ms.length - 1, Math.ceil(0.99 * ms.length) - 1)] ?? NaN;
       observed['flood'] = {
         hostileRequests: 1_000,
         clients: 16,
@@ -501,7 +512,8 @@ describe('placement webhook on a real control plane', () => {
         podsCreatedThroughApi: pods.length,
         podsAdmittedDuringFlood: during,
         podsUnplaced: unplaced.length,
-        directValidReviews: { sent: answers.length, answered200: ok.length, placed: placedDirect, p50Ms: ms[Math.floor(ms.length / 2)], p99Ms: p99 },
+        directValidReviews: { sent: answers.length, answered200: ok.length, placed: placedDirect, p50Ms: ms[Math.floor(ms.length / 2)], p99Ms: p99(ok), p99MsBeforeTheFlood: p99(calm) },
+        webhookMainThreadCpuMs: { perValidReview: Number(mainMsPerValidReview.toFixed(2)), perHostileRequest: Number(mainMsPerHostile.toFixed(2)) },
         rssMiB: { before: Math.round(rssBefore), peakDuring: Math.round(peak), after5s: Math.round(rssAfter) },
         webhookReviewsDuringTest: metricSum(await wh.metrics(), 'stowage_webhook_reviews_total') - reviewsBefore,
         load: loadavg().map((l) => Number(l.toFixed(1))),
@@ -513,12 +525,14 @@ describe('placement webhook on a real control plane', () => {
       assert.ok(during >= 10, `pods were admitted while the flood ran (${during} of ${pods.length})`);
       assert.deepEqual(unplaced, [], 'no pod was admitted unplaced: the apiserver never gave up on the webhook');
       assert.equal(ok.length, answers.length, 'every valid review sent directly was answered 200');
-      // Not met yet (open work, issue 12): the main heap grows with the parsed large bodies until a
-      // major GC, and does not give the memory back soon after. Checked and printed, not failed on.
-      await t.test('RSS < 256 MiB during and 5 s after the flood', { todo: `peak ${peak.toFixed(0)} MiB, after ${rssAfter.toFixed(0)} MiB: the goal is open work` }, () => {
-        assert.ok(peak < 256, `RSS during the flood ${peak.toFixed(0)} MiB < 256 MiB`);
-        assert.ok(rssAfter < 256, `RSS after the flood ${rssAfter.toFixed(0)} MiB < 256 MiB`);
-      });
+      assert.ok(peak < 256, `RSS during the flood ${peak.toFixed(0)} MiB < 256 MiB`);
+      assert.ok(rssAfter < 256, `RSS 5 s after the flood ${rssAfter.toFixed(0)} MiB < 256 MiB`);
+      // Valid reviews' latency is wall time on a machine the flood's own client, the apiserver and
+      // other tests share, so it is printed (p99 above), not asserted. What the webhook controls is
+      // how long each hostile request holds the event loop those reviews wait on: CPU time, which
+      // the load disturbs far less (before the parse worker sent back only the pod's fields and
+      // ran at a lower priority, ~5.8 ms; since, ~2 ms).
+      assert.ok(mainMsPerHostile < 4, `the event loop spent ${mainMsPerHostile.toFixed(2)} ms of CPU per hostile request (< 4 ms), beyond the valid reviews' ${mainMsPerValidReview.toFixed(2)} ms each`);
     } finally {
       clearInterval(sampler);
       await flood.catch(() => undefined);

@@ -139,3 +139,18 @@ export function rssMiB(pid: number): number {
     return Number.NaN;
   }
 }
+
+/**
+ * CPU time (user + system) a process, or with `tid` one of its threads, has used, in ms, from /proc
+ * (Linux); NaN once it is gone. A process's main thread has the process's id: the event loop.
+ */
+export function cpuMs(pid: number, tid?: number): number {
+  try {
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}

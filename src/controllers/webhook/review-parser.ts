@@ -29,6 +29,13 @@ export const INLINE_MAX_VALUES = 2_000;
 /** Bodies larger than this go to the worker too: decoding megabytes of UTF-8 takes milliseconds. */
 export const INLINE_MAX_BYTES = 256 * 1024;
 
+/**
+ * The worker is stopped after this long without a body, which gives its whole heap back: what a
+ * flood of large bodies made it grow to would otherwise stay resident. Starting it again takes tens
+ * of ms (compiled), paid only by the next large body, which no real pod's review is.
+ */
+export const WORKER_IDLE_MS = 1_000;
+
 /** The worker's heap: a body within the limits of json-limits.ts parses in far less. */
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 } as const;
 
@@ -43,6 +50,7 @@ export class ReviewParser {
   #nextId = 1;
   readonly #pending = new Map<number, _Pending>();
   #closed = false;
+  #idle: NodeJS.Timeout | undefined;
 
   /** Bodies sent to the worker and not yet answered. */
   get queued(): number {
@@ -56,6 +64,7 @@ export class ReviewParser {
    */
   async parse(body: Buffer, values: number): Promise<AdmissionRequest> {
     if ((values <= INLINE_MAX_VALUES && body.length <= INLINE_MAX_BYTES) || this.#closed) return parseAdmissionReview(body.toString('utf8'));
+    clearTimeout(this.#idle);
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
     return new Promise<AdmissionRequest>((resolve, reject) => {
@@ -80,6 +89,7 @@ export class ReviewParser {
   /** Stops the worker; bodies still queued are refused. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#idle);
     const worker = this.#worker;
     this.#worker = undefined;
     this.#failAll('the webhook is shutting down');
@@ -106,6 +116,7 @@ export class ReviewParser {
       const pending = this.#pending.get(reply.id);
       if (pending === undefined) return;
       this.#pending.delete(reply.id);
+      if (this.#pending.size === 0) this.#stopWhenIdle(worker);
       if ('error' in reply) pending.reject(new AdmissionReviewError(reply.error));
       else pending.resolve(reply.request);
     });
@@ -121,6 +132,16 @@ export class ReviewParser {
     worker.on('exit', (code) => gone(`the parse worker exited with code ${code}`));
     this.#worker = worker;
     return worker;
+  }
+
+  #stopWhenIdle(worker: Worker): void {
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => {
+      if (this.#worker !== worker || this.#pending.size > 0) return;
+      this.#worker = undefined;
+      void worker.terminate();
+    }, WORKER_IDLE_MS);
+    this.#idle.unref();
   }
 
   #failAll(reason: string): void {
