@@ -24,6 +24,8 @@ import type { SchedulingProfile } from '../policy/fit/index.js';
 import { DEFAULT_DESCHEDULING_CONFIG, withStrategies } from '../policy/deschedule/plan.js';
 import type { DeschedulingConfig } from '../policy/deschedule/plan.js';
 import type { StrategyName } from '../policy/deschedule/strategies/index.js';
+import { SCHEDULER_PROFILES } from '../policy/deschedule/landing.js';
+import type { SchedulerProfileName } from '../policy/deschedule/landing.js';
 import type { SimCapacityType } from './node-group.js';
 
 /** One arm: everything that differs between arms; the scenario supplies the rest. */
@@ -147,14 +149,22 @@ export function findArm(name: string): ArmConfig | undefined {
 
 /**
  * The descheduler config of an arm: the shared defaults with exactly the arm's strategies enabled,
- * told what a live config states about the cluster: how its scheduler scores resources (balance
- * follows it) and its autoscaler's removal threshold.
+ * told what a live config states about the cluster: its scheduler's profile (balance follows how
+ * it scores resources; surged pods are planned where it will put them) and its autoscaler's
+ * removal threshold.
  */
-export function deschedulingConfigOf(arm: ArmConfig, autoscaler?: { readonly scaleDownUtilizationThreshold: number }): DeschedulingConfig {
+export function deschedulingConfigOf(
+  arm: ArmConfig,
+  autoscaler?: { readonly scaleDownUtilizationThreshold: number },
+  scheduler?: { readonly percentageOfNodesToScore: number },
+): DeschedulingConfig {
   const config = withStrategies(DEFAULT_DESCHEDULING_CONFIG, arm.deschedule);
   const packs = arm.profile.scores.some((s) => s.plugin === 'NodeResourcesMostAllocated');
+  const profile = (Object.keys(SCHEDULER_PROFILES) as SchedulerProfileName[]).find((name) => SCHEDULER_PROFILES[name].name === arm.profile.name);
+  if (profile === undefined) throw new Error(`Cannot configure the descheduler of arm "${arm.name}": its scheduling profile "${arm.profile.name}" is not one a config can name`);
   return {
     ...config,
+    scheduler: { profile, percentageOfNodesToScore: scheduler?.percentageOfNodesToScore ?? config.scheduler.percentageOfNodesToScore },
     ...(autoscaler === undefined ? {} : { autoscaler: { scaleDownUtilizationThreshold: autoscaler.scaleDownUtilizationThreshold } }),
     // The simulator models what pods use, so balance evens that (the seed's "uneven load" is use, not requests),
     // moving pods off nodes 20 points above the mean: at 10 (default scenario, 3 seeds × 2 days) it evicted 470 pods

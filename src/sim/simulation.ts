@@ -198,7 +198,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
     arm.deschedule.length === 0
       ? undefined
       : new DeschedulerModel(engine, cluster, workloads, {
-          config: deschedulingConfigOf(arm, scenario.autoscaler),
+          config: deschedulingConfigOf(arm, scenario.autoscaler, scenario.scheduler),
           intervalMs: scenario.stowage.descheduler.interval,
           waveTimeoutMs: scenario.stowage.descheduler.surgeTimeout,
           prices,

@@ -12,7 +12,9 @@
  * - A node whose requests are below Cluster Autoscaler's `--scale-down-utilization-threshold`
  *   (the larger of cpu and memory, as CA computes it) is one CA will try to remove.
  */
-import type { NodeView, Resources } from '../../core/model.js';
+import type { NodeView, PodView, Resources } from '../../core/model.js';
+import { subtractResources } from '../../core/resources.js';
+import type { FitState } from '../fit/state.js';
 import { AutoscalerTaint } from '../fit/autoscaler-removal.js';
 
 // The taints live beside the fit plugin that scores them; planning reads them from there too.
@@ -42,4 +44,20 @@ export function removalUtilization(requested: Resources, allocatable: Resources)
     return total > 0 ? (requested[name] ?? 0) / total : 0;
   };
   return Math.max(share('cpu'), share('memory'));
+}
+
+/** Pods that leave their node on their own soon: Job pods run to completion; deleted pods are going. */
+export function leavesSoon(pod: PodView): boolean {
+  return pod.owner.kind === 'Job' || pod.owner.kind === 'CronJob' || pod.deletionRequestedAt !== undefined;
+}
+
+/**
+ * Requests of the node's pods in `state` that stay on it (see {@link leavesSoon}): what the
+ * autoscaler's utilisation will be once the rest has left. A node kept above the threshold by a
+ * batch of Job pods falls below it minutes later.
+ */
+export function stayingRequests(state: FitState, nodeName: string): Resources {
+  let staying = state.requested(nodeName);
+  for (const pod of state.podsOn(nodeName)) if (leavesSoon(pod)) staying = subtractResources(staying, pod.requests);
+  return staying;
 }

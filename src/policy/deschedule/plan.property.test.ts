@@ -103,9 +103,10 @@ test('property: plans are deterministic, all-or-nothing per node, within budgets
       };
       for (const n of count((m) => m.fromNode).values()) assert.ok(n <= spec.budgets.maxEvictionsPerNode);
       for (const n of count((m) => m.pod.namespace).values()) assert.ok(n <= spec.budgets.maxEvictionsPerNamespace);
-      // Guards: one pod per workload per wave; a PDB's pods per wave within what it allows; no
-      // eviction under a PDB that allows 0 (a surge-first move evicts nothing, so it may go).
-      for (const n of count((m) => `${workloadKey(m.workload)}@${m.wave}`).values()) assert.equal(n, 1);
+      // Guards: one pod per workload per wave of a job (jobs, a node's drain each, run one at a time;
+      // surges that must land safely get waves of their own first); a PDB's pods per wave within
+      // what it allows; no eviction under a PDB that allows 0 (a surge-first move evicts nothing, so it may go).
+      for (const n of count((m) => `${m.fromNode}|${workloadKey(m.workload)}@${m.wave}`).values()) assert.equal(n, 1);
       for (const m of plan.moves) {
         const w = spec.workloads[Number(m.workload.name.slice(1))];
         if (m.mode === 'evict') assert.notEqual(w?.pdb, 'zero', `${m.pod.name} evicted under a PDB allowing 0`);

@@ -10,6 +10,8 @@ import { DEFAULT_ANTI_FLAP } from './anti-flap.js';
 import { DEFAULT_AUTOSCALER_AWARENESS } from './autoscaler.js';
 import { DEFAULT_EVICTION_OPTIONS } from './evictable.js';
 import { DEFAULT_BACKOFF, DEFAULT_EVICTION_BUDGETS } from './guards.js';
+import { SCHEDULER_PROFILES } from './landing.js';
+import type { SchedulerProfileName } from './landing.js';
 import { PlanningSession } from './session.js';
 import { STRATEGIES } from './strategies/index.js';
 import type { StrategyConfigBase, StrategyConfigs, StrategyName, StrategyRegistry } from './strategies/index.js';
@@ -42,6 +44,16 @@ export function deschedulingConfigSchemaOf<const R extends StrategyRegistry>(reg
       .strictObject({
         /** Cluster Autoscaler's `--scale-down-utilization-threshold`: nodes below it are removal candidates. */
         scaleDownUtilizationThreshold: z.number().min(0).max(1).default(DEFAULT_AUTOSCALER_AWARENESS.scaleDownUtilizationThreshold),
+      })
+      .prefault({}),
+    /**
+     * The cluster's scheduler, as far as planning predicts where a surged pod lands: the profile
+     * its pods are scheduled with and kube-scheduler's `percentageOfNodesToScore` (0: adaptive).
+     */
+    scheduler: z
+      .strictObject({
+        profile: z.enum(Object.keys(SCHEDULER_PROFILES) as [SchedulerProfileName, ...SchedulerProfileName[]]).default('default'),
+        percentageOfNodesToScore: z.number().int().min(0).max(100).default(0),
       })
       .prefault({}),
     budgets: z
@@ -131,6 +143,7 @@ export function planDescheduling<R extends StrategyRegistry = typeof STRATEGIES>
     {
       eviction: { minPodAgeMs: config.eviction.minPodAgeSeconds * 1000, evictLocalStorage: config.eviction.evictLocalStorage, evictJobPods: config.eviction.evictJobPods },
       autoscaler: config.autoscaler,
+      scheduler: config.scheduler,
       budgets: config.budgets,
       backoff: { baseMs: config.backoff.baseSeconds * 1000, maxMs: config.backoff.maxSeconds * 1000 },
       antiFlap: { minMoveIntervalMs: config.antiFlap.minMoveIntervalSeconds * 1000, maxMovesPerHour: config.antiFlap.maxMovesPerHour },

@@ -30,6 +30,7 @@ const BACKS_OFF: Readonly<Record<ReasonCode, boolean>> = {
   'recently-moved': false,
   'churn-budget': false,
   'no-fit': false,
+  'unsafe-landing': false,
   'no-pod': false,
   'not-worth-it': false,
   'stale-plan': false,

@@ -35,6 +35,8 @@ export const REASON_CODES = [
   'churn-budget',
   // Where to: no room, nothing to do, nothing gained.
   'no-fit',
+  /** The scheduler would likely put a surged pod on a node the autoscaler will remove (`landing.ts`). */
+  'unsafe-landing',
   'no-pod',
   'not-worth-it',
   // Carrying a plan out.

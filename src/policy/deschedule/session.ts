@@ -22,9 +22,11 @@ import { resolvePlacementPolicy } from '../placement/policy.js';
 import { replacementPod } from '../placement/replacement.js';
 import { movesInLastHour, restingUntil } from './anti-flap.js';
 import type { AntiFlapOptions } from './anti-flap.js';
-import { autoscalerDraining, autoscalerRemoving, DEFAULT_AUTOSCALER_AWARENESS, removalUtilization } from './autoscaler.js';
+import { autoscalerDraining, autoscalerRemoving, DEFAULT_AUTOSCALER_AWARENESS, removalUtilization, stayingRequests } from './autoscaler.js';
 import type { AutoscalerAwareness } from './autoscaler.js';
 import { evictionBlockers } from './evictable.js';
+import { predictLanding, surgedPod } from './landing.js';
+import type { SafeLanding, SchedulerAwareness } from './landing.js';
 import type { EvictionBlock, EvictionOptions } from './evictable.js';
 import { AvailabilityGuard, BudgetLedger, drainRetryAt } from './guards.js';
 import type { Admission, BackoffOptions, EvictionBudgets } from './guards.js';
@@ -40,6 +42,8 @@ export interface SessionSettings {
   /** The autoscaler's removal threshold; Cluster Autoscaler's default when absent. */
   readonly autoscaler?: AutoscalerAwareness;
   readonly antiFlap: AntiFlapOptions;
+  /** The cluster's scheduler, to predict where a surged pod lands (`landing.ts`); no prediction when absent. */
+  readonly scheduler?: SchedulerAwareness;
 }
 
 /** How a strategy drains one node. */
@@ -66,6 +70,9 @@ export interface DrainRequest {
    * surging, so its drain of that node would take the workload below its floor. Consolidation
    * sets it: it drains a node so the autoscaler removes it, and moving a pod onto another node the
    * autoscaler will remove only moves the removal one node over, with an unsurged disruption.
+   * Since the scheduler, not the plan, chooses where a surged pod runs, the destination is the
+   * node the scheduler is predicted to choose, and the pod does not move unless that is safe
+   * (`predictLanding`, when the session knows the cluster's scheduler).
    */
   readonly surgeAvoidsRemovalCandidates?: boolean;
   /** Delete the node once drained instead of leaving it to the autoscaler (see `NodeDrain.deleteNode`). */
@@ -127,6 +134,8 @@ export class PlanningSession {
   /** Node name → whether the autoscaler is removing it or means to (its taints); nodes never change in a plan. */
   readonly #removing = new Map<string, boolean>();
   readonly #removalThreshold: number;
+  /** Nodes the scheduler searches (Ready, not cordoned), counted once. */
+  #schedulable: number | undefined;
   #stuck: readonly PodView[] | undefined;
 
   constructor(snapshot: ClusterSnapshot, settings: SessionSettings, context: DeschedulingContext) {
@@ -198,8 +207,7 @@ export class PlanningSession {
   #staying(nodeName: string): Resources {
     let staying = this.#stayingByNode.get(nodeName);
     if (staying === undefined) {
-      staying = this.state.requested(nodeName);
-      for (const pod of this.state.podsOn(nodeName)) if (_leavesSoon(pod)) staying = subtractResources(staying, pod.requests);
+      staying = stayingRequests(this.state, nodeName);
       this.#stayingByNode.set(nodeName, staying);
     }
     return staying;
@@ -341,6 +349,46 @@ export class PlanningSession {
     targets: readonly string[],
     accept?: (target: string) => boolean,
     lastResort = true,
+  ): { readonly ok: true; readonly node: string } | { readonly ok: false; readonly reason: string; readonly unsafeLanding?: true } {
+    const found = this.#findTarget(replacement, from, targets, accept, lastResort);
+    const scheduler = this.settings.scheduler;
+    if (!found.ok || lastResort || accept !== undefined || scheduler === undefined) return found;
+    // A destination of ours is a wish: the scheduler places the surged pod, so the plan follows its choice.
+    const landing = this.#landing(replacement.pod, from, scheduler);
+    if (landing === undefined) return found;
+    return landing.ok ? { ok: true, node: landing.node } : { ok: false, reason: landing.reason, unsafeLanding: true };
+  }
+
+  /**
+   * The scheduler's predicted choice for `pod` leaving `from` (see `predictLanding`): undefined
+   * when no node it fits on is one the autoscaler will remove, which is quick to rule out.
+   */
+  #landing(replacement: PodView, from: string, scheduler: SchedulerAwareness): ReturnType<typeof predictLanding> {
+    const pod = surgedPod(replacement);
+    const zone = pod.pvcNames.length > 0 ? (this.index.node(from)?.zone ?? '') : '';
+    const fits = (target: string): boolean =>
+      target !== from && !this.#drained.has(target) && (zone === '' || this.index.node(target)?.zone === zone) && wouldFit(pod.requests, this.free(target)) && checkFit(this.state, pod, target).ok;
+    const unsafe = (target: string): boolean => this.isRemovedByAutoscaler(target) || this.isBelowRemovalThreshold(target, pod);
+    const names = this.state.nodeNames;
+    if (!names.some((n) => unsafe(n) && fits(n))) return undefined;
+    this.#schedulable ??= this.snapshot.nodes.filter((n) => n.ready && !n.unschedulable).length;
+    // The old pod stays on its node until the new one is Ready, so the scheduler counts it (topology spread, pod affinity).
+    const original = this.index.podsOnNode(from).find((p) => p.uid === replacement.uid);
+    const restore = original !== undefined && this.state.nodeOf(original) === undefined;
+    if (restore) this.state.assume(original, from);
+    try {
+      return predictLanding(this.state, pod, names.filter(fits), unsafe, this.#schedulable, scheduler);
+    } finally {
+      if (restore) this.state.forget(original);
+    }
+  }
+
+  #findTarget(
+    replacement: Replacement,
+    from: string,
+    targets: readonly string[],
+    accept: ((target: string) => boolean) | undefined,
+    lastResort: boolean,
   ): { readonly ok: true; readonly node: string } | { readonly ok: false; readonly reason: string } {
     const pod = replacement.pod;
     // The webhook pins the replacement to its capacity type: other nodes would fail NodeAffinity anyway.
@@ -481,7 +529,10 @@ export class PlanningSession {
     if (!admitted.ok) return { ok: false, reason: admitted.reason };
 
     // Biggest pods first: they are the hardest to place, so a node that can't be drained fails early.
-    const order = [...admitted.admissions].sort((a, b) => _size(b.pod) - _size(a.pod) || _byName(a.pod, b.pod));
+    // Surges that must land safely go first, as they will run (see `#landSafely`).
+    const surgesFirst = this.#landsSafely(request);
+    const rank = (a: Admission): number => (surgesFirst && a.mode === 'surge-first' ? 0 : 1);
+    const order = [...admitted.admissions].sort((a, b) => rank(a) - rank(b) || _size(b.pod) - _size(a.pod) || _byName(a.pod, b.pod));
     this.state.cordon(nodeName);
     const done: _Tentative[] = [];
     for (const admission of order) {
@@ -493,7 +544,7 @@ export class PlanningSession {
         this.#assume(admission.pod, nodeName);
         this.#undo(done, nodeName);
         this.state.uncordon(nodeName);
-        return { ok: false, reason: reason('no-fit', `Pod "${admission.pod.namespace}/${admission.pod.name}" fits nowhere else: ${found.reason}`) };
+        return { ok: false, reason: _noTarget(admission.pod, found) };
       }
       this.#assume(replacement.pod, found.node);
       this.#count(replacement.group, this.#capacityOfNode(nodeName), replacement.capacityType);
@@ -525,7 +576,11 @@ export class PlanningSession {
     this.budget.spend(nodeName, movable);
     const byUid = new Map(done.map((t) => [t.original.uid, t] as const));
     const share = saving / movable.length;
-    const moves = admitted.admissions.map((a) => this.#move(a, nodeName, byUid.get(a.pod.uid) as _Tentative, request, share));
+    const moves = this.#landSafely(
+      admitted.admissions.map((a) => this.#move(a, nodeName, byUid.get(a.pod.uid) as _Tentative, request, share)),
+      order.map((a) => a.pod.uid),
+      request,
+    );
     const drain: NodeDrain = {
       node: nodeName,
       strategy: request.strategy,
@@ -560,7 +615,7 @@ export class PlanningSession {
     const found = this.findTarget(replacement, from, request.targets, accept === undefined ? undefined : (t) => accept(t, replacement.pod), lastResort);
     if (!found.ok) {
       this.#assume(pod, from);
-      return { ok: false, reason: reason('no-fit', `Pod "${pod.namespace}/${pod.name}" fits nowhere else: ${found.reason}`) };
+      return { ok: false, reason: _noTarget(pod, found) };
     }
     this.#assume(replacement.pod, found.node);
     this.#count(replacement.group, this.#capacityOfNode(from), replacement.capacityType);
@@ -569,6 +624,28 @@ export class PlanningSession {
     this.budget.spend(from, [pod]);
     const tentative: _Tentative = { original: pod, replacement: replacement.pod, target: found.node, capacityType: replacement.capacityType, group: replacement.group };
     return { ok: true, move: this.#move(admission, from, tentative, request, 0) };
+  }
+
+  /** Whether the request's surge-first moves must land safely (see `Move.safeLanding`). */
+  #landsSafely(request: DrainRequest): boolean {
+    return request.surgeAvoidsRemovalCandidates === true && this.settings.scheduler !== undefined;
+  }
+
+  /**
+   * The moves of a drain with their surge-first moves asking for a safe landing (see
+   * `Move.safeLanding`), when the request avoids removal candidates and the cluster's scheduler is
+   * known. Each such move gets a wave of its own, first and in `planned` order (the order their
+   * landings were predicted in), and the evictions follow: a surge the executor refuses on its
+   * fresh look then costs no eviction, and the scheduler sees no evicted pod's replacement the
+   * prediction did not count.
+   */
+  #landSafely(moves: readonly Move[], planned: readonly string[], request: DrainRequest): readonly Move[] {
+    const scheduler = this.settings.scheduler;
+    if (!this.#landsSafely(request) || scheduler === undefined || !moves.some((m) => m.mode === 'surge-first')) return moves;
+    const safeLanding: SafeLanding = { ...scheduler, scaleDownUtilizationThreshold: this.#removalThreshold };
+    const waves = new Map<string, number>();
+    for (const uid of planned) if (moves.find((m) => m.pod.uid === uid)?.mode === 'surge-first') waves.set(uid, waves.size);
+    return moves.map((m) => (m.mode === 'surge-first' ? { ...m, wave: waves.get(m.pod.uid) ?? 0, safeLanding } : { ...m, wave: m.wave + waves.size }));
   }
 
   #move(a: Admission, from: string, t: _Tentative, request: Pick<DrainRequest, 'strategy' | 'why' | 'landOn'>, saving: number): Move {
@@ -714,9 +791,10 @@ const _REMOVED_BY_AUTOSCALER: FitFailure = { ok: false, plugin: 'TaintToleration
 /** A destination the autoscaler would remove, for a pod the autoscaler's own drain would take below its workload's floor. */
 const _BELOW_REMOVAL_THRESHOLD: FitFailure = { ok: false, plugin: 'AutoscalerRemoval', reason: "node(s) were below the autoscaler's removal threshold" };
 
-/** Pods that leave their node on their own soon: Job pods run to completion; deleted pods are going. */
-function _leavesSoon(pod: PodView): boolean {
-  return pod.owner.kind === 'Job' || pod.owner.kind === 'CronJob' || pod.deletionRequestedAt !== undefined;
+/** Why a pod has no destination: no room, or no node the scheduler would choose that is safe. */
+function _noTarget(pod: PodView, found: { readonly reason: string; readonly unsafeLanding?: true }): Reason {
+  const who = `Pod "${pod.namespace}/${pod.name}"`;
+  return found.unsafeLanding === true ? reason('unsafe-landing', `${who} must not lose its replica, but ${found.reason}`) : reason('no-fit', `${who} fits nowhere else: ${found.reason}`);
 }
 
 const _INSUFFICIENT = new Map<string, FitFailure>();

@@ -9,6 +9,7 @@ import type { PlacementPatchOptions } from '../placement/patch.js';
 import type { PlacementPolicy } from '../placement/policy.js';
 import type { DrainFailure, MoveMode } from './guards.js';
 import type { MoveHistory } from './anti-flap.js';
+import type { SafeLanding } from './landing.js';
 import type { Reason } from './reasons.js';
 
 export type { Reason, ReasonCode } from './reasons.js';
@@ -61,6 +62,13 @@ export interface Move {
    * the workload, else the strategy's aim (spot). Absent when any node but the one left will do.
    */
   readonly landOn?: PlacedCapacityType;
+  /**
+   * A surge-first move whose replacement must not land where the autoscaler will remove it: the
+   * executor predicts the scheduler's choice again right before the surge, on a fresh snapshot,
+   * and does not start it when that choice is unsafe (`landing.ts`). Such moves run one per wave,
+   * after the drain's evictions, so each prediction sees the cluster the scheduler will see.
+   */
+  readonly safeLanding?: SafeLanding;
   /** The name of the registered strategy that planned it. */
   readonly strategy: string;
   readonly mode: MoveMode;

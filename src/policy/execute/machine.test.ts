@@ -191,6 +191,33 @@ test('surge-first: waits for every pod the Deployment had to be replaced, then g
   assert.deepEqual(s.kinds, ['restore:web', 'notice:moved', 'untaint:od', 'notice:job-finished:done']);
 });
 
+test('a surge that must land safely starts only while the scheduler would put it on a node the autoscaler keeps; refused mid-drain, the drain fails', () => {
+  const safeLanding = { profile: 'most-allocated', percentageOfNodesToScore: 0, scaleDownUtilizationThreshold: 0.5 } as const;
+  const surge = (name: string, wave: number): Move => move(name, 'od', wave, { mode: 'surge-first', strategy: 'consolidate', toNode: 'full', safeLanding });
+  const moves = [surge('a-x', 0), surge('b-x', 1)];
+  const plan: Plan = { moves, drains: [drainOf('od', moves, { strategy: 'consolidate' })], skipped: [], savingUsdPerHour: 0.2 };
+  const job = (name: string, cpu: number): PodView => pod(name, 'jobs', { owner: { kind: 'Job', namespace: 'default', name: 'batch' }, requests: { cpu, memory: 6 * 1024 ** 3 } });
+  // `full` stays (a pod that is not leaving); `jobs` holds only Job pods: once they end, the autoscaler removes it.
+  const at = (pods: readonly PodView[]): ClusterSnapshot =>
+    snapshot({
+      nodes: [node('od'), node('full'), node('jobs')],
+      pods: [pod('keep-x', 'full', { requests: { cpu: 2500, memory: 8 * 1024 ** 3 } }), ...pods],
+      workloads: [workload('a', 1), workload('b', 1), workload('keep', 1)],
+    });
+  // MostAllocated scores `full` above the Job-filled node: a-x may surge.
+  let s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: at([pod('a-x', 'od'), pod('b-x', 'od'), job('batch-1', 1500)]) });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'taint:od', 'surge:a-x', 'notice:move-started', 'observe:1000']);
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: at([pod('a-y', 'full'), pod('b-x', 'od'), job('batch-1', 1500)]) });
+  assert.deepEqual(s.kinds, ['restore:a', 'notice:moved', 'observe:0']);
+  // Meanwhile more Jobs filled `jobs`: the scheduler would now put b's new pod there, so b-x stays.
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: at([pod('a-y', 'full'), pod('b-x', 'od'), job('batch-1', 1500), job('batch-2', 1800)]) });
+  assert.deepEqual(s.kinds, ['untaint:od', 'notice:job-finished:failed']);
+  const outcome = s.state.outcomes[0];
+  assert.equal(outcome?.reason.code, 'unsafe-landing');
+  assert.match(outcome?.reason.message ?? '', /^Pod "default\/b-x" must not lose its replica, but the scheduler \(most-allocated\) would place it on node "jobs", which the autoscaler will remove$/);
+  assert.deepEqual(outcome?.moved, ['default/a-x']);
+});
+
 test('a move outside any drain does not taint its node', () => {
   const m = move('web-a', 'od', 0, { strategy: 'balance', savingUsdPerHour: 0 });
   const s = step(beginExecution({ moves: [m], drains: [], skipped: [], savingUsdPerHour: 0 }, options).state, { type: 'observed', now: 0, snapshot: cluster() });

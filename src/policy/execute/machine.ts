@@ -11,7 +11,9 @@
  *   run in plan order, one after the other, so each starts from a fresh look at the cluster and
  *   at most one node is being drained: a bad plan costs one node, not all of them.
  * - **Recheck before each step.** Before a job starts (and before each later wave), the pods it
- *   moves are checked on a fresh snapshot with the planner's own guard (`recheckStep`). A job
+ *   moves are checked on a fresh snapshot with the planner's own guard (`recheckStep`), and the
+ *   surges of the wave that must land safely with its own prediction of the scheduler's choice
+ *   (`recheckLanding`: the scheduler, not the plan, places a surged pod). A job
  *   refused before it started is `skipped`: nothing was touched; a refusal rooted in the
  *   workload's configuration backs off (`refusalBacksOff`). A wave refused mid-drain fails the job.
  * - **Taint, then move.** A drain taints its node first (with a record on the node, so a crash
@@ -45,7 +47,7 @@ import { reason, refusalBacksOff } from '../deschedule/reasons.js';
 import type { Reason } from '../deschedule/reasons.js';
 import type { Move, NodeDrain, Plan } from '../deschedule/types.js';
 import { CAPACITY_TYPE_ANNOTATION } from '../placement/patch.js';
-import { recheckStep } from './recheck.js';
+import { recheckLanding, recheckStep } from './recheck.js';
 
 /** How a plan is carried out; the same values in the live loop and the simulator. */
 export interface ExecutionOptions {
@@ -226,10 +228,13 @@ function _startStep(state: ExecutionState, snapshot: ClusterSnapshot, now: numbe
     // The whole job is rechecked before it starts, so a drain that can't finish is not begun.
     const moves = first ? job.moves : job.moves.filter((m) => m.wave === waveNumber);
     const resting = moves.find((m) => state.backedOff.has(workloadKey(m.workload)));
-    const checked =
+    const stepChecked =
       resting === undefined
         ? recheckStep(snapshot, job.drain, moves, job.taint)
         : ({ ok: false, reason: reason('recently-moved', `Cannot move pod "${resting.pod.namespace}/${resting.pod.name}": its workload's replacement just landed where it was not meant to (anti-flap)`) } as const);
+    // The surges of this wave only: later waves' are predicted on the snapshot before they start.
+    const unsafe = stepChecked.ok ? recheckLanding(snapshot, stepChecked.start.filter((m) => m.wave === waveNumber)) : undefined;
+    const checked = unsafe === undefined ? stepChecked : ({ ok: false, reason: unsafe } as const);
     if (!checked.ok) {
       if (!first) return _fail(state, checked.reason, now, effects);
       const failures = refusalBacksOff(checked.reason.code) ? recordDrainFailure(state.failures, job.drain.node, now) : state.failures;

@@ -1,11 +1,13 @@
 /**
  * The recheck before each step of a plan: the plan was made on an older snapshot, so before a
  * node is tainted and before each wave starts, the pods it moves are looked at again on a fresh
- * one with the planner's own `AvailabilityGuard`. Pure: the driver supplies the snapshot.
+ * one with the planner's own `AvailabilityGuard`, and a surge that must land safely with the
+ * planner's own prediction of the scheduler's choice. Pure: the driver supplies the snapshot.
  */
 import type { ClusterSnapshot, PodView } from '../../core/model.js';
 import { holdsResources, indexSnapshot } from '../../core/snapshot.js';
 import { AvailabilityGuard } from '../deschedule/guards.js';
+import { landingOnSnapshot } from '../deschedule/landing.js';
 import { reason } from '../deschedule/reasons.js';
 import type { Reason } from '../deschedule/reasons.js';
 import type { Move, NodeDrain } from '../deschedule/types.js';
@@ -60,4 +62,20 @@ export function recheckStep(snapshot: ClusterSnapshot, drain: NodeDrain, moves: 
     if (move !== undefined && move.mode !== a.mode) return { ok: false, reason: reason('stale-plan', `Pod "${a.pod.namespace}/${a.pod.name}" changed since planning: it now needs ${a.mode}, the plan says ${move.mode}`) };
   }
   return { ok: true, start, alreadyReplaced };
+}
+
+/**
+ * Why one of `moves` must not start because its replacement would land where the autoscaler will
+ * remove it (`Move.safeLanding`), predicted on `snapshot`, the cluster right before the surge; or
+ * undefined. The planner predicted it too, but on the cluster before the drain's evictions.
+ */
+export function recheckLanding(snapshot: ClusterSnapshot, moves: readonly Move[]): Reason | undefined {
+  for (const move of moves) {
+    if (move.safeLanding === undefined) continue;
+    const pod = snapshot.pods.find((p) => p.uid === move.pod.uid);
+    if (pod === undefined) continue;
+    const landing = landingOnSnapshot(snapshot, pod, move.fromNode, move.safeLanding);
+    if (landing !== undefined && !landing.ok) return reason('unsafe-landing', `Pod "${move.pod.namespace}/${move.pod.name}" must not lose its replica, but ${landing.reason}`);
+  }
+  return undefined;
 }

@@ -83,3 +83,34 @@ test('karpenter-consolidate never surges a pod onto a node the autoscaler would 
   assert.deepEqual(plan.moves, []);
   assert.match(plan.skipped.find((x) => x.node === 'od-1')?.reason.message ?? '', /below the autoscaler's removal threshold/);
 });
+
+/**
+ * od-1 at 55% (two single-replica Deployments of 1100m); od-2 held at 60% by two Job pods only,
+ * so the autoscaler removes it once they end; od-3 at 30% with a pod that must stay.
+ */
+function jobFilled(withJobs: boolean): ReturnType<typeof snapshot> {
+  const job = (name: string): PodView => pod(name, 'od-2', { owner: { kind: 'Job', namespace: 'default', name: 'batch' }, requests: { cpu: 1200, memory: 6 * 1024 ** 3 } });
+  return snapshot({
+    nodes: ['od-1', 'od-2', 'od-3'].map((n) => node(n)),
+    pods: [
+      pod('x1-a', 'od-1', { requests: { cpu: 1100, memory: 1024 ** 3 } }),
+      pod('y1-a', 'od-1', { requests: { cpu: 1100, memory: 1024 ** 3 } }),
+      ...(withJobs ? [job('batch-a'), job('batch-b')] : []),
+      pod('keep-a', 'od-3', { requests: { cpu: 1200, memory: 1024 ** 3 }, annotations: { 'karpenter.sh/do-not-disrupt': 'true' } }),
+    ],
+    workloads: [workload('x1', 1), workload('y1', 1), workload('keep', 1)],
+  });
+}
+
+test('karpenter-consolidate surges a pod only where the scheduler will put it, never where the autoscaler removes it once Jobs end', () => {
+  const mostAllocated = { ...config('karpenter-consolidate'), scheduler: { profile: 'most-allocated' as const, percentageOfNodesToScore: 0 } };
+  // od-3 stays above the removal threshold with the pods, but MostAllocated scores the Job-filled od-2 best.
+  const refused = planDescheduling(jobFilled(true), mostAllocated, ctx);
+  assert.deepEqual(refused.moves, []);
+  const skip = refused.skipped.find((s) => s.node === 'od-1');
+  assert.equal(skip?.reason.code, 'unsafe-landing');
+  assert.match(skip?.reason.message ?? '', /would place it on node "od-2", which the autoscaler will remove/);
+  // Control: the Jobs gone, the scheduler's best node is od-3, where the plan sends both pods.
+  const drained = planDescheduling(jobFilled(false), mostAllocated, ctx);
+  assert.deepEqual(moved(drained), ['x1-a:od-1->od-3:surge-first', 'y1-a:od-1->od-3:surge-first']);
+});
