@@ -2,7 +2,7 @@
  * A small hand-made SimulationResult for the report tests: two simulated days, three seeds, the
  * six arms of issue 3, with round numbers so that tests can assert the exact text printed.
  */
-import type { ArmResult, ArmSeries, Estimate, ServiceUptime, SimulationResult } from '../sim/result.js';
+import type { ArmChurn, ArmResult, ArmSeries, Estimate, ServiceUptime, SimulationResult } from '../sim/result.js';
 
 const _DAY = 86_400;
 const _STEP = 900;
@@ -29,13 +29,15 @@ interface _ArmSpec {
   readonly outages: number;
   readonly outageSeconds: number;
   readonly evictions: number;
+  /** Node launches per run more than B0's. */
+  readonly launches?: number;
   readonly p99: number;
 }
 
 const _ARMS: readonly _ArmSpec[] = [
   { name: 'B0', description: 'default scheduler + autoscaler, all on-demand', usdPerDay: [1200, 1180, 1220], odNodes: 30, spotNodes: 0, utilisation: 0.42, a1: 0.9999, a2: 0.999, worstA1: 0.999, worstA2: 0.995, outages: 0.3, outageSeconds: 40, evictions: 0, p99: 85 },
   { name: 'T1', description: 'B0 + MostAllocated scoring', usdPerDay: [1100, 1085, 1115], saving: [0.083, 0.07, 0.095], nonInferior: true, odNodes: 27.5, spotNodes: 0, utilisation: 0.47, a1: 0.9999, a2: 0.9989, worstA1: 0.999, worstA2: 0.9948, outages: 0.3, outageSeconds: 42, evictions: 0, p99: 88 },
-  { name: 'T2', description: 'T1 + eager descheduling and consolidation', usdPerDay: [950, 930, 970], saving: [0.21, 0.18, 0.24], nonInferior: true, odNodes: 23.8, spotNodes: 0, utilisation: 0.56, a1: 0.9998, a2: 0.9986, worstA1: 0.9989, worstA2: 0.994, outages: 0.7, outageSeconds: 95, evictions: 412, p99: 120 },
+  { name: 'T2', description: 'T1 + eager descheduling and consolidation', usdPerDay: [950, 930, 970], saving: [0.21, 0.18, 0.24], nonInferior: true, odNodes: 23.8, spotNodes: 0, utilisation: 0.56, a1: 0.9998, a2: 0.9986, worstA1: 0.9989, worstA2: 0.994, outages: 0.7, outageSeconds: 95, evictions: 412, launches: 12, p99: 120 },
   { name: 'T3', description: 'T2 + spot mix with an on-demand floor', usdPerDay: [700, 680, 720], saving: [0.41, 0.38, 0.44], nonInferior: true, summary: 'T3 saves 41% (38–44%) of B0 and its uptime is non-inferior at a 0.1 pp margin: safe to enable.', odNodes: 9, spotNodes: 16, utilisation: 0.55, a1: 0.9998, a2: 0.9984, worstA1: 0.9987, worstA2: 0.9935, outages: 0.7, outageSeconds: 110, evictions: 655, p99: 140 },
   { name: 'T4', description: 'T3 + spot rescheduling', usdPerDay: [660, 645, 675], saving: [0.45, 0.42, 0.48], nonInferior: true, odNodes: 8, spotNodes: 16.5, utilisation: 0.57, a1: 0.9998, a2: 0.9983, worstA1: 0.9986, worstA2: 0.993, outages: 1, outageSeconds: 130, evictions: 901, p99: 150 },
   { name: 'NAIVE', description: 'B0 + restart every pod every 6 h', usdPerDay: [1230, 1212, 1248], saving: [-0.025, -0.04, -0.01], nonInferior: false, summary: 'NAIVE costs 2.5% more (1.0–4.0%) than B0 and its uptime may be worse: do not use.', odNodes: 30.8, spotNodes: 0, utilisation: 0.41, a1: 0.9982, a2: 0.9921, worstA1: 0.9951, worstA2: 0.9812, outages: 6.3, outageSeconds: 1260, evictions: 4320, p99: 410 },
@@ -63,6 +65,7 @@ export function makeFixture(options: FixtureOptions = {}): SimulationResult {
             uptimeNonInferior: spec.nonInferior ?? true,
             nonInferiorityMargin: 0.001,
             summary: spec.summary ?? '',
+            churn: _churn(spec),
           };
     return {
       name,
@@ -137,4 +140,16 @@ function _series(spec: _ArmSpec, durationSeconds: number, index: number): ArmSer
     pendingPods.push(Math.max(0, Math.round(3 * Math.sin(t / 5000))));
   }
   return { stepSeconds: _STEP, usdPerHour, cumulativeUsd, nodesOnDemand, nodesSpot, readyShare, pendingPods };
+}
+
+/** Churn against B0 (no evictions, $1,200 a day over two days): the arm's evictions and launches, per dollar saved when it saves. */
+function _churn(spec: _ArmSpec): ArmChurn {
+  const saved = (1200 - spec.usdPerDay[0]) * 2;
+  const launches = spec.launches ?? 0;
+  return {
+    evictions: estimate(spec.evictions),
+    nodeLaunches: estimate(launches),
+    savedUsd: estimate(saved),
+    ...(saved > 0 ? { evictionsPerUsdSaved: spec.evictions / saved, nodeLaunchesPerUsdSaved: launches / saved } : {}),
+  };
 }

@@ -40,7 +40,7 @@ test('the report has the title, scenario and seeds, the summary table, the verdi
   assert.match(html, /<li class="uptime-risk"><strong>NAIVE<\/strong> <span class="badge uptime-risk">uptime at risk<\/span> costs 2\.5% more \(1\.0–4\.0%\), uptime may be worse \(margin 0\.1 pp\)\./);
   assert.match(html, /<li class="saves"><strong>T3<\/strong> <span class="badge saves">saves, safe<\/span> saves 41% \(38–44%\), uptime non-inferior\. <span class="detail">T3 saves 41%/);
   assert.match(html, /<li class="baseline"><strong>B0<\/strong> <span class="badge baseline">baseline<\/span> default scheduler \+ autoscaler, all on-demand;/);
-  for (const title of ['$/day ± CI', 'Saving vs B0', 'Node-h OD / spot', 'Req util', 'A1 % mean/worst', 'A2 % mean/worst', 'Outages n/time', 'Evictions', 'p99 pending']) assert.ok(html.includes(`>${title}</th>`), title);
+  for (const title of ['$/day ± CI', 'Saving vs B0', 'Node-h OD / spot', 'Req util', 'A1 % mean/worst', 'A2 % mean/worst', 'Outages n/time', 'Evictions', 'Churn vs B0', 'p99 pending']) assert.ok(html.includes(`>${title}</th>`), title);
   for (const id of ['cost-rate', 'cumulative-cost', 'nodes', 'uptime', 'saving']) assert.match(html, new RegExp(`<figure id="${id}">`));
   assert.match(html, /<h2>How to read this<\/h2>/);
   assert.match(html, /<h2>Uptime per service<\/h2>[\s\S]*<th scope="row">search<\/th>/);

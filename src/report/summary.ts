@@ -3,7 +3,7 @@
  * cells per arm, and a verdict a person can act on. Formatting lives here once so the two never
  * disagree.
  */
-import type { ArmResult, Estimate, SimulationResult, TodayResult } from '../sim/result.js';
+import type { ArmChurn, ArmResult, Estimate, SimulationResult, TodayResult } from '../sim/result.js';
 import { formatDuration, formatNumber, formatPercent, formatRange, formatUptime, formatUsd, autoDecimals, percentDecimals } from './format.js';
 
 /** The columns of the summary, in display order. */
@@ -20,6 +20,7 @@ export const SummaryColumn = {
   outages: 'outages',
   outageCauses: 'outageCauses',
   evictions: 'evictions',
+  churn: 'churn',
   pendingP99: 'pendingP99',
   verdict: 'verdict',
 } as const;
@@ -91,6 +92,13 @@ export function summaryColumns(baseline: string): readonly ColumnSpec[] {
       group: 'uptime',
     },
     { id: 'evictions', header: 'Evictions', help: 'Pods evicted per run (descheduling, consolidation, spot reclaims, restarts)', align: 'right', group: 'uptime' },
+    {
+      id: 'churn',
+      header: `Churn vs ${baseline}`,
+      help: `What the saving costs in disruption: evictions and node launches per run more than ${baseline} (paired by seed), then each per dollar saved over the run (when the arm saves)`,
+      align: 'right',
+      group: 'uptime',
+    },
     { id: 'pendingP99', header: 'p99 pending', help: '99th percentile of the time a pod waits to be scheduled and started', align: 'right', group: 'uptime' },
     { id: 'verdict', header: 'Verdict', help: `Saving against ${baseline} and whether uptime is non-inferior to it`, align: 'left', group: 'verdict' },
   ];
@@ -133,6 +141,7 @@ function _todayRow(today: TodayResult, baseline: ArmResult | undefined): Summary
     outages: '—',
     outageCauses: '—',
     evictions: '—',
+    churn: '—',
     pendingP99: '—',
     verdict: 'the cluster now',
   };
@@ -197,11 +206,25 @@ function _row(arm: ArmResult, isBaseline: boolean): SummaryRow {
     outages: `${formatNumber(m.outages.mean, m.outages.mean >= 100 ? 0 : 1)} / ${formatDuration(m.outageSeconds.mean)}`,
     outageCauses: formatCauses(m.outagesByCause, m.a2DipsByCause),
     evictions: formatNumber(m.evictions.mean, m.evictions.mean >= 10 || m.evictions.mean === Math.round(m.evictions.mean) ? 0 : 1),
+    churn: isBaseline ? '—' : formatChurn(arm.verdict?.churn),
     pendingP99: formatDuration(m.pendingP99Seconds.mean),
     verdict: text,
   };
   const summary = isBaseline ? `baseline: ${arm.description}` : arm.verdict?.summary.trim() || text;
   return { arm: arm.name, description: arm.description, status, cells, verdict: text, summary };
+}
+
+/**
+ * Churn against the baseline, e.g. `+412 ev / +12 nodes; 1.7 / 0.05 per $`: extra evictions and
+ * node launches per run, then each per dollar saved; `n/a` for a result without it.
+ */
+export function formatChurn(churn: ArmChurn | undefined): string {
+  if (churn === undefined) return 'n/a';
+  const signed = (v: number): string => `${v > 0 ? '+' : ''}${formatNumber(v, Math.abs(v) >= 10 || v === Math.round(v) ? 0 : 1)}`;
+  const per = (v: number): string => formatNumber(v, Math.abs(v) >= 10 ? 0 : Math.abs(v) >= 1 ? 1 : 2);
+  const extra = `${signed(churn.evictions.mean)} ev / ${signed(churn.nodeLaunches.mean)} nodes`;
+  if (churn.evictionsPerUsdSaved === undefined || churn.nodeLaunchesPerUsdSaved === undefined) return extra;
+  return `${extra}; ${per(churn.evictionsPerUsdSaved)} / ${per(churn.nodeLaunchesPerUsdSaved)} per $`;
 }
 
 /** Short names of the outage causes, Stowage's first: it is the one meant to stay at zero. */

@@ -19,7 +19,7 @@ test('each arm row carries its cost, capacity, uptime, disruption and verdict nu
   const table = renderTable(makeFixture());
   assert.match(table, /^Scenario "default" · 2 d simulated · 3 seeds · baseline B0\n/);
   const header = table.split('\n')[2] ?? '';
-  for (const title of ['$/day ± CI', 'Saving vs B0', 'Node-h OD / spot', 'Req util', 'A1 % mean/worst', 'A2 % mean/worst', 'Outages n/time', 'Evictions', 'p99 pending', 'Verdict']) {
+  for (const title of ['$/day ± CI', 'Saving vs B0', 'Node-h OD / spot', 'Req util', 'A1 % mean/worst', 'A2 % mean/worst', 'Outages n/time', 'Evictions', 'Churn vs B0', 'p99 pending', 'Verdict']) {
     assert.ok(header.includes(title), `header lacks "${title}"`);
   }
   const t3 = rowOf(table, 'T3');
@@ -33,6 +33,10 @@ test('each arm row carries its cost, capacity, uptime, disruption and verdict nu
   assert.ok(naive.includes('costs 2.5% more (1.0–4.0%), uptime may be worse (margin 0.1 pp)'), naive);
   assert.ok(naive.includes('4,320') && naive.includes('6.3 / 21 min') && naive.includes('6.8 min'), naive);
   assert.ok(rowOf(table, 'T1').includes('8.3% (7.0–9.5%)'));
+  // T2: 412 more evictions and 12 more node launches than B0 for $500 saved over the two days.
+  assert.ok(rowOf(table, 'T2').includes('+412 ev / +12 nodes; 0.82 / 0.02 per $'), rowOf(table, 'T2'));
+  // NAIVE costs more: its churn has no per-dollar figure.
+  assert.ok(naive.includes('+4,320 ev / 0 nodes') && !naive.includes('per $'), naive);
 });
 
 test('one verdict line per arm follows the table, with the simulator\'s sentence when it gave one', () => {

@@ -6,6 +6,7 @@ import { Engine } from './engine.js';
 import { RunRecorder } from './metrics.js';
 import { DeletionCause } from './pods.js';
 import type { Service } from './workloads.js';
+import { testScenario, testWorld } from './harness.test-helper.js';
 
 const S = 1_000;
 
@@ -51,10 +52,13 @@ test('time outside the measured window is not counted', () => {
     svc.ready = 1;
     recorder.serviceChanged(svc);
   });
+  // Node launches count in the window only.
+  for (const t of [50, 150, 160, 250]) engine.at(t * S, () => recorder.nodeLaunched());
   engine.run(300 * S);
   const m = recorder.finish({ pending: new Set(), meanUtilisation: () => 0 } as unknown as SimCluster, { nodeHours: () => ({ 'on-demand': 0, spot: 0 }), totalUsd: () => 0 } as unknown as Billing);
   assert.equal(m.perService[0]?.a1, 0.5);
   assert.equal(m.perService[0]?.outages, 1, 'an outage in progress when the window opens counts once');
+  assert.equal(m.nodeLaunches, 2);
 });
 
 test('each outage and A2 dip is attributed to what took the replicas down', () => {
@@ -102,4 +106,12 @@ test('each outage and A2 dip is attributed to what took the replicas down', () =
   assert.deepEqual(m.outagesByCause, { rollout: 1, 'spot-reclaim': 1, stowage: 1 });
   assert.equal(m.outages, 3);
   assert.deepEqual(m.a2DipsByCause, { 'autoscaler-drain': 2, 'spot-reclaim': 1, stowage: 3 });
+});
+
+test('node launches are the nodes that joined Ready in the window: three 3-cpu pods on 4-cpu nodes need three', () => {
+  const world = testWorld(testScenario({ duration: '1h', services: { list: [{ name: 'web', replicas: 3, cpu: '3', memory: '1Gi' }] } }));
+  world.engine.run(world.windowEnd);
+  const { metrics } = world.finish();
+  assert.equal(world.cluster.readyNodes.length, 3);
+  assert.equal(metrics.nodeLaunches, 3);
 });

@@ -83,6 +83,8 @@ export interface RunMetrics {
   /** A2 dips (intervals below the availability floor, started in the window) by cause. */
   readonly a2DipsByCause: Readonly<Record<string, number>>;
   readonly spotInterruptions: number;
+  /** Nodes that joined Ready in the window: what the autoscaler (or a consolidation) launched. */
+  readonly nodeLaunches: number;
   /**
    * The perfect-packing lower bound (LP relaxation) of the cost, $/day: the mean over samples of
    * the cheapest fractional set of the arm's node types holding the requested pods.
@@ -128,6 +130,7 @@ export class RunRecorder {
   readonly #dipCauses = new Map<OutageCause, number>();
   #pending: number[] = [];
   #spotInterruptions = 0;
+  #nodeLaunches = 0;
   #boundSamples = 0;
   #lpUsdPerHour = 0;
   #ffdSamples = 0;
@@ -225,6 +228,12 @@ export class RunRecorder {
   spotInterrupted(): void {
     const now = this.#engine.now;
     if (now >= this.#windowStart && now < this.#windowEnd) this.#spotInterruptions++;
+  }
+
+  /** A launched node joined Ready. */
+  nodeLaunched(): void {
+    const now = this.#engine.now;
+    if (now >= this.#windowStart && now < this.#windowEnd) this.#nodeLaunches++;
   }
 
   /**
@@ -334,6 +343,7 @@ export class RunRecorder {
       outagesByCause: _sorted(this.#outageCauses),
       a2DipsByCause: _sorted(this.#dipCauses),
       spotInterruptions: this.#spotInterruptions,
+      nodeLaunches: this.#nodeLaunches,
       boundUsdPerDay: this.#boundSamples === 0 ? Number.NaN : (this.#lpUsdPerHour / this.#boundSamples) * 24,
       ffdUsdPerDay: this.#ffdSamples === 0 ? Number.NaN : (this.#ffdUsdPerHour / this.#ffdSamples) * 24,
       pendingP50Seconds: pending.length === 0 ? 0 : percentile(pending, 50),

@@ -37,6 +37,8 @@ export interface ArmMetrics {
   readonly outageSeconds: Estimate;
   readonly evictions: Estimate;
   readonly spotInterruptions: Estimate;
+  /** Nodes launched (joined Ready) per run; absent in results from before it was counted. */
+  readonly nodeLaunches?: Estimate;
   /**
    * The perfect-packing lower bound of the cost, $/day (LP relaxation: the cheapest fractional set
    * of the arm's node types holding the requested pods, averaged over samples).
@@ -78,6 +80,26 @@ export interface ArmVerdict {
   /** Arm minus baseline, paired by seed, of mean A1 and mean A2 (the non-inferiority test's inputs). */
   readonly deltaA1?: Estimate;
   readonly deltaA2?: Estimate;
+  /** What the saving costs in disruption, against the baseline. */
+  readonly churn?: ArmChurn;
+}
+
+/**
+ * Churn against the baseline, paired by seed: the evictions and node launches an arm adds per run
+ * (negative: fewer), and per dollar it saves over the run. A saving bought with many evictions
+ * restarts many pods; one bought with node launches pays their boot time and image pulls.
+ */
+export interface ArmChurn {
+  /** Arm minus baseline evictions per run. */
+  readonly evictions: Estimate;
+  /** Arm minus baseline node launches per run. */
+  readonly nodeLaunches: Estimate;
+  /** Baseline minus arm cost per run, $. */
+  readonly savedUsd: Estimate;
+  /** Extra evictions per dollar saved (mean over mean); absent when the arm saves nothing. */
+  readonly evictionsPerUsdSaved?: number;
+  /** Extra node launches per dollar saved (mean over mean); absent when the arm saves nothing. */
+  readonly nodeLaunchesPerUsdSaved?: number;
 }
 
 /** A time series sampled at a fixed step, for charts (first seed only, to stay small). */
@@ -146,6 +168,10 @@ export interface SweepArm {
   /** Outages whose cause is a Stowage eviction or surge (meant to stay at zero). */
   readonly stowageOutages: Estimate;
   readonly evictions: Estimate;
+  /** Node launches per run, when counted. */
+  readonly nodeLaunches?: Estimate;
+  /** Churn against the baseline (see `ArmChurn`); absent for the baseline itself. */
+  readonly churn?: ArmChurn;
   /** How far the arm's cost is above the perfect-packing bound (0.2 = 20% above), when measured. */
   readonly aboveBound?: Estimate;
 }

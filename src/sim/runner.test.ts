@@ -7,7 +7,7 @@ import { aggregate, NON_INFERIORITY_MARGIN, runExperiment } from './runner.js';
 import type { RunOutput } from './simulation.js';
 import { testScenario } from './harness.test-helper.js';
 
-function run(arm: string, seed: number, totalUsd: number, a1: number, a2: number): RunOutput {
+function run(arm: string, seed: number, totalUsd: number, a1: number, a2: number, churn: { readonly evictions: number; readonly nodeLaunches: number } = { evictions: 0, nodeLaunches: 0 }): RunOutput {
   const metrics: RunMetrics = {
     totalUsd,
     usdPerDay: totalUsd,
@@ -20,7 +20,8 @@ function run(arm: string, seed: number, totalUsd: number, a1: number, a2: number
     worstServiceA2: a2,
     outages: 0,
     outageSeconds: 0,
-    evictions: 0,
+    evictions: churn.evictions,
+    nodeLaunches: churn.nodeLaunches,
     evictionsByCause: {},
     outagesByCause: {},
     a2DipsByCause: {},
@@ -80,4 +81,30 @@ test('runs in worker threads give the same numbers as runs in this thread', asyn
   const parallel = await runExperiment({ scenario, arms: two, seeds: [1, 2], workers: 2 });
   assert.deepEqual(parallel.arms, inline.arms);
   assert.ok((inline.arms[0]?.metrics.totalUsd.mean ?? 0) > 0);
+});
+
+test('churn is paired by seed against the baseline, and per dollar saved only when the arm saves', () => {
+  const outputs = [
+    run('B0', 1, 100, 1, 1, { evictions: 10, nodeLaunches: 4 }),
+    run('B0', 2, 120, 1, 1, { evictions: 20, nodeLaunches: 6 }),
+    // T1 saves $10 and $20, with 30 and 50 more evictions and 1 and 3 more node launches.
+    run('T1', 1, 90, 1, 1, { evictions: 40, nodeLaunches: 5 }),
+    run('T1', 2, 100, 1, 1, { evictions: 70, nodeLaunches: 9 }),
+    // T2 costs more: no churn per dollar.
+    run('T2', 1, 110, 1, 1, { evictions: 10, nodeLaunches: 4 }),
+    run('T2', 2, 125, 1, 1, { evictions: 20, nodeLaunches: 6 }),
+  ];
+  const result = aggregate(testScenario(), arms, [1, 2], outputs, 'test');
+  const [b0, t1, t2] = result.arms;
+  assert.equal(b0?.verdict, undefined);
+  assert.deepEqual(b0?.metrics.nodeLaunches?.samples, [4, 6]);
+  const churn = t1?.verdict?.churn;
+  assert.deepEqual(churn?.evictions.samples, [30, 50]);
+  assert.deepEqual(churn?.nodeLaunches.samples, [1, 3]);
+  assert.deepEqual(churn?.savedUsd.samples, [10, 20]);
+  // Ratios of means: 40 evictions and 2 launches for $15.
+  assert.equal(churn?.evictionsPerUsdSaved, 40 / 15);
+  assert.equal(churn?.nodeLaunchesPerUsdSaved, 2 / 15);
+  assert.equal(t2?.verdict?.churn?.evictionsPerUsdSaved, undefined);
+  assert.deepEqual(t2?.verdict?.churn?.savedUsd.samples, [-10, -5]);
 });

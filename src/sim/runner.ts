@@ -13,7 +13,7 @@ import { spawnModuleWorker } from '../runtime/worker-thread.js';
 import { ARMS, BASELINE_ARM, findArm } from './arms.js';
 import type { ArmConfig } from './arms.js';
 import type { RunMetrics } from './metrics.js';
-import type { ArmMetrics, ArmResult, ArmVerdict, Estimate, ServiceUptime, SimulationResult } from './result.js';
+import type { ArmChurn, ArmMetrics, ArmResult, ArmVerdict, Estimate, ServiceUptime, SimulationResult } from './result.js';
 import type { Scenario } from './scenario.js';
 import { runSimulation } from './simulation.js';
 import type { RunOutput } from './simulation.js';
@@ -165,6 +165,7 @@ const _SCALARS: readonly _ScalarKey[] = [
   'outageSeconds',
   'evictions',
   'spotInterruptions',
+  'nodeLaunches',
   'boundUsdPerDay',
   'ffdUsdPerDay',
   'pendingP50Seconds',
@@ -238,6 +239,7 @@ function _armMetrics(runs: readonly RunOutput[]): ArmMetrics {
     outageSeconds: scalar('outageSeconds'),
     evictions: scalar('evictions'),
     spotInterruptions: scalar('spotInterruptions'),
+    nodeLaunches: scalar('nodeLaunches'),
     boundUsdPerDay: scalar('boundUsdPerDay'),
     ffdUsdPerDay: scalar('ffdUsdPerDay'),
     aboveBound: estimate(runs.map((r) => r.metrics.usdPerDay / r.metrics.boundUsdPerDay - 1)),
@@ -280,7 +282,18 @@ function _verdict(name: string, runs: readonly RunOutput[], baseline: readonly R
     const worse = deltaA1.low < -margin ? `A1 ${_signed(deltaA1.mean)} (CI low ${_signed(deltaA1.low)})` : `A2 ${_signed(deltaA2.mean)} (CI low ${_signed(deltaA2.low)})`;
     uptime = `uptime is not shown non-inferior at a ${_points(margin)} margin: ${worse}`;
   }
-  return { savingVsBaseline: saving, uptimeNonInferior: nonInferior, nonInferiorityMargin: margin, summary: `${cost}; ${uptime}`, deltaA1, deltaA2 };
+  return { savingVsBaseline: saving, uptimeNonInferior: nonInferior, nonInferiorityMargin: margin, summary: `${cost}; ${uptime}`, deltaA1, deltaA2, churn: _churn(runs, baseline) };
+}
+
+/** Extra evictions and node launches against the baseline, paired by seed, and per dollar saved. */
+function _churn(runs: readonly RunOutput[], baseline: readonly RunOutput[]): ArmChurn {
+  const paired = (f: (r: RunOutput, b: RunOutput) => number): Estimate => estimate(runs.map((r, i) => f(r, baseline[i] as RunOutput)));
+  const evictions = paired((r, b) => r.metrics.evictions - b.metrics.evictions);
+  const nodeLaunches = paired((r, b) => r.metrics.nodeLaunches - b.metrics.nodeLaunches);
+  const savedUsd = paired((r, b) => b.metrics.totalUsd - r.metrics.totalUsd);
+  // A ratio of means: per-seed ratios blow up on a seed that saves a few cents.
+  const perUsd = savedUsd.mean > 0 ? { evictionsPerUsdSaved: evictions.mean / savedUsd.mean, nodeLaunchesPerUsdSaved: nodeLaunches.mean / savedUsd.mean } : {};
+  return { evictions, nodeLaunches, savedUsd, ...perUsd };
 }
 
 function _signed(share: number): string {

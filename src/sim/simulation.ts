@@ -173,6 +173,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
   let maxNodes = 0;
   const cloud = new Cloud(engine, random, scenario, cluster, groups, {
     onNodeReady: (node) => {
+      recorder.nodeLaunched();
       maxNodes = Math.max(maxNodes, cluster.readyNodes.length);
       workloads.startDaemonPod(node);
       late.autoscaler?.onNodeReady(node);

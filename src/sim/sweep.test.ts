@@ -91,6 +91,10 @@ test('a sweep runs every combination, is deterministic, and each value reaches t
     assert.equal(point.arms[0]?.saving, undefined, 'the baseline has no saving against itself');
     assert.equal(point.arms[1]?.saving?.samples.length, 2);
     for (const arm of point.arms) assert.equal(arm.stowageOutages.samples.length, 2);
+    // Churn against the baseline, paired by seed: the arm's launches less the baseline's, seed by seed.
+    const [b0, t1] = point.arms;
+    assert.equal(b0?.churn, undefined);
+    assert.deepEqual(t1?.churn?.nodeLaunches.samples, t1?.nodeLaunches?.samples.map((n, i) => n - (b0?.nodeLaunches?.samples[i] ?? Number.NaN)));
   }
   // 9 cpu of services on 4-cpu nodes need more nodes than on 8-cpu nodes of the same price per
   // node: the baseline's cost must differ, or the value never reached the simulation.

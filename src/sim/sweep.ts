@@ -121,6 +121,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
         outages: arm.metrics.outages,
         stowageOutages: arm.metrics.outagesByCause?.['stowage'] ?? zero,
         evictions: arm.metrics.evictions,
+        ...(arm.metrics.nodeLaunches === undefined ? {} : { nodeLaunches: arm.metrics.nodeLaunches }),
+        ...(arm.verdict?.churn === undefined ? {} : { churn: arm.verdict.churn }),
         ...(arm.metrics.aboveBound === undefined ? {} : { aboveBound: arm.metrics.aboveBound }),
       })),
     })),
