@@ -37,7 +37,7 @@ export const INLINE_MAX_BYTES = 256 * 1024;
 export const WORKER_IDLE_MS = 1_000;
 
 /** The worker's heap: a body within the limits of json-limits.ts parses in far less. */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 } as const;
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } as const;
 
 interface _Pending {
   readonly resolve: (request: AdmissionRequest) => void;
