@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { createSecureContext } from 'node:tls';
 import { reuseConnections } from './client.js';
+
+const SecureContext = createSecureContext().constructor;
 
 const kubeconfig = (caData: string): KubeConfig => {
   const kc = new KubeConfig();
@@ -29,10 +32,12 @@ test('without reuseConnections every request gets a new agent (a new connection)
 test('reuseConnections: requests share one keep-alive agent until the TLS settings change', async () => {
   let clock = 0;
   const kc = reuseConnections(kubeconfig(Buffer.from('ca one').toString('base64')), { now: () => clock });
-  const first = (await agentOf(kc)) as { keepAlive?: boolean; options: { ca?: unknown } };
+  const first = (await agentOf(kc)) as { keepAlive?: boolean; options: { ca?: unknown; secureContext?: unknown } };
   assert.equal(await agentOf(kc), first);
   assert.equal(first.keepAlive, true);
   assert.equal(String(first.options.ca), 'ca one');
+  // Its connections share one secure context rather than parsing the CA and key each.
+  assert.ok(first.options.secureContext instanceof SecureContext);
   // A rotated CA (or client certificate) is a new identity: a new agent.
   kc.clusters[0] = { ...kc.clusters[0]!, caData: Buffer.from('ca two').toString('base64') };
   // Read again after a second.
