@@ -12,7 +12,7 @@ test('no file: one profile "stowage" with kube-scheduler\'s default plugins, and
     percentageOfNodesToScore: 0,
     podInitialBackoffMs: 1000,
     podMaxBackoffMs: 10_000,
-    bindConcurrency: 16,
+    bindConcurrency: 256,
   });
   assert.deepEqual(schedulerConfigFromDocument(doc({})), DEFAULT_SCHEDULER_CONFIG);
 });

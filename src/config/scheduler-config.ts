@@ -16,7 +16,7 @@
  *   percentageOfNodesToScore: 0            # 0: kube-scheduler's adaptive default
  *   podInitialBackoffSeconds: 1
  *   podMaxBackoffSeconds: 10
- *   bindConcurrency: 16                    # binds in flight at once
+ *   bindConcurrency: 256                   # binds in flight at once (kube-scheduler: no bound)
  * ```
  *
  * Every field is optional; no file gives one profile, `stowage`, with the `default` plugins.
@@ -56,7 +56,7 @@ const _specSchema = z.strictObject({
   percentageOfNodesToScore: z.number().int().min(0).max(100).default(0),
   podInitialBackoffSeconds: z.number().min(0.001).max(3600).default(1),
   podMaxBackoffSeconds: z.number().min(0.001).max(3600).default(10),
-  bindConcurrency: z.number().int().min(1).max(256).default(16),
+  bindConcurrency: z.number().int().min(1).max(1024).default(256),
 });
 
 const _documentSchema = z.strictObject({

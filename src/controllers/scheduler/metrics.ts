@@ -23,7 +23,7 @@ export class SchedulerMetrics {
   readonly preemptionVictims: Counter;
   /** PodGroups admitted (minMember held room, all bound) or rejected, by outcome (admitted, or the rejection's code). */
   readonly gangOutcomes: Counter<'outcome'>;
-  /** Events and status writes dropped because too many were waiting (the work goes on). */
+  /** Events, status writes and victim deletes dropped because too many were waiting, and Events left waiting at stop (the work goes on). */
   readonly dropped: Counter<'kind'>;
 
   /** The queue the pending-pods gauge reads; set by the scheduler of the current leadership term. */
@@ -40,7 +40,7 @@ export class SchedulerMetrics {
     this.preemptionAttempts = new Counter({ name: 'stowage_scheduler_preemption_attempts_total', help: 'Preemptions carried out (a node nominated and its victims deleted)', registers });
     this.preemptionVictims = new Counter({ name: 'stowage_scheduler_preemption_victims_total', help: 'Pods deleted to make room for a higher-priority pod', registers });
     this.gangOutcomes = new Counter({ name: 'stowage_scheduler_gang_outcomes_total', help: 'PodGroups admitted, or rejected by reason (GroupDoesNotFit, Timeout, Yielded)', labelNames: ['outcome'], registers });
-    this.dropped = new Counter({ name: 'stowage_scheduler_dropped_writes_total', help: 'Events and pod status writes dropped because too many were waiting, by kind', labelNames: ['kind'], registers });
+    this.dropped = new Counter({ name: 'stowage_scheduler_dropped_writes_total', help: 'Events, pod status writes and victim deletes dropped because too many were waiting (Events also when left waiting at stop), by kind', labelNames: ['kind'], registers });
     new Gauge({
       name: 'stowage_scheduler_pending_pods',
       help: 'Pods in the scheduling queue, by part (active, backoff, unschedulable, inFlight)',

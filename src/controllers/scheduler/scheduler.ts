@@ -66,9 +66,20 @@ interface _Waiting {
 
 /** kube-scheduler's flushUnschedulablePodsLeftover period. */
 const _FLUSH_INTERVAL_MS = 30_000;
-/** Events and status writes waiting beyond this are dropped (counted): they explain, they do not decide. */
+/** Status writes and victim deletes waiting beyond this are dropped (counted). */
 const _MAX_PENDING_WRITES = 5_000;
 const _WRITE_CONCURRENCY = 8;
+/**
+ * Events are written two at a time, at most 1,000 waiting (client-go's maxQueuedEvents; beyond
+ * that they are dropped and counted), as kube-scheduler's events broadcaster writes them one at a
+ * time from a bounded queue: they explain, they do not decide, and they must not take the
+ * apiserver's capacity from binds. Eight at a time once made a third of the scheduler's requests
+ * Events and halved its binds per second in `npm run bench:scheduler --backlog`.
+ */
+const _EVENT_CONCURRENCY = 2;
+const _MAX_PENDING_EVENTS = 1_000;
+/** On stop, Events still waiting this long after the last bind are dropped (counted), not awaited. */
+const _EVENT_GRACE_MS = 2_000;
 
 /** See the module comment. */
 export class LiveScheduler {
@@ -80,6 +91,7 @@ export class LiveScheduler {
   readonly #random: () => number;
   readonly #bindSlots: _Semaphore;
   readonly #writes: _BoundedWork;
+  readonly #eventWrites: _BoundedWork;
   /** key → when the pod first entered the queue, for the end-to-end latency. */
   readonly #firstSeen = new Map<string, number>();
   /** uid → the last unschedulable message written to its PodScheduled condition. */
@@ -103,7 +115,9 @@ export class LiveScheduler {
     this.#bindSlots = new _Semaphore(options.config.bindConcurrency);
     this.metrics = options.metrics;
     this.metrics.watchQueue(() => this.#queue.lengths());
-    this.#writes = new _BoundedWork(_WRITE_CONCURRENCY, _MAX_PENDING_WRITES, (kind) => this.metrics.dropped.inc({ kind }));
+    const onDrop = (kind: string, count = 1): void => this.metrics.dropped.inc({ kind }, count);
+    this.#writes = new _BoundedWork(_WRITE_CONCURRENCY, _MAX_PENDING_WRITES, onDrop);
+    this.#eventWrites = new _BoundedWork(_EVENT_CONCURRENCY, _MAX_PENDING_EVENTS, onDrop);
   }
 
   /** How many pods the queue holds, in flight included. */
@@ -161,6 +175,10 @@ export class LiveScheduler {
       for (const off of unsubscribe) off();
       await Promise.allSettled([...this.#binds]);
       await this.#writes.drain();
+      // Events left over are explanations of work already done: a short grace, then dropped.
+      const grace = setTimeout(() => this.#eventWrites.discardPending(), _EVENT_GRACE_MS);
+      await this.#eventWrites.drain();
+      clearTimeout(grace);
     }
   }
 
@@ -538,7 +556,7 @@ export class LiveScheduler {
   }
 
   #write(kind: string, work: () => Promise<void>): void {
-    this.#writes.run(kind, async () => {
+    (kind === 'event' ? this.#eventWrites : this.#writes).run(kind, async () => {
       try {
         await work();
       } catch (error) {
@@ -577,12 +595,12 @@ class _Semaphore {
 class _BoundedWork {
   readonly #concurrency: number;
   readonly #maxPending: number;
-  readonly #onDrop: (kind: string) => void;
-  readonly #pending: (() => Promise<void>)[] = [];
+  readonly #onDrop: (kind: string, count?: number) => void;
+  readonly #pending: { readonly kind: string; readonly work: () => Promise<void> }[] = [];
   #running = 0;
   readonly #idle = new Set<() => void>();
 
-  constructor(concurrency: number, maxPending: number, onDrop: (kind: string) => void) {
+  constructor(concurrency: number, maxPending: number, onDrop: (kind: string, count?: number) => void) {
     this.#concurrency = concurrency;
     this.#maxPending = maxPending;
     this.#onDrop = onDrop;
@@ -593,8 +611,16 @@ class _BoundedWork {
       this.#onDrop(kind);
       return;
     }
-    this.#pending.push(work);
+    this.#pending.push({ kind, work });
     this.#next();
+  }
+
+  /** Drops the work still waiting (counted); what runs finishes. */
+  discardPending(): void {
+    const counts = new Map<string, number>();
+    for (const { kind } of this.#pending.splice(0)) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    for (const [kind, count] of counts) this.#onDrop(kind, count);
+    this.#settled();
   }
 
   /** Resolves once nothing runs or waits. */
@@ -605,16 +631,20 @@ class _BoundedWork {
 
   #next(): void {
     while (this.#running < this.#concurrency && this.#pending.length > 0) {
-      const work = this.#pending.shift() as () => Promise<void>;
+      const { work } = this.#pending.shift() as { readonly work: () => Promise<void> };
       this.#running++;
       void work().finally(() => {
         this.#running--;
         this.#next();
-        if (this.#running === 0 && this.#pending.length === 0) {
-          for (const resolve of this.#idle) resolve();
-          this.#idle.clear();
-        }
+        this.#settled();
       });
+    }
+  }
+
+  #settled(): void {
+    if (this.#running === 0 && this.#pending.length === 0) {
+      for (const resolve of this.#idle) resolve();
+      this.#idle.clear();
     }
   }
 }
