@@ -105,6 +105,7 @@ export function registerSchedulerCommand(program: Command): void {
             capacityRules: DEFAULT_CAPACITY_TYPE_RULES,
             log: runtime.log,
             metrics,
+            registry: runtime.registry,
             events,
             qps,
             burst,

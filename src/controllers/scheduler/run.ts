@@ -3,6 +3,7 @@
  * cache, build the fit state from it once, and schedule until the signal aborts.
  */
 import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
 import type { CapacityTypeRule } from '../../core/capacity.js';
 import type { PriceTable } from '../../core/pricing.js';
 import type { SchedulerConfig } from '../../config/scheduler-config.js';
@@ -31,6 +32,8 @@ export interface RunSchedulerOptions {
   readonly log: Logger;
   /** Made once per process (a new leadership term reuses it). */
   readonly metrics: SchedulerMetrics;
+  /** Where the cluster cache's watch-restart and relist counters go (the process's; each term's cache finds them there). */
+  readonly registry?: Registry;
   readonly events: (schedulerName: string) => EventRecorder;
   /** The client budget for binds, deletes and status writes; events get the same again. 0 is unlimited. */
   readonly qps: number;
@@ -43,9 +46,8 @@ export interface RunSchedulerOptions {
 /** Runs the scheduler until `signal` aborts. */
 export async function runScheduler(options: RunSchedulerOptions): Promise<void> {
   const { signal, log } = options;
-  // The cache's watch-restart counters are not exported by the scheduler yet (no registry passed); since 5302e70 a cache per leadership term on one registry would be safe.
   let podGroups: PodGroups | undefined;
-  const cache = new ClusterCache(options.kc, { capacityRules: options.capacityRules, kinds: SCHEDULER_CACHE_KINDS, log });
+  const cache = new ClusterCache(options.kc, { capacityRules: options.capacityRules, kinds: SCHEDULER_CACHE_KINDS, log, ...(options.registry === undefined ? {} : { registry: options.registry }) });
   try {
     // Gang scheduling reads the PodGroup CRD (deploy/scheduler/podgroup-crd.yaml); without it a pod
     // with the pod-group label waits (its group cannot be found) rather than be bound alone.
