@@ -158,9 +158,18 @@ test('a leader that loses the Lease while alive wins it back and plans again', {
   // Another holder renews the Lease as if it had won it: the replica fails to renew, stops
   // working, and takes the Lease back once that holder stops renewing.
   const leases = c.kc.makeApiClient(CoordinationV1Api);
-  const stolenAt = Date.now();
-  const lease = await leases.readNamespacedLease({ name: 'stowage-descheduler', namespace: 'stowage-system' });
-  await leases.replaceNamespacedLease({ name: 'stowage-descheduler', namespace: 'stowage-system', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'e2e-thief', leaseDurationSeconds: LEASE_S, renewTime: new V1MicroTime(stolenAt), acquireTime: new V1MicroTime(stolenAt) } } });
+  // The leader renews every retry period: a write between our read and replace is a 409, read again.
+  let stolenAt = 0;
+  for (let attempt = 1; stolenAt === 0; attempt++) {
+    const lease = await leases.readNamespacedLease({ name: 'stowage-descheduler', namespace: 'stowage-system' });
+    const now = Date.now();
+    try {
+      await leases.replaceNamespacedLease({ name: 'stowage-descheduler', namespace: 'stowage-system', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'e2e-thief', leaseDurationSeconds: LEASE_S, renewTime: new V1MicroTime(now), acquireTime: new V1MicroTime(now) } } });
+      stolenAt = now;
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409 || attempt >= 20) throw error;
+    }
+  }
   await waitFor('the replica to lose and win the Lease back', async () => terms() === 2 && (await holder(c)) === identity, { timeoutMs: 60_000, intervalMs: 100, abortIf: () => p.diedEarly() });
   const regainedMs = Date.now() - stolenAt;
   assert.ok(p.find(/^Lost leadership/).length === 1, 'the first term ended on the failed renewals');
