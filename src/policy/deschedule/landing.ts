@@ -19,21 +19,21 @@
 import type { ClusterSnapshot, PodView, Resources } from '../../core/model.js';
 import { addResources, subtractResources, wouldFit } from '../../core/resources.js';
 import { checkFit } from '../fit/filter.js';
-import { COST_AWARE_PROFILE, DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from '../fit/profiles.js';
+import { MOST_ALLOCATED_PROFILE } from '../fit/profiles.js';
 import { scoreNodes } from '../fit/score.js';
 import type { SchedulingProfile } from '../fit/score.js';
 import { FitState } from '../fit/state.js';
 import { autoscalerRemoving, removalUtilization, stayingRequests } from './autoscaler.js';
-import { numFeasibleNodesToFind } from '../schedule/framework.js';
+import { numFeasibleNodesToFind, PROFILE_PRESETS } from '../schedule/framework.js';
 
 /**
- * The scheduling profiles a config can name for the cluster's scheduler: kube-scheduler's default
- * (LeastAllocated), its MostAllocated variant, and `stowage scheduler`'s cost-aware profile.
+ * The scheduling profiles a config can name for the cluster's scheduler: `stowage scheduler`'s
+ * presets (kube-scheduler's default, LeastAllocated, and the cost-aware profile) and kube-scheduler's
+ * MostAllocated variant, which a cluster's own scheduler may run.
  */
 export const SCHEDULER_PROFILES = {
-  default: DEFAULT_PROFILE,
+  ...PROFILE_PRESETS,
   'most-allocated': MOST_ALLOCATED_PROFILE,
-  'cost-aware': COST_AWARE_PROFILE,
 } as const satisfies Readonly<Record<string, SchedulingProfile>>;
 
 /** A key of {@link SCHEDULER_PROFILES}. */
