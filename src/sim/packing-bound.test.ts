@@ -105,3 +105,64 @@ test('first-fit decreasing opens as many nodes as placing the sorted pods one by
     assert.equal(firstFitDecreasing(type, groups), nodes.length, `round ${round}`);
   }
 });
+
+test("an on-demand floor: the floor's pods are bought on on-demand, the rest on the cheaper spot", () => {
+  const od: BinType = { name: 'm/on-demand', cpu: 2_000, memory: 8 * GI, pods: 10, hourlyPrice: 0.1 };
+  const spot: BinType = { name: 'm/spot', cpu: 2_000, memory: 8 * GI, pods: 10, hourlyPrice: 0.03, capacityType: 'spot' };
+  const bound = new PackingBound([od, spot]);
+  // 10 pods of 500m/1Gi. No floor: 5 cores on spot, 2.5 nodes ($0.075); whole nodes: 3 ($0.09).
+  const free = bound.figures([{ cpu: 500, memory: GI, count: 10 }]);
+  close(free.lpUsdPerHour, 0.075);
+  close(free.ffdUsdPerHour, 0.09);
+  // Four kept on on-demand: 2 cores there (one node, $0.1), 3 cores on spot (1.5 nodes, $0.045);
+  // whole nodes: 1 on-demand + 2 spot.
+  const kept = bound.figures([{ cpu: 500, memory: GI, count: 10, onDemand: 4 }]);
+  close(kept.lpUsdPerHour, 0.145);
+  close(kept.ffdUsdPerHour, 0.16);
+});
+
+test('an on-demand floor: other pods fill the room the floor leaves on its on-demand nodes', () => {
+  const od: BinType = { name: 'm/on-demand', cpu: 4_000, memory: 16 * GI, pods: 100, hourlyPrice: 0.2 };
+  const spot: BinType = { name: 'c/spot', cpu: 4_000, memory: 8 * GI, pods: 100, hourlyPrice: 0.1, capacityType: 'spot' };
+  const bound = new PackingBound([od, spot]);
+  // One memory-heavy floor pod takes a whole on-demand node's memory and leaves 3 cores, which hold
+  // the three cpu-only pods: one node in all. Bounding the floor and the rest apart would add 0.75
+  // spot nodes ($0.275): not a lower bound.
+  const groups = [
+    { cpu: 1_000, memory: 16 * GI, count: 1, onDemand: 1 },
+    { cpu: 1_000, memory: 0, count: 3 },
+  ];
+  close(bound.lpOf(groups), 0.2);
+  // First-fit decreasing packs the two parts apart (a feasible packing, above the bound).
+  close(bound.ffdUsdPerHour(groups), 0.3);
+});
+
+test('the floor-aware LP bound lies between the floorless bound and first-fit decreasing, on random catalogues and floors', () => {
+  const next = _random(23);
+  for (let round = 0; round < 200; round++) {
+    const types: BinType[] = Array.from({ length: 2 + Math.floor(next() * 6) }, (_, i) => ({
+      name: `t${i}`,
+      cpu: 1_000 * (1 + Math.floor(next() * 16)),
+      memory: GI * (2 + Math.floor(next() * 62)),
+      pods: 8 + Math.floor(next() * 100),
+      hourlyPrice: 0.01 + next(),
+      // The first type on-demand, so the floor always has somewhere to go.
+      capacityType: i > 0 && next() < 0.5 ? ('spot' as const) : ('on-demand' as const),
+    }));
+    const groups = Array.from({ length: 1 + Math.floor(next() * 20) }, () => {
+      const count = 1 + Math.floor(next() * 30);
+      return { cpu: 50 + Math.floor(next() * 900), memory: Math.floor(next() * GI), count, onDemand: Math.floor(next() * (count + 1)) };
+    });
+    const bound = new PackingBound(types);
+    const f = bound.figures(groups);
+    const floorless = bound.lpOf(groups.map(({ cpu, memory, count }) => ({ cpu, memory, count })));
+    assert.ok(f.ffdUsdPerHour !== undefined);
+    // The simplex answers to 1e-8 (its precision), the vertex method to the last digit.
+    assert.ok(f.lpUsdPerHour >= floorless - 1e-7, `round ${round}: floor-aware ${f.lpUsdPerHour} below floorless ${floorless}`);
+    assert.ok(f.lpUsdPerHour <= f.ffdUsdPerHour + 1e-9, `round ${round}: LP ${f.lpUsdPerHour} above FFD ${f.ffdUsdPerHour}`);
+    // With every pod kept, only on-demand types may be bought: the floorless bound over those.
+    const allKept = groups.map((g) => ({ ...g, onDemand: g.count }));
+    const onDemandOnly = new PackingBound(types.filter((t) => t.capacityType !== 'spot')).lpOf(groups.map(({ cpu, memory, count }) => ({ cpu, memory, count })));
+    assert.ok(Math.abs(bound.lpOf(allKept) - onDemandOnly) <= 1e-6 * Math.max(1, onDemandOnly), `round ${round}: all kept ${bound.lpOf(allKept)} against on-demand only ${onDemandOnly}`);
+  }
+});

@@ -9,8 +9,14 @@
  *   of one instance type, for the type that costs least; an upper bound of the perfect packing.
  *
  * Each node's room is its allocatable less what its DaemonSet pods request (they run on every
- * node). Pure: plain numbers in, $/h out.
+ * node). With a spot mix, the placement webhook's on-demand floor holds in both figures: the pods a
+ * workload keeps on on-demand capacity (`PodGroup.onDemand`) count only against on-demand types,
+ * so a spot arm reads against what a floor-keeping packing can reach, not against all-spot.
+ * Pure: plain numbers in, $/h out.
  */
+
+import { solve } from 'yalps';
+import type { Model } from 'yalps';
 
 /** One instance type (and capacity type) of the catalogue, as the bound sees it. */
 export interface BinType {
@@ -20,6 +26,8 @@ export interface BinType {
   readonly memory: number;
   readonly pods: number;
   readonly hourlyPrice: number;
+  /** Spot capacity does not hold the on-demand floor's pods; on-demand when not given. */
+  readonly capacityType?: 'on-demand' | 'spot';
 }
 
 /** `count` pods requesting `cpu` millicores and `memory` bytes each. */
@@ -27,6 +35,8 @@ export interface PodGroup {
   readonly cpu: number;
   readonly memory: number;
   readonly count: number;
+  /** How many of the `count` pods must run on on-demand capacity (the webhook's floor); none when not given. */
+  readonly onDemand?: number;
 }
 
 /** The bound at one instant. */
@@ -55,6 +65,8 @@ const _EPSILON = 1e-9;
  */
 export class PackingBound {
   readonly #types: readonly BinType[];
+  /** The on-demand types: the only ones that hold floor pods. */
+  readonly #onDemand: readonly BinType[];
   /** Vertices of the dual feasible region: [$/core, $/GiB, $/pod slot]. */
   readonly #vertices: readonly (readonly [number, number, number])[];
 
@@ -62,10 +74,11 @@ export class PackingBound {
     const usable = types.filter((t) => t.cpu > 0 && t.memory > 0 && t.pods > 0 && t.hourlyPrice >= 0);
     if (usable.length === 0) throw new RangeError('Cannot bound a packing without an instance type that has room for pods');
     this.#types = usable;
+    this.#onDemand = usable.filter((t) => t.capacityType !== 'spot');
     this.#vertices = _dualVertices(usable);
   }
 
-  /** The LP bound, $/h, for a total demand (millicores, bytes, pods). */
+  /** The LP bound, $/h, for a total demand (millicores, bytes, pods), with no floor. */
   lpUsdPerHour(cpu: number, memory: number, pods: number): number {
     const c = cpu / _CPU_UNIT;
     const m = memory / _MEMORY_UNIT;
@@ -74,35 +87,97 @@ export class PackingBound {
     return best;
   }
 
-  /** First-fit decreasing on each single type, $/h of the cheapest; undefined when no type holds every pod. */
+  /**
+   * First-fit decreasing, $/h: without a floor, every pod on the single type that costs least;
+   * with one, the floor's pods on the cheapest on-demand type and the rest on the cheapest type.
+   * Undefined when some pod fits no type it may use.
+   */
   ffdUsdPerHour(groups: readonly PodGroup[]): number | undefined {
-    let best: number | undefined;
-    for (const type of this.#types) {
-      const nodes = firstFitDecreasing(type, groups);
-      if (nodes === undefined) continue;
-      const cost = nodes * type.hourlyPrice;
-      if (best === undefined || cost < best) best = cost;
+    if (!this.#floorBinds(groups)) return _cheapestFfd(this.#types, groups);
+    const floor: PodGroup[] = [];
+    const rest: PodGroup[] = [];
+    for (const g of groups) {
+      const kept = Math.min(g.count, g.onDemand ?? 0);
+      if (kept > 0) floor.push({ cpu: g.cpu, memory: g.memory, count: kept });
+      if (g.count > kept) rest.push({ cpu: g.cpu, memory: g.memory, count: g.count - kept });
     }
-    return best;
+    const onDemand = _cheapestFfd(this.#onDemand, floor);
+    const any = _cheapestFfd(this.#types, rest);
+    return onDemand === undefined || any === undefined ? undefined : onDemand + any;
   }
 
-  /** The LP bound, $/h, for the demand `groups`. */
+  /**
+   * The LP bound, $/h, for the demand `groups`. Without a floor (or without spot types) it is the
+   * best dual vertex, a few dot products. With one it is the LP "cover the total demand with any
+   * type, and the floor's demand with on-demand types" (six constraints, a type a variable), solved
+   * by the simplex method each time: a floor's on-demand nodes may hold other pods in the room the
+   * floor leaves, which no split of the demand into two separate bounds sees.
+   */
   lpOf(groups: readonly PodGroup[]): number {
     let cpu = 0;
     let memory = 0;
     let pods = 0;
+    let floorCpu = 0;
+    let floorMemory = 0;
+    let floorPods = 0;
     for (const g of groups) {
       cpu += g.cpu * g.count;
       memory += g.memory * g.count;
       pods += g.count;
+      const kept = Math.min(g.count, g.onDemand ?? 0);
+      floorCpu += g.cpu * kept;
+      floorMemory += g.memory * kept;
+      floorPods += kept;
     }
-    return this.lpUsdPerHour(cpu, memory, pods);
+    // No spot type: every packing keeps the floor. No on-demand type: none does, and the floorless
+    // bound is still a lower bound of what the cluster pays.
+    if (floorPods === 0 || this.#onDemand.length === this.#types.length || this.#onDemand.length === 0) return this.lpUsdPerHour(cpu, memory, pods);
+    const model: Model = {
+      direction: 'minimize',
+      objective: 'cost',
+      constraints: {
+        cpu: { min: cpu / _CPU_UNIT },
+        memory: { min: memory / _MEMORY_UNIT },
+        pods: { min: pods },
+        floorCpu: { min: floorCpu / _CPU_UNIT },
+        floorMemory: { min: floorMemory / _MEMORY_UNIT },
+        floorPods: { min: floorPods },
+      },
+      variables: Object.fromEntries(
+        this.#types.map((t, i) => {
+          const room = { cpu: t.cpu / _CPU_UNIT, memory: t.memory / _MEMORY_UNIT, pods: t.pods };
+          const floor = t.capacityType === 'spot' ? {} : { floorCpu: room.cpu, floorMemory: room.memory, floorPods: room.pods };
+          return [String(i), { cost: t.hourlyPrice, ...room, ...floor }];
+        }),
+      ),
+    };
+    const solution = solve(model);
+    if (solution.status !== 'optimal') throw new RangeError(`Cannot bound a packing with an on-demand floor: the LP is ${solution.status}`);
+    return solution.result;
   }
 
   /** Both figures for the demand `groups`. */
   figures(groups: readonly PodGroup[]): PackingFigures {
     return { lpUsdPerHour: this.lpOf(groups), ffdUsdPerHour: this.ffdUsdPerHour(groups) };
   }
+
+  /** Whether a floor constrains the packing: some pod must be on on-demand, and some type is spot. */
+  #floorBinds(groups: readonly PodGroup[]): boolean {
+    if (this.#onDemand.length === this.#types.length) return false;
+    return groups.some((g) => (g.onDemand ?? 0) > 0 && g.count > 0);
+  }
+}
+
+/** First-fit decreasing on each single type of `types`, $/h of the cheapest; undefined when none holds every pod. */
+function _cheapestFfd(types: readonly BinType[], groups: readonly PodGroup[]): number | undefined {
+  let best: number | undefined;
+  for (const type of types) {
+    const nodes = firstFitDecreasing(type, groups);
+    if (nodes === undefined) continue;
+    const cost = nodes * type.hourlyPrice;
+    if (best === undefined || cost < best) best = cost;
+  }
+  return best;
 }
 
 /**

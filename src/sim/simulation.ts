@@ -99,7 +99,7 @@ export function packingCatalogue(groups: readonly NodeGroup[], daemonSet: { read
   for (const g of groups) {
     const name = `${g.instanceType.name}/${g.capacityType}`;
     const a = g.allocatable;
-    const type: BinType = { name, cpu: (a['cpu'] ?? 0) - daemonSet.cpu, memory: (a['memory'] ?? 0) - daemonSet.memory, pods: (a['pods'] ?? 110) - 1, hourlyPrice: g.hourlyPrice };
+    const type: BinType = { name, cpu: (a['cpu'] ?? 0) - daemonSet.cpu, memory: (a['memory'] ?? 0) - daemonSet.memory, pods: (a['pods'] ?? 110) - 1, hourlyPrice: g.hourlyPrice, capacityType: g.capacityType };
     const known = byName.get(name);
     if (known === undefined || type.hourlyPrice < known.hourlyPrice) byName.set(name, type);
   }

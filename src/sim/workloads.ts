@@ -13,6 +13,7 @@ import type { PlacedCapacityType, PlacementDecision } from '../policy/placement/
 import { applyPlacement, countedPod, pendingRequests, placeNewPod } from '../policy/placement/inputs.js';
 import { DEFAULT_PLACEMENT_PATCH_OPTIONS } from '../policy/placement/patch.js';
 import type { PlacementPatchOptions } from '../policy/placement/patch.js';
+import { onDemandFloor } from '../policy/placement/floor.js';
 import { resolvePlacementPolicy } from '../policy/placement/policy.js';
 import type { PlacementPolicy } from '../policy/placement/policy.js';
 import { pdbAllowance } from '../policy/deschedule/guards.js';
@@ -744,6 +745,8 @@ export class Workloads {
   readonly #cluster: SimCluster;
   readonly #placement: PlacementConfig | undefined;
   readonly #placementCache = new Map<string, _Placement>();
+  /** Each service's resolved placement policy, undefined when the webhook does not place it. */
+  readonly #policies = new Map<Service, PlacementPolicy | undefined>();
   readonly #jobs = new Set<Job>();
   readonly #daemonSet = new DaemonSet();
   readonly #daemonTemplates = new Map<string, PodView>();
@@ -838,10 +841,14 @@ export class Workloads {
   /**
    * The pods the controllers want running now, by shape: each service's desired replicas and each
    * Job's unfinished pods (DaemonSet pods aside: they come with every node). What the
-   * perfect-packing bound packs.
+   * perfect-packing bound packs; with a webhook, each service's on-demand floor for its desired
+   * replicas is the part it must keep on on-demand capacity.
    */
   demand(): PodGroup[] {
-    const groups: PodGroup[] = this.services.map((s) => ({ cpu: s.spec.cpu, memory: s.spec.memory, count: s.desired }));
+    const groups: PodGroup[] = this.services.map((s) => {
+      const floor = this.#policyOf(s);
+      return { cpu: s.spec.cpu, memory: s.spec.memory, count: s.desired, ...(floor === undefined ? {} : { onDemand: onDemandFloor(s.desired, floor) }) };
+    });
     for (const job of this.#jobs) groups.push(job.demand());
     return groups;
   }
@@ -973,10 +980,8 @@ export class Workloads {
    */
   placementFor(service: Service, replacing?: SimPod, revision: number = service.revision): _Placement | undefined {
     const config = this.#placement;
-    if (config === undefined || config.optOutNamespaces?.includes(service.spec.namespace) === true) return undefined;
-    // The webhook's own resolution: the Deployment's annotations over the defaults (the simulator has no namespace annotations).
-    const resolved = service.spec.annotations === undefined ? { optOut: false as const, policy: config.policy } : resolvePlacementPolicy(service.spec.annotations, undefined, config.policy);
-    if (resolved.optOut) return undefined;
+    const policy = this.#policyOf(service);
+    if (config === undefined || policy === undefined) return undefined;
     const options = this.#patchOptions(config);
     const members = [];
     for (const pod of service.pods) if (pod !== replacing && (pod.spec.revision ?? 0) === revision) members.push(countedPod(pod.view(), options.capacityLabel));
@@ -991,12 +996,29 @@ export class Workloads {
       workload: { ...service.ref, kind: 'Deployment' },
       replicas: service.desired,
       members,
-      policy: resolved.policy,
+      policy,
       state: this.#cluster.fit,
       options: { ...options, reserved: pendingRequests(pending), ...(canGrow === undefined ? {} : { canGrow }) },
     });
     // The pod `placeNewPod` returns is the same for every pod of a variant: shared, not rebuilt.
     return this.#placementOf(decision, options);
+  }
+
+  /**
+   * The webhook's policy for `service`, resolved as the webhook resolves it (the Deployment's
+   * annotations over the defaults; the simulator has no namespace annotations); undefined when the
+   * webhook does not place it. Resolved once: a service's annotations never change in a run.
+   */
+  #policyOf(service: Service): PlacementPolicy | undefined {
+    if (this.#policies.has(service)) return this.#policies.get(service);
+    const config = this.#placement;
+    let policy: PlacementPolicy | undefined;
+    if (config !== undefined && config.optOutNamespaces?.includes(service.spec.namespace) !== true) {
+      const resolved = service.spec.annotations === undefined ? { optOut: false as const, policy: config.policy } : resolvePlacementPolicy(service.spec.annotations, undefined, config.policy);
+      if (!resolved.optOut) policy = resolved.policy;
+    }
+    this.#policies.set(service, policy);
+    return policy;
   }
 
   #patchOptions(config: PlacementConfig): PlacementPatchOptions {
