@@ -271,7 +271,14 @@ export class Service implements PodOwner {
       if (diff > 0) {
         for (let i = 0; i < diff; i++) this.createPod();
       } else if (diff < 0) {
-        for (const pod of this.#scaleDownVictims(-diff, this.revision)) this.#workloads.lifecycle.delete(pod, DeletionCause.ScaleDown);
+        // Each deletion's pod event would reconcile again mid-loop, pick victims of its own and
+        // recreate the surplus: the round that chose the victims deletes them, alone.
+        this.#syncing = true;
+        try {
+          for (const pod of this.#scaleDownVictims(-diff, this.revision)) this.#workloads.lifecycle.delete(pod, DeletionCause.ScaleDown);
+        } finally {
+          this.#syncing = false;
+        }
       }
       return;
     }
