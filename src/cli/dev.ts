@@ -1,6 +1,7 @@
 /**
  * `stowage dev cluster up|down|status`: the local control plane for development and tests.
  * `stowage dev webhook up|down`: the placement webhook run locally and registered against it.
+ * `stowage dev scheduler up|down`: the scheduler run locally against it.
  */
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -10,10 +11,12 @@ import { cacheDir } from '../devcluster/paths.js';
 import { isAlive } from '../devcluster/processes.js';
 import { parseWebhookConfig } from '../config/webhook-config.js';
 import { startLocalWebhook, stopLocalWebhook } from '../controllers/webhook/local.js';
+import { startLocalScheduler, stopLocalScheduler } from '../controllers/scheduler/local.js';
 import { loadFile } from './common.js';
 import { parseDuration } from './flags.js';
 import { CliError } from './errors.js';
 import { loadTenantClasses } from './tenants.js';
+import { loadSchedulerConfig } from './scheduler.js';
 
 function clusterDir(name: string): string {
   if (!/^[a-z0-9][-a-z0-9]*$/.test(name)) throw new CliError(`Invalid cluster name "${name}": use lowercase letters, digits and dashes`);
@@ -38,13 +41,11 @@ function _registerWebhook(dev: Command): void {
     .option('--metrics-port <port>', 'port on 127.0.0.1 for /metrics, /healthz and /readyz (default: a free port)')
     .option('--dry-run', 'decide and log every placement, but admit pods unchanged', false)
     .action(async (opts: { name: string; config?: string; port?: string; metricsPort?: string; dryRun: boolean }) => {
-      const dir = clusterDir(opts.name);
       // A bad file is reported here, in one line, rather than in the webhook's log.
       if (opts.config !== undefined) loadFile(opts.config, 'webhook configuration', parseWebhookConfig);
       const port = _port(opts.port, '--port');
       const metricsPort = _port(opts.metricsPort, '--metrics-port');
-      const apiserver = readClusterState(dir)?.processes.find((p) => p.name === 'kube-apiserver');
-      if (apiserver === undefined || !isAlive(apiserver.pid)) throw new CliError(`Cluster "${opts.name}" is not running: start it with \`stowage dev cluster up --name ${opts.name}\``, 3);
+      const dir = _runningCluster(opts.name);
       try {
         const started = await startLocalWebhook({
           clusterDir: dir,
@@ -74,6 +75,52 @@ function _registerWebhook(dev: Command): void {
         ...(done.stopped === undefined ? [] : [`stopped the webhook (pid ${done.stopped})`]),
       ];
       process.stderr.write(said.length > 0 ? `${said.join(', ')}\n` : `no local webhook in cluster "${opts.name}"\n`);
+    });
+}
+
+/** The cluster's directory, after checking that its apiserver runs. */
+function _runningCluster(name: string): string {
+  const dir = clusterDir(name);
+  const apiserver = readClusterState(dir)?.processes.find((p) => p.name === 'kube-apiserver');
+  if (apiserver === undefined || !isAlive(apiserver.pid)) throw new CliError(`Cluster "${name}" is not running: start it with \`stowage dev cluster up --name ${name}\``, 3);
+  return dir;
+}
+
+function _registerScheduler(dev: Command): void {
+  const scheduler = dev.command('scheduler').description('The Stowage scheduler run locally against a local cluster');
+  scheduler
+    .command('up')
+    .description('Start `stowage scheduler` as its shipped ServiceAccount, with the shipped profiles (stowage, stowage-cost-aware), and wait until it schedules')
+    .option('--name <name>', 'the cluster (from `stowage dev cluster up --name`)', 'stowage-dev')
+    .option('--config <file>', 'a SchedulerConfiguration, as `stowage scheduler --config` reads it (default: the one in deploy/scheduler/config.yaml)')
+    .option('--metrics-port <port>', 'port on 127.0.0.1 for /metrics, /healthz and /readyz (default: a free port)')
+    .action(async (opts: { name: string; config?: string; metricsPort?: string }) => {
+      // A bad file is reported here, in one line, rather than in the scheduler's log.
+      if (opts.config !== undefined) loadSchedulerConfig(opts.config);
+      const metricsPort = _port(opts.metricsPort, '--metrics-port');
+      const dir = _runningCluster(opts.name);
+      try {
+        const started = await startLocalScheduler({
+          clusterDir: dir,
+          ...(opts.config === undefined ? {} : { configFile: opts.config }),
+          ...(metricsPort === undefined ? {} : { metricsPort }),
+          log: (m) => process.stderr.write(`${m}\n`),
+        });
+        process.stderr.write(
+          `the scheduler is ready: pods of cluster "${opts.name}" whose spec.schedulerName is one of its profiles are scheduled now\n` +
+            `metrics ${started.metricsUrl}, logs ${started.logPath}; stop with \`stowage dev scheduler down --name ${opts.name}\`\n`,
+        );
+      } catch (error) {
+        throw new CliError(`Cannot start the scheduler for cluster "${opts.name}": ${(error as Error).message}`);
+      }
+    });
+  scheduler
+    .command('down')
+    .description('Stop the local scheduler')
+    .option('--name <name>', 'the cluster', 'stowage-dev')
+    .action(async (opts: { name: string }) => {
+      const stopped = await stopLocalScheduler(clusterDir(opts.name));
+      process.stderr.write(stopped === undefined ? `no local scheduler in cluster "${opts.name}"\n` : `stopped the scheduler (pid ${stopped})\n`);
     });
 }
 
@@ -132,4 +179,5 @@ export function registerDevCommand(program: Command): void {
     });
 
   _registerWebhook(dev);
+  _registerScheduler(dev);
 }

@@ -5,7 +5,9 @@
  * blocks the test checks through the API what the text promises: the registration uses a url on
  * 127.0.0.1 with a caBundle, a Deployment created afterwards is split between on-demand and spot
  * (pods seen on nodes of that type), `simulate --from` a snapshot of the cluster starts from
- * today, `down` removes the registration (a later pod is not patched) and the cluster stops. No step may change a file git tracks.
+ * today, `down` removes the registration (a later pod is not patched) and the cluster stops; the
+ * scheduler's blocks: a pod naming "stowage" is bound with a Scheduled Event from Stowage's
+ * scheduler, and stays Pending once it is down. No step may change a file git tracks.
  *
  * Isolation: the session gets its own STOWAGE_CACHE_DIR, so the README's default cluster name
  * does not touch a developer's own `stowage-dev`; the control-plane binaries come from the shared
@@ -218,6 +220,53 @@ describe('README, run as written', () => {
 
     const pids = readClusterState(dir)?.processes ?? [];
     await shell.runAll(down.filter((l) => !l.includes('dev webhook down')));
+    assert.deepEqual(pids.filter((p) => isAlive(p.pid)).map((p) => p.name), [], 'every process of the cluster is stopped');
+  });
+
+  test('the scheduler on a local cluster: up, a pod naming it is scheduled by it, down', { timeout: 10 * 60_000 }, async (t) => {
+    await shell.runAll(markedBlock('scheduler-up'));
+    const kubeconfig = (await shell.run('echo "$KUBECONFIG"')).stdout.trim();
+    const skc = new KubeConfig();
+    skc.loadFromFile(kubeconfig);
+    const core = skc.makeApiClient(CoreV1Api);
+    const dir = join(CACHE, 'clusters', 'stowage-dev');
+    const scheduler = readClusterState(dir)?.processes.find((p) => p.name === 'stowage-scheduler');
+    assert.ok(scheduler !== undefined && isAlive(scheduler.pid), 'the scheduler runs as part of the cluster');
+
+    /** The pod bound to a node and the reporter of its Scheduled Event. */
+    const scheduledBy = async (name: string): Promise<{ node: string; reporter: string }> => {
+      let found = { node: '', reporter: '' };
+      await waitFor(`pod ${name} bound, with a Scheduled Event`, async () => {
+        const pod = await core.readNamespacedPod({ name, namespace: 'default' });
+        const events = (await core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${name},reason=Scheduled` })).items;
+        found = { node: pod.spec?.nodeName ?? '', reporter: events[0]?.reportingComponent ?? events[0]?.source?.component ?? '' };
+        return found.node !== '' && found.reporter !== '';
+      }, { timeoutMs: 120_000, intervalMs: 250 });
+      return found;
+    };
+    if (hasKubectl()) {
+      const out = await shell.runAll(markedBlock('scheduler-try'));
+      assert.match(out, /^stowage\s+Successfully assigned default\/demo to \S+/m, `kubectl shows the Scheduled Event from "stowage":\n${out}`);
+      assert.equal((await scheduledBy('demo')).reporter, 'stowage');
+    } else {
+      t.diagnostic('kubectl is not on PATH: the scheduler-try block is not run (the API check below stands in for it)');
+    }
+    const pod = (name: string) => ({ metadata: { name }, spec: { schedulerName: 'stowage', containers: [{ name: 'c', image: 'registry.example/probe:1', resources: { requests: { cpu: '100m' } } }] } });
+    await core.createNamespacedPod({ namespace: 'default', body: pod('probe') });
+    const probe = await scheduledBy('probe');
+    assert.equal(probe.reporter, 'stowage', 'bound by Stowage\'s scheduler, not kube-scheduler');
+
+    // down: the scheduler stops, so a pod naming it is no longer scheduled (kube-scheduler leaves it alone).
+    const down = markedBlock('scheduler-down');
+    await shell.runAll(down.filter((l) => l.includes('dev scheduler down')));
+    assert.equal(isAlive(scheduler.pid), false, 'the scheduler process is gone');
+    await core.createNamespacedPod({ namespace: 'default', body: pod('after') });
+    await new Promise((r) => setTimeout(r, 5_000));
+    const after = await core.readNamespacedPod({ name: 'after', namespace: 'default' });
+    assert.equal(after.spec?.nodeName, undefined, 'a pod naming "stowage" stays Pending once its scheduler is down');
+
+    const pids = readClusterState(dir)?.processes ?? [];
+    await shell.runAll(down.filter((l) => !l.includes('dev scheduler down')));
     assert.deepEqual(pids.filter((p) => isAlive(p.pid)).map((p) => p.name), [], 'every process of the cluster is stopped');
   });
 

@@ -6,13 +6,13 @@
  * `url` clientConfig and the CA as caBundle. The process joins the cluster's state, so
  * `stowage dev cluster down` stops it too.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
-import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { forgetProcess, readClusterState, recordProcess } from '../../devcluster/cluster.js';
 import { httpGet } from '../../devcluster/http.js';
 import { repoPath } from '../../devcluster/paths.js';
+import { impersonatingKubeconfig, shippedRbac } from '../../devcluster/shipped-identity.js';
 import { freePorts, isAlive, startProcess, stopProcess, tailLog, waitFor } from '../../devcluster/processes.js';
 import { serverSideApply } from '../../kube/apply.js';
 import { describeApiError } from '../../kube/errors.js';
@@ -23,7 +23,6 @@ import { shippedWebhookConfiguration, urlWebhookConfiguration } from './registra
 export const LOCAL_WEBHOOK_PROCESS = 'stowage-webhook';
 
 const FIELD_MANAGER = 'stowage-dev';
-const RBAC_KINDS = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 
 export interface LocalWebhookOptions {
   /** The cluster's directory (its state, kubeconfig and logs); the webhook's files go in `webhook/` there. */
@@ -57,25 +56,6 @@ function _kubeConfig(path: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(path);
   return kc;
-}
-
-/** The Namespace and RBAC objects of deploy/webhook, and the ServiceAccount they bind. */
-function _shippedRbac(): { objects: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }[]; user: string } {
-  const objects = ['namespace.yaml', 'rbac.yaml'].flatMap((file) =>
-    parseAllDocuments(readFileSync(repoPath('deploy', 'webhook', file), 'utf8'))
-      .map((doc) => doc.toJS() as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } | null)
-      .filter((o): o is NonNullable<typeof o> => o !== null && RBAC_KINDS.has(o.kind)),
-  );
-  const account = objects.find((o) => o.kind === 'ServiceAccount');
-  if (account?.metadata.namespace === undefined) throw new Error('Cannot find the webhook\'s ServiceAccount in deploy/webhook/rbac.yaml');
-  return { objects, user: `system:serviceaccount:${account.metadata.namespace}:${account.metadata.name}` };
-}
-
-/** The cluster's admin kubeconfig, acting as `user` (impersonation; the admin may impersonate anyone). */
-function _impersonatingKubeconfig(adminPath: string, user: string): string {
-  const config = parseYaml(readFileSync(adminPath, 'utf8')) as { users?: { user: Record<string, unknown> }[] };
-  for (const entry of config.users ?? []) entry.user['as'] = user;
-  return toYaml(config);
 }
 
 function _sumMetric(text: string, name: string): number {
@@ -127,10 +107,10 @@ export async function startLocalWebhook(options: LocalWebhookOptions): Promise<L
   writeFileSync(files.cert, serving.certPem);
   writeFileSync(files.key, serving.keyPem, { mode: 0o600 });
 
-  const rbac = _shippedRbac();
+  const rbac = shippedRbac('webhook');
   log(`applying deploy/webhook's ServiceAccount and RBAC; the webhook acts as ${rbac.user}`);
   await serverSideApply(adminKc, rbac.objects, FIELD_MANAGER);
-  writeFileSync(files.kubeconfig, _impersonatingKubeconfig(state.kubeconfigPath, rbac.user), { mode: 0o600 });
+  writeFileSync(files.kubeconfig, impersonatingKubeconfig(state.kubeconfigPath, rbac.user), { mode: 0o600 });
 
   const [freeHttps, freeMetrics] = (await freePorts(2)) as [number, number];
   const port = options.port ?? freeHttps;
