@@ -50,7 +50,16 @@ export async function postJson(kc: KubeConfig, path: string, body: unknown): Pro
   // Only a plain TLS agent's settings say all the connection needs; a proxy agent keeps HTTP/1.1.
   if (url.protocol === 'https:' && agent?.constructor === HttpsAgent) {
     const h2 = _postH2(url, agent, context.getHeaders(), payload);
-    if (h2 !== undefined) return h2;
+    if (h2 !== undefined) {
+      return h2.catch(async (error: unknown) => {
+        // The first request to a server learns whether it speaks h2: when the session just found
+        // it does not, this request goes again over HTTP/1.1 instead of failing (a lone Event has
+        // no retry). The session hears of it in the same turn as its stream fails: let it say.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (_h2.speaksOnlyH1(url.origin, agent)) return _postH1(url, context, payload);
+        throw error;
+      });
+    }
   }
   return _postH1(url, context, payload);
 }
@@ -171,7 +180,7 @@ class _Http2Sessions {
    * the stream until it closes; undefined when the server speaks only HTTP/1.1.
    */
   request(origin: string, agent: HttpsAgent, headers: OutgoingHttpHeaders): ClientHttp2Stream | undefined {
-    if (this.#h1Only.get(agent)?.has(origin) === true) return undefined;
+    if (this.speaksOnlyH1(origin, agent)) return undefined;
     let byOrigin = this.#sessions.get(agent);
     if (byOrigin === undefined) {
       byOrigin = new Map();
@@ -190,6 +199,11 @@ class _Http2Sessions {
       if (--spare.active === 0) spare.session.unref();
     });
     return stream;
+  }
+
+  /** Whether a session to `origin` with `agent` found that the server speaks only HTTP/1.1. */
+  speaksOnlyH1(origin: string, agent: HttpsAgent): boolean {
+    return this.#h1Only.get(agent)?.has(origin) === true;
   }
 
   #open(origin: string, agent: HttpsAgent, sessions: _Session[]): _Session {
