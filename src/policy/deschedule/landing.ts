@@ -16,7 +16,8 @@
  * that any window holds one of them. The destination is then the predicted node, so the moves
  * planned after it count it where it will really run.
  */
-import type { ClusterSnapshot, PodView, Resources } from '../../core/model.js';
+import type { ClusterSnapshot, NodeView, PodView, Resources } from '../../core/model.js';
+import { holdsResources, workloadKey } from '../../core/snapshot.js';
 import { addResources, subtractResources, wouldFit } from '../../core/resources.js';
 import { checkFit } from '../fit/filter.js';
 import { MOST_ALLOCATED_PROFILE } from '../fit/profiles.js';
@@ -91,17 +92,42 @@ export function predictLanding(
 }
 
 /**
- * {@link predictLanding} on a snapshot, for the executor's recheck right before a surge: `pod`
- * leaves `from` (cordoned by then); unsafe are the nodes the autoscaler is removing or means to
- * (its taints) and those that stay below its removal threshold with the pod, counting only the
- * pods that stay (not Job pods, not pods being deleted).
+ * {@link predictLanding} on a snapshot, for the executor's recheck right before a surge, for every
+ * pod the surge replaces: a surge-first move is a rollout of the Deployment (maxSurge 1,
+ * maxUnavailable 0), so each of its pods gets a replacement the scheduler places, one at a time,
+ * each old pod gone once its replacement is Ready; predicted in that order, the moved pod last
+ * (the ReplicaSet controller deletes doubled-up pods first, and the moved one's node is cordoned).
+ * `pod` leaves `from` (cordoned by then). Unsafe are the nodes the autoscaler is removing or means
+ * to (its taints) and those that stay below its removal threshold with the pod, counting only the
+ * pods that stay (not Job pods, not pods being deleted); and a replacement that fits on no node
+ * lands on one the autoscaler launches for it alone, unsafe when the pod alone (with the node's
+ * DaemonSet pods) keeps such a node below the threshold. The first unsafe landing, else undefined.
  */
 export function landingOnSnapshot(snapshot: ClusterSnapshot, pod: PodView, from: string, landing: SafeLanding): Landing | undefined {
   const state = FitState.fromSnapshot(snapshot);
   state.cordon(from);
-  // Not forgotten: the old pod stays on its node until the new one is Ready, and the scheduler counts it.
-  const surged = surgedPod(pod);
   const nodes = new Map(snapshot.nodes.map((n) => [n.name, n] as const));
+  const schedulable = snapshot.nodes.filter((n) => n.ready && !n.unschedulable).length;
+  const key = workloadKey(pod.owner);
+  const others = pod.owner.kind === 'Deployment' ? snapshot.pods.filter((p) => p.uid !== pod.uid && p.nodeName !== '' && holdsResources(p) && p.deletionRequestedAt === undefined && workloadKey(p.owner) === key) : [];
+  for (const old of [...others, pod]) {
+    const predicted = _landingOf(state, old, old === pod ? from : undefined, nodes, schedulable, landing, old !== pod);
+    if (!predicted.ok) return old === pod ? predicted : { ...predicted, reason: `the rollout that moves it replaces pod "${old.namespace}/${old.name}" too, and ${predicted.reason}` };
+    // Make before break: the replacement runs where predicted (a new node, or one not named, is not in the state), then the old pod goes.
+    if (predicted.node !== '') state.assume(surgedPod(old), predicted.node);
+    if (state.nodeOf(old) !== undefined) state.forget(old);
+  }
+  return undefined;
+}
+
+/**
+ * Where the scheduler puts the replacement of `old` in `state` (never on `leaving`), and whether
+ * that is safe; the node is named only when `named` or unsafe (a safe choice among safe nodes is
+ * worth scoring only when another replacement follows it).
+ */
+function _landingOf(state: FitState, old: PodView, leaving: string | undefined, nodes: ReadonlyMap<string, NodeView>, schedulable: number, landing: SafeLanding, named: boolean): Landing {
+  // Not forgotten: the old pod stays on its node until the new one is Ready, and the scheduler counts it.
+  const surged = surgedPod(old);
   const unsafe = (name: string): boolean => {
     const node = nodes.get(name);
     if (node === undefined) return false;
@@ -109,9 +135,29 @@ export function landingOnSnapshot(snapshot: ClusterSnapshot, pod: PodView, from:
     return removalUtilization(addResources(stayingRequests(state, name), surged.requests), node.allocatable) < landing.scaleDownUtilizationThreshold;
   };
   const free = (name: string): Resources => subtractResources(nodes.get(name)?.allocatable ?? {}, state.requested(name));
-  const feasible = state.nodeNames.filter((name) => name !== from && wouldFit(surged.requests, free(name)) && checkFit(state, surged, name).ok);
-  const schedulable = snapshot.nodes.filter((n) => n.ready && !n.unschedulable).length;
-  return predictLanding(state, surged, feasible, unsafe, schedulable, landing);
+  const feasible = state.nodeNames.filter((name) => name !== leaving && wouldFit(surged.requests, free(name)) && checkFit(state, surged, name).ok);
+  if (feasible.length === 0) return _aloneOnNewNode(state, old, nodes, landing);
+  const predicted = predictLanding(state, surged, feasible, unsafe, schedulable, landing);
+  if (predicted !== undefined) return predicted;
+  if (!named) return { ok: true, node: '' };
+  // No feasible node is unsafe: wherever the scheduler puts it is safe; the best score is where it most likely goes.
+  const scores = scoreNodes(state, surged, SCHEDULER_PROFILES[landing.profile], feasible);
+  let best = scores[0];
+  for (const s of scores) if (best === undefined || s.total > best.total || (s.total === best.total && s.nodeName < best.nodeName)) best = s;
+  return { ok: true, node: best?.nodeName ?? (feasible[0] as string) };
+}
+
+/**
+ * A replacement that fits on no node waits for the autoscaler to launch one, where it runs alone
+ * but for the DaemonSet pods: a node like the one the old pod runs on. Unsafe when that leaves the
+ * new node below the removal threshold: the autoscaler removes it again, replacement and all.
+ */
+function _aloneOnNewNode(state: FitState, old: PodView, nodes: ReadonlyMap<string, NodeView>, landing: SafeLanding): Landing {
+  const like = nodes.get(old.nodeName);
+  const daemons = like === undefined ? [] : state.podsOn(like.name).filter((p) => p.owner.kind === 'DaemonSet' || p.isMirror);
+  const requested = daemons.reduce((sum, p) => addResources(sum, p.requests), old.requests);
+  if (like !== undefined && removalUtilization(requested, like.allocatable) >= landing.scaleDownUtilizationThreshold) return { ok: true, node: '' };
+  return { ok: false, node: '', reason: 'its replacement fits on no node: the autoscaler would launch a node for it alone, below its removal threshold, and remove it again' };
 }
 
 /** The new pod a surge creates for `pod`: unbound, its own uid, while `pod` still runs. */
