@@ -179,3 +179,25 @@ test('the fit state holds exactly the Ready nodes, cordoned as the cluster is; a
   assert.ok(world.autoscaler.stats.nodesRemoved > 0, 'scaled down');
   check();
 });
+
+test('scale-up: the estimate packs first fit per pod, a class resuming where its last pod went', () => {
+  // `box` has 3920m allocatable. Largest first: big (2500m) opens node 0, the second big opens
+  // node 1; small (1000m) fits node 0 (1420m left), the second small node 1 (node 0 has 420m
+  // left), the third small neither (420m each): node 2. Three nodes for the five pods at once.
+  const world = testWorld(
+    testScenario({
+      services: {
+        list: [
+          { name: 'big', replicas: 2, cpu: '2500m', memory: '1Gi', startup: '10s' },
+          { name: 'small', replicas: 3, cpu: '1000m', memory: '1Gi', startup: '10s' },
+        ],
+      },
+    }),
+  );
+  world.engine.run(10_000);
+  assert.equal(world.autoscaler.stats.scaleUps, 1);
+  assert.equal(world.autoscaler.stats.nodesAdded, 3);
+  world.engine.run(5 * MIN);
+  assert.equal(world.cluster.readyNodes.length, 3, 'no second scale-up: the five pods fit on the three nodes');
+  for (const service of world.workloads.services) assert.equal(service.ready, service.desired);
+});

@@ -27,7 +27,7 @@ import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
 import type { NodeView, PodView } from '../core/model.js';
 import type { Cloud } from './cloud.js';
 import type { NodeGroup } from './node-group.js';
-import { CordonReason, fitNodeView } from './cluster.js';
+import { CordonReason, fitNodeView, schedulingClass } from './cluster.js';
 import type { SimCluster, SimNode, SimPod } from './cluster.js';
 import type { Engine } from './engine.js';
 import type { RandomStream } from './random.js';
@@ -160,8 +160,14 @@ export class ClusterAutoscaler {
     try {
       // Pods that fit on existing nodes wait for the scheduler; pods that fit on nodes already
       // coming are waiting for those (CA's filterOutSchedulable and upcoming-node simulation).
+      // A node without room for the smallest pending pod takes none: left out before a slot is made
+      // for it (`_placeFirstFit` would drop it first thing).
+      const smallest = _smallest(pending);
       const existing: _Slot[] = [];
-      for (const node of this.#cluster.schedulableNodes) existing.push({ name: node.name, group: node.group, info: _infoOf(fit, node.name, node.fitInfo(fit)) });
+      for (const node of this.#cluster.schedulableNodes) {
+        const info = _infoOf(fit, node.name, node.fitInfo(fit));
+        if (_roomIn(info.requested, node.group, smallest)) existing.push({ name: node.name, group: node.group, info });
+      }
       const upcoming: _Slot[] = [];
       for (const node of this.#cluster.nodes.values()) {
         if (node.state !== 'provisioning') continue;
@@ -204,44 +210,51 @@ export class ClusterAutoscaler {
   #estimate(trial: _Trial, group: NodeGroup, pods: readonly SimPod[], live: number): _Option | undefined {
     const limit = Math.min(group.maxSize - this.#cloud.groupSize(group), this.#maxTotal - live, _MAX_NODES_PER_SCALE_UP, pods.length);
     if (limit <= 0) return undefined;
-    const slots = Array.from({ length: limit }, (_, i) => _templateName(group, i));
     const a = group.allocatable;
-    const size = (p: SimPod): number => p.spec.cpu / (a['cpu'] ?? 1) + p.spec.memory / (a['memory'] ?? 1);
-    const sorted = [...pods].sort((x, y) => size(y) - size(x) || x.createdAt - y.createdAt);
+    // Sizes computed once per pod, not per comparison (the same numbers, so the same order).
+    const sorted = pods.map((pod) => ({ pod, size: pod.spec.cpu / (a['cpu'] ?? 1) + pod.spec.memory / (a['memory'] ?? 1) }));
+    sorted.sort((x, y) => y.size - x.size || x.pod.createdAt - y.pod.createdAt);
     const mark = trial.mark();
     const helped: SimPod[] = [];
-    let used = 0;
+    /** The template nodes opened so far, in order; a pod tries them first. */
+    const opened: NodeInfo[] = [];
+    const classes = new _ClassResume();
     let cpu = 0;
     let memory = 0;
-    for (const pod of sorted) {
+    for (const { pod } of sorted) {
+      const from = classes.from(pod);
+      if (from < 0) continue;
       const view = pod.view();
-      let placed = false;
-      for (let i = 0; i < used && !placed; i++) {
-        const slot = slots[i] as string;
-        if (_hasRoomOn(trial.fit, slot, group, pod) && checkFit(trial.fit, view, slot).ok) {
-          trial.assume(view, slot);
-          placed = true;
+      let placedAt = -1;
+      for (let i = from; i < opened.length; i++) {
+        const info = opened[i] as NodeInfo;
+        if (_roomIn(info.requested, group, pod) && checkFit(trial.fit, view, info.view.name).ok) {
+          trial.assume(view, info.view.name);
+          placedAt = i;
+          break;
         }
       }
-      if (!placed && used < slots.length) {
-        const slot = slots[used] as string;
+      if (placedAt < 0 && opened.length < limit) {
+        const slot = _templateName(group, opened.length);
         // A new node of the group starts with its DaemonSet pods, as CA's node-group template does.
-        const opened = trial.mark();
+        const before = trial.mark();
         trial.addNode(fitNodeView(slot, group));
         this.#assumeDaemonPod(trial, slot);
         if (checkFit(trial.fit, view, slot).ok) {
           trial.assume(view, slot);
-          used++;
-          placed = true;
-        } else trial.rollbackTo(opened);
+          placedAt = opened.length;
+          opened.push(_infoOf(trial.fit, slot, trial.fit.nodeInfo(slot)));
+        } else trial.rollbackTo(before);
       }
-      if (placed) {
+      classes.record(pod, placedAt);
+      if (placedAt >= 0) {
         helped.push(pod);
         cpu += pod.spec.cpu;
         memory += pod.spec.memory;
       }
     }
     trial.rollbackTo(mark);
+    const used = opened.length;
     if (used === 0) return undefined;
     const waste = (used * (a['cpu'] ?? 0) - cpu) / (used * (a['cpu'] ?? 1)) + (used * (a['memory'] ?? 0) - memory) / (used * (a['memory'] ?? 1));
     return { group, nodes: used, pods: helped, waste };
@@ -319,7 +332,7 @@ export class ClusterAutoscaler {
     const trial = new _Trial(this.#cluster.fit);
     const removing = new Set<SimNode>(empty);
     try {
-      this.#checkCandidates(trial, checked, removing, now);
+      this.#checkCandidates(trial, checked, removing, new _DisruptionsAllowed(), now);
     } finally {
       trial.rollback();
     }
@@ -345,10 +358,10 @@ export class ClusterAutoscaler {
   }
 
   /** Simulates the removal of each checked node, keeping the moves of those found removable. */
-  #checkCandidates(trial: _Trial, checked: readonly SimNode[], removing: Set<SimNode>, now: number): void {
+  #checkCandidates(trial: _Trial, checked: readonly SimNode[], removing: Set<SimNode>, allowed: _DisruptionsAllowed, now: number): void {
     for (const node of checked) {
       const mark = trial.mark();
-      if (this.#canRemove(trial, node, removing)) {
+      if (this.#canRemove(trial, node, removing, allowed)) {
         removing.add(node);
         if (!this.#unneededSince.has(node)) this.#unneededSince.set(node, now);
       } else {
@@ -363,7 +376,7 @@ export class ClusterAutoscaler {
    * Whether every pod of `node` may be evicted and fits on another node (not one being removed);
    * the moves stay in `trial` so later candidates see them.
    */
-  #canRemove(trial: _Trial, node: SimNode, removing: ReadonlySet<SimNode>): boolean {
+  #canRemove(trial: _Trial, node: SimNode, removing: ReadonlySet<SimNode>, allowed: _DisruptionsAllowed): boolean {
     const pods = _movablePods(node);
     const perService = new Map<Service, number>();
     for (const pod of pods) {
@@ -371,7 +384,7 @@ export class ClusterAutoscaler {
       const owner = pod.owner;
       if (owner instanceof Service && owner.spec.pdb !== undefined) perService.set(owner, (perService.get(owner) ?? 0) + 1);
     }
-    for (const [service, count] of perService) if (service.disruptionsAllowed() < count) return false;
+    for (const [service, count] of perService) if (allowed.of(service) < count) return false;
     // As CA's removal simulation: take the node's pods off it first, then place each elsewhere.
     for (const pod of pods) trial.forget(pod.view(), node.name);
     for (const pod of pods) {
@@ -409,10 +422,11 @@ export class ClusterAutoscaler {
     }
     // Re-check the node against the cluster as it is now, alone.
     const trial = new _Trial(this.#cluster.fit);
+    const allowed = new _DisruptionsAllowed();
     for (const node of ripe) {
       let removable: boolean;
       try {
-        removable = this.#canRemove(trial, node, new Set());
+        removable = this.#canRemove(trial, node, new Set(), allowed);
       } finally {
         trial.rollback();
       }
@@ -493,33 +507,84 @@ function _infoOf(fit: FitState, name: string, info: NodeInfo | undefined): NodeI
 /**
  * Places each pod on the first slot it fits (trial placements), returning the pods that fit
  * nowhere. Slots too full for the smallest pod are dropped as they fill, so a long list of
- * pending pods against many nodes stays near-linear.
+ * pending pods against many nodes stays near-linear; a pod of an equivalence class skips the slots
+ * that already refused one of its class (see `_ClassResume`).
  */
 function _placeFirstFit(trial: _Trial, pods: readonly SimPod[], slots: readonly _Slot[]): SimPod[] {
   if (pods.length === 0 || slots.length === 0) return [...pods];
+  const smallest = _smallest(pods);
+  /** Positions in `slots` of the slots with room for the smallest pod, in order. */
+  let open: number[] = [];
+  for (let k = 0; k < slots.length; k++) if (_roomIn((slots[k] as _Slot).info.requested, (slots[k] as _Slot).group, smallest)) open.push(k);
+  const classes = new _ClassResume();
+  const rest: SimPod[] = [];
+  for (const pod of pods) {
+    const from = classes.from(pod);
+    let placedAt = -1;
+    if (from >= 0) {
+      const view = pod.view();
+      for (const k of open) {
+        if (k < from) continue;
+        const slot = slots[k] as _Slot;
+        if (_roomIn(slot.info.requested, slot.group, pod) && checkFit(trial.fit, view, slot.name).ok) {
+          trial.assume(view, slot.name);
+          placedAt = k;
+          break;
+        }
+      }
+    }
+    classes.record(pod, placedAt);
+    if (placedAt < 0) rest.push(pod);
+    else if (!_roomIn((slots[placedAt] as _Slot).info.requested, (slots[placedAt] as _Slot).group, smallest)) open = open.filter((k) => k !== placedAt);
+  }
+  return rest;
+}
+
+/** The smallest cpu and the smallest memory any of `pods` asks, as a pod: a slot without room for it takes none of them. */
+function _smallest(pods: readonly SimPod[]): SimPod {
   let minCpu = Number.POSITIVE_INFINITY;
   let minMemory = Number.POSITIVE_INFINITY;
   for (const pod of pods) {
     minCpu = Math.min(minCpu, pod.spec.cpu);
     minMemory = Math.min(minMemory, pod.spec.memory);
   }
-  const smallest = { spec: { cpu: minCpu, memory: minMemory } } as SimPod;
-  let open = slots.filter((s) => _roomIn(s.info.requested, s.group, smallest));
-  const rest: SimPod[] = [];
-  for (const pod of pods) {
-    const view = pod.view();
-    let placed: _Slot | undefined;
-    for (const slot of open) {
-      if (_roomIn(slot.info.requested, slot.group, pod) && checkFit(trial.fit, view, slot.name).ok) {
-        trial.assume(view, slot.name);
-        placed = slot;
-        break;
-      }
-    }
-    if (placed === undefined) rest.push(pod);
-    else if (!_roomIn(placed.info.requested, placed.group, smallest)) open = open.filter((s) => s !== placed);
+  return { spec: { cpu: minCpu, memory: minMemory } } as SimPod;
+}
+
+/**
+ * Cluster Autoscaler's pod equivalence groups in a first-fit pass over slots that only fill: where
+ * the last pod of a class went. Pods of one class (`schedulingClass`) pass and fail the same
+ * filters, and while pods are only added, a slot that refused a pod keeps refusing its class —
+ * unless the pod has required pod affinity or a hard topology spread constraint, which more pods
+ * can satisfy: those pods try every slot. So the next pod of a class starts at the slot the last
+ * one took, and a class that fitted nowhere is not tried again.
+ */
+class _ClassResume {
+  /** Class → the position the last pod of the class took, or -1 when it fitted nowhere. */
+  readonly #at = new Map<string, number>();
+
+  /** The first position worth trying for `pod`, or -1 when a pod of its class fitted nowhere. */
+  from(pod: SimPod): number {
+    if (!_rejectionsLast(pod)) return 0;
+    return this.#at.get(schedulingClass(pod)) ?? 0;
   }
-  return rest;
+
+  /** Notes where `pod` went (its position, or -1 for nowhere). */
+  record(pod: SimPod, at: number): void {
+    if (_rejectionsLast(pod)) this.#at.set(schedulingClass(pod), at);
+  }
+}
+
+/**
+ * Whether a filter that refuses the pod keeps refusing it while pods are only added: resources
+ * fill, anti-affinity gains carriers, taints and node affinity stay. Not so for required pod
+ * affinity or a hard topology spread constraint, which added pods can satisfy.
+ */
+function _rejectionsLast(pod: SimPod): boolean {
+  const c = pod.spec.constraints;
+  if ((c.podAffinity?.required?.length ?? 0) > 0) return false;
+  for (const t of c.topologySpread ?? []) if (t.whenUnsatisfiable === 'DoNotSchedule') return false;
+  return true;
 }
 
 /** The name of the `i`th template node of `group` in an estimate: not a name the cluster gives a node. */
@@ -594,10 +659,34 @@ function _best(options: readonly _Option[], score: (o: _Option) => number, rando
   return ties.length <= 1 ? ties[0] : random.pick(ties);
 }
 
+/**
+ * The disruptions each service's PDB allows, read once per scan: a scan's removal simulations move
+ * pods in a trial only, so what the PDBs allow stays as it was when the scan began.
+ */
+class _DisruptionsAllowed {
+  readonly #allowed = new Map<Service, number>();
+
+  of(service: Service): number {
+    let allowed = this.#allowed.get(service);
+    if (allowed === undefined) {
+      allowed = service.disruptionsAllowed();
+      this.#allowed.set(service, allowed);
+    }
+    return allowed;
+  }
+}
+
+/** What a trial step did, for its undo. */
+const _Step = { Assumed: 0, Forgotten: 1, AddedNode: 2 } as const;
+type _Step = (typeof _Step)[keyof typeof _Step];
+
 /** Trial placements on the fit state, undone in reverse order. */
 class _Trial {
   readonly fit: FitState;
-  readonly #undo: (() => void)[] = [];
+  /** The undo log, newest last, in three parallel arrays (no closure per step): the step, its pod (none for a node) and its node. */
+  readonly #steps: _Step[] = [];
+  readonly #pods: (PodView | undefined)[] = [];
+  readonly #nodes: string[] = [];
 
   constructor(fit: FitState) {
     this.fit = fit;
@@ -605,29 +694,48 @@ class _Trial {
 
   assume(pod: PodView, node: string): void {
     this.fit.assume(pod, node);
-    this.#undo.push(() => this.fit.forget(pod.uid));
+    this.#log(_Step.Assumed, pod, node);
   }
 
   forget(pod: PodView, from: string): void {
     this.fit.forget(pod.uid);
-    this.#undo.push(() => this.fit.assume(pod, from));
+    this.#log(_Step.Forgotten, pod, from);
   }
 
   /** Adds a node that is not there yet (upcoming, or a template); undone by removing it. */
   addNode(view: NodeView): void {
     this.fit.addNode(view);
-    this.#undo.push(() => this.fit.removeNode(view.name));
+    this.#log(_Step.AddedNode, undefined, view.name);
   }
 
   mark(): number {
-    return this.#undo.length;
+    return this.#steps.length;
   }
 
   rollbackTo(mark: number): void {
-    while (this.#undo.length > mark) (this.#undo.pop() as () => void)();
+    const steps = this.#steps;
+    const pods = this.#pods;
+    const nodes = this.#nodes;
+    for (let i = steps.length - 1; i >= mark; i--) {
+      const step = steps[i] as _Step;
+      if (step === _Step.Assumed) this.fit.forget((pods[i] as PodView).uid);
+      else if (step === _Step.Forgotten) this.fit.assume(pods[i] as PodView, nodes[i] as string);
+      else this.fit.removeNode(nodes[i] as string);
+    }
+    if (steps.length > mark) {
+      steps.length = mark;
+      pods.length = mark;
+      nodes.length = mark;
+    }
   }
 
   rollback(): void {
     this.rollbackTo(0);
+  }
+
+  #log(step: _Step, pod: PodView | undefined, node: string): void {
+    this.#steps.push(step);
+    this.#pods.push(pod);
+    this.#nodes.push(node);
   }
 }

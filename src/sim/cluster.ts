@@ -240,6 +240,29 @@ export interface PodSpec {
   readonly revision?: number;
 }
 
+/**
+ * The pod's scheduling equivalence class, built once (its parts never change): pods of one
+ * controller with the same requests and constraints object pass and fail the same filters (the
+ * scheduler skips the rest of a class after one failed; the autoscaler's estimates group by it, as
+ * Cluster Autoscaler's pod equivalence groups).
+ */
+export function schedulingClass(pod: SimPod): string {
+  return (pod._schedulingClass ??= `${pod.spec.controllerUid ?? pod.owner.uid}|${pod.spec.cpu}|${pod.spec.memory}|${_constraintsId(pod.spec.constraints)}`);
+}
+
+const _constraintIds = new WeakMap<object, number>();
+let _nextConstraintId = 0;
+
+/** An identity for a pod's constraints object: workload models share one object per variant. */
+function _constraintsId(constraints: SchedulingConstraints): number {
+  let id = _constraintIds.get(constraints);
+  if (id === undefined) {
+    id = ++_nextConstraintId;
+    _constraintIds.set(constraints, id);
+  }
+  return id;
+}
+
 /** The pod phases the simulator uses (no `Unknown`: it never loses track of a pod). */
 export type SimPodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
@@ -268,7 +291,7 @@ export class SimPod {
   movedByStowage = false;
   /** Pending timers of this pod (start-up, run, shutdown), cancelled when it is killed. */
   timer: SimEvent | undefined;
-  /** The scheduler's equivalence-class key of the pod, built once (its parts never change). */
+  /** `schedulingClass`'s key, built once. */
   _schedulingClass: string | undefined;
   #view: PodView | undefined;
   readonly #epochOffset: number;

@@ -15,6 +15,7 @@ import { numFeasibleNodesToFind } from '../policy/schedule/framework.js';
 import type { Engine } from './engine.js';
 import type { RandomStream } from './random.js';
 import type { Scenario } from './scenario.js';
+import { schedulingClass } from './cluster.js';
 import type { SchedulableRoom, SimCluster, SimNode, SimPod } from './cluster.js';
 import type { PodLifecycle } from './pods.js';
 
@@ -119,7 +120,7 @@ export class DefaultScheduler {
       if (pod.node !== undefined || pod.terminating || !this.#cluster.pods.has(pod.uid)) continue;
       // Pods of one workload with the same constraints are one equivalence class: after one
       // failed this cycle, the others (the cluster only filled up since) fail too.
-      const cls = (pod._schedulingClass ??= `${pod.spec.controllerUid ?? pod.owner.uid}|${pod.spec.cpu}|${pod.spec.memory}|${_constraintsId(pod)}`);
+      const cls = schedulingClass(pod);
       if (failedClasses.has(cls) || pod.spec.cpu > bound.cpu || pod.spec.memory > bound.memory || !this.#scheduleOne(pod, nodes)) {
         failedClasses.add(cls);
         this.#markUnschedulable(pod, now);
@@ -192,18 +193,4 @@ function _freeBound(room: SchedulableRoom): { cpu: number; memory: number } {
     memory = Math.max(memory, room.memory[i] as number);
   }
   return { cpu, memory };
-}
-
-const _constraintIds = new WeakMap<object, number>();
-let _nextConstraintId = 0;
-
-/** An identity for a pod's constraints object: workload models share one object per variant. */
-function _constraintsId(pod: SimPod): number {
-  const c = pod.spec.constraints;
-  let id = _constraintIds.get(c);
-  if (id === undefined) {
-    id = ++_nextConstraintId;
-    _constraintIds.set(c, id);
-  }
-  return id;
 }
