@@ -248,7 +248,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
           ffdUsdPerHour = bound.ffdUsdPerHour(demand);
           ffdDue = engine.now + _FFD_EVERY_MS;
         }
-        recorder.sample(cluster, cloud.billing, workloads.services, { bound: { lpUsdPerHour: bound.lpOf(demand), ffdUsdPerHour }, cpuUsage: (pod) => workloads.cpuUsage(pod, epoch) });
+        recorder.sample(cluster, cloud.billing, workloads.services, { bound: { lpUsdPerHour: bound.lpOf(demand), ffdUsdPerHour }, cpuUsage: workloads.cpuUsageAt(epoch) });
         return true;
       });
     },

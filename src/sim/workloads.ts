@@ -70,6 +70,8 @@ export class Service implements PodOwner {
   readonly pods = new Set<SimPod>();
   /** Ready pods not terminating. */
   ready = 0;
+  /** CPU in use per Ready replica at the instant of the last `Workloads.cpuUsageAt`. */
+  usageNow = 0;
   /** Surge-first moves in flight: old pod → its replacement. */
   readonly surges = new Map<SimPod, SimPod>();
   readonly #workloads: Workloads;
@@ -491,6 +493,11 @@ export class Service implements PodOwner {
   }
 }
 
+/** A service's `usageNow`, as `cpuUsageAt` reads it for every Ready replica. */
+function _usageNow(service: Service): number {
+  return service.usageNow;
+}
+
 const _healthyPodStub = { phase: 'Running', ready: true } as PodView;
 
 /**
@@ -779,10 +786,24 @@ export class Workloads {
    * request, a pod starting or stopping nothing.
    */
   cpuUsage(pod: SimPod, epochMs: number): number {
+    return this.#cpuUsage(pod, (service) => service.cpuUsagePerReadyPod(epochMs, this.#scenario.usage));
+  }
+
+  /**
+   * `cpuUsage` at one instant, for reading many pods (the usage samples read every pod of every
+   * Ready node): each service's use per Ready replica is computed once, up front, not per replica.
+   */
+  cpuUsageAt(epochMs: number): (pod: SimPod) => number {
+    const usage = this.#scenario.usage;
+    for (const service of this.services) service.usageNow = service.cpuUsagePerReadyPod(epochMs, usage);
+    return (pod) => this.#cpuUsage(pod, _usageNow);
+  }
+
+  #cpuUsage(pod: SimPod, perReadyReplica: (service: Service) => number): number {
     if (pod.phase !== 'Running' || pod.terminating) return 0;
     const owner = pod.owner;
+    if (owner instanceof Service) return pod.ready ? perReadyReplica(owner) : 0;
     const usage = this.#scenario.usage;
-    if (owner instanceof Service) return pod.ready ? owner.cpuUsagePerReadyPod(epochMs, usage) : 0;
     return pod.spec.cpu * (owner === this.#daemonSet ? usage.daemonSetRatio : usage.jobRatio);
   }
 
