@@ -152,6 +152,42 @@ test('the on-demand floor\'s pods stay; a drain that keeps the node and frees no
   assert.deepEqual(reasons(planDescheduling(solo, only('spot-reschedule'), { ...ctx, placement }), 'od-1'), ['Node "od-1" has no pod to move']);
 });
 
+test('an on-demand node holding fallback pods beside floor pods is drained whole when another on-demand node takes the floor', () => {
+  // web: 3 replicas, base 1 → floor 1. web-b fell back to od-1 beside the floor's web-a; od-2 holds api's floor and has room
+  // (both destinations above the autoscaler's removal threshold, so they stay).
+  const half = { requests: { cpu: 2000, memory: GiB } };
+  const pods = [pod('web-a', 'od-1', { createdAt: 0 }), pod('web-b', 'od-1', { createdAt: 1000 }), pod('web-c', 'spot-1'), pod('api-a', 'od-2', half), pod('api-b', 'spot-1', half)];
+  const s = snapshot({ nodes: [node('od-1'), node('od-2'), node('spot-1', { capacityType: 'spot' })], pods, workloads: [workload('web', 3), workload('api', 2)] });
+  const placement = { defaults: { ...noFloor, base: 1 } };
+  const plan = planDescheduling(s, only('spot-reschedule'), { ...ctx, placement });
+  // One of web's two on-demand pods goes to spot, the other keeps the floor on od-2: the webhook decides in eviction order.
+  assert.deepEqual(moved(plan), ['web-a:od-1->spot-1:surge-first:w0', 'web-b:od-1->od-2:surge-first:w1']);
+  assert.deepEqual(plan.moves.map((m) => m.landOn), ['spot', 'on-demand']);
+  assert.deepEqual(plan.drains.map((d) => [d.node, d.reason.code, d.savingUsdPerHour, d.staying.length]), [['od-1', 'drain-empties', 0.192, 0]]);
+  // od-2 keeps api's floor and nothing else: nothing to move to spot.
+  assert.deepEqual(reasons(plan, 'od-2'), ['Node "od-2" receives pods moved by this plan']);
+  // With no room for the floor on another on-demand node, the node stays, and the reason says what held it.
+  const full = snapshot({ ...s, pods: [...pods, pod('big-a', 'od-2', { requests: { cpu: 1800, memory: GiB } })], workloads: [...s.workloads, workload('big', 1)] });
+  const held = planDescheduling(full, only('spot-reschedule'), { ...ctx, placement });
+  assert.deepEqual(held.moves, []);
+  assert.equal(held.skipped.find((k) => k.node === 'od-1')?.reason.code, 'not-worth-it');
+  assert.match(reasons(held, 'od-1')[0] ?? '', /^Node "od-1" would keep pods of an on-demand floor, .*; draining it whole fails: Pod "default\/web-b" fits nowhere else: .*Insufficient cpu/);
+});
+
+test('a floor pod that may not move stays without holding back the moves of the pods above the floor', () => {
+  const pinned = { annotations: { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false' } };
+  const pods = [pod('web-a', 'od-1', { createdAt: 0, ...pinned }), pod('web-b', 'od-1', { createdAt: 1000 }), pod('web-c', 'spot-1')];
+  const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods, workloads: [workload('web', 3)] });
+  const placement = { defaults: { ...noFloor, base: 1 } };
+  const plan = planDescheduling(s, only('spot-reschedule', {}, { onlyWhenEmptied: false }), { ...ctx, placement });
+  assert.deepEqual(moved(plan), ['web-b:od-1->spot-1:surge-first:w0']);
+  assert.deepEqual(plan.drains[0]?.staying.map((p) => p.name), ['web-a']);
+  // Draining the node whole would have to move it: that is refused, and says why.
+  const whole = planDescheduling({ ...s, nodes: [...s.nodes, node('od-2')] }, only('spot-reschedule'), { ...ctx, placement });
+  assert.deepEqual(whole.moves, []);
+  assert.match(reasons(whole, 'od-1')[0] ?? '', /draining it whole fails: Pod "default\/web-a" is annotated cluster-autoscaler.kubernetes.io\/safe-to-evict="false"/);
+});
+
 test('a namespace the webhook opts out keeps no floor, as the webhook places none of its pods', () => {
   const pods = [pod('web-a', 'od-1', { createdAt: 0 }), pod('web-b', 'od-1', { createdAt: 1000 }), pod('web-c', 'spot-1')];
   const s = snapshot({ nodes: [node('od-1'), node('spot-1', { capacityType: 'spot' })], pods, workloads: [workload('web', 3)] });

@@ -505,6 +505,13 @@ export class PlanningSession {
     const staying: PodView[] = [];
     let floorStays = 0;
     for (const pod of this.podsOn(nodeName)) {
+      // A floor pod stays whether or not it could move (safe-to-evict=false, local storage, too
+      // young): it holds back only a drain that has to move it.
+      if (request.keepFloor && this.keptByFloor(pod) !== undefined) {
+        staying.push(pod);
+        floorStays++;
+        continue;
+      }
       const blocks = this.blockers(pod);
       const blocking = blocks.find((b) => b.kind === 'blocking');
       if (blocking !== undefined) {
@@ -512,10 +519,7 @@ export class PlanningSession {
         return { ok: false, reason: reason('not-movable', `${blocking.reason}${more > 0 ? ` (and ${more} more reason${more === 1 ? '' : 's'})` : ''}`) };
       }
       if (blocks.length > 0) staying.push(pod);
-      else if (request.keepFloor && this.keptByFloor(pod) !== undefined) {
-        staying.push(pod);
-        floorStays++;
-      } else movable.push(pod);
+      else movable.push(pod);
     }
     if (movable.length === 0) return { ok: false, reason: reason('no-pod', `Node "${nodeName}" has no pod to move`) };
     const emptied = floorStays === 0;
@@ -539,7 +543,9 @@ export class PlanningSession {
       const replacement = this.replacement(admission.pod);
       this.#forget(admission.pod);
       const lastResort = request.surgeAvoidsRemovalCandidates !== true || admission.mode !== 'surge-first';
-      const found = this.findTarget(replacement, nodeName, request.targets, undefined, lastResort);
+      // A pod the webhook does not place moves for the request's capacity type, whatever else `targets` offers.
+      const targets = replacement.capacityType === undefined && request.landOn !== undefined ? this.#ofCapacityType(request.targets, request.landOn) : request.targets;
+      const found = this.findTarget(replacement, nodeName, targets, undefined, lastResort);
       if (!found.ok) {
         this.#assume(admission.pod, nodeName);
         this.#undo(done, nodeName);

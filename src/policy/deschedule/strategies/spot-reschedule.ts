@@ -9,6 +9,13 @@
  * autoscaler need not add an on-demand node for it). A drain that leaves the node holding floor
  * pods and frees nothing only trades disruption for no saving, so it is skipped unless
  * `onlyWhenEmptied` is turned off.
+ *
+ * Pods that fell back to on-demand while spot had no room share on-demand nodes with the floor's
+ * pods, so moving them alone rarely frees a node. Such a node is then drained whole when that
+ * frees it: each pod goes where the webhook will send its replacement (the replicas above the
+ * floor to spot, the floor's to another on-demand node that stays, fullest first), so the
+ * on-demand pool holds the same floor on one node less. The saving is the node's price, as
+ * Karpenter's consolidation counts a deletion; a drain that would not empty the node is not made.
  */
 import { z } from 'zod';
 import type { ClusterSnapshot } from '../../../core/model.js';
@@ -16,6 +23,8 @@ import { checkFit } from '../../fit/filter.js';
 import type { SkippedNode, StrategyResult } from '../types.js';
 import type { Move, NodeDrain } from '../types.js';
 import { reason } from '../reasons.js';
+import type { Reason } from '../reasons.js';
+import type { DrainAttempt } from '../session.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 import { requestedFractions, sortNodes } from './strategy.js';
 
@@ -75,14 +84,35 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
         return waiting === undefined ? reason('not-worth-it', `Node "${name}" would keep pods of an on-demand floor, and its drain frees no room a pending pod waits for`) : undefined;
       },
     });
-    if (attempt.ok) {
-      drains.push(attempt.drain);
-      moves.push(...attempt.moves);
+    const result = attempt.ok || attempt.reason.code !== 'not-worth-it' || !config.onlyWhenEmptied ? attempt : drainWhole(name, attempt.reason);
+    if (result.ok) {
+      drains.push(result.drain);
+      moves.push(...result.moves);
     } else {
-      skipped.push({ node: name, strategy, reason: attempt.reason });
+      skipped.push({ node: name, strategy, reason: result.reason });
     }
   }
   return { moves, drains, skipped };
+
+  /** The node drained whole, so it goes (see the module comment), or why not: `kept` extended with what held it. */
+  function drainWhole(name: string, kept: Reason): DrainAttempt {
+    // Where floor pods go: on-demand nodes that stay, the fullest first, so the floor packs onto fewer nodes.
+    const others = sortNodes(
+      onDemand.filter((n) => n !== name && !session.isDrained(n) && session.node(n)?.ready === true && session.node(n)?.unschedulable !== true),
+      (n) => [-fractions(n).cpu, -fractions(n).memory],
+    );
+    if (others.length === 0) return { ok: false, reason: kept };
+    const attempt = session.tryDrain(name, {
+      strategy,
+      targets: [...spot, ...others],
+      keepFloor: false,
+      landOn: 'spot',
+      // The node is drained so it goes: a pod that can't lose a replica must not land on another node the autoscaler will remove.
+      surgeAvoidsRemovalCandidates: true,
+      why: `On-demand node "${name}" can move its pods above the on-demand floor to spot and its floor's pods to other on-demand nodes`,
+    });
+    return attempt.ok ? attempt : { ok: false, reason: reason('not-worth-it', `${kept.message}; draining it whole fails: ${attempt.reason.message}`) };
+  }
 }
 
 /** The spot-reschedule strategy, for the registry. */
