@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Billing, eksNodeResources, poolReclaimMeanGapMs } from './cloud.js';
+import { Billing, buildNodeGroups, Cloud, eksNodeResources, poolReclaimMeanGapMs } from './cloud.js';
+import { SimCluster } from './cluster.js';
 import type { SimNode } from './cluster.js';
+import { Engine } from './engine.js';
+import { testScenario } from './harness.test-helper.js';
+import { RandomSource } from './random.js';
 
 function fakeNode(capacityType: 'spot' | 'on-demand', hourlyPrice: number): SimNode {
   return { capacityType, group: { hourlyPrice } } as unknown as SimNode;
@@ -68,4 +72,35 @@ test('pool reclaim gap follows the monthly band and the share each reclaim takes
   const perNodeHourly = -Math.log(0.95) / 730;
   close(gap, (3_600_000 * 0.5) / perNodeHourly);
   assert.equal(poolReclaimMeanGapMs(0, 0.5), Number.POSITIVE_INFINITY);
+});
+
+test('a reclaim leaves its own pool, every zone of its type, or every spot pool without capacity, as the scenario scopes the gap', () => {
+  const expected = { pool: ['box/z-a'], 'instance-type': ['box/z-a', 'box/z-b'], region: ['big/z-a', 'big/z-b', 'box/z-a', 'box/z-b'] } as const;
+  for (const scope of ['pool', 'instance-type', 'region'] as const) {
+    const scenario = testScenario({
+      cloud: {
+        zones: ['z-a', 'z-b'],
+        instanceTypes: [
+          { name: 'box', cpu: 4, memory: '16Gi', pods: 58, onDemand: 3.6, spot: 1.44, interruption: '<5%' },
+          { name: 'big', cpu: 8, memory: '32Gi', pods: 58, onDemand: 7.2, spot: 2.88, interruption: '<5%' },
+        ],
+        spot: { capacityGap: '10h', capacityGapScope: scope },
+      },
+    });
+    const engine = new Engine();
+    const groups = buildNodeGroups(scenario, ['on-demand', 'spot'], (type, capacity) => (capacity === 'spot' ? 1 : 3) * (type === 'big' ? 2 : 1));
+    const failed: string[] = [];
+    const cloud = new Cloud(engine, new RandomSource(1), scenario, new SimCluster({ epochOffset: 0 }), groups, {
+      onNodeReady: () => undefined,
+      onLaunchFailed: (g) => failed.push(`${g.pool}`),
+      onSpotNotice: () => undefined,
+      onNodeGone: () => undefined,
+    });
+    assert.equal(cloud.reclaimPool('box/z-a'), true);
+    for (const g of groups) cloud.launch(g);
+    engine.run(5 * 60_000);
+    assert.deepEqual(failed.sort(), expected[scope], scope);
+    // On-demand launches never fail: only spot pools run out.
+    assert.equal(groups.filter((g) => g.capacityType === 'on-demand').reduce((n, g) => n + cloud.groupSize(g), 0), 4, scope);
+  }
 });

@@ -209,6 +209,7 @@ export interface CloudEvents {
 
 interface _Pool {
   readonly key: string;
+  readonly instanceType: string;
   readonly meanGapMs: number;
   readonly nodes: Set<SimNode>;
   /** Launches fail until this run time. */
@@ -244,6 +245,7 @@ export class Cloud {
       if (g.capacityType !== 'spot' || this.#pools.has(g.pool)) continue;
       const pool: _Pool = {
         key: g.pool,
+        instanceType: g.instanceType.name,
         meanGapMs: poolReclaimMeanGapMs(bandMonthlyRate(scenario, g.instanceType.interruption), spot.reclaimShare),
         nodes: new Set(),
         noCapacityUntil: 0,
@@ -333,10 +335,21 @@ export class Cloud {
     });
   }
 
+  /** A reclaim event in the spot pool `key` (`m5.xlarge/us-east-1a`) now, as the scheduled ones; false when the run has no such pool. */
+  reclaimPool(key: string): boolean {
+    const pool = this.#pools.get(key);
+    if (pool !== undefined) this.#reclaim(pool);
+    return pool !== undefined;
+  }
+
   #reclaim(pool: _Pool): void {
     const spot = this.#scenario.cloud.spot;
     const now = this.#engine.now;
-    pool.noCapacityUntil = Math.max(pool.noCapacityUntil, now + this.#random.stream(`spot-capacity:${pool.key}`).exponential(spot.capacityGap));
+    const until = now + this.#random.stream(`spot-capacity:${pool.key}`).exponential(spot.capacityGap);
+    for (const hit of this.#pools.values()) {
+      const inScope = hit === pool || spot.capacityGapScope === 'region' || (spot.capacityGapScope === 'instance-type' && hit.instanceType === pool.instanceType);
+      if (inScope) hit.noCapacityUntil = Math.max(hit.noCapacityUntil, until);
+    }
     const victims = this.#random.stream(`spot-victims:${pool.key}`);
     const nodes = [...pool.nodes].sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const node of nodes) {

@@ -82,7 +82,7 @@ test('every shipped scenario file loads, and states the shape its comment promis
   const { loadScenarioFile } = await import('./scenario.js');
   const dir = fileURLToPath(new URL('./scenarios/', import.meta.url));
   const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
-  assert.deepEqual(files, ['default.yaml', 'large.yaml', 'mixed-catalogue.yaml', 'rollouts.yaml', 'single-replica.yaml', 'small.yaml', 'spot-stress.yaml']);
+  assert.deepEqual(files, ['default.yaml', 'large.yaml', 'mixed-catalogue.yaml', 'rollouts.yaml', 'single-replica.yaml', 'small.yaml', 'spot-shortage.yaml', 'spot-stress.yaml']);
   const byName = new Map<string, Awaited<ReturnType<typeof loadScenarioFile>>>();
   for (const f of files) byName.set(f, await loadScenarioFile(`${dir}${f}`));
   const { document: _fileDocument, source: _fileSource, ...fromFile } = byName.get('default.yaml') ?? defaultScenario();
@@ -98,4 +98,7 @@ test('every shipped scenario file loads, and states the shape its comment promis
   assert.ok((cd?.rollouts.perServicePerDay ?? 0) >= 2, 'several rollouts per service per day');
   assert.deepEqual(cd?.services, defaultScenario().services, 'the default services, rolled out often');
   assert.equal(defaultScenario().rollouts.perServicePerDay, 0, 'the default has no rollouts: the other scenarios answer about placement alone');
+  const shortage = byName.get('spot-shortage.yaml')?.cloud.spot;
+  assert.equal(shortage?.capacityGapScope, 'region', 'a reclaim leaves every spot pool short');
+  assert.equal(defaultScenario().cloud.spot.capacityGapScope, 'pool', 'the default: the reclaimed pool alone');
 });

@@ -218,6 +218,12 @@ const specSchema = z.strictObject({
       reclaimSpread: durationSchema,
       /** After a reclaim the pool has no spare capacity for an exponential time of this mean. */
       capacityGap: durationSchema,
+      /**
+       * Which pools that gap hits: the reclaimed pool alone (`pool`: one instance type in one
+       * zone), every zone of its instance type (`instance-type`), or every spot pool (`region`: a
+       * regional shortage, when the autoscaler finds no spot capacity to fall back on).
+       */
+      capacityGapScope: z.enum(['pool', 'instance-type', 'region']).default('pool'),
       /** Time until a launch into a pool without capacity is reported failed. */
       launchFailureAfter: durationSchema,
       /** Monthly interruption probability for each Spot Instance Advisor band (used for the band's types). */
@@ -391,6 +397,7 @@ export const DEFAULT_SCENARIO_DOCUMENT = {
         reclaimShare: 0.5,
         reclaimSpread: '5m',
         capacityGap: '30m',
+        capacityGapScope: 'pool',
         launchFailureAfter: '2m',
         bandMonthlyRate: { '<5%': 0.025, '5-10%': 0.075, '10-15%': 0.125, '15-20%': 0.175, '>20%': 0.25 },
       },
