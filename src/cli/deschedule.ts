@@ -24,6 +24,8 @@ import { KarpenterNodeDeleter } from '../kube/node-claims.js';
 import type { PlacementContext } from '../policy/deschedule/types.js';
 import { leaderIdentity, runAsLeader, startRuntime } from '../controllers/runtime/runtime.js';
 import { createLogger, LOG_LEVELS, type Logger } from '../observability/log.js';
+import { ConfigMapMoveHistoryStore } from '../kube/move-history-store.js';
+import { antiFlapOf } from '../policy/deschedule/plan.js';
 import { addLeaderElectionFlags, leaderElectionFromFlags, type LeaderElectionFlags } from './leader-election-flags.js';
 import { addConnectionFlags, addOutputFlag, loadFile, printDocument, type ConnectionOptions } from './common.js';
 import { CliError } from './errors.js';
@@ -108,7 +110,9 @@ export function registerDeschedulerCommand(program: Command): void {
       let seen: ClusterSnapshot | undefined;
       const readSnapshot = async () => (seen = await readClusterSnapshot(kc, { capacityRules }));
       const readPlacement = placement === undefined ? undefined : async (): Promise<PlacementContext> => ({ ...placement, namespaceAnnotations: await readNamespaceAnnotations(kc) });
-      const { planId, plan } = await runCycle({ readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), config: config.deschedule, prices, log });
+      // The moves earlier runs made, read only: the dry run rests the workloads a real cycle would.
+      const history = await new ConfigMapMoveHistoryStore(kc.makeApiClient(CoreV1Api), opts.leaderElectResourceNamespace, antiFlapOf(config.deschedule), log).load();
+      const { planId, plan } = await runCycle({ readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), config: config.deschedule, prices, log, history });
       // What a crashed run left, from the same snapshot: the next real start rolls it back first.
       const leftovers = seen === undefined ? undefined : leftoverDrainState(seen, Date.now());
       if (opts.output === 'table') process.stdout.write(renderPlanTable(plan, leftovers));
@@ -158,6 +162,8 @@ export function registerDeschedulerCommand(program: Command): void {
           replacementTimeoutMs: config.replacementTimeoutMs,
           signal,
           nodes: new KarpenterNodeDeleter(kc),
+          // Beside the Lease: a restart, a new leader or the next `--once` run knows what moved.
+          historyStore: new ConfigMapMoveHistoryStore(core, opts.leaderElectResourceNamespace, antiFlapOf(config.deschedule), log),
         });
         // A drain left by a crashed run (or a leader that died) is rolled back first; the next
         // plan resumes it if it still pays.

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Watch, type V1DeploymentStrategy, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { freePorts, waitFor } from '../../src/devcluster/processes.js';
 import { DRAIN_ANNOTATION, DRAINING_TAINT } from '../../src/controllers/deschedule/drain-state.js';
+import { MOVE_HISTORY_CONFIGMAP } from '../../src/kube/move-history-store.js';
 import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
 import { writeDeschedulerConfig } from './support/descheduler-config.js';
 import { runCli } from './support/exec.js';
@@ -364,5 +365,52 @@ describe('stowage deschedule', () => {
     assert.ok(watcher.minReady >= 2, `one pod at a time (saw ${watcher.minReady})`);
     const onDemand = (await podsOf(c, ns, 'calm')).filter((p) => p.spec?.nodeName === ON_DEMAND).length;
     log.push(`(e) SIGTERM once the first pod left (a surge-first rollout, no PDB): exited 0, node taints after: [${node.taints.join(', ')}]; ${onDemand} of 3 pods left on on-demand; min Ready ${watcher.minReady}/3`);
+  });
+  test('(g) the move history outlives the process: a second --once run keeps the hourly budget the first one spent', { timeout: 5 * 60_000 }, async (t) => {
+    const c = cluster();
+    const ns = 'history-g';
+    await createNamespace(c.core, ns);
+    // The ConfigMap lives beside the Lease, in --leader-elect-resource-namespace (stowage-system by default).
+    await createNamespace(c.core, 'stowage-system').catch(() => undefined);
+    t.after(() => cleanup(c, ns, ['web', 'api']));
+    t.after(() => c.core.deleteNamespacedConfigMap({ name: MOVE_HISTORY_CONFIGMAP, namespace: 'stowage-system' }).catch(() => undefined));
+    const budget = writeDeschedulerConfig(dir, 'budget-3', ['antiFlap: { maxMovesPerHour: 3 }']);
+    const once = async (extra: readonly string[] = []): Promise<RunReport> => {
+      const result = await runCli(['deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', budget, '-o', 'json', ...extra], { STOWAGE_LOG_LEVEL: 'warn' });
+      assert.equal(result.code, 0, `deschedule exited ${result.code}: ${result.stderr}`);
+      return JSON.parse(result.stdout) as RunReport;
+    };
+    const withPdb = async (name: string): Promise<void> => {
+      await deployOnOnDemand(c, ns, name, 3);
+      await c.policy.createNamespacedPodDisruptionBudget({ namespace: ns, body: { metadata: { name }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: name } } } } });
+      await waitFor(`the PDB of ${name} allows 1`, async () => (await c.policy.readNamespacedPodDisruptionBudget({ name, namespace: ns })).status?.disruptionsAllowed === 1, { timeoutMs: 60_000, intervalMs: 200 });
+    };
+
+    // Run 1 moves web's three pods: the hour's budget of 3 is spent, and written down.
+    await withPdb('web');
+    const first = await once(['--once']);
+    assert.equal(first.report?.drains.find((d) => d.node === ON_DEMAND)?.outcome, 'done', JSON.stringify(first.report));
+    await waitFor('3 Ready web pods on spot', async () => {
+      const pods = await podsOf(c, ns, 'web');
+      return pods.length === 3 && pods.every((p) => serves(p) && SPOT.includes(p.spec?.nodeName ?? ''));
+    }, { timeoutMs: 60_000, intervalMs: 200 });
+    const stored = JSON.parse((await c.core.readNamespacedConfigMap({ name: MOVE_HISTORY_CONFIGMAP, namespace: 'stowage-system' })).data?.['moves.json'] ?? '{}') as { lastMovedAt?: Record<string, string>; times?: string[] };
+    assert.equal(stored.times?.length, 3, `three moves recorded: ${JSON.stringify(stored)}`);
+    assert.deepEqual(Object.keys(stored.lastMovedAt ?? {}).filter((k) => k.includes('web')).length, 1, 'web rests');
+
+    // Run 2, a new process: api's pods would move too, but the budget is spent; they stay where they are.
+    await withPdb('api');
+    const before = (await podsOf(c, ns, 'api')).map((p) => `${p.metadata?.name}@${p.spec?.nodeName}`).sort();
+    const second = await once(['--once']);
+    assert.deepEqual(second.status.moves, [], `no move planned: ${JSON.stringify(second.status)}`);
+    assert.ok(second.status.skipped.some((s) => s.node === ON_DEMAND && s.reason.code === 'churn-budget'), `the on-demand node is skipped for the budget: ${JSON.stringify(second.status.skipped)}`);
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.deepEqual((await podsOf(c, ns, 'api')).map((p) => `${p.metadata?.name}@${p.spec?.nodeName}`).sort(), before, 'api\'s pods are the same pods on the same node');
+
+    // The control: without the stored history the same cluster plans api's three moves.
+    await c.core.deleteNamespacedConfigMap({ name: MOVE_HISTORY_CONFIGMAP, namespace: 'stowage-system' });
+    const forgotten = await once(['--dry-run']);
+    assert.equal(forgotten.status.moves.length, 3, `without the history the moves are planned: ${JSON.stringify(forgotten.status.moves)}`);
+    log.push(`(g) run 1 moved ${first.report?.drains.find((d) => d.node === ON_DEMAND)?.moved.length ?? 0}, stored ${stored.times?.length} move times; run 2 (new process) moved 0, skipped for churn-budget; without the ConfigMap the dry run plans ${forgotten.status.moves.length}`);
   });
 });

@@ -45,12 +45,12 @@ test('two replicas under leader election, and the ClusterRole writes only evicti
   assert.ok(!role.rules.some((r) => r.resources.includes('pods') && r.verbs.includes('delete')), 'pods are never deleted directly');
 });
 
-test('the leader election Role is namespaced and names its one Lease for get and update', () => {
+test('the namespaced Role names its one Lease and its move-history ConfigMap for get and update', () => {
   const objects = load();
   const role = objects.find((o) => o.kind === 'Role') as unknown as { metadata: { namespace: string }; rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
   assert.equal(role.metadata.namespace, 'stowage-system');
   const rules = role.rules.map((r) => `${r.resources.join(',')}:${r.verbs.join(',')}:${(r.resourceNames ?? ['*']).join(',')}`).sort();
-  assert.deepEqual(rules, ['leases:create:*', 'leases:get,update:stowage-descheduler']);
+  assert.deepEqual(rules, ['configmaps:create:*', 'configmaps:get,update:stowage-descheduler-moves', 'leases:create:*', 'leases:get,update:stowage-descheduler']);
   const binding = objects.find((o) => o.kind === 'RoleBinding') as unknown as { roleRef: { name: string }; subjects: { name: string }[] };
   assert.equal(binding.roleRef.name, 'stowage-descheduler-leader-election');
   assert.deepEqual(binding.subjects.map((s) => s.name), ['stowage-descheduler']);

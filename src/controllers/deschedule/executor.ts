@@ -25,6 +25,7 @@ import { withRetry } from '../../kube/retry.js';
 import type { Logger } from '../../observability/log.js';
 import { EMPTY_MOVE_HISTORY } from '../../policy/deschedule/anti-flap.js';
 import type { MoveHistory } from '../../policy/deschedule/anti-flap.js';
+import type { MoveHistoryStore } from '../../kube/move-history-store.js';
 import type { DrainFailure } from '../../policy/deschedule/guards.js';
 import { reason } from '../../policy/deschedule/reasons.js';
 import type { Reason } from '../../policy/deschedule/reasons.js';
@@ -75,6 +76,11 @@ export interface ExecutorOptions {
    * for the autoscaler as consolidate's are.
    */
   readonly nodes?: NodeDeleter;
+  /**
+   * Where the move history (anti-flap) is kept between runs: loaded by `recover`, saved after each
+   * plan that moved something. Absent, it lives in this process only.
+   */
+  readonly historyStore?: MoveHistoryStore;
 }
 
 /** How one drain (or single move) ended. */
@@ -128,6 +134,8 @@ export class PlanExecutor {
    * maxUnavailable 0, and is waited for: that is the one step a crash leaves to resume).
    */
   async recover(): Promise<{ readonly nodes: readonly string[]; readonly deployments: readonly string[] }> {
+    // The moves an earlier run made still rest their workloads and count against the hourly budget.
+    if (this.#o.historyStore !== undefined) this.#history = await this.#o.historyStore.load();
     const leftovers = leftoverDrainState(await this.#o.readSnapshot(), this.#now());
     const nodes: string[] = [];
     for (const left of leftovers.nodes) {
@@ -193,7 +201,9 @@ export class PlanExecutor {
       }
     }
     this.#failures = state.failures;
+    const moved = state.history !== this.#history;
     this.#history = state.history;
+    if (moved) await this.#o.historyStore?.save(this.#history);
     return { planId, drains: state.outcomes, realisedSavingUsdPerHour: realisedSaving(state) };
   }
 

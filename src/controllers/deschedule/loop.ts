@@ -7,6 +7,7 @@ import type { ClusterSnapshot } from '../../core/model.js';
 import type { PriceTable } from '../../core/pricing.js';
 import type { EventRecorder } from '../../kube/events.js';
 import type { Logger } from '../../observability/log.js';
+import type { MoveHistory } from '../../policy/deschedule/anti-flap.js';
 import { needsPodUsage, planDescheduling, type DeschedulingConfig } from '../../policy/deschedule/plan.js';
 import { podUsageByUid, type PodMetricsRead } from '../../kube/pod-metrics.js';
 import type { PlacementContext, Plan } from '../../policy/deschedule/types.js';
@@ -29,6 +30,8 @@ export interface CycleOptions {
   readonly now?: () => number;
   /** Absent in a dry run: nothing is written. */
   readonly executor?: PlanExecutor;
+  /** Without an executor (a dry run): the moves earlier runs made, so the plan rests the workloads a real cycle would. */
+  readonly history?: MoveHistory;
   readonly metrics?: DeschedulerMetrics;
   readonly events?: EventRecorder;
 }
@@ -53,7 +56,7 @@ export async function runCycle(options: CycleOptions): Promise<CycleResult> {
     now: now(),
     prices: options.prices,
     ...(placement === undefined ? {} : { placement }),
-    ...(options.executor === undefined ? {} : { failures: options.executor.failures, history: options.executor.history }),
+    ...(options.executor === undefined ? (options.history === undefined ? {} : { history: options.history }) : { failures: options.executor.failures, history: options.executor.history }),
   });
   options.metrics?.projectedSaving.set(plan.savingUsdPerHour);
   options.log.info({ planId, drains: plan.drains.length, moves: plan.moves.length, skipped: plan.skipped.length, savingUsdPerHour: plan.savingUsdPerHour }, 'Planned');

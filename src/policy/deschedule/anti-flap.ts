@@ -51,3 +51,4 @@ export function restingUntil(history: MoveHistory | undefined, key: string, now:
   const until = last + options.minMoveIntervalMs;
   return until > now ? until : undefined;
 }
+

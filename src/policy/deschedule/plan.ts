@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { formatZodError } from '../../core/validation.js';
 import type { ClusterSnapshot } from '../../core/model.js';
 import { DEFAULT_ANTI_FLAP } from './anti-flap.js';
+import type { AntiFlapOptions } from './anti-flap.js';
 import { DEFAULT_AUTOSCALER_AWARENESS } from './autoscaler.js';
 import { DEFAULT_EVICTION_OPTIONS } from './evictable.js';
 import { DEFAULT_BACKOFF, DEFAULT_EVICTION_BUDGETS } from './guards.js';
@@ -122,6 +123,11 @@ export function needsPodUsage<R extends StrategyRegistry = typeof STRATEGIES>(co
   });
 }
 
+/** The anti-flap settings of a configuration, in milliseconds (what the planner and the history store use). */
+export function antiFlapOf(config: Pick<DeschedulingConfig, 'antiFlap'>): AntiFlapOptions {
+  return { minMoveIntervalMs: config.antiFlap.minMoveIntervalSeconds * 1000, maxMovesPerHour: config.antiFlap.maxMovesPerHour };
+}
+
 /**
  * Plans one descheduling cycle: each enabled strategy of `registry` in turn (by default
  * spot-reschedule, consolidate, balance), each seeing the moves of the ones before. Every node a strategy looked at is either
@@ -146,7 +152,7 @@ export function planDescheduling<R extends StrategyRegistry = typeof STRATEGIES>
       scheduler: config.scheduler,
       budgets: config.budgets,
       backoff: { baseMs: config.backoff.baseSeconds * 1000, maxMs: config.backoff.maxSeconds * 1000 },
-      antiFlap: { minMoveIntervalMs: config.antiFlap.minMoveIntervalSeconds * 1000, maxMovesPerHour: config.antiFlap.maxMovesPerHour },
+      antiFlap: antiFlapOf(config),
     },
     ctx,
   );
