@@ -19,7 +19,7 @@
  * the times to bind then count from that moment, and measure the scheduler working through a
  * queue of all of them (as kube-scheduler's scheduler_perf does).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { startCluster, stopCluster, type ClusterState } from '../src/devcluster/cluster.js';
 import { httpGet } from '../src/devcluster/http.js';
 import { LogTail } from '../src/devcluster/log-tail.js';
-import { freePorts, isAlive, stopProcess, waitFor } from '../src/devcluster/processes.js';
+import { freePorts, isAlive, readyOrStopped, spawnOwned, stopProcess, waitFor } from '../src/devcluster/processes.js';
 
 const NS = 'bench';
 const BIN = fileURLToPath(new URL('../bin/stowage.js', import.meta.url));
@@ -234,13 +234,14 @@ async function _startStowage(kubeconfigPath: string, dir: string): Promise<{ pro
   // STOWAGE_BENCH_PROFILE=DIR writes the scheduler process's CPU profile there (as bench:webhook).
   const profile = process.env['STOWAGE_BENCH_PROFILE'];
   const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
-  const child = spawn(
+  const child = spawnOwned(
+    'stowage scheduler',
     process.execPath,
     [...nodeArgs, BIN, 'scheduler', `--kubeconfig=${kubeconfigPath}`, `--kube-api-qps=${QPS}`, `--kube-api-burst=${BURST}`, `--metrics-listen=127.0.0.1:${metricsPort}`, '--log-level=warn'],
     { stdio: ['ignore', logFd, logFd] },
   );
   closeSync(logFd);
-  await waitFor('stowage scheduler to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`)).status === 200, {
+  await readyOrStopped(child, 'stowage scheduler to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`)).status === 200, {
     timeoutMs: 120_000,
     abortIf: () => (child.exitCode === null ? undefined : `stowage scheduler exited with ${child.exitCode}; see ${join(dir, 'stowage-scheduler.log')}`),
   });

@@ -6,14 +6,13 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { DEFAULT_CAPACITY_TYPE_RULES } from '../../src/core/capacity.js';
-import { waitFor } from '../../src/devcluster/processes.js';
+import { spawnOwned, waitFor } from '../../src/devcluster/processes.js';
 import { ClusterCache, SNAPSHOT_KINDS } from '../../src/kube/cluster-cache.js';
 import { onDemandAndSpot } from './support/nodes.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
@@ -112,7 +111,7 @@ test('a descheduler loop plans from the cache: requests per cycle, from the apis
 
   // Before: what one snapshot costs the LIST reader, as a dry run reads it.
   const beforeDry = Date.now();
-  const dry = await new Promise<number | null>((resolve) => spawn(process.execPath, [BIN, 'deschedule', '--kubeconfig', kubeconfig, '--config', config, '--dry-run', '-o', 'json'], { stdio: 'ignore' }).once('exit', resolve));
+  const dry = await new Promise<number | null>((resolve) => spawnOwned('the dry run', process.execPath, [BIN, 'deschedule', '--kubeconfig', kubeconfig, '--config', config, '--dry-run', '-o', 'json'], { stdio: 'ignore' }).once('exit', resolve));
   assert.equal(dry, 0, 'the dry run works with the shipped RBAC');
   await new Promise((r) => setTimeout(r, 500));
   const listReads = readAuditLog(AUDIT_LOG).filter((r) => r.at >= beforeDry - 1000);
@@ -120,9 +119,9 @@ test('a descheduler loop plans from the cache: requests per cycle, from the apis
   assert.deepEqual([...new Set(lists.map((r) => r.resource))].sort(), ['daemonsets', 'deployments', 'jobs', 'nodes', 'poddisruptionbudgets', 'pods', 'replicasets', 'statefulsets'], 'the LIST reader lists the eight kinds');
 
   // After: a loop every second, planning from the cache.
-  const child = spawn(process.execPath, [BIN, 'deschedule', '--kubeconfig', kubeconfig, '--config', config, '--interval', '1s'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STOWAGE_LOG_LEVEL: 'info' } });
+  const child = spawnOwned('the descheduler', process.execPath, [BIN, 'deschedule', '--kubeconfig', kubeconfig, '--config', config, '--interval', '1s'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STOWAGE_LOG_LEVEL: 'info' } });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const planned = (): number[] => stderr.split('\n').filter((l) => l.includes('"msg":"Planned"')).map((l) => Date.parse((JSON.parse(l) as { time: string }).time));
   try {

@@ -7,13 +7,12 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Watch, type V1DeploymentStrategy, type V1Node, type V1Pod } from '@kubernetes/client-node';
-import { freePorts, waitFor } from '../../src/devcluster/processes.js';
+import { freePorts, spawnOwned, waitFor } from '../../src/devcluster/processes.js';
 import { DRAIN_ANNOTATION, DRAINING_TAINT } from '../../src/controllers/deschedule/drain-state.js';
 import { MOVE_HISTORY_CONFIGMAP } from '../../src/kube/move-history-store.js';
 import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
@@ -285,9 +284,9 @@ describe('stowage deschedule', () => {
     t.after(() => watcher.stop());
 
     // A real loop, as deployed, killed with SIGKILL once it has tainted the node and evicted a pod.
-    const child = spawn(process.execPath, [BIN, 'deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', CONFIG, '--interval', '1h'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnOwned('the descheduler', process.execPath, [BIN, 'deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', CONFIG, '--interval', '1h'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let killedWhileTainted = false;
     let leftAtKill = 3;
@@ -337,9 +336,9 @@ describe('stowage deschedule', () => {
     await watcher.start();
     t.after(() => watcher.stop());
     const [port] = await freePorts(1);
-    const child = spawn(process.execPath, [BIN, 'deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', CONFIG, '--interval', '1h', '--metrics-listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnOwned('the descheduler', process.execPath, [BIN, 'deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', CONFIG, '--interval', '1h', '--metrics-listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     let metrics = '';
     try {

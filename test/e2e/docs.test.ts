@@ -15,7 +15,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,7 +23,7 @@ import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1Po
 import { readClusterState } from '../../src/devcluster/cluster.js';
 import { BINARY_ENV, COMPONENTS, resolveBinaries } from '../../src/devcluster/binaries.js';
 import { repoPath } from '../../src/devcluster/paths.js';
-import { isAlive, waitFor } from '../../src/devcluster/processes.js';
+import { isAlive, spawnOwned, stopOwned, waitFor } from '../../src/devcluster/processes.js';
 
 const README = readFileSync(repoPath('README.md'), 'utf8');
 const CACHE = mkdtempSync(join(tmpdir(), 'stowage-docs-e2e-'));
@@ -57,7 +57,8 @@ class Shell {
   readonly transcript: string[] = [];
 
   constructor(env: NodeJS.ProcessEnv) {
-    this.#child = spawn('bash', ['--noprofile', '--norc'], { cwd: repoPath(), env, stdio: 'pipe' });
+    // An owned process group: closing the session (or this process ending) stops every command it started.
+    this.#child = spawnOwned('the README session', 'bash', ['--noprofile', '--norc'], { cwd: repoPath(), env, stdio: 'pipe' }) as ChildProcessWithoutNullStreams;
     this.#child.stdout.on('data', (chunk: Buffer) => (this.#stdout += chunk.toString()));
     this.#child.stderr.on('data', (chunk: Buffer) => (this.#stderr += chunk.toString()));
   }
@@ -92,9 +93,9 @@ class Shell {
     return out;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#child.stdin.end();
-    if (this.#child.exitCode === null) this.#child.kill('SIGTERM');
+    await stopOwned(this.#child, 5_000);
   }
 }
 
@@ -127,7 +128,7 @@ describe('README, run as written', () => {
     const dir = join(CACHE, 'clusters', 'stowage-dev');
     const pids = readClusterState(dir)?.processes ?? [];
     if (pids.some((p) => isAlive(p.pid))) await shell.run('npx stowage dev cluster down', 120_000).catch(() => undefined);
-    shell.close();
+    await shell.close();
     process.stdout.write(`# README session:\n${shell.transcript.map((l) => `#   ${l}\n`).join('')}`);
     rmSync(CACHE, { recursive: true, force: true });
   });

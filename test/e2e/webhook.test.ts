@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ import { createRequest } from '../../src/controllers/webhook/fixtures.test-helpe
 import { cpuMs, floodInWorker, rssMiB, streamValidReviews } from '../../src/controllers/webhook/flood.test-helper.js';
 import { urlWebhookConfiguration } from '../../src/controllers/webhook/registration.js';
 import { httpGet } from '../../src/devcluster/http.js';
-import { freePorts, isAlive, tailLog, waitFor } from '../../src/devcluster/processes.js';
+import { freePorts, isAlive, processGroupMembers, readyOrStopped, spawnOwned, stopOwned, tailLog, waitFor } from '../../src/devcluster/processes.js';
 import { repoPath } from '../../src/devcluster/paths.js';
 import { describeApiError } from '../../src/kube/errors.js';
 import { ResilientInformer } from '../../src/kube/informer.js';
@@ -60,27 +60,34 @@ class WebhookProcess {
   readonly logPath: string;
   readonly port: number;
   readonly metricsPort: number;
-  #exit: Promise<number | null>;
 
   private constructor(child: ChildProcess, logPath: string, port: number, metricsPort: number) {
     this.#child = child;
     this.logPath = logPath;
     this.port = port;
     this.metricsPort = metricsPort;
-    this.#exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Starts `stowage webhook` and waits until /readyz says its caches are synced and HTTPS serves. */
-  /** `entry` is the CLI to run: bin/stowage.js (the sources through tsx) unless given. */
-  static async start(kubeconfig: string, tls: { cert: string; key: string }, port: number, metricsPort: number, name: string, entry = BIN): Promise<WebhookProcess> {
+  /**
+   * Starts `stowage webhook` and waits until /readyz says its caches are synced and HTTPS serves.
+   * `entry` is the CLI to run: bin/stowage.js (the sources through tsx) unless given. A webhook
+   * that is not ready within `readyTimeoutMs` is stopped before the error is thrown: left running,
+   * it would keep this test file's process alive after its last test.
+   */
+  static async start(kubeconfig: string, tls: { cert: string; key: string }, port: number, metricsPort: number, name: string, options: { entry?: string; readyTimeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<WebhookProcess> {
     const logPath = join(WORK, `${name}.log`);
     const fd = openSync(logPath, 'a');
-    const args = [entry, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, STOWAGE_LOG_LEVEL: 'info' } });
-    closeSync(fd);
+    const args = [options.entry ?? BIN, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`];
+    let child: ChildProcess;
+    try {
+      child = spawnOwned(name, process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, STOWAGE_LOG_LEVEL: 'info' } });
+    } finally {
+      closeSync(fd);
+    }
+    options.onSpawn?.(child.pid ?? 0);
     const webhook = new WebhookProcess(child, logPath, port, metricsPort);
-    await waitFor('the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
-      timeoutMs: 120_000,
+    await readyOrStopped(child, 'the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
+      timeoutMs: options.readyTimeoutMs ?? 120_000,
       intervalMs: 200,
       abortIf: () => (child.exitCode === null ? undefined : `the webhook exited with ${child.exitCode}; last lines of ${logPath}:\n${tailLog(logPath)}`),
     });
@@ -100,14 +107,9 @@ class WebhookProcess {
     return (await httpGet(`http://127.0.0.1:${this.metricsPort}/metrics`, { timeoutMs: 5_000 })).body;
   }
 
-  /** SIGTERM to this child (by its own handle), then its exit code. */
-  async stop(): Promise<number | null> {
-    if (this.#child.exitCode !== null) return this.#child.exitCode;
-    this.#child.kill('SIGTERM');
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 15_000);
-    const code = await this.#exit;
-    clearTimeout(timer);
-    return code;
+  /** SIGTERM to this child, SIGKILL after 15 s; then its exit code. */
+  stop(): Promise<number | null> {
+    return stopOwned(this.#child, 15_000);
   }
 }
 
@@ -319,6 +321,32 @@ describe('placement webhook on a real control plane', () => {
     assert.ok(webhook?.running, 'the webhook runs with only these rights');
   });
 
+  test('a webhook that does not get ready in time is stopped with its process group, not left running', async () => {
+    // An apiserver nobody listens on: its caches never sync, so it never gets ready — the hazard
+    // of a restart that takes too long under load (it once kept this file running 35 minutes).
+    const [deadPort, https, metrics] = (await freePorts(3)) as [number, number, number];
+    const kubeconfig = parseYaml(readFileSync(kubeconfigAsWebhook, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+    for (const c of kubeconfig.clusters) c.cluster['server'] = `https://127.0.0.1:${deadPort}`;
+    const unreachable = join(WORK, 'kubeconfig-unreachable');
+    writeFileSync(unreachable, toYaml(kubeconfig), { mode: 0o600 });
+    let pid = 0;
+    let group: number[] = [];
+    const started = Date.now();
+    await assert.rejects(WebhookProcess.start(unreachable, tlsFiles, https, metrics, 'webhook-never-ready', {
+      readyTimeoutMs: 8_000,
+      onSpawn: (p) => {
+        pid = p;
+        // What its group holds once running (tsx's esbuild service is a child of its own).
+        setTimeout(() => (group = processGroupMembers(p)), 6_000);
+      },
+    }), /Timed out after 8s waiting for the webhook to be ready/);
+    assert.ok(pid > 0);
+    assert.ok(group.includes(pid), `the webhook ran in its own process group: [${group.join(', ')}]`);
+    assert.equal(isAlive(pid), false, `the webhook (pid ${pid}) is gone once start failed`);
+    assert.deepEqual(processGroupMembers(pid), [], `nothing of its group is left (it held [${group.join(', ')}])`);
+    observed['notReadyStopped'] = { pid, group, msToFailAndStop: Date.now() - started };
+  });
+
   test('Deployments of 1, 3 and 10 replicas are split by their policies; an opted-out one is left alone', async () => {
     const { apps } = cluster();
     const userAffinity: Partial<V1PodSpec> = {
@@ -435,7 +463,7 @@ describe('placement webhook on a real control plane', () => {
     // alone hold some 90 MiB more. The same port: the registration stays as it is.
     const entry = compileAsTheImage(WORK);
     assert.equal(await webhook.stop(), 0);
-    webhook = await WebhookProcess.start(kubeconfigAsWebhook, tlsFiles, ports.https, ports.metrics, 'webhook-compiled', entry);
+    webhook = await WebhookProcess.start(kubeconfigAsWebhook, tlsFiles, ports.https, ports.metrics, 'webhook-compiled', { entry });
     const wh = webhook;
     await waitUntilCalled(wh);
     const { apps, core } = cluster();

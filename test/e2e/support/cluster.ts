@@ -1,6 +1,8 @@
 /**
  * Brings up a real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
- * kwok) for one e2e test file, and tears it down after, checking that no process is left.
+ * kwok) for one e2e test file, and tears it down after, checking that no process is left: the
+ * Stowage processes the file's tests started (`spawnOwned`) and did not stop — a failed start,
+ * a failed assertion, a timed-out test — are stopped first.
  */
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
 import { startCluster, stopCluster, type ClusterOptions, type ClusterState } from '../../../src/devcluster/cluster.js';
-import { isAlive } from '../../../src/devcluster/processes.js';
+import { isAlive, stopOwnedProcesses } from '../../../src/devcluster/processes.js';
 
 export interface TestCluster {
   readonly state: ClusterState;
@@ -38,6 +40,8 @@ export function useCluster(options: Omit<ClusterOptions, 'dir'> = {}): () => Tes
     cluster = { state, kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), policy: kc.makeApiClient(PolicyV1Api) };
   }, { timeout: 20 * 60_000 });
   after(async () => {
+    const leftByTests = await stopOwnedProcesses();
+    if (leftByTests.length > 0) process.stdout.write(`# stopped what the tests left running: ${leftByTests.join(', ')}\n`);
     const pids = cluster?.state.processes ?? [];
     await stopCluster(dir, { purge: true });
     const left = pids.filter((p) => isAlive(p.pid)).map((p) => p.name);

@@ -1,10 +1,11 @@
 /**
  * A Stowage controller as a real process (`node bin/stowage.js …`, sources run through tsx), with
- * its JSON log lines collected for the test to read.
+ * its JSON log lines collected for the test to read. It is an owned process (`spawnOwned`): if the
+ * test fails before stopping it, `useCluster`'s teardown (or this process's exit) stops it.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readyOrStopped, spawnOwned, stopOwned } from '../../../src/devcluster/processes.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/stowage.js', import.meta.url));
 
@@ -16,7 +17,7 @@ export interface LogLine {
 }
 
 export class ControllerProcess {
-  readonly #child: ChildProcessByStdio<null, null, Readable>;
+  readonly #child: ChildProcess;
   readonly exited: Promise<number | null>;
   #stderr = '';
 
@@ -24,8 +25,8 @@ export class ControllerProcess {
 
   constructor(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     this.name = name;
-    this.#child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-    this.#child.stderr.on('data', (chunk: Buffer) => (this.#stderr += chunk.toString()));
+    this.#child = spawnOwned(name, process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    this.#child.stderr?.on('data', (chunk: Buffer) => (this.#stderr += chunk.toString()));
     this.exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
   }
 
@@ -64,6 +65,19 @@ export class ControllerProcess {
 
   kill(signal: NodeJS.Signals): void {
     if (this.running) this.#child.kill(signal);
+  }
+
+  /** `signal` (SIGTERM), SIGKILL for it and anything left in its group after `graceMs`; its exit code. */
+  stop(graceMs = 15_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    return stopOwned(this.#child, graceMs, signal);
+  }
+
+  /**
+   * Waits until `check` holds, failing fast if the process dies; a process that does not get
+   * ready in time is stopped before the error is thrown.
+   */
+  untilReady(what: string, check: () => Promise<boolean>, options: { timeoutMs: number; intervalMs?: number }): Promise<void> {
+    return readyOrStopped(this.#child, what, check, { ...options, abortIf: () => this.diedEarly() });
   }
 
   /** A message for `waitFor`'s abortIf when the process died unexpectedly. */

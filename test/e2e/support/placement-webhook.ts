@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AdmissionregistrationV1Api, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
 import { urlWebhookConfiguration } from '../../../src/controllers/webhook/registration.js';
 import { httpGet } from '../../../src/devcluster/http.js';
-import { freePorts, waitFor } from '../../../src/devcluster/processes.js';
+import { freePorts } from '../../../src/devcluster/processes.js';
 import { createCertificateAuthority, issueCertificate } from '../../../src/pki/certs.js';
 import type { TestCluster } from './cluster.js';
 import { ControllerProcess } from './controller-process.js';
@@ -27,10 +27,9 @@ export async function startPlacementWebhook(c: TestCluster, configPath: string, 
   const [port, metricsPort] = (await freePorts(2)) as [number, number];
   const args = ['webhook', '--config', configPath, '--kubeconfig', c.state.kubeconfigPath, '--tls-cert-file', cert, '--tls-private-key-file', key, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`];
   const webhook = new ControllerProcess('the webhook', args, { STOWAGE_LOG_LEVEL: 'info' });
-  await waitFor('the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
+  await webhook.untilReady('the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
     timeoutMs: 120_000,
     intervalMs: 200,
-    abortIf: () => webhook.diedEarly(),
   });
   await c.kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
     body: urlWebhookConfiguration(`https://127.0.0.1:${port}/mutate`, ca.certPem) as unknown as V1MutatingWebhookConfiguration,
@@ -41,6 +40,5 @@ export async function startPlacementWebhook(c: TestCluster, configPath: string, 
 /** Stops a webhook started by {@link startPlacementWebhook}. */
 export async function stopPlacementWebhook(webhook: ControllerProcess | undefined): Promise<void> {
   if (webhook === undefined || !webhook.running) return;
-  webhook.kill('SIGTERM');
-  await webhook.exited;
+  await webhook.stop();
 }
