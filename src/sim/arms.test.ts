@@ -12,12 +12,11 @@ test('each arm\'s descheduler config has a section per registered strategy, on e
       STRATEGIES.map((s) => [s.name, arm.deschedule.includes(s.name)]),
       arm.name,
     );
-    // Tuned as the defaults, except that balance is told how the arm's scheduler scores and balances use, 20 points off the mean.
-    const packs = arm.profile.scores.some((s) => s.plugin === 'NodeResourcesMostAllocated');
+    // Tuned as the defaults, except that balance balances use, 20 points off the mean (it reads how the arm's scheduler scores from scheduler.profile).
     for (const strategy of STRATEGIES) {
       const { enabled: _on, ...tuned } = config.strategies[strategy.name];
       const { enabled: _default, ...defaults } = strategy.configSchema.parse(
-        strategy.name === 'balance' ? { schedulerScoring: packs ? 'MostAllocated' : 'LeastAllocated', basis: 'usage', deviation: { cpu: 20, memory: 10, pods: 10 } } : {},
+        strategy.name === 'balance' ? { basis: 'usage', deviation: { cpu: 20, memory: 10, pods: 10 } } : {},
       );
       assert.deepEqual(tuned, defaults, `${arm.name} ${strategy.name}`);
     }

@@ -104,6 +104,13 @@ test('balance follows the scheduler: deviation from the mean when it spreads, no
   assert.deepEqual(moved(spread), ['a-1:spot-1->spot-3']);
   // A packing scheduler fills nodes on purpose: balancing its full nodes would undo it.
   assert.deepEqual(planDescheduling(s, only('balance', { enabled: true, schedulerScoring: 'MostAllocated' }), ctx).moves, []);
+  // Unset, balance reads how the scheduler scores from scheduler.profile, the one place the config names it.
+  const profile = (name: 'default' | 'most-allocated' | 'cost-aware') => only('balance', { enabled: true }, { scheduler: { profile: name, percentageOfNodesToScore: 0 } });
+  assert.deepEqual(planDescheduling(s, profile('most-allocated'), ctx).moves, []);
+  assert.deepEqual(planDescheduling(s, profile('cost-aware'), ctx).moves, []);
+  assert.deepEqual(moved(planDescheduling(s, profile('default'), ctx)), ['a-1:spot-1->spot-3']);
+  // Set, it wins over the profile.
+  assert.deepEqual(moved(planDescheduling(s, only('balance', { enabled: true, schedulerScoring: 'LeastAllocated' }, { scheduler: { profile: 'most-allocated', percentageOfNodesToScore: 0 } }), ctx)), ['a-1:spot-1->spot-3']);
   // Fixed thresholds, when set, replace both rules.
   const fixed = planDescheduling(s, only('balance', { enabled: true, schedulerScoring: 'MostAllocated', low: { cpu: 30, memory: 100, pods: 100 }, high: { cpu: 70, memory: 100, pods: 100 } }), ctx);
   assert.deepEqual(moved(fixed), ['a-1:spot-1->spot-3']);

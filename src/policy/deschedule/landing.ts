@@ -40,6 +40,11 @@ export const SCHEDULER_PROFILES = {
 /** A key of {@link SCHEDULER_PROFILES}. */
 export type SchedulerProfileName = keyof typeof SCHEDULER_PROFILES;
 
+/** Whether the profile packs nodes (scores MostAllocated), so a full node is its goal rather than a hot spot. */
+export function profilePacks(name: SchedulerProfileName): boolean {
+  return SCHEDULER_PROFILES[name].scores.some((s) => s.plugin === 'NodeResourcesMostAllocated' && s.weight > 0);
+}
+
 /** The scheduler the cluster's pods use, as far as planning predicts it. */
 export interface SchedulerAwareness {
   readonly profile: SchedulerProfileName;

@@ -36,6 +36,7 @@ import { reason } from '../reasons.js';
 import type { Reason } from '../reasons.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 import { sortNodes } from './strategy.js';
+import { profilePacks } from '../landing.js';
 
 const thresholdsSchema = z.strictObject({
   cpu: z.number().min(0).max(100),
@@ -59,8 +60,11 @@ export const balanceConfigSchema = z
     enabled: z.boolean().default(false),
     /** Requested resources (the default), or measured use (needs metrics.k8s.io live). */
     basis: z.enum(BALANCE_BASES).default('requests'),
-    /** How the cluster's scheduler scores resources (kube-scheduler's default is LeastAllocated). */
-    schedulerScoring: z.enum(SCHEDULER_SCORING).default('LeastAllocated'),
+    /**
+     * How the cluster's scheduler scores resources. Unset, it follows `scheduler.profile` (the one
+     * place the config names the cluster's scheduler): MostAllocated when that profile packs.
+     */
+    schedulerScoring: z.enum(SCHEDULER_SCORING).optional(),
     /** Points of allocatable above (over) and below (under) the mean of the nodes of a capacity type. */
     deviation: thresholdsSchema.default({ cpu: 10, memory: 10, pods: 10 }),
     /** Fixed thresholds in percent of allocatable, replacing the ones derived from the scheduler. */
@@ -140,12 +144,12 @@ interface _Thresholds {
  * The thresholds of each node (see the module comment): fixed ones when configured, else the mean
  * of its capacity type ± the deviation; undefined when the scheduler packs.
  */
-function _thresholds(meter: _Meter, nodes: readonly NodeView[], config: BalanceConfig): ((node: NodeView) => _Thresholds) | undefined {
+function _thresholds(meter: _Meter, nodes: readonly NodeView[], config: BalanceConfig, scoring: SchedulerScoring): ((node: NodeView) => _Thresholds) | undefined {
   if (config.low !== undefined && config.high !== undefined) {
     const fixed = { low: config.low, high: config.high };
     return () => fixed;
   }
-  if (config.basis === 'requests' && config.schedulerScoring === 'MostAllocated') return undefined;
+  if (config.basis === 'requests' && scoring === 'MostAllocated') return undefined;
   const sums = new Map<string, { cpu: number; memory: number; pods: number; n: number }>();
   for (const node of nodes) {
     const u = meter(node);
@@ -184,7 +188,8 @@ export function planBalance(snapshot: ClusterSnapshot, config: BalanceConfig, ct
   if (config.basis === 'usage' && snapshot.podUsage === undefined) return { moves, drains: [], skipped };
   const usable = snapshot.nodes.filter((n) => n.ready && !n.unschedulable && !session.isDrained(n.name));
   const meter = _meter(session, snapshot, config.basis);
-  const thresholdsOf = _thresholds(meter, usable, config);
+  const scoring = config.schedulerScoring ?? (profilePacks(session.settings.scheduler?.profile ?? 'default') ? 'MostAllocated' : 'LeastAllocated');
+  const thresholdsOf = _thresholds(meter, usable, config, scoring);
   if (thresholdsOf === undefined) return { moves, drains: [], skipped };
   const under = usable.filter((n) => _below(meter(n), thresholdsOf(n).low));
   const over = usable.filter((n) => _above(meter(n), thresholdsOf(n).high));
