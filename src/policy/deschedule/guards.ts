@@ -193,6 +193,21 @@ export class AvailabilityGuard {
     }
   }
 
+  /** Takes back moves `commit` recorded (a tentative group the planner rolls back), exactly undoing it. */
+  uncommit(admissions: readonly Admission[]): void {
+    for (const a of admissions) {
+      const key = workloadKey(a.pod.owner);
+      // `admit` gave each workload a wave it did not hold yet, so the wave is this group's alone.
+      this.#workloadWaves.get(key)?.delete(a.wave);
+      const pdb = this.#index.pdbsForPod(a.pod)[0];
+      if (pdb === undefined || a.mode !== 'evict') continue;
+      const waves = this.#pdbWaves.get(this.#pdb(pdb).key);
+      const n = waves?.get(a.wave) ?? 0;
+      if (n <= 1) waves?.delete(a.wave);
+      else waves?.set(a.wave, n - 1);
+    }
+  }
+
   #workload(ref: WorkloadRef, key: string): _WorkloadState {
     let state = this.#workloads.get(key);
     if (state !== undefined) return state;
@@ -365,6 +380,13 @@ export class BudgetLedger {
       }
     }
     return undefined;
+  }
+
+  /** Takes back a `spend` of the same pods (a tentative drain rolled back). */
+  refund(nodeName: string, pods: readonly PodView[]): void {
+    this.#total -= pods.length;
+    this.#perNode.set(nodeName, (this.#perNode.get(nodeName) ?? 0) - pods.length);
+    for (const p of pods) this.#perNamespace.set(p.namespace, (this.#perNamespace.get(p.namespace) ?? 0) - 1);
   }
 
   /** Records `pods` as evicted from `nodeName`. */

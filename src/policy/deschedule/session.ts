@@ -137,6 +137,8 @@ export class PlanningSession {
   /** Nodes the scheduler searches (Ready, not cordoned), counted once. */
   #schedulable: number | undefined;
   #stuck: readonly PodView[] | undefined;
+  /** While a `trial` runs: how to undo each drain and move it planned, in order. */
+  #trialLog: (() => void)[] | undefined;
 
   constructor(snapshot: ClusterSnapshot, settings: SessionSettings, context: DeschedulingContext) {
     this.snapshot = snapshot;
@@ -158,6 +160,30 @@ export class PlanningSession {
     this.budget = new BudgetLedger(settings.budgets, { maxMovesPerHour: settings.antiFlap.maxMovesPerHour, left: hourlyLeft });
     this.#capacityLabel = context.placement?.capacityLabel ?? DEFAULT_PLACEMENT_PATCH_OPTIONS.capacityLabel;
     this.#removalThreshold = (settings.autoscaler ?? DEFAULT_AUTOSCALER_AWARENESS).scaleDownUtilizationThreshold;
+  }
+
+  /**
+   * Runs `attempt` tentatively: the drains and moves it plans stay when `keep` says so, else every
+   * change they made to the session (fit state, guards, budgets, counts) is undone, last first.
+   * How a strategy judges a set of nodes together, as Karpenter's multi-node consolidation
+   * simulates a set of candidates before it disrupts any. Trials nest.
+   */
+  trial<T>(attempt: () => T, keep: (result: T) => boolean): T {
+    const outer = this.#trialLog;
+    const log: (() => void)[] = [];
+    this.#trialLog = log;
+    let result: T;
+    try {
+      result = attempt();
+    } catch (error) {
+      this.#trialLog = outer;
+      _rollback(log);
+      throw error;
+    }
+    this.#trialLog = outer;
+    if (keep(result)) outer?.push(...log);
+    else _rollback(log);
+    return result;
   }
 
   /**
@@ -577,9 +603,23 @@ export class PlanningSession {
       this.state.uncordon(nodeName);
       this.#raiseBounds(nodeName);
     }
-    for (const t of done) this.#receiving.add(t.target);
+    const receiving = [...new Set(done.map((t) => t.target))].filter((t) => !this.#receiving.has(t));
+    for (const t of receiving) this.#receiving.add(t);
     this.guard.commit(admitted.admissions);
     this.budget.spend(nodeName, movable);
+    this.#trialLog?.push(() => {
+      this.budget.refund(nodeName, movable);
+      this.guard.uncommit(admitted.admissions);
+      for (const t of receiving) this.#receiving.delete(t);
+      if (emptied) {
+        this.#drained.delete(nodeName);
+        // Bounds made before the drain counted the node out; those made after never counted it.
+        for (const bound of this.#boundList) if (bound.members.has(nodeName)) bound.available++;
+      }
+      this.state.cordon(nodeName);
+      this.#undo(done, nodeName);
+      this.state.uncordon(nodeName);
+    });
     const byUid = new Map(done.map((t) => [t.original.uid, t] as const));
     const share = saving / movable.length;
     const moves = this.#landSafely(
@@ -625,9 +665,18 @@ export class PlanningSession {
     }
     this.#assume(replacement.pod, found.node);
     this.#count(replacement.group, this.#capacityOfNode(from), replacement.capacityType);
+    const newlyReceiving = !this.#receiving.has(found.node);
     this.#receiving.add(found.node);
     this.guard.commit([admission]);
     this.budget.spend(from, [pod]);
+    this.#trialLog?.push(() => {
+      this.budget.refund(from, [pod]);
+      this.guard.uncommit([admission]);
+      if (newlyReceiving) this.#receiving.delete(found.node);
+      this.#forget(replacement.pod);
+      this.#assume(pod, from);
+      this.#count(replacement.group, replacement.capacityType, this.#capacityOfNode(from));
+    });
     const tentative: _Tentative = { original: pod, replacement: replacement.pod, target: found.node, capacityType: replacement.capacityType, group: replacement.group };
     return { ok: true, move: this.#move(admission, from, tentative, request, 0) };
   }
@@ -769,6 +818,10 @@ export class PlanningSession {
       for (const p of kept) this.#kept.set(p.uid, why);
     }
   }
+}
+
+function _rollback(log: readonly (() => void)[]): void {
+  for (let i = log.length - 1; i >= 0; i--) (log[i] as () => void)();
 }
 
 interface _Bound {

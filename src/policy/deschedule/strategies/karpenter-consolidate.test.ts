@@ -5,7 +5,7 @@ import { PriceTable } from '../../../core/pricing.js';
 import { DEFAULT_DESCHEDULING_CONFIG, planDescheduling, withStrategies } from '../plan.js';
 import type { DeschedulingConfig } from '../plan.js';
 import type { DeschedulingContext, Plan } from '../types.js';
-import { node, pod, snapshot, workload } from '../fixtures.test-helper.js';
+import { GiB, node, pdb, pod, snapshot, workload } from '../fixtures.test-helper.js';
 
 const now = 3_600_000;
 const ctx: DeschedulingContext = { now, prices: PriceTable.create({ instanceTypes: { 'm5.xlarge': { onDemand: 0.192 } } }) };
@@ -113,4 +113,83 @@ test('karpenter-consolidate surges a pod only where the scheduler will put it, n
   // Control: the Jobs gone, the scheduler's best node is od-3, where the plan sends both pods.
   const drained = planDescheduling(jobFilled(false), mostAllocated, ctx);
   assert.deepEqual(moved(drained), ['x1-a:od-1->od-3:surge-first', 'y1-a:od-1->od-3:surge-first']);
+});
+
+const mostAllocated = (strategy: object = {}): DeschedulingConfig => ({ ...config('karpenter-consolidate', strategy), scheduler: { profile: 'most-allocated' as const, percentageOfNodesToScore: 0 } });
+
+/**
+ * big (8 cpu) held at 50% by a pod that may not move; od-1 and od-2 at 22.5% (one single replica
+ * of 900m each); od-3 at 87.5% (3500m, a pod-deletion-cost that makes it dearest to disrupt). The
+ * pods of od-1 and od-2 fit on big together; od-3's do not fit anywhere after them.
+ */
+function bigAndThree(extra: { readonly pods?: readonly PodView[]; readonly pdbs?: ReturnType<typeof pdb>[]; readonly workloads?: ReturnType<typeof workload>[] } = {}): ReturnType<typeof snapshot> {
+  return snapshot({
+    nodes: [node('big', { allocatable: { cpu: 8000, memory: 32 * GiB, pods: 110 } }), node('od-1'), node('od-2'), node('od-3')],
+    pods: [
+      pod('keep-a', 'big', { requests: { cpu: 4000, memory: GiB }, annotations: { 'karpenter.sh/do-not-disrupt': 'true' } }),
+      pod('x1-a', 'od-1', { requests: { cpu: 900, memory: GiB } }),
+      pod('x2-a', 'od-2', { requests: { cpu: 900, memory: GiB } }),
+      pod('x3-a', 'od-3', { requests: { cpu: 3500, memory: GiB }, annotations: { 'controller.kubernetes.io/pod-deletion-cost': String(2 ** 27) } }),
+      ...(extra.pods ?? []),
+    ],
+    workloads: [workload('keep', 1), workload('x1', 1), workload('x2', 1), workload('x3', 1), ...(extra.workloads ?? [])],
+    pdbs: extra.pdbs ?? [],
+  });
+}
+
+test('multi-node consolidation deletes the longest prefix of candidates that drains together, and the set saves the sum of their prices', () => {
+  const plan = planDescheduling(bigAndThree(), mostAllocated(), ctx);
+  assert.deepEqual(plan.drains.map((d) => `${d.node}:${d.deleteNode === true}:${d.savingUsdPerHour}`), ['od-1:true:0.192', 'od-2:true:0.192']);
+  assert.equal(plan.savingUsdPerHour, 0.384);
+  // Every pod of the set goes to a node that stays, never to another node of the set.
+  assert.deepEqual(moved(plan), ['x1-a:od-1->big:surge-first', 'x2-a:od-2->big:surge-first']);
+  assert.match(plan.drains[0]?.reason.message ?? '', /deleted with 1 other node\(s\), the set saves \$0\.3840\/h \(multi-node consolidation\)/);
+  // od-3, dearest to disrupt, is last in the prefix; the set of three does not fit, and alone it fits nowhere.
+  assert.equal(plan.skipped.find((s) => s.node === 'od-3')?.reason.code, 'no-fit');
+});
+
+test('a set saving the minimum together goes where each of its nodes alone saves too little', () => {
+  const together = planDescheduling(bigAndThree(), mostAllocated({ minSavingUsdPerHour: 0.3 }), ctx);
+  assert.deepEqual(together.drains.map((d) => d.node), ['od-1', 'od-2']);
+  // Control: single nodes only, each saves $0.192/h, under the $0.3/h minimum.
+  const single = planDescheduling(bigAndThree(), mostAllocated({ minSavingUsdPerHour: 0.3, maxNodesPerAction: 1 }), ctx);
+  assert.deepEqual(single.drains, []);
+  assert.deepEqual(single.skipped.filter((s) => s.node.startsWith('od-')).map((s) => `${s.node}:${s.reason.code}`), ['od-1:not-worth-it', 'od-2:not-worth-it', 'od-3:not-worth-it']);
+  // And a minimum above what the set saves: nothing moves, each node says why.
+  const costly = planDescheduling(bigAndThree(), mostAllocated({ minSavingUsdPerHour: 0.5 }), ctx);
+  assert.deepEqual(costly.moves, []);
+  assert.match(costly.skipped.find((s) => s.node === 'od-1')?.reason.message ?? '', /saves \$0\.1920\/h, below the minimum of \$0\.5\/h/);
+});
+
+test('the sets multi-node consolidation tries and drops leave no trace: floors and budgets as if never tried', () => {
+  // No set drains (od-1's pods need the room of od-2 and od-3), so the plan equals the single-node one.
+  const multi = planDescheduling(threeAt55(), config('karpenter-consolidate'), ctx);
+  const single = planDescheduling(threeAt55(), config('karpenter-consolidate', { maxNodesPerAction: 1 }), ctx);
+  assert.deepEqual(multi, single);
+  // A two-replica Deployment with a PDB allowing one disruption, one pod on od-1 and one on od-3.
+  const web = bigAndThree({
+    pods: [pod('web-a', 'od-1', { requests: { cpu: 100, memory: GiB } }), pod('web-b', 'od-3', { requests: { cpu: 100, memory: GiB } })],
+    workloads: [workload('web', 2)],
+    pdbs: [pdb('web', 'web')],
+  });
+  // od-1 now has two pods to evict, so od-2 comes first; od-3 (dearest) last. The set of two is
+  // tried, then the set of three (which evicts web-a before od-3 fails), then the set of two again.
+  const plan = planDescheduling(web, mostAllocated(), ctx);
+  assert.deepEqual(plan.drains.map((d) => d.node), ['od-2', 'od-1']);
+  // web-a takes the PDB's first wave after od-1's surge: the dropped sets' evictions of it were taken back.
+  const webMoves = plan.moves.filter((m) => m.workload.name === 'web');
+  assert.deepEqual(webMoves.map((m) => `${m.pod.name}:${m.mode}:${m.wave}`), ['web-a:evict:1']);
+  // So were their evictions from the cycle's budget: three moves are left for the set that goes.
+  const budgets = { ...mostAllocated(), budgets: { ...mostAllocated().budgets, maxEvictionsPerCycle: 3 } };
+  const tight = planDescheduling(web, budgets, ctx);
+  assert.deepEqual(tight.drains.map((d) => d.node), ['od-2', 'od-1']);
+  assert.equal(tight.moves.length, 3);
+});
+
+test('evictionCost follows the pod-deletion-cost annotation and priority, within ±10', async () => {
+  const { evictionCost } = await import('./karpenter-consolidate.js');
+  assert.equal(evictionCost(pod('a-1', 'n')), 1);
+  assert.equal(evictionCost(pod('a-1', 'n', { annotations: { 'controller.kubernetes.io/pod-deletion-cost': String(2 ** 27) } })), 2);
+  assert.equal(evictionCost(pod('a-1', 'n', { annotations: { 'controller.kubernetes.io/pod-deletion-cost': '-2147483648' } })), -10);
+  assert.equal(evictionCost(pod('a-1', 'n', { priority: 2 ** 25 })), 2);
 });
