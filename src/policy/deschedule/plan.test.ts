@@ -174,6 +174,29 @@ test('an on-demand node holding fallback pods beside floor pods is drained whole
   assert.match(reasons(held, 'od-1')[0] ?? '', /^Node "od-1" would keep pods of an on-demand floor, .*; draining it whole fails: Pod "default\/web-b" fits nowhere else: .*Insufficient cpu/);
 });
 
+test('draining an on-demand node whole, a pod the webhook does not place moves to spot only, never to the other on-demand node', () => {
+  const half = { requests: { cpu: 2000, memory: GiB } };
+  const batch = { namespace: 'free', owner: { kind: 'Deployment', namespace: 'free', name: 'batch' }, requests: { cpu: 1000, memory: GiB } } as const;
+  const pods = [
+    pod('web-a', 'od-1', { createdAt: 0 }),
+    pod('web-b', 'od-1', { createdAt: 1000 }),
+    pod('batch-a', 'od-1', batch),
+    pod('web-c', 'spot-1'),
+    pod('api-a', 'od-2', half),
+    pod('api-b', 'spot-1', half),
+  ];
+  const workloads = [workload('web', 3), workload('api', 2), workload('batch', 1, { ref: batch.owner })];
+  const nodes = [node('od-1'), node('od-2'), node('spot-1', { capacityType: 'spot' })];
+  // The webhook leaves namespace "free" alone: batch has no floor, and its replacement is not pinned to a capacity type.
+  const placement = { defaults: { ...noFloor, base: 1 }, optOutNamespaces: ['free'] };
+  const roomy = planDescheduling(snapshot({ nodes, pods, workloads }), only('spot-reschedule'), { ...ctx, placement });
+  assert.deepEqual(roomy.moves.find((m) => m.pod.name === 'batch-a')?.toNode, 'spot-1');
+  // Spot has room for web's replica but not for batch-a: od-2 would take it, but it moves for spot, so the node stays.
+  const tight = planDescheduling(snapshot({ nodes, pods: [...pods, pod('fill-a', 'spot-1', { requests: { cpu: 600, memory: GiB } })], workloads: [...workloads, workload('fill', 1)] }), only('spot-reschedule'), { ...ctx, placement });
+  assert.deepEqual(tight.moves, []);
+  assert.match(reasons(tight, 'od-1')[0] ?? '', /draining it whole fails: Pod "free\/batch-a" fits nowhere else: 0\/1 nodes are available: 1 Insufficient cpu/);
+});
+
 test('a floor pod that may not move stays without holding back the moves of the pods above the floor', () => {
   const pinned = { annotations: { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false' } };
   const pods = [pod('web-a', 'od-1', { createdAt: 0, ...pinned }), pod('web-b', 'od-1', { createdAt: 1000 }), pod('web-c', 'spot-1')];
