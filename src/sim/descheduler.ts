@@ -19,7 +19,7 @@ import type { MoveHistory } from '../policy/deschedule/anti-flap.js';
 import type { DrainFailure } from '../policy/deschedule/guards.js';
 import { reason } from '../policy/deschedule/reasons.js';
 import type { Reason } from '../policy/deschedule/reasons.js';
-import type { DeschedulingContext, PlacementContext, Plan } from '../policy/deschedule/types.js';
+import type { DeschedulingContext, NodeOffer, PlacementContext, Plan } from '../policy/deschedule/types.js';
 import { beginExecution, DEFAULT_EXECUTION_OPTIONS, stepExecution } from '../policy/execute/machine.js';
 import type { Effect, ExecutionOptions, ExecutionState, Notice, Observation } from '../policy/execute/machine.js';
 import type { ClusterSnapshot, PodView, Resources, WorkloadRef, WorkloadView } from '../core/model.js';
@@ -48,6 +48,8 @@ export interface DeschedulerStats {
   misplacedMoves: number;
   /** Drained nodes deleted directly (karpenter-consolidate), not left to the autoscaler. */
   nodesDeleted: number;
+  /** Replacement nodes launched (karpenter-consolidate's replace). */
+  nodesLaunched: number;
   evictions: number;
   /** Surge-first moves started (each a rollout of its Deployment). */
   surges: number;
@@ -58,7 +60,7 @@ export interface DeschedulerStats {
 
 /** One action the descheduler took, for the differential test against the live one. */
 export type DeschedulerAction =
-  | { readonly action: 'taint' | 'untaint' | 'hold' | 'delete'; readonly node: string }
+  | { readonly action: 'taint' | 'untaint' | 'hold' | 'delete' | 'launch'; readonly node: string }
   /** `at` is the engine time (ms), `workload` its key (`workloadKey`), `cycle` the number of the cycle whose plan moved it. */
   | { readonly action: 'evict' | 'surge'; readonly pod: string; readonly node: string; readonly workload: string; readonly at: number; readonly cycle: number };
 
@@ -77,11 +79,15 @@ export interface DeschedulerOptions {
   readonly wallClock?: () => number;
   /** Deletes a drained node when its node group allows (the cloud's API, as Karpenter would); false when it does not. */
   readonly deleteNode?: (node: SimNode) => boolean;
+  /** The node types a replacement may be launched of now (the groups that can grow); none when absent. */
+  readonly offers?: () => readonly NodeOffer[];
+  /** Launches a node of the offer through the cloud's launch path; false when its group cannot grow. */
+  readonly launchNode?: (offerId: string) => boolean;
 }
 
 /** Runs the shared planner on the simulated cluster and carries its plans out with the shared state machine. */
 export class DeschedulerModel {
-  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, skippedDrains: 0, misplacedMoves: 0, nodesDeleted: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
+  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, skippedDrains: 0, misplacedMoves: 0, nodesDeleted: 0, nodesLaunched: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
   /** Every action taken, in order. */
   readonly actions: DeschedulerAction[] = [];
   readonly #engine: Engine;
@@ -144,6 +150,7 @@ export class DeschedulerModel {
       ...(this.#options.placement !== undefined ? { placement: this.#options.placement } : {}),
       failures: this.#failures,
       history: this.#history,
+      ...(this.#options.offers !== undefined ? { offers: this.#options.offers() } : {}),
     };
     const plan = planDescheduling(snapshot, this.#options.config, ctx);
     if (wall !== undefined) this.stats.planningMs += wall() - t0;
@@ -243,6 +250,14 @@ export class DeschedulerModel {
           return undefined;
         }
         return this.#perform({ type: 'hold', node: effect.node, until: effect.holdUntil });
+      }
+      case 'launch-node': {
+        if (this.#options.launchNode?.(effect.launch.offer.id) !== true) {
+          return reason('launch-failed', `Cannot launch a ${effect.launch.offer.node.instanceType} node for "${effect.launch.name}": its node group cannot grow`);
+        }
+        this.stats.nodesLaunched++;
+        this.actions.push({ action: 'launch', node: effect.launch.name });
+        return undefined;
       }
       case 'hold': {
         const until = effect.until - this.#cluster.epochOffset;

@@ -15,7 +15,7 @@ import type { ArmConfig } from './arms.js';
 import { ClusterAutoscaler } from './autoscaler.js';
 import type { AutoscalerStats } from './autoscaler.js';
 import { buildNodeGroups, Cloud } from './cloud.js';
-import { SimCluster } from './cluster.js';
+import { fitNodeView, SimCluster } from './cluster.js';
 import { DeschedulerModel } from './descheduler.js';
 import type { DeschedulerStats } from './descheduler.js';
 import { Engine } from './engine.js';
@@ -209,6 +209,14 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
             if (cloud.groupSize(node.group) <= node.group.minSize) return false;
             // Still tainted by the drain, so nothing lands on it; gone at the next instant, as the autoscaler deletes.
             engine.after(0, () => cloud.terminate(node));
+            return true;
+          },
+          // A replacement goes through the cloud's launch path, as the autoscaler's nodes do: of an on-demand group that can grow.
+          offers: () => groups.filter((g) => g.capacityType === 'on-demand' && autoscaler.canGrow(g)).map((g) => ({ id: g.id, usdPerHour: g.hourlyPrice, node: fitNodeView(g.namePrefix, g) })),
+          launchNode: (id) => {
+            const group = groups.find((g) => g.id === id);
+            if (group === undefined || !autoscaler.canGrow(group)) return false;
+            cloud.launch(group);
             return true;
           },
           ...(options.wallClock !== undefined ? { wallClock: options.wallClock } : {}),

@@ -225,6 +225,9 @@ export class PlanExecutor {
         case 'delete-node':
           await this.#deleteNode(effect.node, effect.holdUntil, planId);
           return undefined;
+        case 'launch-node':
+          // Planned only with offers, which the live loop does not give (see karpenter-consolidate's `replace`).
+          return reason('launch-failed', `Cannot launch a ${effect.launch.offer.node.instanceType} node for "${effect.launch.name}": the live descheduler does not launch nodes`);
         case 'evict':
           return await this.#evict(effect.move);
         case 'surge':

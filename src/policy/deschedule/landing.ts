@@ -106,9 +106,11 @@ export function predictLanding(
  * to (its taints) and those that stay below its removal threshold with the pod, counting only the
  * pods that stay (not Job pods, not pods being deleted); and a replacement that fits on no node
  * lands on one the autoscaler launches for it alone, unsafe when the pod alone (with the node's
- * DaemonSet pods) keeps such a node below the threshold. The first unsafe landing, else undefined.
+ * DaemonSet pods) keeps such a node below the threshold. `filling`: nodes a plan launched and is
+ * filling (a replacement), safe whatever their fill now (the plan judged their fill once filled).
+ * The first unsafe landing, else undefined.
  */
-export function landingOnSnapshot(snapshot: ClusterSnapshot, pod: PodView, from: string, landing: SafeLanding): Landing | undefined {
+export function landingOnSnapshot(snapshot: ClusterSnapshot, pod: PodView, from: string, landing: SafeLanding, filling?: ReadonlySet<string>): Landing | undefined {
   const state = FitState.fromSnapshot(snapshot);
   state.cordon(from);
   const nodes = new Map(snapshot.nodes.map((n) => [n.name, n] as const));
@@ -116,7 +118,7 @@ export function landingOnSnapshot(snapshot: ClusterSnapshot, pod: PodView, from:
   const key = workloadKey(pod.owner);
   const others = pod.owner.kind === 'Deployment' ? snapshot.pods.filter((p) => p.uid !== pod.uid && p.nodeName !== '' && holdsResources(p) && p.deletionRequestedAt === undefined && workloadKey(p.owner) === key) : [];
   for (const old of [...others, pod]) {
-    const predicted = _landingOf(state, old, old === pod ? from : undefined, nodes, schedulable, landing, old !== pod);
+    const predicted = _landingOf(state, old, old === pod ? from : undefined, nodes, schedulable, landing, old !== pod, filling);
     if (!predicted.ok) return old === pod ? predicted : { ...predicted, reason: `the rollout that moves it replaces pod "${old.namespace}/${old.name}" too, and ${predicted.reason}` };
     // Make before break: the replacement runs where predicted (a new node, or one not named, is not in the state), then the old pod goes.
     if (predicted.node !== '') state.assume(surgedPod(old), predicted.node);
@@ -130,12 +132,21 @@ export function landingOnSnapshot(snapshot: ClusterSnapshot, pod: PodView, from:
  * that is safe; the node is named only when `named` or unsafe (a safe choice among safe nodes is
  * worth scoring only when another replacement follows it).
  */
-function _landingOf(state: FitState, old: PodView, leaving: string | undefined, nodes: ReadonlyMap<string, NodeView>, schedulable: number, landing: SafeLanding, named: boolean): Landing {
+function _landingOf(
+  state: FitState,
+  old: PodView,
+  leaving: string | undefined,
+  nodes: ReadonlyMap<string, NodeView>,
+  schedulable: number,
+  landing: SafeLanding,
+  named: boolean,
+  filling: ReadonlySet<string> | undefined,
+): Landing {
   // Not forgotten: the old pod stays on its node until the new one is Ready, and the scheduler counts it.
   const surged = surgedPod(old);
   const unsafe = (name: string): boolean => {
     const node = nodes.get(name);
-    if (node === undefined) return false;
+    if (node === undefined || filling?.has(name) === true) return false;
     if (autoscalerRemoving(node) !== undefined) return true;
     return removalUtilization(addResources(stayingRequests(state, name), surged.requests), node.allocatable) < landing.scaleDownUtilizationThreshold;
   };

@@ -16,7 +16,7 @@ import type { SchedulerProfileName } from './landing.js';
 import { PlanningSession } from './session.js';
 import { STRATEGIES } from './strategies/index.js';
 import type { StrategyConfigBase, StrategyConfigs, StrategyName, StrategyRegistry } from './strategies/index.js';
-import type { DeschedulingContext, Move, NodeDrain, Plan, SkippedNode } from './types.js';
+import type { DeschedulingContext, Move, NodeDrain, NodeLaunch, Plan, SkippedNode } from './types.js';
 
 /**
  * The `deschedule` section of the config file for the strategies of `registry`: one section per
@@ -159,6 +159,7 @@ export function planDescheduling<R extends StrategyRegistry = typeof STRATEGIES>
   const moves: Move[] = [];
   const drains: NodeDrain[] = [];
   const skipped: SkippedNode[] = [];
+  const launches: NodeLaunch[] = [];
   const sections = config.strategies as Readonly<Record<string, StrategyConfigBase | undefined>>;
   for (const strategy of registry) {
     const section = sections[strategy.name];
@@ -167,7 +168,9 @@ export function planDescheduling<R extends StrategyRegistry = typeof STRATEGIES>
     moves.push(...result.moves);
     drains.push(...result.drains);
     skipped.push(...result.skipped);
+    launches.push(...(result.launches ?? []));
   }
+  // A drain's saving is already net of its share of any replacement.
   const savingUsdPerHour = drains.reduce((sum, d) => sum + d.savingUsdPerHour, 0);
-  return { moves, drains, skipped, savingUsdPerHour };
+  return { moves, drains, skipped, ...(launches.length > 0 ? { launches } : {}), savingUsdPerHour };
 }

@@ -38,6 +38,7 @@ const BACKS_OFF: Readonly<Record<ReasonCode, boolean>> = {
   timeout: false,
   stopped: false,
   'api-error': false,
+  'launch-failed': false,
   misplaced: false,
   'pdb-allows': false,
   'rollout-budget': false,
@@ -45,6 +46,7 @@ const BACKS_OFF: Readonly<Record<ReasonCode, boolean>> = {
   'surge-single-replica': false,
   'surge-rollout-floor': false,
   'drain-empties': false,
+  replace: false,
   'drain-keeps-floor': false,
   move: false,
 };

@@ -46,6 +46,8 @@ export const REASON_CODES = [
   'stopped',
   'api-error',
   'misplaced',
+  /** A replacement node was not launched, or did not come up in time: the drains waiting for it do not start. */
+  'launch-failed',
   // Decisions: why a move goes the way it does, why a drain is worth it.
   'pdb-allows',
   'rollout-budget',
@@ -53,6 +55,7 @@ export const REASON_CODES = [
   'surge-single-replica',
   'surge-rollout-floor',
   'drain-empties',
+  'replace',
   'drain-keeps-floor',
   'move',
 ] as const;

@@ -32,7 +32,7 @@ import { AvailabilityGuard, BudgetLedger, drainRetryAt } from './guards.js';
 import type { Admission, BackoffOptions, EvictionBudgets } from './guards.js';
 import { reason } from './reasons.js';
 import type { Reason } from './reasons.js';
-import type { DeschedulingContext, Move, NodeDrain, PodRef } from './types.js';
+import type { DeschedulingContext, Move, NodeDrain, NodeOffer, PodRef } from './types.js';
 
 /** The settings every strategy plans under. */
 export interface SessionSettings {
@@ -77,6 +77,11 @@ export interface DrainRequest {
   readonly surgeAvoidsRemovalCandidates?: boolean;
   /** Delete the node once drained instead of leaving it to the autoscaler (see `NodeDrain.deleteNode`). */
   readonly deleteNode?: boolean;
+  /**
+   * The planned node (`addPlannedNode`) some pods may move to, and the share of its price this
+   * drain bears: the drain's saving is the node's price less that share (see `NodeDrain.replacement`).
+   */
+  readonly replacement?: { readonly name: string; readonly shareUsdPerHour: number };
 }
 
 /** A drain planned, or why the node was left alone. */
@@ -137,6 +142,8 @@ export class PlanningSession {
   /** Nodes the scheduler searches (Ready, not cordoned), counted once. */
   #schedulable: number | undefined;
   #stuck: readonly PodView[] | undefined;
+  /** Nodes the plan launches: name → the node as planned and its offer. */
+  readonly #planned = new Map<string, { readonly view: NodeView; readonly offer: NodeOffer }>();
   /** While a `trial` runs: how to undo each drain and move it planned, in order. */
   #trialLog: (() => void)[] | undefined;
 
@@ -207,7 +214,7 @@ export class PlanningSession {
   isRemovedByAutoscaler(nodeName: string): boolean {
     let removing = this.#removing.get(nodeName);
     if (removing === undefined) {
-      const node = this.index.node(nodeName);
+      const node = this.node(nodeName);
       removing = node !== undefined && autoscalerRemoving(node) !== undefined;
       this.#removing.set(nodeName, removing);
     }
@@ -223,8 +230,9 @@ export class PlanningSession {
    * disrupted again when the autoscaler removes the node.
    */
   isBelowRemovalThreshold(nodeName: string, incoming?: PodView): boolean {
-    const node = this.index.node(nodeName);
-    if (node === undefined) return false;
+    const node = this.node(nodeName);
+    // A planned node is being filled by the plan: the strategy that planned it judges its final fill.
+    if (node === undefined || this.#planned.has(nodeName)) return false;
     const staying = this.#staying(nodeName);
     return removalUtilization(incoming === undefined ? staying : addResources(staying, incoming.requests), node.allocatable) < this.#removalThreshold;
   }
@@ -241,12 +249,41 @@ export class PlanningSession {
 
   /** The node's view, or undefined. */
   node(name: string): NodeView | undefined {
-    return this.index.node(name);
+    return this.#planned.get(name)?.view ?? this.index.node(name);
   }
 
-  /** The node's hourly price: from the price table, or estimated from its size. */
+  /** The node's hourly price: its offer's for a planned node, else from the price table, or estimated from its size. */
   price(node: NodeView): number {
-    return this.context.prices.hourlyPriceOfNode(node).usdPerHour;
+    return this.#planned.get(node.name)?.offer.usdPerHour ?? this.context.prices.hourlyPriceOfNode(node).usdPerHour;
+  }
+
+  /**
+   * Adds a node of `offer` named `name` to the plan: a replacement the executor launches before
+   * the drains that move pods onto it. A destination like any other, except that the autoscaler's
+   * removal threshold is not asked of it while the plan fills it (the strategy that planned it
+   * judges its final fill). A trial's rollback takes it out again.
+   */
+  addPlannedNode(name: string, offer: NodeOffer): NodeView {
+    const view: NodeView = { ...offer.node, name, labels: { ...offer.node.labels, 'kubernetes.io/hostname': name }, ready: true, unschedulable: false, createdAt: this.context.now };
+    this.state.addNode(view);
+    this.#planned.set(name, { view, offer });
+    this.#trialLog?.push(() => {
+      this.state.removeNode(name);
+      this.#planned.delete(name);
+      this.#free.delete(name);
+      this.#stayingByNode.delete(name);
+    });
+    return view;
+  }
+
+  /** The autoscaler's removal threshold planning works with. */
+  get removalThreshold(): number {
+    return this.#removalThreshold;
+  }
+
+  /** Whether `name` is a node the plan launches (`addPlannedNode`). */
+  isPlanned(name: string): boolean {
+    return this.#planned.has(name);
   }
 
   /** The pods on the node in the current (tentative) state, by name. */
@@ -258,7 +295,7 @@ export class PlanningSession {
   free(nodeName: string): Resources {
     let free = this.#free.get(nodeName);
     if (free === undefined) {
-      free = subtractResources(this.index.node(nodeName)?.allocatable ?? {}, this.state.requested(nodeName));
+      free = subtractResources(this.node(nodeName)?.allocatable ?? {}, this.state.requested(nodeName));
       this.#free.set(nodeName, free);
     }
     return free;
@@ -391,9 +428,9 @@ export class PlanningSession {
    */
   #landing(replacement: PodView, from: string, scheduler: SchedulerAwareness): ReturnType<typeof predictLanding> {
     const pod = surgedPod(replacement);
-    const zone = pod.pvcNames.length > 0 ? (this.index.node(from)?.zone ?? '') : '';
+    const zone = pod.pvcNames.length > 0 ? (this.node(from)?.zone ?? '') : '';
     const fits = (target: string): boolean =>
-      target !== from && !this.#drained.has(target) && (zone === '' || this.index.node(target)?.zone === zone) && wouldFit(pod.requests, this.free(target)) && checkFit(this.state, pod, target).ok;
+      target !== from && !this.#drained.has(target) && (zone === '' || this.node(target)?.zone === zone) && wouldFit(pod.requests, this.free(target)) && checkFit(this.state, pod, target).ok;
     const unsafe = (target: string): boolean => this.isRemovedByAutoscaler(target) || this.isBelowRemovalThreshold(target, pod);
     const names = this.state.nodeNames;
     if (!names.some((n) => unsafe(n) && fits(n))) return undefined;
@@ -432,9 +469,9 @@ export class PlanningSession {
     const rejected: FitFailure[] = [];
     let considered = 0;
     // Zonal volumes (EBS, PD) follow their pod only within the zone; fit does not model volumes.
-    const zone = pod.pvcNames.length > 0 ? (this.index.node(from)?.zone ?? '') : '';
+    const zone = pod.pvcNames.length > 0 ? (this.node(from)?.zone ?? '') : '';
     const fits = (target: string): boolean => {
-      if (zone !== '' && this.index.node(target)?.zone !== zone) {
+      if (zone !== '' && this.node(target)?.zone !== zone) {
         rejected.push(_VOLUME_ZONE);
         return false;
       }
@@ -508,7 +545,7 @@ export class PlanningSession {
     if (byType === undefined) {
       byType = new Map();
       for (const name of targets) {
-        const type = this.index.node(name)?.capacityType;
+        const type = this.node(name)?.capacityType;
         if (type !== 'spot' && type !== 'on-demand') continue;
         const list = byType.get(type);
         if (list) list.push(name);
@@ -525,7 +562,7 @@ export class PlanningSession {
    * guards and budgets, or nothing changes and the reason names the first pod that held it.
    */
   tryDrain(nodeName: string, request: DrainRequest): DrainAttempt {
-    const node = this.index.node(nodeName);
+    const node = this.node(nodeName);
     if (node === undefined) return { ok: false, reason: reason('node-gone', `Node "${nodeName}" is not in the snapshot`) };
     const movable: PodView[] = [];
     const staying: PodView[] = [];
@@ -549,7 +586,7 @@ export class PlanningSession {
     }
     if (movable.length === 0) return { ok: false, reason: reason('no-pod', `Node "${nodeName}" has no pod to move`) };
     const emptied = floorStays === 0;
-    const saving = emptied ? this.price(node) : 0;
+    const saving = emptied ? this.price(node) - (request.replacement?.shareUsdPerHour ?? 0) : 0;
     const refused = request.accept?.({ emptied, saving });
     if (refused !== undefined) return { ok: false, reason: refused };
 
@@ -634,6 +671,7 @@ export class PlanningSession {
       pods: movable.map(_ref),
       staying: staying.map(_ref),
       ...(emptied && request.deleteNode === true ? { deleteNode: true } : {}),
+      ...(request.replacement !== undefined && done.some((t) => t.target === request.replacement?.name) ? { replacement: request.replacement.name } : {}),
       reason: emptied
         ? reason('drain-empties', `${request.why}: all ${movable.length} movable pod(s) fit elsewhere, so the node can be removed`)
         : reason('drain-keeps-floor', `${request.why}: ${movable.length} pod(s) move; ${floorStays} pod(s) of an on-demand floor stay, so the node is not removed yet`),
@@ -761,7 +799,7 @@ export class PlanningSession {
   }
 
   #capacityOfNode(nodeName: string): PlacedCapacityType | undefined {
-    const type = this.index.node(nodeName)?.capacityType;
+    const type = this.node(nodeName)?.capacityType;
     return type === 'spot' || type === 'on-demand' ? type : undefined;
   }
 
@@ -785,7 +823,7 @@ export class PlanningSession {
     const policy = this.#policyOfWorkload(workload);
     if (policy === undefined || workload.replicas === undefined) return;
     const groups = new Map<string, { readonly placed: PlacedPod[]; onDemand: number; spot: number }>();
-    const nodeType = (name: string): NodeView['capacityType'] | undefined => this.index.node(name)?.capacityType;
+    const nodeType = (name: string): NodeView['capacityType'] | undefined => this.node(name)?.capacityType;
     // A workload's pods share one or two revisions: the group of the pod before is reused when it
     // is the same (this runs for every pod of every workload a plan looks at).
     let last: { readonly owner: PodView['owner']; readonly revision: string | undefined; readonly entry: { readonly placed: PlacedPod[]; onDemand: number; spot: number } } | undefined;

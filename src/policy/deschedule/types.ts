@@ -2,7 +2,7 @@
  * The shapes of a descheduling plan and of what planning takes besides the snapshot. Plain data
  * both ways, so the live loop and the simulator hand the same values in and read the same plan out.
  */
-import type { WorkloadRef } from '../../core/model.js';
+import type { NodeView, WorkloadRef } from '../../core/model.js';
 import type { PriceTable } from '../../core/pricing.js';
 import type { PlacedCapacityType } from '../placement/decide.js';
 import type { PlacementPatchOptions } from '../placement/patch.js';
@@ -38,6 +38,36 @@ export interface DeschedulingContext {
   readonly inFlight?: ReadonlySet<string>;
   /** The moves carried out in earlier cycles, for the anti-flap rule. */
   readonly history?: MoveHistory;
+  /**
+   * Node types the executor can launch, for consolidation that replaces nodes by a cheaper one;
+   * none (no replacement planned) when absent.
+   */
+  readonly offers?: readonly NodeOffer[];
+}
+
+/** A node type the cluster can launch: what a new node of it looks like, and its price. */
+export interface NodeOffer {
+  /** Names the offer to the launcher (the simulator: its node group's id). */
+  readonly id: string;
+  /** A node of the type as it joins the cluster: labels, taints, allocatable, zone (its name is replaced). */
+  readonly node: NodeView;
+  readonly usdPerHour: number;
+}
+
+/**
+ * A node to launch before some drains of the plan (Karpenter's replacement): their moves count on
+ * it. The executor launches it, waits for a new Ready node of the offer, and runs the drains that
+ * name it (`NodeDrain.replacement`) only then.
+ */
+export interface NodeLaunch {
+  /** The node's name in the plan (its moves' `toNode`); the launched node has its own. */
+  readonly name: string;
+  readonly offer: NodeOffer;
+  /** The name of the registered strategy that planned it. */
+  readonly strategy: string;
+  /** The nodes it replaces. */
+  readonly replaces: readonly string[];
+  readonly reason: Reason;
 }
 
 /** A pod as a plan names it. */
@@ -95,6 +125,8 @@ export interface NodeDrain {
    * (Karpenter-style consolidation): the executor does when the node's group allows, else holds it.
    */
   readonly deleteNode?: boolean;
+  /** The `NodeLaunch.name` of the node some of its pods move to: the drain waits for it. */
+  readonly replacement?: string;
   /** `drain-empties` or `drain-keeps-floor`. */
   readonly reason: Reason;
 }
@@ -112,6 +144,8 @@ export interface StrategyResult {
   readonly moves: readonly Move[];
   readonly drains: readonly NodeDrain[];
   readonly skipped: readonly SkippedNode[];
+  /** Nodes to launch first (replacements); none when absent. */
+  readonly launches?: readonly NodeLaunch[];
 }
 
 /** A descheduling plan: deterministic for the same snapshot, config and context. */

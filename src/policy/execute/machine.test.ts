@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { ClusterSnapshot, PodView } from '../../core/model.js';
 import { workloadKey } from '../../core/snapshot.js';
 import { node, pdb, pod, snapshot, workload } from '../deschedule/fixtures.test-helper.js';
-import type { Move, NodeDrain, Plan } from '../deschedule/types.js';
+import type { Move, NodeDrain, NodeLaunch, Plan } from '../deschedule/types.js';
 import { beginExecution, isFinished, realisedSaving, stepExecution } from './machine.js';
 import type { Effect, ExecutionOptions, ExecutionState, Observation } from './machine.js';
 
@@ -68,6 +68,8 @@ function _kind(e: Effect): string {
     case 'hold':
     case 'delete-node':
       return `${e.type}:${e.node}`;
+    case 'launch-node':
+      return `launch-node:${e.launch.offer.node.instanceType}`;
   }
 }
 
@@ -394,6 +396,9 @@ test('property: one job at a time, at most one pod per workload in flight, and e
           case 'untaint':
             tainted.delete(effect.node);
             break;
+          case 'launch-node':
+            assert.fail('no launch planned');
+            break;
           case 'hold':
           case 'delete-node':
             held.add(effect.node);
@@ -440,4 +445,47 @@ test('property: one job at a time, at most one pod per workload in flight, and e
     }),
     { numRuns: 300, seed: 42 },
   );
+});
+
+/** od's two pods move to a c5.2xlarge the plan launches first (`replacement-for-od`). */
+const replaced: Plan = (() => {
+  const moves = [move('web-a', 'od', 0), move('web-b', 'od', 1)].map((m) => ({ ...m, toNode: 'replacement-for-od' }));
+  const offer = { id: 'c5.2xlarge/on-demand', usdPerHour: 0.34, node: node('tmpl', { instanceType: 'c5.2xlarge', zone: 'us-east-1a' }) };
+  const launch: NodeLaunch = { name: 'replacement-for-od', offer, strategy: 'karpenter-consolidate', replaces: ['od'], reason: { code: 'replace', message: 'cheaper' } };
+  return { moves, drains: [drainOf('od', moves, { strategy: 'karpenter-consolidate', replacement: 'replacement-for-od', deleteNode: true })], skipped: [], launches: [launch], savingUsdPerHour: 0.2 };
+})();
+
+test('a replacement is launched first; its drain starts once a new Ready node of the offer is seen, and never without it', () => {
+  let s = step(beginExecution(replaced, options).state, { type: 'observed', now: 0, snapshot: cluster() });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'launch-node:c5.2xlarge', 'observe:1000']);
+  // Not there yet; then a node of another type, and a cordoned one of the right type: still waiting.
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: cluster() });
+  assert.deepEqual(s.kinds, ['observe:1000']);
+  const other = node('new-m5', { instanceType: 'm5.xlarge', zone: 'us-east-1a' });
+  const cordoned = node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a', unschedulable: true });
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), other, cordoned] }) });
+  assert.deepEqual(s.kinds, ['observe:1000']);
+  const up = cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a' })] });
+  s = step(s.state, { type: 'observed', now: 3_000, snapshot: up });
+  assert.deepEqual(s.kinds, ['notice:job-finished:done', 'observe:0']);
+  assert.equal(s.state.launched.get('replacement-for-od'), 'new-c5');
+  assert.match(s.state.outcomes[0]?.reason.message ?? '', /launched as node "new-c5"/);
+  s = step(s.state, { type: 'observed', now: 3_000, snapshot: up });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'taint:od', 'evict:web-a', 'notice:move-started', 'observe:1000']);
+  // No launch seen within the wave timeout: the launch fails and the drain is skipped untouched.
+  let f = step(beginExecution(replaced, options).state, { type: 'observed', now: 0, snapshot: cluster() });
+  f = step(f.state, { type: 'observed', now: options.waveTimeoutMs, snapshot: cluster() });
+  assert.deepEqual(f.kinds, ['notice:job-finished:failed', 'observe:0']);
+  f = step(f.state, { type: 'observed', now: options.waveTimeoutMs, snapshot: cluster() });
+  assert.deepEqual(f.kinds, ['notice:job-finished:skipped']);
+  assert.ok(isFinished(f.state));
+  assert.deepEqual(f.state.outcomes.map((o) => `${o.node}:${o.outcome}:${o.reason.code}`), ['replacement-for-od:failed:launch-failed', 'od:skipped:launch-failed']);
+  assert.equal(f.state.failures.size, 0, 'a failed launch backs no node off');
+  // The driver could not launch at all (a failed effect): the same.
+  const t = beginExecution(replaced, options);
+  const started = stepExecution(t.state, { type: 'observed', now: 0, snapshot: cluster() });
+  const launchEffect = started.effects.find((e) => e.type === 'launch-node') as Effect;
+  const refused = step(started.state, { type: 'failed', now: 10, effect: launchEffect, reason: { code: 'launch-failed', message: 'At max size' } });
+  assert.deepEqual(refused.kinds, ['notice:job-finished:failed', 'observe:0']);
+  assert.equal(realisedSaving(refused.state), 0);
 });

@@ -36,6 +36,12 @@
  *   the autoscaler removes it; the hold is written on the node with its end, and released by
  *   `releaseHolds` once over. A drain that asks for its node's deletion (`deleteNode`) ends with
  *   `delete-node`: deleted where its group allows, else held the same way.
+ * - **Replacement first.** A node the plan launches (`NodeLaunch`, Karpenter's replace) is a job of
+ *   its own, before the first drain that moves pods onto it: `launch-node`, then looks until a new
+ *   Ready node of its offer (instance type, capacity type, zone) shows in the snapshot. The drains
+ *   that wait for it (`NodeDrain.replacement`) start only then, and their surges may land on it
+ *   while it fills (the plan judged its final fill); a launch not seen within the wave timeout
+ *   fails, and those drains are skipped (`launch-failed`) without touching anything.
  */
 import type { ClusterSnapshot, PodView, WorkloadRef } from '../../core/model.js';
 import { holdsResources, workloadKey } from '../../core/snapshot.js';
@@ -45,7 +51,7 @@ import { recordDrainFailure } from '../deschedule/guards.js';
 import type { DrainFailure } from '../deschedule/guards.js';
 import { reason, refusalBacksOff } from '../deschedule/reasons.js';
 import type { Reason } from '../deschedule/reasons.js';
-import type { Move, NodeDrain, Plan } from '../deschedule/types.js';
+import type { Move, NodeDrain, NodeLaunch, Plan } from '../deschedule/types.js';
 import { CAPACITY_TYPE_ANNOTATION } from '../placement/patch.js';
 import { recheckLanding, recheckStep } from './recheck.js';
 
@@ -62,9 +68,12 @@ export interface ExecutionOptions {
 /** Five minutes for a wave, a look every 500 ms, a 30-minute hold of a consolidated node. */
 export const DEFAULT_EXECUTION_OPTIONS: ExecutionOptions = { waveTimeoutMs: 5 * 60_000, pollMs: 500, holdMs: 30 * 60_000 };
 
-/** One job: a node drain (tainted), or a single move outside any drain (not tainted). */
+/** One job: a node drain (tainted), a single move outside any drain (not tainted), or a node to launch. */
 export interface Job {
+  /** For a launch, the launch's name in place of a node, nothing to move. */
   readonly drain: NodeDrain;
+  /** Set on a launch job (see the module comment). */
+  readonly launch?: NodeLaunch;
   readonly moves: readonly Move[];
   /** The wave numbers of `moves`, ascending. */
   readonly waves: readonly number[];
@@ -96,6 +105,8 @@ export type Effect =
    * Karpenter NodePool (its termination finalizer stops the instance); else hold it like `hold`.
    */
   | { readonly type: 'delete-node'; readonly node: string; readonly holdUntil: number }
+  /** Launch a node of the launch's offer; the machine then watches the snapshots for it. */
+  | { readonly type: 'launch-node'; readonly launch: NodeLaunch }
   | { readonly type: 'evict'; readonly move: Move }
   /** Start a rollout of the move's Deployment with maxSurge 1, maxUnavailable 0. */
   | { readonly type: 'surge'; readonly move: Move }
@@ -151,6 +162,12 @@ export interface ExecutionState {
   readonly history: MoveHistory;
   /** Workloads whose replacements landed where the plan did not mean: later jobs leave them alone. */
   readonly backedOff: ReadonlySet<string>;
+  /** Launches seen Ready: the launch's name → the new node's. */
+  readonly launched: ReadonlyMap<string, string>;
+  /** Launches that failed: their drains are skipped. */
+  readonly failedLaunches: ReadonlySet<string>;
+  /** While a launch job waits: the nodes there were when it started (the new one is not among them). */
+  readonly nodesBefore: readonly string[];
 }
 
 /** A step's result. */
@@ -163,7 +180,15 @@ export interface Transition {
 export function jobsOf(plan: Plan): readonly Job[] {
   const jobs: Job[] = [];
   const drained = new Set(plan.drains.map((d) => d.node));
+  const launches = new Map((plan.launches ?? []).map((l) => [l.name, l] as const));
   for (const drain of plan.drains) {
+    const launch = drain.replacement === undefined ? undefined : launches.get(drain.replacement);
+    if (launch !== undefined) {
+      // Right before the first drain that needs it, so the node is not paid for while earlier jobs run.
+      launches.delete(launch.name);
+      const placeholder: NodeDrain = { node: launch.name, strategy: launch.strategy, savingUsdPerHour: 0, pods: [], staying: [], reason: launch.reason };
+      jobs.push({ drain: placeholder, launch, moves: [], waves: [], taint: false });
+    }
     const uids = new Set(drain.pods.map((p) => p.uid));
     const moves = plan.moves.filter((m) => m.fromNode === drain.node && uids.has(m.pod.uid));
     jobs.push({ drain, moves, waves: _waves(moves), taint: true });
@@ -179,7 +204,24 @@ export function jobsOf(plan: Plan): readonly Job[] {
 /** Starts carrying out `plan`: the first effect asks for a snapshot. */
 export function beginExecution(plan: Plan, options: ExecutionOptions, failures: ReadonlyMap<string, DrainFailure> = new Map(), history: MoveHistory = EMPTY_MOVE_HISTORY): Transition {
   const jobs = jobsOf(plan);
-  const state: ExecutionState = { options, jobs, current: 0, phase: 'recheck', wave: 0, waveStartedAt: 0, started: [], tainted: false, moved: [], outcomes: [], failures, history, backedOff: new Set() };
+  const state: ExecutionState = {
+    options,
+    jobs,
+    current: 0,
+    phase: 'recheck',
+    wave: 0,
+    waveStartedAt: 0,
+    started: [],
+    tainted: false,
+    moved: [],
+    outcomes: [],
+    failures,
+    history,
+    backedOff: new Set(),
+    launched: new Map(),
+    failedLaunches: new Set(),
+    nodesBefore: [],
+  };
   if (jobs.length === 0) return { state: { ...state, phase: 'finished' }, effects: [] };
   return { state, effects: [{ type: 'observe', afterMs: 0, node: (jobs[0] as Job).drain.node }] };
 }
@@ -209,7 +251,12 @@ export function stepExecution(state: ExecutionState, observation: Observation): 
       next = _fail(state, observation.reason, observation.now, effects);
       break;
     case 'observed':
-      next = state.phase === 'recheck' ? _startStep(state, observation.snapshot, observation.now, effects) : _poll(state, observation.snapshot, observation.now, effects);
+      next =
+        state.phase === 'recheck'
+          ? _startStep(state, observation.snapshot, observation.now, effects)
+          : _job(state).launch !== undefined
+            ? _pollLaunch(state, observation.snapshot, observation.now, effects)
+            : _poll(state, observation.snapshot, observation.now, effects);
       break;
   }
   return { state: next, effects };
@@ -223,17 +270,28 @@ function _job(state: ExecutionState): Job {
 function _startStep(state: ExecutionState, snapshot: ClusterSnapshot, now: number, effects: Effect[]): ExecutionState {
   for (;;) {
     const job = _job(state);
+    if (job.launch !== undefined) {
+      effects.push({ type: 'notice', notice: { kind: 'job-started', job } });
+      effects.push({ type: 'launch-node', launch: job.launch });
+      effects.push({ type: 'observe', afterMs: state.options.pollMs });
+      return { ...state, phase: 'wave', waveStartedAt: now, nodesBefore: snapshot.nodes.map((n) => n.name) };
+    }
     const first = state.wave === 0;
     const waveNumber = job.waves[state.wave] as number;
     // The whole job is rechecked before it starts, so a drain that can't finish is not begun.
     const moves = first ? job.moves : job.moves.filter((m) => m.wave === waveNumber);
     const resting = moves.find((m) => state.backedOff.has(workloadKey(m.workload)));
+    const replacement = job.drain.replacement;
+    const landsOn = replacement === undefined ? undefined : state.launched.get(replacement);
     const stepChecked =
-      resting === undefined
-        ? recheckStep(snapshot, job.drain, moves, job.taint)
-        : ({ ok: false, reason: reason('recently-moved', `Cannot move pod "${resting.pod.namespace}/${resting.pod.name}": its workload's replacement just landed where it was not meant to (anti-flap)`) } as const);
+      replacement !== undefined && landsOn === undefined
+        ? ({ ok: false, reason: reason('launch-failed', `Node "${job.drain.node}" waits for its replacement "${replacement}", which was not launched`) } as const)
+        : resting === undefined
+          ? recheckStep(snapshot, job.drain, moves, job.taint)
+          : ({ ok: false, reason: reason('recently-moved', `Cannot move pod "${resting.pod.namespace}/${resting.pod.name}": its workload's replacement just landed where it was not meant to (anti-flap)`) } as const);
     // The surges of this wave only: later waves' are predicted on the snapshot before they start.
-    const unsafe = stepChecked.ok ? recheckLanding(snapshot, stepChecked.start.filter((m) => m.wave === waveNumber)) : undefined;
+    // The replacement is being filled by the plan: a surge may land on it (the plan judged its final fill).
+    const unsafe = stepChecked.ok ? recheckLanding(snapshot, stepChecked.start.filter((m) => m.wave === waveNumber), landsOn === undefined ? undefined : new Set([landsOn])) : undefined;
     const checked = unsafe === undefined ? stepChecked : ({ ok: false, reason: unsafe } as const);
     if (!checked.ok) {
       if (!first) return _fail(state, checked.reason, now, effects);
@@ -322,9 +380,41 @@ function _poll(state: ExecutionState, snapshot: ClusterSnapshot, now: number, ef
   return _observeNext(_nextJob({ ...state, failures, moved, history, backedOff, outcomes: [...state.outcomes, outcome] }), effects);
 }
 
+/**
+ * Looks for the launched node: a Ready, schedulable node of the offer that was not there when the
+ * launch started. Seen: the drains waiting for it may start; not within the wave timeout: failed.
+ */
+function _pollLaunch(state: ExecutionState, snapshot: ClusterSnapshot, now: number, effects: Effect[]): ExecutionState {
+  const job = _job(state);
+  const launch = job.launch as NodeLaunch;
+  const want = launch.offer.node;
+  const before = new Set(state.nodesBefore);
+  const node = snapshot.nodes.find(
+    (n) => !before.has(n.name) && n.ready && !n.unschedulable && n.instanceType === want.instanceType && n.capacityType === want.capacityType && (want.zone === '' || n.zone === want.zone),
+  );
+  if (node === undefined) {
+    if (now - state.waveStartedAt >= state.options.waveTimeoutMs) {
+      return _fail(state, reason('launch-failed', `No ${want.instanceType} node came up within ${Math.round(state.options.waveTimeoutMs / 1000)}s of launching "${launch.name}"`), now, effects);
+    }
+    effects.push({ type: 'observe', afterMs: state.options.pollMs });
+    return state;
+  }
+  const outcome = _outcome(job, 'done', [], reason('replace', `${launch.reason.message}; launched as node "${node.name}"`));
+  effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
+  const launched = new Map(state.launched).set(launch.name, node.name);
+  return _observeNext(_nextJob({ ...state, launched, outcomes: [...state.outcomes, outcome] }), effects);
+}
+
 /** Fails the current job: untaint, remember the failure, go on with the next job. */
 function _fail(state: ExecutionState, why: Reason, now: number, effects: Effect[]): ExecutionState {
   const job = _job(state);
+  if (job.launch !== undefined) {
+    // Nothing was tainted or moved; the drains waiting for the node are skipped when they come up.
+    const outcome = _outcome(job, 'failed', [], why);
+    effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
+    const failedLaunches = new Set(state.failedLaunches).add(job.launch.name);
+    return _observeNext(_nextJob({ ...state, failedLaunches, outcomes: [...state.outcomes, outcome] }), effects);
+  }
   if (state.tainted) effects.push({ type: 'untaint', node: job.drain.node });
   const outcome = _outcome(job, 'failed', state.moved, why);
   effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
@@ -333,7 +423,7 @@ function _fail(state: ExecutionState, why: Reason, now: number, effects: Effect[
 
 function _nextJob(state: ExecutionState): ExecutionState {
   const current = state.current + 1;
-  const reset = { current, wave: 0, started: [], tainted: false, moved: [], waveStartedAt: 0 };
+  const reset = { current, wave: 0, started: [], tainted: false, moved: [], waveStartedAt: 0, nodesBefore: [] };
   return { ...state, ...reset, phase: current >= state.jobs.length ? 'finished' : 'recheck' };
 }
 

@@ -68,13 +68,14 @@ export function recheckStep(snapshot: ClusterSnapshot, drain: NodeDrain, moves: 
  * Why one of `moves` must not start because its replacement would land where the autoscaler will
  * remove it (`Move.safeLanding`), predicted on `snapshot`, the cluster right before the surge; or
  * undefined. The planner predicted it too, but on the cluster before the drain's evictions.
+ * `filling` are nodes the plan launched and is filling (a replacement): safe, as planned.
  */
-export function recheckLanding(snapshot: ClusterSnapshot, moves: readonly Move[]): Reason | undefined {
+export function recheckLanding(snapshot: ClusterSnapshot, moves: readonly Move[], filling?: ReadonlySet<string>): Reason | undefined {
   for (const move of moves) {
     if (move.safeLanding === undefined) continue;
     const pod = snapshot.pods.find((p) => p.uid === move.pod.uid);
     if (pod === undefined) continue;
-    const landing = landingOnSnapshot(snapshot, pod, move.fromNode, move.safeLanding);
+    const landing = landingOnSnapshot(snapshot, pod, move.fromNode, move.safeLanding, filling);
     if (landing !== undefined && !landing.ok) return reason('unsafe-landing', `Pod "${move.pod.namespace}/${move.pod.name}" must not lose its replica, but ${landing.reason}`);
   }
   return undefined;

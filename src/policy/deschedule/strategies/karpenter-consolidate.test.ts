@@ -4,7 +4,7 @@ import type { PodView } from '../../../core/model.js';
 import { PriceTable } from '../../../core/pricing.js';
 import { DEFAULT_DESCHEDULING_CONFIG, planDescheduling, withStrategies } from '../plan.js';
 import type { DeschedulingConfig } from '../plan.js';
-import type { DeschedulingContext, Plan } from '../types.js';
+import type { DeschedulingContext, NodeOffer, Plan } from '../types.js';
 import { GiB, node, pdb, pod, snapshot, workload } from '../fixtures.test-helper.js';
 
 const now = 3_600_000;
@@ -192,4 +192,76 @@ test('evictionCost follows the pod-deletion-cost annotation and priority, within
   assert.equal(evictionCost(pod('a-1', 'n', { annotations: { 'controller.kubernetes.io/pod-deletion-cost': String(2 ** 27) } })), 2);
   assert.equal(evictionCost(pod('a-1', 'n', { annotations: { 'controller.kubernetes.io/pod-deletion-cost': '-2147483648' } })), -10);
   assert.equal(evictionCost(pod('a-1', 'n', { priority: 2 ** 25 })), 2);
+});
+
+/** Node types to launch, as the simulator's node groups give them: on-demand, 1 GiB-per-pod shapes. */
+function offer(instanceType: string, cpu: number, memoryGi: number, usdPerHour: number, capacityType: 'on-demand' | 'spot' = 'on-demand'): NodeOffer {
+  return { id: `${instanceType}/${capacityType}`, usdPerHour, node: node(`tmpl-${instanceType}`, { instanceType, capacityType, allocatable: { cpu: cpu * 1000, memory: memoryGi * GiB, pods: 58 } }) };
+}
+const CATALOGUE = [offer('m5.large', 2, 8, 0.096), offer('c5.xlarge', 4, 8, 0.17), offer('m5.xlarge', 4, 16, 0.192), offer('c5.2xlarge', 8, 16, 0.34), offer('m5.2xlarge', 8, 32, 0.384)];
+
+/** Two m5.xlarge at 62.5%, one single replica of 2500m each: neither node's pod fits on the other. */
+function twoAt62(): ReturnType<typeof snapshot> {
+  return snapshot({
+    nodes: [node('od-1'), node('od-2')],
+    pods: [pod('x1-a', 'od-1', { requests: { cpu: 2500, memory: GiB } }), pod('x2-a', 'od-2', { requests: { cpu: 2500, memory: GiB } })],
+    workloads: [workload('x1', 1), workload('x2', 1)],
+  });
+}
+
+test('replacement: a node whose pods fit nowhere else is replaced by the cheapest node of the catalogue that holds them, only when it costs less', () => {
+  const plan = planDescheduling(twoAt62(), config('karpenter-consolidate'), { ...ctx, offers: CATALOGUE });
+  // od-1's 2500m fits on a c5.xlarge ($0.17/h for $0.192/h; an m5.large is too small); then od-2 the same way.
+  assert.deepEqual(plan.launches?.map((l) => `${l.name}:${l.offer.node.instanceType}:${l.replaces.join('+')}:${l.reason.code}`), [
+    'replacement-for-od-1:c5.xlarge:od-1:replace',
+    'replacement-for-od-2:c5.xlarge:od-2:replace',
+  ]);
+  assert.deepEqual(moved(plan), ['x1-a:od-1->replacement-for-od-1:surge-first', 'x2-a:od-2->replacement-for-od-2:surge-first']);
+  assert.deepEqual(plan.drains.map((d) => `${d.node}:${d.replacement}:${d.deleteNode === true}`), ['od-1:replacement-for-od-1:true', 'od-2:replacement-for-od-2:true']);
+  // Each drain's saving is its node's price less the replacement's.
+  assert.ok(Math.abs(plan.savingUsdPerHour - 2 * (0.192 - 0.17)) < 1e-9, String(plan.savingUsdPerHour));
+  assert.match(plan.launches?.[0]?.reason.message ?? '', /1 node\(s\) at \$0\.1920\/h replaced by one c5\.xlarge at \$0\.1700\/h, 63% requested: saves \$0\.0220\/h/);
+  // Control: an m5-only catalogue has nothing cheaper that holds a pod (m5.large too small, m5.xlarge the same price).
+  const m5 = planDescheduling(twoAt62(), config('karpenter-consolidate'), { ...ctx, offers: CATALOGUE.filter((o) => o.id.startsWith('m5')) });
+  assert.deepEqual(m5.moves, []);
+  assert.equal(m5.launches, undefined);
+  assert.ok(m5.skipped.every((s) => s.reason.code === 'no-fit'));
+  // No offers (the live descheduler today), or replace turned off: nothing moves either.
+  assert.deepEqual(planDescheduling(twoAt62(), config('karpenter-consolidate'), ctx).moves, []);
+  assert.deepEqual(planDescheduling(twoAt62(), config('karpenter-consolidate', { replace: false }), { ...ctx, offers: CATALOGUE }).moves, []);
+});
+
+test('replacement: below the minimum saving nothing is replaced, and each node says why', () => {
+  // A $0.05/h minimum: a c5.xlarge for an m5.xlarge saves $0.022/h.
+  const costly = planDescheduling(twoAt62(), config('karpenter-consolidate', { minSavingUsdPerHour: 0.05 }), { ...ctx, offers: CATALOGUE });
+  assert.deepEqual(costly.moves, []);
+  assert.deepEqual(costly.skipped.map((s) => `${s.node}:${s.reason.code}`), ['od-1:not-worth-it', 'od-2:not-worth-it']);
+  assert.match(costly.skipped[0]?.reason.message ?? '', /Replacing node "od-1" by one c5\.xlarge saves \$0\.0220\/h, below the minimum of \$0\.05\/h/);
+});
+
+test('replacement: never a node the autoscaler would remove, never for spot nodes, and floors kept', () => {
+  // A 16-cpu type at $0.15/h is cheapest, but 2500m leaves it at 16%: the autoscaler would remove it. The c5.xlarge next.
+  const roomy = [offer('x.4xlarge', 16, 16, 0.15), ...CATALOGUE];
+  const plan = planDescheduling(twoAt62(), config('karpenter-consolidate', { maxNodesPerAction: 1 }), { ...ctx, offers: roomy });
+  assert.deepEqual(plan.launches?.map((l) => l.offer.node.instanceType), ['c5.xlarge', 'c5.xlarge']);
+  // Spot nodes are only deleted, never replaced (Karpenter without spot-to-spot), and spot offers are not used.
+  const spot = twoAt62();
+  const spotNodes = { ...spot, nodes: spot.nodes.map((n) => node(n.name, { capacityType: 'spot' })) };
+  assert.deepEqual(planDescheduling(spotNodes, config('karpenter-consolidate'), { ...ctx, offers: CATALOGUE }).moves, []);
+  assert.deepEqual(planDescheduling(twoAt62(), config('karpenter-consolidate'), { ...ctx, offers: CATALOGUE.map((o) => offer(o.node.instanceType, 1, 1, o.usdPerHour, 'spot')) }).moves, []);
+  // A two-replica Deployment with a PDB allowing one disruption, one pod on each node: od-1 is
+  // replaced (web-a evicted to od-2, x1-a surged to the new node); od-2 then receives and stays.
+  const s = twoAt62();
+  const web = {
+    ...s,
+    pods: [...s.pods, pod('web-a', 'od-1', { requests: { cpu: 100, memory: GiB } }), pod('web-b', 'od-2', { requests: { cpu: 100, memory: GiB } })],
+    workloads: [...s.workloads, workload('web', 2)],
+    pdbs: [pdb('web', 'web')],
+  };
+  const floors = planDescheduling(web, config('karpenter-consolidate'), { ...ctx, offers: CATALOGUE });
+  assert.deepEqual(floors.launches?.map((l) => l.replaces.join('+')), ['od-1']);
+  assert.deepEqual(moved(floors), ['web-a:od-1->od-2:evict', 'x1-a:od-1->replacement-for-od-1:surge-first']);
+  // The surge first, in a wave of its own; the eviction after it, as the PDB allows.
+  assert.deepEqual(floors.moves.map((m) => `${m.pod.name}:${m.wave}`), ['web-a:1', 'x1-a:0']);
+  assert.equal(floors.skipped.find((x) => x.node === 'od-2')?.reason.code, 'node-receiving');
 });

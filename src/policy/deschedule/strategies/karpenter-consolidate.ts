@@ -23,15 +23,31 @@
  * - **Every action carries its $/h saving** and is skipped below `minSavingUsdPerHour`
  *   (`not-worth-it`).
  *
+ * - **Replace** (Karpenter's replace decision, `replace`): a node whose pods fit nowhere else is
+ *   replaced by one new on-demand node, the cheapest offer (`ctx.offers`: node types the executor
+ *   can launch) that costs less than the node by the minimum and takes what fits nowhere else; it
+ *   must end above the autoscaler's removal threshold. Spot nodes are only deleted (Karpenter
+ *   without its spot-to-spot feature). The plan carries the launch (`NodeLaunch`); the executor
+ *   launches the node first, waits until it is Ready, then drains onto it (`machine.ts`).
+ *
  * Availability is the shared planner's: PDBs, surge-first moves of workloads that can't lose a
- * replica, the anti-flap rest, and no surge-first pod lands on a node the autoscaler will remove.
- * Without a replacement node a set's drains are each valid alone (their pods go to nodes that
- * stay), so the executor runs them one after the other like any drains of a plan. Not yet:
- * Karpenter's replace decision (one or several nodes by one cheaper node from the catalogue).
+ * replica, the anti-flap rest, and no surge-first pod lands on a node the autoscaler will remove
+ * (a replacement being filled excepted: its final fill was judged). A set's drains run one after
+ * the other like any drains of a plan, each node tainted only when its own drain starts: so the
+ * scheduler may put the pods of the first on the next, whose drain then finds a newcomer and is
+ * skipped. That is harmless when nothing is launched, but a set replaced by one node would leave
+ * the launched node half-filled for the autoscaler to remove, pods and all (seen in the
+ * simulator): so `_replaceSet` takes a set but is only given single nodes until the executor
+ * taints a set's nodes together, as Karpenter does before it launches.
+ *
+ * Live, the descheduler gives no offers yet, so it deletes but never replaces: Karpenter would
+ * launch for the surged pods going Pending, but a node sized for the one pod Pending at a time,
+ * not the planned one; doing it as Karpenter does means creating the NodeClaim of the chosen
+ * type first (its NodePool's template and requirements), which is not built.
  */
 import { z } from 'zod';
 import type { ClusterSnapshot, NodeView, PodView } from '../../../core/model.js';
-import type { StrategyResult } from '../types.js';
+import type { NodeLaunch, NodeOffer, StrategyResult } from '../types.js';
 import type { DrainAttempt, PlanningSession } from '../session.js';
 import type { Reason } from '../reasons.js';
 import { reason } from '../reasons.js';
@@ -50,6 +66,12 @@ export const karpenterConsolidateConfigSchema = z.strictObject({
   deleteNodes: z.boolean().default(true),
   /** The most nodes one multi-node action takes together (Karpenter looks at up to 100); 1 plans single nodes only. */
   maxNodesPerAction: z.number().int().min(1).default(10),
+  /**
+   * Replace one or several nodes by one cheaper node from the offers the executor can launch
+   * (Karpenter's replace decision). Needs offers: the simulator gives its node groups; the live
+   * descheduler gives none yet, so it only deletes.
+   */
+  replace: z.boolean().default(true),
 });
 /** The parsed `strategies.karpenter-consolidate` config. */
 export type KarpenterConsolidateConfig = z.infer<typeof karpenterConsolidateConfigSchema>;
@@ -74,9 +96,14 @@ export function planKarpenterConsolidate(snapshot: ClusterSnapshot, config: Karp
     (name) => [-(used.get(name) ?? 0)],
   );
 
+  const offers = config.replace ? _offers(ctx) : [];
+  const record = (set: _SetAttempt & { readonly ok: true }): void => {
+    if (set.launch !== undefined) result.launch(set.launch);
+    for (const [name, attempt] of set.drains) result.add(name, attempt);
+  };
   if (config.maxNodesPerAction > 1) {
     const set = _multiNode(snapshot, config, ctx, targets);
-    if (set !== undefined) for (const [name, attempt] of set) result.add(name, attempt);
+    if (set !== undefined) record(set);
   }
 
   for (const name of candidates) {
@@ -98,9 +125,33 @@ export function planKarpenterConsolidate(snapshot: ClusterSnapshot, config: Karp
       accept: ({ saving }) =>
         saving < config.minSavingUsdPerHour ? reason('not-worth-it', `Deleting node "${name}" saves $${saving.toFixed(4)}/h, below the minimum of $${config.minSavingUsdPerHour}/h`) : undefined,
     });
+    // Its pods fit on no node that stays: maybe on one cheaper new node (Karpenter's single-node replace).
+    if (!attempt.ok && attempt.reason.code === 'no-fit' && offers.length > 0) {
+      const replaced = _replaceSet(session, [name], config, targets, offers);
+      if (replaced.ok) {
+        record(replaced);
+        continue;
+      }
+      // A replacement that saves something, but less than the minimum, is the reason to say.
+      const cheaper = config.minSavingUsdPerHour > 0 ? session.trial(() => _replaceSet(session, [name], { ...config, minSavingUsdPerHour: 0 }, targets, offers), () => false) : { ok: false as const };
+      if (cheaper.ok && cheaper.launch !== undefined) {
+        const saving = price - cheaper.launch.offer.usdPerHour;
+        result.skip(name, reason('not-worth-it', `Replacing node "${name}" by one ${cheaper.launch.offer.node.instanceType} saves $${saving.toFixed(4)}/h, below the minimum of $${config.minSavingUsdPerHour}/h`));
+        continue;
+      }
+    }
     result.add(name, attempt);
   }
   return result.result();
+}
+
+/**
+ * The offers a replacement may be of, cheapest first: on-demand only. As Karpenter without its
+ * spot-to-spot feature, a spot node is only ever deleted, never replaced (a spot replacement
+ * would need many instance types to stay clear of reclaims; an on-demand one costs more).
+ */
+function _offers(ctx: StrategyContext): readonly NodeOffer[] {
+  return [...(ctx.offers ?? [])].filter((o) => o.node.capacityType === 'on-demand').sort((a, b) => a.usdPerHour - b.usdPerHour || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** Why a node can't be a candidate now, or undefined. */
@@ -125,16 +176,19 @@ function _disruptionCost(session: PlanningSession, name: string): number {
   return cost;
 }
 
-type _SetAttempt = { readonly ok: true; readonly drains: readonly (readonly [string, DrainAttempt])[] } | { readonly ok: false };
+type _SetAttempt =
+  | { readonly ok: true; readonly drains: readonly (readonly [string, DrainAttempt])[]; readonly launch?: NodeLaunch }
+  /** `noFit`: a pod found no room (the offer, if any, was too small for what fits nowhere else). */
+  | { readonly ok: false; readonly noFit?: boolean };
 
 /**
  * Multi-node consolidation: the longest prefix (two nodes or more) of the candidates, cheapest to
  * disrupt first, whose nodes all drain together onto the nodes that stay, saving at least the
  * minimum together; found by binary search over the prefix length as Karpenter does (not
  * exhaustive: a longer prefix may fit where a shorter one did not). Planned into the session, or
- * nothing changes.
+ * nothing changes. Sets are not replaced (see the module comment).
  */
-function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfig, ctx: StrategyContext, targets: readonly string[]): readonly (readonly [string, DrainAttempt])[] | undefined {
+function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfig, ctx: StrategyContext, targets: readonly string[]): (_SetAttempt & { readonly ok: true }) | undefined {
   const { session } = ctx;
   const cost = new Map<string, number>();
   // As Karpenter's candidates: nodes with pods to move and none that may not move (do-not-disrupt, local storage...).
@@ -145,7 +199,7 @@ function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfi
   const eligible = snapshot.nodes.filter((n) => _skipReason(session, n, config, ctx.now) === undefined && movable(n.name)).map((n) => n.name);
   for (const name of eligible) cost.set(name, _disruptionCost(session, name));
   const pool = sortNodes(eligible, (n) => [cost.get(n) ?? 0, -session.price(session.node(n) as NodeView)]).slice(0, config.maxNodesPerAction);
-  const attempt = (size: number): _SetAttempt => _drainSet(session, pool.slice(0, size), config, targets);
+  const attempt = (size: number): _SetAttempt => _drainSet(session, pool.slice(0, size), config, targets, undefined);
   let low = 2;
   let high = pool.length;
   let best = 0;
@@ -158,31 +212,94 @@ function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfi
   }
   if (best === 0) return undefined;
   const chosen = session.trial(() => attempt(best), (r) => r.ok);
-  return chosen.ok ? chosen.drains : undefined;
+  return chosen.ok ? chosen : undefined;
 }
 
-/** Drains every node of `set` with none of them a destination; all or nothing is the caller's trial. */
-function _drainSet(session: PlanningSession, set: readonly string[], config: KarpenterConsolidateConfig, targets: readonly string[]): _SetAttempt {
+/**
+ * Replaces `set` by one new node: the cheapest offer that costs less than the set by at least the
+ * minimum and takes, with the nodes that stay, every pod of the set (Karpenter launches the
+ * cheapest instance type the pods fit on, among those cheaper than the candidates). The new node
+ * must end above the autoscaler's removal threshold, or the autoscaler would remove it and
+ * disrupt the pods a second time. Planned into the session, or nothing changes.
+ */
+function _replaceSet(session: PlanningSession, set: readonly string[], config: KarpenterConsolidateConfig, targets: readonly string[], offers: readonly NodeOffer[]): _SetAttempt {
+  let total = 0;
+  for (const name of set) {
+    const node = session.node(name) as NodeView;
+    // An on-demand replacement for a spot node costs more than the node: spot nodes are only deleted.
+    if (node.capacityType !== 'on-demand') return { ok: false };
+    total += session.price(node);
+  }
+  const tooSmall: NodeOffer[] = [];
+  for (const offer of offers) {
+    // Offers come cheapest first: once one does not pay (it must cost less, by the minimum), none after it does.
+    if (total - offer.usdPerHour <= 0 || total - offer.usdPerHour < config.minSavingUsdPerHour) break;
+    // No bigger than one the pods did not fit on: it fails the same way (the same type in another
+    // zone included, unless a zonal volume held a pod to the zone; a shortcut that can only miss).
+    if (tooSmall.some((small) => _noBigger(offer, small))) continue;
+    const replaced = session.trial(() => _drainSet(session, set, config, targets, offer), (r) => r.ok);
+    if (replaced.ok) return replaced;
+    if (replaced.noFit === true) tooSmall.push(offer);
+  }
+  return { ok: false };
+}
+
+/** Whether `a` offers no more of any resource than `b`. */
+function _noBigger(a: NodeOffer, b: NodeOffer): boolean {
+  for (const [name, amount] of Object.entries(a.node.allocatable)) if (amount > (b.node.allocatable[name] ?? 0)) return false;
+  return true;
+}
+
+/**
+ * Drains every node of `set` with none of them a destination, onto the nodes that stay and, with
+ * an `offer`, a new node of it (tried last, so it takes only what fits nowhere else); all or
+ * nothing is the caller's trial.
+ */
+function _drainSet(session: PlanningSession, set: readonly string[], config: KarpenterConsolidateConfig, targets: readonly string[], offer: NodeOffer | undefined): _SetAttempt {
   const members = new Set(set);
   const staying = targets.filter((t) => !members.has(t));
+  const prices = new Map(set.map((name) => [name, session.price(session.node(name) as NodeView)] as const));
   let total = 0;
-  for (const name of set) total += session.price(session.node(name) as NodeView);
-  if (total < config.minSavingUsdPerHour) return { ok: false };
+  for (const price of prices.values()) total += price;
+  const launchPrice = offer?.usdPerHour ?? 0;
+  const saving = total - launchPrice;
+  if (saving < config.minSavingUsdPerHour) return { ok: false };
+  const launchName = offer === undefined ? undefined : `replacement-for-${set[0] as string}`;
+  if (offer !== undefined && launchName !== undefined) session.addPlannedNode(launchName, offer);
+  const destinations = launchName === undefined ? staying : [...staying, launchName];
+  const what =
+    offer === undefined
+      ? set.length === 1
+        ? 'deleted'
+        : `deleted with ${set.length - 1} other node(s), the set saves $${saving.toFixed(4)}/h (multi-node consolidation)`
+      : `replaced${set.length === 1 ? '' : ` with ${set.length - 1} other node(s)`} by one ${offer.node.instanceType} at $${launchPrice.toFixed(4)}/h, saving $${saving.toFixed(4)}/h`;
   const drains: (readonly [string, DrainAttempt])[] = [];
   for (const name of set) {
-    const price = session.price(session.node(name) as NodeView);
+    const price = prices.get(name) ?? 0;
     const attempt = session.tryDrain(name, {
       strategy: 'karpenter-consolidate',
-      targets: staying,
+      targets: destinations,
       keepFloor: false,
       surgeAvoidsRemovalCandidates: true,
       deleteNode: config.deleteNodes,
-      why: `Node "${name}" costs $${price.toFixed(4)}/h; deleted with ${set.length - 1} other node(s), the set saves $${total.toFixed(4)}/h (multi-node consolidation)`,
+      ...(launchName === undefined ? {} : { replacement: { name: launchName, shareUsdPerHour: total > 0 ? (launchPrice * price) / total : 0 } }),
+      why: `Node "${name}" costs $${price.toFixed(4)}/h; ${what}`,
     });
-    if (!attempt.ok) return { ok: false };
+    if (!attempt.ok) return { ok: false, noFit: attempt.reason.code === 'no-fit' };
     drains.push([name, attempt]);
   }
-  return { ok: true, drains };
+  if (offer === undefined || launchName === undefined) return { ok: true, drains };
+  const fill = removalUtilization(session.state.requested(launchName), offer.node.allocatable);
+  // Nothing on it: deleting alone would do (and is tried first); too little: the autoscaler would remove it.
+  if (session.state.podCount(launchName) === 0 || fill < session.removalThreshold) return { ok: false };
+  const launch: NodeLaunch = {
+    name: launchName,
+    offer,
+    strategy: 'karpenter-consolidate',
+    replaces: set,
+    reason: reason('replace', `${set.length} node(s) at $${total.toFixed(4)}/h replaced by one ${offer.node.instanceType} at $${launchPrice.toFixed(4)}/h, ${Math.round(fill * 100)}% requested: saves $${saving.toFixed(4)}/h`),
+  };
+  return { ok: true, drains, launch };
 }
 
 /** The karpenter-consolidate strategy, for the registry. */

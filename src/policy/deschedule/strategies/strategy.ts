@@ -8,7 +8,7 @@ import type { ClusterSnapshot, NodeView } from '../../../core/model.js';
 import { reason } from '../reasons.js';
 import type { Reason } from '../reasons.js';
 import type { DrainAttempt, PlanningSession } from '../session.js';
-import type { DeschedulingContext, Move, NodeDrain, SkippedNode, StrategyResult } from '../types.js';
+import type { DeschedulingContext, Move, NodeDrain, NodeLaunch, SkippedNode, StrategyResult } from '../types.js';
 
 /** What a strategy's `plan` gets besides the snapshot and its config: the shared planning session. */
 export interface StrategyContext extends DeschedulingContext {
@@ -88,6 +88,7 @@ export class StrategyResultBuilder {
   readonly moves: Move[] = [];
   readonly drains: NodeDrain[] = [];
   readonly skipped: SkippedNode[] = [];
+  readonly launches: NodeLaunch[] = [];
   readonly #strategy: string;
 
   constructor(strategy: string) {
@@ -109,7 +110,12 @@ export class StrategyResultBuilder {
     }
   }
 
+  /** Records a node to launch before the drains that move pods onto it. */
+  launch(launch: NodeLaunch): void {
+    this.launches.push(launch);
+  }
+
   result(): StrategyResult {
-    return { moves: this.moves, drains: this.drains, skipped: this.skipped };
+    return { moves: this.moves, drains: this.drains, skipped: this.skipped, ...(this.launches.length > 0 ? { launches: this.launches } : {}) };
   }
 }
