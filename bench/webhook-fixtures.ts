@@ -12,6 +12,12 @@ export const DEPLOYMENTS = 1_000;
 export const REPLICAS = 20;
 export const NS = 'bench';
 
+/**
+ * The path the flood benchmark's valid reviews are sent to (`valid=1` beside the apiserver's
+ * timeout), so the server can time them apart from the flood's.
+ */
+export const VALID_PATH = '/mutate?timeout=3s&valid=1';
+
 /** A ReplicaSet pod as the apiserver sends it for admission: no name yet, a realistic spec. */
 export function reviewBody(uid: string, deployment: number): string {
   const name = `app-${deployment}`;

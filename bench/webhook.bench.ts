@@ -7,23 +7,28 @@
  *    schedule, not when the previous one returns) at 250 and 1,000 reviews/s through a
  *    keep-alive agent of 25 sockets, like the apiserver's client. p50/p99 measured by the client.
  * 3. With `--flood` (instead of 1 and 2): the webhook server in its own process, over the same
- *    synthetic cluster, and a no-op server beside it for comparison. First the CPU time each
- *    process spends per admission at 200 valid reviews/s (a figure this machine's noise disturbs
- *    less than wall time), then, for Stowage's, a flood of 1,000 hostile requests from 16
+ *    synthetic cluster; the same server admitting everything unchanged (no-op); and a bare HTTPS
+ *    server that reads bodies and parses nothing (bare: TLS, the flood's bytes and this machine).
+ *    Each in turn: the CPU time it spends per admission at 200 valid reviews/s (a figure this
+ *    machine's noise disturbs less than wall time), then a flood of 1,000 hostile requests from 16
  *    concurrent clients (src/controllers/webhook/hostile.test-helper.ts) while valid reviews keep
- *    coming at 50/s: their p50/p99, how many were shed, the process's RSS during and after, and
- *    whether it survived. The goal: p99 < 100 ms, RSS < 256 MiB during and after, no crash.
+ *    coming at 50/s: their p50/p99, how many were shed, the server's event-loop delay and GC
+ *    pauses, its RSS during and after, and whether it survived; then all side by side. The goal:
+ *    p99 < 100 ms, RSS < 256 MiB during and after, no crash. `--flood-rounds N` repeats the set;
+ *    `--baseline DIR` adds the server of another checkout (e.g. `git archive main | tar -x -C DIR`
+ *    with a node_modules link) first in each round, for a before/after in one run.
  * 2. Pod-creation throughput on the real control plane: a Deployment of 200 replicas created
  *    and timed until its ReplicaSet has created every pod and until every pod is Ready, without
  *    with Stowage's webhook registered (`stowage webhook` in its own process), and with a no-op
  *    webhook on the same HTTPS server code (what any webhook costs), in turn, five rounds each (`--rounds N`);
  *    medians and ranges are printed, as the spread between rounds is the noise floor.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
@@ -39,10 +44,11 @@ import { parseAdmissionReview } from '../src/controllers/webhook/review.js';
 import { startWebhookServer } from '../src/controllers/webhook/server.js';
 import { startCluster, stopCluster } from '../src/devcluster/cluster.js';
 import { httpGet } from '../src/devcluster/http.js';
-import { freePorts, waitFor } from '../src/devcluster/processes.js';
+import { freePorts, readyOrStopped, spawnOwned, stopOwned, waitFor } from '../src/devcluster/processes.js';
 import { createCertificateAuthority, issueCertificate, type CertificateKeyPair } from '../src/pki/certs.js';
 import { heapAfterGc } from '../src/runtime/heap.test-helper.js';
-import { DEPLOYMENTS, NODES, NS, REPLICAS, reviewBody, syntheticIndex } from './webhook-fixtures.js';
+import type { LoopStats } from './webhook-flood-server.js';
+import { DEPLOYMENTS, NODES, NS, REPLICAS, reviewBody, syntheticIndex, VALID_PATH } from './webhook-fixtures.js';
 
 const RATES = [
   { perSecond: 250, count: 2_500 },
@@ -191,10 +197,9 @@ async function startWebhookProcess(kubeconfig: string, dir: string, tls: Certifi
   // STOWAGE_BENCH_PROFILE=DIR writes the webhook process's CPU profile there.
   const profile = process.env['STOWAGE_BENCH_PROFILE'];
   const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`], { stdio: ['ignore', fd, fd] });
+  const child = spawnOwned('the webhook', process.execPath, [...nodeArgs, BIN, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor('the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
+  await readyOrStopped(child, 'the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
     timeoutMs: 120_000,
     abortIf: () => (child.exitCode === null ? undefined : `the webhook exited; see ${join(dir, 'webhook.log')}`),
   });
@@ -203,8 +208,7 @@ async function startWebhookProcess(kubeconfig: string, dir: string, tls: Certifi
     metricsPort,
     pid: child.pid ?? 0,
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+      await stopOwned(child, 30_000);
     },
   };
 }
@@ -366,87 +370,218 @@ async function podCreation(): Promise<void> {
 
 // --- 3. the flood --------------------------------------------------------------------------------
 
-async function _spawnServer(variant: string): Promise<{ child: ChildProcess; port: number; ca: string }> {
+/** A flood server process, its port and CA, and its main thread's figures on request. */
+interface _FloodServer {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly ca: string;
+  /** The server's event-loop delay, GC pauses and heap since the last call (SIGUSR2). */
+  readonly stats: () => Promise<LoopStats>;
+}
+
+/**
+ * Starts bench/webhook-flood-server.ts under `root` (this checkout, or `--baseline DIR`: another
+ * checkout's sources, into which this file's flood server is copied so both print the same figures).
+ */
+async function _spawnServer(variant: string, root: string): Promise<_FloodServer> {
   // Its own small entry point: this file's imports (the Kubernetes client, the cluster launcher) would weigh on its RSS.
   // STOWAGE_BENCH_PROFILE=DIR writes each server's CPU profile there.
   const profile = process.env['STOWAGE_BENCH_PROFILE'];
-  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(new URL('./webhook-flood-server.ts', import.meta.url)), variant], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const first = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
-    });
-    child.once('exit', (code) => reject(new Error(`The ${variant} server exited with ${code} before serving`)));
+  // STOWAGE_BENCH_NODE_ARGS adds node flags to each server (e.g. --trace-gc: its lines are passed through to stderr).
+  const extra = (process.env['STOWAGE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = [...extra, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`])];
+  const child = spawnOwned(`the ${variant} server`, process.execPath, [...nodeArgs, '--import', 'tsx', join(root, 'bench', 'webhook-flood-server.ts'), variant], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n')) {
+      const line = text.slice(0, at);
+      text = text.slice(at + 1);
+      if (!line.startsWith('{')) {
+        process.stderr.write(`     [${variant}] ${line}\n`);
+        continue;
+      }
+      const next = waiting.shift();
+      if (next === undefined) lines.push(line);
+      else next(line);
+    }
   });
-  const { port, ca } = JSON.parse(first) as { port: number; ca: string };
-  return { child, port, ca };
+  const nextLine = (): Promise<string> => {
+    const line = lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve, reject) => {
+      waiting.push(resolve);
+      child.once('exit', (code) => reject(new Error(`The ${variant} server exited with ${code}`)));
+    });
+  };
+  try {
+    const { port, ca } = JSON.parse(await nextLine()) as { port: number; ca: string };
+    return { child, port, ca, stats: async () => {
+      child.kill('SIGUSR2');
+      return JSON.parse(await nextLine()) as LoopStats;
+    } };
+  } catch (error) {
+    await stopOwned(child, 2_000);
+    throw error;
+  }
 }
 
-/** Asks a flood server to print its event-loop delay since the last ask (SIGUSR2): after warm-up, calm, flood. */
-async function _loopDelay(child: ChildProcess): Promise<void> {
-  child.kill('SIGUSR2');
-  // The server writes to the shared stderr: let it, before this process writes on.
-  await new Promise((r) => setTimeout(r, 200));
+/** One server's figures: calm, then under the flood. */
+interface _FloodRun {
+  readonly label: string;
+  readonly cpuPerAdmissionMs: number;
+  readonly calm: { readonly p50: number; readonly p99: number; readonly n: number; readonly loop: LoopStats };
+  readonly flood?: {
+    readonly seconds: number;
+    /** The 1-minute load average when the flood began. */
+    readonly load: number;
+    readonly p50: number;
+    readonly p99: number;
+    readonly n: number;
+    readonly notOk: number;
+    readonly shed: number;
+    readonly unexpected: number;
+    readonly loop: LoopStats;
+    readonly clientLoopP99Ms: number;
+    readonly mainMsPerHostile: number;
+    readonly rss: { readonly before: number; readonly peak: number; readonly after: number };
+    readonly alive: boolean;
+  };
+}
+
+function _gcSummary(stats: LoopStats): string {
+  const all = Object.values(stats.gc);
+  const count = all.reduce((n, g) => n + g.count, 0);
+  const ms = all.reduce((n, g) => n + g.ms, 0);
+  const max = Math.max(0, ...all.map((g) => g.maxMs));
+  return `${count}× ${ms} ms (max ${max}; ${Object.entries(stats.gc).map(([kind, g]) => `${kind} ${g.count}×${g.ms}`).join(', ') || 'none'})`;
+}
+
+/** `--flood-rounds N` (1): each variant flooded N times, in turn, so a change of load hits every variant. */
+function _floodRounds(argv: readonly string[]): number {
+  const i = argv.indexOf('--flood-rounds');
+  if (i < 0) return 1;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--flood-rounds takes a whole number of at least 1, not "${argv[i + 1] ?? ''}"`);
+  return n;
+}
+
+async function _floodOne(label: string, variant: string, root: string, flooded: boolean): Promise<_FloodRun> {
+  const server = await _spawnServer(variant, root);
+  const { child, port, ca } = server;
+  const pid = child.pid ?? 0;
+  try {
+    let offset = 0;
+    const valid = (perSecond: number, stop: Promise<unknown>) =>
+      streamValidReviews({ port, ca, perSecond, stop, path: VALID_PATH, body: (i) => reviewBody(`valid-${offset + i}`, (offset + i) % DEPLOYMENTS) }).then((r) => {
+        offset += r.results.length;
+        return r.results;
+      });
+    await valid(200, new Promise((r) => setTimeout(r, 2_000))); // warm-up: JIT
+    await server.stats();
+    const cpuBefore = cpuMs(pid);
+    const calm = await valid(200, new Promise((r) => setTimeout(r, 10_000)));
+    const cpu = cpuMs(pid) - cpuBefore;
+    const calmLoop = await server.stats();
+    const calmMs = calm.filter((r) => r.status === 200).map((r) => r.ms).sort((a, b) => a - b);
+    const run = { label, cpuPerAdmissionMs: cpu / calm.length, calm: { p50: percentile(calmMs, 50), p99: percentile(calmMs, 99), n: calm.length, loop: calmLoop } };
+    process.stdout.write(`   ${label.padEnd(18)} at 200 valid reviews/s: ${calm.length} reviews, ${calm.length - calmMs.length} errors; ${summary(calmMs)}; CPU ${cpu} ms = ${run.cpuPerAdmissionMs.toFixed(3)} ms per admission; event loop p99 ${calmLoop.loop.p99Ms} ms; RSS ${rssMiB(pid).toFixed(0)} MiB\n`);
+    if (!flooded) return run;
+
+    const rssBefore = rssMiB(pid);
+    let peak = rssBefore;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
+    // This process's own event loop sends the valid reviews and times them: its delay is in their figures too.
+    const clientLoop = monitorEventLoopDelay({ resolution: 10 });
+    clientLoop.enable();
+    const load = loadavg()[0] ?? 0;
+    const mainFloodBefore = cpuMs(pid, pid);
+    const flood = floodInWorker({ port, ca, count: 1_000, clients: 16 });
+    const during = valid(50, flood);
+    const result = await flood;
+    const reviews = await during;
+    clientLoop.disable();
+    const peakDuring = peak;
+    // The main thread (its id is the process's) runs the event loop every review waits on.
+    const floodMainCpu = cpuMs(pid, pid) - mainFloodBefore;
+    const loop = await server.stats();
+    // After: the process settles (its GC returns memory lazily); sample for 5 s.
+    await new Promise((r) => setTimeout(r, 5_000));
+    clearInterval(sampler);
+    const after = rssMiB(pid);
+    const answered = reviews.filter((r) => r.status === 200);
+    const patched = answered.filter((r) => r.body.includes('"patch"'));
+    const ms = answered.map((r) => r.ms).sort((a, b) => a - b);
+    const mainMsPerHostile = (floodMainCpu - reviews.length * run.cpuPerAdmissionMs) / 1_000;
+    process.stdout.write(`   ${label}: flood of 1,000 hostile requests from 16 clients in ${result.seconds.toFixed(1)} s (load ${load.toFixed(1)}), with ${reviews.length} valid reviews at 50/s beside them\n`);
+    for (const [kind, byStatus] of Object.entries(result.statuses)) process.stdout.write(`     ${kind.padEnd(26)} ${Object.entries(byStatus).map(([st, n]) => `${st === '-1' ? 'closed' : st}×${n}`).join(' ')}\n`);
+    process.stdout.write(`     unexpected answers: ${result.unexpected.length}${result.unexpected.length > 0 ? ` (${result.unexpected.slice(0, 3).join('; ')})` : ''}\n`);
+    process.stdout.write(`     valid reviews: ${answered.length}/${reviews.length} answered 200, ${variant === 'stowage' ? `${patched.length} placed, ${answered.length - patched.length} admitted unchanged (shed); ` : ''}${summary(ms)}\n`);
+    process.stdout.write(`     the same valid reviews timed inside the server (request to response sent): p50 ${loop.valid.p50Ms} ms, p99 ${loop.valid.p99Ms} ms, max ${loop.valid.maxMs} ms (n=${loop.valid.n}); the rest of the client's time is waiting outside the handler (sockets, event loops, the CPU)\n`);
+    process.stdout.write(`     server event loop: p50 ${loop.loop.p50Ms} ms, p99 ${loop.loop.p99Ms} ms, max ${loop.loop.maxMs} ms; GC ${_gcSummary(loop)}; heap ${loop.heapMiB.used}/${loop.heapMiB.total} MiB, external ${loop.heapMiB.external} MiB; this process's event loop p99 ${(clientLoop.percentile(99) / 1e6).toFixed(1)} ms\n`);
+    process.stdout.write(`     server main thread CPU during the flood: ${floodMainCpu} ms (${mainMsPerHostile.toFixed(2)} ms per hostile request beyond the valid reviews' share)\n`);
+    process.stdout.write(`     server process: ${child.exitCode === null ? 'alive' : `EXITED with ${child.exitCode}`}; RSS ${rssBefore.toFixed(0)} MiB before, peak during ${peakDuring.toFixed(0)} MiB, after 5 s ${after.toFixed(0)} MiB (goal < 256 MiB)\n`);
+    return {
+      ...run,
+      flood: {
+        seconds: result.seconds,
+        load,
+        p50: percentile(ms, 50),
+        p99: percentile(ms, 99),
+        n: reviews.length,
+        notOk: reviews.length - answered.length,
+        shed: variant === 'stowage' ? answered.length - patched.length : 0,
+        unexpected: result.unexpected.length,
+        loop,
+        clientLoopP99Ms: clientLoop.percentile(99) / 1e6,
+        mainMsPerHostile,
+        rss: { before: rssBefore, peak: peakDuring, after },
+        alive: child.exitCode === null,
+      },
+    };
+  } finally {
+    await stopOwned(child, 30_000);
+  }
 }
 
 async function flood(): Promise<void> {
-  process.stdout.write(`\n3. The webhook server in its own process over ${NODES} nodes and ${DEPLOYMENTS * REPLICAS} pods, and a no-op server, on loopback\n`);
-  const cpuPerAdmission: Record<string, number> = {};
-  for (const variant of ['stowage', 'no-op'] as const) {
-    const { child, port, ca } = await _spawnServer(variant);
-    const pid = child.pid ?? 0;
-    try {
-      let offset = 0;
-      const valid = (perSecond: number, stop: Promise<unknown>) =>
-        streamValidReviews({ port, ca, perSecond, stop, body: (i) => reviewBody(`valid-${offset + i}`, (offset + i) % DEPLOYMENTS) }).then((r) => {
-          offset += r.results.length;
-          return r.results;
-        });
-      await valid(200, new Promise((r) => setTimeout(r, 2_000))); // warm-up: JIT
-      await _loopDelay(child);
-      const cpuBefore = cpuMs(pid);
-      const calm = await valid(200, new Promise((r) => setTimeout(r, 10_000)));
-      const cpu = cpuMs(pid) - cpuBefore;
-      cpuPerAdmission[variant] = cpu / calm.length;
-      const ok = calm.filter((r) => r.status === 200);
-      process.stdout.write(`   ${variant.padEnd(8)} at 200 valid reviews/s: ${calm.length} reviews, ${calm.length - ok.length} errors; ${summary(ok.map((r) => r.ms))}; CPU ${cpu} ms = ${(cpu / calm.length).toFixed(3)} ms per admission; RSS ${rssMiB(pid).toFixed(0)} MiB\n`);
-      await _loopDelay(child);
-      if (variant !== 'stowage') continue;
-
-      let peak = 0;
-      const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
-      const cpuFloodBefore = cpuMs(pid);
-      // The main thread (its id is the process's) runs the event loop every review waits on.
-      const mainFloodBefore = cpuMs(pid, pid);
-      const flooded = floodInWorker({ port, ca, count: 1_000, clients: 16 });
-      const during = valid(50, flooded);
-      const result = await flooded;
-      const reviews = await during;
-      const peakDuring = peak;
-      const floodCpu = cpuMs(pid) - cpuFloodBefore;
-      const floodMainCpu = cpuMs(pid, pid) - mainFloodBefore;
-      // After: the process settles (its GC returns memory lazily); sample for 5 s.
-      await new Promise((r) => setTimeout(r, 5_000));
-      clearInterval(sampler);
-      const after = rssMiB(pid);
-      const answered = reviews.filter((r) => r.status === 200);
-      const patched = answered.filter((r) => r.body.includes('"patch"'));
-      process.stdout.write(`   flood: 1,000 hostile requests from 16 clients in ${result.seconds.toFixed(1)} s, with ${reviews.length} valid reviews at 50/s beside them\n`);
-      for (const [kind, byStatus] of Object.entries(result.statuses)) process.stdout.write(`     ${kind.padEnd(26)} ${Object.entries(byStatus).map(([s, n]) => `${s === '-1' ? 'closed' : s}×${n}`).join(' ')}\n`);
-      process.stdout.write(`     unexpected answers: ${result.unexpected.length}${result.unexpected.length > 0 ? ` (${result.unexpected.slice(0, 3).join('; ')})` : ''}\n`);
-      process.stdout.write(`     valid reviews: ${answered.length}/${reviews.length} answered 200, ${patched.length} placed, ${answered.length - patched.length} admitted unchanged (shed); ${summary(answered.map((r) => r.ms))}\n`);
-      process.stdout.write(`     server process CPU during the flood: ${floodCpu} ms, of which the main thread ${floodMainCpu} ms (${((floodMainCpu - reviews.length * (cpuPerAdmission[variant] ?? 0)) / 1_000).toFixed(2)} ms per hostile request beyond the valid reviews' share); load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-      await _loopDelay(child);
-      process.stdout.write(`     server process: ${child.exitCode === null ? 'alive' : `EXITED with ${child.exitCode}`}; RSS peak during ${peakDuring.toFixed(0)} MiB, after 5 s ${after.toFixed(0)} MiB (goal < 256 MiB)\n`);
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+  const baselineAt = process.argv.indexOf('--baseline');
+  const baseline = baselineAt < 0 ? undefined : process.argv[baselineAt + 1];
+  const here = fileURLToPath(new URL('..', import.meta.url));
+  if (baseline !== undefined) {
+    if (!existsSync(join(baseline, 'src', 'controllers', 'webhook', 'server.ts'))) throw new Error(`--baseline takes a checkout of Stowage with its node_modules, not "${baseline}"`);
+    // The baseline's own server code, measured by this checkout's flood server (the same figures).
+    for (const file of ['webhook-flood-server.ts', 'webhook-fixtures.ts']) copyFileSync(join(here, 'bench', file), join(baseline, 'bench', file));
   }
-  const ratio = (cpuPerAdmission['stowage'] ?? NaN) / (cpuPerAdmission['no-op'] ?? NaN);
-  process.stdout.write(`   CPU per admission: Stowage ${cpuPerAdmission['stowage']?.toFixed(3)} ms, no-op ${cpuPerAdmission['no-op']?.toFixed(3)} ms, ratio ${ratio.toFixed(2)}\n`);
+  const variants = [
+    ...(baseline === undefined ? [] : [{ label: 'stowage (baseline)', variant: 'stowage', root: baseline }]),
+    { label: 'stowage', variant: 'stowage', root: here },
+    { label: 'no-op', variant: 'no-op', root: here },
+    { label: 'bare', variant: 'bare', root: here },
+  ];
+  const rounds = _floodRounds(process.argv);
+  process.stdout.write(`\n3. The webhook server in its own process over ${NODES} nodes and ${DEPLOYMENTS * REPLICAS} pods, the same server admitting everything unchanged (no-op), and a bare HTTPS server that parses nothing (bare: the machine and TLS), each flooded in turn, ${rounds} round(s)\n`);
+  const runs: _FloodRun[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const v of variants) runs.push(await _floodOne(v.label, v.variant, v.root, true));
+  }
+  const f = (v: number): string => v.toFixed(0);
+  process.stdout.write('\n   side by side (valid reviews at 50/s during the flood; wall times, so read them against the bare server\'s in the same round):\n');
+  process.stdout.write(`   ${'server'.padEnd(18)} ${'load'.padStart(5)}  ${'valid p50/p99 ms'.padStart(17)}  ${'loop p99/max ms'.padStart(16)}  ${'GC'.padEnd(34)}  ${'RSS MiB before/peak/after'.padEnd(26)}  ${'main ms/hostile'.padStart(15)}  ${'CPU ms/admission'.padStart(16)}  client loop p99\n`);
+  for (const r of runs) {
+    const fl = r.flood;
+    if (fl === undefined) continue;
+    const gcAll = Object.values(fl.loop.gc);
+    const gc = `${gcAll.reduce((n, g) => n + g.count, 0)}× ${gcAll.reduce((n, g) => n + g.ms, 0)} ms, max ${Math.max(0, ...gcAll.map((g) => g.maxMs))}`;
+    process.stdout.write(`   ${r.label.padEnd(18)} ${fl.load.toFixed(1).padStart(5)}  ${`${f(fl.p50)}/${f(fl.p99)}`.padStart(17)}  ${`${fl.loop.loop.p99Ms}/${fl.loop.loop.maxMs}`.padStart(16)}  ${gc.padEnd(34)}  ${`${f(fl.rss.before)}/${f(fl.rss.peak)}/${f(fl.rss.after)}`.padEnd(26)}  ${fl.mainMsPerHostile.toFixed(2).padStart(15)}  ${r.cpuPerAdmissionMs.toFixed(3).padStart(16)}  ${fl.clientLoopP99Ms.toFixed(0)} ms\n`);
+  }
+  const stowage = runs.filter((r) => r.label === 'stowage');
+  const noop = runs.filter((r) => r.label === 'no-op');
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const ratio = mean(stowage.map((r) => r.cpuPerAdmissionMs)) / mean(noop.map((r) => r.cpuPerAdmissionMs));
+  process.stdout.write(`   CPU per admission: Stowage ${mean(stowage.map((r) => r.cpuPerAdmissionMs)).toFixed(3)} ms, no-op ${mean(noop.map((r) => r.cpuPerAdmissionMs)).toFixed(3)} ms, ratio ${ratio.toFixed(2)}\n`);
 }
 
 if (isMainThread) {

@@ -96,7 +96,7 @@ export async function floodWebhook(options: FloodOptions): Promise<FloodResult> 
  * Sends valid reviews open-loop at `perSecond` (on a schedule, not when the previous one returns)
  * until `stop()` resolves, through one keep-alive agent of 25 sockets like the apiserver's.
  */
-export async function streamValidReviews(options: { port: number; ca: string; perSecond: number; body: (i: number) => string; stop: Promise<unknown> }): Promise<{ results: SendResult[] }> {
+export async function streamValidReviews(options: { port: number; ca: string; perSecond: number; body: (i: number) => string; stop: Promise<unknown>; path?: string }): Promise<{ results: SendResult[] }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 25, ca: options.ca });
   const pending: Promise<SendResult>[] = [];
   let stopped = false;
@@ -105,7 +105,7 @@ export async function streamValidReviews(options: { port: number; ca: string; pe
   for (let i = 0; !stopped; i++) {
     const wait = started + (i * 1000) / options.perSecond - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(postReview({ port: options.port, agent, body: options.body(i) }));
+    pending.push(postReview({ port: options.port, agent, body: options.body(i), ...(options.path === undefined ? {} : { path: options.path }) }));
   }
   const results = await Promise.all(pending);
   agent.destroy();
