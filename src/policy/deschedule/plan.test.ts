@@ -406,10 +406,19 @@ test('balance moves pods from an overutilized node to an underutilized one of th
   const empty = planDescheduling(snapshot({ nodes, pods, workloads }), only('balance', {}, { enabled: true }), ctx);
   assert.deepEqual(moved(empty), []);
   assert.match(reasons(empty, 'spot-1')[0] ?? '', /fits nowhere else/);
-  // With d-1 on it, spot-3 (25%) takes a-1 to 55%: above the autoscaler's threshold and under the high one.
+  // With d-1 on it, spot-3 (25%) would take a-1 to 55%, above the autoscaler's threshold and under the
+  // high one; but the scheduler, not balance, places a surged pod, and the default scheduler would
+  // put it on nearly empty od-1, which the autoscaler removes: refused.
   const withD = [...pods, pod('d-1', 'spot-3', { requests: { cpu: 1000 } })];
-  const plan = planDescheduling(snapshot({ nodes, pods: withD, workloads }), only('balance', {}, { enabled: true }), ctx);
+  const unpinned = planDescheduling(snapshot({ nodes, pods: withD, workloads }), only('balance', {}, { enabled: true }), ctx);
+  assert.deepEqual(moved(unpinned), []);
+  assert.match(reasons(unpinned, 'spot-1')[0] ?? '', /the scheduler \(default-scheduler\) would place it on node "od-1", which the autoscaler will remove$/);
+  // Pinned to spot (as the placement webhook pins a pod), the scheduler's choice is spot-3 too: a-1 moves there.
+  const spotOnly = { constraints: { nodeSelector: { 'node.kubernetes.io/capacity': 'spot' } } };
+  const pinned = withD.map((p) => (p.name === 'a-1' ? { ...p, ...spotOnly } : p));
+  const plan = planDescheduling(snapshot({ nodes, pods: pinned, workloads }), only('balance', {}, { enabled: true }), ctx);
   assert.deepEqual(moved(plan), ['a-1:spot-1->spot-3:surge-first:w0']);
+  assert.equal(plan.moves[0]?.safeLanding?.scaleDownUtilizationThreshold, 0.5);
   assert.equal(plan.moves[0]?.savingUsdPerHour, 0);
   assert.equal(plan.moves[0]?.reason.message, 'Node "spot-1" is above its high thresholds (cpu 80%, memory 0%, pods 3%; high cpu 63%, memory 10%, pods 12%); Deployment "default/a" has no PodDisruptionBudget, and a rollout of 2 replicas keeps 2 Ready (maxUnavailable 25%, rounded down), so an eviction would leave 1: surge a replacement first');
 });
@@ -443,6 +452,33 @@ test('balance on usage moves load off a hot node even when the scheduler packs r
   assert.equal(needsPodUsage(only('balance', {}, { basis: 'usage' })), true);
   assert.equal(needsPodUsage(only('balance', {}, { basis: 'requests' })), false);
   assert.equal(needsPodUsage(withStrategies(only('balance', {}, { basis: 'usage' }), ['consolidate'])), false);
+});
+
+test('balance never takes a node it keeps below the autoscaler\'s removal threshold while a single replica runs there', () => {
+  // Regression (rollouts scenario, T2B, seed 1): balance surged a single replica onto a hot node,
+  // then moved another pod off it; the node fell below 50% requested, and the autoscaler's drain
+  // evicted the single replica without a surge: an outage Stowage's move set up.
+  const pods = (sReplicas: number): PodView[] => [
+    pod('a-1', 'od-1', { requests: { cpu: 1000 } }), pod('b-1', 'od-1', { requests: { cpu: 800 } }),
+    pod('s-0', 'od-1', { requests: { cpu: 900 }, owner: { kind: 'StatefulSet', namespace: 'default', name: 's' } }),
+    pod('a-2', 'od-2', { requests: { cpu: 1000 } }), pod('c-1', 'od-2', { requests: { cpu: 1000 } }),
+    pod('b-2', 'od-3', { requests: { cpu: 1000 } }), pod('c-2', 'od-3', { requests: { cpu: 1000 } }),
+    ...(sReplicas > 1 ? [pod('s-1', 'od-3', { requests: { cpu: 100 }, owner: { kind: 'StatefulSet', namespace: 'default', name: 's' } })] : []),
+  ];
+  // od-1 uses 45% of its cpu (a-1 900m, b-1 800m, s-0 100m), od-2 5%, od-3 10%: od-1 is hot, od-2 the coolest target.
+  const use: Record<string, number> = { 'a-1': 900, 'b-1': 800, 's-0': 100, 'a-2': 100, 'c-1': 100, 'b-2': 200, 'c-2': 200, 's-1': 0 };
+  const cluster = (sReplicas: number): ClusterSnapshot => {
+    const all = pods(sReplicas);
+    const workloads = [workload('a', 2), workload('b', 2), workload('c', 2), workload('s', sReplicas, { ref: { kind: 'StatefulSet', namespace: 'default', name: 's' } })];
+    return { ...snapshot({ nodes: [node('od-1'), node('od-2'), node('od-3')], pods: all, workloads }), podUsage: new Map(all.map((p) => [p.uid, { cpu: use[p.name] ?? 0 }] as const)) };
+  };
+  const config = only('balance', {}, { enabled: true, schedulerScoring: 'MostAllocated', basis: 'usage' });
+  // s-0 is its StatefulSet's only replica (it cannot move); moving a-1 or b-1 leaves od-1 under 50% requested with it: nothing moves.
+  const single = planDescheduling(cluster(1), config, ctx);
+  assert.deepEqual(moved(single), []);
+  assert.match(reasons(single, 'od-1')[0] ?? '', /^Cannot move pod "default\/b-1": node "od-1" would fall below the autoscaler's removal threshold with pod "default\/s-0" on it, its workload's only Ready replica/);
+  // With a second Ready replica of s elsewhere, the autoscaler's drain costs s one replica, not the service: a-1 moves.
+  assert.deepEqual(moved(planDescheduling(cluster(2), config, ctx)), ['a-1:od-1->od-2:surge-first:w0']);
 });
 
 test('strategies plan around each other, and the same input gives the same plan', () => {

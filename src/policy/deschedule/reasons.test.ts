@@ -31,6 +31,7 @@ const BACKS_OFF: Readonly<Record<ReasonCode, boolean>> = {
   'churn-budget': false,
   'no-fit': false,
   'unsafe-landing': false,
+  'strands-replica': false,
   'no-pod': false,
   'not-worth-it': false,
   'stale-plan': false,

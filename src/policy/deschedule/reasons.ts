@@ -37,6 +37,8 @@ export const REASON_CODES = [
   'no-fit',
   /** The scheduler would likely put a surged pod on a node the autoscaler will remove (`landing.ts`). */
   'unsafe-landing',
+  /** A move would leave its node below the autoscaler's removal threshold with a single replica on it (`session.ts`). */
+  'strands-replica',
   'no-pod',
   'not-worth-it',
   // Carrying a plan out.

@@ -22,7 +22,7 @@ import { resolvePlacementPolicy } from '../placement/policy.js';
 import { replacementPod } from '../placement/replacement.js';
 import { movesInLastHour, restingUntil } from './anti-flap.js';
 import type { AntiFlapOptions } from './anti-flap.js';
-import { autoscalerDraining, autoscalerRemoving, DEFAULT_AUTOSCALER_AWARENESS, removalUtilization, stayingRequests } from './autoscaler.js';
+import { autoscalerDraining, autoscalerRemoving, DEFAULT_AUTOSCALER_AWARENESS, leavesSoon, removalUtilization, stayingRequests } from './autoscaler.js';
 import type { AutoscalerAwareness } from './autoscaler.js';
 import { evictionBlockers } from './evictable.js';
 import { predictLanding, surgedPod } from './landing.js';
@@ -415,8 +415,10 @@ export class PlanningSession {
   ): { readonly ok: true; readonly node: string } | { readonly ok: false; readonly reason: string; readonly unsafeLanding?: true } {
     const found = this.#findTarget(replacement, from, targets, accept, lastResort);
     const scheduler = this.settings.scheduler;
-    if (!found.ok || lastResort || accept !== undefined || scheduler === undefined) return found;
-    // A destination of ours is a wish: the scheduler places the surged pod, so the plan follows its choice.
+    if (!found.ok || lastResort || scheduler === undefined) return found;
+    // A destination of ours is a wish: the scheduler places the surged pod, so the plan follows its
+    // choice, whether or not `accept` would have chosen it (balance's wish is an even node, the
+    // scheduler's may be the node the plan empties next).
     const landing = this.#landing(replacement.pod, from, scheduler);
     if (landing === undefined) return found;
     return landing.ok ? { ok: true, node: landing.node } : { ok: false, reason: landing.reason, unsafeLanding: true };
@@ -701,6 +703,11 @@ export class PlanningSession {
       this.#assume(pod, from);
       return { ok: false, reason: _noTarget(pod, found) };
     }
+    const stranded = this.#strandedByMove(from);
+    if (stranded !== undefined) {
+      this.#assume(pod, from);
+      return { ok: false, reason: reason('strands-replica', `Cannot move pod "${pod.namespace}/${pod.name}": ${stranded}`) };
+    }
     this.#assume(replacement.pod, found.node);
     this.#count(replacement.group, this.#capacityOfNode(from), replacement.capacityType);
     const newlyReceiving = !this.#receiving.has(found.node);
@@ -716,11 +723,29 @@ export class PlanningSession {
       this.#count(replacement.group, replacement.capacityType, this.#capacityOfNode(from));
     });
     const tentative: _Tentative = { original: pod, replacement: replacement.pod, target: found.node, capacityType: replacement.capacityType, group: replacement.group };
-    return { ok: true, move: this.#move(admission, from, tentative, request, 0) };
+    const move = this.#move(admission, from, tentative, request, 0);
+    // As a drain's: the executor predicts the surge's landing again on a fresh snapshot right before it starts.
+    return { ok: true, move: this.#landSafely([move], [pod.uid], request)[0] as Move };
+  }
+
+  /**
+   * Why taking a pod off `from` (already forgotten in the state) would strand a single replica: the
+   * node stays, below the autoscaler's removal threshold once the pod has gone, with a pod on it
+   * whose workload has one Ready replica. The autoscaler would then drain the node and evict that
+   * pod without a surge: an outage Stowage's move set up. Undefined when no replica is stranded.
+   */
+  #strandedByMove(from: string): string | undefined {
+    if (this.#drained.has(from) || !this.isBelowRemovalThreshold(from)) return undefined;
+    for (const p of this.state.podsOn(from)) {
+      if (p.owner.kind === 'DaemonSet' || p.isMirror || leavesSoon(p)) continue;
+      const ready = this.index.podsOfWorkload(p.owner).filter((q) => q.ready && q.deletionRequestedAt === undefined).length;
+      if (ready <= 1) return `node "${from}" would fall below the autoscaler's removal threshold with pod "${p.namespace}/${p.name}" on it, its workload's only Ready replica, which the autoscaler's drain would evict without a replacement first`;
+    }
+    return undefined;
   }
 
   /** Whether the request's surge-first moves must land safely (see `Move.safeLanding`). */
-  #landsSafely(request: DrainRequest): boolean {
+  #landsSafely(request: Pick<DrainRequest, 'surgeAvoidsRemovalCandidates'>): boolean {
     return request.surgeAvoidsRemovalCandidates === true && this.settings.scheduler !== undefined;
   }
 
@@ -732,7 +757,7 @@ export class PlanningSession {
    * fresh look then costs no eviction, and the scheduler sees no evicted pod's replacement the
    * prediction did not count.
    */
-  #landSafely(moves: readonly Move[], planned: readonly string[], request: DrainRequest): readonly Move[] {
+  #landSafely(moves: readonly Move[], planned: readonly string[], request: Pick<DrainRequest, 'surgeAvoidsRemovalCandidates'>): readonly Move[] {
     const scheduler = this.settings.scheduler;
     if (!this.#landsSafely(request) || scheduler === undefined || !moves.some((m) => m.mode === 'surge-first')) return moves;
     const safeLanding: SafeLanding = { ...scheduler, scaleDownUtilizationThreshold: this.#removalThreshold };
