@@ -85,8 +85,6 @@ export class ClusterAutoscaler {
   /** Nodes a simulation found unremovable, and until when they are not simulated again. */
   readonly #unremovableUntil = new Map<SimNode, number>();
   readonly #backoff = new Map<NodeGroup, { until: number; failures: number }>();
-  /** Last destination found for each pod, tried first next time (CA's hinting simulator). */
-  readonly #hints = new Map<string, string>();
   #lastScaleUp = Number.NEGATIVE_INFINITY;
   #lastScaleDownFailure = Number.NEGATIVE_INFINITY;
   #drain: _Drain | undefined;
@@ -391,7 +389,7 @@ export class ClusterAutoscaler {
       const dest = this.#destination(trial, pod, node, removing);
       if (dest === undefined) return false;
       trial.assume(pod.view(), dest.name);
-      this.#hints.set(pod.uid, dest.name);
+      pod._autoscalerHint = dest;
     }
     return true;
   }
@@ -401,8 +399,13 @@ export class ClusterAutoscaler {
     const view = pod.view();
     // Cheap checks on plain numbers first; the shared filters decide among the nodes that pass.
     // The node the pod was last placed on usually still takes it.
-    const hinted = this.#cluster.nodes.get(this.#hints.get(pod.uid) ?? '');
-    if (hinted !== undefined && _mayTake(fit, hinted, pod, from, removing) && firstFeasibleNode(fit, view, [hinted.name]) !== undefined) return hinted;
+    // Held on the pod (a hint for a node since gone is no hint).
+    const hint = pod._autoscalerHint;
+    const hinted = hint === undefined || hint.state === 'gone' ? undefined : hint;
+    if (hinted !== undefined && _eligible(hinted, from, removing)) {
+      const info = hinted.fitInfo(fit);
+      if (info !== undefined && _roomIn(info.requested, hinted.group, pod) && firstFeasibleNode(fit, view, [info]) !== undefined) return hinted;
+    }
     // Read lazily: the search stops at the first feasible node, usually long before the last.
     const found = firstFeasibleNode(fit, view, _destinationCandidates(fit, this.#cluster.readyNodes, hinted, pod, from, removing));
     return found === undefined ? undefined : this.#cluster.nodes.get(found.view.name);
@@ -625,22 +628,12 @@ function* _destinationCandidates(fit: FitState, nodes: readonly SimNode[], hinte
   }
 }
 
-/** Whether `node` may take `pod` off `from` in a removal simulation, on plain numbers: not a node being removed, and room. */
-function _mayTake(fit: FitState, node: SimNode, pod: SimPod, from: SimNode, removing: ReadonlySet<SimNode>): boolean {
-  return _eligible(node, from, removing) && _hasRoomOn(fit, node.name, node.group, pod);
-}
-
 /** A node a pod of `from` may be moved to at all: another schedulable node that is not being removed. */
 function _eligible(node: SimNode, from: SimNode, removing: ReadonlySet<SimNode>): boolean {
   return node !== from && node.schedulable && !removing.has(node);
 }
 
-/** Cheap necessary condition before the full filters: free cpu and memory on a fit-state slot, trial placements included. */
-function _hasRoomOn(fit: FitState, slot: string, group: NodeGroup, pod: SimPod): boolean {
-  return _roomIn(fit.requested(slot), group, pod);
-}
-
-/** `_hasRoomOn` given the slot's requests. */
+/** Cheap necessary condition before the full filters: free cpu and memory given a fit-state slot's requests, trial placements included. */
 function _roomIn(requested: Readonly<Record<string, number>>, group: NodeGroup, pod: SimPod): boolean {
   const a = group.allocatable;
   return (a['cpu'] ?? 0) - (requested['cpu'] ?? 0) >= pod.spec.cpu && (a['memory'] ?? 0) - (requested['memory'] ?? 0) >= pod.spec.memory;

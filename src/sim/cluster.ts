@@ -293,6 +293,8 @@ export class SimPod {
   timer: SimEvent | undefined;
   /** `schedulingClass`'s key, built once. */
   _schedulingClass: string | undefined;
+  /** The node the autoscaler's last removal simulation moved the pod to, tried first next time (CA's hinting simulator). */
+  _autoscalerHint: SimNode | undefined;
   #view: PodView | undefined;
   readonly #epochOffset: number;
 

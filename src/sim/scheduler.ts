@@ -46,6 +46,8 @@ export class DefaultScheduler {
   #cycleAt = Number.POSITIVE_INFINITY;
   #nextStart = 0;
   readonly #chunk: NodeInfo[] = [];
+  /** The feasible nodes of the pod being scheduled, reused from pod to pod (scoring does not keep it). */
+  readonly #feasible: NodeInfo[] = [];
 
   constructor(engine: Engine, cluster: SimCluster, random: RandomStream, profile: SchedulingProfile, config: Scenario['scheduler']) {
     this.#engine = engine;
@@ -148,7 +150,8 @@ export class DefaultScheduler {
     const want = numFeasibleNodesToFind(n, this.#config.percentageOfNodesToScore);
     const fit = this.#cluster.fit;
     const view = pod.view();
-    const feasible: NodeInfo[] = [];
+    const feasible = this.#feasible;
+    feasible.length = 0;
     const chunk = this.#chunk;
     let processed = 0;
     const start = this.#nextStart % n;

@@ -92,6 +92,16 @@ export function feasibleAmong<N extends string | NodeInfo>(
   return state.withoutPod(pod, () => {
     const plugins = _active(state, pod, filters);
     const feasible: N[] = [];
+    if (Array.isArray(nodes)) {
+      // By index: this loop sees arrays and lazy iterables alike, and iterating such a mix makes
+      // a result object per node; the scheduler passes arrays of nodes, for every pod.
+      const list = nodes as readonly N[];
+      for (let i = 0; i < list.length && feasible.length < limit; i++) {
+        const node = list[i] as N;
+        if (_runFilters(plugins, state, pod, node).ok) feasible.push(node);
+      }
+      return feasible;
+    }
     for (const node of nodes) {
       if (!_runFilters(plugins, state, pod, node).ok) continue;
       feasible.push(node);
