@@ -346,8 +346,13 @@ interface _TopologyDomains {
   readonly emptyId: number;
 }
 
+/** The memo key of each topology key's domains, built once: asked for twice for every pod scored. */
+const _domainsMemoKeys = new Map<string, string>();
+
 function _topologyDomains(state: FitState, key: string): _TopologyDomains {
-  return state.nodeMemo(`PodTopologySpread\u0000domains\u0000${key}`, () => {
+  let memoKey = _domainsMemoKeys.get(key);
+  if (memoKey === undefined) _domainsMemoKeys.set(key, (memoKey = `PodTopologySpread\u0000domains\u0000${key}`));
+  return state.nodeMemo(memoKey, () => {
     const bound = state.nodeIndexBound;
     const ids = new Int32Array(bound).fill(-1);
     const byValue = new Map<string, number>();

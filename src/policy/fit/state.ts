@@ -534,7 +534,8 @@ export class FitState {
    * @internal For the fit plugins.
    */
   nodeMemo<T>(key: string, compute: () => T): T {
-    if (this.#nodeMemo.has(key)) return this.#nodeMemo.get(key) as T;
+    const known = this.#nodeMemo.get(key);
+    if (known !== undefined || this.#nodeMemo.has(key)) return known as T;
     const value = compute();
     this.#nodeMemo.set(key, value);
     return value;
@@ -724,13 +725,15 @@ interface _SelectedEntry {
 class _SelectedCounts {
   /** Namespace → a selector's first label → its value → the selectors filed there (nested: no key string per lookup). */
   #byAnchor = new Map<string, Map<string, Map<string, _SelectedEntry[]>>>();
-  /** `namespace \0 canonical selector` → its entry. */
-  #byKey = new Map<string, _SelectedEntry>();
+  /** Namespace → canonical selector → its entry (nested: no key string built per lookup). */
+  readonly #byKey = new Map<string, Map<string, _SelectedEntry>>();
+  /** Entries kept, in every namespace. */
+  #size = 0;
   readonly #keys = new WeakMap<LabelSelector, string | null>();
 
   get(namespace: string, selector: LabelSelector): Int32Array | undefined {
     const key = this.#keyOf(selector);
-    return key === null ? undefined : this.#byKey.get(`${namespace}\u0000${key}`)?.counts;
+    return key === null ? undefined : this.#byKey.get(namespace)?.get(key)?.counts;
   }
 
   keep(namespace: string, selector: LabelSelector, counts: Int32Array): void {
@@ -738,7 +741,7 @@ class _SelectedCounts {
     const matchLabels = selector.matchLabels;
     if (key === null || matchLabels === undefined) return;
     const entry: _SelectedEntry = { matchLabels, counts };
-    this.#byKey.set(`${namespace}\u0000${key}`, entry);
+    this.#set(namespace, key, entry);
     const anchor = Object.keys(matchLabels).sort()[0] as string;
     let byLabel = this.#byAnchor.get(namespace);
     if (byLabel === undefined) this.#byAnchor.set(namespace, (byLabel = new Map<string, Map<string, _SelectedEntry[]>>()));
@@ -751,7 +754,7 @@ class _SelectedCounts {
   }
 
   count(pod: PodView, nodeIndex: number, delta: 1 | -1): void {
-    if (this.#byKey.size === 0 || pod.deletionRequestedAt !== undefined) return;
+    if (this.#size === 0 || pod.deletionRequestedAt !== undefined) return;
     const byLabel = this.#byAnchor.get(pod.namespace);
     if (byLabel === undefined) return;
     for (const label in pod.labels) {
@@ -765,19 +768,23 @@ class _SelectedCounts {
 
   /** Makes every count array `capacity` long, as the state's per-node arrays grow. */
   grow(capacity: number): void {
-    for (const entry of this.#byKey.values()) {
-      const counts = new Int32Array(capacity);
-      counts.set(entry.counts);
-      entry.counts = counts;
+    for (const byKey of this.#byKey.values()) {
+      for (const entry of byKey.values()) {
+        const counts = new Int32Array(capacity);
+        counts.set(entry.counts);
+        entry.counts = counts;
+      }
     }
   }
 
   copyFrom(other: _SelectedCounts): void {
     const copies = new Map<_SelectedEntry, _SelectedEntry>();
-    for (const [key, entry] of other.#byKey) {
-      const copy = { matchLabels: entry.matchLabels, counts: entry.counts.slice() };
-      copies.set(entry, copy);
-      this.#byKey.set(key, copy);
+    for (const [namespace, byKey] of other.#byKey) {
+      for (const [key, entry] of byKey) {
+        const copy = { matchLabels: entry.matchLabels, counts: entry.counts.slice() };
+        copies.set(entry, copy);
+        this.#set(namespace, key, copy);
+      }
     }
     for (const [namespace, byLabel] of other.#byAnchor) {
       const labels = new Map<string, Map<string, _SelectedEntry[]>>();
@@ -788,6 +795,13 @@ class _SelectedCounts {
       }
       this.#byAnchor.set(namespace, labels);
     }
+  }
+
+  #set(namespace: string, key: string, entry: _SelectedEntry): void {
+    let byKey = this.#byKey.get(namespace);
+    if (byKey === undefined) this.#byKey.set(namespace, (byKey = new Map<string, _SelectedEntry>()));
+    if (!byKey.has(key)) this.#size++;
+    byKey.set(key, entry);
   }
 
   /** A canonical string of a `matchLabels`-only, non-empty selector; null for any other. */
