@@ -19,9 +19,9 @@
  * Deployment's pod on the node being drained. They are put in order by resourceVersion, which on
  * one etcd is a single counter across all kinds. The simulated actions are `DeschedulerModel.actions`.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Watch, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
@@ -33,12 +33,11 @@ import { KWOK_NODE_ANNOTATION } from '../../src/devcluster/nodes.js';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { readClusterSnapshot } from '../../src/kube/read-snapshot.js';
 import { replayWorld } from '../../src/sim/replay.js';
-import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
-import type { ControllerProcess } from './support/controller-process.js';
+import { E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
 import { writeDeschedulerConfig } from './support/descheduler-config.js';
 import { runCli } from './support/exec.js';
 import { capacityNodes } from './support/nodes.js';
-import { startPlacementWebhook, stopPlacementWebhook } from './support/placement-webhook.js';
+import { placementWebhookSuite } from './support/placement-webhook.js';
 import { servesTraffic } from './support/ready-watch.js';
 import { createDeployment, podsOf, setCordoned } from './support/workloads.js';
 
@@ -229,20 +228,7 @@ async function deploy(c: TestCluster, w: WorkloadSpec): Promise<void> {
 }
 
 describe('the live descheduler and its simulated twin take the same actions from the same start', () => {
-  let webhook: ControllerProcess | undefined;
-  const observed: Record<string, unknown> = {};
-
-  before(async () => {
-    const c = cluster();
-    await createNamespace(c.core, NS);
-    webhook = await startPlacementWebhook(c, CONFIG, WORK);
-  }, { timeout: 5 * 60_000 });
-
-  after(async () => {
-    await stopPlacementWebhook(webhook);
-    process.stdout.write(`# DESCHEDULE-DIFFERENTIAL-E2E ${JSON.stringify(observed)}\n`);
-    rmSync(WORK, { recursive: true, force: true });
-  });
+  const observed = placementWebhookSuite(cluster, { namespace: NS, config: CONFIG, work: WORK, tag: 'DESCHEDULE-DIFFERENTIAL-E2E' });
 
   test('the same sequence of taints, untaints, evictions and surges, the same end placement, and no floor pod moved', { timeout: 8 * 60_000 }, async (t) => {
     const c = cluster();

@@ -8,18 +8,17 @@
  * drains the node whole: the replicas above the floor to spot, the floor to "on-demand-2". The test
  * watches the pods itself: never below the PDB, and at the end exactly the floor on on-demand.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../../src/devcluster/processes.js';
-import { createNamespace, E2E_POD_STARTUP, useCluster } from './support/cluster.js';
+import { E2E_POD_STARTUP, useCluster } from './support/cluster.js';
 import type { TestCluster } from './support/cluster.js';
-import type { ControllerProcess } from './support/controller-process.js';
 import { runCli } from './support/exec.js';
-import { startPlacementWebhook, stopPlacementWebhook } from './support/placement-webhook.js';
+import { placementWebhookSuite } from './support/placement-webhook.js';
 import { writeDeschedulerConfig } from './support/descheduler-config.js';
 import { capacityNodes } from './support/nodes.js';
 import { MinReadyWatch, servesTraffic as serves } from './support/ready-watch.js';
@@ -55,20 +54,7 @@ async function deschedule(c: TestCluster, mode: '--dry-run' | '--once'): Promise
 }
 
 describe('spot-reschedule moves fallback replicas back to spot', () => {
-  let webhook: ControllerProcess | undefined;
-  const observed: Record<string, unknown> = {};
-
-  before(async () => {
-    const c = cluster();
-    await createNamespace(c.core, NS);
-    webhook = await startPlacementWebhook(c, CONFIG, WORK);
-  }, { timeout: 5 * 60_000 });
-
-  after(async () => {
-    await stopPlacementWebhook(webhook);
-    process.stdout.write(`# DESCHEDULE-FALLBACK-E2E ${JSON.stringify(observed)}\n`);
-    rmSync(WORK, { recursive: true, force: true });
-  });
+  const observed = placementWebhookSuite(cluster, { namespace: NS, config: CONFIG, work: WORK, tag: 'DESCHEDULE-FALLBACK-E2E' });
 
   test('an on-demand node holding fallback replicas beside a floor pod is drained whole: the replicas to spot, the floor to another on-demand node', { timeout: 6 * 60_000 }, async (t) => {
     const c = cluster();

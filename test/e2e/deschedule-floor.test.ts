@@ -7,17 +7,16 @@
  * watches the pods itself: every workload's floor stays on on-demand at every event (the same
  * pods, never evicted), every other pod ends on spot, and no workload ever drops below its PDB.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Watch, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../../src/devcluster/processes.js';
-import { createNamespace, E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
-import type { ControllerProcess } from './support/controller-process.js';
+import { E2E_POD_STARTUP, useCluster, type TestCluster } from './support/cluster.js';
 import { runCli } from './support/exec.js';
-import { startPlacementWebhook, stopPlacementWebhook } from './support/placement-webhook.js';
+import { placementWebhookSuite } from './support/placement-webhook.js';
 import { writeDeschedulerConfig } from './support/descheduler-config.js';
 import { capacityNodes } from './support/nodes.js';
 import { podsOf, setCordoned } from './support/workloads.js';
@@ -122,20 +121,7 @@ interface RunReport {
 }
 
 describe('the live descheduler keeps the webhook\'s on-demand floor', () => {
-  let webhook: ControllerProcess | undefined;
-  const observed: Record<string, unknown> = {};
-
-  before(async () => {
-    const c = cluster();
-    await createNamespace(c.core, NS);
-    webhook = await startPlacementWebhook(c, CONFIG, WORK);
-  }, { timeout: 5 * 60_000 });
-
-  after(async () => {
-    await stopPlacementWebhook(webhook);
-    process.stdout.write(`# DESCHEDULE-FLOOR-E2E ${JSON.stringify(observed)}\n`);
-    rmSync(WORK, { recursive: true, force: true });
-  });
+  const observed = placementWebhookSuite(cluster, { namespace: NS, config: CONFIG, work: WORK, tag: 'DESCHEDULE-FLOOR-E2E' });
 
   test('with the webhook\'s policy in force, a spot-reschedule cycle leaves every workload\'s on-demand floor on on-demand', { timeout: 8 * 60_000 }, async (t) => {
     const c = cluster();

@@ -3,14 +3,15 @@
  * loopback and registered in the test cluster's kube-apiserver, for the e2e files that run the
  * webhook beside the descheduler.
  */
-import { writeFileSync } from 'node:fs';
+import { after, before } from 'node:test';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdmissionregistrationV1Api, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
 import { urlWebhookConfiguration } from '../../../src/controllers/webhook/registration.js';
 import { httpGet } from '../../../src/devcluster/http.js';
 import { freePorts } from '../../../src/devcluster/processes.js';
 import { createCertificateAuthority, issueCertificate } from '../../../src/pki/certs.js';
-import type { TestCluster } from './cluster.js';
+import { createNamespace, type TestCluster } from './cluster.js';
 import { ControllerProcess } from './controller-process.js';
 
 /**
@@ -41,4 +42,25 @@ export async function startPlacementWebhook(c: TestCluster, configPath: string, 
 export async function stopPlacementWebhook(webhook: ControllerProcess | undefined): Promise<void> {
   if (webhook === undefined || !webhook.running) return;
   await webhook.stop();
+}
+
+/**
+ * For the `describe` it is called in: before its tests, the namespace `namespace` and the webhook
+ * (`startPlacementWebhook`); after them, the webhook stopped, the record the tests filled printed
+ * as `# TAG {json}` (for the closing note) and `work` removed. Returns that record.
+ */
+export function placementWebhookSuite(cluster: () => TestCluster, options: { readonly namespace: string; readonly config: string; readonly work: string; readonly tag: string }): Record<string, unknown> {
+  let webhook: ControllerProcess | undefined;
+  const observed: Record<string, unknown> = {};
+  before(async () => {
+    const c = cluster();
+    await createNamespace(c.core, options.namespace);
+    webhook = await startPlacementWebhook(c, options.config, options.work);
+  }, { timeout: 5 * 60_000 });
+  after(async () => {
+    await stopPlacementWebhook(webhook);
+    process.stdout.write(`# ${options.tag} ${JSON.stringify(observed)}\n`);
+    rmSync(options.work, { recursive: true, force: true });
+  });
+  return observed;
 }
