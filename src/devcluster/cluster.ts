@@ -433,6 +433,24 @@ export function forgetProcess(dir: string, name: string): void {
   writeFileSync(join(dir, STATE_FILE), JSON.stringify({ ...state, processes: state.processes.filter((p) => p.name !== name) }, null, 2));
 }
 
+/**
+ * Stops the process `name` a controller joined to the cluster's state (SIGTERM, then SIGKILL after
+ * `graceMs`) and removes it from the state. Safe when it is not there or already gone.
+ *
+ * @returns the pid stopped, or undefined when it was not running
+ */
+export async function stopRecordedProcess(dir: string, name: string, graceMs: number): Promise<number | undefined> {
+  const child = readClusterState(dir)?.processes.find((p) => p.name === name);
+  if (child === undefined) return undefined;
+  let stopped: number | undefined;
+  if (isAlive(child.pid)) {
+    await stopProcess(child.pid, graceMs);
+    stopped = child.pid;
+  }
+  forgetProcess(dir, name);
+  return stopped;
+}
+
 /** Reads the state of a cluster started in `dir`, or undefined when there is none. */
 export function readClusterState(dir: string): ClusterState | undefined {
   const path = join(dir, STATE_FILE);

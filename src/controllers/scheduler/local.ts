@@ -9,10 +9,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiextensionsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
-import { forgetProcess, readClusterState, recordProcess } from '../../devcluster/cluster.js';
+import { readClusterState, recordProcess, stopRecordedProcess } from '../../devcluster/cluster.js';
 import { httpGet } from '../../devcluster/http.js';
 import { repoPath } from '../../devcluster/paths.js';
-import { freePorts, isAlive, startProcess, stopProcess, tailLog, waitFor } from '../../devcluster/processes.js';
+import { freePorts, isAlive, startProcess, tailLog, waitFor } from '../../devcluster/processes.js';
 import { impersonatingKubeconfig, shippedObjects, shippedRbac } from '../../devcluster/shipped-identity.js';
 import { serverSideApply } from '../../kube/apply.js';
 
@@ -113,13 +113,5 @@ export async function startLocalScheduler(options: LocalSchedulerOptions): Promi
  * @returns the pid stopped, or undefined when it was not running
  */
 export async function stopLocalScheduler(clusterDir: string): Promise<number | undefined> {
-  const child = readClusterState(clusterDir)?.processes.find((p) => p.name === LOCAL_SCHEDULER_PROCESS);
-  if (child === undefined) return undefined;
-  let stopped: number | undefined;
-  if (isAlive(child.pid)) {
-    await stopProcess(child.pid, 15_000);
-    stopped = child.pid;
-  }
-  forgetProcess(clusterDir, LOCAL_SCHEDULER_PROCESS);
-  return stopped;
+  return stopRecordedProcess(clusterDir, LOCAL_SCHEDULER_PROCESS, 15_000);
 }

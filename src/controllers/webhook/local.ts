@@ -9,11 +9,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
-import { forgetProcess, readClusterState, recordProcess } from '../../devcluster/cluster.js';
+import { readClusterState, recordProcess, stopRecordedProcess } from '../../devcluster/cluster.js';
 import { httpGet } from '../../devcluster/http.js';
 import { repoPath } from '../../devcluster/paths.js';
 import { impersonatingKubeconfig, shippedRbac } from '../../devcluster/shipped-identity.js';
-import { freePorts, isAlive, startProcess, stopProcess, tailLog, waitFor } from '../../devcluster/processes.js';
+import { freePorts, isAlive, startProcess, tailLog, waitFor } from '../../devcluster/processes.js';
 import { serverSideApply } from '../../kube/apply.js';
 import { describeApiError } from '../../kube/errors.js';
 import { createCertificateAuthority, issueCertificate } from '../../pki/certs.js';
@@ -194,15 +194,7 @@ export async function stopLocalWebhook(clusterDir: string): Promise<StoppedLocal
       if (describeApiError(error).status !== 404) throw error;
     }
   }
-  const child = state.processes.find((p) => p.name === LOCAL_WEBHOOK_PROCESS);
-  let stopped: number | undefined;
-  if (child !== undefined) {
-    if (isAlive(child.pid)) {
-      // SIGTERM: in-flight reviews finish, then the informers and listeners close.
-      await stopProcess(child.pid, 15_000);
-      stopped = child.pid;
-    }
-    forgetProcess(clusterDir, LOCAL_WEBHOOK_PROCESS);
-  }
+  // SIGTERM: in-flight reviews finish, then the informers and listeners close.
+  const stopped = await stopRecordedProcess(clusterDir, LOCAL_WEBHOOK_PROCESS, 15_000);
   return { ...(unregistered === undefined ? {} : { unregistered }), ...(stopped === undefined ? {} : { stopped }) };
 }
