@@ -40,6 +40,7 @@ const BACKS_OFF: Readonly<Record<ReasonCode, boolean>> = {
   stopped: false,
   'api-error': false,
   'launch-failed': false,
+  'set-failed': false,
   misplaced: false,
   'pdb-allows': false,
   'rollout-budget': false,

@@ -50,6 +50,8 @@ export const REASON_CODES = [
   'misplaced',
   /** A replacement node was not launched, or did not come up in time: the drains waiting for it do not start. */
   'launch-failed',
+  /** Another node of the same action (a set taken together) failed or was refused: the action goes as one. */
+  'set-failed',
   // Decisions: why a move goes the way it does, why a drain is worth it.
   'pdb-allows',
   'rollout-budget',

@@ -127,6 +127,14 @@ export interface NodeDrain {
   readonly deleteNode?: boolean;
   /** The `NodeLaunch.name` of the node some of its pods move to: the drain waits for it. */
   readonly replacement?: string;
+  /**
+   * The nodes of the one action this drain is part of, itself among them, when the action takes
+   * several (Karpenter's multi-node consolidation, deleting or replacing a set). The executor taints
+   * them all before any of them loses a pod, as Karpenter taints its candidates before it launches
+   * or evicts, so no pod of one lands on another; when one of them fails, the others not drained
+   * yet are untainted and left alone. (A replacement's `NodeLaunch.replaces` is such a set too.)
+   */
+  readonly together?: readonly string[];
   /** `drain-empties` or `drain-keeps-floor`. */
   readonly reason: Reason;
 }

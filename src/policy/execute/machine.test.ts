@@ -303,11 +303,12 @@ test('verified: each new pod vouches for one move, and a later job of the plan l
  * after a few more; surges replace every pod of the Deployment one at a time; any effect may fail
  * and the driver may stop at any look.
  */
-test('property: one job at a time, at most one pod per workload in flight, and every taint released or held at the end', () => {
+test('property: one job at a time, at most one pod per workload in flight, a set tainted whole before it moves a pod, and every taint released or held at the end', () => {
   const arb = fc.record({
     replicas: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
     modes: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
     consolidate: fc.boolean(),
+    together: fc.boolean(),
     delays: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 30, maxLength: 30 }),
     fail: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 30, maxLength: 30 }),
     stopAt: fc.integer({ min: 0, max: 80 }),
@@ -335,8 +336,11 @@ test('property: one job at a time, at most one pod per workload in flight, and e
         });
         if (nodeMoves.length === 0) continue;
         moves.push(...nodeMoves);
-        drains.push(drainOf(nodeName, nodeMoves, spec.consolidate ? { strategy: 'consolidate' } : {}));
+        drains.push(drainOf(nodeName, nodeMoves, { ...(spec.consolidate ? { strategy: 'consolidate' } : {}), ...(spec.together ? { together: ['od-0', 'od-1'] } : {}) }));
       }
+      // The drains of a set go as one action (both od nodes, when both have pods to move).
+      const set = spec.together && drains.length === 2 ? new Set(['od-0', 'od-1']) : new Set<string>();
+      const ended = new Set<string>();
       const nodes = [node('od-0'), node('od-1'), node('spot', { capacityType: 'spot' })];
       let serial = 0;
       let look = 0;
@@ -389,7 +393,8 @@ test('property: one job at a time, at most one pod per workload in flight, and e
         let observation: Observation | undefined;
         switch (effect.type) {
           case 'taint':
-            assert.equal([...tainted].filter((n) => !held.has(n)).length, 0, 'one drain at a time');
+            // One drain at a time; only the nodes of one set are tainted together.
+            assert.deepEqual([...tainted].filter((n) => !held.has(n) && !(set.has(n) && set.has(effect.node))), [], 'one drain at a time');
             tainted.add(effect.node);
             if (fails) observation = { type: 'failed', now, effect, reason: { code: 'api-error', message: 'x' } };
             break;
@@ -407,6 +412,8 @@ test('property: one job at a time, at most one pod per workload in flight, and e
           case 'surge': {
             const target = pods.find((p) => p.uid === effect.move.pod.uid);
             assert.ok(target !== undefined, 'a started move names a pod that is there');
+            // Karpenter's order: every node of the set not done yet is tainted before any of its pods moves.
+            for (const n of set) assert.ok(tainted.has(n) || ended.has(n), `a pod of the set moved while node ${n} of it was not tainted`);
             // At most one pod of a workload in flight: nothing of it going, coming or rolling.
             const key = workloadKey(effect.move.workload);
             const busy = pods.some((p) => workloadKey(p.owner) === key && (going.has(p.uid) || coming.has(p.uid))) || rollouts.some((r) => workloadKey(r.owner) === key);
@@ -430,6 +437,8 @@ test('property: one job at a time, at most one pod per workload in flight, and e
             }
             break;
           case 'notice':
+            if (effect.notice.kind === 'job-finished') ended.add(effect.notice.job.drain.node);
+            break;
           case 'restore-strategy':
             break;
         }
@@ -455,9 +464,10 @@ const replaced: Plan = (() => {
   return { moves, drains: [drainOf('od', moves, { strategy: 'karpenter-consolidate', replacement: 'replacement-for-od', deleteNode: true })], skipped: [], launches: [launch], savingUsdPerHour: 0.2 };
 })();
 
-test('a replacement is launched first; its drain starts once a new Ready node of the offer is seen, and never without it', () => {
+test('a replacement is launched first, its node tainted before; its drain starts once a new Ready node of the offer is seen, and never without it', () => {
   let s = step(beginExecution(replaced, options).state, { type: 'observed', now: 0, snapshot: cluster() });
-  assert.deepEqual(s.kinds, ['notice:job-started', 'launch-node:c5.2xlarge', 'observe:1000']);
+  // As Karpenter: the node replaced is tainted before the launch, so nothing new lands on it meanwhile.
+  assert.deepEqual(s.kinds, ['taint:od', 'notice:job-started', 'launch-node:c5.2xlarge', 'observe:1000']);
   // Not there yet; then a node of another type, and a cordoned one of the right type: still waiting.
   s = step(s.state, { type: 'observed', now: 1_000, snapshot: cluster() });
   assert.deepEqual(s.kinds, ['observe:1000']);
@@ -471,13 +481,11 @@ test('a replacement is launched first; its drain starts once a new Ready node of
   assert.equal(s.state.launched.get('replacement-for-od'), 'new-c5');
   assert.match(s.state.outcomes[0]?.reason.message ?? '', /launched as node "new-c5"/);
   s = step(s.state, { type: 'observed', now: 3_000, snapshot: up });
-  assert.deepEqual(s.kinds, ['notice:job-started', 'taint:od', 'evict:web-a', 'notice:move-started', 'observe:1000']);
-  // No launch seen within the wave timeout: the launch fails and the drain is skipped untouched.
+  assert.deepEqual(s.kinds, ['notice:job-started', 'evict:web-a', 'notice:move-started', 'observe:1000']);
+  // No launch seen within the wave timeout: the launch fails, the node is untainted and its drain skipped untouched.
   let f = step(beginExecution(replaced, options).state, { type: 'observed', now: 0, snapshot: cluster() });
   f = step(f.state, { type: 'observed', now: options.waveTimeoutMs, snapshot: cluster() });
-  assert.deepEqual(f.kinds, ['notice:job-finished:failed', 'observe:0']);
-  f = step(f.state, { type: 'observed', now: options.waveTimeoutMs, snapshot: cluster() });
-  assert.deepEqual(f.kinds, ['notice:job-finished:skipped']);
+  assert.deepEqual(f.kinds, ['untaint:od', 'notice:job-finished:failed', 'notice:job-finished:skipped']);
   assert.ok(isFinished(f.state));
   assert.deepEqual(f.state.outcomes.map((o) => `${o.node}:${o.outcome}:${o.reason.code}`), ['replacement-for-od:failed:launch-failed', 'od:skipped:launch-failed']);
   assert.equal(f.state.failures.size, 0, 'a failed launch backs no node off');
@@ -486,6 +494,120 @@ test('a replacement is launched first; its drain starts once a new Ready node of
   const started = stepExecution(t.state, { type: 'observed', now: 0, snapshot: cluster() });
   const launchEffect = started.effects.find((e) => e.type === 'launch-node') as Effect;
   const refused = step(started.state, { type: 'failed', now: 10, effect: launchEffect, reason: { code: 'launch-failed', message: 'At max size' } });
-  assert.deepEqual(refused.kinds, ['notice:job-finished:failed', 'observe:0']);
+  assert.deepEqual(refused.kinds, ['untaint:od', 'notice:job-finished:failed', 'notice:job-finished:skipped']);
   assert.equal(realisedSaving(refused.state), 0);
+});
+
+const c5 = { id: 'c5.2xlarge/on-demand', usdPerHour: 0.34, node: node('tmpl', { instanceType: 'c5.2xlarge', zone: 'us-east-1a' }) };
+
+/**
+ * od-1 and od-2 (one pod of web each) go as one action: deleted together, or with `launch`
+ * replaced together by one c5.2xlarge the plan launches first (Karpenter's multi-node replace).
+ */
+function setPlan(launch: boolean): Plan {
+  const strategy = 'karpenter-consolidate';
+  const to = launch ? 'replacement-for-od-1' : 'spot';
+  const a = move('web-a', 'od-1', 0, { toNode: to, strategy });
+  const b = move('web-b', 'od-2', 0, { toNode: to, strategy });
+  const together = ['od-1', 'od-2'];
+  const common = { strategy, deleteNode: true, together, ...(launch ? { replacement: 'replacement-for-od-1' } : {}) };
+  const drains = [drainOf('od-1', [a], common), drainOf('od-2', [b], common)];
+  const launches: NodeLaunch[] = launch ? [{ name: 'replacement-for-od-1', offer: c5, strategy, replaces: together, reason: { code: 'replace', message: 'cheaper' } }] : [];
+  return { moves: [a, b], drains, skipped: [], ...(launch ? { launches } : {}), savingUsdPerHour: 0.2 };
+}
+
+/** web: three replicas, one on each of od-1, od-2 and spot (or `pods`), a PDB allowing one disruption; `extra` nodes beside. */
+function setCluster(pods: readonly PodView[] = [pod('web-a', 'od-1'), pod('web-b', 'od-2'), pod('web-c', 'spot')], extra: readonly ReturnType<typeof node>[] = []): ClusterSnapshot {
+  return snapshot({
+    nodes: [node('od-1'), node('od-2'), node('spot', { capacityType: 'spot' }), ...extra],
+    pods,
+    workloads: [workload('web', 3)],
+    pdbs: [pdb('web', 'web', { minAvailable: 2, disruptionsAllowed: 1, currentHealthy: 3 })],
+  });
+}
+const newC5 = node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a' });
+
+/** The nodes still tainted after `effects`, given those tainted before. */
+function taintedAfter(before: ReadonlySet<string>, effects: readonly Effect[]): Set<string> {
+  const tainted = new Set(before);
+  for (const e of effects) {
+    if (e.type === 'taint') tainted.add(e.node);
+    if (e.type === 'untaint' || e.type === 'delete-node' || e.type === 'hold') tainted.delete(e.node);
+  }
+  return tainted;
+}
+
+test('a set replaced by one node: every node of it tainted before the launch and before any pod moves; each drain after it taints nothing more', () => {
+  let s = step(beginExecution(setPlan(true), options).state, { type: 'observed', now: 0, snapshot: setCluster() });
+  assert.deepEqual(s.kinds, ['taint:od-1', 'taint:od-2', 'notice:job-started', 'launch-node:c5.2xlarge', 'observe:1000']);
+  assert.deepEqual(s.state.setTainted, ['od-1', 'od-2']);
+  const up = setCluster(undefined, [newC5]);
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: up });
+  assert.deepEqual(s.kinds, ['notice:job-finished:done', 'observe:0']);
+  // od-1's drain: od-2 is closed already, so the scheduler can put web-a's replacement only on the new node (or spot).
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: up });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'evict:web-a', 'notice:move-started', 'observe:1000']);
+  const afterA = setCluster([pod('web-b', 'od-2'), pod('web-c', 'spot'), pod('web-d', 'new-c5')], [newC5]);
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: afterA });
+  assert.deepEqual(s.kinds, ['notice:moved', 'delete-node:od-1', 'notice:job-finished:done', 'observe:0']);
+  assert.deepEqual(s.state.setTainted, ['od-2']);
+  // od-2 is still tainted from the start of the set: its drain does not taint it again.
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: afterA });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'evict:web-b', 'notice:move-started', 'observe:1000']);
+  s = step(s.state, { type: 'observed', now: 3_000, snapshot: setCluster([pod('web-c', 'spot'), pod('web-d', 'new-c5'), pod('web-e', 'new-c5')], [newC5]) });
+  assert.deepEqual(s.kinds, ['notice:moved', 'delete-node:od-2', 'notice:job-finished:done']);
+  assert.ok(isFinished(s.state));
+  assert.deepEqual(s.state.setTainted, []);
+  assert.equal(realisedSaving(s.state), 0.4);
+  // A set deleted without a launch is tainted whole the same way, before the first eviction.
+  const deleted = step(beginExecution(setPlan(false), options).state, { type: 'observed', now: 0, snapshot: setCluster() });
+  assert.deepEqual(deleted.kinds, ['taint:od-1', 'taint:od-2', 'notice:job-started', 'evict:web-a', 'notice:move-started', 'observe:1000']);
+});
+
+test('a set rolls back whole: a failed drain untaints every node of it not drained yet and skips the rest; a failed launch leaves none tainted', () => {
+  // The first drain's eviction refused: both nodes untainted, od-2 skipped without being touched.
+  let s = step(beginExecution(setPlan(false), options).state, { type: 'observed', now: 0, snapshot: setCluster() });
+  const evict = s.effects.find((e) => e.type === 'evict') as Effect;
+  const failed = step(s.state, { type: 'failed', now: 10, effect: evict, reason: { code: 'eviction-refused', message: 'refused' } });
+  assert.deepEqual(failed.kinds, ['untaint:od-1', 'untaint:od-2', 'notice:job-finished:failed', 'notice:job-finished:skipped']);
+  assert.ok(isFinished(failed.state));
+  assert.deepEqual(failed.state.outcomes.map((o) => `${o.node}:${o.outcome}:${o.reason.code}`), ['od-1:failed:eviction-refused', 'od-2:skipped:set-failed']);
+  assert.deepEqual(taintedAfter(new Set(), [...s.effects, ...failed.effects]), new Set());
+  // The second drain fails after the first is done: only od-2 is left to untaint; od-1 was deleted.
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: setCluster([pod('web-b', 'od-2'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });
+  const doneFirst = s.effects;
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: setCluster([pod('web-b', 'od-2'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });
+  const second = s.effects.find((e) => e.type === 'evict') as Effect;
+  const late = step(s.state, { type: 'failed', now: 1_010, effect: second, reason: { code: 'eviction-refused', message: 'refused' } });
+  assert.deepEqual(late.kinds, ['untaint:od-2', 'notice:job-finished:failed']);
+  assert.deepEqual(late.state.outcomes.map((o) => `${o.node}:${o.outcome}`), ['od-1:done', 'od-2:failed']);
+  assert.deepEqual(taintedAfter(new Set(['od-1', 'od-2']), [...doneFirst, ...s.effects, ...late.effects]), new Set());
+  // A launch that fails (the driver could not launch): both nodes untainted, both drains skipped.
+  const launching = step(beginExecution(setPlan(true), options).state, { type: 'observed', now: 0, snapshot: setCluster() });
+  const launch = launching.effects.find((e) => e.type === 'launch-node') as Effect;
+  const noLaunch = step(launching.state, { type: 'failed', now: 5, effect: launch, reason: { code: 'launch-failed', message: 'At max size' } });
+  assert.deepEqual(noLaunch.kinds, ['untaint:od-1', 'untaint:od-2', 'notice:job-finished:failed', 'notice:job-finished:skipped', 'notice:job-finished:skipped']);
+  assert.deepEqual(noLaunch.state.outcomes.map((o) => `${o.node}:${o.outcome}:${o.reason.code}`), ['replacement-for-od-1:failed:launch-failed', 'od-1:skipped:launch-failed', 'od-2:skipped:launch-failed']);
+  assert.deepEqual(taintedAfter(new Set(), [...launching.effects, ...noLaunch.effects]), new Set());
+  assert.equal(realisedSaving(noLaunch.state), 0);
+  // Not seen within the wave timeout: the same.
+  const late2 = step(launching.state, { type: 'observed', now: options.waveTimeoutMs, snapshot: setCluster() });
+  assert.deepEqual(late2.kinds, ['untaint:od-1', 'untaint:od-2', 'notice:job-finished:failed', 'notice:job-finished:skipped', 'notice:job-finished:skipped']);
+  // A stop between the set's drains untaints the node not drained yet.
+  const between = step(beginExecution(setPlan(false), options).state, { type: 'observed', now: 0, snapshot: setCluster() });
+  const firstDone = step(between.state, { type: 'observed', now: 1_000, snapshot: setCluster([pod('web-b', 'od-2'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });
+  assert.equal(firstDone.state.phase, 'recheck');
+  const stopped = step(firstDone.state, { type: 'stop', now: 1_001 });
+  assert.deepEqual(stopped.kinds, ['untaint:od-2', 'notice:job-finished:failed']);
+  assert.deepEqual(taintedAfter(new Set(), [...between.effects, ...firstDone.effects, ...stopped.effects]), new Set());
+});
+
+test('a set one of whose nodes changed since planning is skipped whole before anything is tainted or launched', () => {
+  // A newcomer on od-2: its drain would be refused, so the set does not start at all.
+  const changed = setCluster([pod('web-a', 'od-1'), pod('web-b', 'od-2'), pod('web-c', 'spot'), pod('other-a', 'od-2', { owner: { kind: 'Deployment', namespace: 'default', name: 'other' } })]);
+  const s = step(beginExecution(setPlan(true), options).state, { type: 'observed', now: 0, snapshot: changed });
+  assert.deepEqual(s.kinds, ['notice:job-finished:skipped', 'notice:job-finished:skipped', 'notice:job-finished:skipped']);
+  assert.ok(isFinished(s.state));
+  assert.deepEqual(s.state.outcomes.map((o) => `${o.node}:${o.reason.code}`), ['replacement-for-od-1:set-failed', 'od-1:set-failed', 'od-2:stale-plan']);
+  assert.match(s.state.outcomes[1]?.reason.message ?? '', /goes with node "od-2", which cannot be drained now/);
 });

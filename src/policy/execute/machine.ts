@@ -37,11 +37,20 @@
  *   `releaseHolds` once over. A drain that asks for its node's deletion (`deleteNode`) ends with
  *   `delete-node`: deleted where its group allows, else held the same way.
  * - **Replacement first.** A node the plan launches (`NodeLaunch`, Karpenter's replace) is a job of
- *   its own, before the first drain that moves pods onto it: `launch-node`, then looks until a new
+ *   its own, before the drains of the nodes it replaces: `launch-node`, then looks until a new
  *   Ready node of its offer (instance type, capacity type, zone) shows in the snapshot. The drains
  *   that wait for it (`NodeDrain.replacement`) start only then, and their surges may land on it
  *   while it fills (the plan judged its final fill); a launch not seen within the wave timeout
- *   fails, and those drains are skipped (`launch-failed`) without touching anything.
+ *   fails, and those drains are skipped (`launch-failed`).
+ * - **A set is tainted first** (Karpenter's multi-node consolidation and replacement: the nodes a
+ *   launch `replaces`, or drains named `together`). The jobs of such an action run one after the
+ *   other like any, but before the first of them starts, every drain of the set is rechecked on
+ *   the same snapshot and every node of the set tainted, as Karpenter taints its candidates
+ *   (`karpenter.sh/disrupted`) before it launches or evicts: the scheduler puts no pod of one node
+ *   of the set on another, nor any newcomer on them while the replacement comes up. A refusal
+ *   then skips the whole action untouched. Once under way, a job of the set that fails or is
+ *   refused ends the action: every node of it still tainted is untainted, and its jobs not started
+ *   are skipped (`set-failed`, or `launch-failed` after a failed launch); the drains done stay done.
  */
 import type { ClusterSnapshot, PodView, WorkloadRef } from '../../core/model.js';
 import { holdsResources, workloadKey } from '../../core/snapshot.js';
@@ -78,6 +87,17 @@ export interface Job {
   /** The wave numbers of `moves`, ascending. */
   readonly waves: readonly number[];
   readonly taint: boolean;
+  /** Set on every job of an action that takes a set of nodes, or launches (see the module comment). */
+  readonly action?: JobAction;
+}
+
+/** Consecutive jobs that go as one action: a set of nodes tainted together, and the launch of their replacement. */
+export interface JobAction {
+  /** The index in `jobs` of the action's first job (its launch, when it has one) and of its last. */
+  readonly first: number;
+  readonly last: number;
+  /** The drains of the set, in the order they run: all their nodes are tainted before the first job starts. */
+  readonly drains: readonly NodeDrain[];
 }
 
 /** How a job ended. */
@@ -168,6 +188,8 @@ export interface ExecutionState {
   readonly failedLaunches: ReadonlySet<string>;
   /** While a launch job waits: the nodes there were when it started (the new one is not among them). */
   readonly nodesBefore: readonly string[];
+  /** The nodes of the action under way that carry our taint and whose own job has not ended (see the module comment). */
+  readonly setTainted: readonly string[];
 }
 
 /** A step's result. */
@@ -176,22 +198,37 @@ export interface Transition {
   readonly effects: readonly Effect[];
 }
 
-/** The jobs of a plan, in the order they run: its drains, then the moves outside any drain. */
+/**
+ * The jobs of a plan, in the order they run: its drains, then the moves outside any drain. The
+ * drains of one action (a launch's `replaces`, a drain's `together`) run one after the other,
+ * after the launch, from where the first of them stands in the plan.
+ */
 export function jobsOf(plan: Plan): readonly Job[] {
   const jobs: Job[] = [];
   const drained = new Set(plan.drains.map((d) => d.node));
-  const launches = new Map((plan.launches ?? []).map((l) => [l.name, l] as const));
+  const launches = [...(plan.launches ?? [])];
+  const placed = new Set<string>();
   for (const drain of plan.drains) {
-    const launch = drain.replacement === undefined ? undefined : launches.get(drain.replacement);
+    if (placed.has(drain.node)) continue;
+    const at = launches.findIndex((l) => l.name === drain.replacement || l.replaces.includes(drain.node));
+    const launch = at < 0 ? undefined : (launches.splice(at, 1)[0] as NodeLaunch);
+    const members = new Set([drain.node, ...(drain.together ?? []), ...(launch?.replaces ?? [])]);
+    const set = plan.drains.filter((d) => members.has(d.node) && !placed.has(d.node));
+    const first = jobs.length;
     if (launch !== undefined) {
-      // Right before the first drain that needs it, so the node is not paid for while earlier jobs run.
-      launches.delete(launch.name);
+      // Right before the drains that need it, so the node is not paid for while earlier jobs run.
       const placeholder: NodeDrain = { node: launch.name, strategy: launch.strategy, savingUsdPerHour: 0, pods: [], staying: [], reason: launch.reason };
       jobs.push({ drain: placeholder, launch, moves: [], waves: [], taint: false });
     }
-    const uids = new Set(drain.pods.map((p) => p.uid));
-    const moves = plan.moves.filter((m) => m.fromNode === drain.node && uids.has(m.pod.uid));
-    jobs.push({ drain, moves, waves: _waves(moves), taint: true });
+    for (const member of set) {
+      placed.add(member.node);
+      const uids = new Set(member.pods.map((p) => p.uid));
+      const moves = plan.moves.filter((m) => m.fromNode === member.node && uids.has(m.pod.uid));
+      jobs.push({ drain: member, moves, waves: _waves(moves), taint: true });
+    }
+    if (launch === undefined && set.length < 2) continue;
+    const action: JobAction = { first, last: jobs.length - 1, drains: set };
+    for (let i = first; i < jobs.length; i++) jobs[i] = { ...(jobs[i] as Job), action };
   }
   for (const move of plan.moves) {
     if (drained.has(move.fromNode)) continue;
@@ -221,6 +258,7 @@ export function beginExecution(plan: Plan, options: ExecutionOptions, failures: 
     launched: new Map(),
     failedLaunches: new Set(),
     nodesBefore: [],
+    setTainted: [],
   };
   if (jobs.length === 0) return { state: { ...state, phase: 'finished' }, effects: [] };
   return { state, effects: [{ type: 'observe', afterMs: 0, node: (jobs[0] as Job).drain.node }] };
@@ -244,7 +282,7 @@ export function stepExecution(state: ExecutionState, observation: Observation): 
   switch (observation.type) {
     case 'stop': {
       // The job under way is rolled back; the ones after it are not started.
-      next = state.phase === 'wave' || state.tainted ? _fail(state, reason('stopped', 'Stopped by a signal'), observation.now, effects) : state;
+      next = state.phase === 'wave' || state.tainted || state.setTainted.length > 0 ? _fail(state, reason('stopped', 'Stopped by a signal'), observation.now, effects) : state;
       return { state: { ...next, phase: 'finished' }, effects: effects.filter((e) => e.type !== 'observe') };
     }
     case 'failed':
@@ -270,6 +308,18 @@ function _job(state: ExecutionState): Job {
 function _startStep(state: ExecutionState, snapshot: ClusterSnapshot, now: number, effects: Effect[]): ExecutionState {
   for (;;) {
     const job = _job(state);
+    const action = job.action;
+    if (action !== undefined && state.current === action.first && state.wave === 0 && state.setTainted.length === 0) {
+      // The whole set is rechecked on one snapshot, then tainted at once: nothing moves before every node of it is closed.
+      const refused = _recheckSet(state, action, snapshot);
+      if (refused !== undefined) {
+        state = _skipSet(state, action, refused, now, effects);
+        if (state.phase !== 'recheck') return state;
+        continue;
+      }
+      for (const d of action.drains) effects.push({ type: 'taint', node: d.node, drain: d });
+      state = { ...state, setTainted: action.drains.map((d) => d.node) };
+    }
     if (job.launch !== undefined) {
       effects.push({ type: 'notice', notice: { kind: 'job-started', job } });
       effects.push({ type: 'launch-node', launch: job.launch });
@@ -297,15 +347,17 @@ function _startStep(state: ExecutionState, snapshot: ClusterSnapshot, now: numbe
       if (!first) return _fail(state, checked.reason, now, effects);
       const failures = refusalBacksOff(checked.reason.code) ? recordDrainFailure(state.failures, job.drain.node, now) : state.failures;
       const outcome = _outcome(job, 'skipped', [], checked.reason);
+      // A set under way: its nodes still tainted are untainted first, its jobs not started skipped.
+      const ended = state.setTainted.length > 0 ? _endSet(state, effects) : state;
       effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
-      state = _nextJob({ ...state, failures, outcomes: [...state.outcomes, outcome] });
+      state = _skipRestOfSet(_nextJob({ ...ended, failures, outcomes: [...ended.outcomes, outcome] }), job, checked.reason, effects);
       if (state.phase !== 'recheck') return state;
       // Nothing was touched: the same snapshot serves the next job's recheck.
       continue;
     }
     if (first) {
       effects.push({ type: 'notice', notice: { kind: 'job-started', job } });
-      if (job.taint) effects.push({ type: 'taint', node: job.drain.node, drain: job.drain });
+      if (job.taint && !state.setTainted.includes(job.drain.node)) effects.push({ type: 'taint', node: job.drain.node, drain: job.drain });
     }
     const inWave = new Set(job.moves.filter((m) => m.wave === waveNumber).map((m) => m.pod.uid));
     const started: _Started[] = [];
@@ -377,7 +429,8 @@ function _poll(state: ExecutionState, snapshot: ClusterSnapshot, now: number, ef
   failures.delete(job.drain.node);
   const outcome = _outcome(job, 'done', moved, job.drain.reason);
   effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
-  return _observeNext(_nextJob({ ...state, failures, moved, history, backedOff, outcomes: [...state.outcomes, outcome] }), effects);
+  const setTainted = state.setTainted.filter((n) => n !== job.drain.node);
+  return _observeNext(_nextJob({ ...state, failures, moved, history, backedOff, setTainted, outcomes: [...state.outcomes, outcome] }), effects);
 }
 
 /**
@@ -405,20 +458,78 @@ function _pollLaunch(state: ExecutionState, snapshot: ClusterSnapshot, now: numb
   return _observeNext(_nextJob({ ...state, launched, outcomes: [...state.outcomes, outcome] }), effects);
 }
 
-/** Fails the current job: untaint, remember the failure, go on with the next job. */
+/**
+ * Fails the current job: untaint (every node of its set still tainted, when it is part of one),
+ * remember the failure, skip the rest of its set, go on with the next job.
+ */
 function _fail(state: ExecutionState, why: Reason, now: number, effects: Effect[]): ExecutionState {
   const job = _job(state);
+  if (state.setTainted.length > 0) state = _endSet(state, effects);
+  else if (state.tainted) effects.push({ type: 'untaint', node: job.drain.node });
   if (job.launch !== undefined) {
-    // Nothing was tainted or moved; the drains waiting for the node are skipped when they come up.
     const outcome = _outcome(job, 'failed', [], why);
     effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
     const failedLaunches = new Set(state.failedLaunches).add(job.launch.name);
-    return _observeNext(_nextJob({ ...state, failedLaunches, outcomes: [...state.outcomes, outcome] }), effects);
+    return _observeNext(_skipRestOfSet(_nextJob({ ...state, failedLaunches, outcomes: [...state.outcomes, outcome] }), job, why, effects), effects);
   }
-  if (state.tainted) effects.push({ type: 'untaint', node: job.drain.node });
   const outcome = _outcome(job, 'failed', state.moved, why);
   effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
-  return _observeNext(_nextJob({ ...state, failures: recordDrainFailure(state.failures, job.drain.node, now), outcomes: [...state.outcomes, outcome] }), effects);
+  const failures = recordDrainFailure(state.failures, job.drain.node, now);
+  return _observeNext(_skipRestOfSet(_nextJob({ ...state, failures, outcomes: [...state.outcomes, outcome] }), job, why, effects), effects);
+}
+
+/** Untaints every node of the set under way that is still tainted (the current job's included). */
+function _endSet(state: ExecutionState, effects: Effect[]): ExecutionState {
+  for (const node of state.setTainted) effects.push({ type: 'untaint', node });
+  return { ...state, setTainted: [], tainted: false };
+}
+
+/**
+ * After `ended`, a job of a set that failed or was refused, skips the jobs of its set not started
+ * (the state's current job is the one after `ended`): the set goes as one action.
+ */
+function _skipRestOfSet(state: ExecutionState, ended: Job, why: Reason, effects: Effect[]): ExecutionState {
+  const action = ended.action;
+  if (action === undefined) return state;
+  let next = state;
+  while (next.phase === 'recheck' && next.current <= action.last) {
+    const job = _job(next);
+    const code = ended.launch !== undefined ? 'launch-failed' : 'set-failed';
+    const message =
+      ended.launch !== undefined
+        ? `Node "${job.drain.node}" waits for its replacement "${ended.launch.name}", which was not launched: ${why.message}`
+        : `Node "${job.drain.node}" goes with node "${ended.drain.node}", whose drain did not go through: ${why.message}`;
+    const outcome = _outcome(job, 'skipped', [], reason(code, message));
+    effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
+    next = _nextJob({ ...next, outcomes: [...next.outcomes, outcome] });
+  }
+  return next;
+}
+
+/** The first drain of the set that must not start on `snapshot`, with why; undefined when all may. */
+function _recheckSet(state: ExecutionState, action: JobAction, snapshot: ClusterSnapshot): { readonly job: number; readonly reason: Reason } | undefined {
+  for (let i = action.first; i <= action.last; i++) {
+    const job = state.jobs[i] as Job;
+    if (job.launch !== undefined) continue;
+    const checked = recheckStep(snapshot, job.drain, job.moves, true);
+    if (!checked.ok) return { job: i, reason: checked.reason };
+  }
+  return undefined;
+}
+
+/** Skips every job of a set refused before it started: nothing was touched; the refused node backs off as a single drain would. */
+function _skipSet(state: ExecutionState, action: JobAction, refused: { readonly job: number; readonly reason: Reason }, now: number, effects: Effect[]): ExecutionState {
+  const culprit = state.jobs[refused.job] as Job;
+  const failures = refusalBacksOff(refused.reason.code) ? recordDrainFailure(state.failures, culprit.drain.node, now) : state.failures;
+  let next: ExecutionState = { ...state, failures };
+  while (next.phase === 'recheck' && next.current <= action.last) {
+    const job = _job(next);
+    const why = next.current === refused.job ? refused.reason : reason('set-failed', `Node "${job.drain.node}" goes with node "${culprit.drain.node}", which cannot be drained now: ${refused.reason.message}`);
+    const outcome = _outcome(job, 'skipped', [], why);
+    effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
+    next = _nextJob({ ...next, outcomes: [...next.outcomes, outcome] });
+  }
+  return next;
 }
 
 function _nextJob(state: ExecutionState): ExecutionState {
