@@ -233,3 +233,73 @@ test('karpenter-consolidate (T2K) deletes a node above the autoscaler\'s thresho
   assert.equal(t2k.p.ready, 6);
   assert.ok(t2k.usd < control.usd, `T2K cost $${t2k.usd.toFixed(3)}, the control $${control.usd.toFixed(3)}`);
 });
+
+test('karpenter-consolidate (T2K) replaces two nodes by one cheaper node: both tainted first, so no pod of the first lands on the second', () => {
+  // "p" (1300m) packs three a node on two 4-cpu "box" nodes ($3.60/h; a 6-cpu "mid" at $4.50/h
+  // would waste more). Scaled to 4 it keeps two a node, 65%: above the autoscaler's 50%, and one
+  // node's pods do not both fit on the other (one would: 1300m of its 1400m free). No node alone
+  // is worth replacing (a mid costs more than a box), but one mid holds all four at 87% for $2.70/h
+  // less than the two boxes: Karpenter's multi-node replace.
+  const scenario = testScenario({
+    duration: '3h',
+    cloud: {
+      instanceTypes: [
+        { name: 'box', cpu: 4, memory: '16Gi', pods: 58, onDemand: 3.6, spot: 1.44, interruption: '<5%' },
+        { name: 'mid', cpu: 6, memory: '24Gi', pods: 58, onDemand: 4.5, spot: 1.8, interruption: '<5%' },
+      ],
+    },
+    stowage: { descheduler: { interval: '1m' } },
+    services: { list: [{ name: 'p', replicas: 6, cpu: '1300m', memory: '1Gi', startup: '20s', shutdown: '5s' }] },
+  });
+  const run = () => {
+    const world = testWorld(scenario, testArm({ name: 'T2K', profile: MOST_ALLOCATED_PROFILE, deschedule: ['karpenter-consolidate'] }));
+    const model = world.descheduler;
+    assert.ok(model !== undefined);
+    world.engine.run(10 * MIN);
+    const p = world.workloads.services[0];
+    assert.ok(p);
+    const boxes = world.cluster.readyNodes.filter((n) => n.group.instanceType.name === 'box').map((n) => n.name);
+    const nodesBefore = world.cluster.readyNodes.length;
+    p.setDesired(4);
+    // Every binding from here on, as the scheduler makes them: the simulated placement events.
+    const binds: { pod: string; node: string; at: number }[] = [];
+    const bind = world.cluster.bind.bind(world.cluster);
+    world.cluster.bind = (pod, node, now) => {
+      binds.push({ pod: pod.spec.name, node: node.name, at: now });
+      bind(pod, node, now);
+    };
+    let minReady = Number.POSITIVE_INFINITY;
+    world.engine.every(1_000, world.engine.now + 60_000, () => {
+      minReady = Math.min(minReady, p.ready);
+      return true;
+    });
+    world.engine.run(150 * MIN);
+    return { world, p, boxes, nodesBefore, binds, minReady, stats: model.stats, actions: model.actions };
+  };
+  const t2k = run();
+  assert.equal(t2k.boxes.length, 2, `two box nodes at first: ${t2k.boxes.join(', ')}`);
+  assert.equal(t2k.nodesBefore, 2);
+  const taints = t2k.actions.filter((a) => a.action === 'taint').map((a) => ('node' in a ? a.node : ''));
+  const firstMove = t2k.actions.findIndex((a) => a.action === 'evict' || a.action === 'surge');
+  const launch = t2k.actions.findIndex((a) => a.action === 'launch');
+  assert.ok(launch >= 0 && t2k.stats.nodesLaunched === 1, `one replacement launched: ${JSON.stringify(t2k.stats)}`);
+  // Both boxes tainted before the launch and before the first pod moved.
+  const taintedFirst = t2k.actions.slice(0, launch).filter((a) => a.action === 'taint').map((a) => ('node' in a ? a.node : ''));
+  assert.deepEqual([...taintedFirst].sort(), [...t2k.boxes].sort(), `actions: ${JSON.stringify(t2k.actions.slice(0, 8))}`);
+  assert.ok(firstMove > launch);
+  assert.equal(taints.length, 2, 'each box tainted once');
+  // No pod moved off a box landed on the other box (or back): every binding after the first move is on the new node.
+  const movedAt = (t2k.actions[firstMove] as { at: number }).at;
+  const later = t2k.binds.filter((b) => b.at >= movedAt);
+  assert.ok(later.length >= 4, `the four pods were placed again: ${JSON.stringify(later)}`);
+  const onBoxes = later.filter((b) => t2k.boxes.includes(b.node));
+  assert.deepEqual(onBoxes, [], 'a moved pod landed on a box of the set');
+  // The end: both boxes deleted, one mid holds the four pods; p never lost more than its 25%.
+  const nodes = t2k.world.cluster.readyNodes;
+  assert.deepEqual(nodes.map((n) => n.group.instanceType.name), ['mid']);
+  assert.equal(t2k.stats.nodesDeleted, 2);
+  assert.equal(t2k.world.autoscaler.stats.nodesRemoved, 0, 'the boxes went by the descheduler\'s delete, not the autoscaler');
+  assert.equal([...(nodes[0]?.pods ?? [])].filter((pod) => pod.owner === t2k.p).length, 4);
+  assert.ok(t2k.minReady >= 3, `p fell to ${t2k.minReady} Ready`);
+  assert.equal(t2k.p.ready, 4);
+});

@@ -210,7 +210,8 @@ function twoAt62(): ReturnType<typeof snapshot> {
 }
 
 test('replacement: a node whose pods fit nowhere else is replaced by the cheapest node of the catalogue that holds them, only when it costs less', () => {
-  const plan = planDescheduling(twoAt62(), config('karpenter-consolidate'), { ...ctx, offers: CATALOGUE });
+  // Single nodes only (multi-node replace, below, would take both together).
+  const plan = planDescheduling(twoAt62(), config('karpenter-consolidate', { maxNodesPerAction: 1 }), { ...ctx, offers: CATALOGUE });
   // od-1's 2500m fits on a c5.xlarge ($0.17/h for $0.192/h; an m5.large is too small); then od-2 the same way.
   assert.deepEqual(plan.launches?.map((l) => `${l.name}:${l.offer.node.instanceType}:${l.replaces.join('+')}:${l.reason.code}`), [
     'replacement-for-od-1:c5.xlarge:od-1:replace',
@@ -258,10 +259,68 @@ test('replacement: never a node the autoscaler would remove, never for spot node
     workloads: [...s.workloads, workload('web', 2)],
     pdbs: [pdb('web', 'web')],
   };
-  const floors = planDescheduling(web, config('karpenter-consolidate'), { ...ctx, offers: CATALOGUE });
+  const floors = planDescheduling(web, config('karpenter-consolidate', { maxNodesPerAction: 1 }), { ...ctx, offers: CATALOGUE });
   assert.deepEqual(floors.launches?.map((l) => l.replaces.join('+')), ['od-1']);
   assert.deepEqual(moved(floors), ['web-a:od-1->od-2:evict', 'x1-a:od-1->replacement-for-od-1:surge-first']);
   // The surge first, in a wave of its own; the eviction after it, as the PDB allows.
   assert.deepEqual(floors.moves.map((m) => `${m.pod.name}:${m.wave}`), ['web-a:1', 'x1-a:0']);
   assert.equal(floors.skipped.find((x) => x.node === 'od-2')?.reason.code, 'node-receiving');
 });
+
+/** Two m5.xlarge ($0.192/h) at 55%, one single replica of 2200m each: neither fits beside the other. */
+function twoAt55(): ReturnType<typeof snapshot> {
+  return snapshot({
+    nodes: [node('od-1'), node('od-2')],
+    pods: [pod('x1-a', 'od-1', { requests: { cpu: 2200, memory: GiB } }), pod('x2-a', 'od-2', { requests: { cpu: 2200, memory: GiB } })],
+    workloads: [workload('x1', 1), workload('x2', 1)],
+  });
+}
+
+test('multi-node replace: two half-empty nodes go for one cheaper node that holds both, as one action saving for the whole set', () => {
+  const plan = planDescheduling(twoAt55(), config('karpenter-consolidate'), { ...ctx, offers: CATALOGUE });
+  // One c5.2xlarge ($0.34/h, 55% with both pods) for the two m5.xlarge ($0.384/h): $0.044/h; one
+  // c5.xlarge each would save $0.022/h a node, the same, for two launches instead of one.
+  assert.deepEqual(plan.launches?.map((l) => `${l.name}:${l.offer.node.instanceType}:${l.replaces.join('+')}`), ['replacement-for-od-1:c5.2xlarge:od-1+od-2']);
+  assert.deepEqual(moved(plan), ['x1-a:od-1->replacement-for-od-1:surge-first', 'x2-a:od-2->replacement-for-od-1:surge-first']);
+  // Both drains name the set, so the executor taints both nodes before either loses a pod.
+  assert.deepEqual(plan.drains.map((d) => `${d.node}:${d.together?.join('+')}:${d.replacement}:${d.deleteNode === true}`), ['od-1:od-1+od-2:replacement-for-od-1:true', 'od-2:od-1+od-2:replacement-for-od-1:true']);
+  assert.ok(Math.abs(plan.savingUsdPerHour - (0.384 - 0.34)) < 1e-9, String(plan.savingUsdPerHour));
+  assert.match(plan.launches?.[0]?.reason.message ?? '', /2 node\(s\) at \$0\.3840\/h replaced by one c5\.2xlarge at \$0\.3400\/h, 55% requested: saves \$0\.0440\/h/);
+  assert.match(plan.drains[0]?.reason.message ?? '', /replaced with 1 other node\(s\) by one c5\.2xlarge/);
+  // Switched off: each node alone, one c5.xlarge each.
+  const single = planDescheduling(twoAt55(), config('karpenter-consolidate', { multiNodeReplace: false }), { ...ctx, offers: CATALOGUE });
+  assert.deepEqual(single.launches?.map((l) => `${l.offer.node.instanceType}:${l.replaces.join('+')}`), ['c5.xlarge:od-1', 'c5.xlarge:od-2']);
+  assert.equal(single.drains.some((d) => d.together !== undefined), false);
+});
+
+test('multi-node replace: not below the minimum saving, not when the pods do not fit the offer, not by a node of the set\'s own type; tries dropped leave no trace', () => {
+  // $0.05/h minimum: the set saves $0.044/h, each node alone $0.022/h: nothing.
+  const costly = planDescheduling(twoAt55(), config('karpenter-consolidate', { minSavingUsdPerHour: 0.05 }), { ...ctx, offers: CATALOGUE });
+  assert.deepEqual(costly.moves, []);
+  assert.equal(costly.launches, undefined);
+  assert.deepEqual(costly.skipped.map((s) => `${s.node}:${s.reason.code}`), ['od-1:not-worth-it', 'od-2:not-worth-it']);
+  // $0.03/h: the set goes, single nodes would not.
+  const enough = planDescheduling(twoAt55(), config('karpenter-consolidate', { minSavingUsdPerHour: 0.03 }), { ...ctx, offers: CATALOGUE });
+  assert.deepEqual(enough.launches?.map((l) => l.replaces.join('+')), ['od-1+od-2']);
+  // The only cheaper 8-cpu offer has 1.5 GiB: the two pods' 2 GiB do not fit it, so the set is not
+  // replaced; each node alone is, by a c5.xlarge. The plan is the one multi-node replace off makes:
+  // the sets tried and dropped changed nothing.
+  const tight = [...CATALOGUE.filter((o) => o.node.instanceType !== 'c5.2xlarge'), offer('c5.2xlarge', 8, 1.5, 0.34)].sort((a, b) => a.usdPerHour - b.usdPerHour);
+  const noFit = planDescheduling(twoAt55(), config('karpenter-consolidate'), { ...ctx, offers: tight });
+  assert.deepEqual(noFit.launches?.map((l) => `${l.offer.node.instanceType}:${l.replaces.join('+')}`), ['c5.xlarge:od-1', 'c5.xlarge:od-2']);
+  assert.deepEqual(noFit, planDescheduling(twoAt55(), config('karpenter-consolidate', { multiNodeReplace: false }), { ...ctx, offers: tight }));
+  // Karpenter's filterOutSameType: big (m5.2xlarge, 3000m) and od-1 (m5.xlarge, 3000m) fit together
+  // on one m5.2xlarge, the cheapest fitting offer of an m5-only catalogue, at big's own price: that
+  // is big kept and od-1 deleted, so the set is not replaced; od-1 alone goes onto big.
+  const pair = snapshot({
+    nodes: [node('big', { instanceType: 'm5.2xlarge', allocatable: { cpu: 8000, memory: 32 * GiB, pods: 110 } }), node('od-1')],
+    pods: [pod('x1-a', 'big', { requests: { cpu: 3000, memory: GiB } }), pod('x2-a', 'od-1', { requests: { cpu: 3000, memory: GiB } })],
+    workloads: [workload('x1', 1), workload('x2', 1)],
+  });
+  const prices = PriceTable.create({ instanceTypes: { 'm5.xlarge': { onDemand: 0.192 }, 'm5.2xlarge': { onDemand: 0.384 } } });
+  const m5 = CATALOGUE.filter((o) => o.id.startsWith('m5') && o.node.instanceType !== 'm5.xlarge');
+  const same = planDescheduling(pair, config('karpenter-consolidate'), { ...ctx, prices, offers: m5 });
+  assert.equal(same.launches, undefined);
+  assert.deepEqual(moved(same), ['x2-a:od-1->big:surge-first']);
+}
+);

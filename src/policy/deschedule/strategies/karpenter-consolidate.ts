@@ -8,11 +8,14 @@
  *   Autoscaler only looks below its utilisation threshold (50%) and after its unneeded time.
  * - **Multi-node first**: the candidates, cheapest to disrupt first (Karpenter's disruption cost:
  *   the pods to evict, each weighted by its `controller.kubernetes.io/pod-deletion-cost` and
- *   priority), are searched for the longest prefix of at most `maxNodesPerAction` nodes whose pods
- *   all fit on the nodes that stay, by binary search as Karpenter does; each try is a tentative
- *   plan of the whole set (`PlanningSession.trial`), so one set's pods never land on another of
- *   its nodes. The set goes as one action: its saving is the sum of its nodes' prices, judged
- *   against the minimum together.
+ *   priority), are searched for the longest prefix of at most `maxNodesPerAction` nodes that goes
+ *   as one action, by binary search as Karpenter does: deleted when all its pods fit on the nodes
+ *   that stay, else replaced by one new node (below) when that pays (Karpenter's
+ *   `computeConsolidation` for a prefix). Each try is a tentative plan of the whole set
+ *   (`PlanningSession.trial`, undone unless kept), so one set's pods never land on another of its
+ *   nodes. The set goes as one action: its saving is the sum of its nodes' prices (less the new
+ *   node's), judged against the minimum together; its drains name the set (`NodeDrain.together`),
+ *   so the executor taints all its nodes before the first pod moves, as Karpenter does.
  * - **Then single nodes, by savings per disruption** (Karpenter's `SavingsRatio`: the node's
  *   price over the cost of disrupting its pods), so a cycle with a small budget spends it on the
  *   moves that save the most for the least churn.
@@ -23,22 +26,24 @@
  * - **Every action carries its $/h saving** and is skipped below `minSavingUsdPerHour`
  *   (`not-worth-it`).
  *
- * - **Replace** (Karpenter's replace decision, `replace`): a node whose pods fit nowhere else is
- *   replaced by one new on-demand node, the cheapest offer (`ctx.offers`: node types the executor
- *   can launch) that costs less than the node by the minimum and takes what fits nowhere else; it
- *   must end above the autoscaler's removal threshold. Spot nodes are only deleted (Karpenter
- *   without its spot-to-spot feature). The plan carries the launch (`NodeLaunch`); the executor
- *   launches the node first, waits until it is Ready, then drains onto it (`machine.ts`).
+ * - **Replace** (Karpenter's replace decision, `replace`): a node, or a set of nodes (multi-node
+ *   replace, `multiNodeReplace`), whose pods fit nowhere else is replaced by one new on-demand node,
+ *   the cheapest offer (`ctx.offers`: node types the executor can launch) that costs less than the
+ *   node or the set together by the minimum and takes what fits nowhere else; it must end above the
+ *   autoscaler's removal threshold. A set of spot nodes only is only deleted (Karpenter without its
+ *   spot-to-spot feature). For a set, an offer of the same type as one of its nodes and no cheaper
+ *   is no replacement (Karpenter's `filterOutSameType`): it amounts to keeping that node and
+ *   deleting the others, which a shorter set does with fewer pods moved. The plan carries the
+ *   launch (`NodeLaunch`); the executor taints the nodes replaced, launches the node, waits until
+ *   it is Ready, then drains onto it (`machine.ts`).
  *
  * Availability is the shared planner's: PDBs, surge-first moves of workloads that can't lose a
  * replica, the anti-flap rest, and no surge-first pod lands on a node the autoscaler will remove
  * (a replacement being filled excepted: its final fill was judged). A set's drains run one after
- * the other like any drains of a plan, each node tainted only when its own drain starts: so the
- * scheduler may put the pods of the first on the next, whose drain then finds a newcomer and is
- * skipped. That is harmless when nothing is launched, but a set replaced by one node would leave
- * the launched node half-filled for the autoscaler to remove, pods and all (seen in the
- * simulator): so `_replaceSet` takes a set but is only given single nodes until the executor
- * taints a set's nodes together, as Karpenter does before it launches.
+ * the other like any drains of a plan, but its nodes are all tainted before the first starts, so
+ * the scheduler puts no pod of the first on the next (before that, a set replaced by one node
+ * left the new node half-filled, seen in the simulator); a drain of the set that fails untaints
+ * the rest and skips them.
  *
  * Live, the descheduler gives no offers yet, so it deletes but never replaces: Karpenter would
  * launch for the surged pods going Pending, but a node sized for the one pod Pending at a time,
@@ -66,6 +71,8 @@ export const karpenterConsolidateConfigSchema = z.strictObject({
   deleteNodes: z.boolean().default(true),
   /** The most nodes one multi-node action takes together (Karpenter looks at up to 100); 1 plans single nodes only. */
   maxNodesPerAction: z.number().int().min(1).default(10),
+  /** With `replace`, also replace a set of several nodes by one (Karpenter's multi-node replace); false: sets are only deleted. */
+  multiNodeReplace: z.boolean().default(true),
   /**
    * Replace one or several nodes by one cheaper node from the offers the executor can launch
    * (Karpenter's replace decision). Needs offers: the simulator gives its node groups; the live
@@ -102,7 +109,7 @@ export function planKarpenterConsolidate(snapshot: ClusterSnapshot, config: Karp
     for (const [name, attempt] of set.drains) result.add(name, attempt);
   };
   if (config.maxNodesPerAction > 1) {
-    const set = _multiNode(snapshot, config, ctx, targets);
+    const set = _multiNode(snapshot, config, ctx, targets, config.multiNodeReplace ? offers : []);
     if (set !== undefined) record(set);
   }
 
@@ -183,12 +190,13 @@ type _SetAttempt =
 
 /**
  * Multi-node consolidation: the longest prefix (two nodes or more) of the candidates, cheapest to
- * disrupt first, whose nodes all drain together onto the nodes that stay, saving at least the
+ * disrupt first, whose nodes all drain together onto the nodes that stay or, when their pods do
+ * not fit there, onto those and one new node of `offers` (`_replaceSet`), saving at least the
  * minimum together; found by binary search over the prefix length as Karpenter does (not
  * exhaustive: a longer prefix may fit where a shorter one did not). Planned into the session, or
- * nothing changes. Sets are not replaced (see the module comment).
+ * nothing changes.
  */
-function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfig, ctx: StrategyContext, targets: readonly string[]): (_SetAttempt & { readonly ok: true }) | undefined {
+function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfig, ctx: StrategyContext, targets: readonly string[], offers: readonly NodeOffer[]): (_SetAttempt & { readonly ok: true }) | undefined {
   const { session } = ctx;
   const cost = new Map<string, number>();
   // As Karpenter's candidates: nodes with pods to move and none that may not move (do-not-disrupt, local storage...).
@@ -199,7 +207,13 @@ function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfi
   const eligible = snapshot.nodes.filter((n) => _skipReason(session, n, config, ctx.now) === undefined && movable(n.name)).map((n) => n.name);
   for (const name of eligible) cost.set(name, _disruptionCost(session, name));
   const pool = sortNodes(eligible, (n) => [cost.get(n) ?? 0, -session.price(session.node(n) as NodeView)]).slice(0, config.maxNodesPerAction);
-  const attempt = (size: number): _SetAttempt => _drainSet(session, pool.slice(0, size), config, targets, undefined);
+  const attempt = (size: number): _SetAttempt => {
+    const set = pool.slice(0, size);
+    const deleted = session.trial(() => _drainSet(session, set, config, targets, undefined), (r) => r.ok);
+    // Karpenter's computeConsolidation: deleted when every pod fits on the nodes that stay, else one new node if it pays.
+    if (deleted.ok || deleted.noFit !== true || offers.length === 0) return deleted;
+    return _replaceSet(session, set, config, targets, offers);
+  };
   let low = 2;
   let high = pool.length;
   let best = 0;
@@ -218,18 +232,20 @@ function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfi
 /**
  * Replaces `set` by one new node: the cheapest offer that costs less than the set by at least the
  * minimum and takes, with the nodes that stay, every pod of the set (Karpenter launches the
- * cheapest instance type the pods fit on, among those cheaper than the candidates). The new node
- * must end above the autoscaler's removal threshold, or the autoscaler would remove it and
- * disrupt the pods a second time. Planned into the session, or nothing changes.
+ * cheapest instance type the pods fit on, among those cheaper than the candidates together). The
+ * new node must end above the autoscaler's removal threshold, or the autoscaler would remove it
+ * and disrupt the pods a second time. Planned into the session, or nothing changes.
  */
 function _replaceSet(session: PlanningSession, set: readonly string[], config: KarpenterConsolidateConfig, targets: readonly string[], offers: readonly NodeOffer[]): _SetAttempt {
   let total = 0;
-  for (const name of set) {
-    const node = session.node(name) as NodeView;
-    // An on-demand replacement for a spot node costs more than the node: spot nodes are only deleted.
-    if (node.capacityType !== 'on-demand') return { ok: false };
+  let onDemand = false;
+  const nodes = set.map((name) => session.node(name) as NodeView);
+  for (const node of nodes) {
+    onDemand ||= node.capacityType === 'on-demand';
     total += session.price(node);
   }
+  // An on-demand replacement for spot nodes costs more than they do: a set of spot nodes only is only deleted.
+  if (!onDemand) return { ok: false };
   const tooSmall: NodeOffer[] = [];
   for (const offer of offers) {
     // Offers come cheapest first: once one does not pay (it must cost less, by the minimum), none after it does.
@@ -237,8 +253,12 @@ function _replaceSet(session: PlanningSession, set: readonly string[], config: K
     // No bigger than one the pods did not fit on: it fails the same way (the same type in another
     // zone included, unless a zonal volume held a pod to the zone; a shortcut that can only miss).
     if (tooSmall.some((small) => _noBigger(offer, small))) continue;
-    const replaced = session.trial(() => _drainSet(session, set, config, targets, offer), (r) => r.ok);
-    if (replaced.ok) return replaced;
+    // Karpenter's filterOutSameType: a node of the set's own type at no lower price is that node
+    // kept and the others deleted, which a shorter set does with fewer pods moved; every later
+    // offer costs as much or more, so none will do.
+    const sameType = set.length > 1 && nodes.some((n) => n.instanceType === offer.node.instanceType && session.price(n) <= offer.usdPerHour);
+    const replaced = session.trial(() => _drainSet(session, set, config, targets, offer), (r) => r.ok && !sameType);
+    if (replaced.ok) return sameType ? { ok: false } : replaced;
     if (replaced.noFit === true) tooSmall.push(offer);
   }
   return { ok: false };
@@ -286,7 +306,8 @@ function _drainSet(session: PlanningSession, set: readonly string[], config: Kar
       why: `Node "${name}" costs $${price.toFixed(4)}/h; ${what}`,
     });
     if (!attempt.ok) return { ok: false, noFit: attempt.reason.code === 'no-fit' };
-    drains.push([name, attempt]);
+    // The set goes as one action: the executor taints all its nodes before the first pod moves.
+    drains.push([name, set.length > 1 ? { ...attempt, drain: { ...attempt.drain, together: set } } : attempt]);
   }
   if (offer === undefined || launchName === undefined) return { ok: true, drains };
   const fill = removalUtilization(session.state.requested(launchName), offer.node.allocatable);
