@@ -79,9 +79,14 @@ const _EXAMPLES: [_Scenario][] = [
     seed: 509,
   }],
 ];
-/** The property over `arms`: `examples` first, then `_RUNS` random scenarios. */
-function _noStowageOutage(t: TestContext, arms: readonly ArmConfig[], examples: readonly [_Scenario][], scenarios: fc.Arbitrary<_Scenario> = anyScenarioArbitrary): void {
+/** One instance type of `cpu` cores, 4 GiB a core. */
+const _oneType = (cpu: number): readonly Record<string, unknown>[] => [{ name: 'box', cpu, memory: `${cpu * 4}Gi`, pods: 58, onDemand: 0.05 * cpu, spot: 0.02 * cpu, interruption: '<5%' }];
+
+/** The property over `arms`: `examples` first, then `_RUNS` random scenarios, on the instance types `catalogue` gives for the scenario's size. */
+function _noStowageOutage(t: TestContext, arms: readonly ArmConfig[], examples: readonly [_Scenario][], scenarios: fc.Arbitrary<_Scenario> = anyScenarioArbitrary, catalogue: (cpu: number) => readonly Record<string, unknown>[] = _oneType): void {
   let runs = 0;
+  let launched = 0;
+  let setsReplaced = 0;
   const outages = new Map<string, number>();
   const dips = new Map<string, number>();
   const add = (into: Map<string, number>, from: Readonly<Record<string, number>>): void => {
@@ -94,7 +99,7 @@ function _noStowageOutage(t: TestContext, arms: readonly ArmConfig[], examples: 
         warmUp: '30m',
         cloud: {
           zones: ['z-a', 'z-b'],
-          instanceTypes: [{ name: 'box', cpu: s.cpu, memory: `${s.cpu * 4}Gi`, pods: 58, onDemand: 0.05 * s.cpu, spot: 0.02 * s.cpu, interruption: '<5%' }],
+          instanceTypes: catalogue(s.cpu),
         },
         daemonSet: { cpu: '100m', memory: '200Mi' },
         services: {
@@ -125,6 +130,8 @@ function _noStowageOutage(t: TestContext, arms: readonly ArmConfig[], examples: 
         }
         world.engine.run(world.windowEnd);
         const { metrics } = world.finish();
+        launched += world.descheduler?.stats.nodesLaunched ?? 0;
+        setsReplaced += world.descheduler?.stats.setsReplaced ?? 0;
         const byStowage = metrics.outagesByCause['stowage'] ?? 0;
         runs++;
         add(outages, metrics.outagesByCause);
@@ -136,7 +143,7 @@ function _noStowageOutage(t: TestContext, arms: readonly ArmConfig[], examples: 
     { numRuns: _RUNS, examples: [...examples], interruptAfterTimeLimit: _RUNS * 750, markInterruptAsFailure: false },
   );
   assert.ok(runs >= arms.length, 'at least one scenario ran in every Stowage arm');
-  t.diagnostic(`${runs} runs; outages by cause ${JSON.stringify(Object.fromEntries(outages))}; A2 dips by cause ${JSON.stringify(Object.fromEntries(dips))}`);
+  t.diagnostic(`${runs} runs; ${launched} replacement node(s) launched, ${setsReplaced} of them for several nodes; outages by cause ${JSON.stringify(Object.fromEntries(outages))}; A2 dips by cause ${JSON.stringify(Object.fromEntries(dips))}`);
 }
 
 test('no outage in a Stowage arm is caused by Stowage, in random small clusters', { timeout: 120_000 + _RUNS * 3_000 }, (t) => {
@@ -174,6 +181,16 @@ test('no outage in T2K is caused by Stowage, in random small clusters', { timeou
       seed: 399,
     }],
   ]);
+});
+
+// On a catalogue of two sizes, the bigger 10% cheaper a core: two half-full nodes of the small size
+// may be replaced by one big node (Karpenter's multi-node replace), one big node by a small one.
+test('no outage in T2K is caused by Stowage, in random small clusters where nodes are replaced by cheaper ones', { timeout: 120_000 + _RUNS * 3_000 }, (t) => {
+  const twoSizes = (cpu: number): readonly Record<string, unknown>[] => [
+    ..._oneType(cpu),
+    { name: 'big', cpu: cpu * 2, memory: `${cpu * 8}Gi`, pods: 58, onDemand: 0.09 * cpu, spot: 0.036 * cpu, interruption: '<5%' },
+  ];
+  _noStowageOutage(t, [findArm('T2K') as ArmConfig], [], anyScenarioArbitrary, twoSizes);
 });
 
 // Regressions found with frequent rollouts, fixed in the shared policy (src/policy/deschedule/landing.ts):

@@ -282,7 +282,7 @@ test('karpenter-consolidate (T2K) replaces two nodes by one cheaper node: both t
   const taints = t2k.actions.filter((a) => a.action === 'taint').map((a) => ('node' in a ? a.node : ''));
   const firstMove = t2k.actions.findIndex((a) => a.action === 'evict' || a.action === 'surge');
   const launch = t2k.actions.findIndex((a) => a.action === 'launch');
-  assert.ok(launch >= 0 && t2k.stats.nodesLaunched === 1, `one replacement launched: ${JSON.stringify(t2k.stats)}`);
+  assert.ok(launch >= 0 && t2k.stats.nodesLaunched === 1 && t2k.stats.setsReplaced === 1, `one replacement launched: ${JSON.stringify(t2k.stats)}`);
   // Both boxes tainted before the launch and before the first pod moved.
   const taintedFirst = t2k.actions.slice(0, launch).filter((a) => a.action === 'taint').map((a) => ('node' in a ? a.node : ''));
   assert.deepEqual([...taintedFirst].sort(), [...t2k.boxes].sort(), `actions: ${JSON.stringify(t2k.actions.slice(0, 8))}`);

@@ -50,6 +50,8 @@ export interface DeschedulerStats {
   nodesDeleted: number;
   /** Replacement nodes launched (karpenter-consolidate's replace). */
   nodesLaunched: number;
+  /** Of those, the ones launched to replace several nodes at once (multi-node replace). */
+  setsReplaced: number;
   evictions: number;
   /** Surge-first moves started (each a rollout of its Deployment). */
   surges: number;
@@ -87,7 +89,7 @@ export interface DeschedulerOptions {
 
 /** Runs the shared planner on the simulated cluster and carries its plans out with the shared state machine. */
 export class DeschedulerModel {
-  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, skippedDrains: 0, misplacedMoves: 0, nodesDeleted: 0, nodesLaunched: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
+  readonly stats: DeschedulerStats = { cycles: 0, plannedMoves: 0, startedDrains: 0, completedDrains: 0, failedDrains: 0, skippedDrains: 0, misplacedMoves: 0, nodesDeleted: 0, nodesLaunched: 0, setsReplaced: 0, evictions: 0, surges: 0, rolloutSurges: 0, planningMs: 0 };
   /** Every action taken, in order. */
   readonly actions: DeschedulerAction[] = [];
   readonly #engine: Engine;
@@ -256,6 +258,7 @@ export class DeschedulerModel {
           return reason('launch-failed', `Cannot launch a ${effect.launch.offer.node.instanceType} node for "${effect.launch.name}": its node group cannot grow`);
         }
         this.stats.nodesLaunched++;
+        if (effect.launch.replaces.length > 1) this.stats.setsReplaced++;
         this.actions.push({ action: 'launch', node: effect.launch.name });
         return undefined;
       }
