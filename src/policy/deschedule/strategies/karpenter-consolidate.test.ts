@@ -200,14 +200,16 @@ function offer(instanceType: string, cpu: number, memoryGi: number, usdPerHour: 
 }
 const CATALOGUE = [offer('m5.large', 2, 8, 0.096), offer('c5.xlarge', 4, 8, 0.17), offer('m5.xlarge', 4, 16, 0.192), offer('c5.2xlarge', 8, 16, 0.34), offer('m5.2xlarge', 8, 32, 0.384)];
 
-/** Two m5.xlarge at 62.5%, one single replica of 2500m each: neither node's pod fits on the other. */
-function twoAt62(): ReturnType<typeof snapshot> {
+/** Two m5.xlarge ($0.192/h), one single replica of `cpu` millicores on each (2500m: 62.5%, 2200m: 55%): neither fits beside the other. */
+function two(cpu: number): ReturnType<typeof snapshot> {
   return snapshot({
     nodes: [node('od-1'), node('od-2')],
-    pods: [pod('x1-a', 'od-1', { requests: { cpu: 2500, memory: GiB } }), pod('x2-a', 'od-2', { requests: { cpu: 2500, memory: GiB } })],
+    pods: [pod('x1-a', 'od-1', { requests: { cpu, memory: GiB } }), pod('x2-a', 'od-2', { requests: { cpu, memory: GiB } })],
     workloads: [workload('x1', 1), workload('x2', 1)],
   });
 }
+const twoAt62 = (): ReturnType<typeof snapshot> => two(2500);
+const twoAt55 = (): ReturnType<typeof snapshot> => two(2200);
 
 test('replacement: a node whose pods fit nowhere else is replaced by the cheapest node of the catalogue that holds them, only when it costs less', () => {
   // Single nodes only (multi-node replace, below, would take both together).
@@ -266,15 +268,6 @@ test('replacement: never a node the autoscaler would remove, never for spot node
   assert.deepEqual(floors.moves.map((m) => `${m.pod.name}:${m.wave}`), ['web-a:1', 'x1-a:0']);
   assert.equal(floors.skipped.find((x) => x.node === 'od-2')?.reason.code, 'node-receiving');
 });
-
-/** Two m5.xlarge ($0.192/h) at 55%, one single replica of 2200m each: neither fits beside the other. */
-function twoAt55(): ReturnType<typeof snapshot> {
-  return snapshot({
-    nodes: [node('od-1'), node('od-2')],
-    pods: [pod('x1-a', 'od-1', { requests: { cpu: 2200, memory: GiB } }), pod('x2-a', 'od-2', { requests: { cpu: 2200, memory: GiB } })],
-    workloads: [workload('x1', 1), workload('x2', 1)],
-  });
-}
 
 test('multi-node replace: two half-empty nodes go for one cheaper node that holds both, as one action saving for the whole set', () => {
   const plan = planDescheduling(twoAt55(), config('karpenter-consolidate'), { ...ctx, offers: CATALOGUE });
