@@ -11,7 +11,8 @@
  * - watches with bookmarks from the LIST's resourceVersion, re-watches from the last one seen
  *   when the server ends a watch (it does every 5–10 minutes), and re-LISTs only after a
  *   410 Gone, reporting what changed or vanished meanwhile;
- * - retries every failure with capped, jittered backoff, and a watchdog re-watches a watch
+ * - retries every failure with capped, jittered backoff, never sooner than the server's
+ *   Retry-After, and a watchdog re-watches a watch
  *   that has been silent for too long.
  */
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
@@ -160,8 +161,11 @@ export class ResilientInformer<T extends KubernetesObject> {
         this.#restarts += 1;
         const idle = error instanceof _Idle;
         if (!idle) this.#attempt += 1;
-        const delay = idle ? 0 : backoffDelay(this.#attempt, this.#options.backoff?.baseMs ?? 500, this.#options.backoff?.maxMs ?? 30_000, this.#options.random ?? Math.random);
         const info = describeApiError(error);
+        // A Retry-After (API Priority and Fairness raises it, up to 32 s, while a priority level
+        // sheds load) is the least wait, as client-go's REST client honours it: coming back sooner
+        // only meets another 429.
+        const delay = idle ? 0 : Math.max(info.retryAfterMs ?? 0, backoffDelay(this.#attempt, this.#options.backoff?.baseMs ?? 500, this.#options.backoff?.maxMs ?? 30_000, this.#options.random ?? Math.random));
         const message = idle ? `watch idle (${(error).message})` : info.status ? `HTTP ${info.status}: ${info.message}` : info.message;
         this.#options.onError?.({ name: this.#options.name, message, restartInMs: delay, restarts: this.#restarts });
         await this.#sleep(delay);
