@@ -6,6 +6,7 @@
  * Deterministic: the same (scenario, arm, seed) gives the same numbers, because every random
  * draw comes from the seeded streams and every event is ordered by (time, sequence).
  */
+import type { NodeView } from '../core/model.js';
 import { DEFAULT_PRICE_TABLE, mergePriceTables, PriceTable } from '../core/pricing.js';
 import type { PriceEntry } from '../core/pricing.js';
 import { DEFAULT_PLACEMENT_POLICY } from '../policy/placement/policy.js';
@@ -133,6 +134,10 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
   const random = new RandomSource(seed);
   const prices = scenarioPriceTable(scenario);
   const groups = buildNodeGroups(scenario, arm.capacityTypes, (type, capacity) => prices.priceOf(type, capacity));
+  // One empty template node per group, named by its prefix (no node of the group has that name):
+  // what the webhook's room check and a replacement's offer try a pod on.
+  const templates = new Map(groups.map((g) => [g, fitNodeView(g.namePrefix, g)]));
+  const templateOf = (g: NodeGroup): NodeView => templates.get(g) as NodeView;
   const windowStart = scenario.warmUpMs;
   const windowEnd = scenario.warmUpMs + scenario.durationMs;
   const cluster = new SimCluster({ epochOffset: scenario.startEpochMs - scenario.warmUpMs, prices });
@@ -166,7 +171,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
       onServicePodLost: (service, pod, cause) => recorder.servicePodLost(service, pod, cause),
       ...(naive !== undefined ? { onServicePodReady: (_service, pod) => naive.onPodReady(pod) } : {}),
     },
-    placement === undefined ? undefined : { policy: placement, canGrow: (type) => groups.some((g) => g.capacityType === type && late.autoscaler?.canGrow(g) === true) },
+    placement === undefined ? undefined : { policy: placement, growable: () => groups.filter((g) => late.autoscaler?.canGrow(g) === true).map(templateOf) },
   );
   cluster.setWorkloadViews({ workloads: () => workloads.workloadViews(), pdbs: () => workloads.pdbViews() });
   const handler = new InterruptionHandler(engine, cluster, workloads, scenario.interruptionHandler);
@@ -212,7 +217,7 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
             return true;
           },
           // A replacement goes through the cloud's launch path, as the autoscaler's nodes do: of an on-demand group that can grow.
-          offers: () => groups.filter((g) => g.capacityType === 'on-demand' && autoscaler.canGrow(g)).map((g) => ({ id: g.id, usdPerHour: g.hourlyPrice, node: fitNodeView(g.namePrefix, g) })),
+          offers: () => groups.filter((g) => g.capacityType === 'on-demand' && autoscaler.canGrow(g)).map((g) => ({ id: g.id, usdPerHour: g.hourlyPrice, node: templateOf(g) })),
           launchNode: (id) => {
             const group = groups.find((g) => g.id === id);
             if (group === undefined || !autoscaler.canGrow(group)) return false;

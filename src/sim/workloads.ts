@@ -7,9 +7,9 @@
  * The placement webhook's decision (spot or on-demand for each new pod) is taken at pod creation
  * with the shared placement policy, as the webhook would take it on pod CREATE.
  */
-import type { PdbView, PodView, SchedulingConstraints, WorkloadRef, WorkloadView } from '../core/model.js';
+import type { NodeView, PdbView, PodView, SchedulingConstraints, WorkloadRef, WorkloadView } from '../core/model.js';
 import { podDeletionCost } from '../policy/placement/decide.js';
-import type { PlacedCapacityType, PlacementDecision } from '../policy/placement/decide.js';
+import type { PlacementDecision } from '../policy/placement/decide.js';
 import { applyPlacement, countedPod, pendingRequests, placeNewPod } from '../policy/placement/inputs.js';
 import { DEFAULT_PLACEMENT_PATCH_OPTIONS } from '../policy/placement/patch.js';
 import type { PlacementPatchOptions } from '../policy/placement/patch.js';
@@ -734,11 +734,11 @@ export interface PlacementConfig {
   /** Namespaces whose pods the webhook never places. */
   readonly optOutNamespaces?: readonly string[];
   /**
-   * Whether capacity of a type can still be added (an autoscaler node group of that type can
-   * grow). In an autoscaled cluster "no node has room now" is transient: a pod required on a type
-   * the autoscaler can grow is not stuck Pending, so the fallback need not apply.
+   * The nodes the autoscaler can add now: a template of each node group that can grow (see
+   * `RoomOptions.growable`). In an autoscaled cluster "no node has room now" is transient: a pod
+   * that fits a template of its type is not stuck Pending, so the fallback need not apply.
    */
-  readonly canGrow?: (capacityType: PlacedCapacityType) => boolean;
+  readonly growable?: () => readonly NodeView[];
 }
 
 /** A service pod's placement: the constraints and annotations the webhook's patch adds. */
@@ -1013,10 +1013,10 @@ export class Workloads {
     const options = this.#patchOptions(config);
     const members = [];
     for (const pod of service.pods) if (pod !== replacing && (pod.spec.revision ?? 0) === revision) members.push(countedPod(pod.view(), options.capacityLabel));
-    const canGrow = config.canGrow;
-    // Room the pods not bound yet will take: read only when a type cannot simply grow.
+    const growable = config.growable?.();
+    // Room the pods not bound yet will take: read only when a type has no group that can grow.
     const pending = [];
-    if (canGrow?.('on-demand') !== true || canGrow('spot') !== true) {
+    if (growable === undefined || !growable.some((n) => n.capacityType === 'on-demand') || !growable.some((n) => n.capacityType === 'spot')) {
       for (const pod of this.#cluster.pending) pending.push({ ...countedPod(pod.view(), options.capacityLabel), requests: pod.view().requests });
     }
     const { decision } = placeNewPod({
@@ -1026,7 +1026,7 @@ export class Workloads {
       members,
       policy,
       state: this.#cluster.fit,
-      options: { ...options, reserved: pendingRequests(pending), ...(canGrow === undefined ? {} : { canGrow }) },
+      options: { ...options, reserved: pendingRequests(pending), ...(growable === undefined ? {} : { growable }) },
     });
     // The pod `placeNewPod` returns is the same for every pod of a variant: shared, not rebuilt.
     return this.#placementOf(decision, options);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { podFromKube, type KubePod } from '../../core/from-kube.js';
 import { GI, testNode, testPod, testSnapshot } from '../../core/fixtures.test-helper.js';
-import type { PodView, SchedulingConstraints } from '../../core/model.js';
+import type { NodeView, PodView, SchedulingConstraints } from '../../core/model.js';
 import { FitState } from '../fit/state.js';
 import { applyJsonPatch } from './json-patch.test-helper.js';
 import { applyPlacement, countPlacement, countedPod, pinnedCapacityType, placementGroup, placementRoom, withoutPlacement } from './inputs.js';
@@ -59,11 +59,20 @@ test('placementRoom: full fit rules on the nodes of each type, the spot tolerati
   // Pod anti-affinity: a rule the cpu/memory check used to miss.
   const anti: PodView = { ...pod, constraints: { podAntiAffinity: { required: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] } } };
   assert.deepEqual(placementRoom(state, anti, { capacityLabel: label, spotToleration: tol }), { onDemand: false, spot: true });
-  assert.deepEqual(placementRoom(state, anti, { capacityLabel: label, canGrow: (t) => t === 'on-demand' }), { onDemand: true, spot: false }, 'growth stands in for room');
+  // A node the autoscaler can add stands in for room, when the pod passes every fit rule on it.
+  const template = (name: string, type: 'on-demand' | 'spot', cpu: number, taints: NodeView['taints'] = []): NodeView => testNode(name, { capacityType: type, labels: { [KEY]: type }, allocatable: { cpu, memory: 8 * GI, pods: 110 }, taints });
+  const before = state.nodeNames;
+  assert.deepEqual(placementRoom(state, anti, { capacityLabel: label, growable: [template('od-template', 'on-demand', 4000)] }), { onDemand: true, spot: false }, 'growth stands in for room');
+  assert.deepEqual(state.nodeNames, before, 'the template is gone from the state again');
+  assert.deepEqual(placementRoom(state, anti, { capacityLabel: label, growable: [template('od-small', 'on-demand', 100)] }), { onDemand: false, spot: false }, 'a template too small for the pod is no room');
+  assert.deepEqual(placementRoom(state, anti, { capacityLabel: label, growable: [template('od-tainted', 'on-demand', 4000, [{ key: 'tenant', value: 'a', effect: 'NoSchedule' }])] }), { onDemand: false, spot: false }, 'a template whose taint the pod does not tolerate is no room');
   // Room for the pod alone, but not for it and what is already promised to the type.
   assert.deepEqual(placementRoom(state, pod, { capacityLabel: label, spotToleration: tol, reserved: { 'on-demand': { cpu: 600 }, spot: { cpu: 1000 } } }), { onDemand: false, spot: true });
   const big = testPod('big', { uid: '', requests: { cpu: 3000, memory: GI, pods: 1 } });
   assert.deepEqual(placementRoom(state, big, { capacityLabel: label, spotToleration: tol }), { onDemand: false, spot: false });
+  const spotTemplate = template('spot-template', 'spot', 4000, [{ key: KEY, value: 'spot', effect: 'NoSchedule' }]);
+  assert.deepEqual(placementRoom(state, big, { capacityLabel: label, spotToleration: tol, growable: [spotTemplate] }), { onDemand: false, spot: true }, 'a spot template takes the pod with the toleration the patch adds');
+  assert.deepEqual(placementRoom(state, big, { capacityLabel: label, growable: [spotTemplate] }), { onDemand: false, spot: false }, 'and not without it');
 });
 
 test('withoutPlacement takes out only what the webhook added', () => {

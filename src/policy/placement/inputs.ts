@@ -9,7 +9,7 @@
  * - the room: whether some node of each type takes the pod with the full fit rules;
  * - the pod as the webhook's patch leaves it (`applyPlacement`, the model twin of `placementPatch`).
  */
-import type { CapacityType, PodView, Resources, SchedulingConstraints, WorkloadRef } from '../../core/model.js';
+import type { CapacityType, NodeView, PodView, Resources, SchedulingConstraints, WorkloadRef } from '../../core/model.js';
 import { workloadKey } from '../../core/snapshot.js';
 import { checkFit, firstFeasibleNode } from '../fit/index.js';
 import type { FilterPluginName, FitState } from '../fit/index.js';
@@ -153,12 +153,14 @@ export interface Room {
 /** How {@link placementRoom} looks for room. */
 export interface RoomOptions extends Pick<PlacementPatchOptions, 'capacityLabel' | 'spotToleration'> {
   /**
-   * Whether capacity of a type can still be added: an autoscaler node group of that type can
-   * grow. In an autoscaled cluster "no node has room now" is transient: a pod required on a type
-   * the autoscaler can grow is not stuck Pending, so the type counts as having room. The
-   * simulator passes its autoscaler's answer; the live webhook passes none (it cannot know).
+   * Nodes the autoscaler can add now: one template per node group (or Karpenter NodePool offer)
+   * that can grow, empty. In an autoscaled cluster "no node has room now" is transient: a pod
+   * that, placed for a type, passes every fit rule on an empty template of that type beside the
+   * cluster's nodes (as Cluster Autoscaler tries its templates) is not stuck Pending, so the type
+   * counts as having room. The simulator passes its growable groups, the live webhook Karpenter's
+   * NodePool offers; none (or empty) when nothing can grow.
    */
-  readonly canGrow?: (capacityType: PlacedCapacityType) => boolean;
+  readonly growable?: readonly NodeView[];
   /**
    * Resources already promised to each type and not yet in the fit state: pods decided but not
    * bound, decisions not yet seen by the cache. The type's nodes that could take the pod must
@@ -183,8 +185,8 @@ export function placementRoom(state: FitState, pod: PodView, options: RoomOption
 }
 
 function _roomOn(state: FitState, pod: PodView, type: PlacedCapacityType, options: RoomOptions): boolean {
-  if (options.canGrow?.(type) === true) return true;
   const placed = applyPlacement(pod, { capacityType: type, required: true }, { ...DEFAULT_PLACEMENT_PATCH_OPTIONS, ...options });
+  if (options.growable !== undefined && fitsGrowable(state, placed, type, options.growable)) return true;
   const nodes = _nodesOfType(state, type);
   const reserved = options.reserved?.[type];
   const names = reserved === undefined ? [] : Object.keys(reserved).filter((name) => (reserved[name] ?? 0) > 0);
@@ -210,7 +212,26 @@ function _roomOn(state: FitState, pod: PodView, type: PlacedCapacityType, option
   return false;
 }
 
-/** The state's nodes of one capacity type, in its order; nodes are fixed per state, so memoized. */
+/**
+ * Whether `placed` passes every fit rule on an empty template of `type` from `growable`, added to
+ * `state` for the check beside its nodes (zone spread and affinity see the cluster's pods) and
+ * removed again: the state is as it was when this returns. A template whose name the state holds
+ * is skipped.
+ */
+export function fitsGrowable(state: FitState, placed: PodView, type: PlacedCapacityType, growable: readonly NodeView[]): boolean {
+  for (const template of growable) {
+    if (template.capacityType !== type || state.node(template.name) !== undefined) continue;
+    state.addNode(template);
+    try {
+      if (checkFit(state, placed, template.name).ok) return true;
+    } finally {
+      state.removeNode(template.name);
+    }
+  }
+  return false;
+}
+
+/** The state's nodes of one capacity type, in its order; memoized per node set (the state drops the memo when nodes come or go). */
 function _nodesOfType(state: FitState, type: PlacedCapacityType): readonly string[] {
   return state.nodeMemo(`placement/nodes-of-type/${type}`, () => state.nodeNames.filter((name) => state.node(name)?.capacityType === type));
 }
@@ -229,7 +250,7 @@ export interface NewPodPlacement {
   readonly policy: PlacementPolicy;
   /** The nodes and their pods, for the room; each node's capacity type is read from it too. */
   readonly state: FitState;
-  readonly options: PlacementPatchOptions & Pick<RoomOptions, 'canGrow' | 'reserved'>;
+  readonly options: PlacementPatchOptions & Pick<RoomOptions, 'growable' | 'reserved'>;
 }
 
 /**
@@ -249,7 +270,7 @@ export function placeNewPod(args: NewPodPlacement): { readonly input: PlacementI
   const roomOptions: RoomOptions = {
     capacityLabel: options.capacityLabel,
     ...(spotToleration === undefined ? {} : { spotToleration }),
-    ...(options.canGrow === undefined ? {} : { canGrow: options.canGrow }),
+    ...(options.growable === undefined ? {} : { growable: options.growable }),
     ...(options.reserved === undefined ? {} : { reserved: options.reserved }),
   };
   const input: PlacementInput = {
