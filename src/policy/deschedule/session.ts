@@ -276,6 +276,20 @@ export class PlanningSession {
     return view;
   }
 
+  /**
+   * Closes `names` to new pods in the plan's view (cordoned in the fit state), as the executor's
+   * taint of a set taken as one action closes them before any of its pods moves (see
+   * `NodeDrain.together`): the scheduler's predicted choice for a surge passes them over too. A
+   * trial's rollback opens them again; call it within a trial.
+   */
+  closeNodes(names: readonly string[]): void {
+    for (const name of names) {
+      if (this.state.isCordoned(name)) continue;
+      this.state.cordon(name);
+      this.#trialLog?.push(() => this.state.uncordon(name));
+    }
+  }
+
   /** The autoscaler's removal threshold planning works with. */
   get removalThreshold(): number {
     return this.#removalThreshold;

@@ -611,3 +611,29 @@ test('a set one of whose nodes changed since planning is skipped whole before an
   assert.deepEqual(s.state.outcomes.map((o) => `${o.node}:${o.reason.code}`), ['replacement-for-od-1:set-failed', 'od-1:set-failed', 'od-2:stale-plan']);
   assert.match(s.state.outcomes[1]?.reason.message ?? '', /goes with node "od-2", which cannot be drained now/);
 });
+
+test('a surge of a set is predicted with every node of the set closed, though the snapshot does not show their taint yet', () => {
+  const safeLanding = { profile: 'most-allocated', percentageOfNodesToScore: 0, scaleDownUtilizationThreshold: 0.5 } as const;
+  const surge = (name: string, from: string): Move => move(name, from, 0, { mode: 'surge-first', strategy: 'karpenter-consolidate', toNode: 'other', safeLanding });
+  const job = (name: string): PodView => pod(name, 'jobs', { owner: { kind: 'Job', namespace: 'default', name: 'batch' }, requests: { cpu: 1500, memory: 6 * 1024 ** 3 } });
+  // MostAllocated scores `full` first, then the Job-filled node the autoscaler will remove once its Jobs end.
+  const at = snapshot({
+    nodes: [node('od'), node('full'), node('jobs')],
+    pods: [pod('a-x', 'od'), pod('keep-x', 'full', { requests: { cpu: 2500, memory: 8 * 1024 ** 3 } }), job('batch-1')],
+    workloads: [workload('a', 1), workload('keep', 1)],
+  });
+  const plan = (together: boolean): Plan => {
+    const a = surge('a-x', 'od');
+    const keep = surge('keep-x', 'full');
+    const over = { strategy: 'karpenter-consolidate', ...(together ? { together: ['od', 'full'] } : {}) };
+    return { moves: [a, keep], drains: [drainOf('od', [a], over), drainOf('full', [keep], over)], skipped: [], savingUsdPerHour: 0.4 };
+  };
+  // od and full go together: full is closed too, so a's replacement would land on `jobs`: the set is called off and untainted.
+  const set = step(beginExecution(plan(true), options).state, { type: 'observed', now: 0, snapshot: at });
+  assert.deepEqual(set.kinds, ['taint:od', 'taint:full', 'untaint:od', 'untaint:full', 'notice:job-finished:skipped', 'notice:job-finished:skipped']);
+  assert.deepEqual(set.state.outcomes.map((o) => `${o.node}:${o.reason.code}`), ['od:unsafe-landing', 'full:set-failed']);
+  assert.match(set.state.outcomes[0]?.reason.message ?? '', /would place it on node "jobs"/);
+  // Control: drained one at a time, full is open while od drains, and the scheduler takes a's replacement there.
+  const apart = step(beginExecution(plan(false), options).state, { type: 'observed', now: 0, snapshot: at });
+  assert.deepEqual(apart.kinds, ['notice:job-started', 'taint:od', 'surge:a-x', 'notice:move-started', 'observe:1000']);
+});

@@ -341,17 +341,21 @@ function _startStep(state: ExecutionState, snapshot: ClusterSnapshot, now: numbe
           : ({ ok: false, reason: reason('recently-moved', `Cannot move pod "${resting.pod.namespace}/${resting.pod.name}": its workload's replacement just landed where it was not meant to (anti-flap)`) } as const);
     // The surges of this wave only: later waves' are predicted on the snapshot before they start.
     // The replacement is being filled by the plan: a surge may land on it (the plan judged its final fill).
-    const unsafe = stepChecked.ok ? recheckLanding(snapshot, stepChecked.start.filter((m) => m.wave === waveNumber), landsOn === undefined ? undefined : new Set([landsOn])) : undefined;
+    // The set's nodes are closed to the scheduler by our taint, though the snapshot may not show it yet.
+    const unsafe = stepChecked.ok ? recheckLanding(_closed(snapshot, state.setTainted), stepChecked.start.filter((m) => m.wave === waveNumber), landsOn === undefined ? undefined : new Set([landsOn])) : undefined;
     const checked = unsafe === undefined ? stepChecked : ({ ok: false, reason: unsafe } as const);
     if (!checked.ok) {
       if (!first) return _fail(state, checked.reason, now, effects);
       const failures = refusalBacksOff(checked.reason.code) ? recordDrainFailure(state.failures, job.drain.node, now) : state.failures;
       const outcome = _outcome(job, 'skipped', [], checked.reason);
       // A set under way: its nodes still tainted are untainted first, its jobs not started skipped.
-      const ended = state.setTainted.length > 0 ? _endSet(state, effects) : state;
+      const untainted = state.setTainted.length > 0;
+      const ended = untainted ? _endSet(state, effects) : state;
       effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
       state = _skipRestOfSet(_nextJob({ ...ended, failures, outcomes: [...ended.outcomes, outcome] }), job, checked.reason, effects);
       if (state.phase !== 'recheck') return state;
+      // Nodes were untainted: the next job's recheck needs a snapshot that shows it.
+      if (untainted) return _observeNext(state, effects);
       // Nothing was touched: the same snapshot serves the next job's recheck.
       continue;
     }
@@ -530,6 +534,13 @@ function _skipSet(state: ExecutionState, action: JobAction, refused: { readonly 
     next = _nextJob({ ...next, outcomes: [...next.outcomes, outcome] });
   }
   return next;
+}
+
+/** `snapshot` with `nodes` closed to new pods (taken just now, or a cache behind our taint may show them open). */
+function _closed(snapshot: ClusterSnapshot, nodes: readonly string[]): ClusterSnapshot {
+  if (nodes.length === 0) return snapshot;
+  const closed = new Set(nodes);
+  return { ...snapshot, nodes: snapshot.nodes.map((n) => (closed.has(n.name) && !n.unschedulable ? { ...n, unschedulable: true } : n)) };
 }
 
 function _nextJob(state: ExecutionState): ExecutionState {

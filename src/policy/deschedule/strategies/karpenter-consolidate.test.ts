@@ -317,3 +317,21 @@ test('multi-node replace: not below the minimum saving, not when the pods do not
   assert.deepEqual(moved(same), ['x2-a:od-1->big:surge-first']);
 }
 );
+
+test('multi-node: a set is planned with all its nodes closed, as the executor taints them first, so no surge of it is predicted onto another of its nodes', () => {
+  // od-2 at 67.5% is MostAllocated's best node for a-x (900m) when open; big holds both pods; jobs runs a Job pod only.
+  const s = snapshot({
+    nodes: [node('od-1'), node('od-2'), node('big', { allocatable: { cpu: 8000, memory: 32 * GiB, pods: 110 } }), node('jobs')],
+    pods: [
+      pod('a-x', 'od-1', { requests: { cpu: 900, memory: GiB } }),
+      pod('b-x', 'od-2', { requests: { cpu: 2700, memory: GiB } }),
+      pod('keep-x', 'big', { requests: { cpu: 4000, memory: GiB }, annotations: { 'karpenter.sh/do-not-disrupt': 'true' } }),
+      pod('batch-1', 'jobs', { owner: { kind: 'Job', namespace: 'default', name: 'batch' }, requests: { cpu: 1400, memory: GiB } }),
+    ],
+    workloads: [workload('a', 1), workload('b', 1), workload('keep', 1)],
+  });
+  const plan = planDescheduling(s, mostAllocated(), ctx);
+  assert.deepEqual(plan.drains.map((d) => `${d.node}:${d.together?.join('+')}`), ['od-1:od-1+od-2', 'od-2:od-1+od-2']);
+  // Had od-2 been open while od-1 was planned, a-x would go to od-2 and then, with od-2's drain, move again.
+  assert.deepEqual(moved(plan), ['a-x:od-1->big:surge-first', 'b-x:od-2->big:surge-first']);
+});

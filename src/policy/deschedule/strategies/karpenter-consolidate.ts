@@ -294,6 +294,8 @@ function _drainSet(session: PlanningSession, set: readonly string[], config: Kar
         : `deleted with ${set.length - 1} other node(s), the set saves $${saving.toFixed(4)}/h (multi-node consolidation)`
       : `replaced${set.length === 1 ? '' : ` with ${set.length - 1} other node(s)`} by one ${offer.node.instanceType} at $${launchPrice.toFixed(4)}/h, saving $${saving.toFixed(4)}/h`;
   const drains: (readonly [string, DrainAttempt])[] = [];
+  // The executor taints the whole set before the first pod moves: no surge of it is predicted to land on another of its nodes.
+  if (set.length > 1) session.closeNodes(set);
   for (const name of set) {
     const price = prices.get(name) ?? 0;
     const attempt = session.tryDrain(name, {
