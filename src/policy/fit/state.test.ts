@@ -93,6 +93,22 @@ test('withoutPod nests: each pod is out while its own call runs', () => {
   assert.deepEqual(state.canonical(), before);
 });
 
+test('a pod found not placed is seen placed once assumed, and refused a second assume', () => {
+  const pod = testPod('p', { requests: { cpu: 100 } });
+  const state = FitState.fromSnapshot(testSnapshot(nodes));
+  // Asked while pending (the state remembers the uid it did not hold), then bound.
+  assert.equal(state.withoutPod(pod, () => state.podCount('a')), 0);
+  state.assume(pod, 'a');
+  assert.equal(state.withoutPod(pod, () => state.podCount('a')), 0, 'a placed pod does not count against itself');
+  assert.equal(state.podCount('a'), 1);
+  assert.throws(() => state.assume(pod, 'b'), { message: 'Cannot assume pod "default/p" on node "b": it is already on node "a"' });
+  state.forget(pod);
+  assert.equal(state.withoutPod(pod, () => state.podCount('a')), 0);
+  state.assume(pod, 'b');
+  assert.equal(state.withoutPod(pod, () => state.podCount('b')), 0);
+  assert.equal(state.nodeOf(pod), 'b');
+});
+
 const extraPods = fc
   .array(fc.constantFrom(...CLUSTER_NODES.map((n) => n.name)), { maxLength: 8 })
   .chain((targets) => fc.tuple(...targets.map((node, i) => podArbitrary(100 + i).map((pod) => ({ pod, node })))));

@@ -108,6 +108,12 @@ export class FitState {
   /** The length of the per-node arrays the state keeps (controller counts), at least `#byIndex.length`; doubles as nodes come. */
   #indexCapacity: number;
   readonly #placement: Map<string, NodeSlot>;
+  /**
+   * A uid `#placement` was last found not to hold, until a pod of that uid is placed: the
+   * scheduler filters a pending pod chunk after chunk of nodes and then binds it, and each step
+   * asks whether the pod is placed; in a map of every placed pod that lookup is a cache miss.
+   */
+  #unplacedUid: string | undefined;
   readonly #podIndex: PodLabelIndex;
   /** Built at the first inter-pod affinity check, then kept up to date. */
   #antiAffinity: AntiAffinityIndex | undefined;
@@ -365,7 +371,7 @@ export class FitState {
     if (slot === undefined) {
       throw new Error(`Cannot assume pod "${_podName(pod)}" on node "${nodeName}": the node is not in the state`);
     }
-    const current = this.#placement.get(pod.uid);
+    const current = this.#placedSlot(pod.uid);
     if (current !== undefined) {
       throw new Error(`Cannot assume pod "${_podName(pod)}" on node "${nodeName}": it is already on node "${current.view.name}"`);
     }
@@ -377,11 +383,11 @@ export class FitState {
   forget(pod: PodView | string): void {
     const uid = typeof pod === 'string' ? pod : pod.uid;
     const slot = this.#placement.get(uid);
-    const placed = slot?.pods.find((p) => p.uid === uid);
-    if (slot === undefined || placed === undefined) {
+    const at = slot === undefined ? -1 : _indexOfUid(slot.pods, uid);
+    if (slot === undefined || at < 0) {
       throw new Error(`Cannot forget pod ${typeof pod === 'string' ? `with uid "${uid}"` : `"${_podName(pod)}"`}: it is not placed in the state`);
     }
-    this.#remove(placed, slot);
+    this.#remove(slot.pods[at] as PodView, slot, at);
     this.#version++;
   }
 
@@ -432,13 +438,15 @@ export class FitState {
    * spread counts, its own anti-affinity. The fit functions call this themselves.
    */
   withoutPod<T>(pod: PodView, evaluate: () => T): T {
-    const slot = this.#placement.get(pod.uid);
-    const placed = slot?.pods.find((p) => p.uid === pod.uid);
-    if (slot === undefined || placed === undefined) return evaluate();
+    const slot = this.#placedSlot(pod.uid);
+    if (slot === undefined) return evaluate();
+    const at = _indexOfUid(slot.pods, pod.uid);
+    if (at < 0) return evaluate();
+    const placed = slot.pods[at] as PodView;
     // Taking the pod out and back leaves the version as it is; memos key on the version and the
     // excluded pods, so those made while the pod is out stay apart from those made while it is in.
     const excluded = this.#excluded;
-    this.#remove(placed, slot);
+    this.#remove(placed, slot, at);
     this.#excluded = `${excluded}\u0000${pod.uid}`;
     try {
       return evaluate();
@@ -582,7 +590,16 @@ export class FitState {
     };
   }
 
+  /** The slot of the placed pod with `uid`, or undefined. */
+  #placedSlot(uid: string): NodeSlot | undefined {
+    if (uid === this.#unplacedUid) return undefined;
+    const slot = this.#placement.get(uid);
+    if (slot === undefined) this.#unplacedUid = uid;
+    return slot;
+  }
+
   #add(pod: PodView, slot: NodeSlot): void {
+    if (pod.uid === this.#unplacedUid) this.#unplacedUid = undefined;
     slot.pods.push(pod);
     const requested = slot.requested;
     for (const name in pod.requests) requested[name] = (requested[name] ?? 0) + (pod.requests[name] as number);
@@ -596,9 +613,10 @@ export class FitState {
     this.#selected.count(pod, slot.index, 1);
   }
 
-  #remove(pod: PodView, slot: NodeSlot): void {
+  /** `at` is the pod's position in `slot.pods` when the caller knows it. */
+  #remove(pod: PodView, slot: NodeSlot, at: number = slot.pods.indexOf(pod)): void {
     // Order is not kept: the last pod takes the removed one's place.
-    const index = slot.pods.indexOf(pod);
+    const index = at;
     const last = slot.pods.pop() as PodView;
     if (index >= 0 && index < slot.pods.length) slot.pods[index] = last;
     // Sums of integers: exact, so a resource all pods left is back at 0 (kept, not deleted, so
@@ -659,6 +677,12 @@ export class FitState {
     if (slot === undefined) throw new Error(`Cannot ${action} node "${nodeName}": the node is not in the state`);
     return slot;
   }
+}
+
+/** The position of the pod with `uid` in `pods`, or -1 (a loop, not `findIndex`: forget runs for every trial move). */
+function _indexOfUid(pods: readonly PodView[], uid: string): number {
+  for (let i = 0; i < pods.length; i++) if ((pods[i] as PodView).uid === uid) return i;
+  return -1;
 }
 
 /**
