@@ -201,3 +201,21 @@ test('scale-up: the estimate packs first fit per pod, a class resuming where its
   assert.equal(world.cluster.readyNodes.length, 3, 'no second scale-up: the five pods fit on the three nodes');
   for (const service of world.workloads.services) assert.equal(service.ready, service.desired);
 });
+
+test('the cluster keeps exactly the Ready nodes under the scale-down threshold, through scale-ups, HPA scale-downs, drains and node removals', () => {
+  // Generated services with an HPA on a daily cycle, and jobs: pods come and go, nodes are added and removed.
+  const scenario = testScenario({ duration: '12h', services: { generate: { count: 12 } }, jobs: { arrivalsPerHour: 20 } });
+  const world = testWorld(scenario);
+  const threshold = scenario.autoscaler.scaleDownUtilizationThreshold;
+  let checks = 0;
+  let under = 0;
+  for (let t = MIN; t <= 12 * 60 * MIN; t += 7_000) {
+    world.engine.run(t);
+    const expected = world.cluster.readyNodes.filter((n) => n.utilisation < threshold).map((n) => n.name).sort();
+    assert.deepEqual([...world.cluster.underUtilised].map((n) => n.name).sort(), expected, `at ${t} ms`);
+    checks++;
+    under += expected.length;
+  }
+  assert.ok(world.autoscaler.stats.nodesAdded > 0 && world.autoscaler.stats.nodesRemoved > 0, 'nodes were added and removed');
+  assert.ok(under > 0, `some node was under the threshold in ${checks} checks`);
+});

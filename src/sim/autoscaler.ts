@@ -99,6 +99,7 @@ export class ClusterAutoscaler {
     this.#maxTotal = scenario.nodeGroups.maxNodesTotal;
     this.#random = random;
     this.#workloads = workloads;
+    cluster.trackUnderUtilised(this.#config.scaleDownUtilizationThreshold);
   }
 
   /** Starts the scan loop. */
@@ -284,7 +285,7 @@ export class ClusterAutoscaler {
 
   /** Requested utilisation as CA computes it: the larger of cpu and memory. */
   static utilisation(node: SimNode): number {
-    return Math.max(node.cpuRequested / node.allocatableCpu, node.memoryRequested / node.allocatableMemory);
+    return node.utilisation;
   }
 
   #isCandidate(node: SimNode): boolean {
@@ -303,10 +304,14 @@ export class ClusterAutoscaler {
     const empty: SimNode[] = [];
     const nonEmpty: SimNode[] = [];
     const unneeded = this.#unneededSince;
-    for (const node of this.#cluster.readyNodes) {
+    // The candidates in `readyNodes` order, from the few nodes under the threshold (kept by the
+    // cluster on every bind and removal), not a pass over every Ready node.
+    const candidates: SimNode[] = [];
+    for (const node of this.#cluster.underUtilised) if (this.#isCandidate(node)) candidates.push(node);
+    candidates.sort((a, b) => a._readyIndex - b._readyIndex);
+    for (const node of candidates) {
       // Non-candidates leave the unneeded set below, in one pass over that set (tens of nodes),
       // not a map deletion per ready node per scan.
-      if (!this.#isCandidate(node)) continue;
       if (!_hasMovablePods(node)) empty.push(node);
       else if ((this.#unremovableUntil.get(node) ?? 0) <= now) nonEmpty.push(node);
     }

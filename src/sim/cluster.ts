@@ -162,6 +162,11 @@ export class SimNode {
     return this.deletionCandidateSince === undefined ? this.group.taints : [...this.group.taints, _deletionCandidateTaint(this.#epochOffset + this.deletionCandidateSince)];
   }
 
+  /** Requested utilisation as Cluster Autoscaler computes it for scale-down: the larger of the cpu and memory shares. */
+  get utilisation(): number {
+    return Math.max(this.cpuRequested / this.allocatableCpu, this.memoryRequested / this.allocatableMemory);
+  }
+
   /** Call after changing state or cordons. */
   invalidate(): void {
     this.#view = undefined;
@@ -425,6 +430,9 @@ export class SimCluster {
   readonly pending = new Set<SimPod>();
   /** Nodes not gone that carry Cluster Autoscaler's soft deletion-candidate taint (`setDeletionCandidate`). */
   readonly #deletionCandidates = new Set<SimNode>();
+  /** Ready nodes whose `utilisation` is below `#underThreshold`, once `trackUnderUtilised` set one. */
+  readonly #underUtilised = new Set<SimNode>();
+  #underThreshold: number | undefined;
   readonly #fit: FitState;
   #nextPod = 0;
   #nextNode = 0;
@@ -477,6 +485,7 @@ export class SimCluster {
     this.#reqMemory += node.memoryRequested;
     this.#fit.addNode(fitNodeView(node.name, node.group, node.fitTaints()));
     this.#syncCordon(node);
+    this.#noteUtilisation(node);
   }
 
   /** The instance is gone. Its pods must have been removed first. */
@@ -498,6 +507,7 @@ export class SimCluster {
     node.state = 'gone';
     node.goneAt = now;
     this.#deletionCandidates.delete(node);
+    this.#underUtilised.delete(node);
     this.#schedulableNodes = undefined;
     node.invalidate();
     this.nodes.delete(node.name);
@@ -533,6 +543,29 @@ export class SimCluster {
   /** The nodes not gone that carry the soft deletion-candidate taint: a few, where `readyNodes` are a thousand. Do not change it. */
   get deletionCandidates(): ReadonlySet<SimNode> {
     return this.#deletionCandidates;
+  }
+
+  /**
+   * From now on keeps `underUtilised`: the Ready nodes whose requested utilisation is below
+   * `threshold` (Cluster Autoscaler's scale-down threshold), updated on every bind and removal,
+   * so a scan every 10 s reads the tens of such nodes, not the thousand Ready ones.
+   */
+  trackUnderUtilised(threshold: number): void {
+    this.#underThreshold = threshold;
+    this.#underUtilised.clear();
+    for (const node of this.readyNodes) this.#noteUtilisation(node);
+  }
+
+  /** The Ready nodes below the threshold given to `trackUnderUtilised`, in no particular order. Do not change it. */
+  get underUtilised(): ReadonlySet<SimNode> {
+    return this.#underUtilised;
+  }
+
+  #noteUtilisation(node: SimNode): void {
+    const threshold = this.#underThreshold;
+    if (threshold === undefined || node.state !== 'ready') return;
+    if (node.utilisation < threshold) this.#underUtilised.add(node);
+    else this.#underUtilised.delete(node);
   }
 
   #syncCordon(node: SimNode): void {
@@ -607,6 +640,7 @@ export class SimCluster {
     node.cpuRequested += pod.spec.cpu;
     node.memoryRequested += pod.spec.memory;
     this.#noteRoom(node);
+    this.#noteUtilisation(node);
     if (node.state === 'ready') {
       this.#reqCpu += pod.spec.cpu;
       this.#reqMemory += pod.spec.memory;
@@ -635,6 +669,7 @@ export class SimCluster {
       node.cpuRequested -= pod.spec.cpu;
       node.memoryRequested -= pod.spec.memory;
       this.#noteRoom(node);
+      this.#noteUtilisation(node);
       if (node.state === 'ready') {
         this.#reqCpu -= pod.spec.cpu;
         this.#reqMemory -= pod.spec.memory;
