@@ -22,3 +22,31 @@ test('a scale-down by several replicas deletes exactly that many pods and create
   assert.equal(web.ready, 2);
   assert.ok([...web.pods].every((p) => before.has(p.uid)), 'still only pods that ran before the scale-down');
 });
+
+test("a service's disruptions allowed, counted on its pods, are its PDB view's at every instant", () => {
+  // Generated services (some with a PDB of minAvailable 50%, some of maxUnavailable 1) with an HPA, and explicit ones without.
+  const scenario = testScenario({
+    duration: '8h',
+    services: {
+      generate: { count: 16, pdbShare: 0.8, pdb: { minAvailable: '50%' } },
+      list: [
+        { name: 'fixed', replicas: 5, cpu: '300m', memory: '256Mi', pdb: { maxUnavailable: 1 } },
+        { name: 'free', replicas: 3, cpu: '300m', memory: '256Mi' },
+      ],
+    },
+    jobs: { arrivalsPerHour: 10 },
+  });
+  const world = testWorld(scenario);
+  let withPdb = 0;
+  let blocked = 0;
+  for (let t = 10_000; t <= 8 * 60 * MIN; t += 13_000) {
+    world.engine.run(t);
+    for (const service of world.workloads.services) {
+      const view = service.pdbView();
+      assert.equal(service.disruptionsAllowed(), view === undefined ? Number.POSITIVE_INFINITY : view.disruptionsAllowed, `${service.key} at ${t} ms`);
+      if (view !== undefined) withPdb++;
+      if (view?.disruptionsAllowed === 0) blocked++;
+    }
+  }
+  assert.ok(withPdb > 0 && blocked > 0, `PDBs seen ${withPdb} times, ${blocked} of them allowing nothing`);
+});

@@ -16,7 +16,7 @@ import type { PlacementPatchOptions } from '../policy/placement/patch.js';
 import { onDemandFloor } from '../policy/placement/floor.js';
 import { resolvePlacementPolicy } from '../policy/placement/policy.js';
 import type { PlacementPolicy } from '../policy/placement/policy.js';
-import { pdbAllowance } from '../policy/deschedule/guards.js';
+import { pdbAllowance, pdbDesiredHealthy } from '../policy/deschedule/guards.js';
 import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
 import type { Engine } from './engine.js';
 import type { RandomSource, RandomStream } from './random.js';
@@ -227,9 +227,21 @@ export class Service implements PodOwner {
     return { ...base, disruptionsAllowed: allowed, desiredHealthy: Math.max(0, this.ready - allowed) };
   }
 
-  /** Disruptions the PDB allows now (infinite without a PDB). */
+  /**
+   * Disruptions the PDB allows now (infinite without a PDB): `pdbView`'s, counted on the pods
+   * themselves rather than on a view of each (the autoscaler asks this of every service on every
+   * node it simulates removing, every scan). A pod's view carries its phase, readiness and
+   * deletion as they are: views are rebuilt after each change.
+   */
   disruptionsAllowed(): number {
-    return this.pdbView()?.disruptionsAllowed ?? Number.POSITIVE_INFINITY;
+    const pdb = this.spec.pdb;
+    if (pdb === undefined) return Number.POSITIVE_INFINITY;
+    let healthy = 0;
+    for (const pod of this.pods) {
+      if (pod.phase !== 'Succeeded' && pod.phase !== 'Failed' && pod.ready && pod.deletionRequestedAt === undefined) healthy++;
+    }
+    const budget = pdb.minAvailable !== undefined ? { minAvailable: pdb.minAvailable } : { maxUnavailable: pdb.maxUnavailable ?? 1 };
+    return Math.max(0, healthy - pdbDesiredHealthy(budget, this.desired));
   }
 
   /**

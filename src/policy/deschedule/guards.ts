@@ -35,18 +35,21 @@ export interface PdbAllowance {
 export function pdbAllowance(pdb: PdbView, pods: readonly PodView[], expectedPods: number): PdbAllowance {
   const live = pods.filter(holdsResources);
   const healthy = live.filter((p) => p.ready && p.deletionRequestedAt === undefined).length;
-  let desiredHealthy: number;
-  if (pdb.minAvailable !== undefined) {
-    // Upstream rounds PDB percentages up for both minAvailable and maxUnavailable; an unreadable one counts as all pods.
-    desiredHealthy = scaledIntOrPercent(pdb.minAvailable, expectedPods, true) ?? expectedPods;
-  } else if (pdb.maxUnavailable !== undefined) {
-    desiredHealthy = Math.max(0, expectedPods - (scaledIntOrPercent(pdb.maxUnavailable, expectedPods, true) ?? expectedPods));
-  } else {
-    desiredHealthy = 0;
-  }
-  const computed = Math.max(0, healthy - desiredHealthy);
+  const computed = Math.max(0, healthy - pdbDesiredHealthy(pdb, expectedPods));
   const fromStatus = Math.max(0, pdb.disruptionsAllowed);
   return { fromStatus, computed, allowed: Math.min(fromStatus, computed) };
+}
+
+/**
+ * The healthy pods a PDB asks to keep, as the disruption controller computes it: `minAvailable`,
+ * or `expectedPods − maxUnavailable`, percentages of `expectedPods` rounded up (an unreadable one
+ * counts as all pods); 0 with neither. Its disruptions allowed are the healthy pods above this.
+ */
+export function pdbDesiredHealthy(pdb: Pick<PdbView, 'minAvailable' | 'maxUnavailable'>, expectedPods: number): number {
+  // Upstream rounds PDB percentages up for both minAvailable and maxUnavailable; an unreadable one counts as all pods.
+  if (pdb.minAvailable !== undefined) return scaledIntOrPercent(pdb.minAvailable, expectedPods, true) ?? expectedPods;
+  if (pdb.maxUnavailable !== undefined) return Math.max(0, expectedPods - (scaledIntOrPercent(pdb.maxUnavailable, expectedPods, true) ?? expectedPods));
+  return 0;
 }
 
 /** The maxUnavailable a Deployment's rolling update defaults to, and the budget of a workload without a PDB. */
