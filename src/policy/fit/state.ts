@@ -75,9 +75,10 @@ interface NodeSlot extends NodeInfo {
   cordoned: boolean;
 }
 
+/** A pod's memos at one version and set of excluded pods; reset in place when either changes. */
 interface PodMemo {
-  readonly version: number;
-  readonly excluded: string;
+  version: number;
+  excluded: string;
   readonly data: Map<string, unknown>;
 }
 
@@ -557,13 +558,22 @@ export class FitState {
    */
   podMemo<T>(pod: PodView, key: string, compute: (state: FitState, pod: PodView) => T): T {
     let memo = this.#podMemo.get(pod);
-    if (memo === undefined || memo.version !== this.#version || memo.excluded !== this.#excluded) {
+    if (memo === undefined) {
       memo = { version: this.#version, excluded: this.#excluded, data: new Map() };
       this.#podMemo.set(pod, memo);
+    } else if (memo.version !== this.#version || memo.excluded !== this.#excluded) {
+      // Emptied and reused, not replaced: a planner's trial changes the version at every move,
+      // and each check of a pod after one would otherwise make a new map.
+      memo.version = this.#version;
+      memo.excluded = this.#excluded;
+      memo.data.clear();
     }
-    if (memo.data.has(key)) return memo.data.get(key) as T;
+    const known = memo.data.get(key);
+    if (known !== undefined || memo.data.has(key)) return known as T;
     const value = compute(this, pod);
-    memo.data.set(key, value);
+    // Kept only if `compute` left the memo as it found it (a nested call for the pod under other
+    // excluded pods resets it).
+    if (memo.version === this.#version && memo.excluded === this.#excluded) memo.data.set(key, value);
     return value;
   }
 
