@@ -185,6 +185,22 @@ test('property: a state grown, shrunk and updated by a random sequence equals on
   );
 });
 
+test('nodeNames stays sorted through adds and removes, and a list read before a change is left as it was', () => {
+  const state = FitState.fromSnapshot(testSnapshot([testNode('m'), testNode('c')]));
+  const before = state.nodeNames;
+  assert.deepEqual(before, ['c', 'm']);
+  state.addNode(testNode('x'));
+  state.addNode(testNode('a'));
+  assert.deepEqual(before, ['c', 'm'], 'a caller iterating the old list is not disturbed');
+  const grown = state.nodeNames;
+  assert.deepEqual(grown, ['a', 'c', 'm', 'x']);
+  assert.equal(state.nodeNames, grown, 'read again without a change: the same list');
+  state.removeNode('c');
+  assert.deepEqual(grown, ['a', 'c', 'm', 'x']);
+  assert.deepEqual(state.nodeNames, ['a', 'm', 'x']);
+  assert.deepEqual(state.clone().nodeNames, ['a', 'm', 'x']);
+});
+
 test('addNode, removeNode and updateNode refuse what the scheduler cache would refuse, and a clone keeps its nodes', () => {
   const state = FitState.fromSnapshot(testSnapshot([testNode('a')], [testPod('p', { nodeName: 'a' })]));
   assert.throws(() => state.addNode(testNode('a')), /Cannot add node "a": the state already holds it/);

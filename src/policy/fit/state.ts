@@ -100,8 +100,12 @@ interface PodMemo {
  */
 export class FitState {
   readonly #slots: Map<string, NodeSlot>;
-  /** Sorted; replaced, never changed in place, so a caller iterating it is not disturbed. */
-  #nodeNames: readonly string[];
+  /**
+   * Sorted; replaced, never changed in place, so a caller iterating it is not disturbed. Undefined
+   * after the node set changed, until next read: a planner's trial nodes (added, checked, removed:
+   * Cluster Autoscaler's template and upcoming nodes every scan) then copy no list of every name.
+   */
+  #nodeNames: readonly string[] | undefined;
   /** The slots by `NodeInfo.index`; a removed node leaves a hole until its index is reused. */
   readonly #byIndex: (NodeSlot | undefined)[];
   /** Indexes of removed nodes, reused last-freed first. */
@@ -205,6 +209,7 @@ export class FitState {
 
   /** Node names, sorted: the order every node iteration of the fit plugins follows. */
   get nodeNames(): readonly string[] {
+    this.#nodeNames ??= [...this.#slots.keys()].sort();
     return this.#nodeNames;
   }
 
@@ -314,10 +319,7 @@ export class FitState {
     this.#slots.set(view.name, slot);
     this.#byIndex[index] = slot;
     if (index >= this.#indexCapacity) this.#growIndexes(index + 1);
-    const names = this.#nodeNames;
-    let at = names.length;
-    while (at > 0 && (names[at - 1] as string) > view.name) at--;
-    this.#nodeNames = [...names.slice(0, at), view.name, ...names.slice(at)];
+    this.#nodeNames = undefined;
     this.#nodesChanged();
     const undo = this.#memoUndo;
     undo.push({ name: view.name, memo });
@@ -335,7 +337,7 @@ export class FitState {
     this.#slots.delete(nodeName);
     this.#byIndex[slot.index] = undefined;
     this.#freeIndexes.push(slot.index);
-    this.#nodeNames = this.#nodeNames.filter((name) => name !== nodeName);
+    this.#nodeNames = undefined;
     this.#nodesChanged();
     // The node set is what it was before the node came, each node in the slot it had then: what
     // was derived from it then holds again (a larger `nodeIndexBound` leaves no present node out).
@@ -583,7 +585,7 @@ export class FitState {
    */
   canonical(): unknown {
     return {
-      nodes: this.#nodeNames.map((name) => {
+      nodes: this.nodeNames.map((name) => {
         const slot = this.#slots.get(name) as NodeSlot;
         return {
           name,
