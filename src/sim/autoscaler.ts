@@ -696,7 +696,7 @@ class _Trial {
   }
 
   forget(pod: PodView, from: string): void {
-    this.fit.forget(pod.uid);
+    this.fit.forget(pod);
     this.#log(_Step.Forgotten, pod, from);
   }
 
@@ -716,7 +716,7 @@ class _Trial {
     const nodes = this.#nodes;
     for (let i = steps.length - 1; i >= mark; i--) {
       const step = steps[i] as _Step;
-      if (step === _Step.Assumed) this.fit.forget((pods[i] as PodView).uid);
+      if (step === _Step.Assumed) this.fit.forget(pods[i] as PodView);
       else if (step === _Step.Forgotten) this.fit.assume(pods[i] as PodView, nodes[i] as string);
       else this.fit.removeNode(nodes[i] as string);
     }

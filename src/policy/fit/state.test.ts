@@ -109,6 +109,24 @@ test('a pod found not placed is seen placed once assumed, and refused a second a
   assert.equal(state.nodeOf(pod), 'b');
 });
 
+test('forget takes off the placed pod of the uid, whether given that object, a newer view of the pod or the uid', () => {
+  const placed = testPod('p', { nodeName: 'a', requests: { cpu: 100 } });
+  const others = [testPod('q', { nodeName: 'a', requests: { cpu: 10 } }), testPod('r', { nodeName: 'a', requests: { cpu: 1 } })];
+  const state = FitState.fromSnapshot(testSnapshot(nodes, [...others, placed]));
+  const before = state.canonical();
+  state.forget(placed);
+  assert.deepEqual(state.requested('a'), { cpu: 11 });
+  state.assume(placed, 'a');
+  assert.deepEqual(state.canonical(), before);
+  // A view rebuilt since (Ready now): another object with the same uid.
+  state.forget({ ...placed, ready: true });
+  assert.deepEqual(state.podsOn('a').map((p) => p.name).sort(), ['q', 'r']);
+  state.assume(placed, 'a');
+  state.forget(placed.uid);
+  assert.equal(state.nodeOf(placed), undefined);
+  assert.deepEqual(state.requested('a'), { cpu: 11 });
+});
+
 const extraPods = fc
   .array(fc.constantFrom(...CLUSTER_NODES.map((n) => n.name)), { maxLength: 8 })
   .chain((targets) => fc.tuple(...targets.map((node, i) => podArbitrary(100 + i).map((pod) => ({ pod, node })))));

@@ -386,7 +386,13 @@ export class FitState {
   forget(pod: PodView | string): void {
     const uid = typeof pod === 'string' ? pod : pod.uid;
     const slot = this.#placement.get(uid);
-    const at = slot === undefined ? -1 : _indexOfUid(slot.pods, uid);
+    let at = -1;
+    if (slot !== undefined) {
+      // Given the placed object itself (a planner undoing its own move), found by identity
+      // without reading the uid of each pod on the node; else by uid.
+      if (typeof pod !== 'string') at = slot.pods.indexOf(pod);
+      if (at < 0) at = _indexOfUid(slot.pods, uid);
+    }
     if (slot === undefined || at < 0) {
       throw new Error(`Cannot forget pod ${typeof pod === 'string' ? `with uid "${uid}"` : `"${_podName(pod)}"`}: it is not placed in the state`);
     }
