@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
 import { MI, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import type { LabelSelector, PodView } from '../../core/model.js';
 import { FitState } from './state.js';
 
 const nodes = [testNode('a'), testNode('b')];
@@ -176,5 +177,63 @@ test('property: a state built by assume equals the state built from the snapshot
       assert.deepEqual(built.clone().canonical(), built.canonical());
     }),
     { numRuns: 200 },
+  );
+});
+
+/** Selectors the system-default spread keeps counts for (`matchLabels` only) and one counted afresh each time. */
+const KEPT_SELECTORS: readonly LabelSelector[] = [{ matchLabels: { app: 'a' } }, { matchLabels: { app: 'b', tier: 'x' } }];
+const MATCHED_SELECTOR: LabelSelector = { matchExpressions: [{ key: 'tier', operator: 'Exists' }] };
+
+/** What the label index and the kept counts answer now, by node name (independent of node indexes and order). */
+function indexAnswers(state: FitState): unknown {
+  const byName = (counts: ArrayLike<number>): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const name of state.nodeNames) {
+      const n = counts[state.nodeInfo(name)?.index ?? -1] ?? 0;
+      if (n !== 0) out[name] = n;
+    }
+    return out;
+  };
+  // Kept counts first: asked before anything else reads the index.
+  const kept = ['default', 'shop'].flatMap((namespace) => KEPT_SELECTORS.map((selector) => byName(state.selectedCounts(namespace, selector))));
+  const matched: string[] = [];
+  for (const namespace of ['default', 'shop']) state.forEachMatchingPod([namespace], MATCHED_SELECTOR, (pod, node) => matched.push(`${pod.uid}@${node.name}`));
+  return { kept, matched: matched.sort() };
+}
+
+test('property: moves tried and undone, with the index read or not in between, answer as a state built where the pods are', () => {
+  // Each step moves a placed pod to another node (off first, as Cluster Autoscaler's removal
+  // simulation does); `read` asks the label index and the kept counts right after it.
+  const steps = fc.array(fc.record({ pick: fc.nat(), to: fc.constantFrom(...CLUSTER_NODES.map((n) => n.name)), read: fc.boolean() }), { maxLength: 12 });
+  fc.assert(
+    fc.property(placedPodsArbitrary(14), steps, fc.boolean(), (placed, moves, readFirst) => {
+      const state = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
+      // Read before the moves (the counts are then kept and updated) or first after them.
+      const beforeAnswers = readFirst ? indexAnswers(state) : undefined;
+      const before = state.canonical();
+      const bound = placed.filter((p) => p.nodeName !== '');
+      if (bound.length === 0) return;
+      const undo: { pod: PodView; from: string }[] = [];
+      for (const { pick, to, read } of moves) {
+        const pod = bound[pick % bound.length] as PodView;
+        const from = state.nodeOf(pod) as string;
+        if (from === to) continue;
+        state.forget(pod);
+        state.assume(pod, to);
+        undo.push({ pod, from });
+        if (read) {
+          const rebuilt = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, bound.map((p) => ({ ...p, nodeName: state.nodeOf(p) ?? '' }))));
+          assert.deepEqual(indexAnswers(state), indexAnswers(rebuilt));
+        }
+      }
+      for (const { pod, from } of undo.reverse()) {
+        state.forget(pod);
+        state.assume(pod, from);
+      }
+      const after = indexAnswers(state);
+      assert.deepEqual(after, beforeAnswers ?? indexAnswers(FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed))));
+      if (readFirst) assert.deepEqual(state.canonical(), before);
+    }),
+    { numRuns: 300 },
   );
 });

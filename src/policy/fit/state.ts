@@ -152,6 +152,15 @@ export class FitState {
    * system-default spread asks for the same few selectors on every pod it scores.
    */
   readonly #selected = new _SelectedCounts();
+  /**
+   * Changes to the label index and the kept selector counts not applied yet, by pod object: the
+   * `NodeInfo.index` it is to be taken off and the one it is to be put on (see `_pendingOf`).
+   * Applied before either is read (`#settleIndexes`); a forget and an assume of the same pod on
+   * the same node cancel out, so a planner's trial that is undone (Cluster Autoscaler's removal
+   * simulation: off its node, onto another, back, for every pod it moves, every scan) leaves
+   * them untouched instead of updating a bucket per label four times.
+   */
+  readonly #pendingIndexes = new Map<PodView, number>();
   readonly #namespaceLabelsOf: NamespaceLabels = (namespace) => this.namespaceLabels(namespace);
 
   private constructor(
@@ -411,6 +420,7 @@ export class FitState {
 
   /** An independent copy: changes to either leave the other as it was. */
   clone(): FitState {
+    this.#settleIndexes();
     const slots = new Map<string, NodeSlot>();
     const byIndex: (NodeSlot | undefined)[] = new Array<NodeSlot | undefined>(this.#byIndex.length);
     const placement = new Map<string, NodeSlot>();
@@ -472,6 +482,7 @@ export class FitState {
    * every pod); others are counted on each call.
    */
   selectedCounts(namespace: string, selector: LabelSelector): ArrayLike<number> {
+    this.#settleIndexes();
     const cached = this.#selected.get(namespace, selector);
     if (cached !== undefined) return cached;
     const counts = new Int32Array(this.#indexCapacity);
@@ -486,6 +497,7 @@ export class FitState {
 
   /** Calls `visit` for every placed pod in one of `namespaces` whose labels match `selector` (undefined matches none). */
   forEachMatchingPod(namespaces: readonly string[], selector: LabelSelector | undefined, visit: (pod: PodView, node: NodeView) => void): void {
+    this.#settleIndexes();
     for (const namespace of namespaces) this.#podIndex.forEachMatching(namespace, selector, visit);
   }
 
@@ -497,6 +509,7 @@ export class FitState {
       return;
     }
     if (term.labelSelector === undefined) return;
+    this.#settleIndexes();
     for (const namespace of this.#namespaces().keys()) {
       if (termSelectsNamespace(owner, term, namespace, this.#namespaceLabelsOf)) this.#podIndex.forEachMatching(namespace, term.labelSelector, visit);
     }
@@ -542,6 +555,7 @@ export class FitState {
   prepareIndexes(labelKeys: Iterable<string>, everyPod = false): void {
     this.#antiAffinityIndex();
     if (everyPod) this.#namespaces();
+    this.#settleIndexes();
     this.#podIndex.prepare(labelKeys, everyPod);
   }
 
@@ -590,6 +604,7 @@ export class FitState {
    * @internal For tests that check assume then forget restores a state exactly.
    */
   canonical(): unknown {
+    this.#settleIndexes();
     return {
       nodes: this.nodeNames.map((name) => {
         const slot = this.#slots.get(name) as NodeSlot;
@@ -624,11 +639,10 @@ export class FitState {
     slot.nonZeroCpu += _nonZeroCpu(pod);
     slot.nonZeroMemory += _nonZeroMemory(pod);
     this.#placement.set(pod.uid, slot);
-    this.#podIndex.add(pod);
+    this.#deferIndexes(pod, slot.index, true);
     if (this.#namespaceCounts !== undefined) this.#namespaceCounts.set(pod.namespace, (this.#namespaceCounts.get(pod.namespace) ?? 0) + 1);
     if (this.#scoringAffinityPods !== undefined && hasScoringAffinityTerms(pod)) this.#scoringAffinityPods++;
     this.#antiAffinity?.add(pod, slot.view);
-    this.#selected.count(pod, slot.index, 1);
   }
 
   /** `at` is the pod's position in `slot.pods` when the caller knows it. */
@@ -644,7 +658,7 @@ export class FitState {
     slot.nonZeroCpu -= _nonZeroCpu(pod);
     slot.nonZeroMemory -= _nonZeroMemory(pod);
     this.#placement.delete(pod.uid);
-    this.#podIndex.remove(pod);
+    this.#deferIndexes(pod, slot.index, false);
     if (this.#namespaceCounts !== undefined) {
       const count = (this.#namespaceCounts.get(pod.namespace) ?? 0) - 1;
       if (count > 0) this.#namespaceCounts.set(pod.namespace, count);
@@ -652,7 +666,46 @@ export class FitState {
     }
     if (this.#scoringAffinityPods !== undefined && hasScoringAffinityTerms(pod)) this.#scoringAffinityPods--;
     this.#antiAffinity?.remove(pod, slot.view);
-    this.#selected.count(pod, slot.index, -1);
+  }
+
+  /** Notes that `pod` was put on (`added`) or taken off the node of `index`, for the label index and selector counts. */
+  #deferIndexes(pod: PodView, index: number, added: boolean): void {
+    const pending = this.#pendingIndexes;
+    const known = pending.get(pod);
+    let off = known === undefined ? -1 : _pendingOff(known);
+    let on = known === undefined ? -1 : _pendingOn(known);
+    // A pod is taken off only where it is and put on only when it is nowhere (`forget` and
+    // `assume` refuse the rest): an undo meets its change here.
+    if (added) {
+      if (off === index) off = -1;
+      else on = index;
+    } else if (on === index) on = -1;
+    else off = index;
+    if (off < 0 && on < 0) {
+      pending.delete(pod);
+      return;
+    }
+    pending.set(pod, _pendingOf(off, on));
+    if (known === undefined && pending.size > _MAX_PENDING_INDEXES) this.#settleIndexes();
+  }
+
+  /** Applies the changes `#deferIndexes` holds: each pod taken off, then put on. */
+  #settleIndexes(): void {
+    const pending = this.#pendingIndexes;
+    if (pending.size === 0) return;
+    for (const [pod, change] of pending) {
+      const off = _pendingOff(change);
+      const on = _pendingOn(change);
+      if (off >= 0) {
+        this.#podIndex.remove(pod);
+        this.#selected.count(pod, off, -1);
+      }
+      if (on >= 0) {
+        this.#podIndex.add(pod);
+        this.#selected.count(pod, on, 1);
+      }
+    }
+    pending.clear();
   }
 
   /** After the node set or a node's labels changed: memos of nodes start over. */
@@ -736,6 +789,25 @@ function _placePods(snapshot: ClusterSnapshot, unique: boolean): { readonly slot
     for (const name in pod.requests) requested[name] = (requested[name] ?? 0) + (pod.requests[name] ?? 0);
   }
   return { slots, placement, placed };
+}
+
+/** Index changes held back before they are applied anyway, so a state nobody reads does not hold every pod it saw. */
+const _MAX_PENDING_INDEXES = 4_096;
+
+/** Node indexes stay below this (4,194,304): a pending change packs two of them in one number. */
+const _PENDING_BASE = 0x400000;
+
+/** One number for a pending change: the node index the pod is to be taken off and the one it is to be put on (-1: none). */
+function _pendingOf(off: number, on: number): number {
+  return (off + 1) * _PENDING_BASE + (on + 1);
+}
+
+function _pendingOff(change: number): number {
+  return Math.floor(change / _PENDING_BASE) - 1;
+}
+
+function _pendingOn(change: number): number {
+  return (change % _PENDING_BASE) - 1;
 }
 
 /** The smallest per-node array length, so a small state that grows does not reallocate at every node. */
