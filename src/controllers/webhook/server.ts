@@ -61,12 +61,19 @@ export const DEFAULT_MAX_IN_FLIGHT = 256;
 /** A body above this many bytes is "large": real pods' reviews are a few KiB. */
 export const LARGE_BODY_BYTES = 64 * 1024;
 
-/** Large bodies being read or parsed at once before more get 503. */
-export const DEFAULT_MAX_LARGE_IN_FLIGHT = 4;
+/**
+ * Large bodies being read or parsed at once before more get 503. Each one being read costs the
+ * event loop every review waits on (its bytes decrypted, scanned and copied, its buffers
+ * collected), and real reviews this large are rare: two at once. With four, under a flood of
+ * large hostile bodies valid reviews' p99 inside the server was about twice as long
+ * (`bench:webhook --flood`, side by side at load 24–25: 119–138 ms against 47–58 ms).
+ */
+export const DEFAULT_MAX_LARGE_IN_FLIGHT = 2;
 
 /**
  * Bytes of large bodies being read or parsed at once before more get 503: two bodies at the 3 MiB
- * limit, or many of a few hundred KiB. With small bodies bounded by {@link DEFAULT_MAX_IN_FLIGHT}
+ * limit (a bound for a server configured with more large bodies at once, as the count bounds it
+ * below this by default). With small bodies bounded by {@link DEFAULT_MAX_IN_FLIGHT}
  * × {@link LARGE_BODY_BYTES}, the request bodies the webhook holds are bounded by 24 MiB.
  */
 export const DEFAULT_MAX_LARGE_BYTES_IN_FLIGHT = 8 * 1024 * 1024;
