@@ -275,8 +275,11 @@ export class Cloud {
     return this.#interruptions;
   }
 
-  /** Asks for one instance of `group`. It becomes Ready after the provisioning delay, or the launch fails. */
-  launch(group: NodeGroup): void {
+  /**
+   * Asks for one instance of `group`. It becomes Ready after the provisioning delay, or the launch
+   * fails (spot out of capacity: no node, undefined).
+   */
+  launch(group: NodeGroup): SimNode | undefined {
     const now = this.#engine.now;
     const stream = this.#random.stream('provisioning');
     const p = this.#scenario.cloud.provisioning;
@@ -291,7 +294,7 @@ export class Cloud {
         this.#upcoming.set(group, this.upcoming(group) - 1);
         this.#events.onLaunchFailed(group);
       });
-      return;
+      return undefined;
     }
     const node = this.#cluster.addNode(group, now);
     this.#groupSize.set(group, this.groupSize(group) + 1);
@@ -307,6 +310,7 @@ export class Cloud {
       this.#cluster.markReady(node, this.#engine.now);
       this.#events.onNodeReady(node);
     });
+    return node;
   }
 
   /**

@@ -83,8 +83,10 @@ export interface DeschedulerOptions {
   readonly deleteNode?: (node: SimNode) => boolean;
   /** The node types a replacement may be launched of now (the groups that can grow); none when absent. */
   readonly offers?: () => readonly NodeOffer[];
-  /** Launches a node of the offer through the cloud's launch path; false when its group cannot grow. */
-  readonly launchNode?: (offerId: string) => boolean;
+  /** Launches a node of the offer through the cloud's launch path: the new node's name, undefined when its group cannot grow. */
+  readonly launchNode?: (offerId: string) => string | undefined;
+  /** Terminates a node launched for a replacement that did not come up in time (or any longer wanted). */
+  readonly cancelLaunch?: (nodeName: string) => void;
 }
 
 /** Runs the shared planner on the simulated cluster and carries its plans out with the shared state machine. */
@@ -200,7 +202,8 @@ export class DeschedulerModel {
         continue;
       }
       const failure = this.#perform(effect);
-      if (failure !== undefined) queue = [...this.#feed({ type: 'failed', now: this.#epochNow(), effect, reason: failure })];
+      if (typeof failure === 'string' && effect.type === 'launch-node') queue = [...this.#feed({ type: 'launched', now: this.#epochNow(), launch: effect.launch.name, node: failure })];
+      else if (typeof failure === 'object') queue = [...this.#feed({ type: 'failed', now: this.#epochNow(), effect, reason: failure })];
     }
     const state = this.#state as ExecutionState;
     if (state.phase !== 'finished') return;
@@ -227,8 +230,8 @@ export class DeschedulerModel {
     return { takenAt: this.#epochNow(), nodes: this.#cluster.readyNodes.map((n) => n.view()), pods, workloads, pdbs: [] };
   }
 
-  /** Carries out one effect on the model; the reason when it failed. */
-  #perform(effect: Exclude<Effect, { readonly type: 'observe' }>): Reason | undefined {
+  /** Carries out one effect on the model; the reason when it failed, the node's name when it launched one. */
+  #perform(effect: Exclude<Effect, { readonly type: 'observe' }>): Reason | string | undefined {
     switch (effect.type) {
       case 'taint': {
         const node = this.#cluster.nodes.get(effect.node);
@@ -254,12 +257,17 @@ export class DeschedulerModel {
         return this.#perform({ type: 'hold', node: effect.node, until: effect.holdUntil });
       }
       case 'launch-node': {
-        if (this.#options.launchNode?.(effect.launch.offer.id) !== true) {
+        const launched = this.#options.launchNode?.(effect.launch.offer.id);
+        if (launched === undefined) {
           return reason('launch-failed', `Cannot launch a ${effect.launch.offer.node.instanceType} node for "${effect.launch.name}": its node group cannot grow`);
         }
         this.stats.nodesLaunched++;
         if (effect.launch.replaces.length > 1) this.stats.setsReplaced++;
         this.actions.push({ action: 'launch', node: effect.launch.name });
+        return launched;
+      }
+      case 'cancel-launch': {
+        if (effect.node !== undefined) this.#options.cancelLaunch?.(effect.node);
         return undefined;
       }
       case 'hold': {

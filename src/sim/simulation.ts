@@ -220,9 +220,13 @@ export function createWorld(spec: RunSpec, options: RunOptions = {}): World {
           offers: () => groups.filter((g) => g.capacityType === 'on-demand' && autoscaler.canGrow(g)).map((g) => ({ id: g.id, usdPerHour: g.hourlyPrice, node: templateOf(g) })),
           launchNode: (id) => {
             const group = groups.find((g) => g.id === id);
-            if (group === undefined || !autoscaler.canGrow(group)) return false;
-            cloud.launch(group);
-            return true;
+            if (group === undefined || !autoscaler.canGrow(group)) return undefined;
+            return cloud.launch(group)?.name;
+          },
+          // A replacement not Ready in time is terminated, as the live descheduler deletes its NodeClaim.
+          cancelLaunch: (name) => {
+            const node = cluster.nodes.get(name);
+            if (node !== undefined) cloud.terminate(node);
           },
           ...(options.wallClock !== undefined ? { wallClock: options.wallClock } : {}),
         });

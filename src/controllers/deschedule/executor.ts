@@ -228,6 +228,9 @@ export class PlanExecutor {
         case 'launch-node':
           // Planned only with offers, which the live loop does not give (see karpenter-consolidate's `replace`).
           return reason('launch-failed', `Cannot launch a ${effect.launch.offer.node.instanceType} node for "${effect.launch.name}": the live descheduler does not launch nodes`);
+        case 'cancel-launch':
+          // Nothing was launched (see launch-node).
+          return undefined;
         case 'evict':
           return await this.#evict(effect.move);
         case 'surge':

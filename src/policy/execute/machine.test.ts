@@ -70,6 +70,8 @@ function _kind(e: Effect): string {
       return `${e.type}:${e.node}`;
     case 'launch-node':
       return `launch-node:${e.launch.offer.node.instanceType}`;
+    case 'cancel-launch':
+      return `cancel-launch:${e.launch.name}${e.node === undefined ? '' : `:${e.node}`}`;
   }
 }
 
@@ -402,6 +404,7 @@ test('property: one job at a time, at most one pod per workload in flight, a set
             tainted.delete(effect.node);
             break;
           case 'launch-node':
+          case 'cancel-launch':
             assert.fail('no launch planned');
             break;
           case 'hold':
@@ -464,38 +467,80 @@ const replaced: Plan = (() => {
   return { moves, drains: [drainOf('od', moves, { strategy: 'karpenter-consolidate', replacement: 'replacement-for-od', deleteNode: true })], skipped: [], launches: [launch], savingUsdPerHour: 0.2 };
 })();
 
-test('a replacement is launched first, its node tainted before; its drain starts once a new Ready node of the offer is seen, and never without it', () => {
+test('a replacement is launched first, its node tainted before; its drain starts once THE node the driver launched is Ready, and never without it', () => {
   let s = step(beginExecution(replaced, options).state, { type: 'observed', now: 0, snapshot: cluster() });
-  // As Karpenter: the node replaced is tainted before the launch, so nothing new lands on it meanwhile.
-  assert.deepEqual(s.kinds, ['taint:od', 'notice:job-started', 'launch-node:c5.2xlarge', 'observe:1000']);
-  // Not there yet; then a node of another type, and a cordoned one of the right type: still waiting.
+  // As Karpenter: the node replaced is tainted before the launch, so nothing new lands on it meanwhile. The driver answers the launch: no look before it does.
+  assert.deepEqual(s.kinds, ['taint:od', 'notice:job-started', 'launch-node:c5.2xlarge']);
+  s = step(s.state, { type: 'launched', now: 500, launch: 'replacement-for-od', node: 'new-c5' });
+  assert.deepEqual(s.effects, [{ type: 'observe', afterMs: 0, node: 'new-c5' }]);
+  // Not there yet; then a node of the same type the autoscaler launched meanwhile: not it.
   s = step(s.state, { type: 'observed', now: 1_000, snapshot: cluster() });
   assert.deepEqual(s.kinds, ['observe:1000']);
-  const other = node('new-m5', { instanceType: 'm5.xlarge', zone: 'us-east-1a' });
+  const twin = node('autoscaled-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a' });
+  s = step(s.state, { type: 'observed', now: 1_500, snapshot: cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), twin] }) });
+  assert.deepEqual(s.kinds, ['observe:1000'], 'a node of the offer the driver did not name is not the launched one');
+  // Ours, but cordoned, then still carrying the provisioner's unregistered taint: still waiting.
   const cordoned = node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a', unschedulable: true });
-  s = step(s.state, { type: 'observed', now: 2_000, snapshot: cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), other, cordoned] }) });
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), twin, cordoned] }) });
   assert.deepEqual(s.kinds, ['observe:1000']);
-  const up = cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a' })] });
+  const unregistered = node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a', taints: [{ key: 'karpenter.sh/unregistered', effect: 'NoExecute' }] });
+  s = step(s.state, { type: 'observed', now: 2_500, snapshot: cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), twin, unregistered] }) });
+  assert.deepEqual(s.kinds, ['observe:1000']);
+  const up = cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), twin, node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a' })] });
   s = step(s.state, { type: 'observed', now: 3_000, snapshot: up });
   assert.deepEqual(s.kinds, ['notice:job-finished:done', 'observe:0']);
   assert.equal(s.state.launched.get('replacement-for-od'), 'new-c5');
+  assert.equal(s.state.launching, undefined, 'the next job starts clean');
   assert.match(s.state.outcomes[0]?.reason.message ?? '', /launched as node "new-c5"/);
   s = step(s.state, { type: 'observed', now: 3_000, snapshot: up });
   assert.deepEqual(s.kinds, ['notice:job-started', 'evict:web-a', 'notice:move-started', 'observe:1000']);
-  // No launch seen within the wave timeout: the launch fails, the node is untainted and its drain skipped untouched.
+  // Launched but not Ready within the wave timeout: the launch is undone and fails, the node untainted, its drain skipped untouched.
   let f = step(beginExecution(replaced, options).state, { type: 'observed', now: 0, snapshot: cluster() });
+  f = step(f.state, { type: 'launched', now: 10, launch: 'replacement-for-od', node: 'slow-c5' });
   f = step(f.state, { type: 'observed', now: options.waveTimeoutMs, snapshot: cluster() });
-  assert.deepEqual(f.kinds, ['untaint:od', 'notice:job-finished:failed', 'notice:job-finished:skipped']);
+  assert.deepEqual(f.kinds, ['untaint:od', 'cancel-launch:replacement-for-od:slow-c5', 'notice:job-finished:failed', 'notice:job-finished:skipped']);
   assert.ok(isFinished(f.state));
   assert.deepEqual(f.state.outcomes.map((o) => `${o.node}:${o.outcome}:${o.reason.code}`), ['replacement-for-od:failed:launch-failed', 'od:skipped:launch-failed']);
+  assert.match(f.state.outcomes[0]?.reason.message ?? '', /Node "slow-c5" \(c5\.2xlarge\) was not Ready within 60s/);
   assert.equal(f.state.failures.size, 0, 'a failed launch backs no node off');
-  // The driver could not launch at all (a failed effect): the same.
+  // The driver could not launch at all (a failed effect): undone (whatever it made) and the same.
   const t = beginExecution(replaced, options);
   const started = stepExecution(t.state, { type: 'observed', now: 0, snapshot: cluster() });
   const launchEffect = started.effects.find((e) => e.type === 'launch-node') as Effect;
   const refused = step(started.state, { type: 'failed', now: 10, effect: launchEffect, reason: { code: 'launch-failed', message: 'At max size' } });
-  assert.deepEqual(refused.kinds, ['untaint:od', 'notice:job-finished:failed', 'notice:job-finished:skipped']);
+  assert.deepEqual(refused.kinds, ['untaint:od', 'cancel-launch:replacement-for-od', 'notice:job-finished:failed', 'notice:job-finished:skipped']);
   assert.equal(realisedSaving(refused.state), 0);
+  // A late answer for a launch no longer under way changes nothing.
+  assert.deepEqual(step(refused.state, { type: 'launched', now: 20, launch: 'replacement-for-od', node: 'late' }).effects, []);
+  // Stopped while the node comes up: undone and untainted, nothing after it starts.
+  const stopped = step(step(started.state, { type: 'launched', now: 10, launch: 'replacement-for-od', node: 'new-c5' }).state, { type: 'stop', now: 20 });
+  assert.deepEqual(stopped.kinds, ['untaint:od', 'cancel-launch:replacement-for-od:new-c5', 'notice:job-finished:failed', 'notice:job-finished:skipped']);
+  assert.ok(isFinished(stopped.state));
+});
+
+test('a launched replacement no drain moved a pod onto is undone: its drain skipped on the recheck, or the plan stopped before it', () => {
+  let s = step(beginExecution(replaced, options).state, { type: 'observed', now: 0, snapshot: cluster() });
+  s = step(s.state, { type: 'launched', now: 10, launch: 'replacement-for-od', node: 'new-c5' });
+  const up = (pods?: readonly PodView[], over: Partial<ClusterSnapshot> = {}): ClusterSnapshot =>
+    cluster(pods, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a' })], ...over });
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: up() });
+  assert.deepEqual(s.kinds, ['notice:job-finished:done', 'observe:0']);
+  // The PDB no longer allows the drain: skipped untouched (untainted), and the empty replacement goes.
+  const blocked = up(undefined, { pdbs: [pdb('web', 'web', { minAvailable: 3, disruptionsAllowed: 0, currentHealthy: 3 })] });
+  const skipped = step(s.state, { type: 'observed', now: 1_000, snapshot: blocked });
+  assert.deepEqual(skipped.kinds, ['untaint:od', 'notice:job-finished:skipped', 'cancel-launch:replacement-for-od:new-c5']);
+  assert.ok(isFinished(skipped.state));
+  // Stopped between the launch and its drain: the same.
+  const stopped = step(s.state, { type: 'stop', now: 1_000 });
+  assert.deepEqual(stopped.kinds, ['untaint:od', 'notice:job-finished:failed', 'cancel-launch:replacement-for-od:new-c5']);
+  // A drain that moved a pod onto it keeps it, even when it then fails.
+  let d = step(s.state, { type: 'observed', now: 1_000, snapshot: up() });
+  assert.deepEqual(d.kinds, ['notice:job-started', 'evict:web-a', 'notice:move-started', 'observe:1000']);
+  d = step(d.state, { type: 'observed', now: 2_000, snapshot: up([pod('web-b', 'od'), pod('web-c', 'spot'), pod('web-d', 'new-c5')]) });
+  const evictB = step(d.state, { type: 'observed', now: 2_000, snapshot: up([pod('web-b', 'od'), pod('web-c', 'spot'), pod('web-d', 'new-c5')]) });
+  const refusedB = step(evictB.state, { type: 'failed', now: 2_500, effect: evictB.effects.find((e) => e.type === 'evict') as Effect, reason: { code: 'eviction-refused', message: 'PDB' } });
+  assert.deepEqual(refusedB.kinds, ['untaint:od', 'notice:job-finished:failed']);
+  assert.ok(isFinished(refusedB.state));
 });
 
 const c5 = { id: 'c5.2xlarge/on-demand', usdPerHour: 0.34, node: node('tmpl', { instanceType: 'c5.2xlarge', zone: 'us-east-1a' }) };
@@ -539,8 +584,9 @@ function taintedAfter(before: ReadonlySet<string>, effects: readonly Effect[]): 
 
 test('a set replaced by one node: every node of it tainted before the launch and before any pod moves; each drain after it taints nothing more', () => {
   let s = step(beginExecution(setPlan(true), options).state, { type: 'observed', now: 0, snapshot: setCluster() });
-  assert.deepEqual(s.kinds, ['taint:od-1', 'taint:od-2', 'notice:job-started', 'launch-node:c5.2xlarge', 'observe:1000']);
+  assert.deepEqual(s.kinds, ['taint:od-1', 'taint:od-2', 'notice:job-started', 'launch-node:c5.2xlarge']);
   assert.deepEqual(s.state.setTainted, ['od-1', 'od-2']);
+  s = step(s.state, { type: 'launched', now: 500, launch: 'replacement-for-od-1', node: 'new-c5' });
   const up = setCluster(undefined, [newC5]);
   s = step(s.state, { type: 'observed', now: 1_000, snapshot: up });
   assert.deepEqual(s.kinds, ['notice:job-finished:done', 'observe:0']);
@@ -586,13 +632,13 @@ test('a set rolls back whole: a failed drain untaints every node of it not drain
   const launching = step(beginExecution(setPlan(true), options).state, { type: 'observed', now: 0, snapshot: setCluster() });
   const launch = launching.effects.find((e) => e.type === 'launch-node') as Effect;
   const noLaunch = step(launching.state, { type: 'failed', now: 5, effect: launch, reason: { code: 'launch-failed', message: 'At max size' } });
-  assert.deepEqual(noLaunch.kinds, ['untaint:od-1', 'untaint:od-2', 'notice:job-finished:failed', 'notice:job-finished:skipped', 'notice:job-finished:skipped']);
+  assert.deepEqual(noLaunch.kinds, ['untaint:od-1', 'untaint:od-2', 'cancel-launch:replacement-for-od-1', 'notice:job-finished:failed', 'notice:job-finished:skipped', 'notice:job-finished:skipped']);
   assert.deepEqual(noLaunch.state.outcomes.map((o) => `${o.node}:${o.outcome}:${o.reason.code}`), ['replacement-for-od-1:failed:launch-failed', 'od-1:skipped:launch-failed', 'od-2:skipped:launch-failed']);
   assert.deepEqual(taintedAfter(new Set(), [...launching.effects, ...noLaunch.effects]), new Set());
   assert.equal(realisedSaving(noLaunch.state), 0);
   // Not seen within the wave timeout: the same.
-  const late2 = step(launching.state, { type: 'observed', now: options.waveTimeoutMs, snapshot: setCluster() });
-  assert.deepEqual(late2.kinds, ['untaint:od-1', 'untaint:od-2', 'notice:job-finished:failed', 'notice:job-finished:skipped', 'notice:job-finished:skipped']);
+  const late2 = step(step(launching.state, { type: 'launched', now: 10, launch: 'replacement-for-od-1', node: 'new-c5' }).state, { type: 'observed', now: options.waveTimeoutMs, snapshot: setCluster() });
+  assert.deepEqual(late2.kinds, ['untaint:od-1', 'untaint:od-2', 'cancel-launch:replacement-for-od-1:new-c5', 'notice:job-finished:failed', 'notice:job-finished:skipped', 'notice:job-finished:skipped']);
   // A stop between the set's drains untaints the node not drained yet.
   const between = step(beginExecution(setPlan(false), options).state, { type: 'observed', now: 0, snapshot: setCluster() });
   const firstDone = step(between.state, { type: 'observed', now: 1_000, snapshot: setCluster([pod('web-b', 'od-2'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });

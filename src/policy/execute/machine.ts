@@ -37,11 +37,17 @@
  *   `releaseHolds` once over. A drain that asks for its node's deletion (`deleteNode`) ends with
  *   `delete-node`: deleted where its group allows, else held the same way.
  * - **Replacement first.** A node the plan launches (`NodeLaunch`, Karpenter's replace) is a job of
- *   its own, before the drains of the nodes it replaces: `launch-node`, then looks until a new
- *   Ready node of its offer (instance type, capacity type, zone) shows in the snapshot. The drains
- *   that wait for it (`NodeDrain.replacement`) start only then, and their surges may land on it
- *   while it fills (the plan judged its final fill); a launch not seen within the wave timeout
- *   fails, and those drains are skipped (`launch-failed`).
+ *   its own, before the drains of the nodes it replaces: `launch-node`, which the driver answers
+ *   with `launched`, naming THE node its provisioner launched (live: the NodeClaim's
+ *   `status.nodeName`), then looks until that node is Ready, schedulable and carries no taint the
+ *   offer does not (a startup or unregistered taint still on it). Never a node found by type or
+ *   zone: one the autoscaler launches at the same moment would look the same. The drains that
+ *   wait for it (`NodeDrain.replacement`) start only then, and their surges may land on it while
+ *   it fills (the plan judged its final fill). A launch that fails, is not Ready within the wave
+ *   timeout or is stopped is undone (`cancel-launch`: nothing left behind), and those drains are
+ *   skipped (`launch-failed`). A launched node none of its drains moved a pod onto (all skipped,
+ *   or the plan stopped first) is undone the same way once the last of them is over: an empty
+ *   replacement only costs.
  * - **A set is tainted first** (Karpenter's multi-node consolidation and replacement: the nodes a
  *   launch `replaces`, or drains named `together`). The jobs of such an action run one after the
  *   other like any, but before the first of them starts, every drain of the set is rechecked on
@@ -125,8 +131,13 @@ export type Effect =
    * Karpenter NodePool (its termination finalizer stops the instance); else hold it like `hold`.
    */
   | { readonly type: 'delete-node'; readonly node: string; readonly holdUntil: number }
-  /** Launch a node of the launch's offer; the machine then watches the snapshots for it. */
+  /**
+   * Launch a node of the launch's offer; answer with `launched` (the new node's name, once the
+   * provisioner named it) or `failed`. The machine then watches the snapshots for that node.
+   */
   | { readonly type: 'launch-node'; readonly launch: NodeLaunch }
+  /** Undo a launch that failed, timed out, was stopped or went unused: delete what was created for it (gone already counts as done). */
+  | { readonly type: 'cancel-launch'; readonly launch: NodeLaunch; readonly node?: string }
   | { readonly type: 'evict'; readonly move: Move }
   /** Start a rollout of the move's Deployment with maxSurge 1, maxUnavailable 0. */
   | { readonly type: 'surge'; readonly move: Move }
@@ -154,6 +165,8 @@ export type Notice =
 export type Observation =
   | { readonly type: 'observed'; readonly now: number; readonly snapshot: ClusterSnapshot }
   | { readonly type: 'failed'; readonly now: number; readonly effect: Effect; readonly reason: Reason }
+  /** A `launch-node` was carried out: `node` is the name of the node launched for `launch` (its `NodeLaunch.name`). */
+  | { readonly type: 'launched'; readonly now: number; readonly launch: string; readonly node: string }
   | { readonly type: 'stop'; readonly now: number };
 
 interface _Started {
@@ -186,8 +199,10 @@ export interface ExecutionState {
   readonly launched: ReadonlyMap<string, string>;
   /** Launches that failed: their drains are skipped. */
   readonly failedLaunches: ReadonlySet<string>;
-  /** While a launch job waits: the nodes there were when it started (the new one is not among them). */
-  readonly nodesBefore: readonly string[];
+  /** While a launch job waits: the name of the node the driver launched, once it said so. */
+  readonly launching?: string;
+  /** Launched nodes undone because no drain moved a pod onto them. */
+  readonly unusedLaunches: ReadonlySet<string>;
   /** The nodes of the action under way that carry our taint and whose own job has not ended (see the module comment). */
   readonly setTainted: readonly string[];
 }
@@ -257,7 +272,7 @@ export function beginExecution(plan: Plan, options: ExecutionOptions, failures: 
     backedOff: new Set(),
     launched: new Map(),
     failedLaunches: new Set(),
-    nodesBefore: [],
+    unusedLaunches: new Set(),
     setTainted: [],
   };
   if (jobs.length === 0) return { state: { ...state, phase: 'finished' }, effects: [] };
@@ -283,11 +298,20 @@ export function stepExecution(state: ExecutionState, observation: Observation): 
     case 'stop': {
       // The job under way is rolled back; the ones after it are not started.
       next = state.phase === 'wave' || state.tainted || state.setTainted.length > 0 ? _fail(state, reason('stopped', 'Stopped by a signal'), observation.now, effects) : state;
-      return { state: { ...next, phase: 'finished' }, effects: effects.filter((e) => e.type !== 'observe') };
+      next = _releaseUnused({ ...next, phase: 'finished' }, effects);
+      return { state: next, effects: effects.filter((e) => e.type !== 'observe') };
     }
     case 'failed':
       next = _fail(state, observation.reason, observation.now, effects);
       break;
+    case 'launched': {
+      const job = _job(state);
+      // Only the launch under way: a late answer for another is not this job's node.
+      if (state.phase !== 'wave' || job.launch?.name !== observation.launch) return { state, effects };
+      next = { ...state, launching: observation.node };
+      effects.push({ type: 'observe', afterMs: 0, node: observation.node });
+      break;
+    }
     case 'observed':
       next =
         state.phase === 'recheck'
@@ -322,9 +346,9 @@ function _startStep(state: ExecutionState, snapshot: ClusterSnapshot, now: numbe
     }
     if (job.launch !== undefined) {
       effects.push({ type: 'notice', notice: { kind: 'job-started', job } });
+      // The driver answers with `launched` or `failed`; the wave timeout counts from now.
       effects.push({ type: 'launch-node', launch: job.launch });
-      effects.push({ type: 'observe', afterMs: state.options.pollMs });
-      return { ...state, phase: 'wave', waveStartedAt: now, nodesBefore: snapshot.nodes.map((n) => n.name) };
+      return { ...state, phase: 'wave', waveStartedAt: now };
     }
     const first = state.wave === 0;
     const waveNumber = job.waves[state.wave] as number;
@@ -352,7 +376,7 @@ function _startStep(state: ExecutionState, snapshot: ClusterSnapshot, now: numbe
       const untainted = state.setTainted.length > 0;
       const ended = untainted ? _endSet(state, effects) : state;
       effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
-      state = _skipRestOfSet(_nextJob({ ...ended, failures, outcomes: [...ended.outcomes, outcome] }), job, checked.reason, effects);
+      state = _releaseUnused(_skipRestOfSet(_nextJob({ ...ended, failures, outcomes: [...ended.outcomes, outcome] }), job, checked.reason, effects), effects);
       if (state.phase !== 'recheck') return state;
       // Nodes were untainted: the next job's recheck needs a snapshot that shows it.
       if (untainted) return _observeNext(state, effects);
@@ -438,22 +462,23 @@ function _poll(state: ExecutionState, snapshot: ClusterSnapshot, now: number, ef
 }
 
 /**
- * Looks for the launched node: a Ready, schedulable node of the offer that was not there when the
- * launch started. Seen: the drains waiting for it may start; not within the wave timeout: failed.
+ * Looks at the launched node, the one the driver named: Ready, schedulable, and without a taint
+ * the offer does not carry (the provisioner's startup or unregistered taints keep pods off it).
+ * Ready: the drains waiting for it may start; not within the wave timeout: failed and undone.
  */
 function _pollLaunch(state: ExecutionState, snapshot: ClusterSnapshot, now: number, effects: Effect[]): ExecutionState {
   const job = _job(state);
   const launch = job.launch as NodeLaunch;
   const want = launch.offer.node;
-  const before = new Set(state.nodesBefore);
-  const node = snapshot.nodes.find(
-    (n) => !before.has(n.name) && n.ready && !n.unschedulable && n.instanceType === want.instanceType && n.capacityType === want.capacityType && (want.zone === '' || n.zone === want.zone),
-  );
+  const named = state.launching === undefined ? undefined : snapshot.nodes.find((n) => n.name === state.launching);
+  const offered = new Set(want.taints.map((t) => `${t.key}:${t.effect}`));
+  const node = named !== undefined && named.ready && !named.unschedulable && named.taints.every((t) => offered.has(`${t.key}:${t.effect}`)) ? named : undefined;
   if (node === undefined) {
     if (now - state.waveStartedAt >= state.options.waveTimeoutMs) {
-      return _fail(state, reason('launch-failed', `No ${want.instanceType} node came up within ${Math.round(state.options.waveTimeoutMs / 1000)}s of launching "${launch.name}"`), now, effects);
+      const what = state.launching === undefined ? `No ${want.instanceType} node was launched` : `Node "${state.launching}" (${want.instanceType}) was not Ready`;
+      return _fail(state, reason('launch-failed', `${what} within ${Math.round(state.options.waveTimeoutMs / 1000)}s of launching "${launch.name}"`), now, effects);
     }
-    effects.push({ type: 'observe', afterMs: state.options.pollMs });
+    effects.push({ type: 'observe', afterMs: state.options.pollMs, ...(state.launching === undefined ? {} : { node: state.launching }) });
     return state;
   }
   const outcome = _outcome(job, 'done', [], reason('replace', `${launch.reason.message}; launched as node "${node.name}"`));
@@ -471,6 +496,8 @@ function _fail(state: ExecutionState, why: Reason, now: number, effects: Effect[
   if (state.setTainted.length > 0) state = _endSet(state, effects);
   else if (state.tainted) effects.push({ type: 'untaint', node: job.drain.node });
   if (job.launch !== undefined) {
+    // What the driver created is undone; the drains waiting for the node are skipped.
+    effects.push({ type: 'cancel-launch', launch: job.launch, ...(state.launching === undefined ? {} : { node: state.launching }) });
     const outcome = _outcome(job, 'failed', [], why);
     effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
     const failedLaunches = new Set(state.failedLaunches).add(job.launch.name);
@@ -545,14 +572,34 @@ function _closed(snapshot: ClusterSnapshot, nodes: readonly string[]): ClusterSn
 
 function _nextJob(state: ExecutionState): ExecutionState {
   const current = state.current + 1;
-  const reset = { current, wave: 0, started: [], tainted: false, moved: [], waveStartedAt: 0, nodesBefore: [] };
-  return { ...state, ...reset, phase: current >= state.jobs.length ? 'finished' : 'recheck' };
+  const { launching: _launching, ...rest } = state;
+  const reset = { current, wave: 0, started: [], tainted: false, moved: [], waveStartedAt: 0 };
+  return { ...rest, ...reset, phase: current >= state.jobs.length ? 'finished' : 'recheck' };
 }
 
-/** Asks for the snapshot the next job's recheck needs, if there is one. */
+/** Asks for the snapshot the next job's recheck needs, if there is one; first undoes launches no job will use. */
 function _observeNext(state: ExecutionState, effects: Effect[]): ExecutionState {
+  state = _releaseUnused(state, effects);
   if (state.phase === 'recheck') effects.push({ type: 'observe', afterMs: 0, node: _job(state).drain.node });
   return state;
+}
+
+/**
+ * Undoes each launched node no drain moved a pod onto, once no job still to run waits for it (all
+ * jobs, once finished): `cancel-launch`, so an empty replacement is not left running.
+ */
+function _releaseUnused(state: ExecutionState, effects: Effect[]): ExecutionState {
+  let unused = state.unusedLaunches;
+  const ahead = state.phase === 'finished' ? [] : state.jobs.slice(state.current);
+  for (const [name, node] of state.launched) {
+    if (unused.has(name) || ahead.some((j) => j.drain.replacement === name)) continue;
+    const drained = new Set(state.jobs.filter((j) => j.drain.replacement === name).map((j) => j.drain.node));
+    if (state.outcomes.some((o) => drained.has(o.node) && o.moved.length > 0)) continue;
+    const launch = state.jobs.find((j) => j.launch?.name === name)?.launch as NodeLaunch;
+    effects.push({ type: 'cancel-launch', launch, node });
+    unused = new Set(unused).add(name);
+  }
+  return unused === state.unusedLaunches ? state : { ...state, unusedLaunches: unused };
 }
 
 function _outcome(job: Job, outcome: JobOutcome['outcome'], moved: readonly string[], why: Reason): JobOutcome {
