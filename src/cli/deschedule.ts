@@ -20,7 +20,7 @@ import { EventRecorder } from '../kube/events.js';
 import { readClusterSnapshot, readNamespaceAnnotations } from '../kube/read-snapshot.js';
 import { CACHE_KINDS, ClusterCache, SNAPSHOT_KINDS, type SnapshotFocus } from '../kube/cluster-cache.js';
 import { readPodMetrics } from '../kube/pod-metrics.js';
-import { KarpenterNodeDeleter } from '../kube/node-claims.js';
+import { KarpenterNodes } from '../kube/node-claims.js';
 import type { PlacementContext } from '../policy/deschedule/types.js';
 import { leaderIdentity, runAsLeader, startRuntime } from '../controllers/runtime/runtime.js';
 import { createLogger, LOG_LEVELS, type Logger } from '../observability/log.js';
@@ -112,7 +112,9 @@ export function registerDeschedulerCommand(program: Command): void {
       const readPlacement = placement === undefined ? undefined : async (): Promise<PlacementContext> => ({ ...placement, namespaceAnnotations: await readNamespaceAnnotations(kc) });
       // The moves earlier runs made, read only: the dry run rests the workloads a real cycle would.
       const history = await new ConfigMapMoveHistoryStore(kc.makeApiClient(CoreV1Api), opts.leaderElectResourceNamespace, antiFlapOf(config.deschedule), log).load();
-      const { planId, plan } = await runCycle({ readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), config: config.deschedule, prices, log, history });
+      const karpenter = new KarpenterNodes(kc, prices);
+      const readOffers = (snapshot: ClusterSnapshot) => karpenter.offers(snapshot.nodes);
+      const { planId, plan } = await runCycle({ readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), readOffers, config: config.deschedule, prices, log, history });
       // What a crashed run left, from the same snapshot: the next real start rolls it back first.
       const leftovers = seen === undefined ? undefined : leftoverDrainState(seen, Date.now());
       if (opts.output === 'table') process.stdout.write(renderPlanTable(plan, leftovers));
@@ -152,6 +154,7 @@ export function registerDeschedulerCommand(program: Command): void {
         await Promise.race([cache.start(), new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
         if (signal.aborted) return;
         const readSnapshot = (focus?: SnapshotFocus) => (focus === undefined ? Promise.resolve(cache.snapshot()) : cache.snapshotWith(focus));
+        const karpenter = new KarpenterNodes(kc, prices);
         const executor = new PlanExecutor({
           core,
           apps,
@@ -161,7 +164,8 @@ export function registerDeschedulerCommand(program: Command): void {
           events,
           replacementTimeoutMs: config.replacementTimeoutMs,
           signal,
-          nodes: new KarpenterNodeDeleter(kc),
+          nodes: karpenter,
+          launcher: karpenter,
           // Beside the Lease: a restart, a new leader or the next `--once` run knows what moved.
           historyStore: new ConfigMapMoveHistoryStore(core, opts.leaderElectResourceNamespace, antiFlapOf(config.deschedule), log),
         });
@@ -173,7 +177,8 @@ export function registerDeschedulerCommand(program: Command): void {
           placement === undefined
             ? undefined
             : (): Promise<PlacementContext> => Promise.resolve({ ...placement, namespaceAnnotations: new Map(cache.list('namespaces').map((ns) => [ns.metadata?.name ?? '', ns.metadata?.annotations ?? {}] as const)) });
-        const cycle = { readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), config: config.deschedule, prices, log, executor, metrics, events };
+        const readOffers = (snapshot: ClusterSnapshot) => karpenter.offers(snapshot.nodes);
+        const cycle = { readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), readOffers, config: config.deschedule, prices, log, executor, metrics, events };
         if (opts.once) {
           const { planId, plan, report } = await runCycle(cycle);
           if (opts.output === 'table') {

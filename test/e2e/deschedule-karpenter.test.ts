@@ -1,12 +1,22 @@
 /**
- * karpenter-consolidate deletes the node it emptied, live, through Karpenter: on the real control
- * plane with Karpenter's KWOK provider, two nodes of one NodePool each run a single-replica
- * Deployment whose pod would fit beside the other. Karpenter's own consolidation is off for the
- * pool (`consolidateAfter: Never`: a user who keeps Karpenter from evicting single replicas
- * without a spare). `stowage deschedule --once` drains one node surge-first and deletes its
- * NodeClaim; Karpenter terminates the node. Checked through the API: the node and its NodeClaim
- * are gone, both pods serve on the other node, neither Deployment ever had fewer than one Ready
- * pod (watched throughout), and nothing is left tainted.
+ * karpenter-consolidate deletes and replaces nodes, live, through Karpenter: on the real control
+ * plane with Karpenter's KWOK provider.
+ *
+ * - **Delete.** Two nodes of one NodePool each run a single-replica Deployment whose pod would
+ *   fit beside the other. Karpenter's own consolidation is off for the pool (`consolidateAfter:
+ *   Never`: a user who keeps Karpenter from evicting single replicas without a spare).
+ *   `stowage deschedule --once` drains one node surge-first and deletes its NodeClaim; Karpenter
+ *   terminates the node. Checked through the API: the node and its NodeClaim are gone, both pods
+ *   serve on the other node, neither Deployment ever had fewer than one Ready pod (watched
+ *   throughout), and nothing is left tainted.
+ * - **Replace.** One m5.2xlarge of a NodePool that also allows the m5.xlarge (half the price)
+ *   runs pods that fit on the smaller one. Karpenter's own disruption is off for the pool
+ *   (`consolidateAfter: Never`, a budget of 0 nodes). While the pool's `nodes` limit leaves no
+ *   room, nothing is planned. With room, `stowage deschedule --once` creates a NodeClaim of an
+ *   m5.xlarge from the pool, waits for the node it names to be Ready, moves the pods onto it
+ *   surge-first, and deletes the old node's NodeClaim. Checked through the API: the pods run on
+ *   the new m5.xlarge node, exactly one NodeClaim was made, the old node and claim are gone, no
+ *   Deployment went below its floor (watched), nothing is left tainted.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +38,7 @@ const NS = 'karpenter-consolidate';
 const APPS = ['alpha', 'beta'] as const;
 const dir = mkdtempSync(join(tmpdir(), 'stowage-deschedule-karpenter-e2e-'));
 const NODE_CLAIMS = { group: 'karpenter.sh', version: 'v1', plural: 'nodeclaims' } as const;
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function poolNodes(c: TestCluster): Promise<V1Node[]> {
   return (await c.core.listNode({ labelSelector: `${NODE_GROUP_LABEL}=${POOL}` })).items;
@@ -38,31 +49,32 @@ async function nodeClaims(c: TestCluster): Promise<{ name: string; nodeName: str
   return list.items.map((i) => ({ name: i.metadata.name, nodeName: i.status?.nodeName ?? '' }));
 }
 
-/** A single-replica Deployment for the pool's nodes (1500m of a 4-cpu node), serving on a node of the pool. */
-async function deploy(c: TestCluster, name: string): Promise<string> {
+/** A Deployment for the pool's nodes (by default one 1500m pod), waited for until every pod serves on a node of the pool; that node. */
+async function deploy(c: TestCluster, name: string, options: { ns?: string; pool?: string; replicas?: number; cpu?: string } = {}): Promise<string> {
+  const { ns = NS, pool = POOL, replicas = 1, cpu = '1500m' } = options;
   await c.apps.createNamespacedDeployment({
-    namespace: NS,
+    namespace: ns,
     body: {
       metadata: { name },
       spec: {
-        replicas: 1,
+        replicas,
         selector: { matchLabels: { app: name } },
         template: {
           metadata: { labels: { app: name } },
           spec: {
             terminationGracePeriodSeconds: 1,
-            nodeSelector: { [NODE_GROUP_LABEL]: POOL },
-            tolerations: [{ key: 'size', operator: 'Equal', value: POOL, effect: 'NoSchedule' }],
-            containers: [{ name, image: `registry.example/${name}:1`, resources: { requests: { cpu: '1500m', memory: '1Gi' } } }],
+            nodeSelector: { [NODE_GROUP_LABEL]: pool },
+            tolerations: [{ key: 'size', operator: 'Equal', value: pool, effect: 'NoSchedule' }],
+            containers: [{ name, image: `registry.example/${name}:1`, resources: { requests: { cpu, memory: '1Gi' } } }],
           },
         },
       },
     },
   });
   let node = '';
-  await waitFor(`a serving ${name} pod on a ${POOL} node`, async () => {
-    const pods = await podsOf(c, NS, name);
-    node = pods.length === 1 && servesTraffic(pods[0] as never) ? (pods[0]?.spec?.nodeName ?? '') : '';
+  await waitFor(`${replicas} serving ${name} pod(s) on a ${pool} node`, async () => {
+    const pods = await podsOf(c, ns, name);
+    node = pods.length === replicas && pods.every((p) => servesTraffic(p)) ? (pods[0]?.spec?.nodeName ?? '') : '';
     return node !== '';
   }, { timeoutMs: 180_000, intervalMs: 500 });
   return node;
@@ -78,7 +90,6 @@ describe('karpenter-consolidate with Karpenter', () => {
     );
     await createNamespace(c.core, NS);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('an emptied node is deleted through its NodeClaim, with every single replica kept serving', { timeout: 8 * 60_000 }, async () => {
     const c = cluster();
@@ -129,6 +140,135 @@ describe('karpenter-consolidate with Karpenter', () => {
       const watch = watches[i] as MinReadyWatch;
       process.stdout.write(`# ${app}: lowest Ready 1 expected, seen ${watch.minReady} over ${watch.events} watch events, ${watch.uids.length} pod(s)\n`);
       assert.equal(watch.minReady, 1, `${app} never dropped below its one Ready replica`);
+    }
+  });
+});
+
+const RPOOL = 'replace';
+const RNS = 'karpenter-replace';
+const NODE_POOLS = { group: 'karpenter.sh', version: 'v1', plural: 'nodepools' } as const;
+const INSTANCE_TYPE = 'node.kubernetes.io/instance-type';
+
+/** The replace test's NodePool: on-demand in us-east-1a, of `types`, at most `nodes` nodes; Karpenter disrupts none of its nodes itself. */
+function replacePool(types: readonly string[], nodes: string): Record<string, unknown> {
+  return {
+    apiVersion: 'karpenter.sh/v1',
+    kind: 'NodePool',
+    metadata: { name: RPOOL },
+    spec: {
+      template: {
+        metadata: { labels: { [NODE_GROUP_LABEL]: RPOOL } },
+        spec: {
+          nodeClassRef: { group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: 'default' },
+          taints: [{ key: 'size', value: RPOOL, effect: 'NoSchedule' }],
+          requirements: [
+            { key: INSTANCE_TYPE, operator: 'In', values: [...types] },
+            { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
+            { key: 'topology.kubernetes.io/zone', operator: 'In', values: ['us-east-1a'] },
+          ],
+          expireAfter: 'Never',
+        },
+      },
+      limits: { nodes },
+      // Karpenter's own consolidation and drift replacement off: the descheduler is the one that replaces.
+      disruption: { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: 'Never', budgets: [{ nodes: '0' }] },
+    },
+  };
+}
+
+async function patchPool(c: TestCluster, spec: Record<string, unknown>): Promise<void> {
+  await c.kc.makeApiClient(CustomObjectsApi).patchClusterCustomObject({ ...NODE_POOLS, name: RPOOL, body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+}
+
+async function replaceClaims(c: TestCluster): Promise<{ name: string; nodeName: string; instanceType: string }[]> {
+  const list = (await c.kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ ...NODE_CLAIMS, labelSelector: `karpenter.sh/nodepool=${RPOOL}` })) as {
+    items: { metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string }; status?: { nodeName?: string } }[];
+  };
+  return list.items.filter((i) => i.metadata.deletionTimestamp === undefined).map((i) => ({ name: i.metadata.name, nodeName: i.status?.nodeName ?? '', instanceType: i.metadata.labels?.[INSTANCE_TYPE] ?? '' }));
+}
+
+describe('karpenter-consolidate replaces a node by a cheaper one through Karpenter', () => {
+  const REPLACE_APPS = [
+    { app: 'gamma', replicas: 1, cpu: '1500m', floor: 1 },
+    { app: 'delta', replicas: 2, cpu: '1000m', floor: 1 },
+  ] as const;
+
+  before(async () => {
+    const c = cluster();
+    const custom = c.kc.makeApiClient(CustomObjectsApi);
+    // Only the big type at first, one node at most: Karpenter launches the m5.2xlarge.
+    await custom.createClusterCustomObject({ ...NODE_POOLS, body: replacePool(['m5.2xlarge'], '1') });
+    await waitFor(`NodePool "${RPOOL}" to be Ready`, async () => {
+      const pool = (await custom.getClusterCustomObject({ ...NODE_POOLS, name: RPOOL })) as { status?: { conditions?: { type: string; status: string }[] } };
+      return pool.status?.conditions?.some((cond) => cond.type === 'Ready' && cond.status === 'True') ?? false;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await createNamespace(c.core, RNS);
+  });
+
+  test('no launch while the pool is at its limit; then a NodeClaim of the cheaper type, the pods moved onto its node, the old node gone', { timeout: 8 * 60_000 }, async () => {
+    const c = cluster();
+    const big = await deploy(c, 'gamma', { ns: RNS, pool: RPOOL });
+    await c.policy.createNamespacedPodDisruptionBudget({ namespace: RNS, body: { metadata: { name: 'delta' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'delta' } } } } });
+    assert.equal(await deploy(c, 'delta', { ns: RNS, pool: RPOOL, replicas: 2, cpu: '1000m' }), big, 'delta joins gamma on the one node of the pool');
+    const before = await replaceClaims(c);
+    assert.deepEqual(before.map((cl) => [cl.nodeName, cl.instanceType]), [[big, 'm5.2xlarge']]);
+    // The pool now allows the m5.xlarge too (3.5 of its ~3.9 allocatable cpus would be requested), but its limit is one node.
+    await patchPool(c, { template: (replacePool(['m5.xlarge', 'm5.2xlarge'], '1').spec as { template: unknown }).template });
+    const config = writeDeschedulerConfig(dir, 'karpenter-replace', [], {
+      strategies: '{ consolidate: { enabled: false }, spot-reschedule: { enabled: false }, karpenter-consolidate: { enabled: true, settleSeconds: 0 } }',
+    });
+    const args = ['deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', config, '--once', '-o', 'json'];
+
+    // At its limit: no replacement is offered, so none is planned, and nothing else moves.
+    const dry = await runCli([...args.slice(0, -3), '--dry-run', '-o', 'json'], { STOWAGE_LOG_LEVEL: 'info' });
+    assert.equal(dry.code, 0, dry.stderr);
+    const atLimit = JSON.parse(dry.stdout) as { status: { launches?: unknown[]; drains: { node: string }[]; skipped: { node: string; strategy: string; reason: { code: string } }[] } };
+    assert.equal(atLimit.status.launches, undefined, dry.stdout);
+    assert.ok(!atLimit.status.drains.some((d) => d.node === big), 'the node is not drained without a replacement');
+    assert.deepEqual(atLimit.status.skipped.filter((s) => s.node === big && s.strategy === 'karpenter-consolidate').map((s) => s.reason.code), ['no-fit']);
+    assert.match(dry.stderr, /"nodePool":"replace","reason":"Its limit nodes: 1 leaves no room for one more node \(1 in use\)","msg":"NodePool offers no replacement node"/);
+
+    // Room for one more node: the replacement.
+    await patchPool(c, { limits: { nodes: '2' } });
+    const watches = REPLACE_APPS.map((a) => new MinReadyWatch(c, RNS, `app=${a.app}`, a.replicas));
+    await Promise.all(watches.map((w) => w.start()));
+    let replacement = '';
+    try {
+      const result = await runCli(args, { STOWAGE_LOG_LEVEL: 'info' });
+      assert.equal(result.code, 0, `deschedule exited ${result.code}: ${result.stderr}`);
+      const out = JSON.parse(result.stdout) as { status: { launches?: { offer: { instanceType: string }; replaces: string[] }[] }; report?: { drains: { node: string; outcome: string; reason: { message: string } }[] } };
+      assert.deepEqual(out.status.launches?.map((l) => [l.offer.instanceType, l.replaces]), [['m5.xlarge', [big]]], result.stdout);
+      const outcomes = out.report?.drains.map((d) => `${d.node}:${d.outcome}`) ?? [];
+      assert.deepEqual(outcomes, [`replacement-for-${big}:done`, `${big}:done`], JSON.stringify(out.report));
+      replacement = /launched as node "([^"]+)"/.exec(out.report?.drains[0]?.reason.message ?? '')?.[1] ?? '';
+      assert.notEqual(replacement, '');
+      assert.match(result.stderr, /Created a NodeClaim for a replacement node/);
+      assert.match(result.stderr, /Deleted the drained node's NodeClaim/);
+
+      // Karpenter terminates the old node; exactly one NodeClaim, the new one, names the new node.
+      await waitFor(`node "${big}" to be gone`, async () => (await c.core.listNode()).items.every((n) => n.metadata?.name !== big), { timeoutMs: 120_000, intervalMs: 500 });
+      await waitFor('the old NodeClaim to be gone', async () => (await replaceClaims(c)).every((cl) => cl.nodeName !== big), { timeoutMs: 120_000, intervalMs: 500 });
+      const after = await replaceClaims(c);
+      assert.deepEqual(after.map((cl) => [cl.nodeName, cl.instanceType]), [[replacement, 'm5.xlarge']], 'exactly one new NodeClaim');
+      assert.ok(!before.some((cl) => cl.name === after[0]?.name));
+      const node = await c.core.readNode({ name: replacement });
+      assert.equal(node.metadata?.labels?.[INSTANCE_TYPE], 'm5.xlarge');
+      assert.equal(node.metadata?.labels?.['karpenter.sh/nodepool'], RPOOL);
+      assert.equal(node.metadata?.labels?.[NODE_GROUP_LABEL], RPOOL, 'the template\'s labels');
+      assert.ok(node.spec?.taints?.some((t) => t.key === 'size' && t.value === RPOOL), 'the template\'s taint');
+      for (const a of REPLACE_APPS) {
+        const pods = await podsOf(c, RNS, a.app);
+        assert.deepEqual(pods.map((p) => [p.spec?.nodeName, servesTraffic(p)]), Array.from({ length: a.replicas }, () => [replacement, true]), `${a.app} serves on "${replacement}"`);
+      }
+      const tainted = (await c.core.listNode()).items.filter((n) => (n.spec?.taints ?? []).some((t) => t.key.startsWith('stowage.io/')) || n.metadata?.annotations?.['stowage.io/drain'] !== undefined);
+      assert.deepEqual(tainted.map((n) => n.metadata?.name), [], 'nothing of Stowage left on any node');
+    } finally {
+      await Promise.all(watches.map((w) => w.stop()));
+    }
+    for (const [i, a] of REPLACE_APPS.entries()) {
+      const watch = watches[i] as MinReadyWatch;
+      process.stdout.write(`# ${a.app}: lowest Ready ${a.floor} expected, seen ${watch.minReady} over ${watch.events} watch events, ${watch.uids.length} pod(s)\n`);
+      assert.ok(watch.minReady >= a.floor, `${a.app} never dropped below its floor of ${a.floor} Ready`);
     }
   });
 });

@@ -34,14 +34,16 @@ test('the shared configuration (deploy/config/stowage.yaml) is the defaults writ
   assert.deepEqual(deployment.spec.template.spec.volumes.map((v) => v.configMap?.name), ['stowage-config']);
 });
 
-test('two replicas under leader election, and the ClusterRole writes only evictions, node and Deployment patches, events and NodeClaim deletes', () => {
+test('two replicas under leader election, and the ClusterRole writes only evictions, node and Deployment patches, events and NodeClaim creates and deletes', () => {
   const objects = load();
   const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } };
   assert.equal(deployment.spec.replicas, 2);
   assert.ok(deployment.spec.template.spec.containers[0]?.args.includes('--leader-elect'), 'more than one replica only with leader election');
   const role = objects.find((o) => o.kind === 'ClusterRole') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
   const writes = role.rules.flatMap((r) => r.verbs.filter((v) => !['get', 'list', 'watch'].includes(v)).flatMap((v) => r.resources.map((res) => `${res}:${v}`))).sort();
-  assert.deepEqual(writes, ['deployments:patch', 'events:create', 'events:patch', 'nodeclaims:delete', 'nodes:patch', 'pods/eviction:create']);
+  assert.deepEqual(writes, ['deployments:patch', 'events:create', 'events:patch', 'nodeclaims:create', 'nodeclaims:delete', 'nodes:patch', 'pods/eviction:create']);
+  const karpenter = role.rules.filter((r) => r.apiGroups.includes('karpenter.sh')).map((r) => `${r.resources.join(',')}:${r.verbs.join(',')}`).sort();
+  assert.deepEqual(karpenter, ['nodeclaims:get,list,create,delete', 'nodepools:list'], 'NodePools are only read');
   assert.ok(!role.rules.some((r) => r.resources.includes('pods') && r.verbs.includes('delete')), 'pods are never deleted directly');
 });
 

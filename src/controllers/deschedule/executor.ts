@@ -8,6 +8,8 @@
  * - `evict`: the Eviction API (a 429 from a PDB is reported back as a failed effect);
  * - `surge`: a rollout with maxSurge 1 / maxUnavailable 0, the old strategy saved on the Deployment;
  * - `untaint`, `hold`, `restore-strategy`: the record and the strategy given back;
+ * - `launch-node`: a NodeClaim of the offer's NodePool (Karpenter), answered with the node its
+ *   `status.nodeName` names; `cancel-launch`: that NodeClaim deleted;
  * - `observe`: a fresh snapshot from `readSnapshot` (a function, so a cache can feed it).
  *
  * At start-up `recover` rolls back what a crashed run left; each cycle first gives back the
@@ -29,7 +31,7 @@ import type { MoveHistoryStore } from '../../kube/move-history-store.js';
 import type { DrainFailure } from '../../policy/deschedule/guards.js';
 import { reason } from '../../policy/deschedule/reasons.js';
 import type { Reason } from '../../policy/deschedule/reasons.js';
-import type { Move, NodeDrain, Plan } from '../../policy/deschedule/types.js';
+import type { Move, NodeDrain, NodeLaunch, Plan } from '../../policy/deschedule/types.js';
 import { beginExecution, DEFAULT_EXECUTION_OPTIONS, realisedSaving, stepExecution } from '../../policy/execute/machine.js';
 import type { Effect, ExecutionOptions, JobOutcome, Notice, Observation } from '../../policy/execute/machine.js';
 import {
@@ -45,7 +47,7 @@ import {
   withoutDrainingTaint,
 } from './drain-state.js';
 import type { DeschedulerMetrics } from './metrics.js';
-import type { NodeDeleter } from '../../kube/node-claims.js';
+import type { NodeDeleter, NodeLauncher } from '../../kube/node-claims.js';
 
 const _MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -77,6 +79,11 @@ export interface ExecutorOptions {
    */
   readonly nodes?: NodeDeleter;
   /**
+   * Launches a plan's replacement node (karpenter-consolidate's replace) through a NodeClaim of
+   * its offer's NodePool; absent, a launch fails (`launch-failed`) and its drains are skipped.
+   */
+  readonly launcher?: NodeLauncher;
+  /**
    * Where the move history (anti-flap) is kept between runs: loaded by `recover`, saved after each
    * plan that moved something. Absent, it lives in this process only.
    */
@@ -105,6 +112,10 @@ export class PlanExecutor {
   readonly #options: ExecutionOptions;
   #failures: ReadonlyMap<string, DrainFailure> = new Map();
   #history: MoveHistory = EMPTY_MOVE_HISTORY;
+  /** The plan under way, for what a launch's pods request. */
+  #plan: Plan | undefined;
+  /** NodeClaims created for the plan's launches: launch name → claim. */
+  readonly #claims = new Map<string, string>();
 
   constructor(options: ExecutorOptions) {
     this.#o = options;
@@ -163,6 +174,8 @@ export class PlanExecutor {
   async execute(plan: Plan, planId: string): Promise<ExecutionReport> {
     await this.#restoreFinishedSurges();
     await this.#releaseHolds();
+    this.#plan = plan;
+    this.#claims.clear();
     let { state, effects } = beginExecution(plan, this.#options, this.#failures, this.#history);
     let stopped = false;
     let queue = [...effects];
@@ -195,6 +208,8 @@ export class PlanExecutor {
           continue;
         }
         feed({ type: 'observed', now: this.#now(), snapshot });
+      } else if (typeof failure === 'object' && 'launched' in failure) {
+        if (effect.type === 'launch-node') feed({ type: 'launched', now: this.#now(), launch: effect.launch.name, node: failure.launched });
       } else if (failure !== undefined) {
         // The rest of the batch is dropped: the machine decides again from the failure.
         feed({ type: 'failed', now: this.#now(), effect, reason: failure });
@@ -207,8 +222,8 @@ export class PlanExecutor {
     return { planId, drains: state.outcomes, realisedSavingUsdPerHour: realisedSaving(state) };
   }
 
-  /** Carries out one effect: undefined when done, a reason when it failed, `observe` when the machine wants a snapshot. */
-  async #perform(effect: Effect, planId: string): Promise<Reason | 'observe' | undefined> {
+  /** Carries out one effect: undefined when done, a reason when it failed, `observe` when the machine wants a snapshot, the node a launch launched. */
+  async #perform(effect: Effect, planId: string): Promise<Reason | 'observe' | { readonly launched: string } | undefined> {
     try {
       switch (effect.type) {
         case 'observe':
@@ -226,10 +241,9 @@ export class PlanExecutor {
           await this.#deleteNode(effect.node, effect.holdUntil, planId);
           return undefined;
         case 'launch-node':
-          // Planned only with offers, which the live loop does not give (see karpenter-consolidate's `replace`).
-          return reason('launch-failed', `Cannot launch a ${effect.launch.offer.node.instanceType} node for "${effect.launch.name}": the live descheduler does not launch nodes`);
+          return await this.#launch(effect.launch, planId);
         case 'cancel-launch':
-          // Nothing was launched (see launch-node).
+          await this.#cancelLaunch(effect.launch, effect.node, planId);
           return undefined;
         case 'evict':
           return await this.#evict(effect.move);
@@ -247,7 +261,7 @@ export class PlanExecutor {
     } catch (error) {
       // untaint never throws; a failed restore is retried by the next cycle's housekeeping.
       const message = error instanceof Error ? error.message : String(error);
-      if (effect.type === 'restore-strategy' || effect.type === 'hold' || effect.type === 'delete-node' || effect.type === 'notice') {
+      if (effect.type === 'restore-strategy' || effect.type === 'hold' || effect.type === 'delete-node' || effect.type === 'notice' || effect.type === 'cancel-launch') {
         this.#o.log.warn({ effect: effect.type, error: message }, 'Effect failed; the next cycle retries it');
         return undefined;
       }
@@ -355,6 +369,80 @@ export class PlanExecutor {
     await deleter.deleteClaim(claim);
     this.#o.log.info({ planId, node: nodeName, nodeClaim: claim }, 'Deleted the drained node\'s NodeClaim');
     await this.#nodeEvent(nodeName, 'Normal', 'NodeClaimDeleted', `Deleted NodeClaim "${claim}" of the drained node (plan "${planId}"): Karpenter terminates it`);
+  }
+
+  /**
+   * Creates the NodeClaim of the launch's offer and waits, within the wave timeout, for the node
+   * it launched to be named (`status.nodeName`); the machine then waits for that node to be Ready.
+   * A claim Karpenter gives up on, a timeout or a stop deletes the claim: nothing is left behind.
+   */
+  async #launch(launch: NodeLaunch, planId: string): Promise<Reason | { readonly launched: string }> {
+    const what = `${launch.offer.node.capacityType} ${launch.offer.node.instanceType}`;
+    const launcher = this.#o.launcher;
+    if (launcher === undefined) return reason('launch-failed', `Cannot launch a ${what} node for "${launch.name}": no node provisioner (Karpenter) is configured`);
+    let claim: string;
+    try {
+      claim = await launcher.launch(launch.offer.id, await this.#launchRequests(launch), `${planId}/${launch.name}`);
+    } catch (error) {
+      return reason('launch-failed', `Cannot launch a ${what} node for "${launch.name}": ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.#claims.set(launch.name, claim);
+    this.#o.log.info({ planId, launch: launch.name, nodeClaim: claim, offer: launch.offer.id, usdPerHour: launch.offer.usdPerHour, replaces: launch.replaces }, 'Created a NodeClaim for a replacement node');
+    for (const node of launch.replaces) await this.#nodeEvent(node, 'Normal', 'ReplacementLaunched', `Created NodeClaim "${claim}" (${what}, $${launch.offer.usdPerHour.toFixed(4)}/h) to replace this node (plan "${planId}")`);
+    const deadline = this.#now() + this.#options.waveTimeoutMs;
+    let failure: string;
+    for (;;) {
+      if (this.#o.signal?.aborted) {
+        failure = 'Stopped by a signal';
+        break;
+      }
+      try {
+        const state = await launcher.claimState(claim);
+        if (state.kind === 'launched') return { launched: state.nodeName };
+        if (state.kind === 'gone') {
+          failure = state.message;
+          break;
+        }
+      } catch (error) {
+        if (!describeApiError((error as { cause?: unknown }).cause ?? error).retryable) {
+          failure = error instanceof Error ? error.message : String(error);
+          break;
+        }
+      }
+      if (this.#now() > deadline) {
+        failure = `NodeClaim "${claim}" named no node within ${Math.round(this.#options.waveTimeoutMs / 1000)}s`;
+        break;
+      }
+      await sleep(this.#options.pollMs);
+    }
+    // Here, not only on the machine's cancel-launch: a stop may end the run before that is carried out.
+    await this.#cancelLaunch(launch, undefined, planId);
+    return reason('launch-failed', `Cannot launch a ${what} node for "${launch.name}": ${failure}`);
+  }
+
+  /** What the pods the plan moves onto the launch request, as a ResourceList: the NodeClaim's `resources.requests`, as the provisioner sets them. */
+  async #launchRequests(launch: NodeLaunch): Promise<Record<string, string>> {
+    const uids = new Set((this.#plan?.moves ?? []).filter((m) => m.toNode === launch.name).map((m) => m.pod.uid));
+    if (uids.size === 0) return {};
+    const { pods } = await this.#o.readSnapshot();
+    const sum: Record<string, number> = {};
+    for (const pod of pods) {
+      if (!uids.has(pod.uid)) continue;
+      for (const [name, amount] of Object.entries(pod.requests)) sum[name] = (sum[name] ?? 0) + amount;
+    }
+    // The scheduler's units: millicores for cpu, plain integers (bytes, counts) for the rest.
+    return Object.fromEntries(Object.entries(sum).map(([name, amount]) => [name, name === 'cpu' ? `${amount}m` : String(amount)]));
+  }
+
+  /** Deletes the NodeClaim made for `launch` (its node goes with it); gone already counts as done. */
+  async #cancelLaunch(launch: NodeLaunch, node: string | undefined, planId: string): Promise<void> {
+    const launcher = this.#o.launcher;
+    if (launcher === undefined) return;
+    const claim = this.#claims.get(launch.name) ?? (node === undefined ? undefined : await launcher.claimOf(node));
+    if (claim === undefined) return;
+    await launcher.deleteClaim(claim);
+    this.#o.log.info({ planId, launch: launch.name, nodeClaim: claim, node }, 'Deleted the NodeClaim of a replacement that failed or was not used');
+    for (const replaced of launch.replaces) await this.#nodeEvent(replaced, 'Normal', 'ReplacementCancelled', `Deleted NodeClaim "${claim}" of this node's replacement (plan "${planId}"): it failed, timed out or took no pod`);
   }
 
   async #hold(nodeName: string, until: number): Promise<void> {

@@ -10,7 +10,8 @@ import type { Logger } from '../../observability/log.js';
 import type { MoveHistory } from '../../policy/deschedule/anti-flap.js';
 import { needsPodUsage, planDescheduling, type DeschedulingConfig } from '../../policy/deschedule/plan.js';
 import { podUsageByUid, type PodMetricsRead } from '../../kube/pod-metrics.js';
-import type { PlacementContext, Plan } from '../../policy/deschedule/types.js';
+import type { NodeOffer, PlacementContext, Plan } from '../../policy/deschedule/types.js';
+import type { PoolOffers } from '../../kube/node-pools.js';
 import { newPlanId, type ExecutionReport, type PlanExecutor } from './executor.js';
 import type { DeschedulerMetrics } from './metrics.js';
 
@@ -24,6 +25,11 @@ export interface CycleOptions {
    * spot-reschedule keeps each workload's on-demand floor; absent when no webhook runs.
    */
   readonly readPlacement?: () => Promise<PlacementContext>;
+  /**
+   * The node types a replacement may be launched of (Karpenter's NodePools), read only when
+   * karpenter-consolidate replaces; none when absent or unreadable (it then only deletes).
+   */
+  readonly readOffers?: (snapshot: ClusterSnapshot) => Promise<PoolOffers>;
   /** What pods use (metrics.k8s.io), read only when a strategy balances use. */
   readonly readPodUsage?: () => Promise<PodMetricsRead>;
   readonly log: Logger;
@@ -51,10 +57,12 @@ export async function runCycle(options: CycleOptions): Promise<CycleResult> {
   let snapshot = read;
   if (usage?.ok === true) snapshot = { ...read, podUsage: podUsageByUid(read, usage.usage) };
   else if (usage !== undefined) options.log.warn(`Balancing on use plans nothing this cycle: ${usage.message}`);
+  const offers = options.readOffers !== undefined && _replaces(options.config) ? await _offers(options, snapshot) : undefined;
   const planId = newPlanId(now());
   const plan = planDescheduling(snapshot, options.config, {
     now: now(),
     prices: options.prices,
+    ...(offers === undefined ? {} : { offers }),
     ...(placement === undefined ? {} : { placement }),
     ...(options.executor === undefined ? (options.history === undefined ? {} : { history: options.history }) : { failures: options.executor.failures, history: options.executor.history }),
   });
@@ -69,6 +77,25 @@ export async function runCycle(options: CycleOptions): Promise<CycleResult> {
   const report = await options.executor.execute(plan, planId);
   options.log.info({ planId, drains: report.drains.map((d) => ({ node: d.node, outcome: d.outcome, moved: d.moved.length, code: d.reason.code, reason: d.reason.message })), realisedSavingUsdPerHour: report.realisedSavingUsdPerHour }, 'Cycle done');
   return { planId, plan, report };
+}
+
+/** Whether karpenter-consolidate is on and may replace nodes: only then are offers read. */
+function _replaces(config: DeschedulingConfig): boolean {
+  const section = config.strategies['karpenter-consolidate'];
+  return section.enabled && section.replace;
+}
+
+/** The offers, logged; an unreadable source (no RBAC, the apiserver away) gives none and a warning, not a failed cycle. */
+async function _offers(options: CycleOptions, snapshot: ClusterSnapshot): Promise<readonly NodeOffer[] | undefined> {
+  try {
+    const read = await (options.readOffers as (s: ClusterSnapshot) => Promise<PoolOffers>)(snapshot);
+    for (const r of read.refused) options.log.info({ nodePool: r.pool, reason: r.reason }, 'NodePool offers no replacement node');
+    options.log.debug({ offers: read.offers.length }, 'Replacement offers read');
+    return read.offers;
+  } catch (error) {
+    options.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'Cannot read the NodePools: karpenter-consolidate deletes but does not replace this cycle');
+    return undefined;
+  }
 }
 
 /** The wait before retrying after `failures` failed cycles in a row: 1 s doubling, at most the interval. */

@@ -10,7 +10,14 @@ export function planDocument(plan: Plan, meta: { readonly planId: string; readon
     apiVersion: 'stowage.io/v1alpha1',
     kind: 'DeschedulingPlan',
     metadata: { name: meta.planId, context: meta.context, dryRun: meta.dryRun },
-    status: { savingUsdPerHour: plan.savingUsdPerHour, drains: plan.drains, moves: plan.moves, skipped: plan.skipped, ...(meta.leftovers === undefined ? {} : { leftovers: meta.leftovers }) },
+    status: {
+      savingUsdPerHour: plan.savingUsdPerHour,
+      ...(plan.launches === undefined || plan.launches.length === 0 ? {} : { launches: plan.launches.map((l) => ({ name: l.name, offer: { id: l.offer.id, instanceType: l.offer.node.instanceType, capacityType: l.offer.node.capacityType, zone: l.offer.node.zone, usdPerHour: l.offer.usdPerHour }, strategy: l.strategy, replaces: l.replaces, reason: l.reason })) }),
+      drains: plan.drains,
+      moves: plan.moves,
+      skipped: plan.skipped,
+      ...(meta.leftovers === undefined ? {} : { leftovers: meta.leftovers }),
+    },
   };
 }
 
@@ -21,13 +28,16 @@ function _table(header: readonly string[], rows: readonly (readonly string[])[])
 }
 
 /**
- * Drains, moves (in the order they run) and skipped nodes, as three kubectl-style tables; then
- * the drain state an earlier run left, when there is any.
+ * Nodes to launch, drains, moves (in the order they run) and skipped nodes, as kubectl-style
+ * tables; then the drain state an earlier run left, when there is any.
  */
 export function renderPlanTable(plan: Plan, leftovers?: DrainLeftovers): string {
   const out: string[] = [];
   if (leftovers !== undefined && (leftovers.nodes.length > 0 || leftovers.surges.length > 0)) out.push(renderLeftovers(leftovers), '');
   out.push(`Projected saving: $${plan.savingUsdPerHour.toFixed(4)}/h from ${plan.drains.length} drain(s), ${plan.moves.length} move(s)`);
+  if (plan.launches !== undefined && plan.launches.length > 0) {
+    out.push('', _table(['LAUNCH', 'OFFER', '$/H', 'REPLACES', 'REASON'], plan.launches.map((l) => [l.name, l.offer.id, l.offer.usdPerHour.toFixed(4), l.replaces.join(','), l.reason.message])));
+  }
   if (plan.drains.length > 0) {
     out.push('', _table(['NODE', 'STRATEGY', 'PODS', 'STAYING', 'SAVING $/H', 'REASON'], plan.drains.map((d) => [d.node, d.strategy, String(d.pods.length), String(d.staying.length), d.savingUsdPerHour.toFixed(4), d.reason.message])));
   }

@@ -52,6 +52,12 @@ export interface NodeOffer {
   /** A node of the type as it joins the cluster: labels, taints, allocatable, zone (its name is replaced). */
   readonly node: NodeView;
   readonly usdPerHour: number;
+  /**
+   * Offers of one group differ only in instance type, capacity type and zone (live: a Karpenter
+   * NodePool's), so pods that fit no offer of a group fit no smaller one of it; absent, all
+   * offers are one group (the simulator's node groups share their labels and taints).
+   */
+  readonly group?: string;
 }
 
 /**

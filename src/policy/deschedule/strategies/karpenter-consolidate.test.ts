@@ -234,6 +234,17 @@ test('replacement: a node whose pods fit nowhere else is replaced by the cheapes
   assert.deepEqual(planDescheduling(twoAt62(), config('karpenter-consolidate', { replace: false }), { ...ctx, offers: CATALOGUE }).moves, []);
 });
 
+test('replacement: an offer no pod fits for its taints rules out no smaller offer of another group (another NodePool)', () => {
+  // A big cheap type the pods do not tolerate, in its own group; a smaller one in another that they do.
+  const tainted: NodeOffer = { ...offer('c5.2xlarge', 8, 16, 0.15), group: 'tainted', node: { ...offer('c5.2xlarge', 8, 16, 0.15).node, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] } };
+  const open: NodeOffer = { ...offer('c5.xlarge', 4, 8, 0.17), group: 'open' };
+  const plan = planDescheduling(twoAt62(), config('karpenter-consolidate', { maxNodesPerAction: 1 }), { ...ctx, offers: [tainted, open] });
+  assert.deepEqual(plan.launches?.map((l) => `${l.replaces.join('+')}:${l.offer.group}:${l.offer.node.instanceType}`), ['od-1:open:c5.xlarge', 'od-2:open:c5.xlarge']);
+  // Control: the same offers as one group, the shortcut takes the smaller one as too small too.
+  const oneGroup = planDescheduling(twoAt62(), config('karpenter-consolidate', { maxNodesPerAction: 1 }), { ...ctx, offers: [{ ...tainted, group: 'same' }, { ...open, group: 'same' }] });
+  assert.equal(oneGroup.launches, undefined);
+});
+
 test('replacement: below the minimum saving nothing is replaced, and each node says why', () => {
   // A $0.05/h minimum: a c5.xlarge for an m5.xlarge saves $0.022/h.
   const costly = planDescheduling(twoAt62(), config('karpenter-consolidate', { minSavingUsdPerHour: 0.05 }), { ...ctx, offers: CATALOGUE });

@@ -45,10 +45,12 @@
  * left the new node half-filled, seen in the simulator); a drain of the set that fails untaints
  * the rest and skips them.
  *
- * Live, the descheduler gives no offers yet, so it deletes but never replaces: Karpenter would
- * launch for the surged pods going Pending, but a node sized for the one pod Pending at a time,
- * not the planned one; doing it as Karpenter does means creating the NodeClaim of the chosen
- * type first (its NodePool's template and requirements), which is not built.
+ * Live, the offers are the Karpenter NodePools' (`kube/node-pools.ts`: the types their
+ * requirements and limits allow, priced from the planner's table), and the executor launches by
+ * creating a NodeClaim of the NodePool, as Karpenter's provisioner would; a cluster without
+ * Karpenter gets no offers, so karpenter-consolidate only deletes there. Not left to Karpenter's
+ * provisioner (surge the pods and let it launch for them): it would size a node for the one pod
+ * Pending at a time, not for the planned set.
  */
 import { z } from 'zod';
 import type { ClusterSnapshot, NodeView, PodView } from '../../../core/model.js';
@@ -76,7 +78,7 @@ export const karpenterConsolidateConfigSchema = z.strictObject({
   /**
    * Replace one or several nodes by one cheaper node from the offers the executor can launch
    * (Karpenter's replace decision). Needs offers: the simulator gives its node groups; the live
-   * descheduler gives none yet, so it only deletes.
+   * descheduler the Karpenter NodePools (none without Karpenter: it then only deletes).
    */
   replace: z.boolean().default(true),
 });
@@ -252,7 +254,7 @@ function _replaceSet(session: PlanningSession, set: readonly string[], config: K
     if (total - offer.usdPerHour <= 0 || total - offer.usdPerHour < config.minSavingUsdPerHour) break;
     // No bigger than one the pods did not fit on: it fails the same way (the same type in another
     // zone included, unless a zonal volume held a pod to the zone; a shortcut that can only miss).
-    if (tooSmall.some((small) => _noBigger(offer, small))) continue;
+    if (tooSmall.some((small) => small.group === offer.group && _noBigger(offer, small))) continue;
     // Karpenter's filterOutSameType: a node of the set's own type at no lower price is that node
     // kept and the others deleted, which a shorter set does with fewer pods moved; every later
     // offer costs as much or more, so none will do.
