@@ -46,5 +46,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const isEntryPoint = process.argv[1] !== undefined && /(?:^|[/\\])(?:main\.[cm]?[jt]s|stowage(?:\.js)?)$/.test(process.argv[1]);
 if (isEntryPoint) {
-  process.exitCode = await main(process.argv.slice(2));
+  const code = await main(process.argv.slice(2));
+  // A command may set its own exit code (`deschedule --once`: 2 when a drain failed); success must not overwrite it.
+  if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
 }

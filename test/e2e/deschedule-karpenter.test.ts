@@ -12,7 +12,9 @@
  * - **Replace.** One m5.2xlarge of a NodePool that also allows the m5.xlarge (half the price)
  *   runs pods that fit on the smaller one. Karpenter's own disruption is off for the pool
  *   (`consolidateAfter: Never`, a budget of 0 nodes). While the pool's `nodes` limit leaves no
- *   room, nothing is planned. With room, `stowage deschedule --once` creates a NodeClaim of an
+ *   room, nothing is planned. With room but a node class whose nodes register only after 10
+ *   minutes, the launch fails live: its NodeClaim is deleted, nothing is tainted, no pod moved.
+ *   With its own node class again, `stowage deschedule --once` creates a NodeClaim of an
  *   m5.xlarge from the pool, waits for the node it names to be Ready, moves the pods onto it
  *   surge-first, and deletes the old node's NodeClaim. Checked through the API: the pods run on
  *   the new m5.xlarge node, exactly one NodeClaim was made, the old node and claim are gone, no
@@ -148,6 +150,7 @@ const RPOOL = 'replace';
 const RNS = 'karpenter-replace';
 const NODE_POOLS = { group: 'karpenter.sh', version: 'v1', plural: 'nodepools' } as const;
 const INSTANCE_TYPE = 'node.kubernetes.io/instance-type';
+const KWOK_CLASSES = { group: 'karpenter.kwok.sh', version: 'v1alpha1', plural: 'kwoknodeclasses' } as const;
 
 /** The replace test's NodePool: on-demand in us-east-1a, of `types`, at most `nodes` nodes; Karpenter disrupts none of its nodes itself. */
 function replacePool(types: readonly string[], nodes: string): Record<string, unknown> {
@@ -176,6 +179,18 @@ function replacePool(types: readonly string[], nodes: string): Record<string, un
   };
 }
 
+/** A KWOK node class whose nodes register only after 10 minutes: a launch from it does not come up in a test's time. */
+const SLOW_CLASS = 'slow';
+
+async function poolReady(c: TestCluster): Promise<void> {
+  const custom = c.kc.makeApiClient(CustomObjectsApi);
+  await waitFor(`NodePool "${RPOOL}" to be Ready`, async () => {
+    const pool = (await custom.getClusterCustomObject({ ...NODE_POOLS, name: RPOOL })) as { metadata?: { generation?: number }; status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] } };
+    const ready = pool.status?.conditions?.find((cond) => cond.type === 'Ready');
+    return ready?.status === 'True' && (ready.observedGeneration ?? 0) >= (pool.metadata?.generation ?? 0);
+  }, { timeoutMs: 60_000, intervalMs: 500 });
+}
+
 async function patchPool(c: TestCluster, spec: Record<string, unknown>): Promise<void> {
   await c.kc.makeApiClient(CustomObjectsApi).patchClusterCustomObject({ ...NODE_POOLS, name: RPOOL, body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 }
@@ -198,14 +213,17 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
     const custom = c.kc.makeApiClient(CustomObjectsApi);
     // Only the big type at first, one node at most: Karpenter launches the m5.2xlarge.
     await custom.createClusterCustomObject({ ...NODE_POOLS, body: replacePool(['m5.2xlarge'], '1') });
-    await waitFor(`NodePool "${RPOOL}" to be Ready`, async () => {
-      const pool = (await custom.getClusterCustomObject({ ...NODE_POOLS, name: RPOOL })) as { status?: { conditions?: { type: string; status: string }[] } };
-      return pool.status?.conditions?.some((cond) => cond.type === 'Ready' && cond.status === 'True') ?? false;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    await poolReady(c);
+    // The slow node class, Ready as the dev cluster marks its own (the KWOK provider has no controller for it).
+    await custom.createClusterCustomObject({ ...KWOK_CLASSES, body: { apiVersion: 'karpenter.kwok.sh/v1alpha1', kind: 'KWOKNodeClass', metadata: { name: SLOW_CLASS }, spec: { nodeRegistrationDelay: '10m' } } });
+    await custom.patchClusterCustomObjectStatus(
+      { ...KWOK_CLASSES, name: SLOW_CLASS, body: { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: '', lastTransitionTime: new Date().toISOString(), observedGeneration: 1 }] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     await createNamespace(c.core, RNS);
   });
 
-  test('no launch while the pool is at its limit; then a NodeClaim of the cheaper type, the pods moved onto its node, the old node gone', { timeout: 8 * 60_000 }, async () => {
+  test('no launch while the pool is at its limit; a launch that does not come up leaves nothing behind; then a NodeClaim of the cheaper type, the pods moved onto its node, the old node gone', { timeout: 8 * 60_000 }, async () => {
     const c = cluster();
     const big = await deploy(c, 'gamma', { ns: RNS, pool: RPOOL });
     await c.policy.createNamespacedPodDisruptionBudget({ namespace: RNS, body: { metadata: { name: 'delta' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'delta' } } } } });
@@ -228,8 +246,32 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
     assert.deepEqual(atLimit.status.skipped.filter((s) => s.node === big && s.strategy === 'karpenter-consolidate').map((s) => s.reason.code), ['no-fit']);
     assert.match(dry.stderr, /"nodePool":"replace","reason":"Its limit nodes: 1 leaves no room for one more node \(1 in use\)","msg":"NodePool offers no replacement node"/);
 
-    // Room for one more node: the replacement.
-    await patchPool(c, { limits: { nodes: '2' } });
+    // Room for one more node, but its node class registers nodes only after 10 minutes: the launch
+    // fails live. The NodeClaim is deleted, nothing is left tainted, no pod moved.
+    const podsBefore = await Promise.all(REPLACE_APPS.map(async (a) => (await podsOf(c, RNS, a.app)).map((p) => `${p.metadata?.uid}@${p.spec?.nodeName}`).sort()));
+    await patchPool(c, { limits: { nodes: '2' }, template: { spec: { nodeClassRef: { group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: SLOW_CLASS } } } });
+    await poolReady(c);
+    const slowConfig = writeDeschedulerConfig(dir, 'karpenter-replace-slow', [], {
+      strategies: '{ consolidate: { enabled: false }, spot-reschedule: { enabled: false }, karpenter-consolidate: { enabled: true, settleSeconds: 0 } }',
+      replacementTimeoutSeconds: 15,
+    });
+    const slow = await runCli(['deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', slowConfig, '--once', '-o', 'json'], { STOWAGE_LOG_LEVEL: 'info' });
+    assert.equal(slow.code, 2, `a failed launch exits 2: ${slow.stderr}`);
+    const failedRun = JSON.parse(slow.stdout) as { report?: { drains: { node: string; outcome: string; reason: { code: string; message: string } }[] } };
+    assert.deepEqual(failedRun.report?.drains.map((d) => `${d.node}:${d.outcome}:${d.reason.code}`), [`replacement-for-${big}:failed:launch-failed`, `${big}:skipped:launch-failed`]);
+    assert.match(failedRun.report?.drains[0]?.reason.message ?? '', /named no node within 15s/);
+    const made = /"nodeClaim":"([^"]+)","offer"/.exec(slow.stderr)?.[1] ?? '';
+    assert.notEqual(made, '', 'a NodeClaim was created');
+    await waitFor(`NodeClaim "${made}" to be gone`, async () => (await replaceClaims(c)).every((cl) => cl.name !== made), { timeoutMs: 60_000, intervalMs: 500 });
+    assert.deepEqual((await replaceClaims(c)).map((cl) => cl.nodeName), [big], 'nothing left of the failed launch');
+    assert.deepEqual(await Promise.all(REPLACE_APPS.map(async (a) => (await podsOf(c, RNS, a.app)).map((p) => `${p.metadata?.uid}@${p.spec?.nodeName}`).sort())), podsBefore, 'no pod moved');
+    const bigNode = await c.core.readNode({ name: big });
+    assert.deepEqual((bigNode.spec?.taints ?? []).filter((t) => t.key.startsWith('stowage.io/')), [], 'the node is untainted');
+    assert.equal(bigNode.metadata?.annotations?.['stowage.io/drain'], undefined);
+
+    // The pool's own node class again: the replacement.
+    await patchPool(c, { template: { spec: { nodeClassRef: { group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: 'default' } } } });
+    await poolReady(c);
     const watches = REPLACE_APPS.map((a) => new MinReadyWatch(c, RNS, `app=${a.app}`, a.replicas));
     await Promise.all(watches.map((w) => w.start()));
     let replacement = '';

@@ -8,11 +8,13 @@ export interface DeschedulerConfigOptions {
   readonly strategies?: string;
   /** The placement webhook's `spec.placement`, as a WebhookConfiguration document first in the same file. */
   readonly webhookPlacement?: string;
+  /** `spec.replacementTimeoutSeconds`; 120 when absent. */
+  readonly replacementTimeoutSeconds?: number;
 }
 
 /**
  * Writes `<dir>/<name>.yaml`: a DeschedulerConfiguration with pods movable at any age,
- * consolidation off, a 120 s replacement timeout, and `deschedule` lines (indented under
+ * consolidation off, a 120 s replacement timeout (unless told), and `deschedule` lines (indented under
  * `spec.deschedule`) for the rest. Returns its path.
  */
 export function writeDeschedulerConfig(dir: string, name: string, deschedule: readonly string[] = [], options: DeschedulerConfigOptions = {}): string {
@@ -29,7 +31,7 @@ export function writeDeschedulerConfig(dir: string, name: string, deschedule: re
       '    eviction: { minPodAgeSeconds: 0 }',
       `    strategies: ${options.strategies ?? '{ consolidate: { enabled: false } }'}`,
       ...deschedule.map((line) => `    ${line}`),
-      '  replacementTimeoutSeconds: 120',
+      `  replacementTimeoutSeconds: ${options.replacementTimeoutSeconds ?? 120}`,
       '',
     ].join('\n'),
   );
