@@ -486,7 +486,9 @@ test('a replacement is launched first, its node tainted before; its drain starts
   const unregistered = node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a', taints: [{ key: 'karpenter.sh/unregistered', effect: 'NoExecute' }] });
   s = step(s.state, { type: 'observed', now: 2_500, snapshot: cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), twin, unregistered] }) });
   assert.deepEqual(s.kinds, ['observe:1000']);
-  const up = cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), twin, node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a' })] });
+  // The autoscaler's soft taint on the new, empty node keeps no pod off: it is up.
+  const soft = [{ key: 'DeletionCandidateOfClusterAutoscaler', value: '1', effect: 'PreferNoSchedule' as const }];
+  const up = cluster(undefined, { nodes: [node('od'), node('spot', { capacityType: 'spot' }), twin, node('new-c5', { instanceType: 'c5.2xlarge', zone: 'us-east-1a', taints: soft })] });
   s = step(s.state, { type: 'observed', now: 3_000, snapshot: up });
   assert.deepEqual(s.kinds, ['notice:job-finished:done', 'observe:0']);
   assert.equal(s.state.launched.get('replacement-for-od'), 'new-c5');

@@ -39,8 +39,8 @@
  * - **Replacement first.** A node the plan launches (`NodeLaunch`, Karpenter's replace) is a job of
  *   its own, before the drains of the nodes it replaces: `launch-node`, which the driver answers
  *   with `launched`, naming THE node its provisioner launched (live: the NodeClaim's
- *   `status.nodeName`), then looks until that node is Ready, schedulable and carries no taint the
- *   offer does not (a startup or unregistered taint still on it). Never a node found by type or
+ *   `status.nodeName`), then looks until that node is Ready, schedulable and carries no NoSchedule
+ *   or NoExecute taint the offer does not (a startup or unregistered taint still on it). Never a node found by type or
  *   zone: one the autoscaler launches at the same moment would look the same. The drains that
  *   wait for it (`NodeDrain.replacement`) start only then, and their surges may land on it while
  *   it fills (the plan judged its final fill). A launch that fails, is not Ready within the wave
@@ -462,8 +462,9 @@ function _poll(state: ExecutionState, snapshot: ClusterSnapshot, now: number, ef
 }
 
 /**
- * Looks at the launched node, the one the driver named: Ready, schedulable, and without a taint
- * the offer does not carry (the provisioner's startup or unregistered taints keep pods off it).
+ * Looks at the launched node, the one the driver named: Ready, schedulable, and without a
+ * NoSchedule or NoExecute taint the offer does not carry (the provisioner's startup or
+ * unregistered taints keep pods off it).
  * Ready: the drains waiting for it may start; not within the wave timeout: failed and undone.
  */
 function _pollLaunch(state: ExecutionState, snapshot: ClusterSnapshot, now: number, effects: Effect[]): ExecutionState {
@@ -472,7 +473,9 @@ function _pollLaunch(state: ExecutionState, snapshot: ClusterSnapshot, now: numb
   const want = launch.offer.node;
   const named = state.launching === undefined ? undefined : snapshot.nodes.find((n) => n.name === state.launching);
   const offered = new Set(want.taints.map((t) => `${t.key}:${t.effect}`));
-  const node = named !== undefined && named.ready && !named.unschedulable && named.taints.every((t) => offered.has(`${t.key}:${t.effect}`)) ? named : undefined;
+  // A PreferNoSchedule taint keeps no pod off (the autoscaler's soft taint lands on any new empty node at once).
+  const keptOff = named?.taints.some((t) => t.effect !== 'PreferNoSchedule' && !offered.has(`${t.key}:${t.effect}`)) ?? true;
+  const node = named !== undefined && named.ready && !named.unschedulable && !keptOff ? named : undefined;
   if (node === undefined) {
     if (now - state.waveStartedAt >= state.options.waveTimeoutMs) {
       const what = state.launching === undefined ? `No ${want.instanceType} node was launched` : `Node "${state.launching}" (${want.instanceType}) was not Ready`;
