@@ -145,9 +145,28 @@ export function taintsNotTolerated(
   const untolerated: Taint[] = [];
   for (const taint of taints) {
     if (!effects.includes(taint.effect)) continue;
-    if (!tolerations.some((t) => toleratesTaint(t, taint))) untolerated.push(taint);
+    if (!_tolerated(tolerations, taint)) untolerated.push(taint);
   }
   return untolerated;
+}
+
+/**
+ * How many of `taints` with one of `effects` no toleration tolerates: `taintsNotTolerated(…).length`
+ * without building the list, as the scheduler asks it for every node it filters and scores.
+ */
+export function countTaintsNotTolerated(
+  tolerations: readonly Toleration[],
+  taints: readonly Taint[],
+  effects: readonly TaintEffect[] = SCHEDULING_TAINT_EFFECTS,
+): number {
+  let count = 0;
+  for (const taint of taints) if (effects.includes(taint.effect) && !_tolerated(tolerations, taint)) count++;
+  return count;
+}
+
+function _tolerated(tolerations: readonly Toleration[], taint: Taint): boolean {
+  for (const toleration of tolerations) if (toleratesTaint(toleration, taint)) return true;
+  return false;
 }
 
 function _matchesLabelRequirement(requirement: LabelSelectorRequirement, labels: Labels): boolean {

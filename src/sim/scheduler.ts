@@ -9,7 +9,7 @@
  * Filtering and scoring are the shared fit policy's (`src/policy/fit`), run on the cluster's
  * long-lived `FitState`: the scheduler model only decides which nodes to ask about and when.
  */
-import { bestScoredNodes, feasibleAmong } from '../policy/fit/index.js';
+import { bestScoredNodes, feasibleAmong, ScoreScratch } from '../policy/fit/index.js';
 import type { NodeInfo, SchedulingProfile } from '../policy/fit/index.js';
 import { numFeasibleNodesToFind } from '../policy/schedule/framework.js';
 import type { Engine } from './engine.js';
@@ -48,6 +48,8 @@ export class DefaultScheduler {
   readonly #chunk: NodeInfo[] = [];
   /** The feasible nodes of the pod being scheduled, reused from pod to pod (scoring does not keep it). */
   readonly #feasible: NodeInfo[] = [];
+  /** The score phase's buffers, reused from pod to pod. */
+  readonly #scratch = new ScoreScratch();
 
   constructor(engine: Engine, cluster: SimCluster, random: RandomStream, profile: SchedulingProfile, config: Scenario['scheduler']) {
     this.#engine = engine;
@@ -176,7 +178,7 @@ export class DefaultScheduler {
     }
     this.#nextStart = (start + processed) % n;
     if (feasible.length === 0) return false;
-    const ties = bestScoredNodes(fit, view, this.#profile, feasible);
+    const ties = bestScoredNodes(fit, view, this.#profile, feasible, this.#scratch);
     // selectHost picks uniformly among the best-scored nodes.
     const chosen = ties.length === 1 ? (ties[0] as string) : this.#random.pick(ties);
     const node = this.#cluster.nodes.get(chosen);

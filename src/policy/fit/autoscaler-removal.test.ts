@@ -6,6 +6,7 @@ import { AutoscalerTaint, autoscalerRemovalScore } from './autoscaler-removal.js
 import { COST_AWARE_PROFILE } from './profiles.js';
 import { selectNode } from './score.js';
 import { FitState } from './state.js';
+import { scoresOf } from './plugin.js';
 
 const prices = PriceTable.create({ instanceTypes: { 'm5.xlarge': { onDemand: 0.192, spot: 0.08 } } });
 
@@ -17,7 +18,7 @@ test('AutoscalerRemoval scores 0 the nodes an autoscaler removes or means to rem
     testNode('other-taint', { taints: [{ key: 'example.com/x', effect: 'PreferNoSchedule' }] }),
   ];
   const state = FitState.fromSnapshot(testSnapshot(nodes));
-  assert.deepEqual(autoscalerRemovalScore.score(state, testPod('p'), nodeInfosOf(state, nodes)), [100, 0, 0, 100]);
+  assert.deepEqual(scoresOf(autoscalerRemovalScore, state, testPod('p'), nodeInfosOf(state, nodes)), [100, 0, 0, 100]);
 });
 
 test('the cost-aware profile leaves a cheaper spot node that Cluster Autoscaler wants gone for a dearer one', () => {

@@ -48,7 +48,10 @@ export function autoscalerRemoving(node: NodeView): string | undefined {
 /** Scores 0 a node the autoscaler is removing (`autoscalerRemoving`), 100 any other. */
 export const autoscalerRemovalScore: ScorePlugin<'AutoscalerRemoval'> = {
   name: 'AutoscalerRemoval',
-  score(_state: FitState, _pod: PodView, nodes: readonly NodeInfo[]): number[] {
-    return nodes.map(({ view }) => (view.taints.length > 0 && autoscalerRemoving(view) !== undefined ? 0 : MAX_NODE_SCORE));
+  score(_state: FitState, _pod: PodView, nodes: readonly NodeInfo[], out: Float64Array): void {
+    for (let i = 0; i < nodes.length; i++) {
+      const view = (nodes[i] as NodeInfo).view;
+      out[i] = view.taints.length > 0 && autoscalerRemoving(view) !== undefined ? 0 : MAX_NODE_SCORE;
+    }
   },
 };

@@ -6,6 +6,7 @@ import { costAwareScore, podHourlyCostOnNode } from './cost-aware.js';
 import { COST_AWARE_PROFILE, DEFAULT_PROFILE } from './profiles.js';
 import { selectNode } from './score.js';
 import { FitState } from './state.js';
+import { scoresOf } from './plugin.js';
 
 const prices = PriceTable.create({
   instanceTypes: {
@@ -31,9 +32,9 @@ test("a pod's hourly cost on a node is the node's price times the pod's dominant
 test('CostAware scores the saving against the dearest node: spot at 42% of the price scores 59', () => {
   const c5 = testNode('c5', { instanceType: 'c5.xlarge' });
   const state = FitState.fromSnapshot(testSnapshot([onDemand, spot, big, c5]), { prices });
-  assert.deepEqual(costAwareScore.score(state, pod, nodeInfosOf(state, [onDemand, spot, big])), [0, 59, 0]);
+  assert.deepEqual(scoresOf(costAwareScore, state, pod, nodeInfosOf(state, [onDemand, spot, big])), [0, 59, 0]);
   // c5.xlarge costs 0.17 for the same share: 100 - trunc(100 × 0.17 / 0.192) = 100 - 88.
-  assert.deepEqual(costAwareScore.score(state, pod, nodeInfosOf(state, [onDemand, c5])), [0, 12]);
+  assert.deepEqual(scoresOf(costAwareScore, state, pod, nodeInfosOf(state, [onDemand, c5])), [0, 12]);
 });
 
 test('the cost-aware profile puts the pod on spot where the default profile spreads it', () => {

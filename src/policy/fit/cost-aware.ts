@@ -36,16 +36,23 @@ export function podHourlyCostOnNode(prices: PriceTable, pod: PodView, node: Node
  */
 export const costAwareScore: ScorePlugin<'CostAware'> = {
   name: 'CostAware',
-  score(state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
+  score(state: FitState, pod: PodView, nodes: readonly NodeInfo[], out: Float64Array): void {
     const prices = state.prices;
-    if (prices === undefined) return nodes.map(({ view }) => (view.capacityType === 'spot' ? MAX_NODE_SCORE : 0));
-    const costs = nodes.map(({ view }) => podHourlyCostOnNode(prices, pod, view));
+    const n = nodes.length;
+    if (prices === undefined) {
+      for (let i = 0; i < n; i++) out[i] = (nodes[i] as NodeInfo).view.capacityType === 'spot' ? MAX_NODE_SCORE : 0;
+      return;
+    }
+    // The costs first (-1 for a node without cpu or memory: a cost is never negative), then each against the highest.
     let highest = 0;
-    for (const cost of costs) if (cost !== undefined && cost > highest) highest = cost;
-    return costs.map((cost) => {
-      if (cost === undefined) return 0;
-      if (highest === 0) return MAX_NODE_SCORE;
-      return MAX_NODE_SCORE - Math.trunc((MAX_NODE_SCORE * cost) / highest);
-    });
+    for (let i = 0; i < n; i++) {
+      const cost = podHourlyCostOnNode(prices, pod, (nodes[i] as NodeInfo).view) ?? -1;
+      out[i] = cost;
+      if (cost > highest) highest = cost;
+    }
+    for (let i = 0; i < n; i++) {
+      const cost = out[i] as number;
+      out[i] = cost < 0 ? 0 : highest === 0 ? MAX_NODE_SCORE : MAX_NODE_SCORE - Math.trunc((MAX_NODE_SCORE * cost) / highest);
+    }
   },
 };

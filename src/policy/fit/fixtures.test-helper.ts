@@ -3,6 +3,7 @@ export { GI, MI, testNode, testPod, testSnapshot } from '../../core/fixtures.tes
 export type { NodeOverrides, PodOverrides } from '../../core/fixtures.test-helper.js';
 
 import type { NodeView } from '../../core/model.js';
+import type { ScorePlugin } from './plugin.js';
 import { testNode } from '../../core/fixtures.test-helper.js';
 import type { FitState, NodeInfo } from './state.js';
 
@@ -24,4 +25,11 @@ export function nodeInfoOf(state: FitState, node: NodeView): NodeInfo {
 /** {@link nodeInfoOf} for each node. */
 export function nodeInfosOf(state: FitState, nodes: readonly NodeView[]): NodeInfo[] {
   return nodes.map((node) => nodeInfoOf(state, node));
+}
+
+/** `raw` normalized by the plugin (unchanged when it has no `normalize`), as a plain array. */
+export function normalizedOf(plugin: ScorePlugin, raw: readonly number[]): number[] {
+  const scores = Float64Array.from(raw);
+  plugin.normalize?.(scores, scores.length);
+  return Array.from(scores);
 }

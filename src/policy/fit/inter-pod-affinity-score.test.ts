@@ -6,13 +6,14 @@ import { HARD_POD_AFFINITY_WEIGHT, interPodAffinityScore } from './inter-pod-aff
 import { DEFAULT_PROFILE } from './profiles.js';
 import { scoreNodes } from './score.js';
 import { FitState } from './state.js';
+import { scoresOf } from './plugin.js';
 
 const nodes: NodeView[] = threeZoneNodes();
 const selects = (app: string, topologyKey: string): PodAffinityTerm => ({ labelSelector: { matchLabels: { app } }, topologyKey });
 
 function scores(state: FitState, pod: PodView): Record<string, number> {
   if (interPodAffinityScore.skip?.(state, pod) === true) return Object.fromEntries(nodes.map((n) => [n.name, 0]));
-  const out = interPodAffinityScore.score(state, pod, nodeInfosOf(state, nodes));
+  const out = scoresOf(interPodAffinityScore, state, pod, nodeInfosOf(state, nodes));
   return Object.fromEntries(nodes.map((n, i) => [n.name, out[i] as number]));
 }
 

@@ -24,27 +24,30 @@ type TopologyScore = Map<string, Map<string, number>>;
 /** InterPodAffinity's score: normalized already (min to 0, max to 100), as upstream's NormalizeScore. */
 export const interPodAffinityScore: ScorePlugin<'InterPodAffinity'> = {
   name: 'InterPodAffinity',
-  score(state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
+  score(state: FitState, pod: PodView, nodes: readonly NodeInfo[], out: Float64Array): void {
     const topology = _topologyScore(state, pod);
-    const raw = nodes.map(({ view }) => {
-      let score = 0;
-      for (const [key, values] of topology) {
-        const value = view.labels[key];
-        if (value !== undefined) score += values.get(value) ?? 0;
-      }
-      return score;
-    });
+    const n = nodes.length;
     // No term matched anywhere: every node keeps 0, as upstream's NormalizeScore leaves them.
-    if (topology.size === 0) return raw;
+    if (topology.size === 0) {
+      out.fill(0, 0, n);
+      return;
+    }
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
-    for (const score of raw) {
+    for (let i = 0; i < n; i++) {
+      const labels = (nodes[i] as NodeInfo).view.labels;
+      let score = 0;
+      for (const [key, values] of topology) {
+        const value = labels[key];
+        if (value !== undefined) score += values.get(value) ?? 0;
+      }
+      out[i] = score;
       if (score < min) min = score;
       if (score > max) max = score;
     }
     const spread = max - min;
     // Upstream computes in float64 and truncates: `MaxNodeScore * ((score - min) / spread)`.
-    return raw.map((score) => (spread > 0 ? Math.trunc(MAX_NODE_SCORE * ((score - min) / spread)) : 0));
+    for (let i = 0; i < n; i++) out[i] = spread > 0 ? Math.trunc(MAX_NODE_SCORE * (((out[i] as number) - min) / spread)) : 0;
   },
   // As upstream's PreScore Skip: the pod prefers nothing and no placed pod has terms that could select it.
   skip: (state, pod) => !_hasPreferredTerms(pod) && state.scoringAffinityPods() === 0,

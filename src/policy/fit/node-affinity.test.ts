@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeInfoOf, nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { nodeInfoOf, nodeInfosOf, normalizedOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { nodeAffinityFilter, nodeAffinityScore } from './node-affinity.js';
 import { FitState } from './state.js';
+import { scoresOf } from './plugin.js';
 
 const a = testNode('a', { zone: 'zone-a', labels: { pool: 'general', size: '4' } });
 const b = testNode('b', { zone: 'zone-b', labels: { pool: 'batch', size: '16' } });
@@ -44,8 +45,8 @@ test('NodeAffinity scores the summed weights of matching preferred terms, normal
       },
     },
   });
-  const raw = nodeAffinityScore.score(state, pod, nodeInfosOf(state, [a, b, c]));
+  const raw = scoresOf(nodeAffinityScore, state, pod, nodeInfosOf(state, [a, b, c]));
   assert.deepEqual(raw, [10, 40, 30]);
-  assert.deepEqual(nodeAffinityScore.normalize?.(raw), [25, 100, 75]);
-  assert.deepEqual(nodeAffinityScore.normalize?.(nodeAffinityScore.score(state, testPod('none'), nodeInfosOf(state, [a, b]))), [0, 0]);
+  assert.deepEqual(normalizedOf(nodeAffinityScore, raw), [25, 100, 75]);
+  assert.deepEqual(normalizedOf(nodeAffinityScore, scoresOf(nodeAffinityScore, state, testPod('none'), nodeInfosOf(state, [a, b]))), [0, 0]);
 });

@@ -4,7 +4,7 @@
  */
 import { matchesNodeSelectorTerm, matchesRequiredNodeAffinity } from '../../core/labels.js';
 import type { PodView } from '../../core/model.js';
-import { normalize } from './plugin.js';
+import { normalizeInPlace } from './plugin.js';
 import type { FilterPlugin, ScorePlugin } from './plugin.js';
 import { FIT_OK, fitFailure } from './result.js';
 import type { FitResult } from './result.js';
@@ -28,11 +28,13 @@ function _isEmpty(labels: Readonly<Record<string, string>> | undefined): boolean
 /** Scores a node by the summed weights of the pod's preferred terms it matches, normalized to 0–100. */
 export const nodeAffinityScore: ScorePlugin<'NodeAffinity'> = {
   name: 'NodeAffinity',
-  score(_state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
+  score(_state: FitState, pod: PodView, nodes: readonly NodeInfo[], out: Float64Array): void {
     const preferred = (pod.constraints.nodeAffinity?.preferred ?? []).filter((p) => p.weight !== 0);
-    if (preferred.length === 0) return nodes.map(() => 0);
-    return nodes.map(({ view }) => preferred.reduce((sum, p) => (matchesNodeSelectorTerm(p.preference, view) ? sum + p.weight : sum), 0));
+    for (let i = 0; i < nodes.length; i++) {
+      const view = (nodes[i] as NodeInfo).view;
+      out[i] = preferred.reduce((sum, p) => (matchesNodeSelectorTerm(p.preference, view) ? sum + p.weight : sum), 0);
+    }
   },
-  normalize: (scores) => normalize(scores),
+  normalize: (scores, count) => normalizeInPlace(scores, count),
   skip: (_state, pod) => !(pod.constraints.nodeAffinity?.preferred ?? []).some((p) => p.weight !== 0),
 };

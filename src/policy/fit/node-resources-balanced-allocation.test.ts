@@ -6,6 +6,7 @@ import { balancedAllocationScore, balancedAllocationScoreOf, balancedImprovement
 import { DEFAULT_PROFILE } from './profiles.js';
 import { selectNode } from './score.js';
 import { FitState } from './state.js';
+import { scoresOf } from './plugin.js';
 
 const node = testNode('n1', { allocatable: { cpu: 4000, memory: 8 * GI, pods: 3 } });
 
@@ -42,7 +43,7 @@ test('BalancedAllocation reads the node usage as upstream: actual requests, and 
     ]),
   );
   const pod = testPod('new', { requests: { cpu: 3000, memory: 5000 } });
-  assert.deepEqual(balancedAllocationScore.score(state, pod, nodeInfosOf(state, nodes)), [73, 70]);
+  assert.deepEqual(scoresOf(balancedAllocationScore, state, pod, nodeInfosOf(state, nodes)), [73, 70]);
   assert.deepEqual(
     nodes.map((n) => balancedAllocationScoreOf(state, pod, n)),
     [73, 70],
@@ -51,9 +52,9 @@ test('BalancedAllocation reads the node usage as upstream: actual requests, and 
 
 test('BalancedAllocation scores every node 0 for a pod that requests neither cpu nor memory, as upstream skips it', () => {
   const state = FitState.fromSnapshot(testSnapshot([node]));
-  assert.deepEqual(balancedAllocationScore.score(state, testPod('be', { requests: {} }), nodeInfosOf(state, [node])), [0]);
+  assert.deepEqual(scoresOf(balancedAllocationScore, state, testPod('be', { requests: {} }), nodeInfosOf(state, [node])), [0]);
   // A cpu-only pod on an empty node: 100 → 75.
-  assert.deepEqual(balancedAllocationScore.score(state, testPod('cpu-only', { requests: { cpu: 2000 } }), nodeInfosOf(state, [node])), [62]);
+  assert.deepEqual(scoresOf(balancedAllocationScore, state, testPod('cpu-only', { requests: { cpu: 2000 } }), nodeInfosOf(state, [node])), [62]);
 });
 
 test('the default profile picks the node whose balance the pod improves, as kube-scheduler 1.36 did on the local control plane', () => {
@@ -66,7 +67,7 @@ test('the default profile picks the node whose balance the pod improves, as kube
   ];
   const state = FitState.fromSnapshot(testSnapshot(nodes, pods));
   const pod = testPod('new', { requests: { cpu: 500, memory: 512 * MI } });
-  assert.deepEqual(balancedAllocationScore.score(state, pod, nodeInfosOf(state, nodes)), [72, 77]);
+  assert.deepEqual(scoresOf(balancedAllocationScore, state, pod, nodeInfosOf(state, nodes)), [72, 77]);
   const choice = selectNode(state, pod, DEFAULT_PROFILE);
   assert.ok(choice.ok);
   assert.equal(choice.nodeName, 'n02');

@@ -74,10 +74,10 @@ export function balancedAllocationScoreOf(
 /** The NodeResourcesBalancedAllocation score over cpu and memory (kube-scheduler 1.36's improvement score). */
 export const balancedAllocationScore: ScorePlugin<'NodeResourcesBalancedAllocation'> = {
   name: 'NodeResourcesBalancedAllocation',
-  score(_state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
-    const bestEffort = DEFAULT_SCORING_RESOURCES.every((r) => (pod.requests[r.name] ?? 0) === 0);
-    if (bestEffort) return nodes.map(() => 0);
-    return _defaultBalancedScores(pod, nodes);
+  score(_state: FitState, pod: PodView, nodes: readonly NodeInfo[], out: Float64Array): void {
+    const bestEffort = (pod.requests['cpu'] ?? 0) === 0 && (pod.requests['memory'] ?? 0) === 0;
+    if (bestEffort) out.fill(0, 0, nodes.length);
+    else _defaultBalancedScores(pod, nodes, out);
   },
 };
 
@@ -86,10 +86,9 @@ export const balancedAllocationScore: ScorePlugin<'NodeResourcesBalancedAllocati
  * place: the same arithmetic (two shares, so the deviation is half their difference) without the
  * arrays, as the scheduler scores hundreds of nodes per pod.
  */
-function _defaultBalancedScores(pod: PodView, nodes: readonly NodeInfo[]): number[] {
+function _defaultBalancedScores(pod: PodView, nodes: readonly NodeInfo[], scores: Float64Array): void {
   const podCpu = pod.requests['cpu'] ?? 0;
   const podMemory = pod.requests['memory'] ?? 0;
-  const scores = new Array<number>(nodes.length);
   for (let i = 0; i < nodes.length; i++) {
     const { view, requested } = nodes[i] as NodeInfo;
     const cpu = view.allocatable['cpu'] ?? 0;
@@ -103,7 +102,6 @@ function _defaultBalancedScores(pod: PodView, nodes: readonly NodeInfo[]): numbe
     const usedMemory = requested['memory'] ?? 0;
     scores[i] = _improvement(_twoShareScore(usedCpu + podCpu, cpu, usedMemory + podMemory, memory), _twoShareScore(usedCpu, cpu, usedMemory, memory));
   }
-  return scores;
 }
 
 /** `balancedResourceScore` of two resources the node has: the deviation is half the difference of the shares. */

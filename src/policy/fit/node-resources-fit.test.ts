@@ -13,6 +13,7 @@ import {
 } from './node-resources-fit.js';
 import { podFromKube } from '../../core/from-kube.js';
 import { FitState, nonZeroRequests } from './state.js';
+import { scoresOf } from './plugin.js';
 
 const node = testNode('n1', { allocatable: { cpu: 4000, memory: 8 * GI, pods: 3 } });
 
@@ -69,8 +70,8 @@ test('leastRequestedScore and mostRequestedScore follow the upstream integer for
 test('LeastAllocated of a node at 25% cpu and 50% memory after placing the pod is 62; MostAllocated is 37', () => {
   const state = stateWith({ cpu: 900, memory: 3.5 * GI });
   const pod = testPod('new', { requests: { cpu: 100, memory: 512 * MI } });
-  assert.deepEqual(leastAllocatedScore.score(state, pod, nodeInfosOf(state, [node])), [62]);
-  assert.deepEqual(mostAllocatedScore.score(state, pod, nodeInfosOf(state, [node])), [37]);
+  assert.deepEqual(scoresOf(leastAllocatedScore, state, pod, nodeInfosOf(state, [node])), [62]);
+  assert.deepEqual(scoresOf(mostAllocatedScore, state, pod, nodeInfosOf(state, [node])), [37]);
 });
 
 test('resource scores count a pod without requests as 100m cpu and 200Mi memory', () => {
@@ -94,7 +95,7 @@ test('resource scores give the defaults per container without a request, as kube
   const state = stateWith();
   // cpu (4000-1100)/4000 = 72.5% → 72; memory (8192-400)/8192 = 95.1% → 95; mean 83.
   assert.equal(resourceAllocationScore(state, pod, node, leastRequestedScore), 83);
-  assert.deepEqual(leastAllocatedScore.score(state, pod, nodeInfosOf(state, [node])), [83]);
+  assert.deepEqual(scoresOf(leastAllocatedScore, state, pod, nodeInfosOf(state, [node])), [83]);
   // Placed, it counts the same on its node; the filter still sees its actual requests.
   const placed = FitState.fromSnapshot(testSnapshot([node], [{ ...pod, nodeName: 'n1' }]));
   assert.deepEqual(placed.nonZeroRequested('n1'), { cpu: 1100, memory: 400 * MI });

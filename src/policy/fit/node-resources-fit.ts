@@ -103,13 +103,13 @@ export function resourceAllocationScore(
 /** NodeResourcesFit with the LeastAllocated strategy: favours the emptiest nodes (kube-scheduler's default). */
 export const leastAllocatedScore: ScorePlugin<'NodeResourcesLeastAllocated'> = {
   name: 'NodeResourcesLeastAllocated',
-  score: (_state, pod, nodes) => _defaultResourceScores(pod, nodes, leastRequestedScore),
+  score: (_state, pod, nodes, out) => _defaultResourceScores(pod, nodes, leastRequestedScore, out),
 };
 
 /** NodeResourcesFit with the MostAllocated strategy: favours the fullest nodes, so that others empty out. */
 export const mostAllocatedScore: ScorePlugin<'NodeResourcesMostAllocated'> = {
   name: 'NodeResourcesMostAllocated',
-  score: (_state, pod, nodes) => _defaultResourceScores(pod, nodes, mostRequestedScore),
+  score: (_state, pod, nodes, out) => _defaultResourceScores(pod, nodes, mostRequestedScore, out),
 };
 
 /**
@@ -121,9 +121,9 @@ function _defaultResourceScores(
   pod: PodView,
   nodes: readonly NodeInfo[],
   resourceScore: (requested: number, capacity: number) => number,
-): number[] {
+  scores: Float64Array,
+): void {
   const podRequest = nonZeroRequests(pod);
-  const scores = new Array<number>(nodes.length);
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i] as NodeInfo;
     const cpu = node.view.allocatable['cpu'] ?? 0;
@@ -140,7 +140,6 @@ function _defaultResourceScores(
     }
     scores[i] = weights === 0 ? 0 : Math.trunc(sum / weights);
   }
-  return scores;
 }
 
 /** {@link insufficientResources} is empty: the same rules, with no allocation. */

@@ -27,18 +27,38 @@ export interface FilterPlugin<N extends string = string> {
 }
 
 /**
- * A score: one raw score per node of `nodes` (all feasible for `pod`), then `normalize` across
- * them to 0–`MAX_NODE_SCORE` when the raw scores are not already in that range.
+ * A score: one raw score per node of `nodes` (all feasible for `pod`) written into `out` at the
+ * same positions, then `normalize` across them, in place, to 0–`MAX_NODE_SCORE` when the raw
+ * scores are not already in that range. The scheduler scores hundreds of nodes for every pod:
+ * the caller owns `out` (at least `nodes.length` long, entries past it left alone) and reuses it
+ * from pod to pod, so scoring allocates nothing per node. `scoresOf` gives a plain array.
  */
 export interface ScorePlugin<N extends string = string> {
   readonly name: N;
-  readonly score: (state: FitState, pod: PodView, nodes: readonly NodeInfo[]) => number[];
-  readonly normalize?: (scores: readonly number[]) => number[];
+  readonly score: (state: FitState, pod: PodView, nodes: readonly NodeInfo[], out: Float64Array) => void;
+  /** Normalizes the first `count` scores of `scores` in place. */
+  readonly normalize?: (scores: Float64Array, count: number) => void;
   /**
    * Upstream's PreScore `Skip`: true when the plugin would give every node 0 for `pod` (it has
    * nothing to prefer), so a caller may leave it out.
    */
   readonly skip?: (state: FitState, pod: PodView) => boolean;
+}
+
+/**
+ * The plugin's scores of `nodes` as a fresh array: raw, or normalized when `normalized` is set
+ * (what the score phase adds up). For explanations and tests; the score phase itself reuses buffers.
+ *
+ * @example
+ * ```ts
+ * scoresOf(taintTolerationScore, state, pod, nodes, true); // [100, 0]
+ * ```
+ */
+export function scoresOf(plugin: ScorePlugin, state: FitState, pod: PodView, nodes: readonly NodeInfo[], normalized = false): number[] {
+  const out = new Float64Array(nodes.length);
+  plugin.score(state, pod, nodes, out);
+  if (normalized) plugin.normalize?.(out, nodes.length);
+  return Array.from(out);
 }
 
 /**
@@ -53,11 +73,21 @@ export interface ScorePlugin<N extends string = string> {
  * ```
  */
 export function normalize(scores: readonly number[], reverse = false, maxScore = MAX_NODE_SCORE): number[] {
+  const out = Float64Array.from(scores);
+  normalizeInPlace(out, out.length, reverse, maxScore);
+  return Array.from(out);
+}
+
+/** {@link normalize} on the first `count` scores of `scores`, in place: what score plugins' `normalize` call. */
+export function normalizeInPlace(scores: Float64Array, count: number, reverse = false, maxScore = MAX_NODE_SCORE): void {
   let max = 0;
-  for (const score of scores) if (score > max) max = score;
-  if (max === 0) return scores.map((score) => (reverse ? maxScore : score));
-  return scores.map((score) => {
-    const scaled = Math.trunc((maxScore * score) / max);
-    return reverse ? maxScore - scaled : scaled;
-  });
+  for (let i = 0; i < count; i++) if ((scores[i] as number) > max) max = scores[i] as number;
+  if (max === 0) {
+    if (reverse) scores.fill(maxScore, 0, count);
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const scaled = Math.trunc((maxScore * (scores[i] as number)) / max);
+    scores[i] = reverse ? maxScore - scaled : scaled;
+  }
 }

@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { matchesLabelSelector, matchesRequiredNodeAffinity } from '../../core/labels.js';
 import type { NodeView, PodView } from '../../core/model.js';
 import { applyMoves, CLUSTER_NODES, HOSTNAME, movesArbitrary, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
-import { nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
-import { MAX_NODE_SCORE } from './plugin.js';
+import { nodeInfosOf, normalizedOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { MAX_NODE_SCORE, scoresOf } from './plugin.js';
 import { podTopologySpreadScore, SYSTEM_DEFAULT_SPREAD } from './pod-topology-spread.js';
 import { FitState } from './state.js';
 
@@ -22,8 +22,8 @@ const replica = (name: string, nodeName: string, uid = 'rs-1', extra: Partial<Po
 
 function scores(state: FitState, pod: PodView, on: readonly NodeView[] = nodes): number[] {
   if (podTopologySpreadScore.skip?.(state, pod) === true) return on.map(() => 0);
-  const raw = podTopologySpreadScore.score(state, pod, nodeInfosOf(state, on));
-  return podTopologySpreadScore.normalize ? podTopologySpreadScore.normalize(raw) : raw;
+  const raw = scoresOf(podTopologySpreadScore, state, pod, nodeInfosOf(state, on));
+  return normalizedOf(podTopologySpreadScore, raw);
 }
 
 test('system defaults: a ReplicaSet pod with no constraints prefers the node and zone with the fewest of its replicas', () => {

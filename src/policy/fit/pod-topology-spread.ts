@@ -158,15 +158,18 @@ const _specs = new WeakMap<PodView, _ScoreSpec>();
  */
 export const podTopologySpreadScore: ScorePlugin<'PodTopologySpread'> = {
   name: 'PodTopologySpread',
-  score(state: FitState, pod: PodView, nodes: readonly NodeInfo[]): number[] {
+  score(state: FitState, pod: PodView, nodes: readonly NodeInfo[], out: Float64Array): void {
     const spec = _scoreSpec(pod);
-    if (spec.systemDefault !== undefined) return _systemDefaultScores(state, pod, nodes, spec.systemDefault);
+    if (spec.systemDefault !== undefined) {
+      _systemDefaultScores(state, pod, nodes, spec.systemDefault, out);
+      return;
+    }
     const constraints = spec.own;
     const n = nodes.length;
     const m = constraints.length;
-    const out = new Array<number>(n).fill(0);
+    out.fill(0, 0, n);
     // Nothing to spread: every node 0, as when upstream's PreScore skips.
-    if (m === 0) return out;
+    if (m === 0) return;
     const ids = constraints.map((c) => _topologyDomains(state, c.topologyKey).ids);
     // Left out: nodes without every key of the pod's own constraints.
     const ignored = new Uint8Array(n);
@@ -209,7 +212,7 @@ export const podTopologySpreadScore: ScorePlugin<'PodTopologySpread'> = {
       if (raw < min) min = raw;
       if (raw > max) max = raw;
     }
-    return _normalizeInPlace(out, min, max, ignored);
+    _normalizeInPlace(out, n, min, max, ignored);
   },
   skip: (_state, pod) => {
     const spec = _scoreSpec(pod);
@@ -224,9 +227,8 @@ export const podTopologySpreadScore: ScorePlugin<'PodTopologySpread'> = {
  * it scores on the hostname alone, and its missing zone counts as one more domain `""` in the
  * zone's weight.
  */
-function _systemDefaultScores(state: FitState, pod: PodView, nodes: readonly NodeInfo[], selector: LabelSelector): number[] {
+function _systemDefaultScores(state: FitState, pod: PodView, nodes: readonly NodeInfo[], selector: LabelSelector, out: Float64Array): void {
   const n = nodes.length;
-  const out = new Array<number>(n);
   const hostIds = _topologyDomains(state, HOSTNAME_KEY).ids;
   const zones = _topologyDomains(state, ZONE_KEY);
   const counts = state.selectedCounts(pod.namespace, selector);
@@ -248,7 +250,7 @@ function _systemDefaultScores(state: FitState, pod: PodView, nodes: readonly Nod
     if (raw < min) min = raw;
     if (raw > max) max = raw;
   }
-  return _normalizeInPlace(out, min, max, undefined);
+  _normalizeInPlace(out, n, min, max, undefined);
 }
 
 /**
@@ -301,11 +303,10 @@ function _countsPerDomain(state: FitState, pod: PodView, perNode: ArrayLike<numb
 }
 
 /** Upstream's NormalizeScore on rounded raw scores in place: the lowest becomes 100; `ignored` nodes 0. */
-function _normalizeInPlace(out: number[], min: number, max: number, ignored: Uint8Array | undefined): number[] {
-  for (let i = 0; i < out.length; i++) {
+function _normalizeInPlace(out: Float64Array, count: number, min: number, max: number, ignored: Uint8Array | undefined): void {
+  for (let i = 0; i < count; i++) {
     out[i] = ignored?.[i] === 1 ? 0 : max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - (out[i] as number))) / max);
   }
-  return out;
 }
 
 let _lastPod: PodView | undefined;

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { NodeView } from '../../core/model.js';
 import { CLUSTER_NODES, placedPodsArbitrary, podArbitrary } from './arbitraries.test-helper.js';
-import { GI, nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { GI, nodeInfosOf, normalizedOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { balancedAllocationScore, balancedAllocationScoreOf } from './node-resources-balanced-allocation.js';
 import { leastAllocatedScore, leastRequestedScore, mostAllocatedScore, mostRequestedScore, resourceAllocationScore } from './node-resources-fit.js';
-import { normalize } from './plugin.js';
+import { normalize, scoresOf } from './plugin.js';
 import { COST_AWARE_PROFILE, DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE } from './profiles.js';
 import { SCORE_PLUGINS } from './registry.js';
-import { bestScoredNodes, scoreNodes, selectNode } from './score.js';
+import { bestScoredNodes, ScoreScratch, scoreNodes, selectNode } from './score.js';
 import type { SchedulingProfile } from './score.js';
 import { FitState } from './state.js';
 
@@ -91,22 +91,22 @@ test('property: the per-node fast paths score as the general resource functions,
       const fit = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
       const all = fit.nodeNames.map((name) => fit.node(name) as NodeView);
       assert.deepEqual(
-        leastAllocatedScore.score(fit, pod, nodeInfosOf(fit, all)),
+        scoresOf(leastAllocatedScore, fit, pod, nodeInfosOf(fit, all)),
         all.map((node) => resourceAllocationScore(fit, pod, node, leastRequestedScore)),
       );
       assert.deepEqual(
-        mostAllocatedScore.score(fit, pod, nodeInfosOf(fit, all)),
+        scoresOf(mostAllocatedScore, fit, pod, nodeInfosOf(fit, all)),
         all.map((node) => resourceAllocationScore(fit, pod, node, mostRequestedScore)),
       );
       const bestEffort = (pod.requests['cpu'] ?? 0) === 0 && (pod.requests['memory'] ?? 0) === 0;
       assert.deepEqual(
-        balancedAllocationScore.score(fit, pod, nodeInfosOf(fit, all)),
+        scoresOf(balancedAllocationScore, fit, pod, nodeInfosOf(fit, all)),
         all.map((node) => (bestEffort ? 0 : balancedAllocationScoreOf(fit, pod, node))),
       );
       for (const plugin of SCORE_PLUGINS) {
         if (plugin.skip?.(fit, pod) !== true) continue;
-        const raw = plugin.score(fit, pod, nodeInfosOf(fit, all));
-        assert.deepEqual(plugin.normalize?.(raw) ?? raw, all.map(() => 0), `${plugin.name} skips ${pod.name} but scores a node above 0`);
+        const raw = scoresOf(plugin, fit, pod, nodeInfosOf(fit, all));
+        assert.deepEqual(normalizedOf(plugin, raw), all.map(() => 0), `${plugin.name} skips ${pod.name} but scores a node above 0`);
       }
       const scores = scoreNodes(fit, pod, profile, fit.nodeNames);
       const best = Math.max(...scores.map((s) => s.total));
@@ -116,5 +116,29 @@ test('property: the per-node fast paths score as the general resource functions,
       );
     }),
     { numRuns: 300 },
+  );
+});
+
+test('property: one ScoreScratch reused from pod to pod picks the nodes fresh buffers pick, whatever the node counts before', () => {
+  const profiles = [DEFAULT_PROFILE, MOST_ALLOCATED_PROFILE, COST_AWARE_PROFILE];
+  fc.assert(
+    fc.property(
+      placedPodsArbitrary(14),
+      fc.array(fc.tuple(podArbitrary(99), fc.integer({ min: 1, max: CLUSTER_NODES.length })), { minLength: 2, maxLength: 6 }),
+      fc.constantFrom(...profiles),
+      (placed, pods, profile) => {
+        const fit = FitState.fromSnapshot(testSnapshot(CLUSTER_NODES, placed));
+        const scratch = new ScoreScratch();
+        for (const [pod, count] of pods) {
+          // A longer list before a shorter one leaves stale totals and scores past the end.
+          const nodes = nodeInfosOf(fit, fit.nodeNames.slice(0, count).map((name) => fit.node(name) as NodeView));
+          assert.deepEqual(bestScoredNodes(fit, pod, profile, nodes, scratch), bestScoredNodes(fit, pod, profile, nodes));
+          const scores = scoreNodes(fit, pod, profile, fit.nodeNames.slice(0, count));
+          const best = Math.max(...scores.map((s) => s.total));
+          assert.deepEqual(bestScoredNodes(fit, pod, profile, nodes, scratch), scores.filter((s) => s.total === best).map((s) => s.nodeName));
+        }
+      },
+    ),
+    { numRuns: 200 },
   );
 });

@@ -98,22 +98,59 @@ export function selectNode(state: FitState, pod: PodView, profile: SchedulingPro
 }
 
 /**
+ * Buffers the score phase writes into, reused from pod to pod: a caller scoring many pods (the
+ * scheduler, for every pod it binds) keeps one, so scoring hundreds of nodes allocates no per-node
+ * arrays. Grows to the most nodes scored; the contents are overwritten by each use.
+ */
+export class ScoreScratch {
+  #totals = new Float64Array(0);
+  #scores = new Float64Array(0);
+
+  /** The weighted totals, at least `count` long, zeroed up to `count`. */
+  totals(count: number): Float64Array {
+    if (this.#totals.length < count) this.#totals = new Float64Array(_grown(count));
+    else this.#totals.fill(0, 0, count);
+    return this.#totals;
+  }
+
+  /** One plugin's scores, at least `count` long; what is in it is the last plugin's. */
+  scores(count: number): Float64Array {
+    if (this.#scores.length < count) this.#scores = new Float64Array(_grown(count));
+    return this.#scores;
+  }
+}
+
+function _grown(count: number): number {
+  let size = 64;
+  while (size < count) size *= 2;
+  return size;
+}
+
+/**
  * The names of the nodes of `given` (all feasible for `pod`; names or the state's `NodeInfo`) that
  * share the highest total score, in the order given: what `scoreNodes` then a search for the best
  * would give, without building each node's per-plugin breakdown. The scheduler calls it for every
- * pod; a pod placed in the state is scored as if taken off its node first.
+ * pod, with its own `scratch` (without one, fresh buffers are used); a pod placed in the state is
+ * scored as if taken off its node first.
  */
-export function bestScoredNodes(state: FitState, pod: PodView, profile: SchedulingProfile, given: readonly (string | NodeInfo)[]): string[] {
+export function bestScoredNodes(
+  state: FitState,
+  pod: PodView,
+  profile: SchedulingProfile,
+  given: readonly (string | NodeInfo)[],
+  scratch: ScoreScratch = new ScoreScratch(),
+): string[] {
   return state.withoutPod(pod, () => {
     const nodes = _nodes(state, pod, given);
-    const totals = new Float64Array(nodes.length);
-    _forEachPluginScore(state, pod, profile, nodes, (_name, weight, scores) => {
+    const n = nodes.length;
+    const totals = scratch.totals(n);
+    _forEachPluginScore(state, pod, profile, nodes, scratch, (_name, weight, scores) => {
       if (scores === undefined) return;
-      for (let i = 0; i < scores.length; i++) totals[i] = (totals[i] as number) + (scores[i] as number) * weight;
+      for (let i = 0; i < n; i++) totals[i] = (totals[i] as number) + (scores[i] as number) * weight;
     });
     let best = Number.NEGATIVE_INFINITY;
     const ties: string[] = [];
-    for (let i = 0; i < nodes.length; i++) {
+    for (let i = 0; i < n; i++) {
       const total = totals[i] as number;
       if (total > best) {
         best = total;
@@ -129,7 +166,7 @@ function _score(state: FitState, pod: PodView, profile: SchedulingProfile, nodeN
   const nodes = _nodes(state, pod, nodeNames);
   const totals = nodes.map(() => 0);
   const perPlugin: Partial<Record<ScorePluginName, number>>[] = nodes.map(() => ({}));
-  _forEachPluginScore(state, pod, profile, nodes, (name, weight, scores) => {
+  _forEachPluginScore(state, pod, profile, nodes, new ScoreScratch(), (name, weight, scores) => {
     for (let i = 0; i < nodes.length; i++) {
       const score = scores?.[i] ?? 0;
       (perPlugin[i] as Partial<Record<ScorePluginName, number>>)[name] = score;
@@ -139,7 +176,11 @@ function _score(state: FitState, pod: PodView, profile: SchedulingProfile, nodeN
   return nodes.map((node, i) => ({ nodeName: node.view.name, total: totals[i] as number, plugins: perPlugin[i] as Partial<Record<ScorePluginName, number>> }));
 }
 
-function _nodes(state: FitState, pod: PodView, given: readonly (string | NodeInfo)[]): NodeInfo[] {
+function _nodes(state: FitState, pod: PodView, given: readonly (string | NodeInfo)[]): readonly NodeInfo[] {
+  // The scheduler gives the state's NodeInfo already: used as given, not copied.
+  let allInfo = true;
+  for (let i = 0; i < given.length && allInfo; i++) allInfo = typeof given[i] !== 'string';
+  if (allInfo) return given as readonly NodeInfo[];
   return given.map((name) => {
     if (typeof name !== 'string') return name;
     const node = state.nodeInfo(name);
@@ -154,18 +195,25 @@ function _forEachPluginScore(
   pod: PodView,
   profile: SchedulingProfile,
   nodes: readonly NodeInfo[],
-  /** `scores` is undefined when the plugin skipped the pod: every node scores 0. */
-  visit: (name: ScorePluginName, weight: number, scores: readonly number[] | undefined) => void,
+  scratch: ScoreScratch,
+  /**
+   * `scores` (the first `nodes.length` entries; overwritten by the next plugin) is undefined when
+   * the plugin skipped the pod: every node scores 0.
+   */
+  visit: (name: ScorePluginName, weight: number, scores: Float64Array | undefined) => void,
 ): void {
+  const n = nodes.length;
   for (const { plugin: name, weight } of profile.scores) {
     const plugin = SCORE_PLUGINS_BY_NAME.get(name);
     if (plugin === undefined) throw new Error(`Cannot score with profile "${profile.name}": unknown score plugin "${name}"`);
-    if (weight === 0 || nodes.length === 0) continue;
+    if (weight === 0 || n === 0) continue;
     if (plugin.skip?.(state, pod) === true) {
       visit(name, weight, undefined);
       continue;
     }
-    const raw = plugin.score(state, pod, nodes);
-    visit(name, weight, plugin.normalize === undefined ? raw : plugin.normalize(raw));
+    const scores = scratch.scores(n);
+    plugin.score(state, pod, nodes, scores);
+    plugin.normalize?.(scores, n);
+    visit(name, weight, scores);
   }
 }

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeInfoOf, nodeInfosOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
+import { nodeInfoOf, nodeInfosOf, normalizedOf, testNode, testPod, testSnapshot } from './fixtures.test-helper.js';
 import { taintTolerationFilter, taintTolerationScore } from './taint-toleration.js';
 import { FitState } from './state.js';
+import { scoresOf } from './plugin.js';
 
 const spot = testNode('spot-1', { taints: [{ key: 'spot', value: 'true', effect: 'NoSchedule' }] });
 const draining = testNode('drain-1', { taints: [{ key: 'drain', effect: 'NoExecute' }] });
@@ -38,12 +39,12 @@ test('TaintToleration admits a pod that tolerates the taint, and ignores PreferN
 
 test('TaintToleration scores fewer untolerated PreferNoSchedule taints higher, reverse-normalized', () => {
   const nodes = [soft, plain];
-  const raw = taintTolerationScore.score(state, testPod('p'), nodeInfosOf(state, nodes));
+  const raw = scoresOf(taintTolerationScore, state, testPod('p'), nodeInfosOf(state, nodes));
   assert.deepEqual(raw, [2, 0]);
-  assert.deepEqual(taintTolerationScore.normalize?.(raw), [0, 100]);
+  assert.deepEqual(normalizedOf(taintTolerationScore, raw), [0, 100]);
   const tolerant = testPod('t', { constraints: { tolerations: [{ key: 'spot', operator: 'Exists', effect: 'PreferNoSchedule' }] } });
-  const rawTolerant = taintTolerationScore.score(state, tolerant, nodeInfosOf(state, nodes));
+  const rawTolerant = scoresOf(taintTolerationScore, state, tolerant, nodeInfosOf(state, nodes));
   assert.deepEqual(rawTolerant, [1, 0]);
-  assert.deepEqual(taintTolerationScore.normalize?.(rawTolerant), [0, 100]);
-  assert.deepEqual(taintTolerationScore.normalize?.([0, 0]), [100, 100]);
+  assert.deepEqual(normalizedOf(taintTolerationScore, rawTolerant), [0, 100]);
+  assert.deepEqual(normalizedOf(taintTolerationScore, [0, 0]), [100, 100]);
 });
