@@ -9,7 +9,8 @@
  * Filtering and scoring are the shared fit policy's (`src/policy/fit`), run on the cluster's
  * long-lived `FitState`: the scheduler model only decides which nodes to ask about and when.
  */
-import { bestScoredNodes, feasibleAmong, ScoreScratch } from '../policy/fit/index.js';
+import { activeFilters, bestScoredNodes, passesFilters, ScoreScratch } from '../policy/fit/index.js';
+import type { PodView } from '../core/model.js';
 import type { NodeInfo, SchedulingProfile } from '../policy/fit/index.js';
 import { numFeasibleNodesToFind } from '../policy/schedule/framework.js';
 import type { Engine } from './engine.js';
@@ -21,7 +22,7 @@ import type { PodLifecycle } from './pods.js';
 
 /** kube-scheduler's podMaxInUnschedulablePodsDuration: an unschedulable pod is retried at least this often. */
 const _UNSCHEDULABLE_FLUSH_MS = 5 * 60_000;
-/** Nodes filtered per call of the shared filter, so the search can stop once enough are found. */
+/** Nodes with room filtered per chunk: once enough are found, the search stops at a chunk's end. */
 const _CHUNK = 64;
 
 /** Counters the benchmark and tests read. */
@@ -45,7 +46,6 @@ export class DefaultScheduler {
   #changeSeq = 0;
   #cycleAt = Number.POSITIVE_INFINITY;
   #nextStart = 0;
-  readonly #chunk: NodeInfo[] = [];
   /** The feasible nodes of the pod being scheduled, reused from pod to pod (scoring does not keep it). */
   readonly #feasible: NodeInfo[] = [];
   /** The score phase's buffers, reused from pod to pod. */
@@ -149,35 +149,13 @@ export class DefaultScheduler {
     if (lifecycle === undefined) throw new Error('Cannot schedule: the scheduler has no pod lifecycle wired');
     const n = nodes.length;
     if (n === 0) return false;
-    const want = numFeasibleNodesToFind(n, this.#config.percentageOfNodesToScore);
     const fit = this.#cluster.fit;
     const view = pod.view();
     const feasible = this.#feasible;
-    feasible.length = 0;
-    const chunk = this.#chunk;
-    let processed = 0;
-    const start = this.#nextStart % n;
-    const { cpu, memory } = pod.spec;
-    const room = this.#cluster.schedulableRoom;
-    while (processed < n && feasible.length < want) {
-      chunk.length = 0;
-      while (chunk.length < _CHUNK && processed < n) {
-        let at = start + processed;
-        if (at >= n) at -= n;
-        processed++;
-        // A necessary condition of NodeResourcesFit, checked on plain numbers first: most full
-        // nodes are passed over without touching the node or the filters.
-        if (!((room.cpu[at] as number) >= cpu && (room.memory[at] as number) >= memory && (room.pods[at] as number) >= 1)) continue;
-        const node = nodes[at] as SimNode;
-        const info = node.fitInfo(fit);
-        if (info === undefined) throw new Error(`Cannot schedule pod "${pod.spec.name}": node "${node.name}" is not in the fit state`);
-        chunk.push(info);
-      }
-      if (chunk.length === 0) continue;
-      for (const info of feasibleAmong(fit, view, chunk, want - feasible.length)) feasible.push(info);
-    }
-    this.#nextStart = (start + processed) % n;
-    if (feasible.length === 0) return false;
+    const found = fit.withoutPod(view, () => this.#filter(pod, view, nodes, feasible));
+    if (found === 0) return false;
+    // Written by index and cut to length only here: emptying an array drops its storage.
+    feasible.length = found;
     const ties = bestScoredNodes(fit, view, this.#profile, feasible, this.#scratch);
     // selectHost picks uniformly among the best-scored nodes.
     const chosen = ties.length === 1 ? (ties[0] as string) : this.#random.pick(ties);
@@ -186,6 +164,44 @@ export class DefaultScheduler {
     lifecycle.bind(pod, node);
     this.stats.binds++;
     return true;
+  }
+
+  /**
+   * The Filter phase from the rotating start: writes the first feasible nodes, up to
+   * numFeasibleNodesToFind, into `feasible` from position 0 and returns how many. Nodes are taken
+   * in chunks of `_CHUNK` nodes with room (the search, like kube-scheduler's parallel one, ends
+   * at a chunk's end), and the next search starts after the last node taken.
+   */
+  #filter(pod: SimPod, view: PodView, nodes: readonly SimNode[], feasible: NodeInfo[]): number {
+    const n = nodes.length;
+    const want = numFeasibleNodesToFind(n, this.#config.percentageOfNodesToScore);
+    const fit = this.#cluster.fit;
+    const active = activeFilters(fit, view);
+    const { cpu, memory } = pod.spec;
+    const room = this.#cluster.schedulableRoom;
+    const start = this.#nextStart % n;
+    let found = 0;
+    let taken = 0;
+    let processed = 0;
+    while (processed < n) {
+      let at = start + processed;
+      if (at >= n) at -= n;
+      processed++;
+      // A necessary condition of NodeResourcesFit, checked on plain numbers first: most full
+      // nodes are passed over without touching the node or the filters.
+      if (!((room.cpu[at] as number) >= cpu && (room.memory[at] as number) >= memory && (room.pods[at] as number) >= 1)) continue;
+      taken++;
+      if (found < want) {
+        const node = nodes[at] as SimNode;
+        const info = node.fitInfo(fit);
+        if (info === undefined) throw new Error(`Cannot schedule pod "${pod.spec.name}": node "${node.name}" is not in the fit state`);
+        if (passesFilters(active, fit, view, info)) feasible[found++] = info;
+      }
+      // Enough found: the search still ends where its chunk ends.
+      if (found >= want && taken % _CHUNK === 0) break;
+    }
+    this.#nextStart = (start + processed) % n;
+    return found;
   }
 }
 

@@ -111,6 +111,25 @@ export function feasibleAmong<N extends string | NodeInfo>(
   });
 }
 
+/**
+ * The filters of `filters` that `pod` needs on any node of `state` (upstream's PreFilter: those
+ * whose `skip` holds are left out), for {@link passesFilters}: a hot loop that filters many nodes
+ * one by one, deciding itself which nodes to ask about (the scheduler's rotating search), asks
+ * this once per pod. Valid while the state does not change.
+ */
+export function activeFilters(state: FitState, pod: PodView, filters: readonly FilterPluginName[] = ALL_FILTERS): readonly FilterPlugin[] {
+  return _active(state, pod, filters);
+}
+
+/**
+ * Whether `pod` passes every one of `active` (from {@link activeFilters}) on `node`: what
+ * `feasibleAmong` asks of each node. A placed pod must be taken off its node by the caller
+ * (`state.withoutPod`) around the whole search, as `feasibleAmong` does.
+ */
+export function passesFilters(active: readonly FilterPlugin[], state: FitState, pod: PodView, node: NodeInfo): boolean {
+  return _runFilters(active, state, pod, node).ok;
+}
+
 /** The names of the nodes `pod` may go on, sorted. */
 export function feasibleNodes(state: FitState, pod: PodView, filters: readonly FilterPluginName[] = ALL_FILTERS): readonly string[] {
   return filterNodes(state, pod, filters).feasible;

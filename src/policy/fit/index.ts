@@ -12,7 +12,7 @@ export { MAX_NODE_SCORE, normalize, normalizeInPlace, scoresOf } from './plugin.
 export type { FilterPlugin, ScorePlugin } from './plugin.js';
 export { ALL_FILTERS, FILTER_PLUGINS, FILTER_PLUGINS_BY_NAME, SCORE_PLUGINS, SCORE_PLUGINS_BY_NAME, pluginsByName } from './registry.js';
 export type { FilterPluginName, ScorePluginName } from './registry.js';
-export { checkFit, describeUnschedulable, feasibleAmong, feasibleNodes, filterNodes, firstFeasibleNode } from './filter.js';
+export { activeFilters, checkFit, describeUnschedulable, feasibleAmong, feasibleNodes, filterNodes, firstFeasibleNode, passesFilters } from './filter.js';
 export type { FilterOutcome } from './filter.js';
 export { bestScoredNodes, lowestNodeName, ScoreScratch, scoreNodes, selectNode } from './score.js';
 export type { NodeScore, NodeSelection, SchedulingProfile, TieBreak, WeightedScore } from './score.js';
