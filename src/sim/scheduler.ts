@@ -98,20 +98,24 @@ export class DefaultScheduler {
   #cycle(): void {
     const now = this.#engine.now;
     let nextRetry = Number.POSITIVE_INFINITY;
-    for (const [pod, failed] of this.#unschedulable) {
+    const unschedulable = this.#unschedulable;
+    const active = this.#active;
+    const changeSeq = this.#changeSeq;
+    // forEach, not for-of: thousands of pods may wait, and destructuring each entry made an array per pod per cycle.
+    unschedulable.forEach((failed, pod) => {
       if (pod.node !== undefined || pod.terminating || !this.#cluster.pods.has(pod.uid)) {
-        this.#unschedulable.delete(pod);
-        continue;
+        unschedulable.delete(pod);
+        return;
       }
-      const changed = failed.changeSeq < this.#changeSeq;
+      const changed = failed.changeSeq < changeSeq;
       const flush = now - failed.at >= _UNSCHEDULABLE_FLUSH_MS;
       if ((changed && pod.backoffUntil <= now) || flush) {
-        this.#unschedulable.delete(pod);
-        this.#active.push(pod);
+        unschedulable.delete(pod);
+        active.push(pod);
       } else {
         nextRetry = Math.min(nextRetry, changed ? pod.backoffUntil : failed.at + _UNSCHEDULABLE_FLUSH_MS);
       }
-    }
+    });
     const queue = this.#active;
     this.#active = [];
     // PrioritySort: higher priority first, then the earlier pod.
@@ -178,7 +182,7 @@ export class DefaultScheduler {
     const fit = this.#cluster.fit;
     const active = activeFilters(fit, view);
     const { cpu, memory } = pod.spec;
-    const room = this.#cluster.schedulableRoom;
+    const { cpu: roomCpu, memory: roomMemory, pods: roomPods } = this.#cluster.schedulableRoom;
     const start = this.#nextStart % n;
     let found = 0;
     let taken = 0;
@@ -189,7 +193,7 @@ export class DefaultScheduler {
       processed++;
       // A necessary condition of NodeResourcesFit, checked on plain numbers first: most full
       // nodes are passed over without touching the node or the filters.
-      if (!((room.cpu[at] as number) >= cpu && (room.memory[at] as number) >= memory && (room.pods[at] as number) >= 1)) continue;
+      if (!((roomCpu[at] as number) >= cpu && (roomMemory[at] as number) >= memory && (roomPods[at] as number) >= 1)) continue;
       taken++;
       if (found < want) {
         const node = nodes[at] as SimNode;

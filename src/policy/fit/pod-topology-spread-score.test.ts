@@ -196,3 +196,34 @@ test('property: after assume and forget the score equals a state rebuilt from sc
     { numRuns: 300 },
   );
 });
+
+test('domains numbered before nodes joined, left or changed zone score as on a state built afresh', () => {
+  const placed = [replica('r1', 'a1'), replica('r2', 'a1'), replica('r3', 'b1'), replica('r4', 'c1')];
+  const state = FitState.fromSnapshot(testSnapshot(nodes, placed));
+  const pod = replica('new', '');
+  const current = new Map(nodes.map((n) => [n.name, n]));
+  // Each step changes the node set or a node's zone, then scores: the numbering kept from the step before must follow.
+  const put = (name: string, zone: string, change: (node: NodeView) => void): (() => void) => () => {
+    const node = testNode(name, { zone });
+    current.set(name, node);
+    change(node);
+  };
+  const steps: (() => void)[] = [
+    put('a2', 'zone-c', (node) => state.updateNode(node)),
+    put('d1', 'zone-d', (node) => state.addNode(node)),
+    () => {
+      current.delete('c1');
+      placed.splice(3, 1);
+      state.removeNode('c1');
+    },
+    // Takes the slot c1 left, in c1's zone: the slot is the same number, the node is not.
+    put('e1', 'zone-b', (node) => state.addNode(node)),
+    put('b1', '', (node) => state.updateNode(node)),
+  ];
+  assert.deepEqual(scores(state, pod, [...current.values()]), scores(FitState.fromSnapshot(testSnapshot([...current.values()], placed)), pod, [...current.values()]));
+  for (const step of steps) {
+    step();
+    const all = [...current.values()];
+    assert.deepEqual(scores(state, pod, all), scores(FitState.fromSnapshot(testSnapshot(all, placed)), pod, all));
+  }
+});

@@ -341,7 +341,7 @@ function _scoreSpec(pod: PodView): _ScoreSpec {
 /** Each node's domain of one topology key, by `NodeInfo.index`: an id, or -1 without the label. */
 interface _TopologyDomains {
   readonly ids: Int32Array;
-  /** How many distinct values (ids run from 0 to count − 1). */
+  /** Every id is below it (an id no node holds may be among them): the length of an array by id. */
   readonly count: number;
   /** The id of the value `""`, or -1 when no node has the label set to it. */
   readonly emptyId: number;
@@ -353,21 +353,74 @@ const _domainsMemoKeys = new Map<string, string>();
 function _topologyDomains(state: FitState, key: string): _TopologyDomains {
   let memoKey = _domainsMemoKeys.get(key);
   if (memoKey === undefined) _domainsMemoKeys.set(key, (memoKey = `PodTopologySpread\u0000domains\u0000${key}`));
-  return state.nodeMemo(memoKey, () => {
-    const bound = state.nodeIndexBound;
-    const ids = new Int32Array(bound).fill(-1);
-    const byValue = new Map<string, number>();
-    // By slot, without a lookup by name: rebuilt on every node change of a 1,000-node simulation.
-    // How domains are numbered does not matter: the scores only sum and compare per domain.
-    for (let index = 0; index < bound; index++) {
-      const value = state.nodeInfoAt(index)?.view.labels[key];
-      if (value === undefined) continue;
-      let id = byValue.get(value);
-      if (id === undefined) byValue.set(value, (id = byValue.size));
-      ids[index] = id;
+  return state.nodeMemo(memoKey, () => _numberDomains(state, key));
+}
+
+/**
+ * Per state and topology key, the numbering last built: each slot's node and labels object when
+ * numbered, its id, and how many slots hold each id. A node joining or leaving drops every node
+ * memo, and a 1,000-node simulation then numbers every node again for each pod it scores next:
+ * nodes whose slot and labels are the objects they were keep their id, and only the others have
+ * their label read (a lookup by a key that varies, slow across many label objects).
+ */
+interface _Numbering {
+  readonly nodes: (NodeInfo | undefined)[];
+  readonly labels: (Readonly<Record<string, string>> | undefined)[];
+  ids: Int32Array;
+  /** Value → id, for values some slot holds. */
+  readonly byValue: Map<string, number>;
+  /** By id: its value and how many slots hold it (0: free, reused first). */
+  readonly values: string[];
+  readonly users: number[];
+  readonly freeIds: number[];
+}
+
+const _numberings = new WeakMap<FitState, Map<string, _Numbering>>();
+
+function _numberDomains(state: FitState, key: string): _TopologyDomains {
+  let byKey = _numberings.get(state);
+  if (byKey === undefined) _numberings.set(state, (byKey = new Map<string, _Numbering>()));
+  let numbering = byKey.get(key);
+  if (numbering === undefined) {
+    numbering = { nodes: [], labels: [], ids: new Int32Array(0), byValue: new Map(), values: [], users: [], freeIds: [] };
+    byKey.set(key, numbering);
+  }
+  const bound = state.nodeIndexBound;
+  if (numbering.ids.length < bound) {
+    const ids = new Int32Array(Math.max(bound, numbering.ids.length * 2)).fill(-1);
+    ids.set(numbering.ids);
+    numbering.ids = ids;
+  }
+  const { nodes, labels, ids, byValue, values, users, freeIds } = numbering;
+  for (let index = 0; index < ids.length; index++) {
+    const node = index < bound ? state.nodeInfoAt(index) : undefined;
+    const nodeLabels = node?.view.labels;
+    if (node === nodes[index] && nodeLabels === labels[index]) continue;
+    nodes[index] = node;
+    labels[index] = nodeLabels;
+    const old = ids[index] as number;
+    if (old >= 0 && --(users[old] as number) === 0) {
+      byValue.delete(values[old] as string);
+      freeIds.push(old);
     }
-    return { ids, count: byValue.size, emptyId: byValue.get('') ?? -1 };
-  });
+    const value = nodeLabels?.[key];
+    if (value === undefined) {
+      ids[index] = -1;
+      continue;
+    }
+    let id = byValue.get(value);
+    if (id === undefined) {
+      id = freeIds.pop() ?? values.length;
+      byValue.set(value, id);
+      values[id] = value;
+      users[id] = 0;
+    }
+    users[id] = (users[id] as number) + 1;
+    ids[index] = id;
+  }
+  // A copy: the memo keeps it while the numbering moves on. Ids of values no slot holds are
+  // unused, not renumbered: the scores only sum and compare per domain.
+  return { ids: ids.slice(0, bound), count: values.length, emptyId: byValue.get('') ?? -1 };
 }
 
 /** The placed, non-terminating pods a constraint's selector selects, per node by `NodeInfo.index`. */
