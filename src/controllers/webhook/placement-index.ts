@@ -30,6 +30,9 @@ import type { CapacityCounts, PlacedCapacityType } from '../../policy/placement/
 import { countPlacement, decidedCapacityType, pendingCapacityType, placementGroup, placementRoom, type CountedPod, type Room } from '../../policy/placement/inputs.js';
 import type { PlacementPatchOptions } from '../../policy/placement/patch.js';
 import type { Toleration } from '../../core/model.js';
+import { DEFAULT_PRICE_TABLE } from '../../core/pricing.js';
+import type { KarpenterNodeClaim, KarpenterNodePool } from '../../kube/node-pools.js';
+import { growableTemplates } from './growth.js';
 import { RESERVATION_ANNOTATION } from './ledger.js';
 
 export { placementGroup, type Room } from '../../policy/placement/inputs.js';
@@ -98,6 +101,10 @@ export class PlacementIndex {
   readonly #groups = new Map<string, Set<string>>();
   readonly #workloadPods = new Map<string, Set<string>>();
   readonly #nodes = new Map<string, NodeView>();
+  readonly #nodePools = new Map<string, KarpenterNodePool>();
+  readonly #nodeClaims = new Map<string, KarpenterNodeClaim>();
+  /** What `growable()` answers until a NodePool or NodeClaim changes. */
+  #growable: readonly NodeView[] | undefined;
   /**
    * The nodes and their bound pods as the fit filters read them. Built at the first room check;
    * pod events reach it through `#stale` at the next check (a burst of status updates of one pod
@@ -177,6 +184,34 @@ export class PlacementIndex {
     if (this.#nodes.delete(node.metadata?.name ?? '')) this.#fit = undefined;
   }
 
+  // --- what the autoscaler can add (Karpenter's NodePools and NodeClaims) ---------------------
+
+  upsertNodePool(pool: KarpenterNodePool): void {
+    this.#nodePools.set(pool.metadata?.name ?? '', pool);
+    this.#growable = undefined;
+  }
+
+  deleteNodePool(pool: KarpenterNodePool): void {
+    if (this.#nodePools.delete(pool.metadata?.name ?? '')) this.#growable = undefined;
+  }
+
+  upsertNodeClaim(claim: KarpenterNodeClaim): void {
+    this.#nodeClaims.set(claim.metadata?.name ?? '', claim);
+    this.#growable = undefined;
+  }
+
+  deleteNodeClaim(claim: KarpenterNodeClaim): void {
+    if (this.#nodeClaims.delete(claim.metadata?.name ?? '')) this.#growable = undefined;
+  }
+
+  /** The empty nodes the autoscaler can add now (see `growableTemplates`); none without NodePools. */
+  growable(): readonly NodeView[] {
+    if (this.#growable === undefined) {
+      this.#growable = this.#nodePools.size === 0 ? [] : growableTemplates([...this.#nodePools.values()], [...this.#nodeClaims.values()], [...this.#nodes.values()], DEFAULT_PRICE_TABLE, this.#options.capacityTypeRules);
+    }
+    return this.#growable;
+  }
+
   /** The capacity type of a node in the cache, or undefined when the cache does not hold it. */
   nodeCapacityType(name: string): NodeView['capacityType'] | undefined {
     return this.#nodes.get(name)?.capacityType;
@@ -200,7 +235,8 @@ export class PlacementIndex {
       'on-demand': addResources(this.#pending['on-demand'], inFlight['on-demand']),
       spot: addResources(this.#pending.spot, inFlight.spot),
     };
-    return placementRoom(this.#fitState(), pod, { capacityLabel: this.#options.capacityLabel, ...(spotToleration === undefined ? {} : { spotToleration }), reserved });
+    const growable = this.growable();
+    return placementRoom(this.#fitState(), pod, { capacityLabel: this.#options.capacityLabel, ...(spotToleration === undefined ? {} : { spotToleration }), reserved, ...(growable.length === 0 ? {} : { growable }) });
   }
 
   // --- owners, workloads, namespaces --------------------------------------------------------

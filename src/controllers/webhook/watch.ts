@@ -1,13 +1,18 @@
 /**
  * The informers that feed the webhook's {@link PlacementIndex}: pods, nodes, ReplicaSets,
  * Deployments, StatefulSets and namespaces, cluster-wide, each list+watch only (what the
- * ClusterRole in deploy/webhook grants). ResilientInformer restarts a failed or silent watch,
+ * ClusterRole in deploy/webhook grants), and Karpenter's NodePools and NodeClaims when the cluster
+ * serves them (what the autoscaler can add: see `growth.ts`; looked for once at start, so a
+ * Karpenter installed later is seen after a restart). ResilientInformer restarts a failed or silent watch,
  * and every restart begins with a fresh LIST, so the index converges on what the cluster holds.
  */
-import type { KubeConfig, KubernetesObject, V1Namespace } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeNode, KubePod, KubeReplicaSet, KubeWorkload } from '../../core/from-kube.js';
+import { describeApiError } from '../../kube/errors.js';
 import { keepMetadata, ResilientInformer } from '../../kube/informer.js';
+import { NODE_CLAIMS, NODE_POOLS, type KarpenterNodeClaim, type KarpenterNodePool } from '../../kube/node-pools.js';
+import { withRetry } from '../../kube/retry.js';
 import type { WebhookMetrics } from './metrics.js';
 import type { PlacementIndex } from './placement-index.js';
 
@@ -65,7 +70,7 @@ export function watchCluster(kc: KubeConfig, index: PlacementIndex, options: Clu
     // Pods last: their owners are then mostly known when they are first indexed.
     _feed({ name: 'pods', path: '/api/v1/pods', upsert: (o: KubePod) => index.upsertPod(o), remove: (o: KubePod) => index.deletePod(o) }),
   ];
-  const informers = feeds.map((feed) => {
+  const informerOf = (feed: _Feed<KubernetesObject>): ResilientInformer<KubernetesObject> => {
     const informer = new ResilientInformer<KubernetesObject>(kc, {
       name: feed.name,
       path: feed.path,
@@ -81,11 +86,18 @@ export function watchCluster(kc: KubeConfig, index: PlacementIndex, options: Clu
     informer.on('update', feed.upsert);
     informer.on('delete', feed.remove);
     return informer;
-  });
+  };
+  const informers = feeds.map(informerOf);
   let synced = false;
   return {
     async start() {
       const started = Date.now();
+      if (await _servesNodePools(kc, options.log)) {
+        informers.unshift(
+          informerOf(_feed({ name: 'nodepools', path: `/apis/${NODE_POOLS.group}/${NODE_POOLS.version}/${NODE_POOLS.plural}`, upsert: (o: KarpenterNodePool) => index.upsertNodePool(o), remove: (o: KarpenterNodePool) => index.deleteNodePool(o) })),
+          informerOf(_feed({ name: 'nodeclaims', path: `/apis/${NODE_CLAIMS.group}/${NODE_CLAIMS.version}/${NODE_CLAIMS.plural}`, upsert: (o: KarpenterNodeClaim) => index.upsertNodeClaim(o), remove: (o: KarpenterNodeClaim) => index.deleteNodeClaim(o) })),
+        );
+      }
       await Promise.all(informers.map((i) => i.start()));
       synced = true;
       options.log?.info({ ms: Date.now() - started, pods: index.podCount, nodes: index.nodeTypes() }, 'Informer caches synced');
@@ -97,6 +109,22 @@ export function watchCluster(kc: KubeConfig, index: PlacementIndex, options: Clu
       return synced;
     },
   };
+}
+
+/**
+ * Whether the cluster serves Karpenter's NodePools to this identity: 404 (no Karpenter) and 403
+ * (no permission: an older ClusterRole) mean no, said once in the log; 429 and 5xx are retried.
+ */
+async function _servesNodePools(kc: KubeConfig, log: Logger | undefined): Promise<boolean> {
+  try {
+    await withRetry('list NodePools', () => kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ ...NODE_POOLS, limit: 1 }));
+    return true;
+  } catch (error) {
+    const { status, message } = describeApiError((error as { cause?: unknown }).cause ?? error);
+    if (status === 404) log?.info('No Karpenter NodePools served: a pod with no room now falls back as configured');
+    else log?.warn({ status }, `Cannot list Karpenter's NodePools, so growth is not counted as room: ${message}`);
+    return false;
+  }
 }
 
 /** Erases a feed's object type so feeds of different kinds share one array. */
