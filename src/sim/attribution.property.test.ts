@@ -183,14 +183,29 @@ test('no outage in T2K is caused by Stowage, in random small clusters', { timeou
   ]);
 });
 
+/** A catalogue of two sizes, the bigger 10% cheaper a core. */
+function _twoSizes(cpu: number): readonly Record<string, unknown>[] {
+  return [..._oneType(cpu), { name: 'big', cpu: cpu * 2, memory: `${cpu * 8}Gi`, pods: 58, onDemand: 0.09 * cpu, spot: 0.036 * cpu, interruption: '<5%' }];
+}
+
 // On a catalogue of two sizes, the bigger 10% cheaper a core: two half-full nodes of the small size
 // may be replaced by one big node (Karpenter's multi-node replace), one big node by a small one.
 test('no outage in T2K is caused by Stowage, in random small clusters where nodes are replaced by cheaper ones', { timeout: 120_000 + _RUNS * 3_000 }, (t) => {
-  const twoSizes = (cpu: number): readonly Record<string, unknown>[] => [
-    ..._oneType(cpu),
-    { name: 'big', cpu: cpu * 2, memory: `${cpu * 8}Gi`, pods: 58, onDemand: 0.09 * cpu, spot: 0.036 * cpu, interruption: '<5%' },
-  ];
-  _noStowageOutage(t, [findArm('T2K') as ArmConfig], [], anyScenarioArbitrary, twoSizes);
+  _noStowageOutage(t, [findArm('T2K') as ArmConfig], [], anyScenarioArbitrary, _twoSizes);
+});
+
+// Known, not fixed (found by the test above on main at 844f07b): one 4-cpu node; single replicas
+// of 200m, 400m, 800m and 1200m, one 4-replica service of 400m; 4 jobs/h; seed 182. T2K replaces
+// a big node by a small one; the first surge (svc-3, 1200m) lands on the new node; the next one's
+// recheck finds svc-2's replacement would land on a node a finished Job left under the removal
+// threshold, so the drain stops half-way; the new node keeps svc-3 alone, under the threshold, and
+// the autoscaler removes it ten minutes later: an outage Stowage caused. Checking every surge
+// before the first (tried) does not catch it: the other node dropped mid-drain. What would: a
+// replace that cannot finish rolls back (moves what it put on the new node off it again), or a
+// single replica goes onto a replacement only once the node holds enough to stay.
+test('T2K: a replacement left part-filled when its drain stops half-way keeps no single replica the autoscaler then removes', { todo: 'a replace that stops half-way does not roll back yet' }, (t) => {
+  const scenario: _Scenario = { cpu: 4, services: [_svc(1, '200m', false), _svc(1, '400m', false), _svc(1, '800m', false), _svc(1, '1200m', false), _svc(4, '400m', false)], reclaims: [], jobsPerHour: 4, rolloutsPerDay: 0, seed: 182 };
+  _noStowageOutage(t, [findArm('T2K') as ArmConfig], [[scenario]], fc.constant(scenario), _twoSizes);
 });
 
 // Regressions found with frequent rollouts, fixed in the shared policy (src/policy/deschedule/landing.ts):
