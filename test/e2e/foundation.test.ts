@@ -64,10 +64,10 @@ describe('foundation', () => {
     }, { timeoutMs: 60_000 });
     const podsPerNode = new Map<string, number>();
     for (const p of pods) podsPerNode.set(p.spec?.nodeName ?? '', (podsPerNode.get(p.spec?.nodeName ?? '') ?? 0) + 1);
-    // LeastAllocated and the default spread put three pods on three of the four empty nodes almost
-    // always; once, in CI under load, the real scheduler put two on one node ([on-demand-1: 2,
-    // spot-2: 1], cause not established). So the test asserts a spread, not a count of nodes.
-    assert.ok(podsPerNode.size >= 2, `pods spread over at least two nodes: ${JSON.stringify([...podsPerNode])}`);
+    // Where kube-scheduler puts them is its choice, not Stowage's to check: LeastAllocated and the
+    // default spread put three pods on three of the four empty nodes almost always, but in CI the
+    // real scheduler once put two on one node and once all three ([on-demand-2: 3], at load 3;
+    // cause not established). What is checked below is that the snapshot reports them where they are.
 
     const result = await runCli(['snapshot', '--kubeconfig', state.kubeconfigPath, '-o', 'json']);
     assert.equal(result.code, 0, result.stderr);
