@@ -59,6 +59,14 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
       return [-(free['cpu'] ?? 0), -(free['memory'] ?? 0)];
     },
   );
+  // The on-demand nodes that stay, fullest first (where a whole drain's floor pods go): they change
+  // only when a drain is planned, so they are sorted once per planned drain, not once per candidate.
+  let staying: readonly string[] | undefined;
+  const stayingFullestFirst = (): readonly string[] =>
+    (staying ??= sortNodes(
+      onDemand.filter((n) => !session.isDrained(n) && session.node(n)?.ready === true && session.node(n)?.unschedulable !== true),
+      (n) => [-fractions(n).cpu, -fractions(n).memory],
+    ));
   for (const name of onDemand) {
     const node = session.node(name);
     if (node === undefined) continue;
@@ -88,6 +96,7 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
     if (result.ok) {
       drains.push(result.drain);
       moves.push(...result.moves);
+      staying = undefined;
     } else {
       skipped.push({ node: name, strategy, reason: result.reason });
     }
@@ -97,10 +106,7 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
   /** The node drained whole, so it goes (see the module comment), or why not: `kept` extended with what held it. */
   function drainWhole(name: string, kept: Reason): DrainAttempt {
     // Where floor pods go: on-demand nodes that stay, the fullest first, so the floor packs onto fewer nodes.
-    const others = sortNodes(
-      onDemand.filter((n) => n !== name && !session.isDrained(n) && session.node(n)?.ready === true && session.node(n)?.unschedulable !== true),
-      (n) => [-fractions(n).cpu, -fractions(n).memory],
-    );
+    const others = stayingFullestFirst().filter((n) => n !== name);
     if (others.length === 0) return { ok: false, reason: kept };
     const attempt = session.tryDrain(name, {
       strategy,
