@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { parseNodeFixture } from '../../src/devcluster/nodes.js';
+import { NODE_CLAIMS, NODE_POOLS } from '../../src/kube/node-pools.js';
 import { waitFor } from '../../src/devcluster/processes.js';
 import { parseTenantClasses } from '../../src/tenants/classes.js';
 import { useCluster, type TestCluster } from './support/cluster.js';
@@ -55,8 +56,6 @@ const classes = parseTenantClasses(
 const cluster = useCluster({ autoscaler: 'karpenter', tenantClasses: classes, nodes, podStartupMs: 500 });
 const CONFIG = join(WORK, 'webhook.yaml');
 writeFileSync(CONFIG, ['apiVersion: stowage.io/v1alpha1', 'kind: WebhookConfiguration', 'spec:', '  placement: { base: 1, percent: 0 }', ''].join('\n'));
-const NODE_POOLS = { group: 'karpenter.sh', version: 'v1', plural: 'nodepools' } as const;
-const NODE_CLAIMS = { group: 'karpenter.sh', version: 'v1', plural: 'nodeclaims' } as const;
 
 async function deploy(c: TestCluster, name: string, cpu: string, placement: 'placed' | 'opt-out', nodeSelector?: Record<string, string>): Promise<void> {
   await c.apps.createNamespacedDeployment({

@@ -103,7 +103,7 @@ export class PlacementIndex {
   readonly #nodes = new Map<string, NodeView>();
   readonly #nodePools = new Map<string, KarpenterNodePool>();
   readonly #nodeClaims = new Map<string, KarpenterNodeClaim>();
-  /** What `growable()` answers until a NodePool or NodeClaim changes. */
+  /** What `growable()` answers until a NodePool, NodeClaim or node changes. */
   #growable: readonly NodeView[] | undefined;
   /**
    * The nodes and their bound pods as the fit filters read them. Built at the first room check;
@@ -177,11 +177,18 @@ export class PlacementIndex {
     const old = this.#nodes.get(view.name);
     this.#nodes.set(view.name, view);
     // Heartbeats change nothing a filter reads: the fit state keeps the view it has.
-    if (old === undefined || _fitChanged(old, view)) this.#fit = undefined;
+    if (old === undefined || _fitChanged(old, view)) {
+      this.#fit = undefined;
+      // The offers read the nodes too (the zones a pool naming none launches in, a type's allocatable).
+      this.#growable = undefined;
+    }
   }
 
   deleteNode(node: KubeNode): void {
-    if (this.#nodes.delete(node.metadata?.name ?? '')) this.#fit = undefined;
+    if (this.#nodes.delete(node.metadata?.name ?? '')) {
+      this.#fit = undefined;
+      this.#growable = undefined;
+    }
   }
 
   // --- what the autoscaler can add (Karpenter's NodePools and NodeClaims) ---------------------

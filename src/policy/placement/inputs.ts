@@ -186,7 +186,7 @@ export function placementRoom(state: FitState, pod: PodView, options: RoomOption
 
 function _roomOn(state: FitState, pod: PodView, type: PlacedCapacityType, options: RoomOptions): boolean {
   const placed = applyPlacement(pod, { capacityType: type, required: true }, { ...DEFAULT_PLACEMENT_PATCH_OPTIONS, ...options });
-  if (options.growable !== undefined && fitsGrowable(state, placed, type, options.growable)) return true;
+  if (options.growable !== undefined && _fitsGrowable(state, placed, type, options.growable)) return true;
   const nodes = _nodesOfType(state, type);
   const reserved = options.reserved?.[type];
   const names = reserved === undefined ? [] : Object.keys(reserved).filter((name) => (reserved[name] ?? 0) > 0);
@@ -218,7 +218,7 @@ function _roomOn(state: FitState, pod: PodView, type: PlacedCapacityType, option
  * removed again: the state is as it was when this returns. A template whose name the state holds
  * is skipped.
  */
-export function fitsGrowable(state: FitState, placed: PodView, type: PlacedCapacityType, growable: readonly NodeView[]): boolean {
+function _fitsGrowable(state: FitState, placed: PodView, type: PlacedCapacityType, growable: readonly NodeView[]): boolean {
   for (const template of growable) {
     if (template.capacityType !== type || state.node(template.name) !== undefined) continue;
     state.addNode(template);
