@@ -32,7 +32,7 @@ import type { DrainFailure } from '../../policy/deschedule/guards.js';
 import { reason } from '../../policy/deschedule/reasons.js';
 import type { Reason } from '../../policy/deschedule/reasons.js';
 import type { Move, NodeDrain, NodeLaunch, Plan } from '../../policy/deschedule/types.js';
-import { beginExecution, DEFAULT_EXECUTION_OPTIONS, realisedSaving, stepExecution } from '../../policy/execute/machine.js';
+import { beginExecution, DEFAULT_EXECUTION_OPTIONS, effectsOnStop, realisedSaving, stepExecution } from '../../policy/execute/machine.js';
 import type { Effect, ExecutionOptions, JobOutcome, Notice, Observation } from '../../policy/execute/machine.js';
 import {
   decodeDrainRecord,
@@ -183,10 +183,15 @@ export class PlanExecutor {
       ({ state, effects } = stepExecution(state, observation));
       queue = [...effects];
     };
+    const stop = (): void => {
+      stopped = true;
+      const queued = queue;
+      feed({ type: 'stop', now: this.#now() });
+      queue = effectsOnStop(queued, queue);
+    };
     while (queue.length > 0) {
       if (this.#o.signal?.aborted && !stopped) {
-        stopped = true;
-        feed({ type: 'stop', now: this.#now() });
+        stop();
         continue;
       }
       const effect = queue.shift() as Effect;
@@ -196,8 +201,7 @@ export class PlanExecutor {
           await sleep(effect.type === 'observe' ? effect.afterMs : 0, undefined, this.#o.signal === undefined ? {} : { signal: this.#o.signal });
         } catch {
           // Aborted while waiting: roll the job back now.
-          stopped = true;
-          feed({ type: 'stop', now: this.#now() });
+          stop();
           continue;
         }
         let snapshot: ClusterSnapshot;

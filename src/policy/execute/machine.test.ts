@@ -5,7 +5,7 @@ import type { ClusterSnapshot, PodView } from '../../core/model.js';
 import { workloadKey } from '../../core/snapshot.js';
 import { node, pdb, pod, snapshot, workload } from '../deschedule/fixtures.test-helper.js';
 import type { Move, NodeDrain, NodeLaunch, Plan } from '../deschedule/types.js';
-import { beginExecution, isFinished, realisedSaving, stepExecution } from './machine.js';
+import { beginExecution, effectsOnStop, isFinished, realisedSaving, stepExecution } from './machine.js';
 import type { Effect, ExecutionOptions, ExecutionState, Observation } from './machine.js';
 
 const options: ExecutionOptions = { waveTimeoutMs: 60_000, pollMs: 1_000, holdMs: 600_000 };
@@ -98,6 +98,39 @@ test('a drain in two waves: recheck, taint, evict wave 0, wait until settled, re
   assert.deepEqual(s.state.outcomes[0]?.moved, ['default/web-a', 'default/web-b']);
   t = { state: s.state, effects: [] };
   assert.deepEqual(stepExecution(t.state, { type: 'stop', now: 5_000 }).effects, [], 'nothing after the end');
+});
+
+test('a driver stopped with an untaint still queued carries it out: the machine counts it as done and will not emit it again', () => {
+  let s = step(beginExecution(twoWaves, options).state, { type: 'observed', now: 0, snapshot: cluster() });
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: cluster([pod('web-b', 'od'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: cluster([pod('web-b', 'od'), pod('web-c', 'spot'), pod('web-d', 'spot')]) });
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: cluster([pod('web-c', 'spot'), pod('web-d', 'spot'), pod('web-e', 'spot')]) });
+  assert.deepEqual(s.kinds, ['notice:moved', 'untaint:od', 'notice:job-finished:done']);
+  // The signal arrives before the driver performed that batch: the stop itself gives nothing back.
+  const stopping = stepExecution(s.state, { type: 'stop', now: 2_500 }).effects;
+  assert.deepEqual(stopping.map(_kind), []);
+  assert.deepEqual(effectsOnStop(s.effects, stopping).map(_kind), ['untaint:od']);
+});
+
+test('on a stop, queued releases come first and once each; a queued hold or node deletion becomes an untaint; moves are dropped', () => {
+  const m = move('web-a', 'od', 0);
+  const launch = { name: 'l-1' } as unknown as NodeLaunch;
+  const queued: Effect[] = [
+    { type: 'hold', node: 'n1', until: 9 },
+    { type: 'delete-node', node: 'n2', holdUntil: 9 },
+    { type: 'restore-strategy', workload: m.workload },
+    { type: 'evict', move: m },
+    { type: 'cancel-launch', launch },
+    { type: 'observe', afterMs: 0 },
+  ];
+  const stopping: Effect[] = [
+    { type: 'untaint', node: 'n1' },
+    { type: 'untaint', node: 'n3' },
+    { type: 'restore-strategy', workload: m.workload },
+    { type: 'cancel-launch', launch },
+    { type: 'notice', notice: { kind: 'moved', move: m } },
+  ];
+  assert.deepEqual(effectsOnStop(queued, stopping).map(_kind), ['untaint:n1', 'untaint:n2', 'restore:web', 'cancel-launch:l-1', 'untaint:n3', 'notice:moved']);
 });
 
 test('an eviction the apiserver refuses fails the drain: untaint, failure recorded, nothing more evicted', () => {

@@ -289,6 +289,34 @@ export function realisedSaving(state: ExecutionState): number {
   return state.outcomes.reduce((sum, o) => sum + o.savingUsdPerHour, 0);
 }
 
+/**
+ * What a driver carries out when it stops with `queued` effects not yet performed: every effect
+ * that gives something back (an untaint, a strategy to restore, a launch to undo) before the
+ * stop's own rollback `stopping`. The machine already counts a queued untaint as done, so a driver
+ * that dropped its queue on a stop would leave that node tainted until the next start-up's
+ * recovery. A queued `hold` or `delete-node` becomes an untaint: a stopped run leaves no taint.
+ */
+export function effectsOnStop(queued: readonly Effect[], stopping: readonly Effect[]): Effect[] {
+  const out: Effect[] = [];
+  const seen = new Set<string>();
+  const give = (key: string, effect: Effect): void => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(effect);
+  };
+  const release = (effect: Effect): void => {
+    if (effect.type === 'untaint' || effect.type === 'hold' || effect.type === 'delete-node') give(`node ${effect.node}`, { type: 'untaint', node: effect.node });
+    else if (effect.type === 'restore-strategy') give(`workload ${effect.workload.namespace}/${effect.workload.name}`, effect);
+    else if (effect.type === 'cancel-launch') give(`launch ${effect.launch.name}`, effect);
+  };
+  for (const effect of queued) release(effect);
+  for (const effect of stopping) {
+    if (effect.type === 'untaint' || effect.type === 'restore-strategy' || effect.type === 'cancel-launch') release(effect);
+    else out.push(effect);
+  }
+  return out;
+}
+
 /** See the module comment. */
 export function stepExecution(state: ExecutionState, observation: Observation): Transition {
   if (state.phase === 'finished') return { state, effects: [] };
