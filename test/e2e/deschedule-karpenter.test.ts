@@ -268,6 +268,12 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
     const bigNode = await c.core.readNode({ name: big });
     assert.deepEqual((bigNode.spec?.taints ?? []).filter((t) => t.key.startsWith('stowage.io/')), [], 'the node is untainted');
     assert.equal(bigNode.metadata?.annotations?.['stowage.io/drain'], undefined);
+    // The failed launch is told on the node it was to replace (the launch's own name is no node).
+    const told = (await c.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.kind=Node,involvedObject.name=${big}` })).items;
+    assert.ok(
+      told.some((e) => e.reason === 'DrainFailed' && /named no node within 15s/.test(e.message ?? '')),
+      `a DrainFailed Event on node "${big}": ${JSON.stringify(told.map((e) => [e.reason, e.message]))}`,
+    );
 
     // The pool's own node class again: the replacement.
     await patchPool(c, { template: { spec: { nodeClassRef: { group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: 'default' } } } });

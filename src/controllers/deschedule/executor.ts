@@ -321,18 +321,20 @@ export class PlanExecutor {
     }
     const { job, outcome } = notice;
     const log = this.#o.log.child({ planId, node: outcome.node, strategy: outcome.strategy });
+    // A launch's job is named after the launch, not a node: its Events go to the nodes it replaces.
+    const nodes = job.launch === undefined ? [outcome.node] : job.launch.replaces;
     this.#o.metrics?.drains.inc({ strategy: outcome.strategy, outcome: outcome.outcome });
     if (outcome.outcome === 'skipped') {
       log.info({ code: outcome.reason.code, reason: outcome.reason.message }, 'Drain skipped: live state differs from the plan');
       this.#o.metrics?.skipped.inc({ strategy: outcome.strategy, reason: outcome.reason.code });
-      await this.#nodeEvent(outcome.node, 'Warning', 'DrainSkipped', outcome.reason.message);
+      for (const node of nodes) await this.#nodeEvent(node, 'Warning', 'DrainSkipped', outcome.reason.message);
     } else if (outcome.outcome === 'done') {
       this.#o.metrics?.realisedSaving.inc({ strategy: outcome.strategy }, outcome.savingUsdPerHour);
       log.info({ moved: outcome.moved.length, savingUsdPerHour: outcome.savingUsdPerHour }, 'Drain done');
       if (job.taint) await this.#nodeEvent(outcome.node, 'Normal', 'Drained', `Moved ${outcome.moved.length} pod(s) by ${outcome.strategy} (plan "${planId}"): ${outcome.reason.message}`);
     } else {
       log.warn({ code: outcome.reason.code, reason: outcome.reason.message, moved: outcome.moved.length }, 'Drain failed: rolled back');
-      await this.#nodeEvent(outcome.node, 'Warning', 'DrainFailed', `Drain by ${outcome.strategy} stopped after ${outcome.moved.length} pod(s): ${outcome.reason.message}`);
+      for (const node of nodes) await this.#nodeEvent(node, 'Warning', 'DrainFailed', `Drain by ${outcome.strategy} stopped after ${outcome.moved.length} pod(s): ${outcome.reason.message}`);
     }
   }
 
