@@ -82,6 +82,14 @@ export interface DrainRequest {
    * drain bears: the drain's saving is the node's price less that share (see `NodeDrain.replacement`).
    */
   readonly replacement?: { readonly name: string; readonly shareUsdPerHour: number };
+  /**
+   * Take the quick no-room check's bound over the targets afresh for this drain (the most free of
+   * each resource on them when the drain first looks, the drained node left out) instead of the
+   * bound kept across drains, which is only ever raised. For targets that differ from drain to
+   * drain (spot-reschedule's whole drain: the other on-demand nodes). Both bounds give the same
+   * decision; the refusal's wording can differ, as the quick check names only what every target lacks.
+   */
+  readonly boundsPerDrain?: boolean;
 }
 
 /** A drain planned, or why the node was left alone. */
@@ -135,6 +143,14 @@ export class PlanningSession {
   readonly #targetsByType = new WeakMap<readonly string[], Map<PlacedCapacityType, string[]>>();
   readonly #bounds = new WeakMap<readonly string[], _Bound>();
   readonly #boundList: _Bound[] = [];
+  /** The lists `#ofCapacityType` made, and the one capacity type of each. */
+  readonly #listType = new WeakMap<readonly string[], string>();
+  /** Per capacity type: bumped whenever a node of it gains or loses room or is drained or no longer; what `#exact` is checked against. */
+  readonly #typeVersion = new Map<string | undefined, number>();
+  /** Bounds of one capacity type's lists, exact as of `version` (see `#drainBound`). */
+  readonly #exact = new WeakMap<readonly string[], { readonly members: ReadonlySet<string>; version: number; value: _BoundValue }>();
+  /** While a drain takes its own bounds (`DrainRequest.boundsPerDrain`): the bounds it took, by list. */
+  #drainBounds: Map<readonly string[], _BoundValue> | undefined;
   readonly #messages = new Map<string, string>();
   /** Node name → whether the autoscaler is removing it or means to (its taints); nodes never change in a plan. */
   readonly #removing = new Map<string, boolean>();
@@ -267,7 +283,9 @@ export class PlanningSession {
     const view: NodeView = { ...offer.node, name, labels: { ...offer.node.labels, 'kubernetes.io/hostname': name }, ready: true, unschedulable: false, createdAt: this.context.now };
     this.state.addNode(view);
     this.#planned.set(name, { view, offer });
+    this.#roomChanged(name);
     this.#trialLog?.push(() => {
+      this.#roomChanged(name);
       this.state.removeNode(name);
       this.#planned.delete(name);
       this.#free.delete(name);
@@ -472,10 +490,11 @@ export class PlanningSession {
     const pod = replacement.pod;
     // The webhook pins the replacement to its capacity type: other nodes would fail NodeAffinity anyway.
     const candidates = replacement.capacityType === undefined ? targets : this.#ofCapacityType(targets, replacement.capacityType);
-    const bound = this.#bound(candidates);
+    const taken = this.#drainBounds;
+    const bound = taken === undefined ? this.#bound(candidates) : this.#drainBound(taken, candidates, from);
     if (!wouldFit(pod.requests, bound.max)) {
-      // No candidate has that much free: every one lacks each resource the bound lacks.
-      let considered = bound.available - (bound.members.has(from) && !this.#drained.has(from) ? 1 : 0);
+      // No candidate has that much free: every one lacks each resource the bound lacks. A drain's own bound leaves `from` out already.
+      let considered = bound.available - (taken === undefined && this.#bound(candidates).members.has(from) && !this.#drained.has(from) ? 1 : 0);
       if (accept !== undefined) {
         considered = 0;
         for (const target of candidates) if (target !== from && !this.#drained.has(target) && accept(target)) considered++;
@@ -530,17 +549,58 @@ export class PlanningSession {
   #bound(candidates: readonly string[]): _Bound {
     let bound = this.#bounds.get(candidates);
     if (bound === undefined) {
-      const max: Record<string, number> = {};
-      let available = 0;
-      for (const name of candidates) {
-        _raise(max, this.free(name));
-        if (!this.#drained.has(name)) available++;
-      }
-      bound = { members: new Set(candidates), max, available };
+      bound = { members: new Set(candidates), ...this.#scanBound(candidates, undefined) };
       this.#bounds.set(candidates, bound);
       this.#boundList.push(bound);
     }
     return bound;
+  }
+
+  /**
+   * The bound over `candidates` but `from` as this drain first sees it (`DrainRequest.boundsPerDrain`),
+   * then held for the rest of the drain as `#bound` holds its own. A list of one capacity type
+   * that `from` is not on keeps its exact bound from drain to drain until a node of that type
+   * changes: a drain that finds spot full then costs no scan of the spot nodes.
+   */
+  #drainBound(taken: Map<readonly string[], _BoundValue>, candidates: readonly string[], from: string): _BoundValue {
+    let bound = taken.get(candidates);
+    if (bound !== undefined) return bound;
+    const type = this.#listType.get(candidates);
+    let exact = this.#exact.get(candidates);
+    if (type !== undefined && exact === undefined) {
+      exact = { members: new Set(candidates), version: -1, value: { max: {}, available: 0 } };
+      this.#exact.set(candidates, exact);
+    }
+    if (exact !== undefined && !exact.members.has(from)) {
+      const version = this.#typeVersion.get(type) ?? 0;
+      if (exact.version !== version) {
+        exact.value = this.#scanBound(candidates, undefined);
+        exact.version = version;
+      }
+      bound = exact.value;
+    } else {
+      bound = this.#scanBound(candidates, from);
+    }
+    taken.set(candidates, bound);
+    return bound;
+  }
+
+  /** The most free of each resource over `candidates` but `except`, and how many of them are not drained. */
+  #scanBound(candidates: readonly string[], except: string | undefined): _BoundValue {
+    const max: Record<string, number> = {};
+    let available = 0;
+    for (const name of candidates) {
+      if (name === except) continue;
+      _raise(max, this.free(name));
+      if (!this.#drained.has(name)) available++;
+    }
+    return { max, available };
+  }
+
+  /** A node gained or lost room, or was drained or no longer: the exact bounds of its capacity type are stale. */
+  #roomChanged(node: string): void {
+    const type = this.node(node)?.capacityType;
+    this.#typeVersion.set(type, (this.#typeVersion.get(type) ?? 0) + 1);
   }
 
   /** The scheduler's message for `count` nodes each lacking every one of `resources`; memoized, as a full cluster repeats it per node. */
@@ -567,6 +627,7 @@ export class PlanningSession {
         if (list) list.push(name);
         else byType.set(type, [name]);
       }
+      for (const [type, list] of byType) this.#listType.set(list, type);
       this.#targetsByType.set(targets, byType);
     }
     return byType.get(capacityType) ?? [];
@@ -618,13 +679,20 @@ export class PlanningSession {
     const order = [...admitted.admissions].sort((a, b) => rank(a) - rank(b) || _size(b.pod) - _size(a.pod) || _byName(a.pod, b.pod));
     this.state.cordon(nodeName);
     const done: _Tentative[] = [];
+    const drainBounds = request.boundsPerDrain === true ? new Map<readonly string[], _BoundValue>() : undefined;
     for (const admission of order) {
       const replacement = this.replacement(admission.pod);
       this.#forget(admission.pod);
       const lastResort = request.surgeAvoidsRemovalCandidates !== true || admission.mode !== 'surge-first';
       // A pod the webhook does not place moves for the request's capacity type, whatever else `targets` offers.
       const targets = replacement.capacityType === undefined && request.landOn !== undefined ? this.#ofCapacityType(request.targets, request.landOn) : request.targets;
-      const found = this.findTarget(replacement, nodeName, targets, undefined, lastResort);
+      this.#drainBounds = drainBounds;
+      let found: ReturnType<PlanningSession['findTarget']>;
+      try {
+        found = this.findTarget(replacement, nodeName, targets, undefined, lastResort);
+      } finally {
+        this.#drainBounds = undefined;
+      }
       if (!found.ok) {
         this.#assume(admission.pod, nodeName);
         this.#undo(done, nodeName);
@@ -651,6 +719,7 @@ export class PlanningSession {
     // A node that keeps floor pods stays schedulable: it can take pods, or be emptied by a later strategy.
     if (emptied) {
       this.#drained.add(nodeName);
+      this.#roomChanged(nodeName);
       for (const bound of this.#boundList) if (bound.members.has(nodeName)) bound.available--;
     } else {
       this.state.uncordon(nodeName);
@@ -666,6 +735,7 @@ export class PlanningSession {
       for (const t of receiving) this.#receiving.delete(t);
       if (emptied) {
         this.#drained.delete(nodeName);
+        this.#roomChanged(nodeName);
         // Bounds made before the drain counted the node out; those made after never counted it.
         for (const bound of this.#boundList) if (bound.members.has(nodeName)) bound.available++;
       }
@@ -812,6 +882,7 @@ export class PlanningSession {
     this.state.forget(pod);
     if (node === undefined) return;
     this.#free.delete(node);
+    this.#roomChanged(node);
     this.#stayingByNode.delete(node);
     // A node being drained is cordoned: its room is no destination, so the bounds need not grow.
     if (!this.state.isCordoned(node)) this.#raiseBounds(node);
@@ -824,6 +895,7 @@ export class PlanningSession {
   #assume(pod: PodView, node: string): void {
     this.state.assume(pod, node);
     this.#free.delete(node);
+    this.#roomChanged(node);
     this.#stayingByNode.delete(node);
   }
 
@@ -901,11 +973,14 @@ function _rollback(log: readonly (() => void)[]): void {
   for (let i = log.length - 1; i >= 0; i--) (log[i] as () => void)();
 }
 
-interface _Bound {
-  readonly members: ReadonlySet<string>;
+interface _BoundValue {
   readonly max: Record<string, number>;
   /** Members not drained. */
   available: number;
+}
+
+interface _Bound extends _BoundValue {
+  readonly members: ReadonlySet<string>;
 }
 
 function _raise(max: Record<string, number>, free: Resources): void {

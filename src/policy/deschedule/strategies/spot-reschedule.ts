@@ -67,6 +67,10 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
       onDemand.filter((n) => !session.isDrained(n) && session.node(n)?.ready === true && session.node(n)?.unschedulable !== true),
       (n) => [-fractions(n).cpu, -fractions(n).memory],
     ));
+  // A whole drain's targets, one list for every candidate until a drain is planned (the session
+  // splits a list by capacity type once per list, and passes over the node drained itself).
+  let wholeTargets: readonly string[] | undefined;
+  const wholeDrainTargets = (): readonly string[] => (wholeTargets ??= [...spot, ...stayingFullestFirst()]);
   for (const name of onDemand) {
     const node = session.node(name);
     if (node === undefined) continue;
@@ -97,6 +101,7 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
       drains.push(result.drain);
       moves.push(...result.moves);
       staying = undefined;
+      wholeTargets = undefined;
     } else {
       skipped.push({ node: name, strategy, reason: result.reason });
     }
@@ -106,11 +111,12 @@ export function planSpotReschedule(snapshot: ClusterSnapshot, config: SpotResche
   /** The node drained whole, so it goes (see the module comment), or why not: `kept` extended with what held it. */
   function drainWhole(name: string, kept: Reason): DrainAttempt {
     // Where floor pods go: on-demand nodes that stay, the fullest first, so the floor packs onto fewer nodes.
-    const others = stayingFullestFirst().filter((n) => n !== name);
-    if (others.length === 0) return { ok: false, reason: kept };
+    if (!stayingFullestFirst().some((n) => n !== name)) return { ok: false, reason: kept };
     const attempt = session.tryDrain(name, {
       strategy,
-      targets: [...spot, ...others],
+      targets: wholeDrainTargets(),
+      // The other on-demand nodes differ from candidate to candidate (this one is left out).
+      boundsPerDrain: true,
       keepFloor: false,
       landOn: 'spot',
       // The node is drained so it goes: a pod that can't lose a replica must not land on another node the autoscaler will remove.
