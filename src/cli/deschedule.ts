@@ -116,7 +116,7 @@ export function registerDeschedulerCommand(program: Command): void {
       const readOffers = (snapshot: ClusterSnapshot) => karpenter.offers(snapshot.nodes);
       const { planId, plan } = await runCycle({ readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), readOffers, config: config.deschedule, prices, log, history });
       // What a crashed run left, from the same snapshot: the next real start rolls it back first.
-      const leftovers = seen === undefined ? undefined : leftoverDrainState(seen, Date.now());
+      const leftovers = seen === undefined ? undefined : leftoverDrainState(seen, Date.now(), await karpenter.launchedClaims());
       if (opts.output === 'table') process.stdout.write(renderPlanTable(plan, leftovers));
       else printDocument(planDocument(plan, { planId, context: kc.getCurrentContext(), dryRun: true, ...(leftovers === undefined ? {} : { leftovers }) }), opts.output);
       log.flush();

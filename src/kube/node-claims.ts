@@ -35,6 +35,17 @@ export type ClaimState =
   /** Deleted (Karpenter gives up on a claim it cannot launch) or being deleted; `message` from its last False condition. */
   | { readonly kind: 'gone'; readonly message: string };
 
+/** A NodeClaim the descheduler created for a replacement node (it carries `LAUNCH_ANNOTATION`). */
+export interface LaunchedClaim {
+  readonly name: string;
+  /** The annotation's value: `<plan id>/<launch name>`. */
+  readonly launchedFor: string;
+  /** The node it launched, once named (`status.nodeName`). */
+  readonly nodeName?: string;
+  /** Being deleted already (Karpenter terminates it). */
+  readonly deleting: boolean;
+}
+
 /** What the executor needs of a node provisioner to launch a replacement. */
 export interface NodeLauncher extends NodeDeleter {
   /**
@@ -45,6 +56,8 @@ export interface NodeLauncher extends NodeDeleter {
   launch(offerId: string, requests: Readonly<Record<string, string>>, launchedFor: string): Promise<string>;
   /** Where the claim stands. */
   claimState(name: string): Promise<ClaimState>;
+  /** The NodeClaims this launcher created (they carry `LAUNCH_ANNOTATION`); none without Karpenter. */
+  launchedClaims(): Promise<readonly LaunchedClaim[]>;
 }
 
 /** What the planner is offered. */
@@ -118,6 +131,18 @@ export class KarpenterNodes implements NodeLauncher, OfferReader {
       if (live.metadata?.annotations?.[LAUNCH_ANNOTATION] !== launchedFor) throw new Error(`Cannot create NodeClaim "${name}": another of that name exists`, { cause: error });
     }
     return name;
+  }
+
+  async launchedClaims(): Promise<readonly LaunchedClaim[]> {
+    const claims = (await this.#list<KarpenterNodeClaim>(NODE_CLAIMS, 'NodeClaims')) ?? [];
+    const out: LaunchedClaim[] = [];
+    for (const c of claims) {
+      const launchedFor = c.metadata?.annotations?.[LAUNCH_ANNOTATION];
+      if (launchedFor === undefined || c.metadata?.name === undefined) continue;
+      const deleting = c.metadata.deletionTimestamp !== undefined && c.metadata.deletionTimestamp !== null;
+      out.push({ name: c.metadata.name, launchedFor, ...(c.status?.nodeName === undefined ? {} : { nodeName: c.status.nodeName }), deleting });
+    }
+    return out;
   }
 
   async claimState(name: string): Promise<ClaimState> {

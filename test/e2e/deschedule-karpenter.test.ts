@@ -27,10 +27,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
 import { waitFor } from '../../src/devcluster/processes.js';
+import { NODE_POOLS } from '../../src/kube/node-pools.js';
 import { NODE_GROUP_LABEL } from '../../src/tenants/classes.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { writeDeschedulerConfig } from './support/descheduler-config.js';
 import { runCli } from './support/exec.js';
+import { claimsOf, deployOnPool, INSTANCE_TYPE, nodePool, patchPool, poolReady } from './support/karpenter.js';
 import { MinReadyWatch, servesTraffic } from './support/ready-watch.js';
 import { podsOf, setCordoned } from './support/workloads.js';
 
@@ -39,7 +41,6 @@ const POOL = 'large';
 const NS = 'karpenter-consolidate';
 const APPS = ['alpha', 'beta'] as const;
 const dir = mkdtempSync(join(tmpdir(), 'stowage-deschedule-karpenter-e2e-'));
-const NODE_CLAIMS = { group: 'karpenter.sh', version: 'v1', plural: 'nodeclaims' } as const;
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function poolNodes(c: TestCluster): Promise<V1Node[]> {
@@ -47,39 +48,12 @@ async function poolNodes(c: TestCluster): Promise<V1Node[]> {
 }
 
 async function nodeClaims(c: TestCluster): Promise<{ name: string; nodeName: string }[]> {
-  const list = (await c.kc.makeApiClient(CustomObjectsApi).listClusterCustomObject(NODE_CLAIMS)) as { items: { metadata: { name: string }; status?: { nodeName?: string } }[] };
-  return list.items.map((i) => ({ name: i.metadata.name, nodeName: i.status?.nodeName ?? '' }));
+  return (await claimsOf(c)).map(({ name, nodeName }) => ({ name, nodeName }));
 }
 
-/** A Deployment for the pool's nodes (by default one 1500m pod), waited for until every pod serves on a node of the pool; that node. */
-async function deploy(c: TestCluster, name: string, options: { ns?: string; pool?: string; replicas?: number; cpu?: string } = {}): Promise<string> {
-  const { ns = NS, pool = POOL, replicas = 1, cpu = '1500m' } = options;
-  await c.apps.createNamespacedDeployment({
-    namespace: ns,
-    body: {
-      metadata: { name },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: {
-            terminationGracePeriodSeconds: 1,
-            nodeSelector: { [NODE_GROUP_LABEL]: pool },
-            tolerations: [{ key: 'size', operator: 'Equal', value: pool, effect: 'NoSchedule' }],
-            containers: [{ name, image: `registry.example/${name}:1`, resources: { requests: { cpu, memory: '1Gi' } } }],
-          },
-        },
-      },
-    },
-  });
-  let node = '';
-  await waitFor(`${replicas} serving ${name} pod(s) on a ${pool} node`, async () => {
-    const pods = await podsOf(c, ns, name);
-    node = pods.length === replicas && pods.every((p) => servesTraffic(p)) ? (pods[0]?.spec?.nodeName ?? '') : '';
-    return node !== '';
-  }, { timeoutMs: 180_000, intervalMs: 500 });
-  return node;
+/** A Deployment for the pool's nodes, waited for until its pods serve; their node. */
+function deploy(c: TestCluster, name: string, options: { ns?: string; pool?: string; replicas?: number; cpu?: string } = {}): Promise<string> {
+  return deployOnPool(c, options.ns ?? NS, name, options.pool ?? POOL, options);
 }
 
 describe('karpenter-consolidate with Karpenter', () => {
@@ -148,58 +122,18 @@ describe('karpenter-consolidate with Karpenter', () => {
 
 const RPOOL = 'replace';
 const RNS = 'karpenter-replace';
-const NODE_POOLS = { group: 'karpenter.sh', version: 'v1', plural: 'nodepools' } as const;
-const INSTANCE_TYPE = 'node.kubernetes.io/instance-type';
 const KWOK_CLASSES = { group: 'karpenter.kwok.sh', version: 'v1alpha1', plural: 'kwoknodeclasses' } as const;
 
 /** The replace test's NodePool: on-demand in us-east-1a, of `types`, at most `nodes` nodes; Karpenter disrupts none of its nodes itself. */
 function replacePool(types: readonly string[], nodes: string): Record<string, unknown> {
-  return {
-    apiVersion: 'karpenter.sh/v1',
-    kind: 'NodePool',
-    metadata: { name: RPOOL },
-    spec: {
-      template: {
-        metadata: { labels: { [NODE_GROUP_LABEL]: RPOOL } },
-        spec: {
-          nodeClassRef: { group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: 'default' },
-          taints: [{ key: 'size', value: RPOOL, effect: 'NoSchedule' }],
-          requirements: [
-            { key: INSTANCE_TYPE, operator: 'In', values: [...types] },
-            { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
-            { key: 'topology.kubernetes.io/zone', operator: 'In', values: ['us-east-1a'] },
-          ],
-          expireAfter: 'Never',
-        },
-      },
-      limits: { nodes },
-      // Karpenter's own consolidation and drift replacement off: the descheduler is the one that replaces.
-      disruption: { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: 'Never', budgets: [{ nodes: '0' }] },
-    },
-  };
+  return nodePool(RPOOL, types, nodes);
 }
 
 /** A KWOK node class whose nodes register only after 10 minutes: a launch from it does not come up in a test's time. */
 const SLOW_CLASS = 'slow';
 
-async function poolReady(c: TestCluster): Promise<void> {
-  const custom = c.kc.makeApiClient(CustomObjectsApi);
-  await waitFor(`NodePool "${RPOOL}" to be Ready`, async () => {
-    const pool = (await custom.getClusterCustomObject({ ...NODE_POOLS, name: RPOOL })) as { metadata?: { generation?: number }; status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] } };
-    const ready = pool.status?.conditions?.find((cond) => cond.type === 'Ready');
-    return ready?.status === 'True' && (ready.observedGeneration ?? 0) >= (pool.metadata?.generation ?? 0);
-  }, { timeoutMs: 60_000, intervalMs: 500 });
-}
-
-async function patchPool(c: TestCluster, spec: Record<string, unknown>): Promise<void> {
-  await c.kc.makeApiClient(CustomObjectsApi).patchClusterCustomObject({ ...NODE_POOLS, name: RPOOL, body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-}
-
 async function replaceClaims(c: TestCluster): Promise<{ name: string; nodeName: string; instanceType: string }[]> {
-  const list = (await c.kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ ...NODE_CLAIMS, labelSelector: `karpenter.sh/nodepool=${RPOOL}` })) as {
-    items: { metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string }; status?: { nodeName?: string } }[];
-  };
-  return list.items.filter((i) => i.metadata.deletionTimestamp === undefined).map((i) => ({ name: i.metadata.name, nodeName: i.status?.nodeName ?? '', instanceType: i.metadata.labels?.[INSTANCE_TYPE] ?? '' }));
+  return (await claimsOf(c, RPOOL)).filter((cl) => !cl.deleting).map(({ name, nodeName, instanceType }) => ({ name, nodeName, instanceType }));
 }
 
 describe('karpenter-consolidate replaces a node by a cheaper one through Karpenter', () => {
@@ -213,7 +147,7 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
     const custom = c.kc.makeApiClient(CustomObjectsApi);
     // Only the big type at first, one node at most: Karpenter launches the m5.2xlarge.
     await custom.createClusterCustomObject({ ...NODE_POOLS, body: replacePool(['m5.2xlarge'], '1') });
-    await poolReady(c);
+    await poolReady(c, RPOOL);
     // The slow node class, Ready as the dev cluster marks its own (the KWOK provider has no controller for it).
     await custom.createClusterCustomObject({ ...KWOK_CLASSES, body: { apiVersion: 'karpenter.kwok.sh/v1alpha1', kind: 'KWOKNodeClass', metadata: { name: SLOW_CLASS }, spec: { nodeRegistrationDelay: '10m' } } });
     await custom.patchClusterCustomObjectStatus(
@@ -231,7 +165,7 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
     const before = await replaceClaims(c);
     assert.deepEqual(before.map((cl) => [cl.nodeName, cl.instanceType]), [[big, 'm5.2xlarge']]);
     // The pool now allows the m5.xlarge too (3.5 of its ~3.9 allocatable cpus would be requested), but its limit is one node.
-    await patchPool(c, { template: (replacePool(['m5.xlarge', 'm5.2xlarge'], '1').spec as { template: unknown }).template });
+    await patchPool(c, RPOOL, { template: (replacePool(['m5.xlarge', 'm5.2xlarge'], '1').spec as { template: unknown }).template });
     const config = writeDeschedulerConfig(dir, 'karpenter-replace', [], {
       strategies: '{ consolidate: { enabled: false }, spot-reschedule: { enabled: false }, karpenter-consolidate: { enabled: true, settleSeconds: 0 } }',
     });
@@ -249,8 +183,8 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
     // Room for one more node, but its node class registers nodes only after 10 minutes: the launch
     // fails live. The NodeClaim is deleted, nothing is left tainted, no pod moved.
     const podsBefore = await Promise.all(REPLACE_APPS.map(async (a) => (await podsOf(c, RNS, a.app)).map((p) => `${p.metadata?.uid}@${p.spec?.nodeName}`).sort()));
-    await patchPool(c, { limits: { nodes: '2' }, template: { spec: { nodeClassRef: { group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: SLOW_CLASS } } } });
-    await poolReady(c);
+    await patchPool(c, RPOOL, { limits: { nodes: '2' }, template: { spec: { nodeClassRef: { group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: SLOW_CLASS } } } });
+    await poolReady(c, RPOOL);
     const slowConfig = writeDeschedulerConfig(dir, 'karpenter-replace-slow', [], {
       strategies: '{ consolidate: { enabled: false }, spot-reschedule: { enabled: false }, karpenter-consolidate: { enabled: true, settleSeconds: 0 } }',
       replacementTimeoutSeconds: 15,
@@ -276,8 +210,8 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
     );
 
     // The pool's own node class again: the replacement.
-    await patchPool(c, { template: { spec: { nodeClassRef: { group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: 'default' } } } });
-    await poolReady(c);
+    await patchPool(c, RPOOL, { template: { spec: { nodeClassRef: { group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: 'default' } } } });
+    await poolReady(c, RPOOL);
     const watches = REPLACE_APPS.map((a) => new MinReadyWatch(c, RNS, `app=${a.app}`, a.replicas));
     await Promise.all(watches.map((w) => w.start()));
     let replacement = '';

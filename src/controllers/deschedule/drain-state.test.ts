@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { node, snapshot, workload } from '../../policy/deschedule/fixtures.test-helper.js';
-import { decodeDrainRecord, encodeDrainRecord, hasDrainingTaint, leftoverDrainState, surgesSafely, withDrainingTaint, withoutDrainingTaint } from './drain-state.js';
+import { node, pod, snapshot, workload } from '../../policy/deschedule/fixtures.test-helper.js';
+import { decodeDrainRecord, encodeDrainRecord, hasDrainingTaint, leftoverDrainState, leftoverLaunches, surgesSafely, withDrainingTaint, withoutDrainingTaint } from './drain-state.js';
 
 describe('drain state on the node', () => {
   test('a record survives the annotation round trip', () => {
@@ -63,5 +63,49 @@ describe('drain state left by an earlier run', () => {
     assert.deepEqual(left.surges, [{ namespace: 'default', name: 'web', saved: { strategy: { type: 'Recreate' }, at: '2026-01-01T00:00:01.000Z' } }], 'only Deployments surge');
     assert.equal(leftoverDrainState(snap, Date.parse('2026-01-01T01:00:00.001Z')).nodes.find((n) => n.node === 'held')?.onStart, 'roll-back', 'a hold that is over is rolled back');
     assert.deepEqual(leftoverDrainState(snapshot({ nodes: [node('clean')] }), before), { nodes: [], surges: [] });
+  });
+
+  test('a replacement launched for a job a crashed run left unfinished: deleted when no pod runs on its node, kept when pods were moved there', () => {
+    const taint = { key: 'stowage.io/draining', value: 'true', effect: 'NoSchedule' } as const;
+    const record = (planId: string, heldUntil?: string): string =>
+      encodeDrainRecord({ planId, startedAt: '2026-01-01T00:00:00.000Z', strategy: 'karpenter-consolidate', pods: [], previous: { hadTaint: false, unschedulable: false }, ...(heldUntil === undefined ? {} : { heldUntil }) });
+    const snap = snapshot({
+      nodes: [
+        // p1's set is still tainted: its job did not finish.
+        node('old-1', { annotations: { 'stowage.io/drain': record('p1') }, taints: [taint] }),
+        node('old-2', { annotations: { 'stowage.io/drain': record('p1') }, taints: [taint] }),
+        // p2's drain finished (held for deletion): its replacement is an ordinary node now.
+        node('old-3', { annotations: { 'stowage.io/drain': record('p2', '2026-01-01T01:00:00.000Z') }, taints: [taint] }),
+        node('new-a'),
+        node('new-b'),
+        node('new-c'),
+        node('new-p2'),
+      ],
+      pods: [
+        pod('ds-1', 'new-a', { owner: { kind: 'DaemonSet', namespace: 'kube-system', name: 'ds' } }),
+        pod('mirror-1', 'new-a', { isMirror: true }),
+        pod('leaving-1', 'new-a', { deletionRequestedAt: 1 }),
+        pod('done-1', 'new-a', { phase: 'Succeeded' }),
+        pod('web-1', 'new-b'),
+      ],
+    });
+    const claims = [
+      { name: 'c-empty', launchedFor: 'p1/replacement-for-old-1', nodeName: 'new-a', deleting: false },
+      { name: 'c-used', launchedFor: 'p1/replacement-b', nodeName: 'new-b', deleting: false },
+      { name: 'c-pending', launchedFor: 'p1/replacement-c', deleting: false },
+      { name: 'c-going', launchedFor: 'p1/replacement-d', nodeName: 'new-c', deleting: true },
+      { name: 'c-finished', launchedFor: 'p2/replacement-for-old-3', nodeName: 'new-p2', deleting: false },
+    ];
+    assert.deepEqual(leftoverLaunches(snap, claims), [
+      { claim: 'c-empty', planId: 'p1', launch: 'replacement-for-old-1', node: 'new-a', pods: [], onStart: 'delete' },
+      { claim: 'c-pending', planId: 'p1', launch: 'replacement-c', pods: [], onStart: 'delete' },
+      { claim: 'c-used', planId: 'p1', launch: 'replacement-b', node: 'new-b', pods: ['default/web-1'], onStart: 'keep' },
+    ]);
+    // The record a crashed recovery wrote on the claim's own node keeps the claim a leftover once the set is untainted.
+    const recovering = snapshot({ nodes: [node('new-a', { annotations: { 'stowage.io/drain': record('p1') }, taints: [taint] })] });
+    assert.deepEqual(leftoverLaunches(recovering, [claims[0] as (typeof claims)[0]]).map((l) => l.onStart), ['delete']);
+    assert.deepEqual(leftoverLaunches(snapshot({ nodes: [node('new-a')] }), claims), [], 'no record of the plan left: every job finished');
+    assert.deepEqual(leftoverDrainState(snap, 0, claims).launches?.map((l) => l.claim), ['c-empty', 'c-pending', 'c-used']);
+    assert.equal(leftoverDrainState(snap, 0).launches, undefined, 'NodeClaims not read: nothing said about them');
   });
 });

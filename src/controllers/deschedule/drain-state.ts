@@ -5,8 +5,10 @@
  * after a crash. Pure: the executor applies what these functions compute.
  */
 import type { V1Taint } from '@kubernetes/client-node';
-import type { ClusterSnapshot, Taint } from '../../core/model.js';
+import type { ClusterSnapshot, PodView, Taint } from '../../core/model.js';
 import { scaledIntOrPercent } from '../../core/int-or-percent.js';
+import { holdsResources } from '../../core/snapshot.js';
+import type { LaunchedClaim } from '../../kube/node-claims.js';
 
 /** The taint a node carries while it is drained. */
 export const DRAINING_TAINT = { key: 'stowage.io/draining', effect: 'NoSchedule' } as const;
@@ -117,18 +119,70 @@ export interface LeftoverSurge {
   readonly saved?: SavedStrategy;
 }
 
+/**
+ * A replacement a crashed run launched for a job it did not finish: the claim's plan still has a
+ * drain record on some node (the set it replaces is tainted before the launch and stays so until
+ * the job ends, or the claim's own node carries the record a crashed recovery wrote).
+ */
+export interface LeftoverLaunch {
+  readonly claim: string;
+  readonly planId: string;
+  readonly launch: string;
+  readonly node?: string;
+  /** Pods on its node that keep it (`namespace/name`): neither a DaemonSet's, a mirror, finished nor being deleted. */
+  readonly pods: readonly string[];
+  /**
+   * What the next start does: `delete` the claim of a node no pod runs on (or of no node yet),
+   * or `keep` a node pods were moved onto: deleting it would disrupt them a second time, and it
+   * is an ordinary node of its pool from then on.
+   */
+  readonly onStart: 'delete' | 'keep';
+}
+
 /** What drains left on the cluster objects: what a dry run reports and a start rolls back. */
 export interface DrainLeftovers {
   readonly nodes: readonly LeftoverDrain[];
   readonly surges: readonly LeftoverSurge[];
+  /** Present when the NodeClaims were read (a cluster with Karpenter). */
+  readonly launches?: readonly LeftoverLaunch[];
+}
+
+/** The pods on `node` that keep it from being deleted: neither a DaemonSet's, a mirror, finished nor being deleted. */
+export function podsKeepingNode(pods: readonly PodView[], node: string): PodView[] {
+  return pods.filter((p) => p.nodeName === node && p.owner.kind !== 'DaemonSet' && !p.isMirror && p.deletionRequestedAt === undefined && holdsResources(p));
+}
+
+/**
+ * The launches of `claims` whose job a crashed run left unfinished (see `LeftoverLaunch`), judged
+ * on `snapshot`. A claim whose plan has no drain record left finished its job (its node is an
+ * ordinary node now) and is not one; nor is a claim being deleted.
+ */
+export function leftoverLaunches(snapshot: ClusterSnapshot, claims: readonly LaunchedClaim[]): LeftoverLaunch[] {
+  const open = new Set<string>();
+  for (const node of snapshot.nodes) {
+    const record = decodeDrainRecord(node.annotations[DRAIN_ANNOTATION]);
+    // A held node finished its drain (its hold over or not); a plan under way keeps a record without a hold on every node it has not finished.
+    if (record !== undefined && record.heldUntil === undefined) open.add(record.planId);
+  }
+  const out: LeftoverLaunch[] = [];
+  for (const claim of claims) {
+    const slash = claim.launchedFor.lastIndexOf('/');
+    const planId = slash < 0 ? claim.launchedFor : claim.launchedFor.slice(0, slash);
+    if (claim.deleting || !open.has(planId)) continue;
+    const node = claim.nodeName === undefined || claim.nodeName === '' ? undefined : claim.nodeName;
+    const pods = node === undefined ? [] : podsKeepingNode(snapshot.pods, node).map((p) => `${p.namespace}/${p.name}`).sort();
+    out.push({ claim: claim.name, planId, launch: slash < 0 ? '' : claim.launchedFor.slice(slash + 1), ...(node === undefined ? {} : { node }), pods, onStart: pods.length > 0 ? 'keep' : 'delete' });
+  }
+  return out.sort((a, b) => (a.claim < b.claim ? -1 : a.claim > b.claim ? 1 : 0));
 }
 
 /**
  * The drain state left on `snapshot`'s objects at `now` (ms): nodes with the draining taint or a
- * drain record, and Deployments with a saved strategy. Between cycles of a running descheduler
+ * drain record, Deployments with a saved strategy, and, given the NodeClaims the descheduler
+ * launched (`claims`), the replacements of jobs left unfinished. Between cycles of a running descheduler
  * only held nodes are expected; anything else was left by a run that stopped half-way (a crash).
  */
-export function leftoverDrainState(snapshot: ClusterSnapshot, now: number): DrainLeftovers {
+export function leftoverDrainState(snapshot: ClusterSnapshot, now: number, claims?: readonly LaunchedClaim[]): DrainLeftovers {
   const nodes: LeftoverDrain[] = [];
   for (const node of snapshot.nodes) {
     const value = node.annotations[DRAIN_ANNOTATION];
@@ -148,7 +202,7 @@ export function leftoverDrainState(snapshot: ClusterSnapshot, now: number): Drai
   const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   nodes.sort((a, b) => order(a.node, b.node));
   surges.sort((a, b) => order(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
-  return { nodes, surges };
+  return { nodes, surges, ...(claims === undefined ? {} : { launches: leftoverLaunches(snapshot, claims) }) };
 }
 
 /** Reads the Deployment annotation a surge wrote; undefined when it is not a record. */

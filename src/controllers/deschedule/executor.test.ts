@@ -57,7 +57,7 @@ describe('PlanExecutor', () => {
     // The snapshot (the cache, synced at start) shows what the nodes carry.
     const seen = snapshot({ nodes: [...fake.nodes.values()].map((n) => node(n.metadata?.name ?? '', { annotations: n.metadata?.annotations ?? {}, taints: (n.spec?.taints ?? []) as never })), pods: [] });
     const executor = new PlanExecutor({ core: fake.core, apps: fake.apps, readSnapshot: async () => seen, log });
-    assert.deepEqual(await executor.recover(), { nodes: ['od'], deployments: [] });
+    assert.deepEqual(await executor.recover(), { nodes: ['od'], deployments: [], claims: [] });
     assert.deepEqual(fake.nodes.get('od')?.spec?.taints, [other]);
     assert.equal(fake.nodes.get('od')?.metadata?.annotations?.[DRAIN_ANNOTATION], undefined);
   });

@@ -41,10 +41,12 @@ import {
   hasDrainingTaint,
   leftoverDrainState,
   MOVED_AT_ANNOTATION,
+  podsKeepingNode,
   SURGE_ANNOTATION,
   surgesSafely,
   withDrainingTaint,
   withoutDrainingTaint,
+  type LeftoverLaunch,
 } from './drain-state.js';
 import type { DeschedulerMetrics } from './metrics.js';
 import type { NodeDeleter, NodeLauncher } from '../../kube/node-claims.js';
@@ -139,18 +141,37 @@ export class PlanExecutor {
 
   /**
    * Rolls back what a crashed run left (`leftoverDrainState` on a fresh snapshot), before any
-   * planning: every node with a drain record or the draining taint is untainted and its record
-   * cleared (a consolidated node still within its hold keeps it); every Deployment whose strategy
-   * a surge changed gets it back once its rollout is done (the rollout goes on without us, with
+   * planning. First the replacements it launched for a job it did not finish (`leftoverLaunches`):
+   * a claim whose node no pod runs on (or that named none yet) is deleted — its node is tainted
+   * and looked at again first, so no pod lands between the look and the deletion; one whose node
+   * pods were moved onto is kept (deleting it would disrupt them a second time). This runs while
+   * the set it replaced is still tainted, so a pod the crashed run evicted and the scheduler has
+   * not placed yet waits for the set's nodes rather than land on a node about to go. Then every
+   * node with a drain record or the draining taint is untainted and its record cleared (a
+   * consolidated node still within its hold keeps it); every Deployment whose strategy a surge
+   * changed gets it back once its rollout is done (the rollout goes on without us, with
    * maxUnavailable 0, and is waited for: that is the one step a crash leaves to resume).
    */
-  async recover(): Promise<{ readonly nodes: readonly string[]; readonly deployments: readonly string[] }> {
+  async recover(): Promise<{ readonly nodes: readonly string[]; readonly deployments: readonly string[]; readonly claims: readonly string[] }> {
     // The moves an earlier run made still rest their workloads and count against the hourly budget.
     if (this.#o.historyStore !== undefined) this.#history = await this.#o.historyStore.load();
-    const leftovers = leftoverDrainState(await this.#o.readSnapshot(), this.#now());
+    const snapshot = await this.#o.readSnapshot();
+    let launched;
+    try {
+      launched = await this.#o.launcher?.launchedClaims();
+    } catch (error) {
+      this.#o.log.error({ error: error instanceof Error ? error.message : String(error) }, 'Cannot list NodeClaims: replacements an earlier run left are not looked for this time');
+    }
+    const leftovers = leftoverDrainState(snapshot, this.#now(), launched);
+    const claims: string[] = [];
+    const handled = new Set<string>();
+    for (const left of leftovers.launches ?? []) {
+      if (left.node !== undefined) handled.add(left.node);
+      if (await this.#recoverLaunch(left)) claims.push(left.claim);
+    }
     const nodes: string[] = [];
     for (const left of leftovers.nodes) {
-      if (left.onStart === 'keep') continue;
+      if (left.onStart === 'keep' || handled.has(left.node)) continue;
       await this.#rollback(left.node, 'startup');
       nodes.push(left.node);
       const planId = left.record?.planId ?? 'unknown';
@@ -166,8 +187,37 @@ export class PlanExecutor {
       this.#o.log.warn({ deployment: `${ref.namespace}/${ref.name}`, surgedAt: left.saved?.at }, 'Gave back a Deployment strategy a surge left by an earlier run replaced');
       await this.#o.events?.record({ kind: 'Deployment', namespace: ref.namespace, name: ref.name, apiVersion: 'apps/v1' }, 'Normal', 'StrategyRestored', 'Gave back the strategy a surge-first move left by an earlier run replaced, once its rollout was done');
     }
-    this.#o.log.info({ nodes: nodes.length, deployments: deployments.length }, 'Start-up recovery done');
-    return { nodes, deployments };
+    this.#o.log.info({ nodes: nodes.length, deployments: deployments.length, nodeClaims: claims.length }, 'Start-up recovery done');
+    return { nodes, deployments, claims };
+  }
+
+  /** Deletes or keeps a replacement a crashed run left (see `recover`); true when its claim was deleted. */
+  async #recoverLaunch(left: LeftoverLaunch): Promise<boolean> {
+    const launcher = this.#o.launcher as NodeLauncher;
+    const log = this.#o.log.child({ planId: left.planId, launch: left.launch, nodeClaim: left.claim, node: left.node });
+    let pods = left.pods;
+    if (left.node !== undefined && pods.length === 0) {
+      // Closed first: a pod bound between the look below and the deletion would be evicted by Karpenter.
+      await this.#writeDrain(left.node, { planId: left.planId, strategy: 'recovery', pods: [], fresh: true });
+      const seen = await this.#o.readSnapshot({ nodes: [left.node] });
+      pods = podsKeepingNode(seen.pods, left.node).map((p) => `${p.namespace}/${p.name}`);
+    }
+    if (pods.length > 0) {
+      if (left.node !== undefined) await this.#rollback(left.node, 'startup');
+      log.warn({ pods }, 'Kept the replacement node an earlier run launched: pods were moved onto it');
+      if (left.node !== undefined) await this.#nodeEvent(left.node, 'Normal', 'ReplacementKept', `Kept this replacement node of plan "${left.planId}" left by an earlier run: ${pods.length} pod(s) were moved onto it`);
+      return false;
+    }
+    try {
+      await launcher.deleteClaim(left.claim);
+    } catch (error) {
+      if (left.node !== undefined) await this.#rollback(left.node, 'startup');
+      log.error({ error: error instanceof Error ? error.message : String(error) }, 'Cannot delete the NodeClaim of an empty replacement an earlier run left: the next start tries again');
+      return false;
+    }
+    log.warn('Deleted the NodeClaim of an empty replacement an earlier run left');
+    if (left.node !== undefined) await this.#nodeEvent(left.node, 'Normal', 'ReplacementCancelled', `Deleted NodeClaim "${left.claim}": an earlier run launched this node for plan "${left.planId}" and stopped before moving a pod onto it`);
+    return true;
   }
 
   /** Carries out `plan` by driving the execution state machine to its end. */
@@ -362,7 +412,7 @@ export class PlanExecutor {
     const deleter = this.#o.nodes;
     if (deleter === undefined) return;
     const { pods } = await this.#o.readSnapshot({ nodes: [nodeName] });
-    const left = pods.filter((p) => p.nodeName === nodeName && p.owner.kind !== 'DaemonSet' && !p.isMirror && p.deletionRequestedAt === undefined && p.phase !== 'Succeeded' && p.phase !== 'Failed');
+    const left = podsKeepingNode(pods, nodeName);
     if (left.length > 0) {
       this.#o.log.info({ planId, node: nodeName, pods: left.map((p) => `${p.namespace}/${p.name}`) }, 'Drained node not deleted: pods reached it since; held for the autoscaler');
       return;
@@ -521,17 +571,25 @@ export class PlanExecutor {
 
   /** Taints the node and records the drain on it, in one write guarded by the resourceVersion. */
   async #taint(drain: NodeDrain, planId: string): Promise<void> {
-    const node: V1Node = await withRetry(`read node "${drain.node}"`, () => this.#o.core.readNode({ name: drain.node }));
+    await this.#writeDrain(drain.node, { planId, strategy: drain.strategy, pods: drain.pods.map((p) => `${p.namespace}/${p.name}`), fresh: false });
+  }
+
+  /**
+   * Writes the draining taint and the drain record; `fresh`: the taint already there counts as
+   * ours (a node Stowage launched carries it only from an earlier recovery), so rollback removes it.
+   */
+  async #writeDrain(nodeName: string, what: { readonly planId: string; readonly strategy: string; readonly pods: readonly string[]; readonly fresh: boolean }): Promise<void> {
+    const node: V1Node = await withRetry(`read node "${nodeName}"`, () => this.#o.core.readNode({ name: nodeName }));
     const at = new Date(this.#now());
     const record = encodeDrainRecord({
-      planId,
+      planId: what.planId,
       startedAt: at.toISOString(),
-      strategy: drain.strategy,
-      pods: drain.pods.map((p) => `${p.namespace}/${p.name}`),
-      previous: { hadTaint: hasDrainingTaint(node.spec?.taints), unschedulable: node.spec?.unschedulable === true },
+      strategy: what.strategy,
+      pods: what.pods,
+      previous: { hadTaint: !what.fresh && hasDrainingTaint(node.spec?.taints), unschedulable: node.spec?.unschedulable === true },
     });
     const body = { metadata: { resourceVersion: node.metadata?.resourceVersion, annotations: { [DRAIN_ANNOTATION]: record } }, spec: { taints: withDrainingTaint(node.spec?.taints, at) } };
-    await withRetry(`taint node "${drain.node}"`, () => this.#o.core.patchNode({ name: drain.node, body }, _MERGE));
+    await withRetry(`taint node "${nodeName}"`, () => this.#o.core.patchNode({ name: nodeName, body }, _MERGE));
   }
 
   /**

@@ -42,6 +42,10 @@ describe('plan rendering', () => {
     assert.match(text, /shop\/cart +\{"type":"Recreate"\} since 2026-01-01T00:00:01.000Z +give it back once the rollout is done/);
     assert.match(text, /Projected saving/);
     assert.doesNotMatch(renderPlanTable(plan, { nodes: [], surges: [] }), /earlier run/);
+    const launches = { nodes: [], surges: [], launches: [{ claim: 'pool-ab12c', planId: 'p9', launch: 'replacement-for-od-1', node: 'pool-ab12c-x', pods: [], onStart: 'delete' as const }, { claim: 'pool-cd34e', planId: 'p9', launch: 'r2', pods: [], onStart: 'delete' as const }] };
+    const withLaunches = renderPlanTable(plan, launches);
+    assert.match(withLaunches, /pool-ab12c +pool-ab12c-x +plan "p9" +delete: no pod on its node/);
+    assert.match(withLaunches, /pool-cd34e +\(none yet\) +plan "p9" +delete: no pod on its node/);
     const doc = planDocument(plan, { planId: 'p', context: 'dev', dryRun: true, leftovers }) as { status: { leftovers: unknown } };
     assert.deepEqual(doc.status.leftovers, leftovers);
   });

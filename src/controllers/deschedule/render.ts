@@ -33,7 +33,7 @@ function _table(header: readonly string[], rows: readonly (readonly string[])[])
  */
 export function renderPlanTable(plan: Plan, leftovers?: DrainLeftovers): string {
   const out: string[] = [];
-  if (leftovers !== undefined && (leftovers.nodes.length > 0 || leftovers.surges.length > 0)) out.push(renderLeftovers(leftovers), '');
+  if (leftovers !== undefined && (leftovers.nodes.length > 0 || leftovers.surges.length > 0 || (leftovers.launches?.length ?? 0) > 0)) out.push(renderLeftovers(leftovers), '');
   out.push(`Projected saving: $${plan.savingUsdPerHour.toFixed(4)}/h from ${plan.drains.length} drain(s), ${plan.moves.length} move(s)`);
   if (plan.launches !== undefined && plan.launches.length > 0) {
     out.push('', _table(['LAUNCH', 'OFFER', '$/H', 'REPLACES', 'REASON'], plan.launches.map((l) => [l.name, l.offer.id, l.offer.usdPerHour.toFixed(4), l.replaces.join(','), l.reason.message])));
@@ -67,6 +67,17 @@ export function renderLeftovers(leftovers: DrainLeftovers): string {
     const rows = leftovers.surges.map((d) => [`${d.namespace}/${d.name}`, d.saved === undefined ? 'unreadable' : `${JSON.stringify(d.saved.strategy)} since ${d.saved.at}`, 'give it back once the rollout is done']);
     if (leftovers.nodes.length > 0) out.push('');
     out.push(_table(['DEPLOYMENT', 'SAVED STRATEGY', 'ON START'], rows));
+  }
+  const launches = leftovers.launches ?? [];
+  if (launches.length > 0) {
+    const rows = launches.map((l) => [
+      l.claim,
+      l.node ?? '(none yet)',
+      `plan "${l.planId}"`,
+      l.onStart === 'delete' ? 'delete: no pod on its node' : `keep: ${l.pods.length} pod(s) moved onto it`,
+    ]);
+    if (leftovers.nodes.length > 0 || leftovers.surges.length > 0) out.push('');
+    out.push(_table(['NODECLAIM', 'NODE', 'LAUNCHED FOR', 'ON START'], rows));
   }
   return out.join('\n');
 }
