@@ -17,7 +17,7 @@ import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { NodeView } from '../core/model.js';
 import type { PriceTable } from '../core/pricing.js';
 import { describeApiError } from './errors.js';
-import { LAUNCH_ANNOTATION, NODE_CLAIMS, NODE_POOLS, nodeClaimFor, nodePoolOffers, parseOfferId, poolStillOffers, type KarpenterNodeClaim, type KarpenterNodePool, type PoolOffers } from './node-pools.js';
+import { LAUNCH_ANNOTATION, NODE_CLAIMS, NODE_POOLS, nodeClaimFor, nodePoolOffers, parseOfferId, poolBudgets, poolStillOffers, type KarpenterNodeClaim, type KarpenterNodePool, type PoolOffers } from './node-pools.js';
 import { withRetry } from './retry.js';
 
 /** What the executor needs of a node provisioner to delete a node. */
@@ -62,7 +62,7 @@ export interface NodeLauncher extends NodeDeleter {
 
 /** What the planner is offered. */
 export interface OfferReader {
-  /** The NodePools' offers for the cluster `nodes` describe; none without Karpenter. */
+  /** The NodePools' offers for the cluster `nodes` describe, and their disruption budgets; none without Karpenter. */
   offers(nodes: readonly NodeView[]): Promise<PoolOffers>;
 }
 
@@ -105,9 +105,9 @@ export class KarpenterNodes implements NodeLauncher, OfferReader {
 
   async offers(nodes: readonly NodeView[]): Promise<PoolOffers> {
     const pools = await this.#list<KarpenterNodePool>(NODE_POOLS, 'NodePools');
-    if (pools === undefined || pools.length === 0) return { offers: [], refused: [] };
+    if (pools === undefined || pools.length === 0) return { offers: [], refused: [], budgets: new Map() };
     const claims = (await this.#list<KarpenterNodeClaim>(NODE_CLAIMS, 'NodeClaims')) ?? [];
-    return nodePoolOffers(pools, claims, nodes, this.#prices);
+    return { ...nodePoolOffers(pools, claims, nodes, this.#prices), budgets: poolBudgets(pools) };
   }
 
   async launch(offerId: string, requests: Readonly<Record<string, string>>, launchedFor: string): Promise<string> {

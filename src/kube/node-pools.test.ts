@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_PRICE_TABLE } from '../core/pricing.js';
 import type { NodeView } from '../core/model.js';
-import { LAUNCH_ANNOTATION, nodeClaimFor, nodePoolOffers, offerId, parseOfferId, poolStillOffers, type KarpenterNodeClaim, type KarpenterNodePool, type NodePoolRequirement } from './node-pools.js';
+import { LAUNCH_ANNOTATION, nodeClaimFor, nodePoolOffers, offerId, parseOfferId, poolBudgets, poolStillOffers, type KarpenterNodeClaim, type KarpenterNodePool, type NodePoolRequirement } from './node-pools.js';
 
 const READY = { conditions: [{ type: 'Ready', status: 'True' }] };
 
@@ -121,4 +121,10 @@ test('the NodeClaim of an offer: the template and the pool as the provisioner se
   assert.equal(poolStillOffers(pool(), [], choice, DEFAULT_PRICE_TABLE), undefined);
   assert.match(poolStillOffers(pool({ resources: { nodes: '3' } }), [], choice, DEFAULT_PRICE_TABLE) ?? '', /limit nodes: 3/);
   assert.match(poolStillOffers(pool(), [], { ...choice, capacityType: 'spot' }, DEFAULT_PRICE_TABLE) ?? '', /do not allow a spot m5.xlarge/);
+});
+
+test('each pool\'s disruption budgets are read as its spec gives them; none set is none (the rule applies Karpenter\'s default)', () => {
+  const budgets = [{ nodes: '0', schedule: '0 9 * * mon-fri', duration: '8h', reasons: ['Underutilized'] }, { nodes: '20%' }];
+  const read = poolBudgets([{ metadata: { name: 'a' }, spec: { disruption: { budgets } } }, { metadata: { name: 'b' }, spec: {} }]);
+  assert.deepEqual(Object.fromEntries(read), { a: budgets, b: [] });
 });

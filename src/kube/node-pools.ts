@@ -23,6 +23,7 @@ import type { CapacityType, NodeView, Resources, Taint } from '../core/model.js'
 import type { PriceTable } from '../core/pricing.js';
 import { Quantity } from '../core/quantity.js';
 import { formatAmount, resourcesFromList } from '../core/resources.js';
+import type { DisruptionBudget } from '../policy/deschedule/disruption-budget.js';
 import type { NodeOffer } from '../policy/deschedule/types.js';
 import { INSTANCE_SHAPES, shapeResourceList, type InstanceShape } from '../tenants/instance-types.js';
 import { KARPENTER_CAPACITY_TYPE_LABEL, KARPENTER_NODEPOOL_LABEL } from '../tenants/nodegroups/karpenter.js';
@@ -67,6 +68,7 @@ export interface KarpenterNodePool {
       };
     };
     readonly limits?: Readonly<Record<string, string | number>>;
+    readonly disruption?: { readonly budgets?: readonly DisruptionBudget[] };
   };
   readonly status?: {
     readonly resources?: Readonly<Record<string, string>>;
@@ -117,6 +119,13 @@ export interface RefusedPool {
 export interface PoolOffers {
   readonly offers: readonly NodeOffer[];
   readonly refused: readonly RefusedPool[];
+  /** Each pool's disruption budgets (`spec.disruption.budgets`, empty when it sets none: Karpenter's default then), when the pools were read. */
+  readonly budgets?: ReadonlyMap<string, readonly DisruptionBudget[]>;
+}
+
+/** Each pool's disruption budgets, as `PoolOffers.budgets`. */
+export function poolBudgets(pools: readonly KarpenterNodePool[]): Map<string, readonly DisruptionBudget[]> {
+  return new Map(pools.map((p) => [p.metadata?.name ?? '', (p.spec?.disruption?.budgets ?? []).map((b) => ({ ...b }))] as const));
 }
 
 /**

@@ -12,7 +12,9 @@
  * through the API: no Stowage taint or drain record on any node, no Deployment with a replaced
  * strategy, and — once Karpenter has removed what was deleted — no Stowage-launched NodeClaim
  * whose node runs none of the pods (a claim whose node took moved pods is kept, by design). The
- * Ready pods of both workloads are watched throughout: neither may go below its floor. A round
+ * Ready pods of both workloads are watched throughout: neither may go below its floor. Before the
+ * rounds, the pool's disruption budget is set to 0 nodes: the dry run plans nothing for it and says
+ * why (`disruption-budget`); the rounds run with a budget of 1 node (0 for drift). A round
  * that ends with the replacement kept changes the cluster the next would start from, so the
  * rounds stop there. STOWAGE_E2E_SEED changes the seed.
  */
@@ -128,6 +130,19 @@ describe('a replacement through Karpenter, SIGKILLed', () => {
     t.after(async () => {
       for (const { watch } of watches) await watch.stop();
     });
+
+    // The pool's disruption budget first: none of its nodes at once, so nothing is planned for it, and the dry run says why.
+    const budgets = (nodePool(POOL, [], '2').spec as { disruption: { budgets: unknown[] } }).disruption.budgets;
+    await patchPool(c, POOL, { disruption: { budgets: [{ nodes: '0' }] } });
+    const closed = await runCli(['deschedule', ...connection, '--config', work, '--dry-run', '-o', 'json'], { STOWAGE_LOG_LEVEL: 'warn' });
+    assert.equal(closed.code, 0, closed.stderr);
+    const closedPlan = JSON.parse(closed.stdout) as { status: { launches?: unknown[]; drains: unknown[]; skipped: { node: string; strategy: string; reason: { code: string; message: string } }[] } };
+    assert.deepEqual([closedPlan.status.launches, closedPlan.status.drains], [undefined, []], closed.stdout);
+    const held = closedPlan.status.skipped.find((x) => x.node === big && x.strategy === 'karpenter-consolidate');
+    assert.equal(held?.reason.code, 'disruption-budget', closed.stdout);
+    assert.match(held?.reason.message ?? '', /NodePool "crash" allows disrupting 0 more node\(s\), 1 wanted: its budget allows 0 of its 1 node\(s\) at once for Underutilized/);
+    notes.push(`budget of 0 nodes: nothing planned, the dry run says "${held?.reason.message ?? ''}"`);
+    await patchPool(c, POOL, { disruption: { budgets } });
 
     for (const [i, round] of ROUNDS.entries()) {
       const n = i + 1;

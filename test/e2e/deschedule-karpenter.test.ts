@@ -11,7 +11,7 @@
  *   throughout), and nothing is left tainted.
  * - **Replace.** One m5.2xlarge of a NodePool that also allows the m5.xlarge (half the price)
  *   runs pods that fit on the smaller one. Karpenter's own disruption is off for the pool
- *   (`consolidateAfter: Never`, a budget of 0 nodes). While the pool's `nodes` limit leaves no
+ *   (`consolidateAfter: Never`, a budget of 0 nodes for drift; 1 for the rest, which the descheduler keeps). While the pool's `nodes` limit leaves no
  *   room, nothing is planned. With room but a node class whose nodes register only after 10
  *   minutes, the launch fails live: its NodeClaim is deleted, nothing is tainted, no pod moved.
  *   With its own node class again, `stowage deschedule --once` creates a NodeClaim of an

@@ -12,6 +12,7 @@ import { needsPodUsage, planDescheduling, type DeschedulingConfig } from '../../
 import { podUsageByUid, type PodMetricsRead } from '../../kube/pod-metrics.js';
 import type { NodeOffer, PlacementContext, Plan } from '../../policy/deschedule/types.js';
 import type { PoolOffers } from '../../kube/node-pools.js';
+import { NODEPOOL_LABEL, type DisruptionBudget } from '../../policy/deschedule/disruption-budget.js';
 import { newPlanId, type ExecutionReport, type PlanExecutor } from './executor.js';
 import type { DeschedulerMetrics } from './metrics.js';
 
@@ -57,12 +58,14 @@ export async function runCycle(options: CycleOptions): Promise<CycleResult> {
   let snapshot = read;
   if (usage?.ok === true) snapshot = { ...read, podUsage: podUsageByUid(read, usage.usage) };
   else if (usage !== undefined) options.log.warn(`Balancing on use plans nothing this cycle: ${usage.message}`);
-  const offers = options.readOffers !== undefined && _replaces(options.config) ? await _offers(options, snapshot) : undefined;
+  const pools = options.readOffers !== undefined && _readsPools(options.config) ? await _pools(options, snapshot) : undefined;
+  const offers = _replaces(options.config) ? pools?.offers : undefined;
   const planId = newPlanId(now());
   const plan = planDescheduling(snapshot, options.config, {
     now: now(),
     prices: options.prices,
     ...(offers === undefined ? {} : { offers }),
+    ...(pools?.budgets === undefined ? {} : { nodePoolBudgets: pools.budgets }),
     ...(placement === undefined ? {} : { placement }),
     ...(options.executor === undefined ? (options.history === undefined ? {} : { history: options.history }) : { failures: options.executor.failures, history: options.executor.history }),
   });
@@ -79,22 +82,32 @@ export async function runCycle(options: CycleOptions): Promise<CycleResult> {
   return { planId, plan, report };
 }
 
-/** Whether karpenter-consolidate is on and may replace nodes: only then are offers read. */
+/** Whether karpenter-consolidate is on: only then are the NodePools read (offers, disruption budgets). */
+function _readsPools(config: DeschedulingConfig): boolean {
+  return config.strategies['karpenter-consolidate'].enabled;
+}
+
+/** Whether karpenter-consolidate may replace nodes: only then are the offers used. */
 function _replaces(config: DeschedulingConfig): boolean {
   const section = config.strategies['karpenter-consolidate'];
   return section.enabled && section.replace;
 }
 
-/** The offers, logged; an unreadable source (no RBAC, the apiserver away) gives none and a warning, not a failed cycle. */
-async function _offers(options: CycleOptions, snapshot: ClusterSnapshot): Promise<readonly NodeOffer[] | undefined> {
+/**
+ * The NodePools' offers and budgets, logged. An unreadable source (no RBAC, the apiserver away)
+ * gives no offers and a warning, not a failed cycle; the budgets then allow nothing for the pools
+ * the nodes name (Karpenter fails closed on a budget it cannot read too).
+ */
+async function _pools(options: CycleOptions, snapshot: ClusterSnapshot): Promise<{ readonly offers?: readonly NodeOffer[]; readonly budgets: ReadonlyMap<string, readonly DisruptionBudget[]> }> {
   try {
     const read = await (options.readOffers as (s: ClusterSnapshot) => Promise<PoolOffers>)(snapshot);
     for (const r of read.refused) options.log.info({ nodePool: r.pool, reason: r.reason }, 'NodePool offers no replacement node');
     options.log.debug({ offers: read.offers.length }, 'Replacement offers read');
-    return read.offers;
+    return { offers: read.offers, budgets: read.budgets ?? new Map() };
   } catch (error) {
-    options.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'Cannot read the NodePools: karpenter-consolidate deletes but does not replace this cycle');
-    return undefined;
+    options.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'Cannot read the NodePools: karpenter-consolidate does not replace, nor delete Karpenter nodes (their disruption budgets unknown), this cycle');
+    const named = new Set(snapshot.nodes.map((n) => n.labels[NODEPOOL_LABEL]).filter((p): p is string => p !== undefined));
+    return { budgets: new Map([...named].map((pool) => [pool, [{ nodes: '0' }]] as const)) };
   }
 }
 

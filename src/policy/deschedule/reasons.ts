@@ -22,6 +22,8 @@ export const REASON_CODES = [
   'settling',
   'utilized',
   'autoscaler-removing',
+  /** Karpenter's NodePool disruption budget has no room for the node (`disruption-budget.ts`). */
+  'disruption-budget',
   // A pod that may not move at all (see `EvictionBlockCode` in the message's source).
   'not-movable',
   // Availability: the workload's floor or its state.

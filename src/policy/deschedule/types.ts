@@ -9,6 +9,7 @@ import type { PlacementPatchOptions } from '../placement/patch.js';
 import type { PlacementPolicy } from '../placement/policy.js';
 import type { DrainFailure, MoveMode } from './guards.js';
 import type { MoveHistory } from './anti-flap.js';
+import type { DisruptionBudget } from './disruption-budget.js';
 import type { SafeLanding } from './landing.js';
 import type { Reason } from './reasons.js';
 
@@ -43,6 +44,12 @@ export interface DeschedulingContext {
    * none (no replacement planned) when absent.
    */
   readonly offers?: readonly NodeOffer[];
+  /**
+   * Karpenter NodePools' disruption budgets (`spec.disruption.budgets`) by pool name: how many of a
+   * pool's nodes karpenter-consolidate may disrupt at once (`disruption-budget.ts`). A pool
+   * absent (or every pool, when this is absent) is not limited.
+   */
+  readonly nodePoolBudgets?: ReadonlyMap<string, readonly DisruptionBudget[]>;
 }
 
 /** A node type the cluster can launch: what a new node of it looks like, and its price. */

@@ -16,8 +16,8 @@ export const INSTANCE_TYPE = 'node.kubernetes.io/instance-type';
 /**
  * A NodePool `name`: on-demand in us-east-1a, of `types`, at most `nodes` nodes, its nodes
  * labelled `NODE_GROUP_LABEL=<name>` and tainted `size=<name>:NoSchedule`; Karpenter disrupts
- * none of them itself (consolidation and drift off, a budget of 0 nodes), so only the
- * descheduler replaces.
+ * none of them itself (consolidation off, a budget of 0 nodes for drift), so only the descheduler
+ * replaces, one node at a time (a budget of 1 node for the other reasons).
  */
 export function nodePool(name: string, types: readonly string[], nodes: string): Record<string, unknown> {
   return {
@@ -39,7 +39,8 @@ export function nodePool(name: string, types: readonly string[], nodes: string):
         },
       },
       limits: { nodes },
-      disruption: { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: 'Never', budgets: [{ nodes: '0' }] },
+      // No drift replacement (the tests change the template), one node at a time for the rest: the descheduler's budget.
+      disruption: { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: 'Never', budgets: [{ nodes: '0', reasons: ['Drifted'] }, { nodes: '1' }] },
     },
   };
 }

@@ -346,3 +346,25 @@ test('multi-node: a set is planned with all its nodes closed, as the executor ta
   // Had od-2 been open while od-1 was planned, a-x would go to od-2 and then, with od-2's drain, move again.
   assert.deepEqual(moved(plan), ['a-x:od-1->big:surge-first', 'b-x:od-2->big:surge-first']);
 });
+
+test('NodePool disruption budgets: a set only as large as its pool allows, nodes beyond the budget left alone and saying why', () => {
+  const s = bigAndThree();
+  const pooled = { ...s, nodes: s.nodes.map((n) => ({ ...n, labels: { ...n.labels, 'karpenter.sh/nodepool': 'p' } })) };
+  const withBudgets = (budgets: readonly { nodes: string; schedule?: string; duration?: string }[]): DeschedulingContext => ({ ...ctx, nodePoolBudgets: new Map([['p', budgets]]) });
+  // Unlimited, the set of two goes (the test above); one node at a time: od-1 alone, od-2 waits.
+  const one = planDescheduling(pooled, mostAllocated(), withBudgets([{ nodes: '1' }]));
+  assert.deepEqual(one.drains.map((d) => `${d.node}:${d.together?.join('+') ?? ''}`), ['od-1:']);
+  const waits = one.skipped.find((x) => x.node === 'od-2');
+  assert.equal(waits?.reason.code, 'disruption-budget');
+  assert.match(waits?.reason.message ?? '', /^Node "od-2" is left alone: NodePool "p" allows disrupting 0 more node\(s\), 1 wanted: its budget allows 1 of its 4 node\(s\) at once for Underutilized, 0 being disrupted already and 1 in this plan$/);
+  // A node of the pool already being disrupted by Karpenter takes the one slot.
+  const busy = { ...pooled, nodes: [...pooled.nodes, node('going', { labels: { 'karpenter.sh/nodepool': 'p' }, taints: [{ key: 'karpenter.sh/disrupted', effect: 'NoSchedule' }] })] };
+  assert.deepEqual(planDescheduling(busy, mostAllocated(), withBudgets([{ nodes: '1' }])).drains, []);
+  // 50% of four nodes: the set of two.
+  assert.deepEqual(planDescheduling(pooled, mostAllocated(), withBudgets([{ nodes: '50%' }])).drains.map((d) => d.node), ['od-1', 'od-2']);
+  // A budget of none outside the hours it is scheduled for limits nothing (now is 01:00 UTC, 1970-01-01).
+  assert.deepEqual(planDescheduling(pooled, mostAllocated(), withBudgets([{ nodes: '0', schedule: '0 9 * * *', duration: '8h' }])).drains.map((d) => d.node), ['od-1', 'od-2']);
+  const closed = planDescheduling(pooled, mostAllocated(), withBudgets([{ nodes: '0', schedule: '0 0 * * *', duration: '8h' }]));
+  assert.deepEqual(closed.drains, []);
+  assert.deepEqual(closed.skipped.filter((x) => x.strategy === 'karpenter-consolidate' && x.node !== 'big').map((x) => `${x.node}:${x.reason.code}`), ['od-1:disruption-budget', 'od-2:disruption-budget', 'od-3:disruption-budget']);
+});

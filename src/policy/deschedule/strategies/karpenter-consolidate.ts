@@ -60,6 +60,7 @@ import type { Reason } from '../reasons.js';
 import { reason } from '../reasons.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 import { removalUtilization } from '../autoscaler.js';
+import { DisruptionLedger, type DisruptionReason } from '../disruption-budget.js';
 import { settlingReason, sortNodes, StrategyResultBuilder } from './strategy.js';
 
 /** The `strategies.karpenter-consolidate` config. */
@@ -106,12 +107,15 @@ export function planKarpenterConsolidate(snapshot: ClusterSnapshot, config: Karp
   );
 
   const offers = config.replace ? _offers(ctx) : [];
+  // Karpenter's NodePool disruption budgets: every action is charged to its nodes' pools.
+  const ledger = new DisruptionLedger(snapshot.nodes, ctx.nodePoolBudgets ?? new Map(), ctx.now);
   const record = (set: _SetAttempt & { readonly ok: true }): void => {
     if (set.launch !== undefined) result.launch(set.launch);
     for (const [name, attempt] of set.drains) result.add(name, attempt);
+    ledger.charge(set.drains.map(([name]) => session.node(name) as NodeView));
   };
   if (config.maxNodesPerAction > 1) {
-    const set = _multiNode(snapshot, config, ctx, targets, config.multiNodeReplace ? offers : []);
+    const set = _multiNode(snapshot, config, ctx, targets, config.multiNodeReplace ? offers : [], ledger);
     if (set !== undefined) record(set);
   }
 
@@ -121,6 +125,11 @@ export function planKarpenterConsolidate(snapshot: ClusterSnapshot, config: Karp
     const skip = _skipReason(session, node, config, ctx.now);
     if (skip !== undefined) {
       result.skip(name, skip);
+      continue;
+    }
+    const overBudget = ledger.refusal([{ node, reason: _disruptionReason(session, name) }]);
+    if (overBudget !== undefined) {
+      result.skip(name, reason('disruption-budget', `Node "${name}" is left alone: ${overBudget}`));
       continue;
     }
     const price = session.price(node);
@@ -150,8 +159,28 @@ export function planKarpenterConsolidate(snapshot: ClusterSnapshot, config: Karp
       }
     }
     result.add(name, attempt);
+    if (attempt.ok) ledger.charge([node]);
   }
   return result.result();
+}
+
+/** Karpenter's reason for disrupting the node: `Empty` without pods to move, else `Underutilized`. */
+function _disruptionReason(session: PlanningSession, name: string): DisruptionReason {
+  return session.podsOn(name).some((p) => p.owner.kind !== 'DaemonSet' && !p.isMirror) ? 'Underutilized' : 'Empty';
+}
+
+/**
+ * The candidates a multi-node action may take: in order, each while its pool's budget has room
+ * for it and the candidates before it of the same pool (as Karpenter filters its candidates by
+ * the budgets before it forms a set).
+ */
+function _withinBudgets(session: PlanningSession, candidates: readonly string[], ledger: DisruptionLedger): string[] {
+  const taken: { node: NodeView; reason: DisruptionReason }[] = [];
+  for (const name of candidates) {
+    const next = [...taken, { node: session.node(name) as NodeView, reason: _disruptionReason(session, name) }];
+    if (ledger.refusal(next) === undefined) taken.push(next[next.length - 1] as (typeof next)[number]);
+  }
+  return taken.map((t) => t.node.name);
 }
 
 /**
@@ -198,7 +227,7 @@ type _SetAttempt =
  * exhaustive: a longer prefix may fit where a shorter one did not). Planned into the session, or
  * nothing changes.
  */
-function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfig, ctx: StrategyContext, targets: readonly string[], offers: readonly NodeOffer[]): (_SetAttempt & { readonly ok: true }) | undefined {
+function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfig, ctx: StrategyContext, targets: readonly string[], offers: readonly NodeOffer[], ledger: DisruptionLedger): (_SetAttempt & { readonly ok: true }) | undefined {
   const { session } = ctx;
   const cost = new Map<string, number>();
   // As Karpenter's candidates: nodes with pods to move and none that may not move (do-not-disrupt, local storage...).
@@ -208,7 +237,7 @@ function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfi
   };
   const eligible = snapshot.nodes.filter((n) => _skipReason(session, n, config, ctx.now) === undefined && movable(n.name)).map((n) => n.name);
   for (const name of eligible) cost.set(name, _disruptionCost(session, name));
-  const pool = sortNodes(eligible, (n) => [cost.get(n) ?? 0, -session.price(session.node(n) as NodeView)]).slice(0, config.maxNodesPerAction);
+  const pool = _withinBudgets(session, sortNodes(eligible, (n) => [cost.get(n) ?? 0, -session.price(session.node(n) as NodeView)]), ledger).slice(0, config.maxNodesPerAction);
   const attempt = (size: number): _SetAttempt => {
     const set = pool.slice(0, size);
     const deleted = session.trial(() => _drainSet(session, set, config, targets, undefined), (r) => r.ok);
