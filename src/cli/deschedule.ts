@@ -116,7 +116,13 @@ export function registerDeschedulerCommand(program: Command): void {
       const readOffers = (snapshot: ClusterSnapshot) => karpenter.offers(snapshot.nodes);
       const { planId, plan } = await runCycle({ readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), readOffers, config: config.deschedule, prices, log, history });
       // What a crashed run left, from the same snapshot: the next real start rolls it back first.
-      const leftovers = seen === undefined ? undefined : leftoverDrainState(seen, Date.now(), await karpenter.launchedClaims());
+      let claims;
+      try {
+        claims = await karpenter.launchedClaims();
+      } catch (error) {
+        log.warn({ error: error instanceof Error ? error.message : String(error) }, 'Cannot list NodeClaims: replacements a crashed run left are not reported');
+      }
+      const leftovers = seen === undefined ? undefined : leftoverDrainState(seen, Date.now(), claims);
       if (opts.output === 'table') process.stdout.write(renderPlanTable(plan, leftovers));
       else printDocument(planDocument(plan, { planId, context: kc.getCurrentContext(), dryRun: true, ...(leftovers === undefined ? {} : { leftovers }) }), opts.output);
       log.flush();
