@@ -19,6 +19,14 @@
  *   surge-first, and deletes the old node's NodeClaim. Checked through the API: the pods run on
  *   the new m5.xlarge node, exactly one NodeClaim was made, the old node and claim are gone, no
  *   Deployment went below its floor (watched), nothing is left tainted.
+ * - **Several by one.** Two m5.xlarge nodes of a pool each run one single replica of 2500m (they
+ *   do not fit together on one); the pool then allows the c5.2xlarge too ($0.34/h against $0.384/h
+ *   for the two) and two nodes disrupted at once. `stowage deschedule --once` plans one action for
+ *   the set (Karpenter's multi-node replace), taints both, creates one NodeClaim of a c5.2xlarge,
+ *   moves both pods onto its node surge-first and deletes both old NodeClaims. Checked through the
+ *   API: both pods serve on the new node, both old nodes and claims are gone, the pool has exactly
+ *   the one new NodeClaim, nothing is left tainted, neither Deployment ever had fewer than one
+ *   Ready pod (watched).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,6 +62,20 @@ async function nodeClaims(c: TestCluster): Promise<{ name: string; nodeName: str
 /** A Deployment for the pool's nodes, waited for until its pods serve; their node. */
 function deploy(c: TestCluster, name: string, options: { ns?: string; pool?: string; replicas?: number; cpu?: string } = {}): Promise<string> {
   return deployOnPool(c, options.ns ?? NS, name, options.pool ?? POOL, options);
+}
+
+/** The nodes with a `stowage.io/` taint or the drain record, through the API. */
+async function nodesMarkedByStowage(c: TestCluster): Promise<string[]> {
+  const nodes = (await c.core.listNode()).items;
+  return nodes.filter((n) => (n.spec?.taints ?? []).some((t) => t.key.startsWith('stowage.io/')) || n.metadata?.annotations?.['stowage.io/drain'] !== undefined).map((n) => n.metadata?.name ?? '');
+}
+
+/** Prints each watched workload's lowest Ready count and asserts it never went below its floor. */
+function assertFloors(watched: readonly { readonly app: string; readonly floor: number; readonly watch: MinReadyWatch }[]): void {
+  for (const { app, floor, watch } of watched) {
+    process.stdout.write(`# ${app}: lowest Ready ${floor} expected, seen ${watch.minReady} over ${watch.events} watch events, ${watch.uids.length} pod(s)\n`);
+    assert.ok(watch.minReady >= floor, `${app} never dropped below its floor of ${floor} Ready`);
+  }
 }
 
 describe('karpenter-consolidate with Karpenter', () => {
@@ -242,15 +264,78 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
         const pods = await podsOf(c, RNS, a.app);
         assert.deepEqual(pods.map((p) => [p.spec?.nodeName, servesTraffic(p)]), Array.from({ length: a.replicas }, () => [replacement, true]), `${a.app} serves on "${replacement}"`);
       }
-      const tainted = (await c.core.listNode()).items.filter((n) => (n.spec?.taints ?? []).some((t) => t.key.startsWith('stowage.io/')) || n.metadata?.annotations?.['stowage.io/drain'] !== undefined);
-      assert.deepEqual(tainted.map((n) => n.metadata?.name), [], 'nothing of Stowage left on any node');
+      assert.deepEqual(await nodesMarkedByStowage(c), [], 'nothing of Stowage left on any node');
     } finally {
       await Promise.all(watches.map((w) => w.stop()));
     }
-    for (const [i, a] of REPLACE_APPS.entries()) {
-      const watch = watches[i] as MinReadyWatch;
-      process.stdout.write(`# ${a.app}: lowest Ready ${a.floor} expected, seen ${watch.minReady} over ${watch.events} watch events, ${watch.uids.length} pod(s)\n`);
-      assert.ok(watch.minReady >= a.floor, `${a.app} never dropped below its floor of ${a.floor} Ready`);
+    assertFloors(REPLACE_APPS.map((a, i) => ({ app: a.app, floor: a.floor, watch: watches[i] as MinReadyWatch })));
+  });
+});
+
+const MPOOL = 'multi';
+const MNS = 'karpenter-multi';
+
+describe('karpenter-consolidate replaces several nodes by one through Karpenter', () => {
+  const MULTI_APPS = ['epsilon', 'zeta'] as const;
+
+  before(async () => {
+    const c = cluster();
+    // m5.xlarge only at first: each 2500m pod gets a node of its own (two do not fit on one).
+    await c.kc.makeApiClient(CustomObjectsApi).createClusterCustomObject({ ...NODE_POOLS, body: nodePool(MPOOL, ['m5.xlarge'], '2') });
+    await poolReady(c, MPOOL);
+    await createNamespace(c.core, MNS);
+  });
+
+  test('two m5.xlarge nodes, each with one single replica, go for one c5.2xlarge that holds both: one NodeClaim, both pods moved onto its node, both old nodes gone, every replica kept serving', { timeout: 8 * 60_000 }, async () => {
+    const c = cluster();
+    const first = await deployOnPool(c, MNS, 'epsilon', MPOOL, { cpu: '2500m' });
+    const second = await deployOnPool(c, MNS, 'zeta', MPOOL, { cpu: '2500m' });
+    assert.notEqual(first, second, 'one node each');
+    const before = (await claimsOf(c, MPOOL)).filter((cl) => !cl.deleting);
+    assert.deepEqual(before.map((cl) => cl.instanceType), ['m5.xlarge', 'm5.xlarge']);
+    // The pool now allows the c5.2xlarge ($0.34/h for both pods against $0.384/h for the two), one
+    // more node, and two of its nodes disrupted at once (a budget of 1 would split the set).
+    await patchPool(c, MPOOL, {
+      limits: { nodes: '3' },
+      template: (nodePool(MPOOL, ['m5.xlarge', 'c5.2xlarge'], '3').spec as { template: unknown }).template,
+      disruption: { budgets: [{ nodes: '0', reasons: ['Drifted'] }, { nodes: '2' }] },
+    });
+    await poolReady(c, MPOOL);
+    const config = writeDeschedulerConfig(dir, 'karpenter-multi', [], {
+      strategies: '{ consolidate: { enabled: false }, spot-reschedule: { enabled: false }, karpenter-consolidate: { enabled: true, settleSeconds: 0 } }',
+    });
+    const watches = MULTI_APPS.map((app) => new MinReadyWatch(c, MNS, `app=${app}`, 1));
+    await Promise.all(watches.map((w) => w.start()));
+    let replacement = '';
+    try {
+      const result = await runCli(['deschedule', '--kubeconfig', c.state.kubeconfigPath, '--config', config, '--once', '-o', 'json'], { STOWAGE_LOG_LEVEL: 'info' });
+      assert.equal(result.code, 0, `deschedule exited ${result.code}: ${result.stderr}`);
+      const out = JSON.parse(result.stdout) as {
+        status: { launches?: { offer: { instanceType: string }; replaces: string[] }[]; drains: { node: string; together?: string[] }[] };
+        report?: { drains: { node: string; outcome: string; reason: { message: string } }[] };
+      };
+      const set = [first, second].sort();
+      assert.deepEqual(out.status.launches?.map((l) => [l.offer.instanceType, [...l.replaces].sort()]), [['c5.2xlarge', set]], result.stdout);
+      assert.deepEqual(out.status.drains.filter((d) => set.includes(d.node)).map((d) => [...(d.together ?? [])].sort()), [set, set], 'both drains name the set');
+      const outcomes = out.report?.drains.map((d) => `${d.node}:${d.outcome}`).sort() ?? [];
+      const launchJob = out.report?.drains.find((d) => d.node.startsWith('replacement-for-'));
+      assert.deepEqual(outcomes, [`${launchJob?.node ?? ''}:done`, ...set.map((n) => `${n}:done`)].sort(), JSON.stringify(out.report));
+      replacement = /launched as node "([^"]+)"/.exec(launchJob?.reason.message ?? '')?.[1] ?? '';
+      assert.notEqual(replacement, '');
+
+      // Karpenter terminates both old nodes; one NodeClaim, the new one, is left in the pool.
+      await waitFor('both old nodes to be gone', async () => (await c.core.listNode()).items.every((n) => !set.includes(n.metadata?.name ?? '')), { timeoutMs: 120_000, intervalMs: 500 });
+      await waitFor('their NodeClaims to be gone', async () => (await claimsOf(c, MPOOL)).every((cl) => !set.includes(cl.nodeName)), { timeoutMs: 120_000, intervalMs: 500 });
+      const after = await claimsOf(c, MPOOL);
+      assert.deepEqual(after.map((cl) => [cl.nodeName, cl.instanceType, cl.launchedFor !== undefined]), [[replacement, 'c5.2xlarge', true]], 'exactly one NodeClaim, the descheduler\'s');
+      for (const app of MULTI_APPS) {
+        const pods = await podsOf(c, MNS, app);
+        assert.deepEqual(pods.map((p) => [p.spec?.nodeName, servesTraffic(p)]), [[replacement, true]], `${app} serves on "${replacement}"`);
+      }
+      assert.deepEqual(await nodesMarkedByStowage(c), [], 'nothing of Stowage left on any node');
+    } finally {
+      await Promise.all(watches.map((w) => w.stop()));
     }
+    assertFloors(MULTI_APPS.map((app, i) => ({ app, floor: 1, watch: watches[i] as MinReadyWatch })));
   });
 });
