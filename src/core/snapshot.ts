@@ -32,7 +32,7 @@ export class SnapshotIndex {
   #requestedByNode: ReadonlyMap<string, Resources> | undefined;
   #pending: readonly PodView[] | undefined;
   readonly #podsByWorkload: _RefMap<PodView[]>;
-  readonly #workloads: ReadonlyMap<string, WorkloadView>;
+  readonly #workloads: _RefMap<WorkloadView>;
   readonly #pdbsByNamespace: ReadonlyMap<string, readonly PdbView[]>;
   /** PDB selectors are matched on first ask only: most policies ask about few pods. */
   readonly #pdbsByPod = new WeakMap<PodView, readonly PdbView[]>();
@@ -64,8 +64,8 @@ export class SnapshotIndex {
       lastOwned = owned;
     }
 
-    const workloads = new Map<string, WorkloadView>();
-    for (const workload of snapshot.workloads) workloads.set(workloadKey(workload.ref), workload);
+    const workloads = new _RefMap<WorkloadView>();
+    for (const workload of snapshot.workloads) workloads.set(workload.ref, workload);
 
     const pdbsByNamespace = new Map<string, PdbView[]>();
     for (const pdb of snapshot.pdbs) _push(pdbsByNamespace, pdb.namespace, pdb);
@@ -126,7 +126,8 @@ export class SnapshotIndex {
   }
 
   workload(ref: WorkloadRef | string): WorkloadView | undefined {
-    return this.#workloads.get(typeof ref === 'string' ? ref : workloadKey(ref));
+    // By ref without building its key: planning asks this for every pod it looks at.
+    return typeof ref === 'string' ? this.#workloads.getByKey(ref) : this.#workloads.get(ref);
   }
 
   /** The PodDisruptionBudgets of the pod's namespace whose selector matches it. */

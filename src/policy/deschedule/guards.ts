@@ -95,6 +95,9 @@ interface _WorkloadState {
   readonly unsettled?: string;
 }
 
+/** An allowing decision of `_decide`. */
+type _Allowed = Extract<ReturnType<typeof _decide>, { ok: true }>;
+
 interface _PdbState {
   readonly key: string;
   readonly label: string;
@@ -117,6 +120,8 @@ export class AvailabilityGuard {
   readonly #resting: (workloadKey: string) => number | undefined;
   readonly #workloads = new Map<string, _WorkloadState>();
   readonly #pdbs = new Map<PdbView, _PdbState>();
+  /** Workload → PDB (or none) → the allowing decision `_decide` made for them. */
+  readonly #allowed = new Map<_WorkloadState, Map<_PdbState | undefined, _Allowed>>();
   /** workload key → waves holding one of its pods. */
   readonly #workloadWaves = new Map<string, Set<number>>();
   /** pdb key → wave → pods planned. */
@@ -164,7 +169,7 @@ export class AvailabilityGuard {
         return { ok: false, reason: reason('multiple-pdbs', `Cannot move ${who}: ${pdbViews.length} PodDisruptionBudgets select it (${names}), and the Eviction API refuses such pods`) };
       }
       const pdb = pdbViews[0] === undefined ? undefined : this.#pdb(pdbViews[0]);
-      const decision = _decide(workload, pdb, who);
+      const decision = this.#decide(workload, pdb, who);
       if (!decision.ok) return decision;
       const { mode } = decision;
       // A surge-first move evicts nothing: the Deployment controller removes the old pod only once
@@ -173,12 +178,19 @@ export class AvailabilityGuard {
       // the common pattern, would otherwise never move).
       const budgeted = mode === 'evict' ? pdb : undefined;
 
-      const taken = (wave: number): boolean =>
-        (this.#workloadWaves.get(key)?.has(wave) ?? false) ||
-        (workloadWaves.get(key)?.has(wave) ?? false) ||
-        (budgeted !== undefined && (this.#pdbWaves.get(budgeted.key)?.get(wave) ?? 0) + (pdbWaves.get(budgeted.key)?.get(wave) ?? 0) >= budgeted.allowance.allowed);
+      // The first wave that neither holds a pod of the workload nor has used up the PDB's allowance
+      // (a loop rather than a closure: admit runs for every pod of every node a plan tries).
+      const held = this.#workloadWaves.get(key);
+      const heldHere = workloadWaves.get(key);
+      const pdbHeld = budgeted === undefined ? undefined : this.#pdbWaves.get(budgeted.key);
+      const pdbHeldHere = budgeted === undefined ? undefined : pdbWaves.get(budgeted.key);
       let wave = 0;
-      while (taken(wave)) wave++;
+      while (
+        (held?.has(wave) ?? false) ||
+        (heldHere?.has(wave) ?? false) ||
+        (budgeted !== undefined && (pdbHeld?.get(wave) ?? 0) + (pdbHeldHere?.get(wave) ?? 0) >= budgeted.allowance.allowed)
+      )
+        wave++;
       _addWave(workloadWaves, key, wave);
       if (budgeted !== undefined) _countWave(pdbWaves, budgeted.key, wave);
 
@@ -209,6 +221,19 @@ export class AvailabilityGuard {
       if (n <= 1) waves?.delete(a.wave);
       else waves?.set(a.wave, n - 1);
     }
+  }
+
+  /** `_decide`, its allowing decisions kept per workload and PDB: they do not depend on the pod, and admit asks for every pod a plan tries. */
+  #decide(workload: _WorkloadState, pdb: _PdbState | undefined, who: string): ReturnType<typeof _decide> {
+    let byPdb = this.#allowed.get(workload);
+    const kept = byPdb?.get(pdb);
+    if (kept !== undefined) return kept;
+    const decision = _decide(workload, pdb, who);
+    if (decision.ok) {
+      if (byPdb === undefined) this.#allowed.set(workload, (byPdb = new Map<_PdbState | undefined, _Allowed>()));
+      byPdb.set(pdb, decision);
+    }
+    return decision;
   }
 
   #workload(ref: WorkloadRef, key: string): _WorkloadState {
