@@ -143,6 +143,8 @@ export class DisruptionLedger {
   readonly #now: number;
   /** Nodes this plan disrupts, per pool. */
   readonly #planned = new Map<string, number>();
+  /** `allowedDisruptions` per pool and reason: the same all plan long (a cron parsed once). */
+  readonly #allowance = new Map<string, BudgetAllowance>();
 
   constructor(nodes: readonly NodeView[], budgets: ReadonlyMap<string, readonly DisruptionBudget[]>, now: number) {
     this.#budgets = budgets;
@@ -150,12 +152,27 @@ export class DisruptionLedger {
     this.#now = now;
   }
 
+  /** The pool whose budgets limit the node, or undefined when none does. */
+  poolOf(node: NodeView): string | undefined {
+    const pool = node.labels[NODEPOOL_LABEL];
+    return pool !== undefined && this.#budgets.has(pool) ? pool : undefined;
+  }
+
   /** How many more of the pool's nodes may be disrupted for `reason`: Infinity when not limited. */
   remaining(pool: string, reason: DisruptionReason): number {
     if (!this.#budgets.has(pool)) return Infinity;
     const counts = this.#counts.get(pool) ?? { total: 0, disrupting: 0 };
-    const { allowed } = allowedDisruptions(this.#budgets.get(pool), counts.total, reason, this.#now);
-    return Math.max(0, allowed - counts.disrupting - (this.#planned.get(pool) ?? 0));
+    return Math.max(0, this.#allowed(pool, reason).allowed - counts.disrupting - (this.#planned.get(pool) ?? 0));
+  }
+
+  #allowed(pool: string, reason: DisruptionReason): BudgetAllowance {
+    const key = `${pool}\u0000${reason}`;
+    let allowance = this.#allowance.get(key);
+    if (allowance === undefined) {
+      allowance = allowedDisruptions(this.#budgets.get(pool), this.#counts.get(pool)?.total ?? 0, reason, this.#now);
+      this.#allowance.set(key, allowance);
+    }
+    return allowance;
   }
 
   /**
@@ -165,8 +182,8 @@ export class DisruptionLedger {
   refusal(nodes: readonly { readonly node: NodeView; readonly reason: DisruptionReason }[]): string | undefined {
     const want = new Map<string, { count: number; reasons: Set<DisruptionReason> }>();
     for (const { node, reason } of nodes) {
-      const pool = node.labels[NODEPOOL_LABEL];
-      if (pool === undefined || !this.#budgets.has(pool)) continue;
+      const pool = this.poolOf(node);
+      if (pool === undefined) continue;
       const entry = want.get(pool) ?? { count: 0, reasons: new Set() };
       entry.count += 1;
       entry.reasons.add(reason);
@@ -177,7 +194,7 @@ export class DisruptionLedger {
         const left = this.remaining(pool, reason);
         if (count <= left) continue;
         const counts = this.#counts.get(pool) ?? { total: 0, disrupting: 0 };
-        const { allowed, problem } = allowedDisruptions(this.#budgets.get(pool), counts.total, reason, this.#now);
+        const { allowed, problem } = this.#allowed(pool, reason);
         const why = problem !== undefined ? `a budget it cannot read allows none: ${problem}` : `its budget allows ${allowed} of its ${counts.total} node(s) at once for ${reason}, ${counts.disrupting} being disrupted already and ${this.#planned.get(pool) ?? 0} in this plan`;
         return `NodePool "${pool}" allows disrupting ${left} more node(s), ${count} wanted: ${why}`;
       }

@@ -170,17 +170,28 @@ function _disruptionReason(session: PlanningSession, name: string): DisruptionRe
 }
 
 /**
- * The candidates a multi-node action may take: in order, each while its pool's budget has room
- * for it and the candidates before it of the same pool (as Karpenter filters its candidates by
- * the budgets before it forms a set).
+ * The first `limit` candidates a multi-node action may take: in order, each while its pool's
+ * budget has room for it and the candidates taken before it of the same pool (as Karpenter filters
+ * its candidates by the budgets before it forms a set). One pass, each pool's room looked up once
+ * per reason: candidates can be thousands.
  */
-function _withinBudgets(session: PlanningSession, candidates: readonly string[], ledger: DisruptionLedger): string[] {
-  const taken: { node: NodeView; reason: DisruptionReason }[] = [];
+function _withinBudgets(session: PlanningSession, candidates: readonly string[], ledger: DisruptionLedger, limit: number): string[] {
+  const taken: string[] = [];
+  const perPool = new Map<string, { count: number; reasons: ReadonlySet<DisruptionReason> }>();
   for (const name of candidates) {
-    const next = [...taken, { node: session.node(name) as NodeView, reason: _disruptionReason(session, name) }];
-    if (ledger.refusal(next) === undefined) taken.push(next[next.length - 1] as (typeof next)[number]);
+    if (taken.length >= limit) break;
+    const pool = ledger.poolOf(session.node(name) as NodeView);
+    if (pool === undefined) {
+      taken.push(name);
+      continue;
+    }
+    const entry = perPool.get(pool) ?? { count: 0, reasons: new Set<DisruptionReason>() };
+    const reasons = new Set(entry.reasons).add(_disruptionReason(session, name));
+    if (![...reasons].every((r) => entry.count + 1 <= ledger.remaining(pool, r))) continue;
+    perPool.set(pool, { count: entry.count + 1, reasons });
+    taken.push(name);
   }
-  return taken.map((t) => t.node.name);
+  return taken;
 }
 
 /**
@@ -237,7 +248,7 @@ function _multiNode(snapshot: ClusterSnapshot, config: KarpenterConsolidateConfi
   };
   const eligible = snapshot.nodes.filter((n) => _skipReason(session, n, config, ctx.now) === undefined && movable(n.name)).map((n) => n.name);
   for (const name of eligible) cost.set(name, _disruptionCost(session, name));
-  const pool = _withinBudgets(session, sortNodes(eligible, (n) => [cost.get(n) ?? 0, -session.price(session.node(n) as NodeView)]), ledger).slice(0, config.maxNodesPerAction);
+  const pool = _withinBudgets(session, sortNodes(eligible, (n) => [cost.get(n) ?? 0, -session.price(session.node(n) as NodeView)]), ledger, config.maxNodesPerAction);
   const attempt = (size: number): _SetAttempt => {
     const set = pool.slice(0, size);
     const deleted = session.trial(() => _drainSet(session, set, config, targets, undefined), (r) => r.ok);
