@@ -63,13 +63,43 @@ test('brackets inside strings, escaped quotes and a backslash at a chunk boundar
 });
 
 test('a 3 MB body of nested brackets or of a million values is refused in a linear scan', () => {
-  const deep = Buffer.from(`{"a":${'['.repeat(3_000_000)}`);
-  const wide = Buffer.from(`{"a":[${'0,'.repeat(1_500_000)}0]}`);
+  const deep = Buffer.from(`{"request":${'['.repeat(3_000_000)}`);
+  const wide = Buffer.from(`{"request":[${'0,'.repeat(1_500_000)}0]}`);
   const started = performance.now();
   assert.equal(checkJsonLimits(deep)?.code, 'too-deep');
   assert.equal(checkJsonLimits(wide)?.code, 'too-many-values');
-  const longString = Buffer.from(`{"a":"${'\\\\'.repeat(1_500_000)}"}`);
+  const longString = Buffer.from(`{"request":"${'\\\\'.repeat(1_500_000)}"}`);
   assert.equal(checkJsonLimits(longString), undefined);
   // Generous for a busy 2-core machine: a quadratic scan would take minutes.
   assert.ok(performance.now() - started < 2_000, `took ${(performance.now() - started).toFixed(0)} ms`);
+});
+
+test('with firstKeys, an object opening with any other key is refused from its first bytes, naming the key', () => {
+  const limits: JsonLimits = { maxDepth: 64, maxValues: 1_000, firstKeys: ['kind', 'apiVersion', 'request'] };
+  for (const ok of ['{"kind":"AdmissionReview"}', ' { "apiVersion" : "v1"}', '{"request":{}}', '{}', '{ }', '{"kind"']) assert.equal(checkJsonLimits(Buffer.from(ok), limits), undefined, ok);
+  assert.equal(checkJsonLimits(Buffer.from(`{"a":[${'0,'.repeat(100_000)}`), limits)?.message, 'expected an AdmissionReview, got an object whose first key is "a"');
+  assert.equal(checkJsonLimits(Buffer.from('{"kinds":1}'), limits)?.code, 'unexpected-first-key');
+  assert.equal(checkJsonLimits(Buffer.from('{"":1}'), limits)?.message, 'expected an AdmissionReview, got an object whose first key is ""');
+  // Past the longest allowed key without its closing quote, it is none of them: no need to read the rest.
+  assert.equal(checkJsonLimits(Buffer.from(`{"${'x'.repeat(100_000)}`), limits)?.message, 'expected an AdmissionReview, got an object whose first key is "xxxxxxxxxxx…"');
+  assert.equal(checkJsonLimits(Buffer.from(String.raw`{"\n\u0000x":1}`), limits), undefined, 'an escaped key is left to JSON.parse and validation');
+  assert.equal(checkJsonLimits(Buffer.from('{"kind":1,"a":2}'), limits), undefined, 'only the first key is checked');
+  assert.equal(checkJsonLimits(Buffer.from('{"a":1}'))?.code, 'unexpected-first-key', 'the defaults check it');
+});
+
+test('the first key is checked however the body is cut', () => {
+  const keys = ['kind', 'apiVersion', 'request'];
+  const limits: JsonLimits = { maxDepth: 64, maxValues: 1_000, firstKeys: keys };
+  fc.assert(
+    fc.property(fc.oneof(fc.constantFrom(...keys, 'kin', 'kindx', 'requests', 'apiversion'), fc.string({ unit: 'grapheme', maxLength: 14 })), fc.jsonValue({ maxDepth: 3 }), fc.array(fc.nat(), { maxLength: 6 }), (key, value, cuts) => {
+      const text = `{${JSON.stringify(key)}:${JSON.stringify(value)}}`;
+      const verdict = _scanInChunks(text, cuts, limits);
+      // A key JSON.stringify escapes is not checked, unless what comes before its first escape is
+      // already longer than any allowed key.
+      const raw = JSON.stringify(key).slice(1, -1);
+      const escaped = raw.includes('\\') && Buffer.byteLength(raw.slice(0, raw.indexOf('\\'))) <= Math.max(...keys.map((k) => k.length));
+      assert.equal(verdict, keys.includes(key) || escaped ? undefined : 'unexpected-first-key', text);
+    }),
+    { numRuns: 2_000 },
+  );
 });

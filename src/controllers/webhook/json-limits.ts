@@ -8,6 +8,9 @@
  * path, through `managedFields`, is about 20 levels) and modest element count, so the scan refuses
  * anything else before it is buffered whole or parsed:
  * - the first non-blank byte must be `{` (this also refuses `application/json-seq`'s RS byte);
+ * - with `firstKeys`, the object's first key must be one of them: an AdmissionReview's encoder
+ *   writes its type fields (`kind`, `apiVersion`) or `request` first, so a body opening with any
+ *   other key (`{"a":[0,0,…`) is refused from its first bytes instead of being read in full;
  * - containers may nest at most `maxDepth` levels;
  * - the body may hold at most `maxValues` containers and separators (`{`, `[`, `,`), which bounds
  *   the objects `JSON.parse` allocates, whatever their size in bytes.
@@ -22,16 +25,23 @@ export interface JsonLimits {
   readonly maxDepth: number;
   /** Most objects, arrays and separators (`,`) in one body: a bound on the values it holds. */
   readonly maxValues: number;
+  /**
+   * Keys the top-level object may start with; any other first key is refused. A key written with
+   * escapes is not checked (JSON.parse and the review's validation still see it).
+   */
+  readonly firstKeys?: readonly string[];
 }
 
 /**
  * 64 levels is three times the deepest path in a real pod's review. 250,000 values is far above a
  * pod with thousands of environment variables (a few values each, doubled by managedFields) and
- * bounds what one body makes `JSON.parse` allocate to some tens of MB, on the parse worker.
+ * bounds what one body makes `JSON.parse` allocate to some tens of MB, on the parse worker. The
+ * first key: the apiserver sends `{"kind":"AdmissionReview","apiVersion":…,"request":…}` (its Go
+ * struct's field order); clients that write `apiVersion` first, or `request`, pass too.
  */
-export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64, maxValues: 250_000 };
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64, maxValues: 250_000, firstKeys: ['kind', 'apiVersion', 'request'] };
 
-export type JsonLimitCode = 'not-an-object' | 'too-deep' | 'too-many-values';
+export type JsonLimitCode = 'not-an-object' | 'unexpected-first-key' | 'too-deep' | 'too-many-values';
 
 /** Why a body was refused before parsing. */
 export interface JsonLimitViolation {
@@ -61,7 +71,15 @@ function _isBlank(byte: number): boolean {
  */
 export class JsonLimitScanner {
   readonly #limits: JsonLimits;
+  /** The longest of `firstKeys`, in bytes: a first key that grows past it is none of them. */
+  readonly #longestKey: number;
   #started = false;
+  /**
+   * Checking the first key: `expect` right after the top-level `{`, `read` inside the key (its
+   * bytes so far in `#key`), `done` once checked or when there is nothing to check.
+   */
+  #firstKey: 'expect' | 'read' | 'done';
+  #key = '';
   #depth = 0;
   #values = 0;
   #inString = false;
@@ -71,6 +89,8 @@ export class JsonLimitScanner {
 
   constructor(limits: JsonLimits = DEFAULT_JSON_LIMITS) {
     this.#limits = limits;
+    this.#longestKey = Math.max(0, ...(limits.firstKeys ?? []).map((k) => Buffer.byteLength(k)));
+    this.#firstKey = limits.firstKeys === undefined ? 'done' : 'expect';
   }
 
   /** Objects, arrays and separators seen so far: about the number of values. */
@@ -96,6 +116,10 @@ export class JsonLimitScanner {
         }
         if (nextQuote !== -1 && nextQuote < i) nextQuote = chunk.indexOf(QUOTE, i);
         if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = chunk.indexOf(BACKSLASH, i);
+        if (this.#firstKey === 'read') {
+          const violation = this.#readFirstKey(chunk, i, nextQuote, nextBackslash);
+          if (violation !== undefined) return violation;
+        }
         if (nextBackslash !== -1 && (nextQuote === -1 || nextBackslash < nextQuote)) {
           // Skip the escaped byte; a \uXXXX escape's hex digits are plain bytes.
           if (nextBackslash + 1 >= n) {
@@ -119,6 +143,7 @@ export class JsonLimitScanner {
           return this.#refuse('not-an-object', `expected a JSON object, got a body starting with ${_describeByte(byte)}`);
         }
       }
+      if (this.#firstKey === 'expect' && this.#depth === 1 && !_isBlank(byte)) this.#firstKey = byte === QUOTE ? 'read' : 'done';
       if (byte === QUOTE) {
         this.#inString = true;
       } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
@@ -134,6 +159,29 @@ export class JsonLimitScanner {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Adds the first key's bytes from `from` to its end (or the chunk's) and checks it once whole.
+   * `quote` and `backslash` are the next ones at or after `from` (-1: none in this chunk).
+   */
+  #readFirstKey(chunk: Uint8Array, from: number, quote: number, backslash: number): JsonLimitViolation | undefined {
+    const escape = backslash !== -1 && (quote === -1 || backslash < quote);
+    const end = escape ? backslash : quote === -1 ? chunk.length : quote;
+    // Only as many bytes as the longest allowed key and one more: enough to tell it is none of them.
+    this.#key += Buffer.from(chunk.buffer, chunk.byteOffset + from, Math.min(end - from, this.#longestKey + 1 - this.#key.length)).toString('latin1');
+    const tooLong = this.#key.length > this.#longestKey;
+    if (!tooLong && escape) {
+      // An escaped key: rare, and left to JSON.parse and the review's own validation.
+      this.#firstKey = 'done';
+      return undefined;
+    }
+    if (!tooLong && quote === -1) return undefined;
+    this.#firstKey = 'done';
+    const key = Buffer.from(this.#key, 'latin1').toString('utf8');
+    if (!tooLong && (this.#limits.firstKeys ?? []).includes(key)) return undefined;
+    const shown = tooLong ? `${JSON.stringify(key).slice(0, -1)}…"` : JSON.stringify(key);
+    return this.#refuse('unexpected-first-key', `expected an AdmissionReview, got an object whose first key is ${shown}`);
   }
 
   #tooMany(): JsonLimitViolation {

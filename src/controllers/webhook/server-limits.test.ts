@@ -90,10 +90,11 @@ describe('webhook server limits', () => {
 
   test('deep, non-object and wide bodies are refused by the pre-scan with a one-line reason', async () => {
     behaviour = async () => PATCHED;
-    const deep = `{"a":${'['.repeat(1_400_000)}${']'.repeat(1_400_000)}}`;
+    const deep = `{"kind":"AdmissionReview","request":${'['.repeat(1_400_000)}${']'.repeat(1_400_000)}}`;
     assertOneLine(await send(deep), 400, /^Invalid AdmissionReview: JSON nested deeper than 64 levels$/m, 'deep');
     assertOneLine(await send('['.repeat(3_000_000)), 400, /^Invalid AdmissionReview: expected a JSON object, got a body starting with "\["$/m, 'brackets');
-    assertOneLine(await send(`{"a":[${'0,'.repeat(1_000_000)}0]}`), 400, /more than 250000 JSON values/, 'wide');
+    assertOneLine(await send(`{"apiVersion":"admission.k8s.io/v1","request":{"object":[${'0,'.repeat(1_000_000)}0]}}`), 400, /more than 250000 JSON values/, 'wide');
+    assertOneLine(await send(`{"a":[${'0,'.repeat(1_000_000)}0]}`), 400, /^Invalid AdmissionReview: expected an AdmissionReview, got an object whose first key is "a"$/m, 'not a review');
     assertOneLine(await send('\x1e{"apiVersion":"admission.k8s.io/v1"}'), 400, /byte 0x1e/, 'record separator');
     assert.equal((await send(REVIEW(POD_CREATE))).status, 200, 'still serving');
   });

@@ -148,7 +148,11 @@ interface _BodyLimits {
 /**
  * Reads the body, scanning it as it streams in; refuses it as soon as it breaks a limit, and stops
  * reading there. A body of declared length (the apiserver always declares it) is copied chunk by
- * chunk into one buffer of that size, which the parse worker then takes over without a copy.
+ * chunk into one buffer of that size, which the parse worker then takes over without a copy. That
+ * buffer is allocated only once the first {@link LARGE_BODY_BYTES} have passed the scan: a hostile
+ * body is mostly refused in its first bytes, and a buffer of its declared megabytes allocated for
+ * nothing would still count towards V8's external memory, whose growth starts full collections of
+ * the heap every review waits on (in `bench:webhook --flood`, dozens of them).
  */
 function _readBody(req: IncomingMessage, limits: _BodyLimits): Promise<_Body> {
   const header = req.headers['content-length'];
@@ -161,8 +165,9 @@ function _readBody(req: IncomingMessage, limits: _BodyLimits): Promise<_Body> {
   if (large && !limits.holdLarge(declared)) return Promise.reject(_tooManyLarge());
   const scanner = new JsonLimitScanner(limits.json);
   return new Promise((resolve, reject) => {
-    // Declared length: one buffer, filled as chunks arrive. Otherwise (chunked): the chunks.
-    const body = known ? Buffer.allocUnsafeSlow(declared) : undefined;
+    // Declared length: one buffer, filled as chunks arrive, from the first LARGE_BODY_BYTES
+    // scanned on. Until then, and for a chunked body, the chunks.
+    let body: Buffer | undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
@@ -184,8 +189,14 @@ function _readBody(req: IncomingMessage, limits: _BodyLimits): Promise<_Body> {
       }
       const violation = scanner.feed(chunk);
       if (violation !== undefined) return fail(new _HttpError(400, `Invalid AdmissionReview: ${violation.message}`, true));
-      if (body === undefined) chunks.push(chunk);
-      else chunk.copy(body, size - chunk.length);
+      if (body !== undefined) chunk.copy(body, size - chunk.length);
+      else if (known && size > LARGE_BODY_BYTES) {
+        body = Buffer.allocUnsafeSlow(declared);
+        let at = 0;
+        for (const held of chunks) at += held.copy(body, at);
+        chunk.copy(body, at);
+        chunks.length = 0;
+      } else chunks.push(chunk);
     });
     req.on('end', () => {
       if (done) return;
