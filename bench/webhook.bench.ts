@@ -46,6 +46,7 @@ import { startWebhookServer } from '../src/controllers/webhook/server.js';
 import { startCluster, stopCluster } from '../src/devcluster/cluster.js';
 import { httpGet } from '../src/devcluster/http.js';
 import { freePorts, readyOrStopped, spawnOwned, stopOwned, waitFor } from '../src/devcluster/processes.js';
+import { shippedNodeOptions } from '../src/devcluster/shipped-identity.js';
 import { createCertificateAuthority, issueCertificate, type CertificateKeyPair } from '../src/pki/certs.js';
 import { heapAfterGc } from '../src/runtime/heap.test-helper.js';
 import type { LoopStats } from './webhook-flood-server.js';
@@ -198,7 +199,7 @@ async function startWebhookProcess(kubeconfig: string, dir: string, tls: Certifi
   // STOWAGE_BENCH_PROFILE=DIR writes the webhook process's CPU profile there.
   const profile = process.env['STOWAGE_BENCH_PROFILE'];
   const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
-  const child = spawnOwned('the webhook', process.execPath, [...nodeArgs, BIN, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`], { stdio: ['ignore', fd, fd] });
+  const child = spawnOwned('the webhook', process.execPath, [...shippedNodeOptions('webhook'), ...nodeArgs, BIN, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   await readyOrStopped(child, 'the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
     timeoutMs: 120_000,
@@ -390,7 +391,10 @@ async function _spawnServer(variant: string, root: string): Promise<_FloodServer
   const profile = process.env['STOWAGE_BENCH_PROFILE'];
   // STOWAGE_BENCH_NODE_ARGS adds node flags to each server (e.g. --trace-gc: its lines are passed through to stderr).
   const extra = (process.env['STOWAGE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const nodeArgs = [...extra, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`])];
+  // The webhook's servers run with the Node options its Deployment ships (that checkout's: a
+  // baseline without them runs without); the bare server is no webhook.
+  const shipped = variant === 'bare' ? [] : shippedNodeOptions('webhook', root);
+  const nodeArgs = [...shipped, ...extra, ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`])];
   const child = spawnOwned(`the ${variant} server`, process.execPath, [...nodeArgs, '--import', 'tsx', join(root, 'bench', 'webhook-flood-server.ts'), variant], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiting: ((line: string) => void)[] = [];

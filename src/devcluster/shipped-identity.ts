@@ -5,6 +5,7 @@
  * the rights a deployed replica has — a missing permission shows up locally, not in production.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { repoPath } from './paths.js';
 
@@ -37,6 +38,23 @@ export function shippedRbac(component: string): { readonly objects: ShippedObjec
   const account = objects.find((o) => o.kind === 'ServiceAccount');
   if (account?.metadata.namespace === undefined) throw new Error(`Cannot find the ServiceAccount in deploy/${component}/rbac.yaml`);
   return { objects, user: `system:serviceaccount:${account.metadata.namespace}:${account.metadata.name}` };
+}
+
+/**
+ * The Node options `deploy/<component>/deployment.yaml` gives its container (`NODE_OPTIONS`), as
+ * command-line arguments: a controller run locally or in a test gets the heap it is deployed with.
+ * `root` is the checkout whose manifest is read (this one by default).
+ *
+ * @example
+ * spawn(process.execPath, [...shippedNodeOptions('webhook'), 'bin/stowage.js', 'webhook', …]);
+ */
+export function shippedNodeOptions(component: string, root: string = repoPath()): string[] {
+  type Deployment = { kind?: string; spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } };
+  const deployments = parseAllDocuments(readFileSync(join(root, 'deploy', component, 'deployment.yaml'), 'utf8'))
+    .map((doc) => doc.toJS() as Deployment | null)
+    .filter((o): o is Deployment => o?.kind === 'Deployment');
+  const value = deployments.flatMap((d) => d.spec?.template?.spec?.containers ?? []).flatMap((c) => c.env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value;
+  return (value ?? '').split(/\s+/).filter((option) => option !== '');
 }
 
 /** The cluster's admin kubeconfig (YAML at `adminPath`), acting as `user` (the admin may impersonate anyone). */

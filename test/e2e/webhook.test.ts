@@ -32,6 +32,7 @@ import { urlWebhookConfiguration } from '../../src/controllers/webhook/registrat
 import { httpGet } from '../../src/devcluster/http.js';
 import { freePorts, isAlive, processGroupMembers, readyOrStopped, spawnOwned, stopOwned, tailLog, waitFor } from '../../src/devcluster/processes.js';
 import { repoPath } from '../../src/devcluster/paths.js';
+import { shippedNodeOptions } from '../../src/devcluster/shipped-identity.js';
 import { describeApiError } from '../../src/kube/errors.js';
 import { ResilientInformer } from '../../src/kube/informer.js';
 import { createCertificateAuthority, issueCertificate, type CertificateKeyPair } from '../../src/pki/certs.js';
@@ -77,7 +78,8 @@ class WebhookProcess {
   static async start(kubeconfig: string, tls: { cert: string; key: string }, port: number, metricsPort: number, name: string, options: { entry?: string; readyTimeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<WebhookProcess> {
     const logPath = join(WORK, `${name}.log`);
     const fd = openSync(logPath, 'a');
-    const args = [options.entry ?? BIN, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`];
+    // With the Node options of deploy/webhook's Deployment: the heap sized as deployed.
+    const args = [...shippedNodeOptions('webhook'), options.entry ?? BIN, 'webhook', '--kubeconfig', kubeconfig, '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`];
     let child: ChildProcess;
     try {
       child = spawnOwned(name, process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, STOWAGE_LOG_LEVEL: 'info' } });

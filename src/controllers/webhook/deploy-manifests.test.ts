@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { shippedNodeOptions } from '../../devcluster/shipped-identity.js';
 import { kustomizationResources, loadManifests, manifestFiles, type ManifestObject } from '../manifests.test-helper.js';
 import { urlWebhookConfiguration } from './registration.js';
 
@@ -88,4 +90,12 @@ test('the shipped registration can point at a URL (a webhook outside the cluster
   assert.deepEqual(hook.clientConfig, { url: 'https://127.0.0.1:8443/mutate', caBundle: Buffer.from('-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n').toString('base64') });
   assert.equal(hook.failurePolicy, 'Ignore');
   assert.ok(hook.namespaceSelector);
+});
+
+test('the webhook container\'s NODE_OPTIONS are options Node accepts there', () => {
+  const options = shippedNodeOptions('webhook');
+  assert.ok(options.length > 0, 'deploy/webhook/deployment.yaml sets NODE_OPTIONS');
+  // Node refuses to start on an option it does not allow in NODE_OPTIONS: the pod would crash-loop.
+  const run = spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: options.join(' ') }, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
 });

@@ -12,7 +12,7 @@ import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, type V1MutatingWebho
 import { readClusterState, recordProcess, stopRecordedProcess } from '../../devcluster/cluster.js';
 import { httpGet } from '../../devcluster/http.js';
 import { repoPath } from '../../devcluster/paths.js';
-import { impersonatingKubeconfig, shippedRbac } from '../../devcluster/shipped-identity.js';
+import { impersonatingKubeconfig, shippedNodeOptions, shippedRbac } from '../../devcluster/shipped-identity.js';
 import { freePorts, isAlive, startProcess, tailLog, waitFor } from '../../devcluster/processes.js';
 import { serverSideApply } from '../../kube/apply.js';
 import { describeApiError } from '../../kube/errors.js';
@@ -116,6 +116,8 @@ export async function startLocalWebhook(options: LocalWebhookOptions): Promise<L
   const port = options.port ?? freeHttps;
   const metricsPort = options.metricsPort ?? freeMetrics;
   const args = [
+    // Sized as deployed (deploy/webhook/deployment.yaml's NODE_OPTIONS).
+    ...shippedNodeOptions('webhook'),
     repoPath('bin', 'stowage.js'),
     'webhook',
     `--kubeconfig=${files.kubeconfig}`,
