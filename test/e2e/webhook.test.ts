@@ -482,7 +482,7 @@ describe('placement webhook on a real control plane', () => {
     assert.equal(metricSum(text, 'stowage_webhook_workload_pods', { name: 'solo', capacity_type: 'on-demand' }), 2);
   });
 
-  test('a flood of 1,000 hostile requests from 16 clients: the webhook (compiled, as the image runs it) stays up, places every pod the apiserver creates meanwhile, stays under 256 MiB and spends little of its event loop on each hostile request', async () => {
+  test('a flood of 1,000 hostile requests from 16 clients: the webhook (compiled, as the image runs it) stays up, places every pod the apiserver creates meanwhile, answers 99% of the reviews it places within 100 ms (timed inside it), stays under 256 MiB and spends little of its event loop on each hostile request', async () => {
     assert.ok(webhook?.running);
     // The image runs compiled JavaScript (Dockerfile); from the sources, tsx's loader threads
     // alone hold some 90 MiB more. The same port: the registration stays as it is.
@@ -559,6 +559,7 @@ describe('placement webhook on a real control plane', () => {
       const ok = answers.filter((r) => r.status === 200);
       const placedDirect = ok.filter((r) => r.body.includes('"patch"')).length;
       const ms = ok.map((r) => r.ms).sort((a, b) => a - b);
+      const placedInside = { n: (answeredAfter.get(Infinity) ?? 0) - (answeredBefore.get(Infinity) ?? 0), p50MsAtMost: percentileBound(answeredBefore, answeredAfter, 0.5), p99MsAtMost: percentileBound(answeredBefore, answeredAfter, 0.99) };
       observed['flood'] = {
         hostileRequests: 1_000,
         clients: 16,
@@ -571,7 +572,7 @@ describe('placement webhook on a real control plane', () => {
         directValidReviews: { sent: answers.length, answered200: ok.length, placed: placedDirect, p50Ms: ms[Math.floor(ms.length / 2)], p99Ms: p99(ok), p99MsBeforeTheFlood: p99(calm) },
         // Every review the webhook placed while the flood ran (direct and the apiserver's), timed by
         // the webhook itself: a bucket bound of its histogram, so "at most".
-        placedInsideTheWebhook: { n: (answeredAfter.get(Infinity) ?? 0) - (answeredBefore.get(Infinity) ?? 0), p50MsAtMost: percentileBound(answeredBefore, answeredAfter, 0.5), p99MsAtMost: percentileBound(answeredBefore, answeredAfter, 0.99) },
+        placedInsideTheWebhook: placedInside,
         webhookMainThreadCpuMs: { perValidReview: Number(mainMsPerValidReview.toFixed(2)), perHostileRequest: Number(mainMsPerHostile.toFixed(2)) },
         rssMiB: { before: Math.round(rssBefore), peakDuring: Math.round(peak), after5s: Math.round(rssAfter) },
         webhookReviewsDuringTest: metricSum(await wh.metrics(), 'stowage_webhook_reviews_total') - reviewsBefore,
@@ -592,6 +593,11 @@ describe('placement webhook on a real control plane', () => {
       // the load disturbs far less (before the parse worker sent back only the pod's fields and
       // ran at a lower priority, ~5.8 ms; since, ~2 ms).
       assert.ok(mainMsPerHostile < 4, `the event loop spent ${mainMsPerHostile.toFixed(2)} ms of CPU per hostile request (< 4 ms), beyond the valid reviews' ${mainMsPerValidReview.toFixed(2)} ms each`);
+      // And the time the webhook itself took to answer the reviews it placed meanwhile (first byte
+      // to response, its histogram): within 100 ms for 99% of them, the issue's bound, counted
+      // where the machine's other processes weigh least (<= 50 ms at load 17.6, the client's p99
+      // then 260 ms). The client's p99 above stays printed.
+      assert.ok(placedInside.n > 0 && placedInside.p99MsAtMost <= 100, `99% of the reviews placed during the flood were answered within ${placedInside.p99MsAtMost} ms inside the webhook (<= 100 ms)`);
     } finally {
       clearInterval(sampler);
       await flood.catch(() => undefined);
