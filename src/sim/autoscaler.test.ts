@@ -219,3 +219,17 @@ test('the cluster keeps exactly the Ready nodes under the scale-down threshold, 
   assert.ok(world.autoscaler.stats.nodesAdded > 0 && world.autoscaler.stats.nodesRemoved > 0, 'nodes were added and removed');
   assert.ok(under > 0, `some node was under the threshold in ${checks} checks`);
 });
+
+test('scale-down: nodes annotated cluster-autoscaler.kubernetes.io/scale-down-disabled "true" are never removed; without it, one is', () => {
+  const world = twoNodeWorld({});
+  world.engine.run(31 * MIN);
+  const nodes = [...world.cluster.readyNodes];
+  assert.ok(nodes.some((n) => world.autoscaler.unneededSince(n) !== undefined), 'one is unneeded before');
+  for (const node of nodes) world.cluster.annotate(node, { 'cluster-autoscaler.kubernetes.io/scale-down-disabled': 'true' });
+  world.engine.run(60 * MIN);
+  assert.deepEqual(nodes.map((n) => n.state), ['ready', 'ready'], 'protected: neither removed in half an hour');
+  assert.ok(nodes.every((n) => world.autoscaler.unneededSince(n) === undefined), 'nor unneeded');
+  for (const node of nodes) world.cluster.annotate(node, { 'cluster-autoscaler.kubernetes.io/scale-down-disabled': undefined });
+  world.engine.run(80 * MIN);
+  assert.equal(nodes.filter((n) => n.state === 'gone').length, 1, 'one removed once the annotations are off');
+});

@@ -24,6 +24,7 @@
 import { checkFit, firstFeasibleNode } from '../policy/fit/index.js';
 import type { FitState, NodeInfo } from '../policy/fit/index.js';
 import { EvictionAnnotation } from '../policy/deschedule/evictable.js';
+import { ScaleDownProtection } from '../policy/deschedule/autoscaler.js';
 import type { NodeView, PodView } from '../core/model.js';
 import type { Cloud } from './cloud.js';
 import type { NodeGroup } from './node-group.js';
@@ -296,6 +297,8 @@ export class ClusterAutoscaler {
       // A node Stowage drained for consolidation stays a candidate: emptying it was the point.
       !node.cordons.has(CordonReason.AutoscalerDelete) &&
       !node.cordons.has(CordonReason.SpotNotice) &&
+      // CA's annotation: a node annotated scale-down-disabled is never removed (Stowage protects a replacement it fills with it).
+      node.annotations.get(ScaleDownProtection.ClusterAutoscaler) !== 'true' &&
       this.#cloud.groupSize(node.group) > node.group.minSize
     );
   }

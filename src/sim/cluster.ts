@@ -81,6 +81,8 @@ export class SimNode {
   deletionCandidateSince: number | undefined;
   /** Run time a controller last took a pod off the node by choice (a rollout or a scale-down), for outage attribution. */
   controllerDeletedAt: number | undefined;
+  /** Annotations a controller wrote on the node (Stowage's scale-down protection); change them through `SimCluster.annotate`. */
+  readonly annotations = new Map<string, string>();
   /** Index in `SimCluster.readyNodes`, for O(1) removal. */
   _readyIndex = -1;
   /** Index in `SimCluster.schedulableNodes` (and its room arrays) while that list stands, else -1. */
@@ -133,7 +135,7 @@ export class SimNode {
       this.#view = {
         name: this.name,
         labels: { ...g.labels, [NodeLabel.Hostname]: this.name },
-        annotations: {},
+        annotations: Object.fromEntries(this.annotations),
         taints,
         allocatable: g.allocatable,
         capacity: g.capacity,
@@ -525,6 +527,15 @@ export class SimCluster {
     if (!node.cordons.delete(reason)) return;
     node.invalidate();
     this.#syncCordon(node);
+  }
+
+  /** Sets the annotations given a value, removes those given undefined. */
+  annotate(node: SimNode, values: Readonly<Record<string, string | undefined>>): void {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) node.annotations.delete(key);
+      else node.annotations.set(key, value);
+    }
+    node.invalidate();
   }
 
   /**

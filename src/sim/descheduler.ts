@@ -18,6 +18,7 @@ import { EMPTY_MOVE_HISTORY } from '../policy/deschedule/anti-flap.js';
 import type { MoveHistory } from '../policy/deschedule/anti-flap.js';
 import type { DrainFailure } from '../policy/deschedule/guards.js';
 import { reason } from '../policy/deschedule/reasons.js';
+import { ScaleDownProtection } from '../policy/deschedule/autoscaler.js';
 import type { Reason } from '../policy/deschedule/reasons.js';
 import type { DeschedulingContext, NodeOffer, PlacementContext, Plan } from '../policy/deschedule/types.js';
 import { beginExecution, DEFAULT_EXECUTION_OPTIONS, stepExecution } from '../policy/execute/machine.js';
@@ -62,7 +63,7 @@ export interface DeschedulerStats {
 
 /** One action the descheduler took, for the differential test against the live one. */
 export type DeschedulerAction =
-  | { readonly action: 'taint' | 'untaint' | 'hold' | 'delete' | 'launch'; readonly node: string }
+  | { readonly action: 'taint' | 'untaint' | 'hold' | 'delete' | 'launch' | 'protect' | 'unprotect'; readonly node: string }
   /** `at` is the engine time (ms), `workload` its key (`workloadKey`), `cycle` the number of the cycle whose plan moved it. */
   | { readonly action: 'evict' | 'surge'; readonly pod: string; readonly node: string; readonly workload: string; readonly at: number; readonly cycle: number };
 
@@ -297,6 +298,21 @@ export class DeschedulerModel {
         // A rollout already under way replaces this pod too.
         if (this.#startRollout(owner, pod)) this.stats.surges++;
         this.actions.push({ action: 'surge', pod: `${effect.move.pod.namespace}/${effect.move.pod.name}`, node: effect.move.fromNode, workload: workloadKey(effect.move.workload), at: this.#engine.now, cycle: this.stats.cycles });
+        return undefined;
+      }
+      case 'protect': {
+        const node = this.#cluster.nodes.get(effect.node);
+        if (node === undefined || node.state !== 'ready') return reason('node-gone', `Node "${effect.node}" is gone`);
+        this.#cluster.annotate(node, { [ScaleDownProtection.ClusterAutoscaler]: 'true', [ScaleDownProtection.Karpenter]: 'true', [ScaleDownProtection.Record]: new Date(this.#epochNow()).toISOString() });
+        this.actions.push({ action: 'protect', node: effect.node });
+        return undefined;
+      }
+      case 'unprotect': {
+        const node = this.#cluster.nodes.get(effect.node);
+        // Only what Stowage set: its record says so.
+        if (node === undefined || !node.annotations.has(ScaleDownProtection.Record)) return undefined;
+        this.#cluster.annotate(node, { [ScaleDownProtection.ClusterAutoscaler]: undefined, [ScaleDownProtection.Karpenter]: undefined, [ScaleDownProtection.Record]: undefined });
+        this.actions.push({ action: 'unprotect', node: effect.node });
         return undefined;
       }
       case 'restore-strategy':

@@ -18,7 +18,10 @@
  *   m5.xlarge from the pool, waits for the node it names to be Ready, moves the pods onto it
  *   surge-first, and deletes the old node's NodeClaim. Checked through the API: the pods run on
  *   the new m5.xlarge node, exactly one NodeClaim was made, the old node and claim are gone, no
- *   Deployment went below its floor (watched), nothing is left tainted.
+ *   Deployment went below its floor (watched), nothing is left tainted. While the pods move onto
+ *   it, the new node carries Cluster Autoscaler's `scale-down-disabled` and Karpenter's
+ *   `do-not-disrupt` annotations (watched: no autoscaler may take it while a single replica
+ *   could be alone on it); once it holds enough, they are gone again.
  * - **Several by one.** Two m5.xlarge nodes of a pool each run one single replica of 2500m (they
  *   do not fit together on one); the pool then allows the c5.2xlarge too ($0.34/h against $0.384/h
  *   for the two) and two nodes disrupted at once. `stowage deschedule --once` plans one action for
@@ -44,6 +47,11 @@ import { claimsOf, deployOnPool, INSTANCE_TYPE, nodePool, patchPool, poolReady }
 import { MinReadyWatch, servesTraffic } from './support/ready-watch.js';
 import { podsOf, setCordoned } from './support/workloads.js';
 
+// As Cluster Autoscaler's FAQ and Karpenter's disruption docs name them (and Stowage's record): written out, not imported, so the test checks the names.
+const SCALE_DOWN_DISABLED = 'cluster-autoscaler.kubernetes.io/scale-down-disabled';
+const DO_NOT_DISRUPT = 'karpenter.sh/do-not-disrupt';
+const PROTECTED = 'stowage.io/scale-down-protected';
+
 const cluster = useCluster({ autoscaler: 'karpenter', podStartupMs: 1000 });
 const POOL = 'large';
 const NS = 'karpenter-consolidate';
@@ -67,7 +75,7 @@ function deploy(c: TestCluster, name: string, options: { ns?: string; pool?: str
 /** The nodes with a `stowage.io/` taint or the drain record, through the API. */
 async function nodesMarkedByStowage(c: TestCluster): Promise<string[]> {
   const nodes = (await c.core.listNode()).items;
-  return nodes.filter((n) => (n.spec?.taints ?? []).some((t) => t.key.startsWith('stowage.io/')) || n.metadata?.annotations?.['stowage.io/drain'] !== undefined).map((n) => n.metadata?.name ?? '');
+  return nodes.filter((n) => (n.spec?.taints ?? []).some((t) => t.key.startsWith('stowage.io/')) || n.metadata?.annotations?.['stowage.io/drain'] !== undefined || n.metadata?.annotations?.[PROTECTED] !== undefined).map((n) => n.metadata?.name ?? '');
 }
 
 /** Prints each watched workload's lowest Ready count and asserts it never went below its floor. */
@@ -237,8 +245,24 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
     const watches = REPLACE_APPS.map((a) => new MinReadyWatch(c, RNS, `app=${a.app}`, a.replicas));
     await Promise.all(watches.map((w) => w.start()));
     let replacement = '';
+    // Nodes seen protected from scale-down while the CLI runs, looked at every 200 ms.
+    const protectedSeen = new Set<string>();
+    let running = true;
+    const looking = (async (): Promise<void> => {
+      while (running) {
+        const nodes = await c.core.listNode().catch(() => ({ items: [] as V1Node[] }));
+        for (const n of nodes.items) {
+          const a = n.metadata?.annotations ?? {};
+          if (a[SCALE_DOWN_DISABLED] === 'true' && a[DO_NOT_DISRUPT] === 'true' && a[PROTECTED] !== undefined) protectedSeen.add(n.metadata?.name ?? '');
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
     try {
-      const result = await runCli(args, { STOWAGE_LOG_LEVEL: 'info' });
+      const result = await runCli(args, { STOWAGE_LOG_LEVEL: 'info' }).finally(() => {
+        running = false;
+      });
+      await looking;
       assert.equal(result.code, 0, `deschedule exited ${result.code}: ${result.stderr}`);
       const out = JSON.parse(result.stdout) as { status: { launches?: { offer: { instanceType: string }; replaces: string[] }[] }; report?: { drains: { node: string; outcome: string; reason: { message: string } }[] } };
       assert.deepEqual(out.status.launches?.map((l) => [l.offer.instanceType, l.replaces]), [['m5.xlarge', [big]]], result.stdout);
@@ -248,6 +272,7 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
       assert.notEqual(replacement, '');
       assert.match(result.stderr, /Created a NodeClaim for a replacement node/);
       assert.match(result.stderr, /Deleted the drained node's NodeClaim/);
+      assert.deepEqual([...protectedSeen], [replacement], 'the new node, and only it, was protected from scale-down while it filled');
 
       // Karpenter terminates the old node; exactly one NodeClaim, the new one, names the new node.
       await waitFor(`node "${big}" to be gone`, async () => (await c.core.listNode()).items.every((n) => n.metadata?.name !== big), { timeoutMs: 120_000, intervalMs: 500 });
@@ -264,8 +289,11 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
         const pods = await podsOf(c, RNS, a.app);
         assert.deepEqual(pods.map((p) => [p.spec?.nodeName, servesTraffic(p)]), Array.from({ length: a.replicas }, () => [replacement, true]), `${a.app} serves on "${replacement}"`);
       }
+      const a = node.metadata?.annotations ?? {};
+      assert.deepEqual([a[SCALE_DOWN_DISABLED], a[DO_NOT_DISRUPT], a[PROTECTED]], [undefined, undefined, undefined], 'full enough: its protection is off again');
       assert.deepEqual(await nodesMarkedByStowage(c), [], 'nothing of Stowage left on any node');
     } finally {
+      running = false;
       await Promise.all(watches.map((w) => w.stop()));
     }
     assertFloors(REPLACE_APPS.map((a, i) => ({ app: a.app, floor: a.floor, watch: watches[i] as MinReadyWatch })));

@@ -31,6 +31,7 @@ import type { MoveHistoryStore } from '../../kube/move-history-store.js';
 import type { DrainFailure } from '../../policy/deschedule/guards.js';
 import { reason } from '../../policy/deschedule/reasons.js';
 import type { Reason } from '../../policy/deschedule/reasons.js';
+import { ScaleDownProtection } from '../../policy/deschedule/autoscaler.js';
 import type { Move, NodeDrain, NodeLaunch, Plan } from '../../policy/deschedule/types.js';
 import { beginExecution, DEFAULT_EXECUTION_OPTIONS, effectsOnStop, realisedSaving, stepExecution } from '../../policy/execute/machine.js';
 import type { Effect, ExecutionOptions, JobOutcome, Notice, Observation } from '../../policy/execute/machine.js';
@@ -299,6 +300,10 @@ export class PlanExecutor {
         case 'cancel-launch':
           await this.#cancelLaunch(effect.launch, effect.node, planId);
           return undefined;
+        case 'protect':
+        case 'unprotect':
+          await this.#protect(effect.node, effect.type === 'protect', planId);
+          return undefined;
         case 'evict':
           return await this.#evict(effect.move);
         case 'surge':
@@ -315,7 +320,8 @@ export class PlanExecutor {
     } catch (error) {
       // untaint never throws; a failed restore is retried by the next cycle's housekeeping.
       const message = error instanceof Error ? error.message : String(error);
-      if (effect.type === 'restore-strategy' || effect.type === 'hold' || effect.type === 'delete-node' || effect.type === 'notice' || effect.type === 'cancel-launch') {
+      // A protection not taken off is taken off by a later plan (`Plan.releases`); a failed protect fails its job.
+      if (effect.type === 'restore-strategy' || effect.type === 'hold' || effect.type === 'delete-node' || effect.type === 'notice' || effect.type === 'cancel-launch' || effect.type === 'unprotect') {
         this.#o.log.warn({ effect: effect.type, error: message }, 'Effect failed; the next cycle retries it');
         return undefined;
       }
@@ -499,6 +505,23 @@ export class PlanExecutor {
     await launcher.deleteClaim(claim);
     this.#o.log.info({ planId, launch: launch.name, nodeClaim: claim, node }, 'Deleted the NodeClaim of a replacement that failed or was not used');
     for (const replaced of launch.replaces) await this.#nodeEvent(replaced, 'Normal', 'ReplacementCancelled', `Deleted NodeClaim "${claim}" of this node's replacement (plan "${planId}"): it failed, timed out or took no pod`);
+  }
+
+  /**
+   * Protects the node from the autoscalers' scale-down (Cluster Autoscaler's and Karpenter's
+   * documented node annotations, with Stowage's record of when), or takes that off again. Only
+   * what Stowage set: a node someone else annotated is left as it is, and only a node carrying
+   * the record loses the annotations.
+   */
+  async #protect(nodeName: string, on: boolean, planId: string): Promise<void> {
+    const node = await withRetry(`read node "${nodeName}"`, () => this.#o.core.readNode({ name: nodeName }));
+    const annotations = node.metadata?.annotations ?? {};
+    const ours = annotations[ScaleDownProtection.Record] !== undefined;
+    if (on ? ours || annotations[ScaleDownProtection.ClusterAutoscaler] === 'true' : !ours) return;
+    const values = on ? { [ScaleDownProtection.ClusterAutoscaler]: 'true', [ScaleDownProtection.Karpenter]: 'true', [ScaleDownProtection.Record]: new Date(this.#now()).toISOString() } : { [ScaleDownProtection.ClusterAutoscaler]: null, [ScaleDownProtection.Karpenter]: null, [ScaleDownProtection.Record]: null };
+    const body = { metadata: { annotations: values } };
+    await withRetry(`${on ? 'protect' : 'unprotect'} node "${nodeName}"`, () => this.#o.core.patchNode({ name: nodeName, body }, _MERGE));
+    this.#o.log.info({ planId, node: nodeName }, on ? 'Replacement node protected from scale-down while it fills' : 'Scale-down protection taken off');
   }
 
   async #hold(nodeName: string, until: number): Promise<void> {

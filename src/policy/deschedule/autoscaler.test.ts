@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PodView, Taint } from '../../core/model.js';
 import { PriceTable } from '../../core/pricing.js';
-import { autoscalerRemoving, removalUtilization } from './autoscaler.js';
+import { autoscalerRemoving, protectionReleases, removalUtilization, ScaleDownProtection } from './autoscaler.js';
 import { DEFAULT_DESCHEDULING_CONFIG, planDescheduling } from './plan.js';
 import type { DeschedulingConfig } from './plan.js';
 import type { DeschedulingContext, Plan } from './types.js';
@@ -169,4 +169,35 @@ test('consolidate never surges a pod onto a node that only Job pods keep above t
   assert.deepEqual(moved(planDescheduling(jobInflated('deployments', { replicas: 1, pdb: false }), config, ctx)), ['svc-a:od-1->od-2']);
   // A workload with a replica to spare (its PDB allows an eviction) survives an autoscaler drain: od-2 stays its last resort.
   assert.deepEqual(moved(planDescheduling(jobInflated('jobs', { replicas: 2, pdb: true }), config, ctx)), ['svc-a:od-1->od-2']);
+});
+
+test('protectionReleases: only nodes Stowage protected, once they hold enough that stays or nothing to lose, and not those the plan drains', () => {
+  const mark = { [ScaleDownProtection.ClusterAutoscaler]: 'true', [ScaleDownProtection.Karpenter]: 'true', [ScaleDownProtection.Record]: '2026-12-06T17:00:00.000Z' };
+  const job = (name: string, on: string): PodView => pod(name, on, { owner: { kind: 'Job', namespace: 'default', name: 'batch' }, requests: { cpu: 3000, memory: GiB } });
+  const daemon = (on: string): PodView => pod(`agent-${on}`, on, { owner: { kind: 'DaemonSet', namespace: 'default', name: 'agent' }, requests: { cpu: 100, memory: GiB } });
+  const s = snapshot({
+    nodes: ['full', 'low', 'jobs', 'empty', 'theirs', 'drained'].map((n) => node(n, { annotations: n === 'theirs' ? { [ScaleDownProtection.ClusterAutoscaler]: 'true' } : mark })),
+    pods: [
+      ...['full', 'low', 'jobs', 'empty', 'theirs', 'drained'].map(daemon),
+      pod('a-1', 'full', { requests: { cpu: 1900, memory: GiB } }),
+      // 30% with the DaemonSet pod, below 50%, a single replica on it: stays protected.
+      pod('b-1', 'low', { requests: { cpu: 1100, memory: GiB } }),
+      // Held up by a Job pod only: what stays is below the threshold.
+      pod('c-1', 'jobs', { requests: { cpu: 500, memory: GiB } }),
+      job('batch-1', 'jobs'),
+      pod('d-1', 'theirs', { requests: { cpu: 100, memory: GiB } }),
+      pod('e-1', 'drained', { requests: { cpu: 3000, memory: GiB } }),
+    ],
+    workloads: [workload('a', 1), workload('b', 1), workload('c', 1), workload('d', 1), workload('e', 1)],
+  });
+  const released = protectionReleases(s, 0.5, new Set(['drained']));
+  assert.deepEqual(released.map((r) => r.node), ['full', 'empty']);
+  assert.equal(released[0]?.reason.code, 'protection-released');
+  assert.match(released[0]?.reason.message ?? '', /^Node "full", protected from scale-down by Stowage since 2026-12-06T17:00:00.000Z, is 50% requested by pods that stay, not below the removal threshold \(50%\)$/);
+  assert.match(released[1]?.reason.message ?? '', /holds no pod that stays: the autoscaler may remove it$/);
+  // The planner hands them to the executor.
+  const plan = planDescheduling(s, only('consolidate'), ctx);
+  const drained = new Set(plan.drains.map((d) => d.node));
+  assert.ok((plan.releases ?? []).length > 0);
+  assert.deepEqual(plan.releases, protectionReleases(s, 0.5, drained));
 });

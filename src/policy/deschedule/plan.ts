@@ -8,7 +8,7 @@ import { formatZodError } from '../../core/validation.js';
 import type { ClusterSnapshot } from '../../core/model.js';
 import { DEFAULT_ANTI_FLAP } from './anti-flap.js';
 import type { AntiFlapOptions } from './anti-flap.js';
-import { DEFAULT_AUTOSCALER_AWARENESS } from './autoscaler.js';
+import { DEFAULT_AUTOSCALER_AWARENESS, protectionReleases } from './autoscaler.js';
 import { DEFAULT_EVICTION_OPTIONS } from './evictable.js';
 import { DEFAULT_BACKOFF, DEFAULT_EVICTION_BUDGETS } from './guards.js';
 import { SCHEDULER_PROFILES } from './landing.js';
@@ -172,5 +172,7 @@ export function planDescheduling<R extends StrategyRegistry = typeof STRATEGIES>
   }
   // A drain's saving is already net of its share of any replacement.
   const savingUsdPerHour = drains.reduce((sum, d) => sum + d.savingUsdPerHour, 0);
-  return { moves, drains, skipped, ...(launches.length > 0 ? { launches } : {}), savingUsdPerHour };
+  // A protected replacement the plan drains is deleted at the end; any other that no longer needs it is released.
+  const releases = protectionReleases(snapshot, config.autoscaler.scaleDownUtilizationThreshold, new Set(drains.map((d) => d.node)));
+  return { moves, drains, skipped, ...(launches.length > 0 ? { launches } : {}), ...(releases.length > 0 ? { releases } : {}), savingUsdPerHour };
 }

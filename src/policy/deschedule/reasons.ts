@@ -54,6 +54,12 @@ export const REASON_CODES = [
   'launch-failed',
   /** Another node of the same action (a set taken together) failed or was refused: the action goes as one. */
   'set-failed',
+  /** A replacement node an action left below the autoscaler's removal threshold is emptied again (`machine.ts`). */
+  'replacement-undone',
+  /** A replacement node the action filled enough to stay above the removal threshold is kept as it is. */
+  'replacement-kept',
+  /** A node Stowage protected from scale-down holds enough, or nothing to lose: the protection comes off. */
+  'protection-released',
   // Decisions: why a move goes the way it does, why a drain is worth it.
   'pdb-allows',
   'rollout-budget',

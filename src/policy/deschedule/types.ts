@@ -11,6 +11,7 @@ import type { DrainFailure, MoveMode } from './guards.js';
 import type { MoveHistory } from './anti-flap.js';
 import type { DisruptionBudget } from './disruption-budget.js';
 import type { SafeLanding } from './landing.js';
+import type { ProtectionRelease } from './autoscaler.js';
 import type { Reason } from './reasons.js';
 
 export type { Reason, ReasonCode } from './reasons.js';
@@ -80,6 +81,13 @@ export interface NodeLaunch {
   readonly strategy: string;
   /** The nodes it replaces. */
   readonly replaces: readonly string[];
+  /**
+   * The autoscaler's removal threshold the node was planned to end above. An action that ends
+   * with the node below it (stopped half-way, or its evicted pods' replacements placed elsewhere)
+   * has the executor empty it again, surge-first where a pod can't lose a replica, rather than
+   * leave it to the autoscaler's drain (`machine.ts`); absent, the node is left as it ends.
+   */
+  readonly removalThreshold?: number;
   readonly reason: Reason;
 }
 
@@ -172,4 +180,6 @@ export interface StrategyResult {
 /** A descheduling plan: deterministic for the same snapshot, config and context. */
 export interface Plan extends StrategyResult {
   readonly savingUsdPerHour: number;
+  /** Nodes Stowage protected from scale-down that no longer need it (`protectionReleases`); none when absent. */
+  readonly releases?: readonly ProtectionRelease[];
 }

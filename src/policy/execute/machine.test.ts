@@ -67,6 +67,8 @@ function _kind(e: Effect): string {
     case 'untaint':
     case 'hold':
     case 'delete-node':
+    case 'protect':
+    case 'unprotect':
       return `${e.type}:${e.node}`;
     case 'launch-node':
       return `launch-node:${e.launch.offer.node.instanceType}`;
@@ -121,6 +123,8 @@ test('on a stop, queued releases come first and once each; a queued hold or node
     { type: 'restore-strategy', workload: m.workload },
     { type: 'evict', move: m },
     { type: 'cancel-launch', launch },
+    { type: 'protect', node: 'n4' },
+    { type: 'unprotect', node: 'n5' },
     { type: 'observe', afterMs: 0 },
   ];
   const stopping: Effect[] = [
@@ -130,7 +134,7 @@ test('on a stop, queued releases come first and once each; a queued hold or node
     { type: 'cancel-launch', launch },
     { type: 'notice', notice: { kind: 'moved', move: m } },
   ];
-  assert.deepEqual(effectsOnStop(queued, stopping).map(_kind), ['untaint:n1', 'untaint:n2', 'restore:web', 'cancel-launch:l-1', 'untaint:n3', 'notice:moved']);
+  assert.deepEqual(effectsOnStop(queued, stopping).map(_kind), ['untaint:n1', 'untaint:n2', 'restore:web', 'cancel-launch:l-1', 'unprotect:n5', 'untaint:n3', 'notice:moved']);
 });
 
 test('an eviction the apiserver refuses fails the drain: untaint, failure recorded, nothing more evicted', () => {
@@ -438,6 +442,8 @@ test('property: one job at a time, at most one pod per workload in flight, a set
             break;
           case 'launch-node':
           case 'cancel-launch':
+          case 'protect':
+          case 'unprotect':
             assert.fail('no launch planned');
             break;
           case 'hold':
@@ -717,4 +723,93 @@ test('a surge of a set is predicted with every node of the set closed, though th
   // Control: drained one at a time, full is open while od drains, and the scheduler takes a's replacement there.
   const apart = step(beginExecution(plan(false), options).state, { type: 'observed', now: 0, snapshot: at });
   assert.deepEqual(apart.kinds, ['notice:job-started', 'taint:od', 'surge:a-x', 'notice:move-started', 'observe:1000']);
+});
+
+/**
+ * The T2K outage the property test found (src/sim/attribution.property.test.ts), by hand: `big` is
+ * replaced by `new-box`; a-x (single replica, 1200m) surges onto it, then the next surge's landing
+ * turns unsafe (a node `jobs` held up only by a Job pod would take b-x), so the drain stops with
+ * a-x's replacement alone on `new-box`, 30% requested, below the removal threshold.
+ */
+function halfWay(bigPods: readonly PodView[]): { readonly plan: Plan; readonly at: (pods: readonly PodView[], jobs?: boolean) => ClusterSnapshot } {
+  const safeLanding = { profile: 'most-allocated', percentageOfNodesToScore: 0, scaleDownUtilizationThreshold: 0.5 } as const;
+  const surge = (name: string, wave: number): Move => move(name, 'big', wave, { mode: 'surge-first', strategy: 'karpenter-consolidate', toNode: 'replacement-for-big', safeLanding });
+  const moves = [surge('a-x', 0), surge('b-x', 1)];
+  const offer = { id: 'box/on-demand', usdPerHour: 0.2, node: node('tmpl') };
+  const launch: NodeLaunch = { name: 'replacement-for-big', offer, strategy: 'karpenter-consolidate', replaces: ['big'], removalThreshold: 0.5, reason: { code: 'replace', message: 'cheaper' } };
+  const drain = drainOf('big', moves, { strategy: 'karpenter-consolidate', replacement: 'replacement-for-big', deleteNode: true, staying: bigPods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid })) });
+  const plan: Plan = { moves, drains: [drain], skipped: [], launches: [launch], savingUsdPerHour: 0.16 };
+  const jobPod = pod('batch-1', 'jobs', { owner: { kind: 'Job', namespace: 'default', name: 'batch' }, requests: { cpu: 1220, memory: 1024 ** 3 } });
+  const at = (pods: readonly PodView[], jobs = false): ClusterSnapshot =>
+    snapshot({
+      nodes: [node('big', { allocatable: { cpu: 8000, memory: 32 * 1024 ** 3, pods: 110 } }), node('new-box'), ...(jobs ? [node('jobs')] : [])],
+      pods: [...bigPods, ...pods, ...(jobs ? [jobPod] : [])],
+      workloads: [workload('a', 1), workload('b', 1), workload('keep', 1)],
+    });
+  return { plan, at };
+}
+
+/** Carries `plan` to the point where its drain stopped half-way, a-x's replacement a-y alone on new-box. */
+function stopHalfWay(plan: Plan, at: (pods: readonly PodView[], jobs?: boolean) => ClusterSnapshot): ReturnType<typeof step> {
+  const a = (uid: string, nodeName: string): PodView => pod(uid, nodeName, { requests: { cpu: 1200, memory: 1024 ** 3 } });
+  const b = pod('b-x', 'big', { requests: { cpu: 800, memory: 1024 ** 3 } });
+  let s = step(beginExecution(plan, options).state, { type: 'observed', now: 0, snapshot: at([a('a-x', 'big'), b]) });
+  assert.deepEqual(s.kinds, ['taint:big', 'notice:job-started', 'launch-node:m5.xlarge']);
+  s = step(s.state, { type: 'launched', now: 10, launch: 'replacement-for-big', node: 'new-box' });
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: at([a('a-x', 'big'), b]) });
+  // Protected from scale-down before any pod lands on it.
+  assert.deepEqual(s.kinds, ['protect:new-box', 'notice:job-finished:done', 'observe:0']);
+  s = step(s.state, { type: 'observed', now: 1_000, snapshot: at([a('a-x', 'big'), b]) });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'surge:a-x', 'notice:move-started', 'observe:1000']);
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: at([a('a-y', 'new-box'), b]) });
+  assert.deepEqual(s.kinds, ['restore:a', 'notice:moved', 'observe:0']);
+  // A Job pod now holds up `jobs`, which MostAllocated would choose for b-x: the drain stops.
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: at([a('a-y', 'new-box'), b], true) });
+  assert.deepEqual(s.kinds, ['untaint:big', 'notice:job-finished:failed', 'observe:0']);
+  assert.equal(s.state.outcomes.at(-1)?.reason.code, 'unsafe-landing');
+  return s;
+}
+
+test('a replacement left below the threshold by a drain stopped half-way is emptied again, surge-first, and deleted', () => {
+  // `big` keeps 3000m that stay: a-y's way back lands there, above the threshold.
+  const { plan, at } = halfWay([pod('keep-x', 'big', { requests: { cpu: 3000, memory: 1024 ** 3 } })]);
+  let s = stopHalfWay(plan, at);
+  const a = (uid: string, nodeName: string): PodView => pod(uid, nodeName, { requests: { cpu: 1200, memory: 1024 ** 3 } });
+  const b = pod('b-x', 'big', { requests: { cpu: 800, memory: 1024 ** 3 } });
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: at([a('a-y', 'new-box'), b], true) });
+  assert.deepEqual(s.kinds, ['notice:job-started', 'taint:new-box', 'surge:a-y', 'notice:move-started', 'observe:1000']);
+  const undo = s.state.jobs[s.state.current];
+  assert.equal(undo?.drain.reason.code, 'replacement-undone');
+  assert.match(undo?.drain.reason.message ?? '', /^Node "new-box", launched to replace "big", was left 30% requested by pods that stay, below the autoscaler's removal threshold \(50%\): emptied again/);
+  assert.deepEqual(undo?.moves.map((m) => `${m.pod.name}:${m.mode}:${m.wave}:${m.safeLanding === undefined ? 'any' : 'safe'}`), ['a-y:surge-first:0:safe']);
+  s = step(s.state, { type: 'observed', now: 3_000, snapshot: at([a('a-z', 'big'), b], true) });
+  assert.deepEqual(s.kinds, ['restore:a', 'notice:moved', 'delete-node:new-box', 'notice:job-finished:done']);
+  assert.ok(isFinished(s.state));
+  assert.deepEqual(s.state.outcomes.map((o) => `${o.node}:${o.outcome}:${o.reason.code}`), ['replacement-for-big:done:replace', 'big:failed:unsafe-landing', 'new-box:done:replacement-undone']);
+  assert.equal(realisedSaving(s.state), 0, 'a replace undone saves nothing');
+});
+
+test('a replacement that cannot be emptied safely stays protected from scale-down; one that holds enough is kept and released', () => {
+  // Nothing stays on `big`: a-y's way back would land below the threshold too, so a-y stays, protected.
+  const stuck = halfWay([]);
+  let s = stopHalfWay(stuck.plan, stuck.at);
+  const a = (uid: string, nodeName: string): PodView => pod(uid, nodeName, { requests: { cpu: 1200, memory: 1024 ** 3 } });
+  const b = pod('b-x', 'big', { requests: { cpu: 800, memory: 1024 ** 3 } });
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: stuck.at([a('a-y', 'new-box'), b], true) });
+  assert.deepEqual(s.kinds, ['notice:job-finished:skipped'], 'no unprotect, no taint, no surge');
+  assert.ok(isFinished(s.state));
+  assert.equal(s.state.outcomes.at(-1)?.node, 'new-box');
+  assert.equal(s.state.outcomes.at(-1)?.reason.code, 'unsafe-landing');
+  // Filled enough meanwhile (another pod landed there): kept, and its protection taken off.
+  const kept = halfWay([]);
+  s = stopHalfWay(kept.plan, kept.at);
+  const full = kept.at([a('a-y', 'new-box'), b, pod('c-x', 'new-box', { requests: { cpu: 1000, memory: 1024 ** 3 } })], true);
+  s = step(s.state, { type: 'observed', now: 2_000, snapshot: full });
+  assert.deepEqual(s.kinds, ['unprotect:new-box'], 'kept: no drain, so no outcome');
+  assert.ok(isFinished(s.state));
+  assert.deepEqual(s.state.outcomes.map((o) => `${o.node}:${o.outcome}`), ['replacement-for-big:done', 'big:failed']);
+  // A later plan releases a protected node that no longer needs it, before anything else.
+  const released = beginExecution({ ...twoWaves, releases: [{ node: 'new-box', reason: { code: 'protection-released', message: 'full' } }] }, options);
+  assert.deepEqual(released.effects.map(_kind), ['unprotect:new-box', 'observe:0']);
+  assert.deepEqual(beginExecution({ moves: [], drains: [], skipped: [], savingUsdPerHour: 0, releases: [{ node: 'n', reason: { code: 'protection-released', message: 'x' } }] }, options).effects.map(_kind), ['unprotect:n']);
 });

@@ -57,9 +57,27 @@
  *   then skips the whole action untouched. Once under way, a job of the set that fails or is
  *   refused ends the action: every node of it still tainted is untainted, and its jobs not started
  *   are skipped (`set-failed`, or `launch-failed` after a failed launch); the drains done stay done.
+ * - **A replacement left below the threshold is emptied again.** When an action that launched a
+ *   node ends, done or not, and some of its drains moved pods, a job of its own looks at that node
+ *   on a fresh snapshot (`NodeLaunch.removalThreshold`). The plan judged the node's final fill;
+ *   a drain stopped half-way (a later surge's landing turned unsafe) or evicted pods the scheduler
+ *   placed elsewhere can leave it below the autoscaler's removal threshold, often with a single
+ *   replica alone on it, and the autoscaler's drain would then evict that replica with nothing
+ *   in its place. So the job drains the node as any drain (`replacement-undone`: the pods that
+ *   stay on it read off the snapshot, the guard's modes, surges first, each landing predicted,
+ *   the node tainted, then deleted), or keeps a node full enough (`replacement-kept`: no drain, so
+ *   no outcome).
+ * - **A replacement is protected from scale-down while it fills.** Once the launched node is
+ *   Ready, before any pod moves onto it, it is annotated so neither Cluster Autoscaler nor
+ *   Karpenter removes it (`protect`): a drain stopped half-way can leave a single replica alone
+ *   on it, below the removal threshold, and the autoscaler would remove it within minutes, the
+ *   replica with it, while no surge may yet land safely elsewhere. The job that looks at the node
+ *   after the action takes the protection off a node it keeps (`unprotect`) and deletes a node it
+ *   empties; a node it cannot empty now stays protected, and a later plan takes the protection
+ *   off once the node holds enough or nothing to lose (`Plan.releases`), or drains it.
  */
 import type { ClusterSnapshot, PodView, WorkloadRef } from '../../core/model.js';
-import { holdsResources, workloadKey } from '../../core/snapshot.js';
+import { holdsResources, indexSnapshot, workloadKey } from '../../core/snapshot.js';
 import { EMPTY_MOVE_HISTORY, recordMove } from '../deschedule/anti-flap.js';
 import type { MoveHistory } from '../deschedule/anti-flap.js';
 import { recordDrainFailure } from '../deschedule/guards.js';
@@ -67,6 +85,10 @@ import type { DrainFailure } from '../deschedule/guards.js';
 import { reason, refusalBacksOff } from '../deschedule/reasons.js';
 import type { Reason } from '../deschedule/reasons.js';
 import type { Move, NodeDrain, NodeLaunch, Plan } from '../deschedule/types.js';
+import { AvailabilityGuard } from '../deschedule/guards.js';
+import { leavesSoon, removalUtilization } from '../deschedule/autoscaler.js';
+import type { SafeLanding } from '../deschedule/landing.js';
+import { addResources } from '../../core/resources.js';
 import { CAPACITY_TYPE_ANNOTATION } from '../placement/patch.js';
 import { recheckLanding, recheckStep } from './recheck.js';
 
@@ -95,6 +117,11 @@ export interface Job {
   readonly taint: boolean;
   /** Set on every job of an action that takes a set of nodes, or launches (see the module comment). */
   readonly action?: JobAction;
+  /**
+   * Set on the job that looks at the node an action launched once the action ended (see the module
+   * comment): its moves are read off that node when it starts; `safeLanding` is the action's.
+   */
+  readonly undo?: { readonly launch: NodeLaunch; readonly safeLanding?: SafeLanding };
 }
 
 /** Consecutive jobs that go as one action: a set of nodes tainted together, and the launch of their replacement. */
@@ -138,6 +165,12 @@ export type Effect =
   | { readonly type: 'launch-node'; readonly launch: NodeLaunch }
   /** Undo a launch that failed, timed out, was stopped or went unused: delete what was created for it (gone already counts as done). */
   | { readonly type: 'cancel-launch'; readonly launch: NodeLaunch; readonly node?: string }
+  /**
+   * Protect the node from the autoscalers' scale-down (`ScaleDownProtection`: their documented
+   * node annotations, and Stowage's record of setting them), or take that protection off again
+   * (only where the record says Stowage set it). A `protect` that fails fails its job.
+   */
+  | { readonly type: 'protect' | 'unprotect'; readonly node: string }
   | { readonly type: 'evict'; readonly move: Move }
   /** Start a rollout of the move's Deployment with maxSurge 1, maxUnavailable 0. */
   | { readonly type: 'surge'; readonly move: Move }
@@ -275,8 +308,9 @@ export function beginExecution(plan: Plan, options: ExecutionOptions, failures: 
     unusedLaunches: new Set(),
     setTainted: [],
   };
-  if (jobs.length === 0) return { state: { ...state, phase: 'finished' }, effects: [] };
-  return { state, effects: [{ type: 'observe', afterMs: 0, node: (jobs[0] as Job).drain.node }] };
+  const released: Effect[] = (plan.releases ?? []).map((r) => ({ type: 'unprotect', node: r.node }));
+  if (jobs.length === 0) return { state: { ...state, phase: 'finished' }, effects: released };
+  return { state, effects: [...released, { type: 'observe', afterMs: 0, node: (jobs[0] as Job).drain.node }] };
 }
 
 /** Whether the machine has finished: no effect will follow. */
@@ -292,7 +326,7 @@ export function realisedSaving(state: ExecutionState): number {
 /**
  * What a driver carries out when it stops with `queued` effects not yet performed: every effect
  * that gives something back (an untaint, a strategy to restore, a launch to undo) before the
- * stop's own rollback `stopping`. The machine already counts a queued untaint as done, so a driver
+ * stop's own rollback `stopping`; a scale-down protection to take off too. The machine already counts a queued untaint as done, so a driver
  * that dropped its queue on a stop would leave that node tainted until the next start-up's
  * recovery. A queued `hold` or `delete-node` becomes an untaint: a stopped run leaves no taint.
  */
@@ -308,6 +342,8 @@ export function effectsOnStop(queued: readonly Effect[], stopping: readonly Effe
     if (effect.type === 'untaint' || effect.type === 'hold' || effect.type === 'delete-node') give(`node ${effect.node}`, { type: 'untaint', node: effect.node });
     else if (effect.type === 'restore-strategy') give(`workload ${effect.workload.namespace}/${effect.workload.name}`, effect);
     else if (effect.type === 'cancel-launch') give(`launch ${effect.launch.name}`, effect);
+    // A protection not needed any longer; a queued `protect` is dropped (its launch is undone or its node kept as is).
+    else if (effect.type === 'unprotect') give(`protection ${effect.node}`, effect);
   };
   for (const effect of queued) release(effect);
   for (const effect of stopping) {
@@ -371,6 +407,23 @@ function _startStep(state: ExecutionState, snapshot: ClusterSnapshot, now: numbe
       }
       for (const d of action.drains) effects.push({ type: 'taint', node: d.node, drain: d });
       state = { ...state, setTainted: action.drains.map((d) => d.node) };
+    }
+    if (job.undo !== undefined && job.moves.length === 0) {
+      // What is on the launched node now decides: a drain of it like any, or nothing to do.
+      const undo = _undoJob(job, snapshot);
+      if ('moves' in undo) {
+        state = { ...state, jobs: state.jobs.map((j, i) => (i === state.current ? undo : j)) };
+        continue;
+      }
+      if (undo.cancel) effects.push({ type: 'cancel-launch', launch: job.undo.launch, node: job.drain.node });
+      else if (undo.reason.code === 'replacement-kept') effects.push({ type: 'unprotect', node: job.drain.node });
+      // A node kept, empty or gone is no drain: only a drain refused (it stays protected) is reported.
+      const refused = undo.reason.code !== 'replacement-kept' && undo.reason.code !== 'node-gone';
+      const outcome = _outcome(job, 'skipped', [], undo.reason);
+      if (refused) effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
+      state = _releaseUnused(_nextJob(refused ? { ...state, outcomes: [...state.outcomes, outcome] } : state), effects);
+      if (state.phase !== 'recheck') return state;
+      continue;
     }
     if (job.launch !== undefined) {
       effects.push({ type: 'notice', notice: { kind: 'job-started', job } });
@@ -478,8 +531,11 @@ function _poll(state: ExecutionState, snapshot: ClusterSnapshot, now: number, ef
   // Done: the node is left schedulable, except a consolidated node the autoscaler should remove.
   if (state.tainted) {
     if (job.drain.deleteNode === true) effects.push({ type: 'delete-node', node: job.drain.node, holdUntil: now + state.options.holdMs });
-    else if (job.drain.strategy === 'consolidate' && job.drain.savingUsdPerHour > 0) effects.push({ type: 'hold', node: job.drain.node, until: now + state.options.holdMs });
+    // An emptied replacement with Job pods still on it waits for them tainted, as a consolidated node does.
+    else if ((job.drain.strategy === 'consolidate' && job.drain.savingUsdPerHour > 0) || job.undo !== undefined) effects.push({ type: 'hold', node: job.drain.node, until: now + state.options.holdMs });
     else effects.push({ type: 'untaint', node: job.drain.node });
+    // Only Job pods left on the emptied replacement: nothing to lose, the autoscaler may take it.
+    if (job.undo !== undefined && job.drain.deleteNode !== true) effects.push({ type: 'unprotect', node: job.drain.node });
   }
   const failures = new Map(state.failures);
   failures.delete(job.drain.node);
@@ -513,6 +569,8 @@ function _pollLaunch(state: ExecutionState, snapshot: ClusterSnapshot, now: numb
     return state;
   }
   const outcome = _outcome(job, 'done', [], reason('replace', `${launch.reason.message}; launched as node "${node.name}"`));
+  // Before any pod lands on it (a failed protect fails this job, and the launch is undone).
+  if (launch.removalThreshold !== undefined) effects.push({ type: 'protect', node: node.name });
   effects.push({ type: 'notice', notice: { kind: 'job-finished', job, outcome } });
   const launched = new Map(state.launched).set(launch.name, node.name);
   return _observeNext(_nextJob({ ...state, launched, outcomes: [...state.outcomes, outcome] }), effects);
@@ -604,8 +662,100 @@ function _closed(snapshot: ClusterSnapshot, nodes: readonly string[]): ClusterSn
 function _nextJob(state: ExecutionState): ExecutionState {
   const current = state.current + 1;
   const { launching: _launching, ...rest } = state;
+  const jobs = _withUndo(state);
   const reset = { current, wave: 0, started: [], tainted: false, moved: [], waveStartedAt: 0 };
-  return { ...rest, ...reset, phase: current >= state.jobs.length ? 'finished' : 'recheck' };
+  return { ...rest, jobs, ...reset, phase: current >= jobs.length ? 'finished' : 'recheck' };
+}
+
+/**
+ * The jobs with, right after the current one, a job that looks at the node its action launched,
+ * when the current job ends such an action (its last job, whatever its outcome, already recorded)
+ * and a drain of the action moved pods: see the module comment.
+ */
+function _withUndo(state: ExecutionState): readonly Job[] {
+  const action = _job(state).action;
+  if (action === undefined || action.last !== state.current) return state.jobs;
+  const launch = (state.jobs[action.first] as Job).launch;
+  const node = launch === undefined ? undefined : state.launched.get(launch.name);
+  if (launch?.removalThreshold === undefined || node === undefined) return state.jobs;
+  const members = new Set(action.drains.map((d) => d.node));
+  if (!state.outcomes.some((o) => members.has(o.node) && o.moved.length > 0)) return state.jobs;
+  let safeLanding: SafeLanding | undefined;
+  for (let i = action.first; i <= action.last && safeLanding === undefined; i++) safeLanding = (state.jobs[i] as Job).moves.find((m) => m.safeLanding !== undefined)?.safeLanding;
+  const drain: NodeDrain = { node, strategy: launch.strategy, savingUsdPerHour: 0, pods: [], staying: [], reason: reason('replacement-undone', `Node "${node}" was launched to replace ${_names(launch.replaces)}`) };
+  const undo: Job = { drain, moves: [], waves: [], taint: true, undo: { launch, ...(safeLanding === undefined ? {} : { safeLanding }) } };
+  // Inserted after the action: the actions of the jobs after it move along by one.
+  const at = state.current + 1;
+  const shifted = new Map<JobAction, JobAction>();
+  const jobs = state.jobs.map((j) => {
+    if (j.action === undefined || j.action.first < at) return j;
+    let moved = shifted.get(j.action);
+    if (moved === undefined) {
+      moved = { ...j.action, first: j.action.first + 1, last: j.action.last + 1 };
+      shifted.set(j.action, moved);
+    }
+    return { ...j, action: moved };
+  });
+  jobs.splice(at, 0, undo);
+  return jobs;
+}
+
+/**
+ * The job that empties a replacement again, read off `snapshot`: the drain of the node's pods that
+ * stay (DaemonSet and mirror pods stay put, Job pods run out on it), in the guard's modes, surges
+ * first and one a wave, as the planner orders a drain that must land safely. Or nothing to do, and
+ * why: the node is gone, holds nothing that stays, or enough to stay above the removal threshold;
+ * or the guard refuses a pod. `cancel`: the node is empty, delete it.
+ */
+function _undoJob(job: Job, snapshot: ClusterSnapshot): Job | { readonly reason: Reason; readonly cancel: boolean } {
+  const { launch, safeLanding } = job.undo as NonNullable<Job['undo']>;
+  const index = indexSnapshot(snapshot);
+  const name = job.drain.node;
+  const node = index.node(name);
+  if (node === undefined) return { reason: reason('node-gone', `Node "${name}" is gone`), cancel: false };
+  const pods = index.podsOnNode(name).filter((p) => holdsResources(p) && p.deletionRequestedAt === undefined);
+  const fixed = pods.filter((p) => p.owner.kind === 'DaemonSet' || p.isMirror);
+  const leaving = pods.filter((p) => !fixed.includes(p) && leavesSoon(p));
+  const movable = pods.filter((p) => !fixed.includes(p) && !leaving.includes(p));
+  const threshold = launch.removalThreshold ?? 0;
+  const fill = removalUtilization([...fixed, ...movable].reduce((sum, p) => addResources(sum, p.requests), {}), node.allocatable);
+  const pct = (share: number): string => `${Math.round(share * 100)}%`;
+  const launched = `Node "${name}", launched to replace ${_names(launch.replaces)},`;
+  if (movable.length === 0) return { reason: reason('replacement-kept', `${launched} holds no pod to move: ${leaving.length === 0 ? 'deleted, empty' : 'left to its Job pods'}`), cancel: leaving.length === 0 };
+  if (fill >= threshold) return { reason: reason('replacement-kept', `${launched} is ${pct(fill)} requested by pods that stay, not below the autoscaler's removal threshold (${pct(threshold)}): kept`), cancel: false };
+  const admitted = new AvailabilityGuard(index).admit(movable);
+  if (!admitted.ok) return { reason: admitted.reason, cancel: false };
+  const surges = admitted.admissions.filter((a) => a.mode === 'surge-first');
+  const moves: Move[] = admitted.admissions.map((a) => ({
+    pod: { namespace: a.pod.namespace, name: a.pod.name, uid: a.pod.uid },
+    workload: a.pod.owner,
+    fromNode: name,
+    // Off the node, wherever the scheduler puts it: each surge's landing is predicted before it starts.
+    toNode: '',
+    strategy: launch.strategy,
+    mode: a.mode,
+    wave: a.mode === 'surge-first' ? surges.indexOf(a) : a.wave + surges.length,
+    reason: a.reason,
+    savingUsdPerHour: 0,
+    ...(a.mode === 'surge-first' && safeLanding !== undefined ? { safeLanding } : {}),
+  }));
+  const ref = (p: PodView): NodeDrain['pods'][number] => ({ namespace: p.namespace, name: p.name, uid: p.uid });
+  const drain: NodeDrain = {
+    ...job.drain,
+    pods: movable.map(ref),
+    staying: [...fixed, ...leaving].map(ref),
+    // Deleted once empty, as karpenter-consolidate's drains; with Job pods still on it, held tainted until they end.
+    ...(leaving.length === 0 ? { deleteNode: true } : {}),
+    reason: reason(
+      'replacement-undone',
+      `${launched} was left ${pct(fill)} requested by pods that stay, below the autoscaler's removal threshold (${pct(threshold)}): emptied again, so the autoscaler's drain does not take the ${movable.length} pod(s) on it without a replacement first`,
+    ),
+  };
+  return { ...job, drain, moves, waves: _waves(moves) };
+}
+
+function _names(nodes: readonly string[]): string {
+  return nodes.map((n) => `"${n}"`).join(', ');
 }
 
 /** Asks for the snapshot the next job's recheck needs, if there is one; first undoes launches no job will use. */

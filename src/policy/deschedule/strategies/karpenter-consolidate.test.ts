@@ -224,6 +224,8 @@ test('replacement: a node whose pods fit nowhere else is replaced by the cheapes
   // Each drain's saving is its node's price less the replacement's.
   assert.ok(Math.abs(plan.savingUsdPerHour - 2 * (0.192 - 0.17)) < 1e-9, String(plan.savingUsdPerHour));
   assert.match(plan.launches?.[0]?.reason.message ?? '', /1 node\(s\) at \$0\.1920\/h replaced by one c5\.xlarge at \$0\.1700\/h, 63% requested: saves \$0\.0220\/h/);
+  // The threshold the new node was judged to end above, for the executor to hold it to (policy/execute/machine.ts).
+  assert.equal(plan.launches?.[0]?.removalThreshold, 0.5);
   // Control: an m5-only catalogue has nothing cheaper that holds a pod (m5.large too small, m5.xlarge the same price).
   const m5 = planDescheduling(twoAt62(), config('karpenter-consolidate'), { ...ctx, offers: CATALOGUE.filter((o) => o.id.startsWith('m5')) });
   assert.deepEqual(m5.moves, []);

@@ -362,6 +362,7 @@ function _drainSet(session: PlanningSession, set: readonly string[], config: Kar
     offer,
     strategy: 'karpenter-consolidate',
     replaces: set,
+    removalThreshold: session.removalThreshold,
     reason: reason('replace', `${set.length} node(s) at $${total.toFixed(4)}/h replaced by one ${offer.node.instanceType} at $${launchPrice.toFixed(4)}/h, ${Math.round(fill * 100)}% requested: saves $${saving.toFixed(4)}/h`),
   };
   return { ok: true, drains, launch };
