@@ -338,18 +338,19 @@ export function effectsOnStop(queued: readonly Effect[], stopping: readonly Effe
     seen.add(key);
     out.push(effect);
   };
-  const release = (effect: Effect): void => {
+  /** Gives `effect` back once when it releases something; false when it releases nothing. */
+  const release = (effect: Effect): boolean => {
     if (effect.type === 'untaint' || effect.type === 'hold' || effect.type === 'delete-node') give(`node ${effect.node}`, { type: 'untaint', node: effect.node });
     else if (effect.type === 'restore-strategy') give(`workload ${effect.workload.namespace}/${effect.workload.name}`, effect);
     else if (effect.type === 'cancel-launch') give(`launch ${effect.launch.name}`, effect);
     // A protection not needed any longer; a queued `protect` is dropped (its launch is undone or its node kept as is).
     else if (effect.type === 'unprotect') give(`protection ${effect.node}`, effect);
+    else return false;
+    return true;
   };
   for (const effect of queued) release(effect);
-  for (const effect of stopping) {
-    if (effect.type === 'untaint' || effect.type === 'restore-strategy' || effect.type === 'cancel-launch') release(effect);
-    else out.push(effect);
-  }
+  // The stop's own effects in order, each release once (it may repeat one already queued).
+  for (const effect of stopping) if (!release(effect)) out.push(effect);
   return out;
 }
 
