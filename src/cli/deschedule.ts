@@ -10,7 +10,7 @@ import type { ClusterSnapshot } from '../core/model.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_DESCHEDULER_CONFIG, parseDeschedulerConfig, placementContextOf, type DeschedulerConfig } from '../config/descheduler-config.js';
-import { leftoverDrainState } from '../controllers/deschedule/drain-state.js';
+import { readLeftovers } from '../controllers/deschedule/drain-state.js';
 import { PlanExecutor } from '../controllers/deschedule/executor.js';
 import { runCycle, runLoop } from '../controllers/deschedule/loop.js';
 import { DeschedulerMetrics } from '../controllers/deschedule/metrics.js';
@@ -116,13 +116,7 @@ export function registerDeschedulerCommand(program: Command): void {
       const readOffers = (snapshot: ClusterSnapshot) => karpenter.offers(snapshot.nodes);
       const { planId, plan } = await runCycle({ readSnapshot, ...(readPlacement === undefined ? {} : { readPlacement }), readPodUsage: () => readPodMetrics(kc), readOffers, config: config.deschedule, prices, log, history });
       // What a crashed run left, from the same snapshot: the next real start rolls it back first.
-      let claims;
-      try {
-        claims = await karpenter.launchedClaims();
-      } catch (error) {
-        log.warn({ error: error instanceof Error ? error.message : String(error) }, 'Cannot list NodeClaims: replacements a crashed run left are not reported');
-      }
-      const leftovers = seen === undefined ? undefined : leftoverDrainState(seen, Date.now(), claims);
+      const leftovers = seen === undefined ? undefined : await readLeftovers(seen, Date.now(), () => karpenter.launchedClaims(), (error) => log.warn({ error }, 'Cannot list NodeClaims: replacements a crashed run left are not reported'));
       if (opts.output === 'table') process.stdout.write(renderPlanTable(plan, leftovers));
       else printDocument(planDocument(plan, { planId, context: kc.getCurrentContext(), dryRun: true, ...(leftovers === undefined ? {} : { leftovers }) }), opts.output);
       log.flush();

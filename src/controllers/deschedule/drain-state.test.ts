@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { node, pod, snapshot, workload } from '../../policy/deschedule/fixtures.test-helper.js';
-import { decodeDrainRecord, encodeDrainRecord, hasDrainingTaint, leftoverDrainState, leftoverLaunches, surgesSafely, withDrainingTaint, withoutDrainingTaint } from './drain-state.js';
+import { decodeDrainRecord, encodeDrainRecord, hasDrainingTaint, leftoverDrainState, leftoverLaunches, readLeftovers, surgesSafely, withDrainingTaint, withoutDrainingTaint } from './drain-state.js';
 
 describe('drain state on the node', () => {
   test('a record survives the annotation round trip', () => {
@@ -107,5 +107,22 @@ describe('drain state left by an earlier run', () => {
     assert.deepEqual(leftoverLaunches(snapshot({ nodes: [node('new-a')] }), claims), [], 'no record of the plan left: every job finished');
     assert.deepEqual(leftoverDrainState(snap, 0, claims).launches?.map((l) => l.claim), ['c-empty', 'c-pending', 'c-used']);
     assert.equal(leftoverDrainState(snap, 0).launches, undefined, 'NodeClaims not read: nothing said about them');
+  });
+
+  test('readLeftovers: a NodeClaim list that fails is warned about and leaves only the launches out', async () => {
+    const taint = { key: 'stowage.io/draining', value: 'true', effect: 'NoSchedule' } as const;
+    const record = encodeDrainRecord({ planId: 'p1', startedAt: '2026-01-01T00:00:00.000Z', strategy: 'karpenter-consolidate', pods: [], previous: { hadTaint: false, unschedulable: false } });
+    const snap = snapshot({ nodes: [node('old-1', { annotations: { 'stowage.io/drain': record }, taints: [taint] }), node('new-a')] });
+    const claims = [{ name: 'c-empty', launchedFor: 'p1/replacement-for-old-1', nodeName: 'new-a', deleting: false }];
+    const warnings: string[] = [];
+    const read = await readLeftovers(snap, 0, () => Promise.resolve(claims), (e) => warnings.push(e));
+    assert.deepEqual(read, leftoverDrainState(snap, 0, claims));
+    assert.deepEqual(warnings, []);
+    const failed = await readLeftovers(snap, 0, () => Promise.reject(new Error('nodeclaims is forbidden')), (e) => warnings.push(e));
+    assert.deepEqual(failed, leftoverDrainState(snap, 0), 'the nodes are still reported; the launches are not');
+    assert.equal(failed.nodes.length, 1);
+    assert.deepEqual(warnings, ['nodeclaims is forbidden']);
+    assert.deepEqual(await readLeftovers(snap, 0, undefined, (e) => warnings.push(e)), leftoverDrainState(snap, 0), 'no Karpenter: no list');
+    assert.equal(warnings.length, 1);
   });
 });

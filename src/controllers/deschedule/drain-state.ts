@@ -205,6 +205,21 @@ export function leftoverDrainState(snapshot: ClusterSnapshot, now: number, claim
   return { nodes, surges, ...(claims === undefined ? {} : { launches: leftoverLaunches(snapshot, claims) }) };
 }
 
+/**
+ * {@link leftoverDrainState} with the NodeClaims `listClaims` reads (none given: a cluster without
+ * Karpenter). A list that fails is reported through `warn` and leaves the launches out, so the
+ * rest is still reported or rolled back: what a start-up recovery and a dry run both do.
+ */
+export async function readLeftovers(snapshot: ClusterSnapshot, now: number, listClaims: (() => Promise<readonly LaunchedClaim[]>) | undefined, warn: (error: string) => void): Promise<DrainLeftovers> {
+  let claims: readonly LaunchedClaim[] | undefined;
+  try {
+    claims = await listClaims?.();
+  } catch (error) {
+    warn(error instanceof Error ? error.message : String(error));
+  }
+  return leftoverDrainState(snapshot, now, claims);
+}
+
 /** Reads the Deployment annotation a surge wrote; undefined when it is not a record. */
 export function decodeSavedStrategy(value: string | undefined): SavedStrategy | undefined {
   if (value === undefined) return undefined;

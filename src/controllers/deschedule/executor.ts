@@ -41,6 +41,7 @@ import {
   encodeDrainRecord,
   hasDrainingTaint,
   leftoverDrainState,
+  readLeftovers,
   MOVED_AT_ANNOTATION,
   podsKeepingNode,
   SURGE_ANNOTATION,
@@ -157,13 +158,10 @@ export class PlanExecutor {
     // The moves an earlier run made still rest their workloads and count against the hourly budget.
     if (this.#o.historyStore !== undefined) this.#history = await this.#o.historyStore.load();
     const snapshot = await this.#o.readSnapshot();
-    let launched;
-    try {
-      launched = await this.#o.launcher?.launchedClaims();
-    } catch (error) {
-      this.#o.log.error({ error: error instanceof Error ? error.message : String(error) }, 'Cannot list NodeClaims: replacements an earlier run left are not looked for this time');
-    }
-    const leftovers = leftoverDrainState(snapshot, this.#now(), launched);
+    const launcher = this.#o.launcher;
+    const leftovers = await readLeftovers(snapshot, this.#now(), launcher === undefined ? undefined : () => launcher.launchedClaims(), (error) =>
+      this.#o.log.error({ error }, 'Cannot list NodeClaims: replacements an earlier run left are not looked for this time'),
+    );
     const claims: string[] = [];
     const handled = new Set<string>();
     for (const left of leftovers.launches ?? []) {
