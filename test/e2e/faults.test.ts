@@ -30,6 +30,7 @@ import { urlWebhookConfiguration } from '../../src/controllers/webhook/registrat
 import { restartComponent } from '../../src/devcluster/cluster.js';
 import { httpGet } from '../../src/devcluster/http.js';
 import { freePorts, waitFor } from '../../src/devcluster/processes.js';
+import { shippedNodeOptions } from '../../src/devcluster/shipped-identity.js';
 import { ClusterCache, SNAPSHOT_KINDS } from '../../src/kube/cluster-cache.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/pki/certs.js';
 import { onDemandAndSpot } from './support/nodes.js';
@@ -339,7 +340,7 @@ test('the webhook SIGKILLed during a rollout: pods are admitted unplaced (fail-o
   writeFileSync(join(dir, 'tls.crt'), serving.certPem);
   writeFileSync(join(dir, 'tls.key'), serving.keyPem, { mode: 0o600 });
   const [port, metricsPort] = (await freePorts(2)) as [number, number];
-  const webhook = new ControllerProcess('webhook', ['webhook', '--kubeconfig', c.state.kubeconfigPath, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`]);
+  const webhook = new ControllerProcess('webhook', ['webhook', '--kubeconfig', c.state.kubeconfigPath, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`], {}, shippedNodeOptions('webhook'));
   t.after(async () => {
     webhook.kill('SIGKILL');
     await webhook.exited;

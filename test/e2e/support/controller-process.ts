@@ -23,9 +23,10 @@ export class ControllerProcess {
 
   readonly name: string;
 
-  constructor(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  /** `nodeOptions`: Node's own options, before the entry (e.g. `shippedNodeOptions('webhook')`, as deployed). */
+  constructor(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, nodeOptions: readonly string[] = []) {
     this.name = name;
-    this.#child = spawnOwned(name, process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    this.#child = spawnOwned(name, process.execPath, [...nodeOptions, BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     this.#child.stderr?.on('data', (chunk: Buffer) => (this.#stderr += chunk.toString()));
     this.exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
   }

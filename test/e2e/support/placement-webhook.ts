@@ -10,6 +10,7 @@ import { AdmissionregistrationV1Api, type V1MutatingWebhookConfiguration } from 
 import { urlWebhookConfiguration } from '../../../src/controllers/webhook/registration.js';
 import { httpGet } from '../../../src/devcluster/http.js';
 import { freePorts } from '../../../src/devcluster/processes.js';
+import { shippedNodeOptions } from '../../../src/devcluster/shipped-identity.js';
 import { createCertificateAuthority, issueCertificate } from '../../../src/pki/certs.js';
 import { createNamespace, type TestCluster } from './cluster.js';
 import { ControllerProcess } from './controller-process.js';
@@ -27,7 +28,8 @@ export async function startPlacementWebhook(c: TestCluster, configPath: string, 
   writeFileSync(key, serving.keyPem, { mode: 0o600 });
   const [port, metricsPort] = (await freePorts(2)) as [number, number];
   const args = ['webhook', '--config', configPath, '--kubeconfig', c.state.kubeconfigPath, '--tls-cert-file', cert, '--tls-private-key-file', key, '--listen', `127.0.0.1:${port}`, '--metrics-listen', `127.0.0.1:${metricsPort}`];
-  const webhook = new ControllerProcess('the webhook', args, { STOWAGE_LOG_LEVEL: 'info' });
+  // Sized as deployed (deploy/webhook/deployment.yaml's NODE_OPTIONS).
+  const webhook = new ControllerProcess('the webhook', args, { STOWAGE_LOG_LEVEL: 'info' }, shippedNodeOptions('webhook'));
   await webhook.untilReady('the webhook to be ready', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/readyz`, { timeoutMs: 5_000 })).status === 200, {
     timeoutMs: 120_000,
     intervalMs: 200,
