@@ -117,7 +117,7 @@ describe('drain state left by an earlier run', () => {
     const warnings: string[] = [];
     const read = await readLeftovers(snap, 0, () => Promise.resolve(claims), (e) => warnings.push(e));
     assert.deepEqual(read, leftoverDrainState(snap, 0, claims));
-    assert.deepEqual(warnings, []);
+    assert.equal(warnings.length, 0);
     const failed = await readLeftovers(snap, 0, () => Promise.reject(new Error('nodeclaims is forbidden')), (e) => warnings.push(e));
     assert.deepEqual(failed, leftoverDrainState(snap, 0), 'the nodes are still reported; the launches are not');
     assert.equal(failed.nodes.length, 1);
