@@ -213,6 +213,41 @@ describe('webhook HTTPS server on 127.0.0.1', () => {
     }
     assert.equal(sockets.size, 1, 'one keep-alive connection served every sequential review');
   });
+
+  test('a small body refused before it is read keeps its connection; a large one closes it unread', async () => {
+    behaviour = async () => patched;
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1, ca });
+    const post = (body: string, contentType: string): Promise<{ status: number; socket: unknown; connection: string | undefined }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/mutate', headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }, agent: keepAlive }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: res.socket, connection: res.headers.connection }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const refused = await post(REVIEW(POD_CREATE), 'application/json-seq');
+      const valid = await post(REVIEW(POD_CREATE), 'application/json');
+      assert.equal(refused.status, 415);
+      assert.notEqual(refused.connection, 'close');
+      assert.equal(valid.status, 200);
+      assert.equal(valid.socket, refused.socket, 'the review after a refused small body went on the same connection');
+      // 100 KiB: past the small-body bound, so the server refuses it without reading it and closes
+      // (the client may see the answer, or a reset while it still writes).
+      const large = await post(REVIEW({ ...POD_CREATE, object: { metadata: { annotations: { a: 'x'.repeat(100 * 1024) } } } }), 'text/plain').catch((error: NodeJS.ErrnoException) => ({ status: -1, socket: undefined, connection: error.code }));
+      if (large.status === -1) assert.ok(large.connection === 'ECONNRESET' || large.connection === 'EPIPE', `a reset, not ${large.connection}`);
+      else {
+        assert.equal(large.status, 415);
+        assert.equal(large.connection, 'close');
+        const socket = large.socket as { destroyed: boolean; once: (event: string, f: () => void) => void };
+        if (!socket.destroyed) await new Promise<void>((resolve) => socket.once('close', resolve));
+      }
+      assert.equal((await post(REVIEW(POD_CREATE), 'application/json')).status, 200, 'still serving');
+    } finally {
+      keepAlive.destroy();
+    }
+  });
 });
 
 test('the apiserver\'s ?timeout= is read as a Go duration', () => {

@@ -14,7 +14,8 @@
  *   bytes of them at once (a declared length counts on arrival), the request gets 503 before
  *   its body is read (with `failurePolicy: Ignore` the apiserver admits the pod unchanged at
  *   once). Both are counted (`outcome="shed"`, `kind="overload"`). A refused body is not read
- *   any further: the answer closes the connection.
+ *   any further: the answer closes the connection (but a small one refused before it was read, a
+ *   wrong path, method or content type, is read and dropped and the connection kept).
  * - Anything that goes wrong while deciding admits the pod unchanged (fail-open), logged and
  *   counted, so a Stowage bug never blocks a pod; so does a decision slower than the deadline,
  *   which counts from the request's first byte, as the apiserver's timeout does.
@@ -219,6 +220,19 @@ function _readBody(req: IncomingMessage, limits: _BodyLimits): Promise<_Body> {
   });
 }
 
+/**
+ * A body of declared length no larger than {@link LARGE_BODY_BYTES} (or none): cheap to read and
+ * drop, so a request refused before its body is read can keep its connection. A chunked body (no
+ * length) or a larger one is not read: its answer closes the connection.
+ */
+function _smallDeclaredBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return false;
+  const header = req.headers['content-length'];
+  if (header === undefined) return true;
+  const declared = Number(header);
+  return Number.isSafeInteger(declared) && declared >= 0 && declared <= LARGE_BODY_BYTES;
+}
+
 function _tooManyLarge(): _HttpError {
   return new _HttpError(503, 'Too many large reviews in flight: try again', true);
 }
@@ -260,11 +274,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         answer(200, 'ok', 'text/plain');
         return;
       }
-      if (path !== '/mutate') throw new _HttpError(404, `Not found: "${path}"; AdmissionReviews go to POST /mutate`, true);
-      if (req.method !== 'POST') throw new _HttpError(405, `Method ${req.method ?? ''} not allowed on /mutate: use POST`, true);
+      // Refused before the body is read: a small body of declared length is read and dropped, so
+      // the connection serves the client's next request (a new one would cost a TLS handshake);
+      // any other is not read at all, and the answer closes the connection.
+      const unread = !_smallDeclaredBody(req);
+      if (path !== '/mutate') throw new _HttpError(404, `Not found: "${path}"; AdmissionReviews go to POST /mutate`, unread);
+      if (req.method !== 'POST') throw new _HttpError(405, `Method ${req.method ?? ''} not allowed on /mutate: use POST`, unread);
       const type = req.headers['content-type'];
-      if (type === undefined) throw new _HttpError(415, 'Missing content type: expected application/json', true);
-      if (!_JSON_CONTENT_TYPE.test(type)) throw new _HttpError(415, `Unsupported content type "${oneLine(type, 80)}": expected application/json`, true);
+      if (type === undefined) throw new _HttpError(415, 'Missing content type: expected application/json', unread);
+      if (!_JSON_CONTENT_TYPE.test(type)) throw new _HttpError(415, `Unsupported content type "${oneLine(type, 80)}": expected application/json`, unread);
       reviewsInFlight += 1;
       counted = true;
       // Counted on arrival, so a burst beyond the limit is shed whatever order the bodies complete in.
@@ -331,8 +349,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       const close = error instanceof _HttpError && error.close;
       const headers: Record<string, string> = { ...(close ? { connection: 'close' } : {}), ...(status === 405 ? { allow: 'POST' } : {}), ...(status === 503 ? { 'retry-after': '1' } : {}) };
       answer(status, `${message}\n`, 'text/plain; charset=utf-8', headers);
-      // A body not read to its end: close the connection rather than read the rest.
+      // A body not read to its end: close the connection rather than read the rest. Otherwise
+      // what is left of a small body is read and dropped (Node does that once the answer is sent).
       if (close) res.on('finish', () => req.destroy());
+      else req.resume();
     } finally {
       if (counted) reviewsInFlight -= 1;
       if (large) largeInFlight -= 1;
