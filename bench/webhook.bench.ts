@@ -15,6 +15,8 @@
  *    coming at 50/s: their p50/p99, how many were shed, the server's event-loop delay and GC
  *    pauses, its RSS during and after, and whether it survived; then all side by side. The goal:
  *    p99 < 100 ms, RSS < 256 MiB during and after, no crash. `--flood-rounds N` repeats the set,
+ *    `--flood-write whole|both` has the flood's clients write each body at once (or both ways in turn;
+ *    by default they stream it in 64 KiB pieces and stop once answered),
  *    `--flood-only stowage,no-op` picks servers by label;
  *    `--baseline DIR` adds the stowage and no-op servers of another checkout (e.g. `git archive
  *    main | tar -x -C DIR` with a node_modules link) before this checkout's, for a before/after in one run.
@@ -39,7 +41,7 @@ import { DEFAULT_WEBHOOK_CONFIG } from '../src/config/webhook-config.js';
 import { PlacementAdmitter } from '../src/controllers/webhook/admitter.js';
 import { ReservationLedger } from '../src/controllers/webhook/ledger.js';
 import { WebhookMetrics } from '../src/controllers/webhook/metrics.js';
-import { cpuMs, floodInWorker, rssMiB, streamValidReviews } from '../src/controllers/webhook/flood.test-helper.js';
+import { apiserverLikeAgent, cpuMs, floodInWorker, rssMiB, streamValidReviews } from '../src/controllers/webhook/flood.test-helper.js';
 import { urlWebhookConfiguration } from '../src/controllers/webhook/registration.js';
 import { parseAdmissionReview } from '../src/controllers/webhook/review.js';
 import { startWebhookServer } from '../src/controllers/webhook/server.js';
@@ -473,14 +475,16 @@ function _floodRounds(argv: readonly string[]): number {
   return n;
 }
 
-async function _floodOne(label: string, variant: string, root: string, flooded: boolean): Promise<_FloodRun> {
+async function _floodOne(label: string, variant: string, root: string, flooded: boolean, pieceBytes?: number): Promise<_FloodRun> {
   const server = await _spawnServer(variant, root);
   const { child, port, ca } = server;
   const pid = child.pid ?? 0;
+  // One pool of connections from warm-up to flood, as the apiserver keeps its idle ones.
+  const agent = apiserverLikeAgent(ca);
   try {
     let offset = 0;
     const valid = (perSecond: number, stop: Promise<unknown>) =>
-      streamValidReviews({ port, ca, perSecond, stop, path: VALID_PATH, body: (i) => reviewBody(`valid-${offset + i}`, (offset + i) % DEPLOYMENTS) }).then((r) => {
+      streamValidReviews({ port, ca, perSecond, stop, agent, path: VALID_PATH, body: (i) => reviewBody(`valid-${offset + i}`, (offset + i) % DEPLOYMENTS) }).then((r) => {
         offset += r.results.length;
         return r.results;
       });
@@ -503,7 +507,7 @@ async function _floodOne(label: string, variant: string, root: string, flooded: 
     clientLoop.enable();
     const load = loadavg()[0] ?? 0;
     const mainFloodBefore = cpuMs(pid, pid);
-    const flood = floodInWorker({ port, ca, count: 1_000, clients: 16 });
+    const flood = floodInWorker({ port, ca, count: 1_000, clients: 16, ...(pieceBytes === undefined ? {} : { pieceBytes }) });
     const during = valid(50, flood);
     const result = await flood;
     const reviews = await during;
@@ -525,6 +529,9 @@ async function _floodOne(label: string, variant: string, root: string, flooded: 
     if (variant === 'bare') process.stdout.write('     unexpected answers: not checked (the bare server answers every body 200 without reading it as JSON)\n');
     else process.stdout.write(`     unexpected answers: ${result.unexpected.length}${result.unexpected.length > 0 ? ` (${result.unexpected.slice(0, 3).join('; ')})` : ''}\n`);
     process.stdout.write(`     valid reviews: ${answered.length}/${reviews.length} answered 200, ${variant === 'stowage' ? `${patched.length} placed, ${answered.length - patched.length} admitted unchanged (shed); ` : ''}${summary(ms)}\n`);
+    const fresh = answered.filter((r) => r.newConnection === true).map((r) => r.ms).sort((a, b) => a - b);
+    const kept = answered.filter((r) => r.newConnection !== true).map((r) => r.ms).sort((a, b) => a - b);
+    process.stdout.write(`     of them on a kept-alive connection: ${summary(kept)}; on a new one (TCP and TLS handshakes included): ${fresh.length === 0 ? 'none' : summary(fresh)}\n`);
     process.stdout.write(`     the same valid reviews timed inside the server (request to response sent): p50 ${loop.valid.p50Ms} ms, p99 ${loop.valid.p99Ms} ms, max ${loop.valid.maxMs} ms (n=${loop.valid.n}); the rest of the client's time is waiting outside the handler (sockets, event loops, the CPU)\n`);
     process.stdout.write(`     server event loop: p50 ${loop.loop.p50Ms} ms, p99 ${loop.loop.p99Ms} ms, max ${loop.loop.maxMs} ms; GC ${_gcSummary(loop)}; heap ${loop.heapMiB.used}/${loop.heapMiB.total} MiB, external ${loop.heapMiB.external} MiB; this process's event loop p99 ${(clientLoop.percentile(99) / 1e6).toFixed(1)} ms\n`);
     process.stdout.write(`     server main thread CPU during the flood: ${floodMainCpu} ms (${mainMsPerHostile.toFixed(2)} ms per hostile request beyond the valid reviews' share)\n`);
@@ -548,6 +555,7 @@ async function _floodOne(label: string, variant: string, root: string, flooded: 
       },
     };
   } finally {
+    agent.destroy();
     await stopOwned(child, 30_000);
   }
 }
@@ -575,10 +583,16 @@ async function flood(): Promise<void> {
   const only = onlyAt < 0 ? undefined : new Set((process.argv[onlyAt + 1] ?? '').split(','));
   if (only !== undefined) variants.splice(0, variants.length, ...variants.filter((v) => only.has(v.label)));
   const rounds = _floodRounds(process.argv);
+  // `--flood-write whole`: the flood's clients write each body at once (as before the clients
+  // streamed them), `both`: each server flooded both ways in turn, for a side-by-side.
+  const writeAt = process.argv.indexOf('--flood-write');
+  const write = writeAt < 0 ? 'pieces' : process.argv[writeAt + 1];
+  if (write !== 'pieces' && write !== 'whole' && write !== 'both') throw new Error(`--flood-write takes pieces, whole or both, not "${write ?? ''}"`);
+  const ways = write === 'both' ? [{ suffix: ' whole', pieceBytes: 0 }, { suffix: '', pieceBytes: undefined }] : write === 'whole' ? [{ suffix: ' whole', pieceBytes: 0 }] : [{ suffix: '', pieceBytes: undefined }];
   process.stdout.write(`\n3. The webhook server in its own process over ${NODES} nodes and ${DEPLOYMENTS * REPLICAS} pods, the same server admitting everything unchanged (no-op), and a bare HTTPS server that parses nothing (bare: the machine and TLS), each flooded in turn, ${rounds} round(s)\n`);
   const runs: _FloodRun[] = [];
   for (let round = 0; round < rounds; round++) {
-    for (const v of variants) runs.push(await _floodOne(v.label, v.variant, v.root, true));
+    for (const v of variants) for (const way of ways) runs.push(await _floodOne(`${v.label}${way.suffix}`, v.variant, v.root, true, way.pieceBytes));
   }
   const f = (v: number): string => v.toFixed(0);
   process.stdout.write('\n   side by side (valid reviews at 50/s during the flood; wall times, so read them against the bare server\'s in the same round):\n');

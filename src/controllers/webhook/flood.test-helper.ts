@@ -12,15 +12,31 @@ export interface SendResult {
   readonly status: number;
   readonly body: string;
   readonly ms: number;
+  /** Sent on a new connection (its TCP and TLS handshakes in `ms`), not a kept-alive one. */
+  readonly newConnection?: boolean;
 }
+
+/** Bodies are written in pieces of this size, each once the previous one is on its way. */
+export const BODY_PIECE_BYTES = 64 * 1024;
 
 /**
  * POSTs one body to `/mutate`. A server may answer a refused body (413, 400 from the pre-scan,
  * 503) and close before the client has written it all: the client then sees the answer or a reset.
+ *
+ * A body larger than `pieceBytes` (default {@link BODY_PIECE_BYTES}; 0: all at once) is written
+ * piece by piece, the next when the socket has taken the last, and no more once the server has
+ * answered: as an HTTP client streaming a body does, so a refused multi-megabyte body costs the
+ * sender (here: the same two cores as the server) the pieces written before the answer, not the
+ * encryption of every byte. Written whole, each hostile body was encrypted in full at once.
  */
-export function postReview(options: { port: number; agent: Agent; body: Buffer | string; contentType?: string; path?: string; timeoutMs?: number }): Promise<SendResult> {
+export function postReview(options: { port: number; agent: Agent; body: Buffer | string; contentType?: string; path?: string; timeoutMs?: number; pieceBytes?: number }): Promise<SendResult> {
   const started = performance.now();
+  const body = typeof options.body === 'string' ? Buffer.from(options.body) : options.body;
+  const pieceBytes = options.pieceBytes ?? BODY_PIECE_BYTES;
   return new Promise((resolve) => {
+    let answered = false;
+    // Bytes of the body handed to the request so far.
+    let at = 0;
     const req = request(
       {
         host: '127.0.0.1',
@@ -28,19 +44,47 @@ export function postReview(options: { port: number; agent: Agent; body: Buffer |
         method: 'POST',
         path: options.path ?? '/mutate?timeout=3s',
         agent: options.agent,
-        headers: { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(options.body) },
+        headers: { 'content-type': options.contentType ?? 'application/json', 'content-length': body.length },
         timeout: options.timeoutMs ?? 30_000,
       },
       (res) => {
+        answered = true;
+        const newConnection = !req.reusedSocket;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+        res.on('end', () => {
+          // Answered before the body was all handed to the socket: the rest is not wanted, and the
+          // connection cannot carry another request. (Not `writableFinished`: the socket's write
+          // callback may come after the answer, and a sound connection would be dropped.)
+          if (at < body.length) req.destroy();
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started, newConnection });
+        });
         res.on('error', () => resolve({ status: -1, body: 'response error', ms: performance.now() - started }));
       },
     );
     req.on('timeout', () => req.destroy(new Error('client timeout')));
     req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: -1, body: error.code ?? error.message, ms: performance.now() - started }));
-    req.end(options.body);
+    if (pieceBytes <= 0 || body.length <= pieceBytes) {
+      at = body.length;
+      req.end(body);
+      return;
+    }
+    const pump = (): void => {
+      while (!answered && !req.destroyed && at < body.length) {
+        const end = Math.min(at + pieceBytes, body.length);
+        const piece = body.subarray(at, end);
+        at = end;
+        if (at === body.length) {
+          req.end(piece);
+          return;
+        }
+        if (!req.write(piece)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
   });
 }
 
@@ -60,6 +104,8 @@ export interface FloodOptions {
   readonly count: number;
   readonly clients: number;
   readonly path?: string;
+  /** See {@link postReview}: 0 writes each body at once, as this flood did before. */
+  readonly pieceBytes?: number;
 }
 
 /**
@@ -77,11 +123,12 @@ export async function floodWebhook(options: FloodOptions): Promise<FloodResult> 
       const i = next++;
       if (i >= options.count) return;
       const hostile: HostileRequest = hostileRequest(i);
-      const result = await postReview({ port: options.port, agent, body: hostile.body, contentType: hostile.contentType, ...(options.path === undefined ? {} : { path: options.path }) });
+      const result = await postReview({ port: options.port, agent, body: hostile.body, contentType: hostile.contentType, ...(options.path === undefined ? {} : { path: options.path }), ...(options.pieceBytes === undefined ? {} : { pieceBytes: options.pieceBytes }) });
       const byStatus = (statuses[hostile.kind] ??= {});
       byStatus[String(result.status)] = (byStatus[String(result.status)] ?? 0) + 1;
-      // A refused body may be answered by a reset while the client still writes it.
-      const refusedMidBody = result.status === -1 && (result.body === 'ECONNRESET' || result.body === 'EPIPE') && !hostile.expect.includes(200);
+      // A body the server may refuse (413, 400, 503 close the connection unread) may be answered
+      // by a reset while the client still writes it: the server's close discards the answer.
+      const refusedMidBody = result.status === -1 && (result.body === 'ECONNRESET' || result.body === 'EPIPE') && hostile.expect.some((status) => status !== 200);
       if (!hostile.expect.includes(result.status) && !refusedMidBody) unexpected.push(`${hostile.kind}: ${result.status} ${result.body.slice(0, 120)}`);
       if (result.status !== -1 && result.status !== 200 && result.body.split('\n').filter((l) => l !== '').length !== 1) unexpected.push(`${hostile.kind}: not one line: ${result.body.slice(0, 120)}`);
       if (/call stack/i.test(result.body)) unexpected.push(`${hostile.kind}: ${result.body.slice(0, 120)}`);
@@ -92,12 +139,19 @@ export async function floodWebhook(options: FloodOptions): Promise<FloodResult> 
   return { statuses, unexpected, seconds: (performance.now() - started) / 1000 };
 }
 
+/** A keep-alive agent of at most 25 connections to one server, like the apiserver's webhook client. */
+export function apiserverLikeAgent(ca: string): Agent {
+  return new Agent({ keepAlive: true, maxSockets: 25, ca });
+}
+
 /**
  * Sends valid reviews open-loop at `perSecond` (on a schedule, not when the previous one returns)
- * until `stop()` resolves, through one keep-alive agent of 25 sockets like the apiserver's.
+ * until `stop()` resolves, through `agent` (its connections kept for the next stream, as the
+ * apiserver keeps its idle connections for 90 s) or else a new {@link apiserverLikeAgent},
+ * destroyed at the end.
  */
-export async function streamValidReviews(options: { port: number; ca: string; perSecond: number; body: (i: number) => string; stop: Promise<unknown>; path?: string }): Promise<{ results: SendResult[] }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 25, ca: options.ca });
+export async function streamValidReviews(options: { port: number; ca: string; perSecond: number; body: (i: number) => string; stop: Promise<unknown>; path?: string; agent?: Agent }): Promise<{ results: SendResult[] }> {
+  const agent = options.agent ?? apiserverLikeAgent(options.ca);
   const pending: Promise<SendResult>[] = [];
   let stopped = false;
   void options.stop.then(() => (stopped = true));
@@ -108,7 +162,7 @@ export async function streamValidReviews(options: { port: number; ca: string; pe
     pending.push(postReview({ port: options.port, agent, body: options.body(i), ...(options.path === undefined ? {} : { path: options.path }) }));
   }
   const results = await Promise.all(pending);
-  agent.destroy();
+  if (options.agent === undefined) agent.destroy();
   return { results };
 }
 
