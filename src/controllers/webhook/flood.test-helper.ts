@@ -184,6 +184,78 @@ export function floodInWorker(options: FloodOptions): Promise<FloodResult> {
   });
 }
 
+/** What a {@link ValidReviewStream}'s worker is told: stream reviews, or stop the current stream. */
+export type ValidStreamCommand = { readonly run: { readonly perSecond: number; readonly prefix: string } } | { readonly stop: true };
+
+/** Where a {@link ValidReviewStream} sends: `body` holds `__UID__` where each review's uid goes. */
+export interface ValidStreamOptions {
+  readonly port: number;
+  readonly ca: string;
+  readonly body: string;
+  readonly path?: string;
+}
+
+/**
+ * Valid reviews streamed from a worker thread of their own, through one apiserver-like pool of
+ * connections kept from stream to stream: their times are then those of a client with its own
+ * event loop, as the apiserver is, not of a test's thread busy with its API calls.
+ */
+export class ValidReviewStream {
+  readonly #worker: Worker;
+  readonly #exited: Promise<void>;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+  }
+
+  static start(options: ValidStreamOptions): ValidReviewStream {
+    const entry = new URL('./valid-stream-worker.test-helper.ts', import.meta.url).href;
+    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+    return new ValidReviewStream(new Worker(boot, { eval: true, workerData: options }));
+  }
+
+  /** Reviews at `perSecond` (uids `prefix-0`, `prefix-1`, …) until `stop` settles; each one's answer and time. */
+  run(perSecond: number, prefix: string, stop: Promise<unknown>): Promise<SendResult[]> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number): void => reject(new Error(`The valid-review worker exited with ${code}`));
+      this.#worker.once('message', (results: SendResult[]) => {
+        this.#worker.off('exit', onExit);
+        resolve(results);
+      });
+      this.#worker.once('exit', onExit);
+      this.#worker.postMessage({ run: { perSecond, prefix } } satisfies ValidStreamCommand);
+      void stop.finally(() => this.#worker.postMessage({ stop: true } satisfies ValidStreamCommand));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+    await this.#exited;
+  }
+}
+
+/** The worker side of {@link ValidReviewStream}: serves its commands until terminated. */
+export function serveValidReviewStream(port: MessagePortLike, options: ValidStreamOptions): void {
+  const agent = apiserverLikeAgent(options.ca);
+  let stop: (() => void) | undefined;
+  port.on('message', (command: ValidStreamCommand) => {
+    if ('stop' in command) {
+      stop?.();
+      return;
+    }
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const { perSecond, prefix } = command.run;
+    void streamValidReviews({ port: options.port, ca: options.ca, agent, perSecond, stop: stopped, body: (i) => options.body.replaceAll('__UID__', `${prefix}-${i}`), ...(options.path === undefined ? {} : { path: options.path }) }).then((r) => port.postMessage(r.results));
+  });
+}
+
+/** The parts of a worker's `parentPort` {@link serveValidReviewStream} uses. */
+export interface MessagePortLike {
+  on(event: 'message', listener: (command: ValidStreamCommand) => void): unknown;
+  postMessage(value: unknown): void;
+}
+
 /** Resident memory of a process in MiB, from /proc (Linux); NaN once it is gone. */
 export function rssMiB(pid: number): number {
   try {
