@@ -88,6 +88,32 @@ test('a node the autoscaler is draining is no source either', () => {
   assert.ok(plan.moves.every((m) => m.fromNode !== 'od-1' && m.toNode !== 'od-1'));
 });
 
+test('a node someone annotated do-not-disrupt or scale-down-disabled is no source; Stowage\'s own protection of a replacement is not an opt-out', () => {
+  const cluster = (annotations: Record<string, string>) =>
+    snapshot({
+      nodes: [node('od-1', { annotations }), node('od-2')],
+      // od-1 the emptier: consolidation empties it first.
+      pods: [pod('web-a', 'od-1'), pod('web-b', 'od-2'), pod('api-a', 'od-2')],
+      workloads: [workload('web', 2), workload('api', 1)],
+    });
+  // No removal threshold: od-2 may take od-1's pod (and the other way round).
+  const consolidate = only('consolidate', { settleSeconds: 0 }, { autoscaler: { ...DEFAULT_DESCHEDULING_CONFIG.autoscaler, scaleDownUtilizationThreshold: 0 } });
+  const free = planDescheduling(cluster({}), consolidate, ctx);
+  assert.ok(free.moves.some((m) => m.fromNode === 'od-1'), 'without the annotation od-1 is consolidated (the check below can fail)');
+  for (const key of ['karpenter.sh/do-not-disrupt', 'cluster-autoscaler.kubernetes.io/scale-down-disabled']) {
+    const plan = planDescheduling(cluster({ [key]: 'true' }), consolidate, ctx);
+    const skip = plan.skipped.find((x) => x.node === 'od-1');
+    assert.equal(skip?.reason.code, 'node-do-not-disrupt', key);
+    assert.match(skip?.reason.message ?? '', new RegExp(`annotated ${key.replace(/[./]/g, '\\$&')}="true"`));
+    assert.ok(plan.moves.every((m) => m.fromNode !== 'od-1'), `${key}: no pod moved off od-1`);
+    assert.ok(planDescheduling(cluster({ [key]: 'false' }), consolidate, ctx).moves.some((m) => m.fromNode === 'od-1'), `${key}="false" opts nothing out`);
+  }
+  // Stowage protected od-1 itself (a replacement it launched): it may still empty it.
+  const ours = planDescheduling(cluster({ 'karpenter.sh/do-not-disrupt': 'true', 'cluster-autoscaler.kubernetes.io/scale-down-disabled': 'true', 'stowage.io/scale-down-protected': '2026-01-01T00:00:00Z' }), consolidate, ctx);
+  assert.notEqual(ours.skipped.find((x) => x.node === 'od-1')?.reason.code, 'node-do-not-disrupt');
+  assert.ok(ours.moves.some((m) => m.fromNode === 'od-1'));
+});
+
 test('balance follows the scheduler: deviation from the mean when it spreads, no moves when it packs', () => {
   const pods = [
     pod('a-1', 'spot-1', { requests: { cpu: 1200 } }), pod('a-2', 'spot-2', { requests: { cpu: 1200 } }),

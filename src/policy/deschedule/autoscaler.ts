@@ -82,6 +82,22 @@ export const ScaleDownProtection = {
   Record: 'stowage.io/scale-down-protected',
 } as const;
 
+/**
+ * Why the node is not Stowage's to disrupt: someone annotated it `karpenter.sh/do-not-disrupt` or
+ * `cluster-autoscaler.kubernetes.io/scale-down-disabled` "true", the node-level opt-outs the two
+ * autoscalers honour (no consolidation, no scale-down), so Stowage moves no pod off it either.
+ * Not when the annotations are Stowage's own protection of a replacement it launched (its record
+ * is on the node): that is set for the autoscalers while the node fills, and Stowage may still
+ * empty the node it launched. Undefined: the node may be disrupted.
+ */
+export function nodeOptOut(node: NodeView): string | undefined {
+  if (node.annotations[ScaleDownProtection.Record] !== undefined) return undefined;
+  for (const key of [ScaleDownProtection.Karpenter, ScaleDownProtection.ClusterAutoscaler]) {
+    if (node.annotations[key] === 'true') return `Node "${node.name}" is annotated ${key}="true": it is not disrupted`;
+  }
+  return undefined;
+}
+
 /** Whether Cluster Autoscaler leaves the node alone for scale-down (its annotation). */
 export function scaleDownDisabled(node: NodeView): boolean {
   return node.annotations[ScaleDownProtection.ClusterAutoscaler] === 'true';

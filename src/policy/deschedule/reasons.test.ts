@@ -20,6 +20,7 @@ const BACKS_OFF: Readonly<Record<ReasonCode, boolean>> = {
   settling: false,
   utilized: false,
   'autoscaler-removing': false,
+  'node-do-not-disrupt': false,
   'disruption-budget': false,
   'not-movable': true,
   pdb: true,

@@ -22,6 +22,8 @@ export const REASON_CODES = [
   'settling',
   'utilized',
   'autoscaler-removing',
+  /** The node is annotated karpenter.sh/do-not-disrupt or scale-down-disabled "true" by someone else (`autoscaler.ts`). */
+  'node-do-not-disrupt',
   /** Karpenter's NodePool disruption budget has no room for the node (`disruption-budget.ts`). */
   'disruption-budget',
   // A pod that may not move at all (see `EvictionBlockCode` in the message's source).

@@ -22,7 +22,7 @@ import { resolvePlacementPolicy } from '../placement/policy.js';
 import { replacementPod } from '../placement/replacement.js';
 import { movesInLastHour, restingUntil } from './anti-flap.js';
 import type { AntiFlapOptions } from './anti-flap.js';
-import { autoscalerDraining, autoscalerRemoving, DEFAULT_AUTOSCALER_AWARENESS, leavesSoon, removalUtilization, stayingRequests } from './autoscaler.js';
+import { autoscalerDraining, autoscalerRemoving, DEFAULT_AUTOSCALER_AWARENESS, leavesSoon, nodeOptOut, removalUtilization, stayingRequests } from './autoscaler.js';
 import type { AutoscalerAwareness } from './autoscaler.js';
 import { evictionBlockers } from './evictable.js';
 import { predictLanding, surgedPod } from './landing.js';
@@ -349,6 +349,8 @@ export class PlanningSession {
     if (this.#receiving.has(node.name)) return reason('node-receiving', `Node "${node.name}" receives pods moved by this plan`);
     if (!node.ready) return reason('node-not-ready', `Node "${node.name}" is not Ready`);
     if (node.unschedulable) return reason('node-cordoned', `Node "${node.name}" is cordoned`);
+    const optOut = nodeOptOut(node);
+    if (optOut !== undefined) return reason('node-do-not-disrupt', optOut);
     if (autoscalerDraining(node)) return reason('autoscaler-removing', `${autoscalerRemoving(node) ?? `Node "${node.name}" is being removed by the autoscaler`}: it drains the node itself`);
     const retryAt = drainRetryAt(this.context.failures?.get(node.name), this.settings.backoff);
     if (retryAt !== undefined && this.context.now < retryAt) {
