@@ -43,7 +43,7 @@ import { NODE_GROUP_LABEL } from '../../src/tenants/classes.js';
 import { createNamespace, useCluster, type TestCluster } from './support/cluster.js';
 import { writeDeschedulerConfig } from './support/descheduler-config.js';
 import { runCli } from './support/exec.js';
-import { claimsOf, deployOnPool, INSTANCE_TYPE, nodePool, patchPool, poolReady } from './support/karpenter.js';
+import { claimsOf, deployOnPool, INSTANCE_TYPE, nodePool, patchPool, poolCounts, poolReady } from './support/karpenter.js';
 import { MinReadyWatch, servesTraffic } from './support/ready-watch.js';
 import { podsOf, setCordoned } from './support/workloads.js';
 
@@ -242,6 +242,8 @@ describe('karpenter-consolidate replaces a node by a cheaper one through Karpent
     // The pool's own node class again: the replacement.
     await patchPool(c, RPOOL, { template: { spec: { nodeClassRef: { group: 'karpenter.kwok.sh', kind: 'KWOKNodeClass', name: 'default' } } } });
     await poolReady(c, RPOOL);
+    // The failed launch's claim is gone; once the pool's counter says so too, it has room for one more.
+    await poolCounts(c, RPOOL, 1);
     const watches = REPLACE_APPS.map((a) => new MinReadyWatch(c, RNS, `app=${a.app}`, a.replicas));
     await Promise.all(watches.map((w) => w.start()));
     let replacement = '';

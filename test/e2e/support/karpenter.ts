@@ -55,6 +55,19 @@ export async function poolReady(c: TestCluster, name: string): Promise<void> {
   }, { timeoutMs: 60_000, intervalMs: 500 });
 }
 
+/**
+ * Waits until the NodePool's status counts `nodes` nodes: Karpenter updates that counter every
+ * few seconds, and a plan made before it drops after a NodeClaim is deleted still sees the pool
+ * at its limit (Stowage reads the limit as Karpenter does).
+ */
+export async function poolCounts(c: TestCluster, name: string, nodes: number): Promise<void> {
+  const custom = c.kc.makeApiClient(CustomObjectsApi);
+  await waitFor(`NodePool "${name}" to count ${nodes} node(s)`, async () => {
+    const pool = (await custom.getClusterCustomObject({ ...NODE_POOLS, name })) as { status?: { resources?: Record<string, string> } };
+    return pool.status?.resources?.['nodes'] === String(nodes);
+  }, { timeoutMs: 60_000, intervalMs: 500 });
+}
+
 /** Merge-patches the NodePool's spec. */
 export async function patchPool(c: TestCluster, name: string, spec: Record<string, unknown>): Promise<void> {
   await c.kc.makeApiClient(CustomObjectsApi).patchClusterCustomObject({ ...NODE_POOLS, name, body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
