@@ -65,7 +65,18 @@ async function setSpotCordoned(c: TestCluster, unschedulable: boolean): Promise<
 }
 
 /** `replicas` Ready pods of `app` on the on-demand node, under a PDB allowing one disruption. */
-async function workloadOnOnDemand(c: TestCluster, ns: string, app: string, replicas: number): Promise<void> {
+/**
+ * `replicas` Ready pods of `app` on the on-demand node with a PDB allowing 1; removed after the test
+ * (`t`), so the next test's drain of that node meets only its own pods: a drain rolled back (as the
+ * apiserver-restart test allows) once left 3 pods there whose workload rested under the anti-flap
+ * rule, and the next test's drain never started.
+ */
+async function workloadOnOnDemand(c: TestCluster, t: TestContext, ns: string, app: string, replicas: number): Promise<void> {
+  t.after(async () => {
+    await c.apps.deleteNamespacedDeployment({ name: app, namespace: ns }).catch(() => undefined);
+    await c.policy.deleteNamespacedPodDisruptionBudget({ name: app, namespace: ns }).catch(() => undefined);
+    await waitFor(`the pods of ${ns}/${app} to be gone`, async () => (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items.length === 0, { timeoutMs: 120_000, intervalMs: 250 });
+  });
   await createNamespace(c.core, ns);
   await setSpotCordoned(c, true);
   await c.apps.createNamespacedDeployment({
@@ -105,7 +116,7 @@ async function startDeschedulerOn(c: TestCluster, t: TestContext, kubeconfig: st
 test('kube-apiserver restarted mid-drain: the cache re-watches, the drain ends or rolls back, cycles go on, nothing stays tainted', { timeout: 5 * 60_000 }, async (t) => {
   const c = cluster();
   const kubeconfig = await kubeconfigForServiceAccount(c, 'descheduler', 'stowage-system', 'stowage-descheduler', dir);
-  await workloadOnOnDemand(c, 'restart', 'web', 3);
+  await workloadOnOnDemand(c, t, 'restart', 'web', 3);
   const { watch, d } = await startDeschedulerOn(c, t, kubeconfig, 'restart', 'web');
   await waitFor('the drain to start', async () => (await tainted(c)).includes(ON_DEMAND), { timeoutMs: 120_000, intervalMs: 25, abortIf: () => d.diedEarly() });
 
@@ -227,7 +238,7 @@ class SeatHog {
 test('429s from API Priority and Fairness: requests are retried with backoff and the drain completes', { timeout: 5 * 60_000 }, async (t) => {
   const c = cluster();
   const kubeconfig = await kubeconfigForServiceAccount(c, 'descheduler', 'stowage-system', 'stowage-descheduler', dir);
-  await workloadOnOnDemand(c, 'apf', 'api', 3);
+  await workloadOnOnDemand(c, t, 'apf', 'api', 3);
   const objects = KubernetesObjectApi.makeApiClient(c.kc);
   // The hog: its own ServiceAccount, allowed to list the ConfigMaps of "apf", of which there are 300.
   const hogRbac = [
