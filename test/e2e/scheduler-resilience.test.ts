@@ -102,10 +102,18 @@ test('the scheduler SIGKILLed while a gang waits at Permit: after a restart no m
     for (const p of started) p.kill('SIGKILL');
     await Promise.all(started.map((p) => p.exited));
   });
-  await waitFor('two members waiting at Permit', async () => {
-    const status = await podGroupStatus(c, ns, 'job');
-    return status.phase === 'Scheduling' && /^2 of 3 member\(s\) hold room/.test(status.conditions?.[0]?.message ?? '');
-  }, { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, abortIf: () => first.diedEarly() });
+  try {
+    await waitFor('two members waiting at Permit', async () => {
+      const status = await podGroupStatus(c, ns, 'job');
+      return status.phase === 'Scheduling' && /^2 of 3 member\(s\) hold room/.test(status.conditions?.[0]?.message ?? '');
+    }, { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, abortIf: () => first.diedEarly() });
+  } catch (error) {
+    // What the group and the scheduler said, for a failure that did not reproduce (once in CI).
+    const status = await podGroupStatus(c, ns, 'job').catch((e: unknown) => String(e));
+    const pods = (await c.core.listNamespacedPod({ namespace: ns })).items.map((p) => `${p.metadata?.name ?? ''}@${p.spec?.nodeName ?? '-'}`);
+    process.stdout.write(`# PodGroup status: ${JSON.stringify(status)}\n# pods: ${pods.join(' ')}\n# scheduler log tail:\n${first.stderr.slice(-6000).split('\n').map((l) => `#   ${l}`).join('\n')}\n`);
+    throw error;
+  }
   assert.equal(first.find(/^PodGroup admitted/).length, 0, 'the group was not admitted');
 
   // SIGKILL: no chance to release anything; the reservations existed only in its memory.
