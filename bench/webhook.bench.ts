@@ -30,7 +30,7 @@ import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, rmSync, wri
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -49,6 +49,7 @@ import { freePorts, readyOrStopped, spawnOwned, stopOwned, waitFor } from '../sr
 import { shippedNodeOptions } from '../src/devcluster/shipped-identity.js';
 import { createCertificateAuthority, issueCertificate, type CertificateKeyPair } from '../src/pki/certs.js';
 import { heapAfterGc } from '../src/runtime/heap.test-helper.js';
+import { spawnModuleWorker } from '../src/runtime/worker-thread.js';
 import { DEPLOYMENTS, NODES, NS, REPLICAS, reviewBody, syntheticIndex } from './webhook-fixtures.js';
 import { floodOneServer, summary, type FloodRun } from './webhook-flood.js';
 
@@ -117,9 +118,8 @@ function driveInWorker(job: DriveJob): Promise<{ latencies: number[]; seconds: n
 
 function _inWorker<T>(job: DriveJob): Promise<T> {
   return new Promise((resolve, reject) => {
-    // Workers don't inherit tsx's loader: register it in the worker, then load this file there.
-    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-    const worker = new Worker(boot, { eval: true, workerData: job });
+    // This file again, in the worker (with tsx registered there: workers don't inherit its loader).
+    const worker = spawnModuleWorker(import.meta.url, 'webhook.bench', { workerData: job });
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => {

@@ -12,7 +12,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
  * @example
  * const worker = spawnModuleWorker(import.meta.url, 'parse-worker', { resourceLimits: { maxOldGenerationSizeMb: 96 } });
  */
-export function spawnModuleWorker(callerUrl: string, name: string, options: { readonly resourceLimits?: ResourceLimits } = {}): Worker {
+export function spawnModuleWorker(callerUrl: string, name: string, options: { readonly resourceLimits?: ResourceLimits; readonly workerData?: unknown } = {}): Worker {
   if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, callerUrl), options);
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL(`./${name}.ts`, callerUrl).href;

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../../runtime/worker-thread.js';
 import { hostileRequest, type HostileRequest } from './hostile.test-helper.js';
 
 /** What one request got: an HTTP status, or -1 when the server closed the connection first. */
@@ -172,10 +173,7 @@ export async function streamValidReviews(options: { port: number; ca: string; pe
  */
 export function floodInWorker(options: FloodOptions): Promise<FloodResult> {
   return new Promise((resolve, reject) => {
-    // Workers don't inherit tsx's loader: register it in the worker, then load the entry there.
-    const entry = new URL('./flood-worker.test-helper.ts', import.meta.url).href;
-    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-    const worker = new Worker(boot, { eval: true, workerData: options });
+    const worker = spawnModuleWorker(import.meta.url, 'flood-worker.test-helper', { workerData: options });
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => {
@@ -210,9 +208,7 @@ export class ValidReviewStream {
   }
 
   static start(options: ValidStreamOptions): ValidReviewStream {
-    const entry = new URL('./valid-stream-worker.test-helper.ts', import.meta.url).href;
-    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-    return new ValidReviewStream(new Worker(boot, { eval: true, workerData: options }));
+    return new ValidReviewStream(spawnModuleWorker(import.meta.url, 'valid-stream-worker.test-helper', { workerData: options }));
   }
 
   /** Reviews at `perSecond` (uids `prefix-0`, `prefix-1`, …) until `stop` settles; each one's answer and time. */
