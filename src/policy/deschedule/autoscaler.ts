@@ -92,10 +92,8 @@ export const ScaleDownProtection = {
  */
 export function nodeOptOut(node: NodeView): string | undefined {
   if (node.annotations[ScaleDownProtection.Record] !== undefined) return undefined;
-  for (const key of [ScaleDownProtection.Karpenter, ScaleDownProtection.ClusterAutoscaler]) {
-    if (node.annotations[key] === 'true') return `Node "${node.name}" is annotated ${key}="true": it is not disrupted`;
-  }
-  return undefined;
+  const key = node.annotations[ScaleDownProtection.Karpenter] === 'true' ? ScaleDownProtection.Karpenter : scaleDownDisabled(node) ? ScaleDownProtection.ClusterAutoscaler : undefined;
+  return key === undefined ? undefined : `Node "${node.name}" is annotated ${key}="true": it is not disrupted`;
 }
 
 /** Whether Cluster Autoscaler leaves the node alone for scale-down (its annotation). */
